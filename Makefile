@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# xfrmbpf: `make` builds build/xfrmbpf; `make test` runs every test suite;
+# `make demo` runs the namespace lab. V=1 shows the commands.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+OUT := build
+ARCH := $(shell uname -m)
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKGS := libbpf libxdp libmnl jansson
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+WARN := -Wall -Wextra
+CFLAGS ?= -O2 -g
+XB_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \
+	-DXB_VERSION='"$(VERSION)"' -DXB_GIT_REV='"$(GIT_REV)"'
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Iinclude -Ibpf \
+	-I/usr/include/$(ARCH)-linux-gnu
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/xfrmbpf/*.h)
+
+USER_SRCS := $(wildcard user/*.c)
+USER_HDRS := $(wildcard user/*.h) $(wildcard include/xfrmbpf/*.h)
+LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+USER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(USER_SRCS))
+SAN_LIB_OBJS := $(patsubst %.c,$(OUT)/san/%.o,$(LIB_SRCS))
+
+TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
+TEST_HDRS := $(wildcard tests/lib/*.h)
+SAN_TEST_LIB_OBJS := $(patsubst %.c,$(OUT)/san/%.o,$(TEST_LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFTEST_SRCS))
+
+.PHONY: all deps test unit-tests vmtest bench demo install clean
+.DELETE_ON_ERROR:
+
+all: $(OUT)/xfrmbpf
+
+deps: $(OUT)/.deps-ok
+
+$(OUT)/.deps-ok: scripts/install-deps.sh
+	$(Q)mkdir -p $(OUT)
+	$(Q)bash scripts/install-deps.sh
+	$(Q)touch $@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)/.deps-ok
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/.deps-ok
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(XB_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(OUT)/xfrmbpf: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(XB_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Tests link the userspace objects built with AddressSanitizer and UBSan.
+$(OUT)/san/%.o: %.c $(USER_HDRS) $(TEST_HDRS) $(SKELS) | $(OUT)/.deps-ok
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(XB_CFLAGS) $(SAN) -Itests/lib $(PKG_CFLAGS) -c $< -o $@
+
+$(OUT)/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJS) $(SAN_TEST_LIB_OBJS) $(TEST_HDRS)
+	$(call msg,TEST-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(XB_CFLAGS) $(SAN) -Itests/lib $(PKG_CFLAGS) -o $@ $< \
+		$(SAN_LIB_OBJS) $(SAN_TEST_LIB_OBJS) -lcmocka $(PKG_LIBS)
+
+$(OUT)/tests/bpf/%: tests/bpf/%.c $(SAN_LIB_OBJS) $(SAN_TEST_LIB_OBJS) $(TEST_HDRS) $(BPF_OBJS)
+	$(call msg,TEST-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(XB_CFLAGS) $(SAN) -Itests/lib $(PKG_CFLAGS) -o $@ $< \
+		$(SAN_LIB_OBJS) $(SAN_TEST_LIB_OBJS) -lcmocka $(PKG_LIBS)
+
+unit-tests: $(UNIT_BINS) $(BPFTEST_BINS)
+
+test: all unit-tests
+	$(Q)bash tests/run.sh
+
+vmtest: all unit-tests
+	$(Q)bash tests/vm/run-all.sh
+
+bench: all unit-tests
+	$(Q)bash scripts/bench.sh
+
+demo: all
+	$(Q)bash scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(OUT)/xfrmbpf $(DESTDIR)$(PREFIX)/sbin/xfrmbpf
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every pinned map of xfrmbpf, defined once. The mirror creates and pins
+ * them (xfrmbpf_maps.bpf.c); the datapath programs include this header and
+ * libbpf reuses the pins (LIBBPF_PIN_BY_NAME, same pin_root_path), so both
+ * share one set of maps. Keys and values are the named structs of
+ * include/xfrmbpf/, so bpftool prints field names.
+ */
+#ifndef XFRMBPF_MAPS_BPF_H
+#define XFRMBPF_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "xfrmbpf/limits.h"
+#include "xfrmbpf/reasons.h"
+#include "xfrmbpf/spd.h"
+#include "xfrmbpf/sad.h"
+#include "xfrmbpf/sync.h"
+#include "xfrmbpf/tss.h"
+#include "xfrmbpf/datapath.h"
+
+/* Sync record: publication seq count, heartbeat, defaults. Mmapable so
+ * the mirror updates fields with single stores. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xb_sync);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_sync SEC(".maps");
+
+/* Mirrored policies by mirror id, for inspection and `xfrmbpf check`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_POLICIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct xb_policy);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_policies SEC(".maps");
+
+/* Templates of the mirrored policies, (policy id, position). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_POLICIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xb_tmpl_key);
+	__type(value, struct xb_tmpl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_tmpls SEC(".maps");
+
+/* Mirrored SA identities. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_SAS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xb_sa_key);
+	__type(value, struct xb_sa);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_sas SEC(".maps");
+
+/* (daddr, SPI, proto) known to at least one SA: the unknown_spi test. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_SAS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xb_spi_key);
+	__type(value, struct xb_spi_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_spis SEC(".maps");
+
+/* XFRM interfaces by if_id; key 0 is the collect_md device. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_XFRM_LINKS);
+	__type(key, __u32);
+	__type(value, struct xb_xfrm_link);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_xfrm_links SEC(".maps");
+
+/* Tuple-space search: shape lists by XB_SHAPE_LIST_IDX(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XB_SHAPE_LISTS);
+	__type(key, __u32);
+	__type(value, struct xb_shape_list);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_shape_lists SEC(".maps");
+
+/* Tuple-space search: masked 5-tuple -> winning policy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_TSS_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xb_tss_key);
+	__type(value, struct xb_tss_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_tss SEC(".maps");
+
+/* Attached interfaces and their settings, by ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct xb_iface_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_ifaces SEC(".maps");
+
+/* Local ports never dropped inbound (IKE: udp/500, udp/4500). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_BYPASS);
+	__type(key, struct xb_bypass_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_bypass SEC(".maps");
+
+/* Per-reason counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XB_R_MAX);
+	__type(key, __u32);
+	__type(value, struct xb_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_reason_stats SEC(".maps");
+
+/* Per-policy counters by policy id; the mirror zeroes a slot on reuse. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XB_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct xb_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_policy_stats SEC(".maps");
+
+/* Per-interface counters by ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XB_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct xb_iface_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_iface_stats SEC(".maps");
+
+/* Exact-flow cache in front of the tuple-space search. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, XB_FLOW_CACHE_ENTRIES);
+	__type(key, struct xb_flow_key);
+	__type(value, struct xb_flow_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_flow_cache SEC(".maps");
+
+#endif

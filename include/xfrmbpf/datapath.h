@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Datapath configuration and counters, as pinned map keys and values. */
+#ifndef XFRMBPF_DATAPATH_H
+#define XFRMBPF_DATAPATH_H
+
+#include <linux/types.h>
+#include "spd.h"
+
+/* xb_iface_cfg.flags */
+enum {
+	XB_IF_XDP		= 1 << 0,	/* XDP program attached */
+	XB_IF_STEER		= 1 << 1,	/* TC steering enabled */
+	XB_IF_DISABLE_POLICY4	= 1 << 2,	/* net.ipv4.conf.DEV.disable_policy */
+	XB_IF_DISABLE_POLICY6	= 1 << 3,	/* net.ipv6.conf.DEV.disable_policy */
+};
+
+/* Value of xb_ifaces, keyed by ifindex (__u32). */
+struct xb_iface_cfg {
+	__u32 flags;
+	__u32 mtu;
+};
+
+/* Key of xb_bypass: traffic to this local port is never dropped inbound. */
+struct xb_bypass_key {
+	__u8 proto;		/* IPPROTO_UDP / IPPROTO_TCP */
+	__u8 pad;
+	__be16 port;
+};
+
+/* Per-CPU counter: xb_reason_stats (by enum xb_reason), xb_policy_stats
+ * (by policy id), xb_iface_stats (by ifindex). */
+struct xb_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per-interface counters, value of the per-CPU hash xb_iface_stats. */
+struct xb_iface_stats {
+	__u64 rx_packets;
+	__u64 passed;
+	__u64 dropped;
+	__u64 steered;
+};
+
+/* Key of the per-CPU LRU exact-flow cache xb_flow_cache. */
+struct xb_flow_key {
+	union xb_addr saddr;
+	union xb_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 view;		/* enum xb_view */
+	__u16 family;
+};
+
+/* Value of xb_flow_cache: valid only while generation is current. */
+struct xb_flow_val {
+	__u64 generation;
+	__u32 policy_id;	/* XB_NO_POLICY when none matched */
+	__u8 reason;		/* enum xb_reason */
+	__u8 pad[3];
+};
+
+#define XB_NO_POLICY	0xffffffffu
+
+#endif

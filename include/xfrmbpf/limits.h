@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Sizes shared by the datapath and the mirror. */
+#ifndef XFRMBPF_LIMITS_H
+#define XFRMBPF_LIMITS_H
+
+#define XB_PIN_DIR_DEFAULT	"/sys/fs/bpf/xfrmbpf"
+
+/* Policies the mirror can hold; one per-policy counter slot each. */
+#define XB_MAX_POLICIES		131072
+/* Templates (xfrm_user_tmpl) per policy, as XFRM_MAX_DEPTH. */
+#define XB_MAX_TMPLS		6
+/* SA identities the mirror can hold. */
+#define XB_MAX_SAS		131072
+/* Tuple-space search: distinct mask shapes per shape list. A list with
+ * more shapes is marked overflowed and the datapath passes its packets. */
+#define XB_MAX_SHAPES		32
+/* Entries of the tuple-space hash: one per (view, shape, masked key). */
+#define XB_MAX_TSS_ENTRIES	(2 * XB_MAX_POLICIES)
+/* XFRM interfaces followed over rtnetlink. */
+#define XB_MAX_XFRM_LINKS	4096
+/* NICs one daemon can attach to. */
+#define XB_MAX_IFACES		64
+/* IKE and other bypass ports (proto, port) never dropped inbound. */
+#define XB_MAX_BYPASS		16
+/* Per-CPU exact-flow cache entries. */
+#define XB_FLOW_CACHE_ENTRIES	65536
+
+#define XB_HEARTBEAT_INTERVAL_MS_DEFAULT	1000
+#define XB_HEARTBEAT_TIMEOUT_MS_DEFAULT		3000
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Why the datapath passed, dropped or steered a packet. Defined once, here,
+ * for BPF and userspace; XB_REASONS() also gives userspace the names that
+ * `xfrmbpf stats` prints. Append only: values index pinned counter maps.
+ */
+#ifndef XFRMBPF_REASONS_H
+#define XFRMBPF_REASONS_H
+
+#define XB_REASONS(X)							\
+	X(XB_R_PASS_NO_POLICY,		"pass_no_policy")		\
+	X(XB_R_PASS_POLICY_ALLOW,	"pass_policy_allow")		\
+	X(XB_R_PASS_KNOWN_SPI,		"pass_known_spi")		\
+	X(XB_R_PASS_BYPASS,		"pass_bypass")			\
+	X(XB_R_PASS_UNSYNCED,		"unsynced_pass")		\
+	X(XB_R_PASS_PUBLISHING,		"pass_publishing")		\
+	X(XB_R_PASS_UNDECIDABLE,	"pass_undecidable")		\
+	X(XB_R_PASS_UNPARSED,		"pass_unparsed")		\
+	X(XB_R_PASS_NOT_IP,		"pass_not_ip")			\
+	X(XB_R_PASS_DISABLED_DEV,	"pass_disable_policy")		\
+	X(XB_R_PASS_OUTBOUND,		"pass_outbound")		\
+	X(XB_R_DROP_UNKNOWN_SPI,	"unknown_spi")			\
+	X(XB_R_DROP_POLICY_BLOCK,	"policy_block")			\
+	X(XB_R_DROP_REQUIRES_IPSEC,	"policy_requires_ipsec")	\
+	X(XB_R_DROP_DEFAULT_BLOCK,	"default_block")		\
+	X(XB_R_STEER,			"steered")			\
+	X(XB_R_STEER_SKIP_TTL,		"steer_skip_ttl")		\
+	X(XB_R_STEER_SKIP_MTU,		"steer_skip_mtu")		\
+	X(XB_R_STEER_SKIP_LOCAL,	"steer_skip_local")		\
+	X(XB_R_STEER_SKIP_NO_DEV,	"steer_skip_no_dev")
+
+#define XB_REASON_ENUM(sym, name) sym,
+enum xb_reason {
+	XB_REASONS(XB_REASON_ENUM)
+	XB_R_MAX
+};
+#undef XB_REASON_ENUM
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The mirrored SPD: policies and their templates as pinned map values.
+ * Field meanings follow struct xfrm_userpolicy_info / xfrm_user_tmpl; all
+ * addresses and ports are in network byte order, IPv4 in a[0].
+ */
+#ifndef XFRMBPF_SPD_H
+#define XFRMBPF_SPD_H
+
+#include <linux/types.h>
+
+union xb_addr {
+	__u32 a[4];
+	__u8 b[16];
+};
+
+struct xb_selector {
+	union xb_addr daddr;
+	union xb_addr saddr;
+	__be16 dport;
+	__be16 dport_mask;
+	__be16 sport;		/* ICMP: type */
+	__be16 sport_mask;
+	__u16 family;		/* AF_INET, AF_INET6, 0 = any */
+	__u8 prefixlen_d;
+	__u8 prefixlen_s;
+	__u8 proto;		/* 0 = any */
+	__u8 pad[3];
+	__s32 ifindex;		/* 0 = any */
+	__u32 user;
+};
+
+/* xb_policy.xb_flags: what the mirror derived or cannot mirror. */
+enum {
+	/* A non-optional template: plaintext matching it is rejected by the
+	 * kernel on input (XfrmInTmplMismatch). */
+	XB_POL_REQUIRES_IPSEC	= 1 << 0,
+	/* XFRMA_SEC_CTX present: an LSM decides; the datapath cannot. */
+	XB_POL_SEC_CTX		= 1 << 1,
+	/* Offloaded policy (XFRMA_OFFLOAD_DEV). */
+	XB_POL_OFFLOAD		= 1 << 2,
+};
+
+/* Value of the pinned map xb_policies, keyed by id. */
+struct xb_policy {
+	struct xb_selector sel;
+	__u32 id;		/* mirror's slot: per-policy counter index */
+	__u32 index;		/* kernel policy index (unique per netns) */
+	__u32 priority;		/* lower wins */
+	__u32 pos;		/* insertion order: the kernel's tie-break */
+	__u32 mark_v;
+	__u32 mark_m;
+	__u32 if_id;
+	__u8 dir;		/* XFRM_POLICY_IN / OUT / FWD */
+	__u8 type;		/* XFRM_POLICY_TYPE_MAIN / SUB */
+	__u8 action;		/* XFRM_POLICY_ALLOW / BLOCK */
+	__u8 flags;		/* XFRM_POLICY_LOCALOK / ICMP */
+	__u8 share;
+	__u8 n_tmpls;
+	__u8 xb_flags;		/* XB_POL_* */
+	__u8 pad;
+};
+
+/* Key of the pinned map xb_tmpls. */
+struct xb_tmpl_key {
+	__u32 policy_id;
+	__u32 idx;		/* order as in XFRMA_TMPL */
+};
+
+/* Value of xb_tmpls: a template's identity (no algorithms, no keys). */
+struct xb_tmpl {
+	union xb_addr daddr;
+	union xb_addr saddr;
+	__be32 spi;
+	__u32 reqid;
+	__u16 family;
+	__u8 proto;		/* IPPROTO_ESP / AH / COMP */
+	__u8 mode;		/* XFRM_MODE_* */
+	__u8 share;
+	__u8 optional;		/* "level use" */
+	__u8 pad[2];
+};
+
+#endif

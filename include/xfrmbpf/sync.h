@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The sync record (xb_sync, a one-entry mmapable array). It is how the
+ * mirror tells the datapath whether its state may be trusted.
+ *
+ * Publication is a sequence count: the mirror makes seq odd, writes its
+ * changes to the maps, then makes seq even again and bumps generation.
+ * The datapath reads seq before and after its lookups and acts on them
+ * only when both reads are the same even value; otherwise the packet goes
+ * to the kernel (pass_publishing). A packet therefore never acts on half
+ * of an update.
+ */
+#ifndef XFRMBPF_SYNC_H
+#define XFRMBPF_SYNC_H
+
+#include <linux/types.h>
+
+/* default_action[] values, as the kernel's XFRM_USERPOLICY_*. */
+enum {
+	XB_DEFAULT_ACCEPT = 0,
+	XB_DEFAULT_BLOCK = 1,
+};
+
+struct xb_sync {
+	__u64 seq;			/* odd while a publication runs */
+	__u64 generation;		/* finished publications */
+	__u64 heartbeat_ns;		/* CLOCK_MONOTONIC of the last beat */
+	__u64 heartbeat_timeout_ns;	/* older than this: fail open */
+	__u64 started_ns;		/* CLOCK_MONOTONIC at daemon start */
+	__u32 synced;			/* 1: the maps equal the kernel */
+	__u32 daemon_pid;
+	__u32 resyncs;			/* full re-dumps (after ENOBUFS) */
+	__u32 nl_bad_msgs;		/* malformed messages skipped */
+	__u32 n_policies;
+	__u32 n_sas;
+	__u32 n_xfrm_links;
+	__u32 shape_overflows;		/* shape lists over XB_MAX_SHAPES */
+	/* Indexed by XFRM_POLICY_IN/OUT/FWD: the kernel's default for
+	 * packets no policy matches (XFRM_MSG_GETDEFAULT). */
+	__u8 default_action[4];
+	__u32 pad;
+};
+
+#endif

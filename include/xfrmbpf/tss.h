@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The published classifier: a tuple-space search.
+ *
+ * Each view (see enum xb_view) holds the policies that can decide a packet
+ * the datapath sees there. Policies are grouped by mask shape (prefix
+ * lengths, proto wildcard, port masks); each shape is one exact-match
+ * lookup of the packet's masked 5-tuple in xb_tss. Shape lists are sorted
+ * by the best (lowest) priority in the shape, so the search stops as soon
+ * as no later shape can beat the best match found.
+ */
+#ifndef XFRMBPF_TSS_H
+#define XFRMBPF_TSS_H
+
+#include <linux/types.h>
+#include "limits.h"
+#include "spd.h"
+
+/*
+ * Views. Plaintext on a physical NIC has mark 0 and if_id 0, so the IN and
+ * FWD views hold only policies with if_id 0 whose mark matches 0
+ * ((0 & m) == (v & m)). The OUT view, used for steering forwarded flows,
+ * holds OUT policies whose mark matches 0, whatever their if_id.
+ */
+enum xb_view {
+	XB_VIEW_IN = 0,
+	XB_VIEW_FWD = 1,
+	XB_VIEW_OUT = 2,
+	XB_VIEW_MAX
+};
+
+/* Sub policies are looked up before main ones, as the kernel does. */
+enum xb_ptype_order {
+	XB_PTYPE_SUB = 0,
+	XB_PTYPE_MAIN = 1,
+	XB_PTYPE_MAX
+};
+
+enum xb_family_idx {
+	XB_FAM_V4 = 0,
+	XB_FAM_V6 = 1,
+	XB_FAM_MAX
+};
+
+#define XB_SHAPE_LISTS		(XB_VIEW_MAX * XB_PTYPE_MAX * XB_FAM_MAX)
+#define XB_SHAPE_LIST_IDX(view, ptype, fam) \
+	(((view) * XB_PTYPE_MAX + (ptype)) * XB_FAM_MAX + (fam))
+
+struct xb_shape {
+	__u32 best_priority;	/* lowest priority of any policy here */
+	__u16 id;		/* shape id within its list, part of the key */
+	__u8 prefixlen_s;
+	__u8 prefixlen_d;
+	__be16 sport_mask;
+	__be16 dport_mask;
+	__u8 proto_mask;	/* 0xff: proto must match; 0: any proto */
+	__u8 pad[3];
+};
+
+/* Value of xb_shape_lists (array, XB_SHAPE_LISTS entries). */
+struct xb_shape_list {
+	__u32 count;
+	__u32 overflow;		/* 1: more shapes than fit, undecidable */
+	struct xb_shape shapes[XB_MAX_SHAPES];
+};
+
+/* Key of xb_tss: a packet's 5-tuple masked by one shape. */
+struct xb_tss_key {
+	__u8 list;		/* XB_SHAPE_LIST_IDX() */
+	__u8 proto;
+	__u16 shape_id;
+	__be16 sport;
+	__be16 dport;
+	union xb_addr saddr;
+	union xb_addr daddr;
+};
+
+/* xb_tss_val.verdict */
+enum xb_verdict {
+	XB_V_ALLOW = 0,		/* allow, no mandatory IPsec for plaintext */
+	XB_V_BLOCK = 1,		/* action block */
+	XB_V_REQUIRES_IPSEC = 2, /* allow with a non-optional template */
+	XB_V_UNDECIDABLE = 3,	/* the kernel may decide otherwise: pass */
+};
+
+/* Value of xb_tss: the policy that wins among those sharing the key. */
+struct xb_tss_val {
+	__u32 policy_id;
+	__u32 priority;
+	__u32 pos;
+	__u32 if_id;
+	__u8 verdict;		/* enum xb_verdict */
+	__u8 pad[3];
+};
+
+#endif
