@@ -21,12 +21,14 @@ BPFTOOL ?= bpftool
 PKGS := libbpf libxdp libmnl jansson
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+LIBXDP_VERSION = $(shell pkg-config --modversion libxdp 2>/dev/null || echo unknown)
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 WARN := -Wall -Wextra
 CFLAGS ?= -O2 -g
 XB_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \
-	-DXB_VERSION='"$(VERSION)"' -DXB_GIT_REV='"$(GIT_REV)"'
+	-DXB_VERSION='"$(VERSION)"' -DXB_GIT_REV='"$(GIT_REV)"' \
+	-DXB_LIBXDP_VERSION='"$(LIBXDP_VERSION)"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <linux/netlink.h>
+#include "xfrmbpf/limits.h"
 #include "xfrmbpf/spd.h"
 #include "xfrmbpf/sad.h"
 

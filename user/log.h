@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Logging to stderr; libbpf and libxdp messages go through the same path. */
+#ifndef XFRMBPF_LOG_H
+#define XFRMBPF_LOG_H
+
+#include <stdio.h>
+
+enum xb_log_level {
+	XB_LOG_WARN = 0,
+	XB_LOG_INFO = 1,
+	XB_LOG_DEBUG = 2,
+};
+
+void xb_log_set_level(enum xb_log_level level);
+enum xb_log_level xb_log_get_level(void);
+/* Route libbpf's and libxdp's messages into xb_log(). */
+void xb_log_hook_libs(void);
+void xb_log(enum xb_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define pr_warn(...)	xb_log(XB_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)	xb_log(XB_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...)	xb_log(XB_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The pinned maps under the pin directory: creating them (the maps-only
+ * skeleton), opening them by path, the bpffs checks and the instance lock.
+ */
+#ifndef XFRMBPF_MAPS_H
+#define XFRMBPF_MAPS_H
+
+#include <stdbool.h>
+#include "xfrmbpf/sync.h"
+
+enum xb_map_idx {
+	XB_MAP_SYNC,
+	XB_MAP_POLICIES,
+	XB_MAP_TMPLS,
+	XB_MAP_SAS,
+	XB_MAP_SPIS,
+	XB_MAP_XFRM_LINKS,
+	XB_MAP_SHAPE_LISTS,
+	XB_MAP_TSS,
+	XB_MAP_IFACES,
+	XB_MAP_BYPASS,
+	XB_MAP_REASON_STATS,
+	XB_MAP_POLICY_STATS,
+	XB_MAP_IFACE_STATS,
+	XB_MAP_FLOW_CACHE,
+	XB_MAP_COUNT
+};
+
+struct xb_maps {
+	int fd[XB_MAP_COUNT];
+	struct xb_sync *sync;	/* mmapped xb_sync, writable maps only */
+	int n_cpus;
+};
+
+extern const char *const xb_map_names[XB_MAP_COUNT];
+
+/* Make sure dir's parent is a bpffs; mounts /sys/fs/bpf when it is the
+ * default location and nothing is mounted there. */
+int xb_pin_dir_check(const char *pin_dir, bool may_mount);
+/* Create (or reuse) every pinned map under pin_dir. */
+int xb_maps_create(const char *pin_dir);
+/* Open every pinned map. writable: also mmap the sync record. */
+int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable);
+void xb_maps_close(struct xb_maps *maps);
+/* Read the sync record (through the map, consistent copy). */
+int xb_maps_read_sync(const struct xb_maps *maps, struct xb_sync *out);
+
+/* flock() on the pin directory: one daemon per pin directory. Returns the
+ * lock fd, or -EBUSY when another process holds it. */
+int xb_pin_dir_lock(const char *pin_dir);
+/* Remove every pin of ours under pin_dir, then the directory. */
+int xb_pin_dir_remove(const char *pin_dir);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The mirror's in-memory copy of the kernel's SPD, SA identities, XFRM
+ * interfaces and default policies. Events from user/xfrm_msg.c are applied
+ * here; every change is also recorded in a change list that the publisher
+ * (user/publish.c) turns into map updates, and, when a classifier is
+ * attached, applied to the tuple-space builder (user/tss.c).
+ */
+#ifndef XFRMBPF_MIRROR_H
+#define XFRMBPF_MIRROR_H
+
+#include <stdbool.h>
+#include "hashtab.h"
+#include "vec.h"
+#include "xfrm_msg.h"
+
+struct xb_tss;
+
+struct xb_mirror_policy {
+	struct xb_hnode node;
+	__u32 index;			/* hash key: the kernel's policy index */
+	bool seen;			/* mark-and-sweep during a re-dump */
+	__u8 published_tmpls;		/* template entries now in xb_tmpls */
+	struct xb_policy pol;
+	struct xb_tmpl *tmpls;		/* pol.n_tmpls entries */
+};
+
+struct xb_mirror_sa {
+	struct xb_hnode node;
+	struct xb_sa_key key;
+	bool seen;
+	struct xb_sa sa;
+};
+
+struct xb_mirror_spi {
+	struct xb_hnode node;
+	struct xb_spi_key key;
+	__u32 n_sas;
+};
+
+struct xb_mirror_link {
+	struct xb_hnode node;
+	__u32 ifindex;
+	bool seen;
+	struct xb_xfrm_link link;
+};
+
+struct xb_mirror {
+	struct xb_htab policies;	/* by kernel index */
+	struct xb_htab sas;		/* by struct xb_sa_key */
+	struct xb_htab spis;		/* by struct xb_spi_key */
+	struct xb_htab links;		/* by ifindex */
+	struct xb_mirror_policy **by_id;	/* XB_MAX_POLICIES slots */
+	__u32 *free_ids;
+	__u32 n_free_ids;
+	__u32 next_id;
+	__u32 next_pos;
+	__u8 default_action[4];
+	struct xb_tss *tss;		/* NULL: no classifier (check) */
+
+	/* Changes not yet published. Duplicates are harmless: the publisher
+	 * writes the current state of each key it is given. */
+	struct xb_vec dirty_policies;	/* __u32 policy id */
+	struct xb_vec stats_reset;	/* __u32 policy id, reused slots */
+	struct xb_vec dirty_sas;	/* struct xb_sa_key */
+	struct xb_vec dirty_spis;	/* struct xb_spi_key */
+	struct xb_vec dirty_links;	/* __u32 xb_xfrm_links key */
+	bool defaults_dirty;
+	bool tss_dirty;
+	bool overflow;			/* more policies than XB_MAX_POLICIES */
+};
+
+int xb_mirror_init(struct xb_mirror *m, bool with_classifier);
+void xb_mirror_fini(struct xb_mirror *m);
+
+/* Apply one parsed event. */
+int xb_mirror_apply(struct xb_mirror *m, const struct xb_event *ev);
+
+/* A re-dump: mark everything unseen, apply the dump (which marks what it
+ * sees), then sweep what the kernel no longer has. */
+void xb_mirror_mark_unseen(struct xb_mirror *m);
+void xb_mirror_sweep_unseen(struct xb_mirror *m);
+
+bool xb_mirror_has_changes(const struct xb_mirror *m);
+void xb_mirror_clear_changes(struct xb_mirror *m);
+
+struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id);
+struct xb_mirror_sa *xb_mirror_sa_find(const struct xb_mirror *m, const struct xb_sa_key *key);
+struct xb_mirror_spi *xb_mirror_spi_find(const struct xb_mirror *m, const struct xb_spi_key *key);
+/* The interface published under xb_xfrm_links key link_key, or NULL. */
+struct xb_mirror_link *xb_mirror_link_by_key(const struct xb_mirror *m, __u32 link_key);
+__u32 xb_link_key(const struct xb_xfrm_link *link);
+
+#endif
