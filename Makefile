@@ -57,6 +57,8 @@ BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFTEST_SRCS))
 
 .PHONY: all deps test unit-tests vmtest bench demo install clean
 .DELETE_ON_ERROR:
+# Keep objects and skeletons that pattern rules chain through.
+.SECONDARY:
 
 all: $(OUT)/xfrmbpf
 

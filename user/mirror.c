@@ -113,8 +113,9 @@ static bool policy_same(const struct xb_mirror_policy *mp,
 
 	a.id = b.id = 0;
 	a.pos = b.pos = 0;
-	return !memcmp(&a, &b, sizeof(a)) &&
-	       !memcmp(mp->tmpls, pe->tmpls, a.n_tmpls * sizeof(*mp->tmpls));
+	if (memcmp(&a, &b, sizeof(a)))
+		return false;
+	return !a.n_tmpls || !memcmp(mp->tmpls, pe->tmpls, a.n_tmpls * sizeof(*mp->tmpls));
 }
 
 static int set_tmpls(struct xb_mirror_policy *mp, const struct xb_policy_event *pe)

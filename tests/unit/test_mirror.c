@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The mirror (user/mirror.c) and its publication (user/publish.c): event
+ * semantics, id/pos bookkeeping, and — with root and a bpffs — that what is
+ * published reads back equal, and that no key byte reaches a map, the JSON
+ * output or the log.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <jansson.h>
+#include "log.h"
+#include "maps.h"
+#include "mirror.h"
+#include "nl.h"
+#include "nlbuild.h"
+#include "publish.h"
+#include "show.h"
+#include "snapshot.h"
+
+static const unsigned char key_pattern[] = {
+	0xde, 0xad, 0xbe, 0xef, 0x5a, 0xa5, 0x3c, 0xc3, 0x0f, 0xf0, 0x69, 0x96,
+	0x13, 0x37, 0xc0, 0xde, 0xfa, 0xce, 0xb0, 0x0c,
+};
+
+static unsigned char buf[NB_BUF_SIZE] __attribute__((aligned(8)));
+
+static void apply_msg(struct xb_mirror *m, const struct nlmsghdr *nlh, bool rtnl)
+{
+	struct xb_event ev;
+
+	assert_int_equal(rtnl ? xb_parse_link_msg(nlh, &ev) : xb_parse_xfrm_msg(nlh, &ev), 0);
+	assert_int_equal(xb_mirror_apply(m, &ev), 0);
+}
+
+static struct xb_mirror_policy *find_index(struct xb_mirror *m, __u32 index)
+{
+	struct xb_hnode *n = xb_htab_find(&m->policies, &index);
+
+	return n ? xb_container_of(n, struct xb_mirror_policy, node) : NULL;
+}
+
+static void test_policy_lifecycle(void **state)
+{
+	struct xb_mirror m;
+	struct nb_policy p;
+	struct xb_mirror_policy *mp;
+	__u32 pos;
+
+	(void)state;
+	assert_int_equal(xb_mirror_init(&m, true), 0);
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_FWD);
+	nb_policy_add_tmpl(&p, false);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	mp = find_index(&m, p.info.index);
+	assert_non_null(mp);
+	assert_int_equal(mp->pol.id, 0);
+	assert_int_equal(mp->pol.n_tmpls, 1);
+	assert_true(mp->pol.xb_flags & XB_POL_REQUIRES_IPSEC);
+	assert_int_equal(m.dirty_policies.n, 1);
+	assert_int_equal(m.stats_reset.n, 1);
+	pos = mp->pol.pos;
+
+	/* Same priority: the kernel keeps its place among equals. */
+	xb_mirror_clear_changes(&m);
+	p.info.action = XFRM_POLICY_BLOCK;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	mp = find_index(&m, p.info.index);
+	assert_int_equal(mp->pol.action, XFRM_POLICY_BLOCK);
+	assert_int_equal(mp->pol.pos, pos);
+	assert_int_equal(m.dirty_policies.n, 1);
+
+	/* An identical update changes nothing. */
+	xb_mirror_clear_changes(&m);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	assert_false(xb_mirror_has_changes(&m));
+
+	/* New priority: behind its new equals. */
+	p.info.priority = 5;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	assert_true(find_index(&m, p.info.index)->pol.pos > pos);
+
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	assert_null(find_index(&m, p.info.index));
+	assert_int_equal(m.policies.count, 0);
+
+	/* The freed slot is reused, and its counters are reset. */
+	xb_mirror_clear_changes(&m);
+	p.info.index += 8;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	assert_int_equal(find_index(&m, p.info.index)->pol.id, 0);
+	assert_int_equal(m.stats_reset.n, 1);
+	xb_mirror_fini(&m);
+}
+
+static void test_policy_flush_by_type(void **state)
+{
+	struct xb_mirror m;
+	struct nb_policy p;
+	int i;
+
+	(void)state;
+	assert_int_equal(xb_mirror_init(&m, false), 0);
+	nb_policy_init(&p, AF_INET6, XFRM_POLICY_IN);
+	for (i = 0; i < 6; i++) {
+		p.info.index = 0x200 + 8 * i;
+		p.type = i % 2 ? XFRM_POLICY_TYPE_SUB : XFRM_POLICY_TYPE_MAIN;
+		p.info.sel.prefixlen_d = 64 + i;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	}
+	assert_int_equal(m.policies.count, 6);
+	apply_msg(&m, nb_flushpolicy_msg(buf, true, XFRM_POLICY_TYPE_SUB), false);
+	assert_int_equal(m.policies.count, 3);
+	apply_msg(&m, nb_flushpolicy_msg(buf, false, 0), false);
+	assert_int_equal(m.policies.count, 0);
+	xb_mirror_fini(&m);
+}
+
+static void test_sa_spi_refcount_and_flush(void **state)
+{
+	struct xb_spi_key spi;
+	struct xb_mirror m;
+	struct nb_sa s;
+
+	(void)state;
+	assert_int_equal(xb_mirror_init(&m, false), 0);
+	nb_sa_init(&s, AF_INET, 0x1000);
+	apply_msg(&m, nb_sa_msg(buf, XFRM_MSG_NEWSA, &s), false);
+	/* Same (daddr, spi, proto), another mark: a second SA. */
+	s.mark.v = 5;
+	s.mark.m = 0xff;
+	apply_msg(&m, nb_sa_msg(buf, XFRM_MSG_NEWSA, &s), false);
+	assert_int_equal(m.sas.count, 2);
+	assert_int_equal(m.spis.count, 1);
+	memset(&spi, 0, sizeof(spi));
+	spi.daddr.a[0] = s.info.id.daddr.a4;
+	spi.spi = s.info.id.spi;
+	spi.family = AF_INET;
+	spi.proto = IPPROTO_ESP;
+	assert_non_null(xb_mirror_spi_find(&m, &spi));
+	assert_int_equal(xb_mirror_spi_find(&m, &spi)->n_sas, 2);
+
+	apply_msg(&m, nb_delsa_msg(buf, &s, true), false);
+	assert_int_equal(m.sas.count, 1);
+	assert_int_equal(xb_mirror_spi_find(&m, &spi)->n_sas, 1);
+
+	/* Flushing AH leaves ESP alone; IPSEC_PROTO_ANY takes it. */
+	apply_msg(&m, nb_flushsa_msg(buf, IPPROTO_AH), false);
+	assert_int_equal(m.sas.count, 1);
+	apply_msg(&m, nb_flushsa_msg(buf, 255), false);
+	assert_int_equal(m.sas.count, 0);
+	assert_null(xb_mirror_spi_find(&m, &spi));
+	xb_mirror_fini(&m);
+}
+
+static void test_mark_and_sweep(void **state)
+{
+	struct xb_mirror m;
+	struct nb_policy p;
+	struct nb_sa s;
+
+	(void)state;
+	assert_int_equal(xb_mirror_init(&m, true), 0);
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_IN);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	p.info.index += 8;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	nb_sa_init(&s, AF_INET6, 0x2000);
+	apply_msg(&m, nb_sa_msg(buf, XFRM_MSG_NEWSA, &s), false);
+
+	/* A re-dump that sees only the second policy. */
+	xb_mirror_mark_unseen(&m);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	xb_mirror_sweep_unseen(&m);
+	assert_int_equal(m.policies.count, 1);
+	assert_non_null(find_index(&m, p.info.index));
+	assert_int_equal(m.sas.count, 0);
+	assert_int_equal(m.spis.count, 0);
+	xb_mirror_fini(&m);
+}
+
+static void test_links(void **state)
+{
+	struct nb_link l = { .ifindex = 7, .name = "xfrm7", .kind = "xfrm",
+			     .has_data = true, .link = 2, .if_id = 42 };
+	struct xb_mirror m;
+
+	(void)state;
+	assert_int_equal(xb_mirror_init(&m, false), 0);
+	apply_msg(&m, nb_link_msg(buf, RTM_NEWLINK, &l), true);
+	assert_non_null(xb_mirror_link_by_key(&m, 42));
+	/* A new if_id moves the published key. */
+	l.if_id = 43;
+	apply_msg(&m, nb_link_msg(buf, RTM_NEWLINK, &l), true);
+	assert_null(xb_mirror_link_by_key(&m, 42));
+	assert_non_null(xb_mirror_link_by_key(&m, 43));
+	/* collect_md devices are published under key 0. */
+	l.ifindex = 8;
+	l.collect_md = true;
+	l.if_id = 0;
+	apply_msg(&m, nb_link_msg(buf, RTM_NEWLINK, &l), true);
+	assert_int_equal(xb_mirror_link_by_key(&m, 0)->ifindex, 8);
+	apply_msg(&m, nb_link_msg(buf, RTM_DELLINK, &l), true);
+	assert_null(xb_mirror_link_by_key(&m, 0));
+	assert_int_equal(m.links.count, 1);
+	xb_mirror_fini(&m);
+}
+
+static int count_event(const struct xb_event *ev, void *data)
+{
+	(void)ev;
+	(*(int *)data)++;
+	return 0;
+}
+
+/* One datagram: good, malformed, good. The bad one is counted and skipped. */
+static void test_dispatch_skips_malformed(void **state)
+{
+	static unsigned char dgram[3 * NB_BUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct xb_nl nl = {};
+	struct nb_policy p;
+	size_t off = 0, len;
+	int events = 0;
+
+	(void)state;
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
+	nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
+	memcpy(dgram, nlh, nlh->nlmsg_len);
+	off += NLMSG_ALIGN(nlh->nlmsg_len);
+	/* Truncated: the header says NEWPOLICY, the body is 8 bytes. */
+	nlh = (struct nlmsghdr *)(dgram + off);
+	nlh->nlmsg_len = NLMSG_HDRLEN + 8;
+	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
+	off += NLMSG_ALIGN(nlh->nlmsg_len);
+	nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
+	len = nlh->nlmsg_len;
+	memcpy(dgram + off, nlh, len);
+	off += NLMSG_ALIGN(len);
+	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 0, count_event, &events), 0);
+	assert_int_equal(events, 2);
+	assert_int_equal(nl.bad_msgs, 1);
+}
+
+/* ---- publication into real maps ---- */
+
+static char pin_root[128];
+static char pin_dir[160];
+
+static int maps_setup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		return 0;
+	snprintf(pin_root, sizeof(pin_root), "/run/xbt-unit-%d", getpid());
+	mkdir(pin_root, 0700);
+	if (mount("bpf", pin_root, "bpf", 0, "mode=0700")) {
+		rmdir(pin_root);
+		pin_root[0] = '\0';
+		return 0;
+	}
+	snprintf(pin_dir, sizeof(pin_dir), "%s/xfrmbpf", pin_root);
+	return 0;
+}
+
+static int maps_teardown(void **state)
+{
+	(void)state;
+	if (pin_root[0]) {
+		xb_pin_dir_remove(pin_dir);
+		umount(pin_root);
+		rmdir(pin_root);
+	}
+	return 0;
+}
+
+static bool has_key_run(const void *hay, size_t len)
+{
+	/* Any 4 consecutive key bytes, anywhere. */
+	size_t i;
+
+	for (i = 0; i + 4 <= sizeof(key_pattern); i++)
+		if (memmem(hay, len, key_pattern + i, 4))
+			return true;
+	return false;
+}
+
+static bool has_key_hex(const char *text)
+{
+	char hex[16];
+	size_t i;
+
+	for (i = 0; i + 4 <= sizeof(key_pattern); i++) {
+		snprintf(hex, sizeof(hex), "%02x%02x%02x%02x", key_pattern[i],
+			 key_pattern[i + 1], key_pattern[i + 2], key_pattern[i + 3]);
+		if (strcasestr(text, hex))
+			return true;
+		snprintf(hex, sizeof(hex), "%02x %02x %02x", key_pattern[i],
+			 key_pattern[i + 1], key_pattern[i + 2]);
+		if (strcasestr(text, hex))
+			return true;
+	}
+	return false;
+}
+
+/* Every key and value of every map, raw. */
+static void assert_no_key_in_maps(const struct xb_maps *maps)
+{
+	unsigned char key[256], next[256], *val;
+	struct bpf_map_info info;
+	__u32 ilen;
+	int i;
+
+	for (i = 0; i < XB_MAP_COUNT; i++) {
+		void *prev = NULL;
+
+		memset(&info, 0, sizeof(info));
+		ilen = sizeof(info);
+		assert_int_equal(bpf_obj_get_info_by_fd(maps->fd[i], &info, &ilen), 0);
+		val = calloc(maps->n_cpus, info.value_size + 8);
+		assert_non_null(val);
+		while (!bpf_map_get_next_key(maps->fd[i], prev, next)) {
+			memcpy(key, next, info.key_size);
+			prev = key;
+			assert_false(has_key_run(key, info.key_size));
+			if (!bpf_map_lookup_elem(maps->fd[i], key, val))
+				assert_false(has_key_run(val, (size_t)maps->n_cpus *
+							 (info.value_size + 8)));
+		}
+		free(val);
+	}
+}
+
+static int apply_cb(const struct xb_event *ev, void *m)
+{
+	return xb_mirror_apply(m, ev);
+}
+
+static void publish_sas_with_keys(struct xb_mirror *m, struct xb_nl *nl)
+{
+	static unsigned char dgram[4 * NB_BUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct nb_sa s;
+	size_t off = 0;
+	int fam, i;
+
+	for (i = 0; i < 4; i++) {
+		fam = i % 2 ? AF_INET6 : AF_INET;
+		nb_sa_init(&s, fam, 0x3000 + i);
+		s.key = key_pattern;
+		s.key_len = sizeof(key_pattern);
+		s.crypt = i != 3;
+		s.auth = i == 1;
+		s.aead = i == 3;
+		s.encap = i == 2;
+		s.encap_tmpl.encap_type = 2;
+		s.encap_tmpl.encap_sport = htons(4500);
+		s.encap_tmpl.encap_dport = htons(4500);
+		nlh = nb_sa_msg(buf, XFRM_MSG_NEWSA, &s);
+		memcpy(dgram + off, nlh, nlh->nlmsg_len);
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	assert_int_equal(xb_nl_dispatch(nl, dgram, off, false, 0,
+					apply_cb, m), 0);
+}
+
+static void test_publish_roundtrip_no_keys(void **state)
+{
+	struct xb_snapshot snap;
+	struct xb_maps maps;
+	struct xb_mirror m;
+	struct xb_nl nl = {};
+	struct nb_policy p;
+	char *logbuf = NULL, *out;
+	size_t loglen = 0, i;
+	FILE *logf;
+	int saved_stderr;
+
+	(void)state;
+	if (!pin_root[0]) {
+		skip();
+		return;
+	}
+	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_open(&maps, pin_dir, true), 0);
+	assert_int_equal(xb_mirror_init(&m, true), 0);
+
+	/* Everything the daemon logs at debug level goes to logbuf. */
+	logf = open_memstream(&logbuf, &loglen);
+	saved_stderr = dup(STDERR_FILENO);
+	fflush(stderr);
+	dup2(fileno(tmpfile()), STDERR_FILENO);
+	xb_log_set_level(XB_LOG_DEBUG);
+
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_FWD);
+	nb_policy_add_tmpl(&p, true);
+	nb_policy_add_tmpl(&p, false);
+	p.mark.v = 1;
+	p.mark.m = 0xf;
+	p.if_id = 9;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	publish_sas_with_keys(&m, &nl);
+	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(maps.sync->seq % 2, 0);
+	assert_true(maps.sync->generation >= 1);
+
+	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+	assert_true(snap.consistent);
+	assert_int_equal(snap.n_policies, 1);
+	assert_int_equal(snap.policies[0].pol.index, p.info.index);
+	assert_int_equal(snap.policies[0].pol.n_tmpls, 2);
+	assert_int_equal(snap.policies[0].tmpls[0].optional, 1);
+	assert_int_equal(snap.policies[0].pol.if_id, 9);
+	assert_int_equal(snap.n_sas, 4);
+	assert_int_equal(snap.sync.n_sas, 4);
+
+	assert_no_key_in_maps(&maps);
+	for (i = 0; i < snap.n_sas; i++) {
+		json_t *o = xb_sa_json(&snap.sas[i].key, &snap.sas[i].sa);
+
+		out = json_dumps(o, 0);
+		assert_false(has_key_hex(out));
+		free(out);
+		json_decref(o);
+	}
+
+	/* Deleting one SA removes it from the maps too. */
+	{
+		struct nb_sa s;
+
+		nb_sa_init(&s, AF_INET, 0x3000);
+		apply_msg(&m, nb_delsa_msg(buf, &s, true), false);
+		assert_int_equal(xb_publish(&maps, &m), 0);
+		xb_snapshot_free(&snap);
+		assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+		assert_int_equal(snap.n_sas, 3);
+	}
+
+	/* The log, read back raw and as text. */
+	fflush(stderr);
+	{
+		FILE *f = fdopen(dup(STDERR_FILENO), "r");
+		char chunk[4096];
+		size_t n;
+
+		rewind(f);
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, logf);
+		fclose(f);
+	}
+	fclose(logf);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	xb_log_set_level(XB_LOG_INFO);
+	assert_false(has_key_run(logbuf, loglen));
+	assert_false(has_key_hex(logbuf));
+	free(logbuf);
+
+	xb_snapshot_free(&snap);
+	xb_mirror_fini(&m);
+	xb_maps_close(&maps);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_lifecycle),
+		cmocka_unit_test(test_policy_flush_by_type),
+		cmocka_unit_test(test_sa_spi_refcount_and_flush),
+		cmocka_unit_test(test_mark_and_sweep),
+		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_dispatch_skips_malformed),
+		cmocka_unit_test_setup_teardown(test_publish_roundtrip_no_keys,
+						maps_setup, maps_teardown),
+	};
+
+	return cmocka_run_group_tests_name("mirror", tests, NULL, NULL);
+}
