@@ -19,11 +19,12 @@
  *   order and can hide others: any in the (dir, type, family, if_id) makes
  *   the lookup undecidable.
  * __xfrm_policy_check(), plaintext: no policy -> default (BLOCK drops);
- *   FWD without policy for an ICMP error -> inner flow lookup in 6.10+
- *   (xfrm_in_fwd_icmp): undecidable; winner not ALLOW -> drop; a sub winner
- *   that allows -> also the main winner of XFRM_POLICY_IN, not ALLOW ->
- *   drop; any non-optional template (xfrm_policy_ok() with an empty
- *   secpath) -> drop (XfrmInTmplMismatch); else pass.
+ *   FWD without policy for an ICMP error -> inner flow lookup in newer
+ *   kernels (6.18, not 6.1: xfrm_in_fwd_icmp): undecidable; winner not
+ *   ALLOW -> drop; a sub winner that allows -> also the main winner of
+ *   XFRM_POLICY_IN, not ALLOW -> drop; any non-optional template
+ *   (xfrm_policy_ok() with an empty secpath) -> drop (XfrmInTmplMismatch);
+ *   else pass.
  */
 #include <string.h>
 #include <sys/socket.h>

@@ -74,10 +74,11 @@ unsigned int xb_tss_offload_lists(const struct xb_tss *tss);
 
 /* --- Reading a published state ------------------------------------- */
 
-/* A plaintext flow as the kernel's flowi holds it after decode_session:
- * addresses and ports in network order, IPv4 in a[0]; for ICMP/ICMPv6 the
- * type in sport and the code in dport (htons(type), htons(code)); ports 0
- * for protocols without them (xfrm_flowi_sport/dport). */
+/* A plaintext flow as the kernel's selector sees it (decode_session, then
+ * xfrm_flowi_sport/dport): addresses and ports in network order, IPv4 in
+ * a[0]. Ports for TCP, UDP, UDP-Lite, SCTP only; ICMP/ICMPv6: htons(type)
+ * in sport, htons(code) in dport; GRE: the key's high/low 16 bits; MH: the
+ * type in sport; every other protocol (DCCP and ESP included): 0, 0. */
 struct xb_flow {
 	union xb_addr saddr;
 	union xb_addr daddr;

@@ -18,9 +18,10 @@
 
 /*
  * Views. Plaintext on a physical NIC has mark 0 and if_id 0, so the IN and
- * FWD views hold only policies with if_id 0 whose mark matches 0
- * ((0 & m) == (v & m)). The OUT view, used for steering forwarded flows,
- * holds OUT policies whose mark matches 0, whatever their if_id.
+ * FWD views hold only policies with if_id 0 whose mark matches 0 (the
+ * kernel tests (mark & m) == v, v unmasked: so v == 0). The OUT view, used
+ * for steering forwarded flows, holds OUT policies whose mark matches 0,
+ * whatever their if_id.
  */
 enum xb_view {
 	XB_VIEW_IN = 0,
@@ -60,7 +61,8 @@ struct xb_shape {
 /* Value of xb_shape_lists (array, XB_SHAPE_LISTS entries). */
 struct xb_shape_list {
 	__u32 count;
-	__u32 overflow;		/* 1: more shapes than fit, undecidable */
+	__u32 overflow;		/* 1: undecidable (more shapes than fit, or
+				 * a packet-offload policy in the list) */
 	struct xb_shape shapes[XB_MAX_SHAPES];
 };
 
@@ -80,10 +82,16 @@ enum xb_verdict {
 	XB_V_ALLOW = 0,		/* allow, no mandatory IPsec for plaintext */
 	XB_V_BLOCK = 1,		/* action block */
 	XB_V_REQUIRES_IPSEC = 2, /* allow with a non-optional template */
-	XB_V_UNDECIDABLE = 3,	/* the kernel may decide otherwise: pass */
+	XB_V_UNDECIDABLE = 3,	/* the kernel may decide otherwise: pass
+				 * (also: a tie of the best priority with
+				 * different outcomes in this bucket) */
 };
 
-/* Value of xb_tss: the policy that wins among those sharing the key. */
+/* Value of xb_tss: the policy that wins among those sharing the key, by
+ * (priority, pos). Across shapes the datapath keeps the same order, and a
+ * hit of the best priority whose verdict or if_id differs from the best's
+ * makes the list undecidable: the kernel's tie-break is not visible from
+ * netlink (user/tss.c explains). */
 struct xb_tss_val {
 	__u32 policy_id;
 	__u32 priority;

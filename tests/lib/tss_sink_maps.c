@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "tss_sink_maps.h"
+
+static int put_entry(void *ctx, const struct xb_tss_key *key,
+		     const struct xb_tss_val *val)
+{
+	struct xb_tss_maps *m = ctx;
+
+	return bpf_map_update_elem(m->tss_fd, key, val, BPF_ANY) ? -errno : 0;
+}
+
+static int del_entry(void *ctx, const struct xb_tss_key *key)
+{
+	struct xb_tss_maps *m = ctx;
+
+	return bpf_map_delete_elem(m->tss_fd, key) ? -errno : 0;
+}
+
+static int put_list(void *ctx, __u32 idx, const struct xb_shape_list *list)
+{
+	struct xb_tss_maps *m = ctx;
+
+	return bpf_map_update_elem(m->lists_fd, &idx, list, BPF_ANY) ? -errno : 0;
+}
+
+static int get_entry(void *ctx, const struct xb_tss_key *key,
+		     struct xb_tss_val *val)
+{
+	struct xb_tss_maps *m = ctx;
+
+	return bpf_map_lookup_elem(m->tss_fd, key, val) ? -errno : 0;
+}
+
+static int get_list(void *ctx, __u32 idx, struct xb_shape_list *list)
+{
+	struct xb_tss_maps *m = ctx;
+
+	return bpf_map_lookup_elem(m->lists_fd, &idx, list) ? -errno : 0;
+}
+
+void xb_tss_maps_sink(struct xb_tss_maps *maps, struct xb_tss_sink *sink)
+{
+	sink->put_entry = put_entry;
+	sink->del_entry = del_entry;
+	sink->put_list = put_list;
+	sink->ctx = maps;
+}
+
+void xb_tss_maps_source(struct xb_tss_maps *maps, struct xb_tss_source *src)
+{
+	src->get_entry = get_entry;
+	src->get_list = get_list;
+	src->ctx = maps;
+}
+
+int xb_tss_maps_create(struct xb_tss_maps *maps)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+
+	maps->owned = true;
+	maps->lists_fd = -1;
+	maps->tss_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_tss",
+				      sizeof(struct xb_tss_key),
+				      sizeof(struct xb_tss_val),
+				      XB_MAX_TSS_ENTRIES, &opts);
+	if (maps->tss_fd < 0)
+		return -errno;
+	maps->lists_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xb_shape_lists",
+					sizeof(__u32),
+					sizeof(struct xb_shape_list),
+					XB_SHAPE_LISTS, NULL);
+	if (maps->lists_fd < 0) {
+		int err = -errno;
+
+		close(maps->tss_fd);
+		maps->tss_fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+void xb_tss_maps_close(struct xb_tss_maps *maps)
+{
+	if (!maps->owned)
+		return;
+	if (maps->tss_fd >= 0)
+		close(maps->tss_fd);
+	if (maps->lists_fd >= 0)
+		close(maps->lists_fd);
+	maps->tss_fd = maps->lists_fd = -1;
+}
+
+int xb_tss_maps_clear(struct xb_tss_maps *maps)
+{
+	struct xb_shape_list empty;
+	struct xb_tss_key key, next;
+	__u32 i;
+
+	memset(&empty, 0, sizeof(empty));
+	/* Deleting while walking: restart from the first key each time. */
+	while (!bpf_map_get_next_key(maps->tss_fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(maps->tss_fd, &key))
+			return -errno;
+	}
+	for (i = 0; i < XB_SHAPE_LISTS; i++)
+		if (bpf_map_update_elem(maps->lists_fd, &i, &empty, BPF_ANY))
+			return -errno;
+	return 0;
+}

@@ -1,0 +1,1162 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The tuple-space search builder (user/tss.c) against the reference
+ * classifier (user/classify_ref.c): hand-written cases for each kernel
+ * rule, then random SPDs and packets (XB_SEED replays), incremental
+ * updates against from-scratch builds, and 100k policies for speed.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/xfrm.h>
+#include <cmocka.h>
+#include "classify_ref.h"
+#include "spd_gen.h"
+#include "tss.h"
+#include "tss_sink_maps.h"
+#include "xfrmbpf/datapath.h"
+#include "xfrmbpf/reasons.h"
+#include "xfrmbpf/sync.h"
+
+#define MAX_POLS 512
+
+static const __u8 accept_all[4] = { XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT,
+				    XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT };
+
+/* An SPD, its builder and its published state. */
+struct fx {
+	struct xb_policy pols[MAX_POLS];
+	size_t n;
+	struct xb_tss *tss;
+	struct xb_tss_mem *mem;
+	struct xb_tss_sink sink;
+	struct xb_tss_source src;
+};
+
+static struct fx *fx_new(void)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->tss = xb_tss_new();
+	f->mem = xb_tss_mem_new();
+	assert_non_null(f->tss);
+	assert_non_null(f->mem);
+	xb_tss_mem_sink(f->mem, &f->sink);
+	xb_tss_mem_source(f->mem, &f->src);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	xb_tss_free(f->tss);
+	xb_tss_mem_free(f->mem);
+	free(f);
+}
+
+static void fx_flush(struct fx *f)
+{
+	assert_int_equal(xb_tss_flush(f->tss, &f->sink), 0);
+}
+
+static void addr(__u16 family, const char *s, union xb_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	assert_int_equal(inet_pton(family, s, a->b), 1);
+}
+
+/* A policy: ids and pos in order of creation, selector "s/ps -> d/pd". */
+static struct xb_policy *pol(struct fx *f, __u8 dir, __u8 type,
+			     const char *s, int ps, const char *d, int pd,
+			     __u32 prio, __u8 action)
+{
+	struct xb_policy *p = &f->pols[f->n];
+	__u16 family = strchr(s, ':') ? AF_INET6 : AF_INET;
+
+	memset(p, 0, sizeof(*p));
+	p->sel.family = family;
+	addr(family, s, &p->sel.saddr);
+	addr(family, d, &p->sel.daddr);
+	p->sel.prefixlen_s = ps;
+	p->sel.prefixlen_d = pd;
+	p->dir = dir;
+	p->type = type;
+	p->priority = prio;
+	p->action = action;
+	p->id = f->n;
+	p->pos = f->n + 1;
+	f->n++;
+	return p;
+}
+
+static void fx_publish(struct fx *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		assert_int_equal(xb_tss_add(f->tss, &f->pols[i]), 0);
+	fx_flush(f);
+}
+
+static struct xb_flow flow(const char *s, const char *d, __u8 proto,
+			   __u16 sport, __u16 dport)
+{
+	struct xb_flow fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.family = strchr(s, ':') ? AF_INET6 : AF_INET;
+	addr(fl.family, s, &fl.saddr);
+	addr(fl.family, d, &fl.daddr);
+	fl.proto = proto;
+	fl.sport = htons(sport);
+	fl.dport = htons(dport);
+	return fl;
+}
+
+/* Both classifiers give reason and policy id. */
+static void expect_dflt(struct fx *f, __u8 dir, const struct xb_flow *fl,
+			const __u8 dflt[4], __u8 reason, __u32 id)
+{
+	struct xb_decision r, t;
+
+	xb_ref_classify_input(f->pols, f->n, dir, fl, dflt, &r);
+	assert_int_equal(xb_tss_lookup(&f->src, dir, fl, dflt, &t), 0);
+	assert_int_equal(r.reason, reason);
+	assert_int_equal(r.policy_id, id);
+	assert_int_equal(t.reason, reason);
+	assert_int_equal(t.policy_id, id);
+}
+
+static void expect(struct fx *f, __u8 dir, const struct xb_flow *fl,
+		   __u8 reason, __u32 id)
+{
+	expect_dflt(f, dir, fl, accept_all, reason, id);
+}
+
+#define IN	XFRM_POLICY_IN
+#define OUT	XFRM_POLICY_OUT
+#define FWD	XFRM_POLICY_FWD
+#define MAIN	XFRM_POLICY_TYPE_MAIN
+#define SUB	XFRM_POLICY_TYPE_SUB
+#define ALLOW	XFRM_POLICY_ALLOW
+#define BLOCK	XFRM_POLICY_BLOCK
+#define NOPOL	XB_NO_POLICY
+
+/* ---- hand-written cases: one kernel rule each ------------------------ */
+
+static void test_selector_match(void **state)
+{
+	struct fx *f = fx_new();
+	struct xb_policy *p;
+	struct xb_flow fl;
+
+	(void)state;
+	p = pol(f, IN, MAIN, "192.0.2.0", 24, "198.51.100.7", 32, 10, BLOCK);
+	p->sel.proto = IPPROTO_UDP;
+	p->sel.dport = htons(500);
+	p->sel.dport_mask = htons(0xffff);
+	p->sel.sport = htons(0x1200);
+	p->sel.sport_mask = htons(0xff00);
+	/* host bits of the selector are ignored, as in addr4_match() */
+	p->sel.saddr.b[3] = 99;
+	fx_publish(f);
+
+	fl = flow("192.0.2.200", "198.51.100.7", IPPROTO_UDP, 0x12ab, 500);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 0);
+	fl = flow("192.0.2.200", "198.51.100.7", IPPROTO_UDP, 0x13ab, 500);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fl = flow("192.0.2.200", "198.51.100.7", IPPROTO_UDP, 0x12ab, 501);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fl = flow("192.0.3.1", "198.51.100.7", IPPROTO_UDP, 0x12ab, 500);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fl = flow("192.0.2.1", "198.51.100.7", IPPROTO_TCP, 0x12ab, 500);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	/* other directions and families are other lists */
+	fl = flow("192.0.2.1", "198.51.100.7", IPPROTO_UDP, 0x12ab, 500);
+	expect(f, FWD, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fl = flow("2001:db8::1", "2001:db8::2", IPPROTO_UDP, 0x12ab, 500);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fx_free(f);
+}
+
+static void test_proto_any_and_v6_prefix(void **state)
+{
+	struct fx *f = fx_new();
+	struct xb_flow fl;
+
+	(void)state;
+	pol(f, IN, MAIN, "2001:db8:1::", 48, "::", 0, 5, BLOCK);
+	pol(f, IN, MAIN, "2001:db8:1:8000::", 49, "::", 0, 1, ALLOW);
+	fx_publish(f);
+	fl = flow("2001:db8:1::5", "2001:db8::1", IPPROTO_ESP, 0, 0);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 0);
+	fl = flow("2001:db8:1:8000::5", "2001:db8::1", IPPROTO_TCP, 1, 2);
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 1);
+	fl = flow("2001:db8:2::5", "2001:db8::1", IPPROTO_TCP, 1, 2);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fx_free(f);
+}
+
+/* ICMP type in sport, code in dport, as htons() of the header bytes. */
+static void test_icmp_type_code(void **state)
+{
+	struct fx *f = fx_new();
+	struct xb_policy *p;
+	struct xb_flow fl;
+
+	(void)state;
+	p = pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 10, BLOCK);
+	p->sel.proto = IPPROTO_ICMP;
+	p->sel.sport = htons(8);
+	p->sel.sport_mask = htons(0xffff);
+	p->sel.dport = htons(0);
+	p->sel.dport_mask = htons(0xffff);
+	p = pol(f, IN, MAIN, "::", 0, "::", 0, 10, BLOCK);
+	p->sel.proto = IPPROTO_ICMPV6;
+	p->sel.sport = htons(128);
+	p->sel.sport_mask = htons(0xffff);
+	fx_publish(f);
+
+	fl = flow("192.0.2.1", "198.51.100.1", IPPROTO_ICMP, 8, 0);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 0);
+	fl = flow("192.0.2.1", "198.51.100.1", IPPROTO_ICMP, 0, 0);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fl = flow("192.0.2.1", "198.51.100.1", IPPROTO_ICMP, 8, 1);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fl = flow("2001:db8::1", "2001:db8::2", IPPROTO_ICMPV6, 128, 7);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 1);
+	fl = flow("2001:db8::1", "2001:db8::2", IPPROTO_ICMPV6, 129, 0);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fx_free(f);
+}
+
+/* The lowest priority wins, across shapes and whatever the order. */
+static void test_lowest_priority_wins(void **state)
+{
+	struct fx *f = fx_new();
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+
+	(void)state;
+	pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 100, ALLOW);
+	pol(f, IN, MAIN, "192.0.2.5", 32, "198.51.100.5", 32, 10, BLOCK);
+	pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 5, ALLOW)->sel.proto =
+		IPPROTO_UDP;
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 1);
+	fl.proto = IPPROTO_UDP;
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 2);
+	fx_free(f);
+
+	f = fx_new();
+	fl.proto = IPPROTO_TCP;
+	pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 1, ALLOW);
+	pol(f, IN, MAIN, "192.0.2.5", 32, "198.51.100.5", 32, 10, BLOCK);
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 0);
+	fx_free(f);
+}
+
+/* Equal priority: the same outcome is certain (lower pos is reported);
+ * different outcomes are undecidable, across shapes or in one bucket. */
+static void test_priority_ties(void **state)
+{
+	struct fx *f = fx_new();
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct xb_policy *p;
+
+	(void)state;
+	pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 7, BLOCK)->pos = 9;
+	pol(f, IN, MAIN, "0.0.0.0", 0, "198.51.100.0", 24, 7, BLOCK)->pos = 3;
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 1);
+	fx_free(f);
+
+	f = fx_new();
+	pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 7, BLOCK);
+	pol(f, IN, MAIN, "0.0.0.0", 0, "198.51.100.0", 24, 7, ALLOW);
+	pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 8, BLOCK);
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_PASS_UNDECIDABLE, NOPOL);
+	fx_free(f);
+
+	/* same selector, masks differ: one bucket, published undecidable */
+	f = fx_new();
+	p = pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 7, BLOCK);
+	p->mark_m = 0xff;
+	p = pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 7, ALLOW);
+	p->mark_m = 0xffff;
+	fx_publish(f);
+	assert_int_equal(xb_tss_mem_count(f->mem), 1);
+	expect(f, IN, &fl, XB_R_PASS_UNDECIDABLE, NOPOL);
+	/* a better policy elsewhere still decides */
+	pol(f, IN, MAIN, "192.0.2.5", 32, "0.0.0.0", 0, 6, ALLOW);
+	assert_int_equal(xb_tss_add(f->tss, &f->pols[2]), 0);
+	fx_flush(f);
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 2);
+	fx_free(f);
+}
+
+/* Mark: (0 & m) == v, v not masked by the kernel; if_id 0 on a NIC. */
+static void test_mark_and_if_id(void **state)
+{
+	struct fx *f = fx_new();
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct xb_decision d;
+	struct xb_steer r, t;
+	struct xb_policy *p;
+
+	(void)state;
+	p = pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 1, BLOCK);
+	p->mark_v = 1;
+	p->mark_m = 0xff;
+	p = pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 2, BLOCK);
+	p->mark_v = 5;
+	p->mark_m = 0;
+	p = pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 3, BLOCK);
+	p->if_id = 7;
+	p = pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 4, ALLOW);
+	p->mark_v = 0;
+	p->mark_m = 0xff;
+	p = pol(f, OUT, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 4, ALLOW);
+	p->if_id = 7;
+	p->mark_m = 0xf0;
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 3);
+	/* the reference itself follows the flow's mark and if_id */
+	fl.mark = 1;
+	xb_ref_classify_input(f->pols, f->n, IN, &fl, accept_all, &d);
+	assert_int_equal(d.reason, XB_R_DROP_POLICY_BLOCK);
+	assert_int_equal(d.policy_id, 0);
+	fl.mark = 0;
+	fl.if_id = 7;
+	xb_ref_classify_input(f->pols, f->n, IN, &fl, accept_all, &d);
+	assert_int_equal(d.reason, XB_R_DROP_POLICY_BLOCK);
+	assert_int_equal(d.policy_id, 2);
+	fl.if_id = 0;
+
+	xb_ref_steer(f->pols, f->n, &fl, &r);
+	assert_int_equal(xb_tss_lookup_steer(&f->src, &fl, &t), 0);
+	assert_true(r.found && t.found);
+	assert_false(r.undecidable || t.undecidable);
+	assert_int_equal(r.policy_id, 4);
+	assert_int_equal(t.policy_id, 4);
+	assert_int_equal(r.if_id, 7);
+	assert_int_equal(t.if_id, 7);
+	fx_free(f);
+}
+
+/* Sub before main; a sub that allows brings in the main IN policy, also
+ * for FWD (__xfrm_policy_check looks main up with XFRM_POLICY_IN). */
+static void test_sub_and_main(void **state)
+{
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct fx *f = fx_new();
+
+	(void)state;
+	pol(f, IN, SUB, "0.0.0.0", 0, "0.0.0.0", 0, 50, ALLOW);
+	pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 1, BLOCK);
+	pol(f, FWD, SUB, "0.0.0.0", 0, "0.0.0.0", 0, 50, ALLOW);
+	pol(f, FWD, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 1, BLOCK);
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 1);
+	expect(f, FWD, &fl, XB_R_DROP_POLICY_BLOCK, 1);
+	fx_free(f);
+
+	f = fx_new();
+	pol(f, FWD, SUB, "0.0.0.0", 0, "0.0.0.0", 0, 50, ALLOW);
+	pol(f, FWD, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 1, BLOCK);
+	fx_publish(f);
+	expect(f, FWD, &fl, XB_R_PASS_POLICY_ALLOW, 0);
+	fx_free(f);
+
+	f = fx_new();
+	pol(f, IN, SUB, "0.0.0.0", 0, "0.0.0.0", 0, 50, BLOCK);
+	pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 1, ALLOW);
+	pol(f, FWD, SUB, "0.0.0.0", 0, "0.0.0.0", 0, 50, ALLOW)->xb_flags =
+		XB_POL_REQUIRES_IPSEC;
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 0);
+	expect(f, FWD, &fl, XB_R_DROP_REQUIRES_IPSEC, 2);
+	fx_free(f);
+
+	f = fx_new();
+	pol(f, IN, SUB, "0.0.0.0", 0, "0.0.0.0", 0, 50, ALLOW);
+	pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 1, ALLOW)->xb_flags =
+		XB_POL_REQUIRES_IPSEC;
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_DROP_REQUIRES_IPSEC, 1);
+	expect(f, FWD, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fx_free(f);
+}
+
+/* Plaintext meets templates: only optional ones pass (xfrm_policy_ok). */
+static void test_requires_ipsec(void **state)
+{
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct fx *f = fx_new();
+	struct xb_policy *p;
+
+	(void)state;
+	p = pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 1, ALLOW);
+	p->n_tmpls = 2;
+	p->xb_flags = XB_POL_REQUIRES_IPSEC;
+	p = pol(f, FWD, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 1, ALLOW);
+	p->n_tmpls = 2;
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_DROP_REQUIRES_IPSEC, 0);
+	expect(f, FWD, &fl, XB_R_PASS_POLICY_ALLOW, 1);
+	fx_free(f);
+}
+
+static void test_default_and_icmp_error(void **state)
+{
+	static const __u8 block[4] = { XB_DEFAULT_BLOCK, XB_DEFAULT_ACCEPT,
+				       XB_DEFAULT_BLOCK, 0 };
+	struct fx *f = fx_new();
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+
+	(void)state;
+	pol(f, IN, MAIN, "203.0.113.0", 24, "0.0.0.0", 0, 1, ALLOW);
+	fx_publish(f);
+	expect_dflt(f, IN, &fl, block, XB_R_DROP_DEFAULT_BLOCK, NOPOL);
+	expect_dflt(f, FWD, &fl, block, XB_R_DROP_DEFAULT_BLOCK, NOPOL);
+	expect_dflt(f, IN, &fl, accept_all, XB_R_PASS_NO_POLICY, NOPOL);
+	/* FWD of an ICMP error: the kernel may look up its inner flow */
+	fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_ICMP, 3, 1);
+	expect_dflt(f, FWD, &fl, block, XB_R_PASS_UNDECIDABLE, NOPOL);
+	expect_dflt(f, IN, &fl, block, XB_R_DROP_DEFAULT_BLOCK, NOPOL);
+	fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_ICMP, 8, 0);
+	expect_dflt(f, FWD, &fl, block, XB_R_DROP_DEFAULT_BLOCK, NOPOL);
+	fl = flow("2001:db8::5", "2001:db8::6", IPPROTO_ICMPV6, 2, 0);
+	expect_dflt(f, FWD, &fl, accept_all, XB_R_PASS_UNDECIDABLE, NOPOL);
+	fx_free(f);
+}
+
+/* Selector ifindex, sec ctx: undecidable when they would win. */
+static void test_undecidable_policies(void **state)
+{
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct fx *f = fx_new();
+
+	(void)state;
+	pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 5, BLOCK)->sel.ifindex = 3;
+	pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 9, ALLOW);
+	pol(f, FWD, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 5, BLOCK)->xb_flags =
+		XB_POL_SEC_CTX;
+	pol(f, FWD, MAIN, "192.0.2.0", 25, "0.0.0.0", 0, 4, BLOCK);
+	fx_publish(f);
+	expect(f, IN, &fl, XB_R_PASS_UNDECIDABLE, NOPOL);
+	expect(f, FWD, &fl, XB_R_DROP_POLICY_BLOCK, 3);
+	fl = flow("198.51.100.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 1);
+	fx_free(f);
+}
+
+/* A packet-offload policy makes its whole list undecidable, even for
+ * flows it does not match; other lists are unaffected. */
+static void test_offload_taints_list(void **state)
+{
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct xb_flow fl6 = flow("2001:db8::1", "2001:db8::2", IPPROTO_TCP, 1, 2);
+	struct fx *f = fx_new();
+	struct xb_decision d;
+	struct xb_policy *p;
+
+	(void)state;
+	pol(f, IN, MAIN, "0.0.0.0", 0, "0.0.0.0", 0, 5, BLOCK);
+	pol(f, IN, MAIN, "::", 0, "::", 0, 5, BLOCK);
+	p = pol(f, IN, MAIN, "203.0.113.0", 24, "0.0.0.0", 0, 50, ALLOW);
+	p->xb_flags = XB_POL_OFFLOAD;
+	p->mark_v = 3;		/* out of the view, still in the kernel's chains */
+	p->mark_m = 0xff;
+	fx_publish(f);
+	assert_int_equal(xb_tss_offload_lists(f->tss), 1);
+	expect(f, IN, &fl, XB_R_PASS_UNDECIDABLE, NOPOL);
+	assert_int_equal(xb_tss_lookup(&f->src, IN, &fl, accept_all, &d), 0);
+	assert_int_equal(d.overflow, 1);
+	expect(f, IN, &fl6, XB_R_DROP_POLICY_BLOCK, 1);
+	assert_int_equal(xb_tss_del(f->tss, 2), 0);
+	f->n = 2;
+	fx_flush(f);
+	assert_int_equal(xb_tss_offload_lists(f->tss), 0);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 0);
+	fx_free(f);
+}
+
+/* More than XB_MAX_SHAPES shapes in a list: overflow, undecidable. */
+static void test_shape_overflow(void **state)
+{
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct fx *f = fx_new();
+	struct xb_decision d;
+	int i;
+
+	(void)state;
+	for (i = 0; i <= XB_MAX_SHAPES; i++)
+		pol(f, IN, MAIN, "192.0.2.0", i, "0.0.0.0", 0, 100 - i, BLOCK);
+	fx_publish(f);
+	assert_int_equal(xb_tss_overflows(f->tss), 1);
+	assert_int_equal(xb_tss_lookup(&f->src, IN, &fl, accept_all, &d), 0);
+	assert_int_equal(d.reason, XB_R_PASS_UNDECIDABLE);
+	assert_int_equal(d.overflow, 1);
+	expect(f, FWD, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	assert_int_equal(xb_tss_del(f->tss, XB_MAX_SHAPES), 0);
+	f->n--;
+	fx_flush(f);
+	assert_int_equal(xb_tss_overflows(f->tss), 0);
+	/* 192.0.2.5 matches prefixes /0../29: /29 has the lowest priority */
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 29);
+	fx_free(f);
+}
+
+/* The sink sees only changes. */
+static void test_flush_only_changes(void **state)
+{
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct xb_tss_mem_stats s0, s1;
+	struct fx *f = fx_new();
+	struct xb_policy *a, *b, b2;
+
+	(void)state;
+	a = pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 1, BLOCK);
+	a->mark_m = 0xff;
+	b = pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 5, ALLOW);
+	b->mark_m = 0xffff;
+	pol(f, OUT, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 5, ALLOW);
+	fx_publish(f);
+	assert_int_equal(xb_tss_mem_count(f->mem), 2);
+
+	xb_tss_mem_get_stats(f->mem, &s0);
+	fx_flush(f);
+	xb_tss_mem_get_stats(f->mem, &s1);
+	assert_memory_equal(&s0, &s1, sizeof(s0));
+
+	/* a loser of its bucket changes: nothing to publish */
+	b2 = *b;
+	b2.priority = 6;
+	assert_int_equal(xb_tss_del(f->tss, b->id), 0);
+	assert_int_equal(xb_tss_add(f->tss, &b2), 0);
+	*b = b2;
+	fx_flush(f);
+	xb_tss_mem_get_stats(f->mem, &s1);
+	assert_memory_equal(&s0, &s1, sizeof(s0));
+
+	/* the winner goes: one put, one list */
+	assert_int_equal(xb_tss_del(f->tss, a->id), 0);
+	a->mark_v = 1;	/* out of every view, for the reference */
+	fx_flush(f);
+	xb_tss_mem_get_stats(f->mem, &s1);
+	assert_int_equal(s1.puts - s0.puts, 1);
+	assert_int_equal(s1.dels - s0.dels, 0);
+	assert_int_equal(s1.list_puts - s0.list_puts, 1);
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 1);
+
+	/* the last of the shape goes: one delete, one list */
+	s0 = s1;
+	assert_int_equal(xb_tss_del(f->tss, b->id), 0);
+	b->mark_v = 1;
+	fx_flush(f);
+	xb_tss_mem_get_stats(f->mem, &s1);
+	assert_int_equal(s1.puts - s0.puts, 0);
+	assert_int_equal(s1.dels - s0.dels, 1);
+	assert_int_equal(s1.list_puts - s0.list_puts, 1);
+	assert_int_equal(xb_tss_mem_count(f->mem), 1);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+
+	assert_int_equal(xb_tss_del(f->tss, 77), -ENOENT);
+	assert_int_equal(xb_tss_add(f->tss, &f->pols[2]), -EEXIST);
+	fx_free(f);
+}
+
+/* ---- randomized differential test ------------------------------------ */
+
+struct diff_stats {
+	unsigned long compared;
+	unsigned long decided[XB_R_MAX];
+	unsigned long overflow_pass;
+	unsigned long mismatches;
+	unsigned long steer_found;
+	unsigned long steer_undecidable;
+};
+
+static void dump_policy(const struct xb_policy *p)
+{
+	char s[64], d[64];
+
+	inet_ntop(p->sel.family, p->sel.saddr.b, s, sizeof(s));
+	inet_ntop(p->sel.family, p->sel.daddr.b, d, sizeof(d));
+	printf("#   id %u dir %u type %u %s/%u -> %s/%u proto %u sport %04x/%04x "
+	       "dport %04x/%04x prio %u pos %u mark %x/%x if_id %u action %u "
+	       "flags %x ifindex %d\n", p->id, p->dir, p->type, s,
+	       p->sel.prefixlen_s, d, p->sel.prefixlen_d, p->sel.proto,
+	       ntohs(p->sel.sport), ntohs(p->sel.sport_mask),
+	       ntohs(p->sel.dport), ntohs(p->sel.dport_mask), p->priority,
+	       p->pos, p->mark_v, p->mark_m, p->if_id, p->action, p->xb_flags,
+	       p->sel.ifindex);
+}
+
+static void dump_mismatch(const char *what, const struct xb_policy *pols,
+			  size_t n, const struct xb_flow *fl, unsigned int a,
+			  __u32 aid, unsigned int b, __u32 bid)
+{
+	char s[64], d[64];
+	size_t i;
+
+	inet_ntop(fl->family, fl->saddr.b, s, sizeof(s));
+	inet_ntop(fl->family, fl->daddr.b, d, sizeof(d));
+	printf("# MISMATCH %s: flow %s -> %s proto %u sport %04x dport %04x: "
+	       "ref %u/%u tss %u/%u\n", what, s, d, fl->proto, ntohs(fl->sport),
+	       ntohs(fl->dport), a, aid, b, bid);
+	for (i = 0; i < n; i++)
+		dump_policy(&pols[i]);
+}
+
+static void compare_input(const struct xb_policy *pols, size_t n,
+			  const struct xb_tss_source *src, __u8 dir,
+			  const struct xb_flow *fl, const __u8 dflt[4],
+			  struct diff_stats *st)
+{
+	struct xb_decision r, t;
+
+	xb_ref_classify_input(pols, n, dir, fl, dflt, &r);
+	assert_int_equal(xb_tss_lookup(src, dir, fl, dflt, &t), 0);
+	st->compared++;
+	if (r.reason == t.reason && r.policy_id == t.policy_id) {
+		st->decided[r.reason]++;
+		return;
+	}
+	/* capacity, not semantics: an overflowed list passes to the kernel */
+	if (t.reason == XB_R_PASS_UNDECIDABLE && t.overflow) {
+		st->overflow_pass++;
+		return;
+	}
+	if (st->mismatches++ < 3)
+		dump_mismatch(dir == XFRM_POLICY_IN ? "in" : "fwd", pols, n, fl,
+			      r.reason, r.policy_id, t.reason, t.policy_id);
+}
+
+static void compare_steer(const struct xb_policy *pols, size_t n,
+			  const struct xb_tss_source *src,
+			  const struct xb_flow *fl, struct diff_stats *st)
+{
+	struct xb_steer r, t;
+
+	xb_ref_steer(pols, n, fl, &r);
+	assert_int_equal(xb_tss_lookup_steer(src, fl, &t), 0);
+	st->compared++;
+	if (r.undecidable == t.undecidable && r.found == t.found &&
+	    r.policy_id == t.policy_id && r.if_id == t.if_id &&
+	    r.verdict == t.verdict) {
+		st->steer_found += r.found && !r.undecidable;
+		st->steer_undecidable += r.undecidable;
+		return;
+	}
+	if (t.undecidable && t.overflow) {
+		st->overflow_pass++;
+		return;
+	}
+	if (st->mismatches++ < 3)
+		dump_mismatch("out", pols, n, fl, r.undecidable * 100 + r.found,
+			      r.policy_id, t.undecidable * 100 + t.found,
+			      t.policy_id);
+}
+
+static void random_defaults(struct xb_rng *rng, __u8 dflt[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		dflt[i] = xb_rng_pct(rng, 30) ? XB_DEFAULT_BLOCK : XB_DEFAULT_ACCEPT;
+}
+
+/* Every kind of flow of one SPD through both classifiers. */
+static void compare_many(struct xb_rng *rng, const struct xb_policy *pols,
+			 size_t n, const struct xb_tss_source *src,
+			 unsigned int n_flows, struct diff_stats *st)
+{
+	struct xb_flow fl;
+	__u8 dflt[4];
+	unsigned int k;
+
+	random_defaults(rng, dflt);
+	for (k = 0; k < n_flows; k++) {
+		xb_spd_gen_flow(rng, pols, n, &fl);
+		compare_input(pols, n, src, XFRM_POLICY_IN, &fl, dflt, st);
+		compare_input(pols, n, src, XFRM_POLICY_FWD, &fl, dflt, st);
+		compare_steer(pols, n, src, &fl, st);
+	}
+}
+
+static void print_stats(const char *name, const struct diff_stats *st)
+{
+	printf("# %s: %lu comparisons, %lu mismatches, %lu overflow passes; "
+	       "allow %lu block %lu requires %lu default_block %lu "
+	       "no_policy %lu undecidable %lu; steer found %lu undecidable %lu\n",
+	       name, st->compared, st->mismatches, st->overflow_pass,
+	       st->decided[XB_R_PASS_POLICY_ALLOW],
+	       st->decided[XB_R_DROP_POLICY_BLOCK],
+	       st->decided[XB_R_DROP_REQUIRES_IPSEC],
+	       st->decided[XB_R_DROP_DEFAULT_BLOCK],
+	       st->decided[XB_R_PASS_NO_POLICY],
+	       st->decided[XB_R_PASS_UNDECIDABLE], st->steer_found,
+	       st->steer_undecidable);
+}
+
+static void test_random_differential(void **state)
+{
+	struct xb_rng rng;
+	struct diff_stats st = { 0 };
+	struct xb_spd_cfg cfg;
+	unsigned int spd;
+	struct fx *f;
+	size_t i;
+
+	(void)state;
+	xb_rng_seed(&rng, xb_test_seed("random_differential"));
+	for (spd = 0; spd < 1500; spd++) {
+		f = fx_new();
+		xb_spd_cfg_random(&rng, 60, &cfg);
+		f->n = xb_spd_gen(&rng, &cfg, f->pols, MAX_POLS);
+		for (i = 0; i < f->n; i++)
+			assert_int_equal(xb_tss_add(f->tss, &f->pols[i]), 0);
+		fx_flush(f);
+		compare_many(&rng, f->pols, f->n, &f->src, 60, &st);
+		fx_free(f);
+	}
+	print_stats("random_differential", &st);
+	assert_int_equal(st.mismatches, 0);
+	/* the test has teeth: every outcome occurred */
+	assert_true(st.decided[XB_R_PASS_POLICY_ALLOW] > 100);
+	assert_true(st.decided[XB_R_DROP_POLICY_BLOCK] > 100);
+	assert_true(st.decided[XB_R_DROP_REQUIRES_IPSEC] > 100);
+	assert_true(st.decided[XB_R_DROP_DEFAULT_BLOCK] > 100);
+	assert_true(st.decided[XB_R_PASS_UNDECIDABLE] > 100);
+	assert_true(st.steer_found > 100);
+}
+
+/* ---- incremental updates against a from-scratch build ----------------- */
+
+/* A published entry without the shape id, which depends on history. */
+struct canon_ent {
+	struct xb_tss_key key;
+	struct xb_shape shape;
+	struct xb_tss_val val;
+};
+
+struct canon {
+	struct canon_ent *v;
+	size_t n;
+	struct xb_shape_list lists[XB_SHAPE_LISTS];
+};
+
+static int canon_add(void *arg, const struct xb_tss_key *key,
+		     const struct xb_tss_val *val)
+{
+	struct canon *c = arg;
+	const struct xb_shape_list *l = &c->lists[key->list];
+	struct canon_ent *e = &c->v[c->n++];
+	__u32 i;
+
+	memset(e, 0, sizeof(*e));
+	e->key = *key;
+	e->key.shape_id = 0;
+	e->val = *val;
+	for (i = 0; i < l->count && i < XB_MAX_SHAPES; i++)
+		if (l->shapes[i].id == key->shape_id)
+			e->shape = l->shapes[i];
+	e->shape.id = 0;
+	e->shape.best_priority = 0;
+	return 0;
+}
+
+static int canon_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct canon_ent));
+}
+
+static void canon_build(struct fx *f, struct canon *c)
+{
+	struct xb_shape_list l;
+	__u32 i, j;
+
+	c->n = 0;
+	c->v = calloc(xb_tss_mem_count(f->mem) + 1, sizeof(*c->v));
+	assert_non_null(c->v);
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		assert_int_equal(f->src.get_list(f->src.ctx, i, &l), 0);
+		c->lists[i] = l;
+	}
+	assert_int_equal(xb_tss_mem_for_each(f->mem, canon_add, c), 0);
+	qsort(c->v, c->n, sizeof(*c->v), canon_cmp);
+	for (i = 0; i < XB_SHAPE_LISTS; i++)
+		for (j = 0; j < XB_MAX_SHAPES; j++)
+			c->lists[i].shapes[j].id = 0;
+}
+
+static void canon_expect_equal(struct fx *a, struct fx *b)
+{
+	struct canon ca, cb;
+
+	canon_build(a, &ca);
+	canon_build(b, &cb);
+	assert_int_equal(ca.n, cb.n);
+	assert_memory_equal(ca.v, cb.v, ca.n * sizeof(*ca.v));
+	assert_memory_equal(ca.lists, cb.lists, sizeof(ca.lists));
+	free(ca.v);
+	free(cb.v);
+}
+
+/* The live set of an incremental run, by id. */
+struct live {
+	struct xb_policy pols[MAX_POLS];
+	bool used[MAX_POLS];
+	__u32 next_pos;
+};
+
+static size_t live_collect(const struct live *lv, struct xb_policy *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < MAX_POLS; i++)
+		if (lv->used[i])
+			out[n++] = lv->pols[i];
+	return n;
+}
+
+/* One mirror event: add, delete, or update (delete + add, same id; the
+ * pos stays when the priority does, as the mirror assigns it). */
+static void random_op(struct xb_rng *rng, struct fx *f, struct live *lv,
+		      const struct xb_spd_cfg *cfg, __u64 shapes)
+{
+	__u32 id = xb_rng_below(rng, 64 + xb_rng_below(rng, MAX_POLS - 64));
+	struct xb_policy p;
+
+	if (!lv->used[id]) {
+		xb_spd_gen_policy(rng, cfg, shapes, &p);
+		p.id = id;
+		p.pos = ++lv->next_pos;
+		assert_int_equal(xb_tss_add(f->tss, &p), 0);
+		lv->pols[id] = p;
+		lv->used[id] = true;
+		return;
+	}
+	assert_int_equal(xb_tss_del(f->tss, id), 0);
+	if (xb_rng_pct(rng, 50)) {
+		lv->used[id] = false;
+		return;
+	}
+	p = lv->pols[id];
+	if (xb_rng_pct(rng, 50)) {
+		p.priority = xb_rng_below(rng, 4);
+		p.pos = ++lv->next_pos;
+	}
+	p.action = xb_rng_pct(rng, 50) ? ALLOW : BLOCK;
+	assert_int_equal(xb_tss_add(f->tss, &p), 0);
+	lv->pols[id] = p;
+}
+
+static void test_random_incremental(void **state)
+{
+	struct diff_stats st = { 0 };
+	struct xb_tss_mem_stats s0, s1;
+	struct xb_spd_cfg cfg;
+	struct xb_rng rng;
+	unsigned int round, op;
+	struct live *lv;
+	struct fx *f, *g;
+	__u64 shapes;
+	size_t i;
+
+	(void)state;
+	xb_rng_seed(&rng, xb_test_seed("random_incremental"));
+	lv = malloc(sizeof(*lv));
+	assert_non_null(lv);
+	for (round = 0; round < 60; round++) {
+		memset(lv, 0, sizeof(*lv));
+		xb_spd_cfg_random(&rng, 200, &cfg);
+		shapes = xb_rng_next(&rng);
+		f = fx_new();
+		for (op = 0; op < 1500; op++) {
+			random_op(&rng, f, lv, &cfg, shapes);
+			if (xb_rng_pct(&rng, 10))
+				fx_flush(f);
+			if (op % 500 != 499)
+				continue;
+			fx_flush(f);
+			f->n = live_collect(lv, f->pols);
+			compare_many(&rng, f->pols, f->n, &f->src, 40, &st);
+		}
+		fx_flush(f);
+		/* a flush with nothing changed publishes nothing */
+		xb_tss_mem_get_stats(f->mem, &s0);
+		fx_flush(f);
+		xb_tss_mem_get_stats(f->mem, &s1);
+		assert_memory_equal(&s0, &s1, sizeof(s0));
+
+		g = fx_new();
+		g->n = live_collect(lv, g->pols);
+		for (i = 0; i < g->n; i++)
+			assert_int_equal(xb_tss_add(g->tss, &g->pols[i]), 0);
+		fx_flush(g);
+		canon_expect_equal(f, g);
+		assert_int_equal(xb_tss_overflows(f->tss), xb_tss_overflows(g->tss));
+		fx_free(g);
+		fx_free(f);
+	}
+	free(lv);
+	print_stats("random_incremental", &st);
+	assert_int_equal(st.mismatches, 0);
+}
+
+/* The same published state through real BPF maps. */
+static void test_maps_sink(void **state)
+{
+	struct xb_tss_maps maps;
+	struct xb_tss_source msrc;
+	struct xb_tss_sink msink;
+	struct xb_decision a, b;
+	struct xb_spd_cfg cfg;
+	struct xb_flow fl;
+	struct xb_rng rng;
+	struct fx *f;
+	unsigned int k;
+	size_t i;
+	int err;
+
+	(void)state;
+	err = xb_tss_maps_create(&maps);
+	if (err) {
+		printf("# maps_sink: cannot create BPF maps (%s)\n", strerror(-err));
+		skip();
+	}
+	xb_rng_seed(&rng, xb_test_seed("maps_sink"));
+	xb_spd_cfg_default(&cfg);
+	cfg.n_policies = 300;
+	f = fx_new();
+	f->n = xb_spd_gen(&rng, &cfg, f->pols, MAX_POLS);
+	for (i = 0; i < f->n; i++)
+		assert_int_equal(xb_tss_add(f->tss, &f->pols[i]), 0);
+	fx_flush(f);
+	xb_tss_maps_sink(&maps, &msink);
+	xb_tss_maps_source(&maps, &msrc);
+	xb_tss_forget_published(f->tss);
+	assert_int_equal(xb_tss_flush(f->tss, &msink), 0);
+	for (k = 0; k < 2000; k++) {
+		xb_spd_gen_flow(&rng, f->pols, f->n, &fl);
+		assert_int_equal(xb_tss_lookup(&f->src, IN, &fl, accept_all, &a), 0);
+		assert_int_equal(xb_tss_lookup(&msrc, IN, &fl, accept_all, &b), 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+	/* deletes reach the map: delete everything, the map empties */
+	for (i = 0; i < f->n; i++)
+		assert_int_equal(xb_tss_del(f->tss, f->pols[i].id), 0);
+	assert_int_equal(xb_tss_flush(f->tss, &msink), 0);
+	assert_int_equal(xb_tss_maps_clear(&maps), 0);
+	fx_free(f);
+	xb_tss_maps_close(&maps);
+}
+
+/* A sink that fails every few calls, in front of a memory state. */
+struct flaky {
+	struct xb_tss_sink inner;
+	unsigned int calls;
+};
+
+static int flaky_fail(struct flaky *fk)
+{
+	return ++fk->calls % 7 == 0 ? -EIO : 0;
+}
+
+static int flaky_put(void *ctx, const struct xb_tss_key *key,
+		     const struct xb_tss_val *val)
+{
+	struct flaky *fk = ctx;
+
+	return flaky_fail(fk) ?: fk->inner.put_entry(fk->inner.ctx, key, val);
+}
+
+static int flaky_del(void *ctx, const struct xb_tss_key *key)
+{
+	struct flaky *fk = ctx;
+
+	return flaky_fail(fk) ?: fk->inner.del_entry(fk->inner.ctx, key);
+}
+
+static int flaky_list(void *ctx, __u32 idx, const struct xb_shape_list *l)
+{
+	struct flaky *fk = ctx;
+
+	return flaky_fail(fk) ?: fk->inner.put_list(fk->inner.ctx, idx, l);
+}
+
+/* After a failed flush: forget, clear, flush again gives a whole state. */
+static void test_flush_error_recovery(void **state)
+{
+	struct xb_tss_sink sink = { flaky_put, flaky_del, flaky_list, NULL };
+	struct xb_spd_cfg cfg;
+	struct xb_rng rng;
+	struct flaky fk;
+	struct fx *f, *g;
+	size_t i;
+
+	(void)state;
+	xb_rng_seed(&rng, xb_test_seed("flush_error_recovery"));
+	xb_spd_cfg_default(&cfg);
+	cfg.n_policies = 200;
+	f = fx_new();
+	g = fx_new();
+	f->n = xb_spd_gen(&rng, &cfg, f->pols, MAX_POLS);
+	memcpy(g->pols, f->pols, sizeof(f->pols));
+	g->n = f->n;
+	fk.inner = f->sink;
+	fk.calls = 0;
+	sink.ctx = &fk;
+	for (i = 0; i < f->n; i++)
+		assert_int_equal(xb_tss_add(f->tss, &f->pols[i]), 0);
+	assert_int_equal(xb_tss_flush(f->tss, &sink), -EIO);
+	for (i = 0; i < f->n; i += 2)
+		assert_int_equal(xb_tss_del(f->tss, f->pols[i].id), 0);
+	xb_tss_mem_free(f->mem);
+	f->mem = xb_tss_mem_new();
+	assert_non_null(f->mem);
+	xb_tss_mem_sink(f->mem, &f->sink);
+	xb_tss_mem_source(f->mem, &f->src);
+	xb_tss_forget_published(f->tss);
+	fx_flush(f);
+
+	for (i = 1; i < g->n; i += 2)
+		assert_int_equal(xb_tss_add(g->tss, &g->pols[i]), 0);
+	fx_flush(g);
+	canon_expect_equal(f, g);
+	fx_free(f);
+	fx_free(g);
+}
+
+/* ---- scale ------------------------------------------------------------ */
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A gateway's SPD: one /32 or /128 pair per tunnel, three directions. */
+static void scale_policy(struct xb_rng *rng, __u32 i, struct xb_policy *p)
+{
+	static const __u8 dirs[] = { IN, OUT, FWD };
+
+	memset(p, 0, sizeof(*p));
+	p->id = i;
+	p->pos = i + 1;
+	p->dir = dirs[i % 3];
+	p->priority = 1000 + xb_rng_below(rng, 4);
+	p->action = ALLOW;
+	p->n_tmpls = 1;
+	p->xb_flags = XB_POL_REQUIRES_IPSEC;
+	if (i % 2) {
+		p->sel.family = AF_INET;
+		p->sel.prefixlen_s = p->sel.prefixlen_d = 32;
+		p->sel.saddr.b[0] = 198;
+		p->sel.saddr.b[1] = 51;
+		p->sel.saddr.b[2] = 100;
+		p->sel.saddr.b[3] = i & 0xff;
+		p->sel.daddr.b[0] = 203;
+		p->sel.daddr.b[1] = 0;
+		p->sel.daddr.b[2] = 113;
+		p->sel.daddr.b[3] = (i >> 8) & 0xff;
+	} else {
+		p->sel.family = AF_INET6;
+		p->sel.prefixlen_s = p->sel.prefixlen_d = 128;
+		p->sel.saddr.b[0] = 0x20;
+		p->sel.saddr.b[1] = 0x01;
+		p->sel.saddr.b[2] = 0x0d;
+		p->sel.saddr.b[3] = 0xb8;
+		p->sel.daddr = p->sel.saddr;
+		memcpy(&p->sel.saddr.b[12], &i, 4);
+		p->sel.daddr.b[15] = 1;
+	}
+	/* a few broader policies, as a gateway also has */
+	if (i % 97 == 0) {
+		p->sel.prefixlen_s = p->sel.family == AF_INET ? 24 : 64;
+		p->priority = 5000;
+		p->action = BLOCK;
+	}
+}
+
+static void test_scale_100k(void **state)
+{
+	const __u32 n = 100000;
+	struct xb_policy *pols = calloc(n, sizeof(*pols));
+	struct fx *f = fx_new();
+	struct diff_stats st = { 0 };
+	double t_add, t_flush, t_del;
+	struct timespec t0;
+	struct xb_rng rng;
+	__u32 i;
+
+	(void)state;
+	assert_non_null(pols);
+	xb_rng_seed(&rng, 1);
+	for (i = 0; i < n; i++)
+		scale_policy(&rng, i, &pols[i]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(xb_tss_add(f->tss, &pols[i]), 0);
+	t_add = ms_since(&t0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fx_flush(f);
+	t_flush = ms_since(&t0);
+	printf("# scale: add %u policies %.1f ms (%.2f us each), first flush "
+	       "%.1f ms, %zu entries\n", n, t_add, t_add * 1e3 / n, t_flush,
+	       xb_tss_mem_count(f->mem));
+	compare_many(&rng, pols, n, &f->src, 20, &st);
+	assert_int_equal(st.mismatches, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(xb_tss_del(f->tss, i), 0);
+		if (i % 1000 == 999)
+			fx_flush(f);
+	}
+	fx_flush(f);
+	t_del = ms_since(&t0);
+	printf("# scale: delete %u policies with a flush every 1000: %.1f ms\n",
+	       n, t_del);
+	assert_int_equal(xb_tss_mem_count(f->mem), 0);
+	fx_free(f);
+	free(pols);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_selector_match),
+		cmocka_unit_test(test_proto_any_and_v6_prefix),
+		cmocka_unit_test(test_icmp_type_code),
+		cmocka_unit_test(test_lowest_priority_wins),
+		cmocka_unit_test(test_priority_ties),
+		cmocka_unit_test(test_mark_and_if_id),
+		cmocka_unit_test(test_sub_and_main),
+		cmocka_unit_test(test_requires_ipsec),
+		cmocka_unit_test(test_default_and_icmp_error),
+		cmocka_unit_test(test_undecidable_policies),
+		cmocka_unit_test(test_offload_taints_list),
+		cmocka_unit_test(test_shape_overflow),
+		cmocka_unit_test(test_flush_only_changes),
+		cmocka_unit_test(test_random_differential),
+		cmocka_unit_test(test_random_incremental),
+		cmocka_unit_test(test_maps_sink),
+		cmocka_unit_test(test_flush_error_recovery),
+		cmocka_unit_test(test_scale_100k),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
