@@ -27,7 +27,8 @@
 	X(XB_R_STEER_SKIP_TTL,		"steer_skip_ttl")		\
 	X(XB_R_STEER_SKIP_MTU,		"steer_skip_mtu")		\
 	X(XB_R_STEER_SKIP_LOCAL,	"steer_skip_local")		\
-	X(XB_R_STEER_SKIP_NO_DEV,	"steer_skip_no_dev")
+	X(XB_R_STEER_SKIP_NO_DEV,	"steer_skip_no_dev")		\
+	X(XB_R_PASS_NO_IFACE,		"pass_unknown_iface")
 
 #define XB_REASON_ENUM(sym, name) sym,
 enum xb_reason {

@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Packet parsing shared by the XDP and TC programs. Works on a linear
+ * [data, data_end) window, so both contexts can use it.
+ *
+ * The parser fills the flow exactly as the kernel's XFRM selector sees it
+ * (xfrm_flowi_sport/dport over decode_session4/6): TCP, UDP, UDP-Lite and
+ * SCTP carry their ports; ICMP and ICMPv6 put type in sport and code in
+ * dport; the IPv6 mobility header puts its type in sport; GRE (IPv4) puts
+ * the high half of the key in sport and the low half in dport; every other
+ * protocol matches with ports 0. Anything it cannot map with certainty ends
+ * as "undecidable" so that the packet goes to the kernel.
+ */
+#ifndef XFRMBPF_PARSE_BPF_H
+#define XFRMBPF_PARSE_BPF_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_endian.h>
+#include "xfrmbpf/spd.h"
+#include "xfrmbpf/reasons.h"
+
+#ifndef AF_INET
+#define AF_INET		2
+#endif
+#ifndef AF_INET6
+#define AF_INET6	10
+#endif
+
+#define XB_ETH_P_8021Q		0x8100
+#define XB_ETH_P_8021AD		0x88a8
+#define XB_MAX_VLAN		2
+/* IPv6 extension headers walked before giving up (undecidable). */
+#define XB_MAX_EXTHDRS		8
+/* IPv4 options: at most 40 bytes, one byte at least per entry. */
+#define XB_IPOPTS_LEN		40
+
+#define XB_NATT_PORT		4500
+#define XB_IPPROTO_MH		135
+#define XB_IPV4_SRR		137
+#define XB_IPV4_LSRR		131
+#define XB_GRE_CSUM		0x8000
+#define XB_GRE_KEY		0x2000
+#define XB_GRE_VER		0x0007
+
+/* What kind of packet the datapath sees. */
+enum xb_pkt_kind {
+	XB_PK_PLAIN = 0,	/* policy lookup */
+	XB_PK_IPSEC,		/* ESP, AH or NAT-T ESP: SPI lookup when local,
+				 * plaintext (proto 50/51/UDP) in transit */
+};
+
+struct xb_pkt {
+	union xb_addr saddr;
+	union xb_addr daddr;
+	__be16 sport;		/* as the selector sees it */
+	__be16 dport;
+	__be32 spi;
+	__u16 family;
+	__u8 proto;		/* upper-layer protocol */
+	__u8 kind;		/* enum xb_pkt_kind */
+	__u8 ttl;		/* TTL / hop limit */
+	__u8 frag;		/* any fragment (first or not) */
+	__u16 l3_off;		/* offset of the IP header in the frame */
+	__u16 l3_len;		/* IP total length from the header */
+	__u8 sa_proto;		/* IPsec: ESP or AH (NAT-T: ESP in UDP) */
+	__u8 pad;
+};
+
+/* Parse results that are not "go on": a reason to pass with. */
+#define XB_PARSE_OK	XB_R_MAX
+
+static __always_inline int xb_parse_l2(void *data, void *data_end,
+				       __u16 *proto, __u16 *off)
+{
+	struct ethhdr *eth = data;
+	__u16 h_proto, o = sizeof(*eth);
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return XB_R_PASS_UNPARSED;
+	h_proto = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < XB_MAX_VLAN; i++) {
+		__be16 *tag = data + o;
+
+		if (h_proto != bpf_htons(XB_ETH_P_8021Q) &&
+		    h_proto != bpf_htons(XB_ETH_P_8021AD))
+			break;
+		if ((void *)(tag + 2) > data_end)
+			return XB_R_PASS_UNPARSED;
+		h_proto = tag[1];
+		o += 4;
+	}
+	*proto = h_proto;
+	*off = o;
+	return XB_PARSE_OK;
+}
+
+/* Ports or their XFRM stand-ins for a non-fragment transport header at
+ * l4. Returns XB_PARSE_OK, or a reason when the header is cut short. */
+static __always_inline int xb_parse_l4(void *l4, void *data_end,
+				       struct xb_pkt *pkt)
+{
+	__u8 *b = l4;
+
+	switch (pkt->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+		if ((void *)(b + 4) > data_end)
+			return XB_R_PASS_UNPARSED;
+		pkt->sport = *(__be16 *)b;
+		pkt->dport = *(__be16 *)(b + 2);
+		break;
+	case IPPROTO_ICMP:
+		/* ICMP in IPv6 is not ICMPv6: the kernel keeps ports 0. */
+		if (pkt->family != AF_INET)
+			break;
+		if ((void *)(b + 2) > data_end)
+			return XB_R_PASS_UNPARSED;
+		pkt->sport = bpf_htons(b[0]);
+		pkt->dport = bpf_htons(b[1]);
+		break;
+	case IPPROTO_ICMPV6:
+		if (pkt->family != AF_INET6)
+			break;
+		if ((void *)(b + 2) > data_end)
+			return XB_R_PASS_UNPARSED;
+		pkt->sport = bpf_htons(b[0]);
+		pkt->dport = bpf_htons(b[1]);
+		break;
+	case XB_IPPROTO_MH:
+		if (pkt->family != AF_INET6)
+			break;
+		if ((void *)(b + 3) > data_end)
+			return XB_R_PASS_UNPARSED;
+		pkt->sport = bpf_htons(b[2]);
+		break;
+	case IPPROTO_GRE: {
+		__u16 flags;
+
+		/* Older kernels decode the GRE key only for IPv4 and only
+		 * version 0 is unambiguous across kernel versions. */
+		if (pkt->family != AF_INET)
+			return XB_R_PASS_UNDECIDABLE;
+		if ((void *)(b + 4) > data_end)
+			return XB_R_PASS_UNPARSED;
+		flags = bpf_ntohs(*(__be16 *)b);
+		if (flags & XB_GRE_VER)
+			return XB_R_PASS_UNDECIDABLE;
+		if (flags & XB_GRE_KEY) {
+			__u8 *key = b + ((flags & XB_GRE_CSUM) ? 8 : 4);
+
+			if ((void *)(key + 4) > data_end)
+				return XB_R_PASS_UNPARSED;
+			pkt->sport = *(__be16 *)key;
+			pkt->dport = *(__be16 *)(key + 2);
+		}
+		break;
+	}
+	case IPPROTO_COMP:
+		/* IPComp is looked up by CPI in the SAD; not mirrored. */
+		return XB_R_PASS_UNDECIDABLE;
+	default:
+		break;
+	}
+	return XB_PARSE_OK;
+}
+
+/* ESP, AH and ESP in UDP/4500 (non-ESP marker zero = IKE, a one-byte
+ * 0xff is a keepalive: both stay plaintext UDP, as in the kernel's
+ * xfrm4_udp_encap_rcv which wants more than an ESP header's 8 bytes). */
+static __always_inline int xb_parse_ipsec(void *l4, void *data_end,
+					  struct xb_pkt *pkt)
+{
+	__u8 *b = l4;
+
+	if (pkt->proto == IPPROTO_ESP) {
+		if ((void *)(b + 4) > data_end)
+			return XB_R_PASS_UNPARSED;
+		pkt->spi = *(__be32 *)b;
+		pkt->sa_proto = IPPROTO_ESP;
+		pkt->kind = XB_PK_IPSEC;
+	} else if (pkt->proto == IPPROTO_AH) {
+		if ((void *)(b + 8) > data_end)
+			return XB_R_PASS_UNPARSED;
+		pkt->spi = *(__be32 *)(b + 4);
+		pkt->sa_proto = IPPROTO_AH;
+		pkt->kind = XB_PK_IPSEC;
+	} else if (pkt->proto == IPPROTO_UDP &&
+		   pkt->dport == bpf_htons(XB_NATT_PORT)) {
+		__u16 ulen;
+
+		if ((void *)(b + 8) > data_end)
+			return XB_R_PASS_UNPARSED;
+		ulen = bpf_ntohs(*(__be16 *)(b + 4));
+		/* UDP header + ESP header (SPI, seq) + at least one byte */
+		if (ulen <= 8 + 8 || (void *)(b + 12) > data_end)
+			return XB_PARSE_OK;
+		if (*(__be32 *)(b + 8) == 0)
+			return XB_PARSE_OK;
+		pkt->spi = *(__be32 *)(b + 8);
+		pkt->sa_proto = IPPROTO_ESP;
+		pkt->kind = XB_PK_IPSEC;
+	}
+	return XB_PARSE_OK;
+}
+
+/* bpf_loop() context of the IPv4 option scan: the options are copied to
+ * the stack first, so one verification of the callback covers all. */
+struct xb_opt_walk {
+	__u8 buf[XB_IPOPTS_LEN];
+	__u32 off;
+	__u32 end;
+	int ret;
+};
+
+static long xb_opt_step(__u32 i, void *data)
+{
+	struct xb_opt_walk *w = data;
+	__u64 off = w->off, next;
+	__u8 type, len;
+
+	(void)i;
+	/* opaque copies: the bound checks and accesses share a register */
+	asm volatile("" : "+r"(off));
+	if (off >= w->end || off >= XB_IPOPTS_LEN) {
+		w->ret = XB_PARSE_OK;
+		return 1;
+	}
+	type = w->buf[off];
+	if (type == 0) {		/* end of options */
+		w->ret = XB_PARSE_OK;
+		return 1;
+	}
+	if (type == 1) {		/* no-op */
+		w->off = off + 1;
+		return 0;
+	}
+	next = off + 1;
+	asm volatile("" : "+r"(next));
+	if (next >= w->end || next >= XB_IPOPTS_LEN) {
+		w->ret = XB_R_PASS_UNPARSED;
+		return 1;
+	}
+	len = w->buf[next];
+	if (len < 2) {
+		w->ret = XB_R_PASS_UNPARSED;
+		return 1;
+	}
+	if (type == XB_IPV4_SRR || type == XB_IPV4_LSRR) {
+		w->ret = XB_R_PASS_UNDECIDABLE;
+		return 1;
+	}
+	w->off = off + len;
+	return 0;
+}
+
+/* IPv4 options: a source route changes the destination the kernel routes
+ * by, so such packets are undecidable. Malformed options: the kernel
+ * drops them itself, we pass. */
+static __always_inline int xb_scan_ipopts(void *ctx, bool xdp, __u32 off,
+					  __u32 len)
+{
+	struct xb_opt_walk w = {};
+	__u64 n = len;
+	long err;
+
+	/* the helpers' size must be proven non-zero in the same register */
+	asm volatile("" : "+r"(n));
+	if (n == 0 || n > XB_IPOPTS_LEN)
+		return XB_R_PASS_UNPARSED;
+	if (xdp)
+		err = bpf_xdp_load_bytes(ctx, off, w.buf, n);
+	else
+		err = bpf_skb_load_bytes(ctx, off, w.buf, n);
+	if (err)
+		return XB_R_PASS_UNPARSED;
+	w.end = len;
+	w.ret = XB_PARSE_OK;
+	bpf_loop(XB_IPOPTS_LEN, xb_opt_step, &w, 0);
+	return w.ret;
+}
+
+static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
+					 void *data_end, __u32 frame_len,
+					 __u16 off, struct xb_pkt *pkt)
+{
+	struct iphdr *iph = data + off;
+	__u16 hlen, tot;
+	int ret;
+
+	if ((void *)(iph + 1) > data_end)
+		return XB_R_PASS_UNPARSED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return XB_R_PASS_UNPARSED;
+	hlen = iph->ihl * 4;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < hlen || off + tot > frame_len)
+		return XB_R_PASS_UNPARSED;
+
+	pkt->family = AF_INET;
+	pkt->saddr.a[0] = iph->saddr;
+	pkt->daddr.a[0] = iph->daddr;
+	pkt->proto = iph->protocol;
+	pkt->ttl = iph->ttl;
+	pkt->l3_off = off;
+	pkt->l3_len = tot;
+	if (iph->frag_off & bpf_htons(0x3fff)) {	/* MF or offset */
+		pkt->frag = 1;
+		return XB_PARSE_OK;
+	}
+	if (hlen > sizeof(*iph)) {
+		ret = xb_scan_ipopts(ctx, xdp, off + sizeof(*iph),
+				     hlen - sizeof(*iph));
+		if (ret != XB_PARSE_OK)
+			return ret;
+	}
+	off += hlen;
+	if (off > 0x1ff)
+		return XB_R_PASS_UNPARSED;
+	ret = xb_parse_l4(data + off, data_end, pkt);
+	if (ret != XB_PARSE_OK)
+		return ret;
+	return xb_parse_ipsec(data + off, data_end, pkt);
+}
+
+/* Walks hop-by-hop, routing, destination options and fragment headers.
+ * A routing header with segments left redirects the packet: undecidable. */
+static __always_inline int xb_parse_ipv6(void *data, void *data_end,
+					 __u32 frame_len, __u16 off,
+					 struct xb_pkt *pkt)
+{
+	struct ipv6hdr *ip6h = data + off;
+	__u8 nexthdr;
+	int i, ret;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return XB_R_PASS_UNPARSED;
+	if (ip6h->version != 6)
+		return XB_R_PASS_UNPARSED;
+	if (off + sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len) > frame_len)
+		return XB_R_PASS_UNPARSED;
+
+	pkt->family = AF_INET6;
+	__builtin_memcpy(pkt->saddr.b, &ip6h->saddr, 16);
+	__builtin_memcpy(pkt->daddr.b, &ip6h->daddr, 16);
+	pkt->ttl = ip6h->hop_limit;
+	pkt->l3_off = off;
+	pkt->l3_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+	nexthdr = ip6h->nexthdr;
+	off += sizeof(*ip6h);
+
+	for (i = 0; i < XB_MAX_EXTHDRS; i++) {
+		__u8 *h;
+
+		if (off > 0x3ff)
+			return XB_R_PASS_UNPARSED;
+		h = data + off;
+		switch (nexthdr) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_DSTOPTS:
+			if ((void *)(h + 2) > data_end)
+				return XB_R_PASS_UNPARSED;
+			nexthdr = h[0];
+			off += (h[1] + 1) * 8;
+			continue;
+		case IPPROTO_ROUTING:
+			if ((void *)(h + 4) > data_end)
+				return XB_R_PASS_UNPARSED;
+			if (h[3] != 0)		/* segments left */
+				return XB_R_PASS_UNDECIDABLE;
+			nexthdr = h[0];
+			off += (h[1] + 1) * 8;
+			continue;
+		case IPPROTO_FRAGMENT:
+			if ((void *)(h + 8) > data_end)
+				return XB_R_PASS_UNPARSED;
+			pkt->frag = 1;
+			pkt->proto = h[0];
+			return XB_PARSE_OK;
+		default:
+			break;
+		}
+		pkt->proto = nexthdr;
+		ret = xb_parse_l4(h, data_end, pkt);
+		if (ret != XB_PARSE_OK)
+			return ret;
+		return xb_parse_ipsec(h, data_end, pkt);
+	}
+	return XB_R_PASS_UNDECIDABLE;
+}
+
+/* Returns XB_PARSE_OK or the reason to pass the packet with. frame_len is
+ * the whole frame (an skb may hold less than that in [data, data_end)).
+ * ctx is the xdp_md (xdp) or the __sk_buff, for the load_bytes helpers. */
+static __always_inline int xb_parse(void *ctx, bool xdp, void *data,
+				    void *data_end, __u32 frame_len,
+				    struct xb_pkt *pkt)
+{
+	__u16 h_proto, off;
+	int ret;
+
+	ret = xb_parse_l2(data, data_end, &h_proto, &off);
+	if (ret != XB_PARSE_OK)
+		return ret;
+	if (h_proto == bpf_htons(ETH_P_IP))
+		return xb_parse_ipv4(ctx, xdp, data, data_end, frame_len, off,
+				     pkt);
+	if (h_proto == bpf_htons(ETH_P_IPV6))
+		return xb_parse_ipv6(data, data_end, frame_len, off, pkt);
+	return XB_R_PASS_NOT_IP;
+}
+
+#endif

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * TC steering: a forwarded flow whose best OUT policy names an XFRM
+ * interface (if_id) is redirected into that interface. XDP cannot do this
+ * (redirect to an L3 device is EOPNOTSUPP there). bpf_redirect() to a
+ * device without a MAC header (xfrm, TUN in L3 mode: ARPHRD_NONE) pulls
+ * the Ethernet header itself (__bpf_redirect_no_mac), so only the
+ * forwarding duties are ours: TTL, MTU, local destinations.
+ */
+#ifndef XFRMBPF_STEER_BPF_H
+#define XFRMBPF_STEER_BPF_H
+
+#include <linux/if_packet.h>
+#include <linux/pkt_cls.h>
+#include <stddef.h>
+#include "classify.bpf.h"
+#include "route.bpf.h"
+#include "stats.bpf.h"
+
+/* Headers the parser needs in the linear area. */
+#define XB_TC_PULL	128
+
+/* The kfunc (6.2+) that sets the if_id a collect_md xfrm device uses.
+ * Weak: the program calling it (xb_tc_steer_md) is loaded only on kernels
+ * that have it; everything else loads on 6.1. */
+struct bpf_xfrm_info {
+	__u32 if_id;
+	int link;
+};
+extern int
+bpf_skb_set_xfrm_info(struct __sk_buff *skb_ctx,
+		      const struct bpf_xfrm_info *from) __ksym __weak;
+
+/* Where a candidate goes. */
+struct xb_steer_target {
+	__u32 ifindex;		/* xfrm device */
+	__u32 if_id;
+	__u32 link;		/* underlying device for collect_md */
+	__u32 policy_id;	/* the OUT policy that names it */
+	__u8 collect_md;
+};
+
+/* The best OUT policy (sub first, as xfrm_policy_lookup does; the same
+ * as xb_tss_lookup_steer() in user/tss.c). Returns 1 when there is one
+ * that steering may act on. Global: verified once (see xb_classify). */
+__noinline int xb_steer_policy(const struct xb_pkt *pkt, struct xb_match *m)
+{
+	if (!pkt || !m)
+		return 0;
+	xb_tss_search(pkt, XB_VIEW_OUT, XB_PTYPE_SUB, m);
+	if (xb_match_undecidable(m))
+		return 0;
+	if (!m->found) {
+		xb_tss_search(pkt, XB_VIEW_OUT, XB_PTYPE_MAIN, m);
+		if (xb_match_undecidable(m) || !m->found)
+			return 0;
+	}
+	return m->if_id != 0 && (m->verdict == XB_V_ALLOW ||
+				 m->verdict == XB_V_REQUIRES_IPSEC);
+}
+
+/* The device for if_id: a dedicated xfrm interface, else (md) the
+ * collect_md device at key 0. */
+static __always_inline bool xb_steer_dev(__u32 if_id, bool md,
+					 struct xb_steer_target *t)
+{
+	struct xb_xfrm_link *link;
+	__u32 key = if_id;
+
+	link = bpf_map_lookup_elem(&xb_xfrm_links, &key);
+	if (!link && md) {
+		key = 0;
+		link = bpf_map_lookup_elem(&xb_xfrm_links, &key);
+		if (link && !link->collect_md)
+			link = NULL;
+	}
+	if (!link || !link->ifindex)
+		return false;
+	t->ifindex = link->ifindex;
+	t->if_id = if_id;
+	t->link = link->link_ifindex;
+	t->collect_md = key == 0;
+	return true;
+}
+
+/*
+ * Returns XB_R_STEER when the packet may be steered to t, another steer
+ * reason when it is a candidate that must go to the kernel, XB_R_MAX when
+ * steering does not concern it (not counted: XDP counts those).
+ */
+static __always_inline int xb_steer_decide(struct __sk_buff *skb,
+					   const struct xb_pkt *pkt,
+					   bool md, struct xb_steer_target *t)
+{
+	/* initialized: the 6.1 verifier wants every byte a global function
+	 * may read to be written first */
+	struct xb_sync_snap snap = {};
+	struct xb_decision fwd = {};
+	struct xb_match out = {};
+	__u32 mtu_len = 0;
+	int rt;
+
+	if (xb_sync_begin(&snap) != XB_PARSE_OK)
+		return XB_R_MAX;
+	if (!xb_steer_policy(pkt, &out))
+		return XB_R_MAX;
+	t->policy_id = out.policy_id;
+	if (!xb_steer_dev(out.if_id, md, t))
+		return XB_R_STEER_SKIP_NO_DEV;
+	/* Steering skips ip_forward: the FWD policy must let it through. */
+	xb_classify_tss(pkt, XB_VIEW_FWD, XB_DIR_FWD, &snap, &fwd);
+	if (fwd.reason != XB_R_PASS_NO_POLICY &&
+	    fwd.reason != XB_R_PASS_POLICY_ALLOW)
+		return XB_R_MAX;
+	if (!xb_sync_end(&snap))
+		return XB_R_MAX;
+
+	rt = xb_route(skb, pkt, skb->ifindex);
+	if (rt == XB_RT_LOCAL)
+		return XB_R_STEER_SKIP_LOCAL;
+	if (rt != XB_RT_FORWARD)
+		return XB_R_MAX;
+	if (pkt->ttl <= 1)
+		return XB_R_STEER_SKIP_TTL;
+	/* skb->len counts the Ethernet header the redirect removes. */
+	if (bpf_check_mtu(skb, t->ifindex, &mtu_len, -(int)pkt->l3_off, 0))
+		return XB_R_STEER_SKIP_MTU;
+	return XB_R_STEER;
+}
+
+/* ip_forward's TTL decrement, with the IPv4 header checksum fixed. */
+static __always_inline int xb_dec_ttl(struct __sk_buff *skb,
+				      const struct xb_pkt *pkt)
+{
+	__u32 off = pkt->l3_off;
+	__be16 old, new;
+	__u8 hl;
+
+	if (pkt->family == AF_INET6) {
+		hl = pkt->ttl - 1;
+		return bpf_skb_store_bytes(skb, off + offsetof(struct ipv6hdr,
+							       hop_limit),
+					   &hl, 1, 0);
+	}
+	/* TTL and protocol form one 16-bit word of the checksum. */
+	if (bpf_skb_load_bytes(skb, off + offsetof(struct iphdr, ttl), &old, 2))
+		return -1;
+	new = old - bpf_htons(0x0100);
+	if (bpf_l3_csum_replace(skb, off + offsetof(struct iphdr, check),
+				old, new, 2))
+		return -1;
+	return bpf_skb_store_bytes(skb, off + offsetof(struct iphdr, ttl),
+				   &new, 2, 0);
+}
+
+static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
+{
+	struct xb_steer_target t = {};
+	struct xb_iface_stats *is;
+	struct xb_iface_cfg *cfg;
+	struct xb_pkt pkt = {};
+	__u32 ifindex = skb->ifindex;
+	void *data, *data_end;
+	__u32 pull;
+	int reason;
+
+	cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
+	if (!cfg || !(cfg->flags & XB_IF_STEER))
+		return TC_ACT_OK;
+	/* ip_forward() forwards only frames addressed to this host */
+	if (skb->pkt_type != PACKET_HOST)
+		return TC_ACT_OK;
+	pull = skb->len < XB_TC_PULL ? skb->len : XB_TC_PULL;
+	if ((void *)(long)skb->data + pull > (void *)(long)skb->data_end)
+		bpf_skb_pull_data(skb, pull);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (xb_parse(skb, false, data, data_end, skb->len, &pkt) != XB_PARSE_OK)
+		return TC_ACT_OK;
+	/* In-band VLAN tags (QinQ) would survive the MAC header pull. */
+	if (pkt.frag || pkt.kind != XB_PK_PLAIN || pkt.l3_off != ETH_HLEN ||
+	    !xb_plain_unicast(&pkt))
+		return TC_ACT_OK;
+
+	reason = xb_steer_decide(skb, &pkt, md, &t);
+	if (reason == XB_R_MAX)
+		return TC_ACT_OK;
+	if (reason == XB_R_STEER && md && t.collect_md) {
+		struct bpf_xfrm_info info = {
+			.if_id = t.if_id,
+			.link = t.link,
+		};
+
+		if (bpf_skb_set_xfrm_info(skb, &info))
+			reason = XB_R_STEER_SKIP_NO_DEV;
+	}
+	if (reason == XB_R_STEER && xb_dec_ttl(skb, &pkt))
+		return TC_ACT_OK;
+	xb_count_reason(reason, skb->len);
+	if (reason != XB_R_STEER)
+		return TC_ACT_OK;
+	xb_count_policy(t.policy_id, skb->len);
+	is = xb_iface_counters(ifindex);
+	if (is)
+		is->steered++;
+	return bpf_redirect(t.ifindex, 0);
+}
+
+#endif

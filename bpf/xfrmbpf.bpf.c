@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The xfrmbpf datapath: an XDP program that drops early what the kernel's
+ * XFRM would drop late (unknown SPIs, plaintext that a policy blocks or
+ * wants protected, the default block), and TC programs that steer
+ * forwarded flows into the XFRM interface of their OUT policy. Every map
+ * is the pinned one of maps.bpf.h, shared with the mirror.
+ */
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+#include "classify.bpf.h"
+#include "route.bpf.h"
+#include "stats.bpf.h"
+#include "steer.bpf.h"
+
+/* (daddr, SPI, proto) of ESP/AH: does any SA have it? */
+static __always_inline bool xb_spi_known(const struct xb_pkt *pkt)
+{
+	struct xb_spi_key k = {};
+
+	k.daddr = pkt->daddr;
+	k.spi = pkt->spi;
+	k.family = pkt->family;
+	k.proto = pkt->sa_proto;
+	return bpf_map_lookup_elem(&xb_spis, &k) != NULL;
+}
+
+/* IKE and other configured local ports are never dropped inbound: their
+ * sockets carry bypass policies the mirror cannot see. */
+static __always_inline bool xb_bypassed(const struct xb_pkt *pkt)
+{
+	struct xb_bypass_key k = {};
+
+	if (pkt->proto != IPPROTO_UDP && pkt->proto != IPPROTO_TCP)
+		return false;
+	k.proto = pkt->proto;
+	k.port = pkt->dport;
+	return bpf_map_lookup_elem(&xb_bypass, &k) != NULL;
+}
+
+static __always_inline bool xb_policy_disabled(const struct xb_iface_cfg *cfg,
+					       const struct xb_pkt *pkt)
+{
+	if (pkt->family == AF_INET)
+		return cfg->flags & XB_IF_DISABLE_POLICY4;
+	return cfg->flags & XB_IF_DISABLE_POLICY6;
+}
+
+/*
+ * The direction from the FIB, then: IPsec for this host -> SPI lookup
+ * (xfrm_input drops an SPI that no SA has, disable_policy or not);
+ * anything else, ESP in transit included, is plaintext to the FWD or IN
+ * policy check -> cache or classifier.
+ */
+static __always_inline void xb_xdp_classify(struct xdp_md *ctx,
+					    const struct xb_pkt *pkt,
+					    const struct xb_iface_cfg *cfg,
+					    const struct xb_sync_snap *snap,
+					    struct xb_decision *d)
+{
+	__u32 view, dir;
+	int rt;
+
+	if (!xb_plain_unicast(pkt)) {
+		d->reason = XB_R_PASS_UNDECIDABLE;
+		return;
+	}
+	rt = xb_route(ctx, pkt, ctx->ingress_ifindex);
+	if (rt == XB_RT_UNKNOWN) {
+		d->reason = XB_R_PASS_UNDECIDABLE;
+		return;
+	}
+	if (rt == XB_RT_LOCAL && pkt->kind == XB_PK_IPSEC) {
+		d->reason = xb_spi_known(pkt) ? XB_R_PASS_KNOWN_SPI :
+						XB_R_DROP_UNKNOWN_SPI;
+		if (!xb_sync_end(snap))
+			d->reason = XB_R_PASS_PUBLISHING;
+		return;
+	}
+	if (xb_policy_disabled(cfg, pkt)) {
+		d->reason = XB_R_PASS_DISABLED_DEV;
+		return;
+	}
+	view = rt == XB_RT_LOCAL ? XB_VIEW_IN : XB_VIEW_FWD;
+	dir = rt == XB_RT_LOCAL ? XB_DIR_IN : XB_DIR_FWD;
+	if (view == XB_VIEW_IN && xb_bypassed(pkt)) {
+		d->reason = XB_R_PASS_BYPASS;
+		return;
+	}
+	if (xb_flow_cached(pkt, view, snap, d)) {
+		if (!xb_sync_end(snap))
+			d->reason = XB_R_PASS_PUBLISHING;
+		return;
+	}
+	xb_classify_tss(pkt, view, dir, snap, d);
+	if (!xb_sync_end(snap)) {
+		d->reason = XB_R_PASS_PUBLISHING;
+		d->policy_id = XB_NO_POLICY;
+		return;
+	}
+	xb_flow_store(pkt, view, snap, d);
+}
+
+static __always_inline void xb_xdp_decide(struct xdp_md *ctx,
+					  struct xb_decision *d)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xb_sync_snap snap = {};
+	struct xb_iface_cfg *cfg;
+	struct xb_pkt pkt = {};
+	__u32 ifindex = ctx->ingress_ifindex;
+	int ret;
+
+	ret = xb_parse(ctx, true, data, data_end, data_end - data, &pkt);
+	if (ret != XB_PARSE_OK) {
+		d->reason = ret;
+		return;
+	}
+	ret = xb_sync_begin(&snap);
+	if (ret != XB_PARSE_OK) {
+		d->reason = ret;
+		return;
+	}
+	cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
+	if (!cfg) {
+		d->reason = XB_R_PASS_NO_IFACE;
+		return;
+	}
+	/* Without ports (and reassembly) the kernel's view is unknown. */
+	if (pkt.frag) {
+		d->reason = XB_R_PASS_UNDECIDABLE;
+		return;
+	}
+	xb_xdp_classify(ctx, &pkt, cfg, &snap, d);
+}
+
+/* Counters of one XDP verdict. Global: verified once, not once per
+ * outcome of the decision (see xb_classify). */
+__noinline int xb_xdp_account(__u32 ifindex, __u32 reason, __u32 policy_id,
+			      __u64 bytes)
+{
+	struct xb_iface_stats *is;
+	bool drop = xb_reason_drops(reason);
+
+	xb_count_reason(reason, bytes);
+	xb_count_policy(policy_id, bytes);
+	is = xb_iface_counters(ifindex);
+	if (is) {
+		is->rx_packets++;
+		if (drop)
+			is->dropped++;
+		else
+			is->passed++;
+	}
+	return drop;
+}
+
+SEC("xdp")
+int xb_xdp(struct xdp_md *ctx)
+{
+	struct xb_decision d = { .policy_id = XB_NO_POLICY };
+	__u64 bytes = ctx->data_end - ctx->data;
+
+	xb_xdp_decide(ctx, &d);
+	if (xb_xdp_account(ctx->ingress_ifindex, d.reason, d.policy_id, bytes))
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
+/* TC ingress (clsact, direct action) on NICs with XB_IF_STEER. */
+SEC("tc")
+int xb_tc_steer(struct __sk_buff *skb)
+{
+	return xb_steer(skb, false);
+}
+
+/* As xb_tc_steer, and flows whose if_id has no interface of its own go to
+ * the collect_md device with bpf_skb_set_xfrm_info() (kernel 6.2+). The
+ * loader enables it only where that kfunc exists. */
+SEC("tc")
+int xb_tc_steer_md(struct __sk_buff *skb)
+{
+	return xb_steer(skb, true);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Direct filler of xb_tss / xb_shape_lists for fixtures (tss_fill.h). */
+#include "tss_fill.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+static uint32_t list_of(const struct xbt_policy *p)
+{
+	return XB_SHAPE_LIST_IDX(p->view, p->ptype,
+				 p->family == 6 ? XB_FAM_V6 : XB_FAM_V4);
+}
+
+static int same_shape(const struct xb_shape *s, const struct xbt_policy *p)
+{
+	return s->prefixlen_s == p->plen_s && s->prefixlen_d == p->plen_d &&
+	       s->sport_mask == htons(p->sport_mask) &&
+	       s->dport_mask == htons(p->dport_mask) &&
+	       s->proto_mask == (p->proto ? 0xff : 0);
+}
+
+static void mask_addr(union xb_addr *a, int family, const char *str,
+		      unsigned int plen)
+{
+	unsigned int i, bits;
+
+	memset(a, 0, sizeof(*a));
+	if (!str)
+		return;
+	inet_pton(family == 6 ? AF_INET6 : AF_INET, str, a->b);
+	for (i = 0; i < 4; i++) {
+		bits = plen > i * 32 ? plen - i * 32 : 0;
+		if (bits >= 32)
+			continue;
+		a->a[i] &= bits ? htonl(~0U << (32 - bits)) : 0;
+	}
+}
+
+static int clear_tss(int tss_fd)
+{
+	struct xb_tss_key key, next;
+
+	while (!bpf_map_get_next_key(tss_fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(tss_fd, &key))
+			return -errno;
+	}
+	return 0;
+}
+
+static int cmp_shape(const void *a, const void *b)
+{
+	const struct xb_shape *x = a, *y = b;
+
+	if (x->best_priority != y->best_priority)
+		return x->best_priority < y->best_priority ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Finds or adds p's shape in its list; returns the shape id or -1. */
+static int shape_id(struct xb_shape_list *l, const struct xbt_policy *p)
+{
+	struct xb_shape *s;
+	uint32_t i;
+
+	for (i = 0; i < l->count; i++) {
+		s = &l->shapes[i];
+		if (same_shape(s, p)) {
+			if (p->priority < s->best_priority)
+				s->best_priority = p->priority;
+			return s->id;
+		}
+	}
+	if (l->count == XB_MAX_SHAPES) {
+		l->overflow = 1;
+		return -1;
+	}
+	s = &l->shapes[l->count];
+	s->id = (uint16_t)l->count;
+	s->best_priority = p->priority;
+	s->prefixlen_s = p->plen_s;
+	s->prefixlen_d = p->plen_d;
+	s->sport_mask = htons(p->sport_mask);
+	s->dport_mask = htons(p->dport_mask);
+	s->proto_mask = p->proto ? 0xff : 0;
+	return (int)l->count++;
+}
+
+/* (priority, pos, id) order, as the builder and the datapath use. */
+static int val_before(const struct xb_tss_val *a, const struct xbt_policy *p)
+{
+	if (a->priority != p->priority)
+		return a->priority < p->priority;
+	if (a->pos != p->pos)
+		return a->pos < p->pos;
+	return a->policy_id < p->id;
+}
+
+/* Puts p's entry unless the key holds a better policy already; a bucket
+ * whose best priority is shared with a different outcome is published
+ * undecidable, as user/tss.c does. */
+static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
+		     int sid)
+{
+	struct xb_tss_key key = {};
+	struct xb_tss_val val = {}, old;
+	int tie = 0;
+
+	key.list = (uint8_t)list;
+	key.shape_id = (uint16_t)sid;
+	key.proto = p->proto;
+	key.sport = htons(p->sport & p->sport_mask);
+	key.dport = htons(p->dport & p->dport_mask);
+	mask_addr(&key.saddr, p->family, p->src, p->plen_s);
+	mask_addr(&key.daddr, p->family, p->dst, p->plen_d);
+	if (!bpf_map_lookup_elem(tss_fd, &key, &old)) {
+		tie = old.priority == p->priority &&
+		      (old.verdict != p->verdict || old.if_id != p->if_id);
+		if (val_before(&old, p)) {
+			if (tie)
+				old.verdict = XB_V_UNDECIDABLE;
+			return bpf_map_update_elem(tss_fd, &key, &old,
+						   BPF_ANY) ? -errno : 0;
+		}
+	}
+	val.policy_id = p->id;
+	val.priority = p->priority;
+	val.pos = p->pos;
+	val.if_id = p->if_id;
+	val.verdict = tie ? XB_V_UNDECIDABLE : p->verdict;
+	return bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY) ? -errno : 0;
+}
+
+int xbt_tss_fill(int tss_fd, int lists_fd, const struct xbt_policy *pols)
+{
+	struct xb_shape_list *lists;
+	const struct xbt_policy *p;
+	uint32_t i;
+	int ret, sid;
+
+	lists = calloc(XB_SHAPE_LISTS, sizeof(*lists));
+	if (!lists)
+		return -ENOMEM;
+	ret = clear_tss(tss_fd);
+	for (p = pols; !ret && p && p->id; p++) {
+		sid = shape_id(&lists[list_of(p)], p);
+		if (sid >= 0)
+			ret = put_entry(tss_fd, p, list_of(p), sid);
+	}
+	for (i = 0; !ret && i < XB_SHAPE_LISTS; i++) {
+		qsort(lists[i].shapes, lists[i].count, sizeof(struct xb_shape),
+		      cmp_shape);
+		if (bpf_map_update_elem(lists_fd, &i, &lists[i], BPF_ANY))
+			ret = -errno;
+	}
+	free(lists);
+	return ret;
+}
+
+int xbt_tss_overflow(int lists_fd, uint32_t list_idx)
+{
+	struct xb_shape_list l;
+
+	if (bpf_map_lookup_elem(lists_fd, &list_idx, &l))
+		return -errno;
+	l.overflow = 1;
+	if (bpf_map_update_elem(lists_fd, &list_idx, &l, BPF_ANY))
+		return -errno;
+	return 0;
+}
