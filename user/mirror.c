@@ -91,6 +91,17 @@ static int alloc_policy_id(struct xb_mirror *m, __u32 *id)
 	return xb_vec_push(&m->stats_reset, id);
 }
 
+/*
+ * Insertion order, the kernel's tie-break among equal priorities. Events
+ * come oldest first; a dump (xfrm_policy_walk) lists the newest first.
+ */
+static __u32 new_pos(struct xb_mirror *m)
+{
+	if (m->dumping)
+		return m->dump_top - ++m->dump_count;
+	return ++m->next_pos;
+}
+
 static void tss_add(struct xb_mirror *m, const struct xb_policy *pol)
 {
 	if (m->tss && xb_tss_add(m->tss, pol))
@@ -153,7 +164,7 @@ static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 	}
 	mp->pol = pe->pol;
 	mp->pol.id = id;
-	mp->pol.pos = ++m->next_pos;
+	mp->pol.pos = new_pos(m);
 	mp->index = pe->pol.index;
 	mp->seen = true;
 	err = set_tmpls(mp, pe);
@@ -182,7 +193,7 @@ static int policy_update(struct xb_mirror *m, struct xb_mirror_policy *mp,
 	/* The kernel keeps a replaced policy's place among equals when the
 	 * priority stays; a new priority puts it behind its new equals. */
 	if (pe->pol.priority != mp->pol.priority)
-		pos = ++m->next_pos;
+		pos = new_pos(m);
 	err = set_tmpls(mp, pe);
 	if (err)
 		return err;
@@ -480,6 +491,10 @@ void xb_mirror_mark_unseen(struct xb_mirror *m)
 	struct xb_hnode *n, *tmp;
 	size_t i;
 
+	m->dumping = true;
+	m->dump_top = m->next_pos + XB_MAX_POLICIES + 1;
+	m->dump_count = 0;
+
 	xb_htab_for_each(&m->policies, n, tmp, i)
 		xb_container_of(n, struct xb_mirror_policy, node)->seen = false;
 	xb_htab_for_each(&m->sas, n, tmp, i)
@@ -511,6 +526,9 @@ void xb_mirror_sweep_unseen(struct xb_mirror *m)
 		if (!ml->seen)
 			link_remove(m, ml);
 	}
+	if (m->dumping)
+		m->next_pos = m->dump_top;
+	m->dumping = false;
 }
 
 bool xb_mirror_has_changes(const struct xb_mirror *m)

@@ -55,6 +55,11 @@ struct xb_mirror {
 	__u32 n_free_ids;
 	__u32 next_id;
 	__u32 next_pos;
+	/* A dump lists policies newest first: during one, new policies get
+	 * descending positions below dump_top (see new_pos()). */
+	bool dumping;
+	__u32 dump_top;
+	__u32 dump_count;
 	__u8 default_action[4];
 	struct xb_tss *tss;		/* NULL: no classifier (check) */
 
@@ -77,7 +82,8 @@ void xb_mirror_fini(struct xb_mirror *m);
 int xb_mirror_apply(struct xb_mirror *m, const struct xb_event *ev);
 
 /* A re-dump: mark everything unseen, apply the dump (which marks what it
- * sees), then sweep what the kernel no longer has. */
+ * sees), then sweep what the kernel no longer has. Policies the dump adds
+ * are positioned as the kernel's dump order says (newest first). */
 void xb_mirror_mark_unseen(struct xb_mirror *m);
 void xb_mirror_sweep_unseen(struct xb_mirror *m);
 

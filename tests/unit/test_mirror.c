@@ -187,6 +187,24 @@ static void test_mark_and_sweep(void **state)
 	assert_non_null(find_index(&m, p.info.index));
 	assert_int_equal(m.sas.count, 0);
 	assert_int_equal(m.spis.count, 0);
+
+	/* A dump lists the newest policy first: C (newest), then B. Both are
+	 * new to the mirror, so C must get the later position; an event
+	 * after the dump is later still. */
+	{
+		__u32 b = p.info.index + 8, c = p.info.index + 16, e = p.info.index + 24;
+
+		xb_mirror_mark_unseen(&m);
+		p.info.index = c;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+		p.info.index = b;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+		xb_mirror_sweep_unseen(&m);
+		p.info.index = e;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+		assert_true(find_index(&m, c)->pol.pos > find_index(&m, b)->pol.pos);
+		assert_true(find_index(&m, e)->pol.pos > find_index(&m, c)->pol.pos);
+	}
 	xb_mirror_fini(&m);
 }
 
