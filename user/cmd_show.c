@@ -193,60 +193,83 @@ static int read_snapshot(const struct xb_global *g, struct xb_maps *maps,
 	return 0;
 }
 
-int cmd_policy(int argc, char **argv, struct xb_global *g)
+/* How one listing command prints the snapshot. */
+struct listing {
+	const char *cmd;
+	void (*print_text)(const struct xb_snapshot *snap);
+	json_t *(*to_json)(const struct xb_snapshot *snap);
+};
+
+static void policies_text(const struct xb_snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n_policies; i++)
+		print_policy_text(&snap->policies[i]);
+}
+
+static json_t *policies_json(const struct xb_snapshot *snap)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < snap->n_policies; i++)
+		json_array_append_new(arr, xb_policy_json(&snap->policies[i].pol,
+							  snap->policies[i].tmpls,
+							  &snap->policies[i].hits));
+	return arr;
+}
+
+static void sas_text(const struct xb_snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n_sas; i++)
+		print_sa_text(&snap->sas[i]);
+}
+
+static json_t *sas_json(const struct xb_snapshot *snap)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < snap->n_sas; i++)
+		json_array_append_new(arr, xb_sa_json(&snap->sas[i].key, &snap->sas[i].sa));
+	return arr;
+}
+
+static int run_listing(int argc, char **argv, struct xb_global *g, const struct listing *l)
 {
 	struct xb_snapshot snap;
 	struct xb_maps maps;
-	size_t i;
-	int ret = xb_parse_common_opts(argc, argv, g, "policy");
+	int ret = xb_parse_common_opts(argc, argv, g, l->cmd);
 
 	if (ret >= 0)
 		return ret;
 	ret = read_snapshot(g, &maps, &snap);
 	if (ret)
 		return ret;
-	if (g->json) {
-		json_t *arr = json_array();
-
-		for (i = 0; i < snap.n_policies; i++)
-			json_array_append_new(arr, xb_policy_json(&snap.policies[i].pol,
-								  snap.policies[i].tmpls,
-								  &snap.policies[i].hits));
-		print_json(arr);
-	} else {
-		for (i = 0; i < snap.n_policies; i++)
-			print_policy_text(&snap.policies[i]);
-	}
+	if (g->json)
+		print_json(l->to_json(&snap));
+	else
+		l->print_text(&snap);
 	xb_snapshot_free(&snap);
 	xb_maps_close(&maps);
 	return XB_EXIT_OK;
 }
 
+int cmd_policy(int argc, char **argv, struct xb_global *g)
+{
+	static const struct listing l = { "policy", policies_text, policies_json };
+
+	return run_listing(argc, argv, g, &l);
+}
+
 int cmd_sa(int argc, char **argv, struct xb_global *g)
 {
-	struct xb_snapshot snap;
-	struct xb_maps maps;
-	size_t i;
-	int ret = xb_parse_common_opts(argc, argv, g, "sa");
+	static const struct listing l = { "sa", sas_text, sas_json };
 
-	if (ret >= 0)
-		return ret;
-	ret = read_snapshot(g, &maps, &snap);
-	if (ret)
-		return ret;
-	if (g->json) {
-		json_t *arr = json_array();
-
-		for (i = 0; i < snap.n_sas; i++)
-			json_array_append_new(arr, xb_sa_json(&snap.sas[i].key, &snap.sas[i].sa));
-		print_json(arr);
-	} else {
-		for (i = 0; i < snap.n_sas; i++)
-			print_sa_text(&snap.sas[i]);
-	}
-	xb_snapshot_free(&snap);
-	xb_maps_close(&maps);
-	return XB_EXIT_OK;
+	return run_listing(argc, argv, g, &l);
 }
 
 /* Is the daemon that wrote the record still alive? */
