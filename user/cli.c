@@ -91,21 +91,20 @@ int xb_error(const struct xb_global *g, int code, const char *fmt, ...)
 	return code;
 }
 
+/* One line, as the issue asks: the problem, then where the usage is. */
 int xb_usage_error(const struct xb_global *g, const char *cmd, const char *fmt, ...)
 {
 	const struct xb_cmd *c = cmd ? xb_find_command(cmd) : NULL;
+	char msg[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vprint_error(g, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!g->json) {
-		if (c)
-			fprintf(stderr, "Usage: %s %s %s\n", g->prog, c->name, c->usage);
-		else
-			fprintf(stderr, "Try '%s --help'.\n", g->prog);
-	}
-	return XB_EXIT_USAGE;
+	if (c)
+		return xb_error(g, XB_EXIT_USAGE, "%s (usage: %s %s %s)", msg, g->prog,
+				c->name, c->usage);
+	return xb_error(g, XB_EXIT_USAGE, "%s (see '%s --help')", msg, g->prog);
 }
 
 int xb_parse_common_opts(int argc, char **argv, struct xb_global *g, const char *cmd)
