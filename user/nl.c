@@ -189,6 +189,20 @@ static int recv_answer(struct xb_nl *nl, struct mnl_socket *s, bool rtnl,
 	return ret < 0 ? ret : 0;
 }
 
+/* A non-dump request is answered by one message or an error. */
+static int recv_reply(struct xb_nl *nl, struct mnl_socket *s, unsigned int seq,
+		      xb_event_cb cb, void *data)
+{
+	ssize_t n = mnl_socket_recvfrom(s, nl->buf, nl->buf_len);
+	int ret;
+
+	if (n < 0)
+		return -errno;
+	ret = xb_nl_dispatch(nl, nl->buf, n, false, seq, cb, data);
+	explicit_bzero(nl->buf, n);
+	return ret < 0 ? ret : 0;
+}
+
 static int request(struct xb_nl *nl, struct mnl_socket *s, bool rtnl, __u16 type,
 		   __u16 flags, const void *payload, size_t payload_len,
 		   xb_event_cb cb, void *data)
@@ -199,10 +213,38 @@ static int request(struct xb_nl *nl, struct mnl_socket *s, bool rtnl, __u16 type
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = ++nl->seq;
-	memcpy(mnl_nlmsg_put_extra_header(nlh, payload_len), payload, payload_len);
+	if (payload_len)
+		memcpy(mnl_nlmsg_put_extra_header(nlh, payload_len), payload, payload_len);
 	if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	return recv_answer(nl, s, rtnl, nl->seq, cb, data);
+}
+
+int xb_nl_get_policy(struct xb_nl *nl, const struct xb_policy *pol, xb_event_cb cb,
+		      void *data)
+{
+	struct xfrm_userpolicy_type type = { .type = pol->type };
+	struct xfrm_mark mark = { .v = pol->mark_v, .m = pol->mark_m };
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct xfrm_userpolicy_id *id;
+	struct nlmsghdr *nlh;
+
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = XFRM_MSG_GETPOLICY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++nl->seq;
+	id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
+	id->index = pol->index;
+	id->dir = pol->dir;
+	/* xfrm_policy_byid() matches type, mark and if_id too. */
+	mnl_attr_put(nlh, XFRMA_POLICY_TYPE, sizeof(type), &type);
+	if (mark.v || mark.m)
+		mnl_attr_put(nlh, XFRMA_MARK, sizeof(mark), &mark);
+	if (pol->if_id)
+		mnl_attr_put_u32(nlh, XFRMA_IF_ID, pol->if_id);
+	if (mnl_socket_sendto(nl->xfrm_req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return recv_reply(nl, nl->xfrm_req, nl->seq, cb, data);
 }
 
 static int dump_defaults(struct xb_nl *nl, xb_event_cb cb, void *data)

@@ -39,6 +39,12 @@ void xb_nl_close(struct xb_nl *nl);
  * dump inconsistent; dump again. */
 int xb_nl_dump(struct xb_nl *nl, bool links, xb_event_cb cb, void *data);
 
+/* Ask the kernel for one policy (by index, dir, type, mark, if_id) and
+ * pass the answer to cb: policy notifications leave XFRMA_SEC_CTX out,
+ * GETPOLICY answers carry it. -ENOENT when it is gone already. */
+int xb_nl_get_policy(struct xb_nl *nl, const struct xb_policy *pol, xb_event_cb cb,
+		     void *data);
+
 /* Read every queued multicast message without blocking. Returns 0, or
  * -ENOBUFS when messages were lost (the caller must re-dump). */
 int xb_nl_drain(struct xb_nl *nl, bool link_socket, xb_event_cb cb, void *data);
