@@ -318,13 +318,16 @@ static json_t *status_json(const struct xb_snapshot *snap)
 {
 	const struct xb_sync *s = &snap->sync;
 	__u64 now = xb_monotonic_ns();
-	bool alive = daemon_alive(s);
+	bool alive = daemon_alive(s), fresh = false;
 	json_t *o, *age = json_null();
 
-	if (s->heartbeat_ns && now >= s->heartbeat_ns)
+	if (s->heartbeat_ns && now >= s->heartbeat_ns) {
 		age = json_integer((now - s->heartbeat_ns) / 1000000);
+		fresh = now - s->heartbeat_ns <= s->heartbeat_timeout_ns;
+	}
+	/* As the datapath sees it: a stale heartbeat fails open too. */
 	o = json_pack("{s:b, s:b, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		      "synced", s->synced && alive,
+		      "synced", s->synced && alive && fresh,
 		      "daemon_running", alive,
 		      "generation", (json_int_t)s->generation,
 		      "heartbeat_age_ms", age,
@@ -352,7 +355,8 @@ static void print_status_text(json_t *o)
 	json_t *v;
 
 	printf("sync:        %s\n", json_is_true(json_object_get(o, "synced")) ? "synced" :
-	       json_is_true(json_object_get(o, "daemon_running")) ? "not synced (re-dumping)" :
+	       json_is_true(json_object_get(o, "daemon_running")) ?
+	       "not synced (re-dumping, or heartbeat stale: the datapath passes everything)" :
 	       "not synced (no daemon running: the datapath passes everything)");
 	printf("daemon:      pid %lld%s\n", json_integer_value(json_object_get(o, "daemon_pid")),
 	       json_is_true(json_object_get(o, "daemon_running")) ? "" : " (not running)");

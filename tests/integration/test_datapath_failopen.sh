@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Fail open, with real traffic between namespaces: a block policy drops
+# ping and UDP at XDP (reason counters, `classify`); with the daemon alive
+# a deleted policy stops dropping as soon as the event is mirrored; with
+# the daemon killed (-9) the stale maps stop dropping within the heartbeat
+# timeout + 1 s, and the kernel's own policy check takes over.
+source "$(dirname "$0")/../lib/tap.sh"
+source "$(dirname "$0")/../lib/netns.sh"
+source "$(dirname "$0")/../lib/datapath.sh"
+
+TIMEOUT_MS=500
+
+xbt_dp_setup dp-failopen
+xbt_have_binary dp-failopen || exit 0
+xbt_dp_ns PEER dp-failopen-peer
+xbt_dp_veth "$XBT_NS" xbt-gw0 "$PEER" xbt-p0
+ip -n "$XBT_NS" addr add 192.0.2.1/24 dev xbt-gw0
+ip -n "$PEER" addr add 192.0.2.2/24 dev xbt-p0
+OUT=$XBT_DIR/out
+ERR=$XBT_DIR/err
+
+ICMP_SEL="src 192.0.2.2 dst 192.0.2.1 proto icmp"
+UDP_SEL="src 192.0.2.2 dst 192.0.2.1 proto udp dport 7777"
+xbt_ns ip xfrm policy add dir in $ICMP_SEL action block priority 10 ||
+	xbt_bail "cannot add the ICMP block policy"
+xbt_ns ip xfrm policy add dir in $UDP_SEL action block priority 10 ||
+	xbt_bail "cannot add the UDP block policy"
+xbt_ns ip xfrm policy add dir in src 192.0.2.2 dst 192.0.2.1 proto tcp dport 8443 \
+	tmpl src 192.0.2.2 dst 192.0.2.1 proto esp mode transport ||
+	xbt_bail "cannot add the policy that requires ESP"
+
+expect() {
+	local name=$1
+
+	shift
+	if "$@"; then
+		tap_ok "$name"
+	else
+		tap_fail "$name" "failed: $*"
+		xb stats -j 2>/dev/null | jq -c '.reasons | with_entries(select(.value.packets > 0))' |
+			sed 's/^/#   counters: /'
+	fi
+}
+
+now_ms() { date +%s%3N; }
+jq_ok() { jq -e "$@" >/dev/null; }
+ping1() { ip netns exec "$PEER" ping -c 1 -W 0.3 192.0.2.1 >/dev/null 2>&1; }
+udp3() { ip netns exec "$PEER" python3 "$XBT_DP_PY" send 192.0.2.1 7777 --count 3 >/dev/null; }
+reason() { xbt_reason "$1"; }
+grew() { [ "$(reason "$1")" -ge $(( $2 + $3 )) ] 2>/dev/null; }
+
+# until_ok LIMIT_MS CMD...: poll CMD; prints the elapsed ms, fails after LIMIT.
+until_ok() {
+	local limit=$1 start
+
+	shift
+	start=$(now_ms)
+	while ! "$@"; do
+		if [ $(( $(now_ms) - start )) -gt "$limit" ]; then
+			echo "timeout"
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo $(( $(now_ms) - start ))
+}
+
+xbt_daemon_start -i xbt-gw0 --heartbeat-ms 100 --heartbeat-timeout-ms $TIMEOUT_MS
+expect "daemon synced with two block policies and one that requires ESP" xbt_daemon_wait_synced 10
+
+# ---- the block policies drop at XDP ----
+b0=$(reason policy_block)
+expect "ping is dropped" eval '! ip netns exec "$PEER" ping -c 3 -i 0.2 -W 1 192.0.2.1 >/dev/null 2>&1'
+expect "... at XDP: policy_block grew by 3 or more" grew policy_block "$b0" 3
+b1=$(reason policy_block)
+udp3
+expect "UDP to port 7777 is dropped at XDP: policy_block grew by 3" grew policy_block "$b1" 3
+
+xb classify -i xbt-gw0 icmp 192.0.2.2 192.0.2.1 type 8 >"$OUT" 2>"$ERR"
+expect "classify icmp echo: drop, policy_block, the IN block policy" \
+	eval 'grep -q "^verdict  drop" "$OUT" && grep -q "^reason   policy_block" "$OUT" &&
+	      grep -q "^policy .*proto 1 dir in action block priority 10" "$OUT"'
+xb -j classify -i xbt-gw0 udp 192.0.2.2:40000 192.0.2.1:7777 >"$OUT" 2>"$ERR"
+expect "classify -j udp to 7777: drop by the UDP block policy" \
+	jq_ok '.verdict == "drop" and .reason == "policy_block" and .policy.proto == 17 and
+	       .policy.dport == 7777' "$OUT"
+xb -j classify -i xbt-gw0 udp 192.0.2.2:40000 192.0.2.1:7778 >"$OUT" 2>"$ERR"
+expect "classify -j udp to 7778: pass, no policy" \
+	jq_ok '.verdict == "pass" and .reason == "pass_no_policy" and .policy == null' "$OUT"
+xb -j classify -i xbt-gw0 tcp 192.0.2.2:40000 192.0.2.1:8443 >"$OUT" 2>"$ERR"
+expect "classify -j plaintext tcp to 8443: drop, policy_requires_ipsec, its ESP template" \
+	jq_ok '.verdict == "drop" and .reason == "policy_requires_ipsec" and
+	       (.policy.tmpls | length) == 1 and .policy.tmpls[0].proto == 50' "$OUT"
+xb -j classify -i xbt-gw0 esp 192.0.2.2 192.0.2.1 spi 0x1000 >"$OUT" 2>"$ERR"
+expect "classify -j ESP with an SPI no SA has: drop, unknown_spi" \
+	jq_ok '.verdict == "drop" and .reason == "unknown_spi"' "$OUT"
+xb -j classify -i xbt-gw0 udp 192.0.2.2:500 192.0.2.1:500 >"$OUT" 2>"$ERR"
+expect "classify -j udp to 500 (IKE): pass_bypass" jq_ok '.reason == "pass_bypass"' "$OUT"
+xb classify -i xbt-gw0 udp 192.0.2.2 192.0.2.1:7777 >"$OUT" 2>"$ERR"
+RC=$?
+expect "classify with a bad description: exit 2, one line" \
+	eval '[ $RC -eq 2 ] && [ "$(wc -l <"$ERR")" -eq 1 ] && [ ! -s "$OUT" ]'
+
+# ---- disable_policy on the device is followed at the next heartbeat ----
+xbt_ns sysctl -qw net.ipv4.conf.xbt-gw0.disable_policy=1
+d0=$(reason pass_disable_policy)
+ms=$(until_ok 2000 ping1)
+expect "disable_policy=1: ping passes after ${ms} ms (heartbeat 100 ms)" [ "$ms" != timeout ]
+expect "... counted as pass_disable_policy" grew pass_disable_policy "$d0" 1
+xbt_ns sysctl -qw net.ipv4.conf.xbt-gw0.disable_policy=0
+ms=$(until_ok 2000 eval '! ping1')
+expect "disable_policy=0: ping dropped again after ${ms} ms" [ "$ms" != timeout ]
+
+# ---- stats ----
+xb stats >"$OUT" 2>"$ERR"
+expect "stats (text): one row per reason and the interface" \
+	eval '[ "$(grep -cE "^(pass_|unsynced_pass|unknown_spi|policy_|default_block|steer)" "$OUT")" -eq 21 ] &&
+	      grep -qE "^xbt-gw0 +[0-9]+ +[0-9]+ +[1-9][0-9]* +0$" "$OUT"'
+xb -j stats >"$OUT" 2>"$ERR"
+expect "stats -j: 21 reasons, xbt-gw0 with rx = passed + dropped" \
+	jq_ok '(.reasons | length) == 21 and (.interfaces[] | select(.name == "xbt-gw0") |
+	       .rx_packets == .passed + .dropped and .dropped > 0)' "$OUT"
+timeout 2.5 ip netns exec "$XBT_NS" "$XFRMBPF" --pin-dir "$XBT_PIN" -j stats --watch 1 >"$OUT" 2>"$ERR"
+expect "stats -j --watch 1: one JSON object per second, rates from the second on" \
+	eval '[ "$(wc -l <"$OUT")" -ge 2 ] && head -1 "$OUT" | jq_ok ".reasons.policy_block.pps == null" &&
+	      sed -n 2p "$OUT" | jq_ok ".reasons.policy_block.pps >= 0"'
+xb stats --watch 0 >"$OUT" 2>"$ERR"
+RC=$?
+expect "stats --watch 0: exit 2, one line" eval '[ $RC -eq 2 ] && [ "$(wc -l <"$ERR")" -eq 1 ]'
+
+# ---- daemon alive: the drop stops when the deletion is mirrored ----
+p0=$(reason pass_no_policy)
+xbt_ns ip xfrm policy delete dir in $ICMP_SEL
+ms=$(until_ok 2000 ping1)
+expect "daemon alive: ping passes ${ms} ms after the deletion (limit 2000)" [ "$ms" != timeout ]
+expect "... counted as pass_no_policy" grew pass_no_policy "$p0" 1
+xbt_ns ip xfrm policy add dir in $ICMP_SEL action block priority 10
+ms=$(until_ok 2000 eval '! ping1')
+expect "daemon alive: a re-added block drops again after ${ms} ms" [ "$ms" != timeout ]
+
+# ---- daemon killed: stale maps stop dropping within the timeout + 1 s ----
+kill -KILL "$XBT_DAEMON_PID"
+wait "$XBT_DAEMON_PID" 2>/dev/null
+XBT_DAEMON_PID=
+expect "kill -9: XDP stays attached" \
+	eval '[ "$(xbt_xdp_prog_of "$XBT_NS" xbt-gw0)" = xb_xdp ]'
+u0=$(reason unsynced_pass)
+xbt_ns ip xfrm policy delete dir in $ICMP_SEL
+ms=$(until_ok $(( TIMEOUT_MS + 1000 )) ping1)
+expect "daemon dead: ping passes ${ms} ms after the deletion (limit $(( TIMEOUT_MS + 1000 )))" \
+	[ "$ms" != timeout ]
+expect "... counted as unsynced_pass" grew unsynced_pass "$u0" 1
+b2=$(reason policy_block)
+u1=$(reason unsynced_pass)
+udp3
+expect "daemon dead: UDP to 7777 passes XDP (unsynced_pass +3), the kernel decides" \
+	eval 'grew unsynced_pass "$u1" 3 && [ "$(reason policy_block)" -eq "$b2" ]'
+
+xb unload --all >/dev/null 2>&1
+expect "unload --all after the crash" eval '[ -z "$(xbt_xdp_prog_of "$XBT_NS" xbt-gw0)" ] && [ ! -e "$XBT_PIN" ]'
+
+tap_done
