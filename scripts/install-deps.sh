@@ -7,6 +7,8 @@ pkgs=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libxdp-dev libmnl-dev libjansson-dev libcmocka-dev libelf-dev zlib1g-dev
 	bpftool iproute2 xdp-tools
+	python3 jq util-linux
+	iputils-ping kmod xz-utils
 	linux-libc-dev libc6-dev
 )
 
