@@ -215,8 +215,11 @@ static __always_inline int xb_parse_ipsec(void *l4, void *data_end,
 
 /* bpf_loop() context of the IPv4 option scan: the options are copied to
  * the stack first, so one verification of the callback covers all. */
+/* Room for any load size the verifier may assume (see xb_scan_ipopts). */
+#define XB_IPOPTS_BUF		64
+
 struct xb_opt_walk {
-	__u8 buf[XB_IPOPTS_LEN];
+	__u8 buf[XB_IPOPTS_BUF];
 	__u32 off;
 	__u32 end;
 	int ret;
@@ -273,10 +276,16 @@ static __always_inline int xb_scan_ipopts(void *ctx, bool xdp, __u32 off,
 	__u64 n = len;
 	long err;
 
-	/* the helpers' size must be proven non-zero in the same register */
-	asm volatile("" : "+r"(n));
 	if (n == 0 || n > XB_IPOPTS_LEN)
 		return XB_R_PASS_UNPARSED;
+	/*
+	 * The helpers need a size proven non-zero. Older verifiers (6.1) lose
+	 * the range of the check above once clang rewrites it; a mask and an
+	 * increment give [1, XB_IPOPTS_BUF] in the register the helper gets.
+	 * The barrier keeps clang from folding them away; n is unchanged.
+	 */
+	asm volatile("" : "+r"(n));
+	n = ((n - 1) & (XB_IPOPTS_BUF - 1)) + 1;
 	if (xdp)
 		err = bpf_xdp_load_bytes(ctx, off, w.buf, n);
 	else

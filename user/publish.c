@@ -233,6 +233,10 @@ int xb_publish_clear(struct xb_maps *maps)
 		err = clear_map(maps, state_maps[i].map, state_maps[i].key_size);
 	for (idx = 0; !err && idx < XB_SHAPE_LISTS; idx++)
 		err = map_put(maps, XB_MAP_SHAPE_LISTS, &idx, &empty);
+	/* A fresh mirror starts from "accept" and publishes only what
+	 * differs: the record must start there too. */
+	for (i = 0; i < sizeof(maps->sync->default_action); i++)
+		SYNC_STORE(maps, default_action[i], XB_DEFAULT_ACCEPT);
 	SYNC_STORE(maps, generation, SYNC_LOAD(maps, generation) + 1);
 	SYNC_STORE(maps, seq, (seq | 1) + 1);
 	if (err)

@@ -490,6 +490,28 @@ static void test_publish_roundtrip_no_keys(void **state)
 	xb_maps_close(&maps);
 }
 
+/* A restart on pins a previous daemon left must not keep its defaults: the
+ * new mirror publishes only defaults that differ from "accept". */
+static void test_clear_resets_defaults(void **state)
+{
+	struct xb_maps maps;
+
+	(void)state;
+	if (!pin_root[0]) {
+		skip();
+		return;
+	}
+	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_open(&maps, pin_dir, true), 0);
+	maps.sync->default_action[XFRM_POLICY_IN] = XB_DEFAULT_BLOCK;
+	maps.sync->default_action[XFRM_POLICY_FWD] = XB_DEFAULT_BLOCK;
+	assert_int_equal(xb_publish_clear(&maps), 0);
+	assert_int_equal(maps.sync->default_action[XFRM_POLICY_IN], XB_DEFAULT_ACCEPT);
+	assert_int_equal(maps.sync->default_action[XFRM_POLICY_FWD], XB_DEFAULT_ACCEPT);
+	assert_int_equal(maps.sync->seq % 2, 0);
+	xb_maps_close(&maps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_dispatch_skips_malformed),
 		cmocka_unit_test_setup_teardown(test_publish_roundtrip_no_keys,
+						maps_setup, maps_teardown),
+		cmocka_unit_test_setup_teardown(test_clear_resets_defaults,
 						maps_setup, maps_teardown),
 	};
 
