@@ -15,12 +15,19 @@
 #include "xfrmbpf/limits.h"
 
 const struct xb_cmd xb_commands[] = {
-	{ "run", cmd_run, "mirror the kernel SPD/SAD into the pinned maps (daemon)",
-	  "[--rcvbuf BYTES] [--heartbeat-ms MS] [--heartbeat-timeout-ms MS]" },
+	{ "run", cmd_run, "mirror the kernel SPD/SAD; with -i also attach the datapath (daemon)",
+	  "[-i IFACE ...] [--mode native|skb] [--steer] [--bypass-port PROTO/PORT ...] "
+	  "[--no-default-bypass] [--rcvbuf BYTES] [--heartbeat-ms MS] [--heartbeat-timeout-ms MS]" },
 	{ "status", cmd_status, "sync state, generation, heartbeat age, counts", "[-j]" },
 	{ "policy", cmd_policy, "the mirrored SPD with per-policy packets/bytes", "[-j]" },
 	{ "sa", cmd_sa, "the mirrored SA identities (never keys)", "[-j]" },
 	{ "check", cmd_check, "compare the mirror with the kernel now; exit 1 on drift", "[-j]" },
+	{ "stats", cmd_stats, "per-reason and per-interface datapath counters",
+	  "[-j] [--watch SECONDS]" },
+	{ "classify", cmd_classify, "what the attached datapath does with a described packet",
+	  "[-j] -i IFACE [--vlan ID ...] PROTO SRC DST [KEYWORD VALUE ...]" },
+	{ "unload", cmd_unload, "remove what a crashed daemon left attached (and --all: the pins)",
+	  "[-j] IFACE | --all" },
 };
 
 const size_t xb_n_commands = sizeof(xb_commands) / sizeof(xb_commands[0]);

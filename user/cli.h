@@ -39,6 +39,9 @@ int cmd_status(int argc, char **argv, struct xb_global *g);
 int cmd_policy(int argc, char **argv, struct xb_global *g);
 int cmd_sa(int argc, char **argv, struct xb_global *g);
 int cmd_check(int argc, char **argv, struct xb_global *g);
+int cmd_stats(int argc, char **argv, struct xb_global *g);
+int cmd_classify(int argc, char **argv, struct xb_global *g);
+int cmd_unload(int argc, char **argv, struct xb_global *g);
 
 /* Print an error (one line on stderr, or {"error": ...} with -j) and
  * return code. */

@@ -4,7 +4,8 @@
  * groups, applies each batch of events to the mirror and publishes it;
  * re-dumps everything when the kernel reports lost messages (ENOBUFS); beats
  * the heartbeat; on SIGINT/SIGTERM marks the mirror unsynced (the datapath
- * then passes everything) and exits.
+ * then passes everything) and exits. With -i it also attaches the datapath
+ * (user/attach.c) and detaches exactly that on exit.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include "attach.h"
 #include "cli.h"
 #include "log.h"
 #include "maps.h"
@@ -32,13 +36,36 @@ struct run_opts {
 	int rcvbuf;
 	unsigned int heartbeat_ms;
 	unsigned int heartbeat_timeout_ms;
+	const char *ifaces[XB_MAX_IFACES];
+	int n_ifaces;
+	enum xb_xdp_mode mode;
+	bool steer;
+	struct xb_bypass_key bypass[XB_MAX_BYPASS];
+	int n_bypass;
 };
+
+#define RUN_HELP \
+	"  -i, --interface IFACE  attach the datapath to IFACE (repeatable); without -i\n" \
+	"                         only the mirror runs\n" \
+	"  --mode native|skb      XDP mode; default: native, falling back to skb\n" \
+	"                         (generic) with a warning when the driver refuses\n" \
+	"  --steer                also attach TC steering into XFRM interfaces\n" \
+	"  --bypass-port P/N      never drop inbound traffic to local port N of protocol\n" \
+	"                         P (udp or tcp); repeatable, added to the defaults\n" \
+	"                         udp/500 and udp/4500 (IKE, NAT-T)\n" \
+	"  --no-default-bypass    do not add udp/500 and udp/4500\n" \
+	"  --rcvbuf BYTES         netlink receive buffer (default 8 MiB)\n" \
+	"  --heartbeat-ms MS      heartbeat period; disable_policy and the MTU of\n" \
+	"                         the interfaces are re-read at each beat (default 1000)\n" \
+	"  --heartbeat-timeout-ms the datapath passes everything once the daemon has\n" \
+	"                         not beaten for this long (default 3000)\n"
 
 struct daemon {
 	struct run_opts opts;
 	struct xb_maps maps;
 	struct xb_mirror mirror;
 	struct xb_nl nl;
+	struct xb_datapath dp;
 	int lock_fd;
 	int signal_fd;
 	int timer_fd;
@@ -197,8 +224,98 @@ static int event_loop(struct daemon *d)
 			    errno != EAGAIN)
 				return -errno;
 			xb_publish_heartbeat(&d->maps);
+			/* sysctl and MTU changes are followed at the beat */
+			if (d->dp.n_ifaces)
+				xb_dp_refresh(&d->dp);
 		}
 	}
+}
+
+/* "udp/500", "tcp/179": one bypass entry. */
+static int parse_bypass(const char *arg, struct xb_bypass_key *k)
+{
+	char *end;
+	long port;
+
+	if (!strncmp(arg, "udp/", 4))
+		k->proto = IPPROTO_UDP;
+	else if (!strncmp(arg, "tcp/", 4))
+		k->proto = IPPROTO_TCP;
+	else
+		return -EINVAL;
+	errno = 0;
+	port = strtol(arg + 4, &end, 10);
+	if (errno || *end || end == arg + 4 || port < 1 || port > 65535)
+		return -EINVAL;
+	k->pad = 0;
+	k->port = htons(port);
+	return 0;
+}
+
+static int add_bypass(struct run_opts *o, const struct xb_bypass_key *k)
+{
+	int i;
+
+	for (i = 0; i < o->n_bypass; i++)
+		if (o->bypass[i].proto == k->proto && o->bypass[i].port == k->port)
+			return 0;
+	if (o->n_bypass >= XB_MAX_BYPASS)
+		return -E2BIG;
+	o->bypass[o->n_bypass++] = *k;
+	return 0;
+}
+
+static int parse_number_opt(struct xb_global *g, int opt, struct run_opts *o)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(optarg, &end, 0);
+	if (errno || *end || v <= 0 || v > (1L << 30))
+		return xb_usage_error(g, "run", "invalid value '%s' for --%s", optarg,
+				      opt == 'r' ? "rcvbuf" : opt == 'b' ? "heartbeat-ms" :
+				      "heartbeat-timeout-ms");
+	if (opt == 'r')
+		o->rcvbuf = v;
+	else if (opt == 'b')
+		o->heartbeat_ms = v;
+	else
+		o->heartbeat_timeout_ms = v;
+	return -1;
+}
+
+static int parse_datapath_opt(struct xb_global *g, int opt, struct run_opts *o)
+{
+	struct xb_bypass_key k;
+
+	switch (opt) {
+	case 'i':
+		if (o->n_ifaces >= XB_MAX_IFACES)
+			return xb_usage_error(g, "run", "at most %d interfaces", XB_MAX_IFACES);
+		o->ifaces[o->n_ifaces++] = optarg;
+		return -1;
+	case 'm':
+		if (!strcmp(optarg, "native"))
+			o->mode = XB_XDP_MODE_NATIVE;
+		else if (!strcmp(optarg, "skb"))
+			o->mode = XB_XDP_MODE_SKB;
+		else
+			return xb_usage_error(g, "run", "invalid --mode '%s' (native or skb)",
+					      optarg);
+		return -1;
+	case 's':
+		o->steer = true;
+		return -1;
+	case 'P':
+		if (parse_bypass(optarg, &k))
+			return xb_usage_error(g, "run", "invalid --bypass-port '%s' "
+					      "(udp/PORT or tcp/PORT)", optarg);
+		if (add_bypass(o, &k))
+			return xb_usage_error(g, "run", "at most %d bypass ports", XB_MAX_BYPASS);
+		return -1;
+	}
+	return -1;
 }
 
 static int parse_run_opts(int argc, char **argv, struct xb_global *g, struct run_opts *o)
@@ -207,54 +324,85 @@ static int parse_run_opts(int argc, char **argv, struct xb_global *g, struct run
 		{ "rcvbuf", required_argument, NULL, 'r' },
 		{ "heartbeat-ms", required_argument, NULL, 'b' },
 		{ "heartbeat-timeout-ms", required_argument, NULL, 't' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "steer", no_argument, NULL, 's' },
+		{ "bypass-port", required_argument, NULL, 'P' },
+		{ "no-default-bypass", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	char *end;
-	long v;
-	int opt;
+	static const char *const ike[] = { "udp/500", "udp/4500" };
+	struct xb_bypass_key k;
+	bool defaults = true;
+	int opt, ret, i;
 
 	o->rcvbuf = XB_RCVBUF_DEFAULT;
 	o->heartbeat_ms = XB_HEARTBEAT_INTERVAL_MS_DEFAULT;
 	o->heartbeat_timeout_ms = XB_HEARTBEAT_TIMEOUT_MS_DEFAULT;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+i:jh", opts, NULL)) != -1) {
+		ret = -1;
 		switch (opt) {
 		case 'r':
 		case 'b':
 		case 't':
-			errno = 0;
-			v = strtol(optarg, &end, 0);
-			if (errno || *end || v <= 0 || v > (1L << 30))
-				return xb_usage_error(g, "run", "invalid value '%s' for --%s",
-						      optarg, opt == 'r' ? "rcvbuf" :
-						      opt == 'b' ? "heartbeat-ms" :
-						      "heartbeat-timeout-ms");
-			if (opt == 'r')
-				o->rcvbuf = v;
-			else if (opt == 'b')
-				o->heartbeat_ms = v;
-			else
-				o->heartbeat_timeout_ms = v;
+			ret = parse_number_opt(g, opt, o);
+			break;
+		case 'i':
+		case 'm':
+		case 's':
+		case 'P':
+			ret = parse_datapath_opt(g, opt, o);
+			break;
+		case 'N':
+			defaults = false;
 			break;
 		case 'j':
 			g->json = true;
 			break;
 		case 'h':
-			printf("Usage: %s run [--rcvbuf BYTES] [--heartbeat-ms MS] "
-			       "[--heartbeat-timeout-ms MS]\n", g->prog);
+			printf("Usage: %s run %s\n%s", g->prog, xb_find_command("run")->usage,
+			       RUN_HELP);
 			return XB_EXIT_OK;
 		default:
 			return xb_usage_error(g, "run", "unknown option '%s'", argv[optind - 1]);
 		}
+		if (ret >= 0)
+			return ret;
 	}
 	if (optind < argc)
 		return xb_usage_error(g, "run", "unexpected argument '%s'", argv[optind]);
 	if (o->heartbeat_timeout_ms <= o->heartbeat_ms)
 		return xb_usage_error(g, "run", "--heartbeat-timeout-ms must exceed --heartbeat-ms");
+	if (!o->n_ifaces && (o->steer || o->mode))
+		return xb_usage_error(g, "run", "--steer and --mode need -i IFACE");
+	for (i = 0; defaults && i < 2; i++)
+		if (parse_bypass(ike[i], &k) || add_bypass(o, &k))
+			return xb_usage_error(g, "run", "at most %d bypass ports", XB_MAX_BYPASS);
 	return -1;
+}
+
+/* Bypass ports, then the datapath on every -i interface. */
+static int setup_datapath(struct daemon *d, struct xb_global *g)
+{
+	int i, err;
+
+	err = xb_bypass_write(&d->maps, d->opts.bypass, d->opts.n_bypass);
+	if (err)
+		return xb_error(g, XB_EXIT_FAIL, "couldn't write the bypass ports: %s",
+				strerror(-err));
+	if (!d->opts.n_ifaces)
+		return XB_EXIT_OK;
+	err = xb_dp_open(&d->dp, g->pin_dir, &d->maps, d->opts.steer);
+	for (i = 0; !err && i < d->opts.n_ifaces; i++)
+		err = xb_dp_attach(&d->dp, d->opts.ifaces[i], d->opts.mode);
+	if (err)
+		return xb_error(g, err == -ENODEV ? XB_EXIT_USAGE : XB_EXIT_FAIL, "%s",
+				d->dp.err);
+	return XB_EXIT_OK;
 }
 
 static int setup(struct daemon *d, struct xb_global *g)
@@ -306,7 +454,9 @@ static int setup(struct daemon *d, struct xb_global *g)
 	if (d->signal_fd < 0 || d->timer_fd < 0)
 		return xb_error(g, XB_EXIT_FAIL, "couldn't set up signals and timers: %s",
 				strerror(errno));
-	return XB_EXIT_OK;
+	/* After the signal fd: a SIGTERM during attach waits for the loop,
+	 * which detaches. */
+	return setup_datapath(d, g);
 }
 
 static void teardown(struct daemon *d)
@@ -315,6 +465,8 @@ static void teardown(struct daemon *d)
 		xb_publish_synced(&d->maps, false);
 		xb_publish_daemon(&d->maps, 0, d->opts.heartbeat_timeout_ms * 1000000ull);
 	}
+	if (d->dp.skel)
+		xb_dp_close(&d->dp);
 	xb_nl_close(&d->nl);
 	xb_mirror_fini(&d->mirror);
 	xb_maps_close(&d->maps);

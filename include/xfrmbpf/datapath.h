@@ -12,6 +12,9 @@ enum {
 	XB_IF_STEER		= 1 << 1,	/* TC steering enabled */
 	XB_IF_DISABLE_POLICY4	= 1 << 2,	/* net.ipv4.conf.DEV.disable_policy */
 	XB_IF_DISABLE_POLICY6	= 1 << 3,	/* net.ipv6.conf.DEV.disable_policy */
+	/* The daemon created the clsact qdisc: `unload` may delete it once
+	 * nothing else is on it. Not read by the datapath. */
+	XB_IF_OWN_CLSACT	= 1 << 4,
 };
 
 /* Value of xb_ifaces, keyed by ifindex (__u32). */

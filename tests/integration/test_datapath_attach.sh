@@ -49,6 +49,7 @@ xdp_mode() {
 
 is_mode() { [ "$(xdp_mode "$1")" = "$2" ]; }
 prog_is() { [ "$(xbt_xdp_prog_of "$XBT_NS" "$1")" = "$2" ]; }
+ours_xdp() { xbt_xdp_ours "$XBT_NS" "$1"; }
 
 # bpftool_xdp IF MODE: bpftool net lists an XDP program on IF in MODE.
 bpftool_xdp() {
@@ -86,8 +87,8 @@ for mode in native skb; do
 	bmode=$([ $mode = native ] && echo driver || echo generic)
 	xbt_daemon_start -i xbt-gw0 --mode $mode
 	expect "--mode $mode: daemon synced" xbt_daemon_wait_synced 10
-	expect "--mode $mode: ip -d link shows xb_xdp in $mode mode" \
-		eval "is_mode xbt-gw0 $mode && prog_is xbt-gw0 xb_xdp"
+	expect "--mode $mode: ip -d link shows XDP in $mode mode, xb_xdp runs" \
+		eval "is_mode xbt-gw0 $mode && ours_xdp xbt-gw0"
 	expect "--mode $mode: bpftool net lists it ($bmode)" bpftool_xdp xbt-gw0 $bmode
 	expect "--mode $mode: xb_ifaces has the interface" [ "$(ifaces_entries)" = 1 ]
 	expect "--mode $mode: traffic passes" ping_ok
@@ -107,7 +108,7 @@ done
 # ---- automatic fallback: lo has no native XDP ----
 xbt_daemon_start -i lo
 expect "lo: daemon synced" xbt_daemon_wait_synced 10
-expect "lo: native refused, attached in skb mode" eval "is_mode lo skb && prog_is lo xb_xdp"
+expect "lo: native refused, attached in skb mode" eval "is_mode lo skb && ours_xdp lo"
 expect "lo: the fallback is logged as a warning" grep -q "lo: native XDP refused" "$XBT_LOG"
 xbt_daemon_stop TERM
 expect "lo: detached on SIGTERM" no_xdp lo
@@ -142,13 +143,13 @@ expect "foreign TC filter counts while xfrmbpf is attached ($c1 -> $c2)" gt "$c2
 xb unload xbt-gw0 >"$OUT" 2>"$ERR"
 RC=$?
 expect "unload while the daemon runs: exit 3, one line, nothing removed" \
-	eval '[ $RC -eq 3 ] && [ "$(wc -l <"$ERR")" -eq 1 ] && ours_tc && prog_is xbt-gw0 xb_xdp'
+	eval '[ $RC -eq 3 ] && [ "$(wc -l <"$ERR")" -eq 1 ] && ours_tc && ours_xdp xbt-gw0'
 
 # ---- kill -9 leaves everything attached; unload removes only ours ----
 kill -KILL "$XBT_DAEMON_PID"
 wait "$XBT_DAEMON_PID" 2>/dev/null
 XBT_DAEMON_PID=
-expect "kill -9: XDP and TC stay attached" eval "prog_is xbt-gw0 xb_xdp && ours_tc"
+expect "kill -9: XDP and TC stay attached" eval "ours_xdp xbt-gw0 && ours_tc"
 xb unload xbt-gw0 >"$OUT" 2>"$ERR"
 RC=$?
 expect "unload xbt-gw0: exit 0" [ $RC -eq 0 ]

@@ -144,7 +144,7 @@ kill -KILL "$XBT_DAEMON_PID"
 wait "$XBT_DAEMON_PID" 2>/dev/null
 XBT_DAEMON_PID=
 expect "kill -9: XDP stays attached" \
-	eval '[ "$(xbt_xdp_prog_of "$XBT_NS" xbt-gw0)" = xb_xdp ]'
+	xbt_xdp_ours "$XBT_NS" xbt-gw0
 u0=$(reason unsynced_pass)
 xbt_ns ip xfrm policy delete dir in $ICMP_SEL
 ms=$(until_ok $(( TIMEOUT_MS + 1000 )) ping1)
