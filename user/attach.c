@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,29 @@ static __u32 read_mtu(const char *ifname)
 	return mtu;
 }
 
+/*
+ * IPv6 takes disable_policy from the device of the route a packet takes
+ * (the device holding the local address, or the egress device: the
+ * fib6_info's dst_nopolicy), which XDP cannot know before routing. Any
+ * device with it set makes every IPv6 packet pass.
+ */
+static bool any_ipv6_disable_policy(void)
+{
+	DIR *d = opendir("/proc/sys/net/ipv6/conf");
+	struct dirent *e;
+	bool any = false;
+
+	if (!d)
+		return false;
+	while (!any && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "default"))
+			continue;
+		any = read_flag("/proc/sys/net/ipv6/conf/%s/disable_policy", e->d_name);
+	}
+	closedir(d);
+	return any;
+}
+
 /* The settings as the kernel has them now; the name follows renames. */
 static struct xb_iface_cfg current_cfg(struct xb_dp_iface *ifc, bool steer)
 {
@@ -234,9 +258,11 @@ static struct xb_iface_cfg current_cfg(struct xb_dp_iface *ifc, bool steer)
 		cfg.flags |= XB_IF_STEER;
 	if (ifc->clsact_created)
 		cfg.flags |= XB_IF_OWN_CLSACT;
-	if (read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifc->name))
+	/* IPv4: the ingress device's setting or "all" (IN_DEV_ORCONF). */
+	if (read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifc->name) ||
+	    read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", "all"))
 		cfg.flags |= XB_IF_DISABLE_POLICY4;
-	if (read_flag("/proc/sys/net/ipv6/conf/%s/disable_policy", ifc->name))
+	if (any_ipv6_disable_policy())
 		cfg.flags |= XB_IF_DISABLE_POLICY6;
 	cfg.mtu = read_mtu(ifc->name);
 	return cfg;

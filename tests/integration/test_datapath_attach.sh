@@ -86,7 +86,7 @@ one_line_err() { [ "$(wc -l <"$ERR")" -eq 1 ] && grep -q "$1" "$ERR"; }
 for mode in native skb; do
 	bmode=$([ $mode = native ] && echo driver || echo generic)
 	xbt_daemon_start -i xbt-gw0 --mode $mode
-	expect "--mode $mode: daemon synced" xbt_daemon_wait_synced 10
+	expect "--mode $mode: daemon synced" xbt_daemon_wait_synced 30
 	expect "--mode $mode: ip -d link shows XDP in $mode mode, xb_xdp runs" \
 		eval "is_mode xbt-gw0 $mode && ours_xdp xbt-gw0"
 	expect "--mode $mode: bpftool net lists it ($bmode)" bpftool_xdp xbt-gw0 $bmode
@@ -107,7 +107,7 @@ done
 
 # ---- automatic fallback: lo has no native XDP ----
 xbt_daemon_start -i lo
-expect "lo: daemon synced" xbt_daemon_wait_synced 10
+expect "lo: daemon synced" xbt_daemon_wait_synced 30
 expect "lo: native refused, attached in skb mode" eval "is_mode lo skb && ours_xdp lo"
 expect "lo: the fallback is logged as a warning" grep -q "lo: native XDP refused" "$XBT_LOG"
 xbt_daemon_stop TERM
@@ -134,7 +134,7 @@ ping_ok
 c1=$(xbt_foreign_count xbt_ftc_cnt)
 expect "foreign TC filter counts before xfrmbpf ($c0 -> $c1)" gt "$c1" "$c0"
 xbt_daemon_start -i xbt-gw0 --steer
-expect "--steer: daemon synced" xbt_daemon_wait_synced 10
+expect "--steer: daemon synced" xbt_daemon_wait_synced 30
 expect "--steer: our filter (handle 0x7862, prio 30818) next to the foreign one" \
 	eval "ours_tc && foreign_tc"
 ping_ok
@@ -164,7 +164,7 @@ xbt_ns tc qdisc del dev xbt-gw0 clsact
 # ---- clsact created by us: removed by unload --all and by SIGTERM ----
 xbt_daemon_start -i xbt-gw0 --steer
 expect "--steer on a bare device: synced, clsact created" \
-	eval "xbt_daemon_wait_synced 10 && has_clsact && ours_tc"
+	eval "xbt_daemon_wait_synced 30 && has_clsact && ours_tc"
 kill -KILL "$XBT_DAEMON_PID"
 wait "$XBT_DAEMON_PID" 2>/dev/null
 XBT_DAEMON_PID=
@@ -175,19 +175,19 @@ expect "unload --all: XDP, TC filter and our clsact gone" \
 	eval "no_xdp xbt-gw0 && ! ours_tc && ! has_clsact"
 expect "unload --all: pinned maps and pin dir removed" [ ! -e "$XBT_PIN" ]
 xbt_daemon_start -i xbt-gw0 --steer
-expect "--steer again after unload --all: synced" xbt_daemon_wait_synced 10
+expect "--steer again after unload --all: synced" xbt_daemon_wait_synced 30
 xbt_daemon_stop TERM
 expect "SIGTERM: our clsact removed with our filter" eval "! has_clsact && no_xdp xbt-gw0"
 
 # ---- restart after kill -9: the new daemon takes over what the old left ----
 xbt_daemon_start -i xbt-gw0 --steer
-expect "--steer, then kill -9" eval "xbt_daemon_wait_synced 10 && has_clsact"
+expect "--steer, then kill -9" eval "xbt_daemon_wait_synced 30 && has_clsact"
 kill -KILL "$XBT_DAEMON_PID"
 wait "$XBT_DAEMON_PID" 2>/dev/null
 XBT_DAEMON_PID=
 xbt_daemon_start -i xbt-gw0 --steer
 expect "restart: synced, the stale XDP program and TC filter replaced" \
-	eval 'xbt_daemon_wait_synced 10 && grep -q "removing the XDP program a previous" "$XBT_LOG" &&
+	eval 'xbt_daemon_wait_synced 30 && grep -q "removing the XDP program a previous" "$XBT_LOG" &&
 	      grep -q "replacing the TC filter a previous" "$XBT_LOG" && ours_tc &&
 	      [ "$(xbt_ns tc filter show dev xbt-gw0 ingress | grep -c "handle 0x7862")" -eq 1 ]'
 xbt_daemon_stop TERM
@@ -203,7 +203,7 @@ f1=$(xbt_foreign_count xbt_fxdp_cnt)
 expect "foreign XDP program counts before xfrmbpf ($f0 -> $f1)" gt "$f1" "$f0"
 if prog_is xbt-gw0 xdp_dispatcher; then
 	xbt_daemon_start -i xbt-gw0
-	expect "dispatcher: daemon synced next to the foreign program" xbt_daemon_wait_synced 10
+	expect "dispatcher: daemon synced next to the foreign program" xbt_daemon_wait_synced 30
 	expect "dispatcher: xdp-loader status lists both programs" \
 		eval "xbt_ns xdp-loader status xbt-gw0 | grep -q xb_xdp && \
 		      xbt_ns xdp-loader status xbt-gw0 | grep -q xbt_fxdp"

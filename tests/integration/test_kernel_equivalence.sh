@@ -112,10 +112,14 @@ install_spd() {
 	local seed=$1 spec
 
 	ip -n "$GW" xfrm policy flush && ip -n "$GW" xfrm policy flush ptype sub &&
-	ip -n "$GW" xfrm policy setdefault in accept fwd accept out accept || return 1
+	ip -n "$GW" xfrm policy setdefault in accept fwd accept out accept &&
+	in_ns "$GW" sysctl -qw net.ipv4.conf.xbt-gwl0.disable_policy=0 \
+		net.ipv6.conf.xbt-gwl0.disable_policy=0 net.ipv4.conf.xbt-gww0.disable_policy=0 \
+		net.ipv6.conf.xbt-gww0.disable_policy=0 || return 1
 	[ "$seed" = empty ] && { echo "empty SPD"; return 0; }
 	"$PY" "$EQ/spdgen.py" "$seed" "$XBT_DIR/spd" || return 1
 	ip -n "$GW" -batch "$XBT_DIR/spd.batch" || return 1
+	in_ns "$GW" sysctl -qw $(cat "$XBT_DIR/spd.sysctl") || return 1
 	while read -r spec; do
 		in_ns "$GW" "$PY" "$SPD_COMPARE" --nl-add-policy "$spec" || return 1
 	done <"$XBT_DIR/spd.nl"
@@ -196,7 +200,8 @@ print('#   without xfrmbpf: %d/%d delivered, gw xfrm_stat %s' % (n, len(d['packe
 		mkdir -p "$TOP/build/test-logs"
 		cp "$XBT_DIR/spd.batch" "$TOP/build/test-logs/equiv-$round_seed.batch"
 		cp "$XBT_DIR/spd.nl" "$TOP/build/test-logs/equiv-$round_seed.nl"
-		echo "#   its SPD: build/test-logs/equiv-$round_seed.batch and .nl"
+		cp "$XBT_DIR/spd.sysctl" "$TOP/build/test-logs/equiv-$round_seed.sysctl"
+		echo "#   its SPD: build/test-logs/equiv-$round_seed.{batch,nl,sysctl}"
 	fi
 }
 

@@ -3,10 +3,12 @@
 """Random SPD of one kernel-equivalence round, reproducible from its seed.
 
   spdgen.py SEED PREFIX   writes PREFIX.batch (for `ip -batch`: defaults
-                          and `xfrm policy update` lines) and PREFIX.nl
+                          and `xfrm policy update` lines), PREFIX.nl
                           (policies with port masks, which `ip xfrm`
                           cannot express, one spd_compare.py
-                          --nl-add-policy spec per line); prints a summary
+                          --nl-add-policy spec per line) and PREFIX.sysctl
+                          (disable_policy of gw's lan veth, for sysctl -w);
+                          prints a summary
 
 Selectors are drawn from the same pools as the packets (lab.py) so that
 policies hit: blocks, allows, allows with a required ESP template
@@ -159,6 +161,17 @@ def gen_defaults(rng):
         "block" if rng.random() < 0.08 else "accept")
 
 
+def gen_sysctls(seed):
+    """disable_policy on gw's veths (a separate generator: adding it kept
+    older seeds' SPDs). The lan side is where packets arrive; the wan side
+    is where forwarded ones leave, and IPv6 takes the flag from the
+    route's device."""
+    rng = random.Random("sysctl-%d" % seed)
+    return ["net.ipv%d.conf.%s.disable_policy=%d" % (
+        v, dev, 1 if rng.random() < 0.15 else 0)
+        for dev in (lab.GW_LAN_IF, lab.GW_WAN_IF) for v in (4, 6)]
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: spdgen.py SEED PREFIX", file=sys.stderr)
@@ -172,15 +185,20 @@ def main():
         f.write("\n".join(lines) + "\n")
     with open(sys.argv[2] + ".nl", "w") as f:
         f.write("".join(m + "\n" for m in masked))
+    sysctls = gen_sysctls(seed)
+    with open(sys.argv[2] + ".sysctl", "w") as f:
+        f.write("".join(c + "\n" for c in sysctls))
     pols = lines[1:]
     feats = ["%d %s" % (sum(1 for p in pols if w in p), n) for w, n in (
         ("dir in", "in"), ("dir fwd", "fwd"), ("dir out", "out"),
         ("action block", "block"), ("level required", "required tmpl"),
         ("level use", "optional tmpl"), ("ptype sub", "sub"),
         (" mark ", "mark"), ("if_id", "if_id"), (" dev ", "dev"))]
-    print("%d policies (%s), %d with port masks, %s" % (
-        len(pols), ", ".join(feats), len(masked),
-        lines[0][len("xfrm policy "):]))
+    print("%d policies (%s), %d with port masks, %s, disable_policy "
+          "lan v4 %s v6 %s, wan v4 %s v6 %s" % (
+              len(pols), ", ".join(feats), len(masked),
+              lines[0][len("xfrm policy "):],
+              *(c[-1] for c in sysctls)))
     return 0
 
 
