@@ -8,6 +8,7 @@
  * (user/attach.c) and detaches exactly that on exit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -70,7 +71,9 @@ struct daemon {
 	int signal_fd;
 	int timer_fd;
 	__u32 resyncs;
-	bool need_resync;
+	/* Policy notifications omit XFRMA_SEC_CTX; with SELinux labelled
+	 * IPsec possible, each notified policy is read back in full. */
+	bool refetch_policies;
 };
 
 static int apply_event(const struct xb_event *ev, void *data)
@@ -86,6 +89,38 @@ static int apply_event(const struct xb_event *ev, void *data)
 	return 0;
 }
 
+static int apply_notification(const struct xb_event *ev, void *data)
+{
+	struct daemon *d = data;
+	int err;
+
+	if (!d->refetch_policies || ev->kind != XB_EV_POLICY_UPSERT)
+		return apply_event(ev, data);
+	err = xb_nl_get_policy(&d->nl, &ev->policy.pol, apply_event, d);
+	if (err == -ENOENT)
+		return 0;	/* deleted since: its DELPOLICY follows */
+	if (err) {
+		pr_debug("Couldn't read policy %u back: %s\n", ev->policy.pol.index,
+			 strerror(-err));
+		return apply_event(ev, data);
+	}
+	return 0;
+}
+
+/* Only SELinux implements the XFRM security hooks. */
+static bool selinux_active(void)
+{
+	char buf[256] = "";
+	int fd = open("/proc/self/attr/selinux/current", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && buf[0] != '\0';
+}
+
 static int ignore_event(const struct xb_event *ev, void *data)
 {
 	(void)ev;
@@ -95,7 +130,7 @@ static int ignore_event(const struct xb_event *ev, void *data)
 
 static int drain_events(struct daemon *d)
 {
-	int err = xb_nl_drain(&d->nl, false, apply_event, d);
+	int err = xb_nl_drain(&d->nl, false, apply_notification, d);
 	int lerr = xb_nl_drain(&d->nl, true, apply_event, d);
 
 	if (err == -ENOBUFS || lerr == -ENOBUFS)
@@ -449,6 +484,10 @@ static int setup(struct daemon *d, struct xb_global *g)
 		err = xb_nl_subscribe(&d->nl, d->opts.rcvbuf);
 	if (err)
 		return xb_error(g, XB_EXIT_FAIL, "couldn't start the mirror: %s", strerror(-err));
+	/* XFRMBPF_REFETCH_POLICIES=1 forces it (tests: no SELinux here). */
+	d->refetch_policies = selinux_active() || getenv("XFRMBPF_REFETCH_POLICIES");
+	if (d->refetch_policies)
+		pr_info("SELinux is active: notified policies are read back for their security context\n");
 	d->signal_fd = open_signal_fd();
 	d->timer_fd = open_timer_fd(d->opts.heartbeat_ms);
 	if (d->signal_fd < 0 || d->timer_fd < 0)

@@ -189,17 +189,21 @@ static int recv_answer(struct xb_nl *nl, struct mnl_socket *s, bool rtnl,
 	return ret < 0 ? ret : 0;
 }
 
-/* A non-dump request is answered by one message or an error. */
+/*
+ * A non-dump request is answered by one message or an error. Its own
+ * buffer: it may be sent from a callback while nl->buf is being parsed.
+ */
 static int recv_reply(struct xb_nl *nl, struct mnl_socket *s, unsigned int seq,
 		      xb_event_cb cb, void *data)
 {
-	ssize_t n = mnl_socket_recvfrom(s, nl->buf, nl->buf_len);
+	unsigned char reply[8192] __attribute__((aligned(8)));
+	ssize_t n = mnl_socket_recvfrom(s, reply, sizeof(reply));
 	int ret;
 
 	if (n < 0)
 		return -errno;
-	ret = xb_nl_dispatch(nl, nl->buf, n, false, seq, cb, data);
-	explicit_bzero(nl->buf, n);
+	ret = xb_nl_dispatch(nl, reply, n, false, seq, cb, data);
+	explicit_bzero(reply, n);
 	return ret < 0 ? ret : 0;
 }
 
