@@ -105,6 +105,28 @@ $(OUT)/tests/bpf/%: tests/bpf/%.c $(SAN_LIB_OBJS) $(SAN_TEST_LIB_OBJS) $(TEST_HD
 	$(Q)$(CC) $(XB_CFLAGS) $(SAN) -Itests/lib $(PKG_CFLAGS) -o $@ $< \
 		$(SAN_LIB_OBJS) $(SAN_TEST_LIB_OBJS) -lcmocka $(PKG_LIBS)
 
+# Benchmarks (make bench): optimised, no sanitizers; the userspace objects
+# come from an archive, so each program links only what it uses.
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+BENCH_LIB_SRCS := $(filter-out $(BENCH_SRCS) %.bpf.c,$(wildcard tests/bench/*.c))
+BENCH_BPF_OBJS := $(patsubst tests/bench/%.bpf.c,$(OUT)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
+
+$(OUT)/bench/libxb.a: $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+	$(Q)mkdir -p $(@D)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUT)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) | $(OUT)/.deps-ok
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(TEST_LIB_SRCS) $(TEST_HDRS) \
+		$(wildcard tests/bench/*.h) $(OUT)/bench/libxb.a $(SKELS)
+	$(call msg,BENCH-CC,$@)
+	$(Q)$(CC) $(XB_CFLAGS) -Itests/lib -Itests/bench $(PKG_CFLAGS) -o $@ $< \
+		$(BENCH_LIB_SRCS) $(TEST_LIB_SRCS) $(OUT)/bench/libxb.a $(PKG_LIBS)
+
 unit-tests: $(UNIT_BINS) $(BPFTEST_BINS)
 
 test: all unit-tests
@@ -113,7 +135,7 @@ test: all unit-tests
 vmtest: all unit-tests
 	$(Q)bash tests/vm/run-all.sh
 
-bench: all unit-tests
+bench: all $(BENCH_BINS) $(BENCH_BPF_OBJS)
 	$(Q)bash scripts/bench.sh
 
 demo: all

@@ -187,6 +187,21 @@ static long xb_tss_step(__u32 i, void *data)
 	return 0;
 }
 
+/* "Nothing found yet", as values the verifier does not know: the best
+ * match is carried across the callback's iterations (xb_opaque_zero). */
+static __always_inline void xb_match_opaque(struct xb_match *m)
+{
+	__u64 z = xb_opaque_zero();
+
+	m->policy_id = z;
+	m->priority = z;
+	m->pos = z;
+	m->if_id = z;
+	m->verdict = z;
+	m->found = z;
+	m->conflict = z;
+}
+
 /* Best policy of one (view, type, family) shape list. */
 static __always_inline void xb_tss_search(const struct xb_pkt *pkt,
 					  __u32 view, __u32 ptype,
@@ -211,6 +226,7 @@ static __always_inline void xb_tss_search(const struct xb_pkt *pkt,
 	w.dport = pkt->dport;
 	w.proto = pkt->proto;
 	w.v6 = v6;
+	xb_match_opaque(&w.best);
 	bpf_loop(XB_MAX_SHAPES, xb_tss_step, &w, 0);
 	*m = w.best;
 	m->overflow = 0;

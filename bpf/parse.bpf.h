@@ -213,6 +213,23 @@ static __always_inline int xb_parse_ipsec(void *l4, void *data_end,
 	return XB_PARSE_OK;
 }
 
+/*
+ * Zero at run time, an unknown scalar to the verifier (it does not track
+ * division). Verifiers before 6.7 (Debian's 6.1) check a bpf_loop()
+ * callback once, from the state of its first call: a value that the
+ * callback carries from one iteration to the next and that is a known
+ * constant at the first call has the branches on its later values taken
+ * for dead code, and the kernel hard-wires them away. Loop state starts
+ * from this instead, so that every branch is verified and kept.
+ */
+static __always_inline __u64 xb_opaque_zero(void)
+{
+	__u64 z = 0;
+
+	asm volatile("%0 /= 1" : "+r"(z));
+	return z;
+}
+
 /* bpf_loop() context of the IPv4 option scan: the options are copied to
  * the stack first, so one verification of the callback covers all. */
 /* Room for any load size the verifier may assume (see xb_scan_ipopts). */
@@ -294,6 +311,7 @@ static __always_inline int xb_scan_ipopts(void *ctx, bool xdp, __u32 off,
 		return XB_R_PASS_UNPARSED;
 	w.end = len;
 	w.ret = XB_PARSE_OK;
+	w.off = xb_opaque_zero();
 	bpf_loop(XB_IPOPTS_LEN, xb_opt_step, &w, 0);
 	return w.ret;
 }

@@ -487,7 +487,7 @@ static int setup(struct daemon *d, struct xb_global *g)
 	/* XFRMBPF_REFETCH_POLICIES=1 forces it (tests: no SELinux here). */
 	d->refetch_policies = selinux_active() || getenv("XFRMBPF_REFETCH_POLICIES");
 	if (d->refetch_policies)
-		pr_info("SELinux is active: notified policies are read back for their security context\n");
+		pr_info("Notified policies are read back in full (security contexts)\n");
 	d->signal_fd = open_signal_fd();
 	d->timer_fd = open_timer_fd(d->opts.heartbeat_ms);
 	if (d->signal_fd < 0 || d->timer_fd < 0)
