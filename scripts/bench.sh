@@ -1,0 +1,602 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# make bench: xfrmbpf's numbers, measured side by side in one run.
+#
+#  1. classify  ns per packet of the XDP program (BPF_PROG_TEST_RUN) against
+#               SPD size, flow-cache hits and misses, beside the bare-parse
+#               floor (build/bench/bench_classify, see its header)
+#  2. drop      early drop on a veth pair fed by an XDP live-frame generator:
+#               receive-side CPU per packet (the veth's threaded NAPI poller),
+#               packet rate and the XDP program's own run time, for the
+#               kernel's own policy drop (FWD block, no xfrmbpf), xfrmbpf's
+#               XDP drop (`xfrmbpf run -i`), parse+XDP_DROP and a bare
+#               XDP_DROP, at 1 and 10,000 policies
+#  3. control   time to mirror 100k policies at start beside
+#               `ip xfrm policy list`, event-to-visible latency with 100k
+#               policies, memory per mirrored policy
+#
+# Output in build/bench/: results.csv (section,case,family,n_policies,value,
+# unit; '#' lines are the environment and notes), results.txt (the table
+# printed at the end), classify.png and drop.png (gnuplot), env.txt.
+# Ratios are the result; on a shared or virtual machine the absolute numbers
+# move with the neighbours (the load average is recorded before and after).
+# Needs root, two CPUs, and installs gnuplot-nox and ethtool when missing.
+#
+# BENCH_QUICK=1: fewer repeats and a 10k control plane, for a smoke run.
+# BENCH_SECTIONS="classify drop control": a subset.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$TOP/build/bench
+XFRMBPF=$TOP/build/xfrmbpf
+QUICK=${BENCH_QUICK:-0}
+SECTIONS=${BENCH_SECTIONS:-classify drop control}
+CSV=$OUT/results.csv
+RUN_DIR=/run/xbt/bench-$$
+NS_TX=xbt-btx-$$
+NS_RX=xbt-brx-$$
+NS_CP=xbt-bcp-$$
+PIDS=()
+
+if [ "$QUICK" = 1 ]; then
+	REPEAT=50000 TRIALS=3 DROP_SECONDS=1 DROP_ROUNDS=1 CP_N=10000 LAT_COUNT=50
+	LIST_TRIALS=1
+else
+	REPEAT=200000 TRIALS=5 DROP_SECONDS=2 DROP_ROUNDS=3 CP_N=100000 LAT_COUNT=200
+	LIST_TRIALS=3
+fi
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+note() { printf '# %s\n' "$*" >> "$CSV"; }
+row() { local IFS=,; printf '%s\n' "$*" >> "$CSV"; }
+
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# Kill only what this script started, then remove namespaces and mounts.
+cleanup() {
+	local pid
+
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	for ns in "$NS_TX" "$NS_RX" "$NS_CP"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	if mountpoint -q "$RUN_DIR/bpffs" 2>/dev/null; then
+		umount "$RUN_DIR/bpffs" || true
+	fi
+	rm -rf "$RUN_DIR"
+}
+
+# Stops one process we started (TERM, then KILL after 5 s).
+stop_pid() {
+	local pid=$1 i
+
+	if ! kill -TERM "$pid" 2>/dev/null; then
+		wait "$pid" 2>/dev/null || true
+		forget_pid "$pid"
+		return 0
+	fi
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	forget_pid "$pid"
+}
+
+# Drops one exact PID from PIDS (cleanup must not signal a reused PID).
+forget_pid() {
+	local p keep=()
+
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+# $1 command, $2 Debian package: installed when missing.
+ensure_tool() {
+	command -v "$1" >/dev/null && return 0
+	log "installing $2"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"$2" >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "$2" >/dev/null 2>&1; } ||
+		log "warning: $2 not installed"
+}
+
+record_env() {
+	local cpu
+
+	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	{
+		echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		echo "kernel=$(uname -r)"
+		echo "cpu=${cpu:-unknown}"
+		echo "cpus=$(nproc)"
+		echo "git=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+		echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "quick=$QUICK repeat=$REPEAT trials=$TRIALS"
+	} > "$OUT/env.txt"
+	: > "$CSV"
+	while read -r line; do note "$line"; done < "$OUT/env.txt"
+	row section case family n_policies value unit
+}
+
+# ---- 1. classifier ----
+
+bench_classify() {
+	log "classify: SPD sizes 1..100k, hits and misses (about a minute)"
+	"$OUT/bench_classify" -r "$REPEAT" -t "$TRIALS" -o "$OUT/bench.bpf.o" >> "$CSV" ||
+		die "bench_classify failed"
+}
+
+# ---- 2. early drop on veth ----
+#
+# Generator: XDP live frames (bench_txgen -x) redirected out of xbt-btx0 on
+# GEN_CPU, so they reach xbt-brx0 as XDP frames, as from a NIC. xbt-brx0
+# polls in threaded NAPI (GRO on keeps the poller with or without an XDP
+# program) pinned to RX_CPU: that thread does all of the receive side's
+# work, so its run time over the frames the veth delivered is the receive
+# CPU per packet. The generator offers more than the receiver takes (the
+# veth ring drops the rest at the sender): the rate is the receive side's.
+
+drop_setup() {
+	local pid
+
+	ip netns add "$NS_TX"
+	ip netns add "$NS_RX"
+	ip link add xbt-btx0 netns "$NS_TX" type veth peer name xbt-brx0 netns "$NS_RX"
+	ip -n "$NS_TX" link set lo up
+	ip -n "$NS_TX" link set xbt-btx0 up
+	ip -n "$NS_RX" link set lo up
+	ip -n "$NS_RX" link set xbt-brx0 address 02:00:00:00:00:01 up
+	ip -n "$NS_RX" addr add 198.51.100.1/24 dev xbt-brx0
+	ip -n "$NS_RX" link add xbt-brx1 type veth peer name xbt-brx2
+	ip -n "$NS_RX" link set xbt-brx1 up
+	ip -n "$NS_RX" link set xbt-brx2 up
+	ip -n "$NS_RX" addr add 192.0.2.1/24 dev xbt-brx1
+	ip -n "$NS_RX" route add 203.0.113.0/24 via 192.0.2.2 dev xbt-brx1
+	ip -n "$NS_RX" neigh replace 192.0.2.2 lladdr 02:00:00:00:00:22 dev xbt-brx1 nud permanent
+	ip netns exec "$NS_RX" sysctl -qw net.ipv4.ip_forward=1
+	# charon's priority for a /24 -> /24 drop shunt: (384 - 48) * 4 + 3
+	ip -n "$NS_RX" xfrm policy add src 198.51.100.0/24 dst 203.0.113.0/24 \
+		dir fwd priority 1347 action block
+	ip netns exec "$NS_RX" ethtool -K xbt-brx0 gro on >/dev/null
+	ip netns exec "$NS_RX" sh -c 'echo 1 > /sys/class/net/xbt-brx0/threaded' ||
+		die "no threaded NAPI on veth"
+	pid=$(napi_pid)
+	[ -n "$pid" ] || die "no NAPI thread for xbt-brx0"
+	pin_napi "$pid"
+}
+
+# The poller on RX_CPU. It sleeps when its ring is empty, so its CPU per
+# packet includes the wake-ups, amortised over the frames of each poll.
+pin_napi() {
+	taskset -p -c "$RX_CPU" "$1" >/dev/null
+}
+
+napi_pid() {
+	ps -eo pid,comm | awk '$2 ~ /^napi\/xbt-brx0/ { print $1; exit }'
+}
+
+xfrm_blocks() {
+	ip netns exec "$NS_RX" awk '/^XfrmInPolBlock/ { print $2 }' /proc/net/xfrm_stat
+}
+
+tx_delivered() {
+	ip netns exec "$NS_TX" cat /sys/class/net/xbt-btx0/statistics/tx_packets
+}
+
+# The XDP program attached to xbt-brx0 (libxdp's dispatcher when there is
+# one: its run time includes the program it calls), or nothing.
+xdp_prog_id() {
+	ip -n "$NS_RX" link show xbt-brx0 | sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p'
+}
+
+# One generator run; prints "delivered rx_ns_per_pkt mpps prog_ns_per_run"
+# (prog 0 without an XDP program).
+gen_run() {
+	local out wall napi d0 d1 pid prog pns pruns
+
+	pid=$(napi_pid)
+	[ -n "$pid" ] || die "NAPI thread of xbt-brx0 gone"
+	pin_napi "$pid"
+	prog=$(xdp_prog_id)
+	d0=$(tx_delivered)
+	out=$(ip netns exec "$NS_TX" "$OUT/bench_txgen" -x "$OUT/bench.bpf.o" \
+		-i xbt-btx0 -s 198.51.100.2 -d 203.0.113.5 -t "$DROP_SECONDS" \
+		-c "$GEN_CPU" -N "$pid" ${prog:+-p "$prog"}) || die "bench_txgen failed"
+	d1=$(tx_delivered)
+	wall=$(sed -n 's/.*wall_ns=\([0-9]*\).*/\1/p' <<<"$out")
+	napi=$(sed -n 's/.*napi_ns=\([0-9]*\).*/\1/p' <<<"$out")
+	pns=$(sed -n 's/.*prog_ns=\([0-9]*\).*/\1/p' <<<"$out")
+	pruns=$(sed -n 's/.*prog_runs=\([0-9]*\).*/\1/p' <<<"$out")
+	[ $((d1 - d0)) -gt 0 ] || die "no frame reached xbt-brx0"
+	awk -v d=$((d1 - d0)) -v w="$wall" -v k="$napi" -v p="${pns:-0}" -v r="${pruns:-0}" \
+		'BEGIN { printf "%d %.1f %.3f %.1f\n", d, k / d, d / w * 1000, r ? p / r : 0 }'
+}
+
+# One run of a case; keeps its results in DROP_CPU[case@n] and
+# DROP_RATE[case@n] (space-separated, one per round). $1 case, $2
+# n_policies, $3 command printing the case's drop counter (or "").
+declare -A DROP_CPU DROP_RATE DROP_PROG
+drop_case() {
+	local name=$1 n=$2 counter=$3 got cpu rate prog res before=0 after=0
+
+	[ -n "$counter" ] && before=$($counter)
+	res=$(gen_run) || exit 1
+	read -r got cpu rate prog <<<"$res"
+	[ -n "$counter" ] && after=$($counter)
+	if [ -n "$counter" ] && [ $((after - before)) -lt $((got * 95 / 100)) ]; then
+		note "drop $name N=$n: only $((after - before)) of $got frames counted as dropped"
+		log "warning: $name N=$n dropped $((after - before)) of $got"
+	fi
+	DROP_CPU[$name@$n]+="$cpu "
+	DROP_RATE[$name@$n]+="$rate "
+	DROP_PROG[$name@$n]+="$prog "
+}
+
+# CSV rows of every case at n: the least CPU and the best rate over the
+# rounds (the rounds least disturbed by the machine's other work).
+drop_rows() {
+	local n=$1 name r
+
+	for name in kernel xfrmbpf parse_drop bare_xdp_drop; do
+		r=$(printf '%s\n' ${DROP_CPU[$name@$n]} | sort -g | head -1)
+		row drop "${name}_rx_cpu" v4 "$n" "$r" ns_per_pkt
+		r=$(printf '%s\n' ${DROP_RATE[$name@$n]} | sort -g | tail -1)
+		row drop "${name}_rate" v4 "$n" "$r" mpps
+		if [ "$name" != kernel ]; then
+			r=$(printf '%s\n' ${DROP_PROG[$name@$n]} | sort -g | head -1)
+			row drop "${name}_xdp_prog" v4 "$n" "$r" ns_per_run
+		fi
+		note "drop $name N=$n rounds: rx_cpu ${DROP_CPU[$name@$n]}ns; rate ${DROP_RATE[$name@$n]}Mpps; xdp prog ${DROP_PROG[$name@$n]}ns"
+	done
+}
+
+have_run_iface() {
+	"$XFRMBPF" run --help 2>&1 | grep -q -- '--interface'
+}
+
+# The daemon in NS_RX on its own pin dir; XDP attached by `run -i` when it
+# can, else by bench_attach on the daemon's maps.
+xdp_start() {
+	local n=$1 pin=$RUN_DIR/bpffs/drop-$n
+
+	if have_run_iface; then
+		ip netns exec "$NS_RX" "$XFRMBPF" --pin-dir "$pin" run -i xbt-brx0 \
+			--mode native > "$RUN_DIR/daemon-drop-$n.log" 2>&1 &
+		PIDS+=($!)
+		XDP_PIDS=($!)
+	else
+		ip netns exec "$NS_RX" "$XFRMBPF" --pin-dir "$pin" run \
+			> "$RUN_DIR/daemon-drop-$n.log" 2>&1 &
+		PIDS+=($!)
+		XDP_PIDS=($!)
+	fi
+	ip netns exec "$NS_RX" "$OUT/bench_ctl" waitsync "$pin" "$n" 60 >/dev/null ||
+		die "daemon did not sync (log: $RUN_DIR/daemon-drop-$n.log)"
+	if ! have_run_iface; then
+		ip netns exec "$NS_RX" "$OUT/bench_attach" -i xbt-brx0 -P "$pin" \
+			> "$RUN_DIR/attach.out" 2>&1 &
+		PIDS+=($!)
+		XDP_PIDS+=($!)
+		note "drop: XDP attached by bench_attach (no run -i in this build)"
+	fi
+	for _ in $(seq 50); do
+		ip -n "$NS_RX" link show xbt-brx0 | grep -q xdp && break
+		sleep 0.1
+	done
+	ip -n "$NS_RX" link show xbt-brx0 | grep -q xdp || die "XDP not attached"
+	XDP_PIN=$pin
+}
+
+xdp_stop() {
+	local i
+
+	for ((i = ${#XDP_PIDS[@]} - 1; i >= 0; i--)); do
+		stop_pid "${XDP_PIDS[$i]}"
+	done
+	XDP_PIDS=()
+}
+
+xdp_drops() {
+	ip netns exec "$NS_RX" "$OUT/bench_ctl" drops "$XDP_PIN"
+}
+
+# A plain program of bench.bpf.o on xbt-brx0 for one run.
+bare_case() {
+	local prog=$1 name=$2 n=$3 pid
+
+	: > "$RUN_DIR/bare.out"
+	ip netns exec "$NS_RX" "$OUT/bench_attach" -i xbt-brx0 -o "$OUT/bench.bpf.o" \
+		-p "$prog" > "$RUN_DIR/bare.out" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 50); do
+		grep -q attached "$RUN_DIR/bare.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q attached "$RUN_DIR/bare.out" || die "$prog not attached"
+	drop_case "$name" "$n" ""
+	stop_pid "$pid"
+}
+
+# Rounds of every case in turn, so that a burst of other work on the
+# machine hits one round of each case rather than all runs of one.
+drop_round() {
+	local n=$1 round
+
+	for ((round = 1; round <= DROP_ROUNDS; round++)); do
+		log "drop: $n policies, round $round/$DROP_ROUNDS: kernel, xfrmbpf, parse+drop, bare drop"
+		drop_case kernel "$n" xfrm_blocks
+		xdp_start "$n"
+		drop_case xfrmbpf "$n" xdp_drops
+		xdp_stop
+		bare_case bench_parse_drop parse_drop "$n"
+		bare_case bench_drop bare_xdp_drop "$n"
+	done
+	drop_rows "$n"
+}
+
+bench_drop() {
+	GEN_CPU=0
+	RX_CPU=$(($(nproc) - 1))
+	[ "$RX_CPU" -gt 0 ] || die "drop: needs two CPUs (generator and receiver)"
+	drop_setup
+	note "drop: 128-byte UDP/IPv4 frames 198.51.100.2 -> 203.0.113.5 (forwarded; FWD block policy), XDP live-frame generator on CPU $GEN_CPU, threaded NAPI receiver on CPU $RX_CPU, ${DROP_SECONDS}s x $DROP_ROUNDS interleaved rounds per case (least CPU, best rate)"
+	drop_round 1
+	"$OUT/bench_spd" 10000 1 | ip -n "$NS_RX" -batch - ||
+		die "installing 9,999 policies failed"
+	drop_round 10000
+}
+
+# ---- 3. control plane ----
+
+map_memlock() {
+	local pin=$1 f sum=0 v
+
+	for f in "$pin"/xb_*; do
+		v=$(bpftool -j map show pinned "$f" 2>/dev/null |
+			sed -n 's/.*"bytes_memlock":\([0-9]*\).*/\1/p')
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+# "name=bytes ..." of the pinned maps, largest first.
+map_memlock_each() {
+	local pin=$1 f v
+
+	for f in "$pin"/xb_*; do
+		v=$(bpftool -j map show pinned "$f" 2>/dev/null |
+			sed -n 's/.*"bytes_memlock":\([0-9]*\).*/\1/p')
+		echo "${v:-0} ${f##*/}"
+	done | sort -rn | awk '{ printf "%s=%s ", $2, $1 }'
+}
+
+# Event-to-visible latency rows, the SPD holding $2 policies.
+latency() {
+	local pin=$1 n=$2
+
+	ip netns exec "$NS_CP" "$OUT/bench_ctl" latency "$pin" "$LAT_COUNT" |
+		while IFS=, read -r s op q v unit; do
+			case $s in
+			'#'*) echo "$s" >> "$CSV" ;;
+			latency) row control "event_${op}_${q}" all "$n" "$v" "$unit" ;;
+			esac
+		done
+}
+
+rss_kb() {
+	awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
+}
+
+# Starts the daemon in NS_CP on a fresh pin dir; prints its start time
+# (CLOCK_REALTIME ns) and sets CP_PID.
+cp_start() {
+	local pin=$1
+
+	rm -rf "$pin"
+	CP_T0=$(date +%s%N)
+	ip netns exec "$NS_CP" "$XFRMBPF" --pin-dir "$pin" run \
+		> "$RUN_DIR/daemon-cp.log" 2>&1 &
+	CP_PID=$!
+	PIDS+=("$CP_PID")
+}
+
+# ms from CP_T0 until the mirror is synced with $2 policies.
+cp_wait_ms() {
+	local pin=$1 n=$2 out t1
+
+	out=$(ip netns exec "$NS_CP" "$OUT/bench_ctl" waitsync "$pin" "$n" 300) ||
+		die "daemon did not sync (log: $RUN_DIR/daemon-cp.log)"
+	t1=$(sed -n 's/.*synced_realtime_ns=\([0-9]*\).*/\1/p' <<<"$out")
+	echo $(((t1 - CP_T0) / 1000000))
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+bench_control() {
+	local pin=$RUN_DIR/bpffs/cp n=$CP_N i t mem0 rss0 mem1 rss1 lists=() syncs=()
+	local daemon_pid_rss
+
+	ip netns add "$NS_CP"
+	ip -n "$NS_CP" link set lo up
+
+	log "control: empty SPD baseline (start-up, memory, event latency)"
+	cp_start "$pin"
+	row control initial_sync all 0 "$(cp_wait_ms "$pin" 0)" ms
+	mem0=$(map_memlock "$pin")
+	rss0=$(rss_kb "$CP_PID")
+	latency "$pin" 0
+	stop_pid "$CP_PID"
+
+	log "control: installing $n policies"
+	"$OUT/bench_spd" "$n" > "$RUN_DIR/spd.batch"
+	t=$(date +%s%N)
+	ip -n "$NS_CP" -batch "$RUN_DIR/spd.batch" || die "installing $n policies failed"
+	row control ip_batch_install all "$n" $((($(date +%s%N) - t) / 1000000)) ms
+	for ((i = 0; i < LIST_TRIALS; i++)); do
+		t=$(date +%s%N)
+		ip -n "$NS_CP" xfrm policy list > /dev/null
+		lists+=($((($(date +%s%N) - t) / 1000000)))
+	done
+	row control ip_xfrm_policy_list all "$n" "$(printf '%s\n' "${lists[@]}" | median)" ms
+
+	log "control: mirror start-up with $n policies ($LIST_TRIALS cold starts)"
+	for ((i = 0; i < LIST_TRIALS; i++)); do
+		cp_start "$pin"
+		syncs+=("$(cp_wait_ms "$pin" "$n")")
+		[ "$i" -lt $((LIST_TRIALS - 1)) ] && stop_pid "$CP_PID"
+	done
+	row control initial_sync all "$n" "$(printf '%s\n' "${syncs[@]}" | median)" ms
+	mem1=$(map_memlock "$pin")
+	rss1=$(rss_kb "$CP_PID")
+	row control map_memlock_delta all "$n" $((mem1 - mem0)) bytes
+	row control daemon_rss_delta all "$n" $(((rss1 - rss0) * 1024)) bytes
+	row control bytes_per_policy all "$n" \
+		$(((mem1 - mem0 + (rss1 - rss0) * 1024) / n)) bytes
+	note "control: map memlock empty=$mem0 B full=$mem1 B; daemon RSS empty=${rss0} kB full=${rss1} kB"
+
+	note "control: map memlock by map at $n: $(map_memlock_each "$pin")"
+	log "control: event-to-visible latency, $LAT_COUNT adds and deletes"
+	latency "$pin" "$n"
+	stop_pid "$CP_PID"
+	ip -n "$NS_CP" xfrm policy flush
+}
+
+# ---- report ----
+
+val() {
+	awk -F, -v s="$1" -v c="$2" -v f="$3" -v n="$4" \
+		'$1 == s && $2 == c && $3 == f && $4 == n { print $5; exit }' "$CSV"
+}
+
+# ratio NAME A B GOAL: prints A/B against the goal.
+goal() {
+	local name=$1 a=$2 b=$3 limit=$4
+
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		printf '  %-58s %s\n' "$name" "not measured"
+		return
+	fi
+	awk -v n="$name" -v a="$a" -v b="$b" -v g="$limit" 'BEGIN {
+		r = b > 0 ? a / b : 0
+		printf "  %-58s %6.2fx  (goal <= %.2fx: %s)\n", n, r, g,
+			r <= g ? "met" : sprintf("missed by %.0f%%", (r / g - 1) * 100)
+	}'
+}
+
+report() {
+	local t=$OUT/results.txt f hit floor lookup k x b p
+
+	{
+		echo "xfrmbpf benchmarks ($(sed -n 's/^date=//p' "$OUT/env.txt"))"
+		sed 's/^/  /' "$OUT/env.txt"
+		echo "  loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+		echo
+		printf '%-9s %-28s %-4s %8s %12s %s\n' section case fam N value unit
+		grep -v '^#' "$CSV" | tail -n +2 |
+			awk -F, '{ printf "%-9s %-28s %-4s %8s %12s %s\n", $1, $2, $3, $4, $5, $6 }'
+		echo
+		grep '^# miss\|^# drop\|^# control\|^# latency' "$CSV" || true
+		echo
+		echo "Goals (ratios measured in this run):"
+		for f in v4 v6; do
+			goal "classify $f: cache miss at 100k / at 1 policy" \
+				"$(val classify miss $f 100000)" "$(val classify miss $f 1)" 1.3
+			goal "classify $f: cache miss at 100k / at 100 (info: 12 shapes at both)" \
+				"$(val classify miss $f 100000)" "$(val classify miss $f 100)" 1.3
+			hit=$(val classify hit $f 100000)
+			lookup=$(val classify floor_lookup $f 100000)
+			goal "classify $f: cache hit / (floor + one hash lookup)" "$hit" "$lookup" 1.2
+			goal "classify $f: cache hit / (floor + FIB lookup) (info)" "$hit" \
+				"$(val classify floor_fib $f 100000)" 1.2
+		done
+		for n in 1 10000; do
+			k=$(val drop kernel_rx_cpu v4 $n)
+			x=$(val drop xfrmbpf_rx_cpu v4 $n)
+			b=$(val drop bare_xdp_drop_rx_cpu v4 $n)
+			p=$(val drop parse_drop_rx_cpu v4 $n)
+			[ -n "$x" ] && [ -n "$b" ] &&
+				echo "  drop N=$n receive CPU: xfrmbpf $x ns, parse+drop $p ns, bare XDP_DROP $b ns, kernel $k ns"
+			goal "drop N=$n: xfrmbpf XDP / parse+XDP_DROP (receive CPU, info)" "$x" "$p" 1.15
+			goal "drop N=$n: xfrmbpf / bare XDP_DROP (XDP program time, info)" \
+				"$(val drop xfrmbpf_xdp_prog v4 $n)" "$(val drop bare_xdp_drop_xdp_prog v4 $n)" 1.15
+			goal "drop N=$n: xfrmbpf XDP / bare XDP_DROP (receive CPU)" "$x" "$b" 1.15
+			goal "drop N=$n: xfrmbpf XDP / kernel policy drop (receive CPU)" "$x" "$k" 0.6
+		done
+		goal "control: initial mirror / ip xfrm policy list ($CP_N)" \
+			"$(val control initial_sync all "$CP_N")" \
+			"$(val control ip_xfrm_policy_list all "$CP_N")" 2
+		goal "control: event latency p99 (add) / 1 ms" \
+			"$(val control event_add_p99 all "$CP_N")" 1000 1
+		goal "control: event latency p99 (del) / 1 ms" \
+			"$(val control event_del_p99 all "$CP_N")" 1000 1
+		goal "control: bytes per mirrored policy / 256" \
+			"$(val control bytes_per_policy all "$CP_N")" 256 1
+	} > "$t"
+	cat "$t"
+}
+
+plot() {
+	command -v gnuplot >/dev/null || return 0
+	local v c f
+
+	for c in floor floor_lookup floor_fib hit miss; do
+		for f in v4 v6; do
+			awk -F, -v c="$c" -v f="$f" '$1 == "classify" && $2 == c && $3 == f {
+				print $4, $5 }' "$CSV" > "$OUT/classify-$c-$f.dat"
+		done
+	done
+	awk -F, '$1 == "drop" && $2 ~ /_rx_cpu$/ { sub(/_rx_cpu$/, "", $2);
+		print $2 "@" $4, $5 }' "$CSV" > "$OUT/drop.dat"
+	gnuplot -e "dir='$OUT'" \
+		-e "has_classify=$([ -s "$OUT/classify-miss-v4.dat" ] && echo 1 || echo 0)" \
+		-e "has_drop=$([ -s "$OUT/drop.dat" ] && echo 1 || echo 0)" -e "title_env='$(uname -r), $(sed -n 's/^cpu=//p' "$OUT/env.txt" | tr -d "'")'" \
+		"$TOP/scripts/bench.gnuplot" 2>>"$OUT/gnuplot.log" ||
+		log "warning: gnuplot failed (see $OUT/gnuplot.log)"
+}
+
+main() {
+	[ "$(id -u)" = 0 ] || die "run as root (namespaces, BPF, XDP)"
+	for b in bench_classify bench_txgen bench_attach bench_ctl bench_spd bench.bpf.o; do
+		[ -e "$OUT/$b" ] || die "$OUT/$b missing: run 'make bench'"
+	done
+	[ -x "$XFRMBPF" ] || die "$XFRMBPF missing: run 'make'"
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	mkdir -p "$RUN_DIR/bpffs"
+	mount -t bpf xbt-bench-bpffs "$RUN_DIR/bpffs" || die "cannot mount a bpffs"
+	ensure_tool gnuplot gnuplot-nox
+	ensure_tool ethtool ethtool
+	record_env
+	for s in $SECTIONS; do
+		case $s in
+		classify) bench_classify ;;
+		drop) bench_drop ;;
+		control) bench_control ;;
+		*) die "unknown section $s" ;;
+		esac
+	done
+	note "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+	report
+	plot
+	log "results in $OUT: results.csv results.txt classify.png drop.png env.txt"
+}
+
+main "$@"

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Classifier cost against SPD size, through BPF_PROG_TEST_RUN on the real
+ * XDP program (bpf/xfrmbpf.bpf.c), in a private network namespace (the
+ * FIB lookup needs devices: default routes there make every flow a
+ * forwarded one, FWD view, as on a gateway).
+ *
+ * For each SPD size N (swan_spd.h: charon-like tunnels, twelve shapes) the
+ * real builder (user/tss.c) publishes the policies into the program's
+ * maps, and for IPv4 and IPv6 it measures, in ns per packet (median of
+ * --trials runs of --repeat packets each, the kernel's own clock):
+ *
+ *   floor        bench_floor: parsing only
+ *   floor_lookup parsing and one per-CPU LRU hash lookup (a hit)
+ *   floor_fib    parsing and the datapath's FIB lookup (IN or FWD)
+ *   hit          xb_xdp, one flow over and over: flow-cache hits
+ *   miss         xb_xdp, distinct flows cycled in order, four times more
+ *                than the per-CPU flow cache holds: every packet misses
+ *                the cache and runs the tuple-space search and the cache
+ *                update (with eviction)
+ *
+ * All of them run behind bench_vary (bench.bpf.c), which writes the flow into
+ * the frame and tail-calls the program, so they pay the same overhead;
+ * floor_direct and hit_direct are the same without it. Flows are drawn
+ * inside the in/fwd policies' selectors (N = 1 has no IPv6 policy: random
+ * IPv6 flows there). The reasons the miss runs ended with are printed as
+ * comments, so the classification work they did is visible.
+ *
+ * Output: CSV lines "classify,VARIANT,FAMILY,N,NS" and
+ * "publish,METRIC,all,N,VALUE" on stdout, comments start with '#'.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/xfrm.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xfrmbpf.skel.h"
+#include "xfrmbpf/datapath.h"
+#include "xfrmbpf/limits.h"
+#include "xfrmbpf/reasons.h"
+#include "xfrmbpf/sync.h"
+#include "pktbuild.h"
+#include "swan_spd.h"
+#include "tss_sink_maps.h"
+
+/* As in bench.bpf.c. */
+struct bench_flow {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 l4[4];
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct bench_state {
+	__u32 n_flows;
+	__u32 next;
+	__u32 target;
+	__u32 pad;
+};
+
+enum { SLOT_XDP, SLOT_FLOOR, SLOT_FLOOR_LOOKUP, SLOT_FLOOR_FIB, SLOT_MAX };
+
+#define MAX_FLOWS	(1u << 18)	/* 4 x XB_FLOW_CACHE_ENTRIES */
+#define SEEN_BITS	20
+
+struct bench {
+	struct xfrmbpf *skel;
+	struct bpf_object *obj;
+	int vary_fd, floor_fd, xdp_fd;
+	int flows_fd, state_fd;
+	int ifindex;
+	unsigned int repeat, trials;
+	__u64 generation;
+	struct xb_policy *pols;
+	struct bench_flow *flows;
+	__u64 *seen;
+};
+
+static const char *const reason_names[] = {
+#define XB_REASON_NAME(sym, name) name,
+	XB_REASONS(XB_REASON_NAME)
+#undef XB_REASON_NAME
+};
+
+static const char *const net_setup[] = {
+	"ip link set lo up",
+	"sysctl -qw net.ipv4.ip_forward=1",
+	"sysctl -qw net.ipv6.conf.all.forwarding=1",
+	"ip link add xbt-bc0 type veth peer name xbt-bc1",
+	"ip link add xbt-bc2 type veth peer name xbt-bc3",
+	"ip link set xbt-bc0 address 02:00:00:00:00:01 up",
+	"ip link set xbt-bc1 up",
+	"ip link set xbt-bc2 up",
+	"ip link set xbt-bc3 up",
+	"ip addr add 192.0.2.1/24 dev xbt-bc0",
+	"ip addr add 2001:db8:ffff::1/64 dev xbt-bc0 nodad",
+	"ip addr add 198.51.100.1/24 dev xbt-bc2",
+	"ip addr add 2001:db8:fffe::1/64 dev xbt-bc2 nodad",
+	"ip route add default via 198.51.100.2",
+	"ip -6 route add default via 2001:db8:fffe::2",
+	"ip neigh replace 198.51.100.2 lladdr 02:00:00:00:00:22 dev xbt-bc2 "
+		"nud permanent",
+	"ip -6 neigh replace 2001:db8:fffe::2 lladdr 02:00:00:00:00:22 "
+		"dev xbt-bc2 nud permanent",
+};
+
+static int die(const char *what, int err)
+{
+	fprintf(stderr, "bench_classify: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+/* A private namespace dies with the process: nothing to clean up. */
+static void make_net(struct bench *b)
+{
+	char cmd[256];
+	size_t i;
+
+	if (unshare(CLONE_NEWNET))
+		die("unshare(CLONE_NEWNET)", errno);
+	for (i = 0; i < sizeof(net_setup) / sizeof(net_setup[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "%s >/dev/null 2>&1", net_setup[i]);
+		if (system(cmd))
+			die(net_setup[i], EIO);
+	}
+	b->ifindex = (int)if_nametoindex("xbt-bc0");
+	if (!b->ifindex)
+		die("xbt-bc0", ENODEV);
+}
+
+static void load_datapath(struct bench *b)
+{
+	struct bpf_map *map;
+
+	b->skel = xfrmbpf__open();
+	if (!b->skel)
+		die("open xfrmbpf", errno);
+	bpf_object__for_each_map(map, b->skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	bpf_program__set_autoload(b->skel->progs.xb_tc_steer, false);
+	bpf_program__set_autoload(b->skel->progs.xb_tc_steer_md, false);
+	if (xfrmbpf__load(b->skel))
+		die("load xfrmbpf", errno);
+	b->xdp_fd = bpf_program__fd(b->skel->progs.xb_xdp);
+}
+
+static int prog_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+
+	if (!p)
+		die(name, ENOENT);
+	return bpf_program__fd(p);
+}
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	if (!m)
+		die(name, ENOENT);
+	return bpf_map__fd(m);
+}
+
+static void load_bench(struct bench *b, const char *path)
+{
+	int slots[SLOT_MAX], progs_fd;
+	__u32 i;
+
+	b->obj = bpf_object__open_file(path, NULL);
+	if (!b->obj)
+		die(path, errno);
+	if (bpf_object__load(b->obj))
+		die("load bench.bpf.o", errno);
+	b->vary_fd = prog_fd(b->obj, "bench_vary");
+	b->floor_fd = prog_fd(b->obj, "bench_floor");
+	b->flows_fd = map_fd(b->obj, "bench_flows");
+	b->state_fd = map_fd(b->obj, "bench_state");
+	progs_fd = map_fd(b->obj, "bench_progs");
+	slots[SLOT_XDP] = b->xdp_fd;
+	slots[SLOT_FLOOR] = b->floor_fd;
+	slots[SLOT_FLOOR_LOOKUP] = prog_fd(b->obj, "bench_floor_lookup");
+	slots[SLOT_FLOOR_FIB] = prog_fd(b->obj, "bench_floor_fib");
+	for (i = 0; i < SLOT_MAX; i++)
+		if (bpf_map_update_elem(progs_fd, &i, &slots[i], BPF_ANY))
+			die("bench_progs", errno);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* A fresh generation with a trusted, synced mirror: the heartbeat timeout
+ * is long because nothing beats during the bench (the check still runs). */
+static void set_sync(struct bench *b)
+{
+	struct xb_sync s = {};
+	__u32 zero = 0;
+
+	b->generation++;
+	s.seq = b->generation * 2;
+	s.generation = b->generation;
+	s.synced = 1;
+	s.heartbeat_ns = now_ns();
+	s.heartbeat_timeout_ns = 3600ull * 1000000000ull;
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_sync), &zero, &s,
+				BPF_ANY))
+		die("xb_sync", errno);
+}
+
+/* The attached-interface entry and the IKE bypass ports, as `run` would
+ * publish them. */
+static void set_iface(struct bench *b)
+{
+	struct xb_iface_cfg cfg = { .flags = XB_IF_XDP, .mtu = 1500 };
+	struct xb_bypass_key k = { .proto = IPPROTO_UDP };
+	__u32 key = (__u32)b->ifindex;
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_ifaces), &key,
+				&cfg, BPF_ANY))
+		die("xb_ifaces", errno);
+	k.port = htons(500);
+	bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_bypass), &k, &one, 0);
+	k.port = htons(4500);
+	bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_bypass), &k, &one, 0);
+}
+
+/* Publishes policies 0..n-1 with the real builder; prints its cost. */
+static void publish(struct bench *b, __u32 n)
+{
+	struct xb_tss_maps maps = {
+		.tss_fd = bpf_map__fd(b->skel->maps.xb_tss),
+		.lists_fd = bpf_map__fd(b->skel->maps.xb_shape_lists),
+	};
+	struct xb_tss_sink sink;
+	struct xb_tss *tss = xb_tss_new();
+	__u64 t0, t1;
+	__u32 i;
+	int err;
+
+	if (!tss)
+		die("xb_tss_new", ENOMEM);
+	if ((err = xb_tss_maps_clear(&maps)))
+		die("clear classifier maps", -err);
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		swan_policy(i, &b->pols[i]);
+		if ((err = xb_tss_add(tss, &b->pols[i])))
+			die("xb_tss_add", -err);
+	}
+	xb_tss_maps_sink(&maps, &sink);
+	if ((err = xb_tss_flush(tss, &sink)))
+		die("xb_tss_flush", -err);
+	t1 = now_ns();
+	if (xb_tss_overflows(tss))
+		printf("# N=%u: %u shape lists overflowed\n", n,
+		       xb_tss_overflows(tss));
+	printf("publish,build_and_flush,all,%u,%.1f,ms\n", n, (t1 - t0) / 1e6);
+	xb_tss_free(tss);
+	set_sync(b);
+}
+
+static void to_bench_flow(const struct xb_flow *fl, struct bench_flow *f)
+{
+	size_t alen = fl->family == AF_INET ? 4 : 16;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->saddr, fl->saddr.b, alen);
+	memcpy(f->daddr, fl->daddr.b, alen);
+	f->proto = fl->proto;
+	if (fl->proto == IPPROTO_ICMP || fl->proto == IPPROTO_ICMPV6) {
+		f->l4[0] = ntohs(fl->sport) & 0xff;
+		f->l4[1] = ntohs(fl->dport) & 0xff;
+	} else {
+		memcpy(f->l4, &fl->sport, 2);
+		memcpy(f->l4 + 2, &fl->dport, 2);
+	}
+}
+
+/* FNV-1a: the duplicate filter only needs a spread. */
+static __u64 flow_hash(const struct bench_flow *f)
+{
+	const __u8 *p = (const __u8 *)f;
+	__u64 h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < sizeof(*f); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h | 1;
+}
+
+static bool seen_insert(__u64 *seen, __u64 h)
+{
+	__u64 mask = (1ull << SEEN_BITS) - 1, i = h & mask;
+
+	while (seen[i]) {
+		if (seen[i] == h)
+			return false;
+		i = (i + 1) & mask;
+	}
+	seen[i] = h;
+	return true;
+}
+
+/* Up to MAX_FLOWS distinct flows of family af inside the in/fwd policies
+ * among 0..n-1 (or anywhere when there is none). Returns how many. */
+static __u32 make_flows(struct bench *b, __u32 n, int af)
+{
+	__u32 *cand = malloc(sizeof(*cand) * (n ? n : 1)), nc = 0, nf = 0, i;
+	unsigned long tries = 0;
+	struct xb_flow fl;
+	struct xb_rng rng;
+
+	if (!cand)
+		die("malloc", ENOMEM);
+	for (i = 0; i < n; i++)
+		if (b->pols[i].sel.family == af &&
+		    b->pols[i].dir != XFRM_POLICY_OUT)
+			cand[nc++] = i;
+	memset(b->seen, 0, sizeof(__u64) << SEEN_BITS);
+	xb_rng_seed(&rng, 0x5eed0000ull + n * 2 + (af == AF_INET6));
+	while (nf < MAX_FLOWS && tries++ < 8ul * MAX_FLOWS) {
+		if (nc)
+			swan_flow_in(&b->pols[cand[xb_rng_below(&rng, nc)]],
+				     &rng, &fl);
+		else
+			swan_flow_any(af, &rng, &fl);
+		to_bench_flow(&fl, &b->flows[nf]);
+		if (seen_insert(b->seen, flow_hash(&b->flows[nf])))
+			nf++;
+	}
+	free(cand);
+	for (i = 0; i < nf; i++)
+		if (bpf_map_update_elem(b->flows_fd, &i, &b->flows[i], BPF_ANY))
+			die("bench_flows", errno);
+	return nf;
+}
+
+static void build_frame(int af, struct xbt_frame *f)
+{
+	struct xbt_pkt_spec s = {
+		.family = af == AF_INET ? 4 : 6,
+		.src = af == AF_INET ? "198.51.100.7" : "2001:db8:fffe::7",
+		.dst = af == AF_INET ? "203.0.113.7" : "2001:db8:1::7",
+		.l4 = XBT_L4_UDP,
+		.sport = 1024,
+		.dport = 1025,
+		.payload = 18,
+	};
+
+	if (!xbt_build(&s, f))
+		die("xbt_build", EINVAL);
+}
+
+/* The frame with flow f written in, as bench_vary does it. */
+static void frame_with_flow(const struct xbt_frame *tmpl, int af,
+			    const struct bench_flow *fl, struct xbt_frame *f)
+{
+	size_t l3 = ETH_HLEN, l4;
+
+	*f = *tmpl;
+	if (af == AF_INET) {
+		struct iphdr *iph = (void *)(f->data + l3);
+
+		memcpy(&iph->saddr, fl->saddr, 4);
+		memcpy(&iph->daddr, fl->daddr, 4);
+		iph->protocol = fl->proto;
+		l4 = l3 + sizeof(*iph);
+	} else {
+		struct ipv6hdr *ip6h = (void *)(f->data + l3);
+
+		memcpy(&ip6h->saddr, fl->saddr, 16);
+		memcpy(&ip6h->daddr, fl->daddr, 16);
+		ip6h->nexthdr = fl->proto;
+		l4 = l3 + sizeof(*ip6h);
+	}
+	memcpy(f->data + l4, fl->l4, 4);
+}
+
+static __u32 run(struct bench *b, int fd, const struct xbt_frame *f)
+{
+	struct xdp_md ctx = { .data_end = (__u32)f->len,
+			      .ingress_ifindex = (__u32)b->ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = f->data,
+		    .data_size_in = (__u32)f->len,
+		    .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx),
+		    .repeat = b->repeat);
+
+	if (bpf_prog_test_run_opts(fd, &opts))
+		die("BPF_PROG_TEST_RUN", errno);
+	if (opts.retval == XDP_ABORTED)
+		die("bench program aborted", EINVAL);
+	return opts.duration;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void set_state(struct bench *b, __u32 n_flows, __u32 target)
+{
+	struct bench_state st = { .n_flows = n_flows, .target = target };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(b->state_fd, &zero, &st, BPF_ANY))
+		die("bench_state", errno);
+}
+
+/* Median over the trials, in ns per packet. */
+static __u32 measure(struct bench *b, int fd, const struct xbt_frame *f)
+{
+	__u32 d[64], i, n = b->trials < 64 ? b->trials : 64;
+
+	/* warm-up: caches, the flow cache, branch state */
+	run(b, fd, f);
+	for (i = 0; i < n; i++)
+		d[i] = run(b, fd, f);
+	qsort(d, n, sizeof(d[0]), cmp_u32);
+	return d[n / 2];
+}
+
+static void reason_counts(struct bench *b, __u64 *out)
+{
+	int fd = bpf_map__fd(b->skel->maps.xb_reason_stats);
+	int ncpu = libbpf_num_possible_cpus(), c;
+	struct xb_counter *v = calloc((size_t)ncpu, sizeof(*v));
+	__u32 r;
+
+	if (!v)
+		die("calloc", ENOMEM);
+	for (r = 0; r < XB_R_MAX; r++) {
+		out[r] = 0;
+		if (bpf_map_lookup_elem(fd, &r, v))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[r] += v[c].packets;
+	}
+	free(v);
+}
+
+static void print_reasons(const char *fam, __u32 n, const __u64 *before,
+			  const __u64 *after)
+{
+	__u64 total = 0;
+	__u32 r;
+
+	for (r = 0; r < XB_R_MAX; r++)
+		total += after[r] - before[r];
+	if (!total)
+		return;
+	printf("# miss %s N=%u reasons:", fam, n);
+	for (r = 0; r < XB_R_MAX; r++)
+		if (after[r] != before[r])
+			printf(" %s %.1f%%", reason_names[r],
+			       100.0 * (after[r] - before[r]) / total);
+	printf("\n");
+}
+
+static void print_ns(const char *variant, const char *fam, __u32 n, __u32 ns)
+{
+	printf("classify,%s,%s,%u,%u,ns\n", variant, fam, n, ns);
+}
+
+static void bench_family(struct bench *b, __u32 n, int af)
+{
+	const char *fam = af == AF_INET ? "v4" : "v6";
+	__u64 before[XB_R_MAX], after[XB_R_MAX];
+	struct xbt_frame tmpl, f0;
+	__u32 nf, ns;
+
+	build_frame(af, &tmpl);
+	nf = make_flows(b, n, af);
+	if (nf < 2 * XB_FLOW_CACHE_ENTRIES)
+		printf("# %s N=%u: only %u distinct flows: some \"misses\" "
+		       "may hit\n", fam, n, nf);
+	frame_with_flow(&tmpl, af, &b->flows[0], &f0);
+
+	set_state(b, 1, SLOT_FLOOR);
+	print_ns("floor", fam, n, measure(b, b->vary_fd, &tmpl));
+	set_state(b, 1, SLOT_FLOOR_LOOKUP);
+	print_ns("floor_lookup", fam, n, measure(b, b->vary_fd, &tmpl));
+	set_state(b, 1, SLOT_FLOOR_FIB);
+	print_ns("floor_fib", fam, n, measure(b, b->vary_fd, &tmpl));
+	set_state(b, 1, SLOT_XDP);
+	print_ns("hit", fam, n, measure(b, b->vary_fd, &tmpl));
+	print_ns("floor_direct", fam, n, measure(b, b->floor_fd, &f0));
+	print_ns("hit_direct", fam, n, measure(b, b->xdp_fd, &f0));
+
+	set_state(b, nf, SLOT_XDP);
+	reason_counts(b, before);
+	ns = measure(b, b->vary_fd, &tmpl);
+	reason_counts(b, after);
+	print_ns("miss", fam, n, ns);
+	print_reasons(fam, n, before, after);
+	fflush(stdout);
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr, "Usage: %s [-r REPEAT] [-t TRIALS] [-n MAX_N] "
+		"[-o BENCH_BPF_OBJ]\n", prog);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const __u32 sizes[] = { 1, 100, 1000, 10000, 100000 };
+	struct bench b = { .repeat = 200000, .trials = 5 };
+	char obj[PATH_MAX], self[PATH_MAX];
+	__u32 max_n = 100000;
+	size_t i;
+	int opt;
+
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(obj, sizeof(obj), "%s/bench.bpf.o", dirname(self));
+	while ((opt = getopt(argc, argv, "r:t:n:o:h")) != -1) {
+		switch (opt) {
+		case 'r':
+			b.repeat = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			b.trials = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			max_n = (__u32)strtoul(optarg, NULL, 0);
+			break;
+		case 'o':
+			snprintf(obj, sizeof(obj), "%s", optarg);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (!b.repeat || !b.trials)
+		usage(argv[0]);
+	libbpf_set_print(NULL);
+	b.pols = calloc(max_n ? max_n : 1, sizeof(*b.pols));
+	b.flows = calloc(MAX_FLOWS, sizeof(*b.flows));
+	b.seen = calloc(1, sizeof(__u64) << SEEN_BITS);
+	if (!b.pols || !b.flows || !b.seen)
+		die("calloc", ENOMEM);
+	make_net(&b);
+	load_datapath(&b);
+	load_bench(&b, obj);
+	set_iface(&b);
+	printf("# classify: repeat=%u trials=%u (median), ns per packet\n",
+	       b.repeat, b.trials);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (sizes[i] > max_n)
+			break;
+		publish(&b, sizes[i]);
+		bench_family(&b, sizes[i], AF_INET);
+		bench_family(&b, sizes[i], AF_INET6);
+	}
+	bpf_object__close(b.obj);
+	xfrmbpf__destroy(b.skel);
+	return 0;
+}

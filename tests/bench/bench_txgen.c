@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * A packet generator for the early-drop benchmark: one UDP frame (IPv4 or
+ * IPv6) sent from one pinned CPU for a bounded time, in one of two ways:
+ *
+ *  -x OBJ  XDP live frames (BPF_PROG_TEST_RUN with
+ *          BPF_F_TEST_XDP_LIVE_FRAMES running bench_tx of OBJ, which
+ *          redirects every frame out of IFACE), the way xdp-trafficgen
+ *          works. Out of a veth the frames reach the peer as XDP frames, so
+ *          the peer's XDP program runs natively on them, with no skb, as
+ *          on a NIC's receive ring; without an XDP program the peer builds
+ *          an skb around the frame and hands it to the stack.
+ *  default AF_PACKET with the qdisc bypassed, sendmmsg batches. The peer
+ *          then gets an skb that veth must copy before XDP can see it.
+ *
+ * -N PID adds the run time of that task over the run: the receiving
+ * veth's threaded NAPI poller, pinned to another CPU, which then holds
+ * all of the receive side's work. -p PROG_ID adds the run time and run
+ * count of that BPF program over the run (BPF_ENABLE_STATS, on only while
+ * this process holds it): the XDP program's own cost on real frames.
+ *
+ * Prints one line:
+ *   sent=N wall_ns=W cpu_ns=C napi_ns=R prog_ns=P prog_runs=K frame=LEN
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pktbuild.h"
+
+#define BATCH	64
+
+struct gen_opts {
+	const char *ifname;
+	const char *src;
+	const char *dst;
+	const char *xdp_obj;
+	double seconds;
+	int cpu;
+	int napi_pid;
+	__u32 prog_id;
+};
+
+static int die(const char *what)
+{
+	fprintf(stderr, "bench_txgen: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static unsigned long long clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull +
+	       (unsigned long long)ts.tv_nsec;
+}
+
+/* Run time of a task in ns (first field of /proc/PID/schedstat). */
+static unsigned long long task_runtime(int pid)
+{
+	unsigned long long ns = 0;
+	char path[64];
+	FILE *f;
+
+	if (!pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	fclose(f);
+	return ns;
+}
+
+static int open_socket(const char *ifname)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	int fd = socket(AF_PACKET, SOCK_RAW, 0), one = 1;
+
+	if (fd < 0)
+		die("socket(AF_PACKET)");
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll.sll_ifindex)
+		die(ifname);
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
+		die("bind");
+	/* Straight to the driver, as pktgen does: no qdisc in the way. */
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)))
+		die("PACKET_QDISC_BYPASS");
+	return fd;
+}
+
+static void parse_opts(int argc, char **argv, struct gen_opts *o)
+{
+	int opt;
+
+	o->seconds = 3;
+	o->cpu = -1;
+	while ((opt = getopt(argc, argv, "i:s:d:t:c:x:N:p:")) != -1) {
+		switch (opt) {
+		case 'i':
+			o->ifname = optarg;
+			break;
+		case 's':
+			o->src = optarg;
+			break;
+		case 'd':
+			o->dst = optarg;
+			break;
+		case 't':
+			o->seconds = atof(optarg);
+			break;
+		case 'c':
+			o->cpu = atoi(optarg);
+			break;
+		case 'x':
+			o->xdp_obj = optarg;
+			break;
+		case 'N':
+			o->napi_pid = atoi(optarg);
+			break;
+		case 'p':
+			o->prog_id = (__u32)strtoul(optarg, NULL, 0);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (o->ifname && o->src && o->dst && o->seconds > 0 &&
+	    o->seconds <= 60)
+		return;
+usage:
+	fprintf(stderr, "Usage: %s -i IFACE -s SRC -d DST [-t SECONDS (<= 60)] "
+		"[-c CPU] [-x BENCH_BPF_OBJ] [-N NAPI_PID] [-p PROG_ID]\n",
+		argv[0]);
+	exit(2);
+}
+
+/* AF_PACKET: sendmmsg batches of one frame until end; returns frames
+ * the device took. */
+static unsigned long long send_packet(const struct gen_opts *o,
+				      const struct xbt_frame *f,
+				      unsigned long long end)
+{
+	struct mmsghdr msgs[BATCH];
+	unsigned long long sent = 0;
+	struct iovec iov;
+	int fd, i, n;
+
+	fd = open_socket(o->ifname);
+	iov.iov_base = (void *)f->data;
+	iov.iov_len = f->len;
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < BATCH; i++) {
+		msgs[i].msg_hdr.msg_iov = &iov;
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	do {
+		n = sendmmsg(fd, msgs, BATCH, 0);
+		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
+			die("sendmmsg");
+		if (n > 0)
+			sent += (unsigned long long)n;
+	} while (clock_ns(CLOCK_MONOTONIC) < end);
+	close(fd);
+	return sent;
+}
+
+struct bench_state {
+	__u32 n_flows;
+	__u32 next;
+	__u32 target;
+	__u32 pad;
+};
+
+static int load_tx_prog(const char *path, __u32 ifindex)
+{
+	struct bench_state st = { .n_flows = 1, .target = ifindex };
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_map *map;
+	__u32 zero = 0;
+
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj || bpf_object__load(obj))
+		die(path);
+	prog = bpf_object__find_program_by_name(obj, "bench_tx");
+	map = bpf_object__find_map_by_name(obj, "bench_state");
+	if (!prog || !map)
+		die("bench_tx");
+	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &st, BPF_ANY))
+		die("bench_state");
+	return bpf_program__fd(prog);
+}
+
+/* XDP live frames in runs of 64k through bench_tx (fd); returns frames
+ * sent. */
+static unsigned long long send_xdp(int fd, const struct xbt_frame *f,
+				   unsigned long long end)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = f->data,
+		    .data_size_in = (__u32)f->len,
+		    .repeat = 1 << 16,
+		    .batch_size = BATCH,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	unsigned long long sent = 0;
+
+	do {
+		if (bpf_prog_test_run_opts(fd, &opts))
+			die("BPF_PROG_TEST_RUN (live frames)");
+		sent += opts.repeat;
+	} while (clock_ns(CLOCK_MONOTONIC) < end);
+	return sent;
+}
+
+/* Run time and count of a program so far (0 without stats). */
+static void prog_stats(int fd, unsigned long long *ns, unsigned long long *n)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	*ns = *n = 0;
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	*ns = info.run_time_ns;
+	*n = info.run_cnt;
+}
+
+int main(int argc, char **argv)
+{
+	struct xbt_frame f;
+	struct xbt_pkt_spec s = { .l4 = XBT_L4_UDP, .sport = 1234,
+				  .dport = 5678, .payload = 86 };
+	unsigned long long sent, t0, t1, c0, c1, k0, k1, p0, p1, n0, n1, end;
+	struct gen_opts o = {};
+	int stats_fd = -1, prog_fd = -1, tx_fd = -1;
+
+	parse_opts(argc, argv, &o);
+	s.family = strchr(o.dst, ':') ? 6 : 4;
+	s.src = o.src;
+	s.dst = o.dst;
+	if (!xbt_build(&s, &f)) {
+		fprintf(stderr, "bench_txgen: bad addresses\n");
+		return 2;
+	}
+	if (o.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(o.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die("sched_setaffinity");
+	}
+	if (o.xdp_obj) {
+		__u32 ifindex = if_nametoindex(o.ifname);
+
+		if (!ifindex)
+			die(o.ifname);
+		libbpf_set_print(NULL);
+		tx_fd = load_tx_prog(o.xdp_obj, ifindex);
+	}
+	if (o.prog_id) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		prog_fd = bpf_prog_get_fd_by_id(o.prog_id);
+		if (stats_fd < 0 || prog_fd < 0)
+			die("program statistics");
+	}
+	prog_stats(prog_fd, &p0, &n0);
+	k0 = task_runtime(o.napi_pid);
+	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	end = t0 + (unsigned long long)(o.seconds * 1e9);
+	sent = tx_fd >= 0 ? send_xdp(tx_fd, &f, end) : send_packet(&o, &f, end);
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	k1 = task_runtime(o.napi_pid);
+	prog_stats(prog_fd, &p1, &n1);
+	printf("sent=%llu wall_ns=%llu cpu_ns=%llu napi_ns=%llu prog_ns=%llu "
+	       "prog_runs=%llu frame=%zu\n", sent, t1 - t0, c1 - c0, k1 - k0,
+	       p1 - p0, n1 - n0, f.len);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	return 0;
+}
