@@ -20,18 +20,10 @@ xbt_foreign_build || xbt_bail "cannot build the foreign programs"
 OUT=$XBT_DIR/out
 ERR=$XBT_DIR/err
 
-# expect NAME CMD...: one TAP line; on failure some context.
-expect() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		tap_ok "$name"
-	else
-		tap_fail "$name" "failed: $*"
-		echo "#   link: $(ip -n "$XBT_NS" -d link show dev xbt-gw0 2>&1 | tr '\n' ' ' | head -c 400)"
-		echo "#   tc: $(xbt_ns tc filter show dev xbt-gw0 ingress 2>&1 | tr '\n' ' ' | head -c 300)"
-	fi
+# On a failed expect (tests/lib/tap.sh): some context.
+expect_context() {
+	echo "#   link: $(ip -n "$XBT_NS" -d link show dev xbt-gw0 2>&1 | tr '\n' ' ' | head -c 400)"
+	echo "#   tc: $(xbt_ns tc filter show dev xbt-gw0 ingress 2>&1 | tr '\n' ' ' | head -c 300)"
 }
 
 ping_ok() {

@@ -30,17 +30,10 @@ xbt_ns ip xfrm policy add dir in src 192.0.2.2 dst 192.0.2.1 proto tcp dport 844
 	tmpl src 192.0.2.2 dst 192.0.2.1 proto esp mode transport ||
 	xbt_bail "cannot add the policy that requires ESP"
 
-expect() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		tap_ok "$name"
-	else
-		tap_fail "$name" "failed: $*"
-		xb stats -j 2>/dev/null | jq -c '.reasons | with_entries(select(.value.packets > 0))' |
-			sed 's/^/#   counters: /'
-	fi
+# On a failed expect (tests/lib/tap.sh): some context.
+expect_context() {
+	xb stats -j 2>/dev/null | jq -c '.reasons | with_entries(select(.value.packets > 0))' |
+		sed 's/^/#   counters: /'
 }
 
 now_ms() { date +%s%3N; }

@@ -60,18 +60,11 @@ wait_for 20 grep -q ready "$TUNLOG" ||
 	xbt_bail "the TUN reader did not start: $(head -c 300 "$XBT_DIR/tun.err" | tr '\n' ' ')"
 ip -n "$GW" link set "$TUN" mtu $TUN_MTU up || xbt_bail "cannot bring $TUN up"
 
-expect() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		tap_ok "$name"
-	else
-		tap_fail "$name" "failed: $*"
-		xb stats -j 2>/dev/null | jq -c '.reasons | with_entries(select(.value.packets > 0))' |
-			sed 's/^/#   counters: /'
-		tail -5 "$TUNLOG" | sed 's/^/#   tun: /'
-	fi
+# On a failed expect (tests/lib/tap.sh): some context.
+expect_context() {
+	xb stats -j 2>/dev/null | jq -c '.reasons | with_entries(select(.value.packets > 0))' |
+		sed 's/^/#   counters: /'
+	tail -5 "$TUNLOG" | sed 's/^/#   tun: /'
 }
 
 le32() {

@@ -23,6 +23,22 @@ check() {
 	fi
 }
 
+# expect NAME CMD...: one test that passes when CMD succeeds; on failure a
+# test can add context by defining expect_context.
+expect() {
+	local name=$1
+
+	shift
+	if "$@"; then
+		tap_ok "$name"
+	else
+		tap_fail "$name" "failed: $*"
+		if declare -F expect_context >/dev/null; then
+			expect_context
+		fi
+	fi
+}
+
 # wait_for TIMEOUT_S CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
