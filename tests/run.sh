@@ -25,9 +25,9 @@ run_one() {
 	log=$LOGDIR/$(echo "${file#"$TOP"/}" | tr '/' '_').log
 	start=$(date +%s)
 	if [[ $file == *.sh ]]; then
-		timeout --foreground -k 10 "${TEST_TIMEOUT:-600}" bash "$file" >"$log" 2>&1 </dev/null
+		timeout --foreground -k 10 "${TEST_TIMEOUT:-900}" bash "$file" >"$log" 2>&1 </dev/null
 	else
-		timeout --foreground -k 10 "${TEST_TIMEOUT:-600}" "$file" >"$log" 2>&1 </dev/null
+		timeout --foreground -k 10 "${TEST_TIMEOUT:-900}" "$file" >"$log" 2>&1 </dev/null
 	fi
 	rc=$?
 	# TAP: "ok N - name", "not ok N - name", "ok N - name # SKIP why";

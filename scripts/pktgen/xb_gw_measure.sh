@@ -80,9 +80,10 @@ main() {
 
 	line=$(awk -v l="$LABEL" -v s="$SECS" -v r=$((r1 - r0)) -v x=$((x1 - x0)) \
 		-v k=$((k1 - k0)) -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN {
+		# parenthesised: a bare ">" in printf arguments is a redirection
 		ns = r > 0 ? b / hz * 1e9 / r : 0
 		printf "%s,%.0f,%.0f,%.0f,%.1f,%.1f", l, r / s, x / s, k / s,
-			t > 0 ? 100 * b / t : 0, ns }')
+			(t > 0 ? 100 * b / t : 0), ns }')
 	echo "label,rx_pps,xfrmbpf_drops_per_s,kernel_drops_per_s,cpu_busy_pct,cpu_ns_per_rx_pkt"
 	echo "$line"
 	[ -z "$OUT" ] || echo "$line" >> "$OUT"

@@ -98,6 +98,12 @@ config_device() {
 
 	pgset "$f" "count $COUNT"
 	pgset "$f" "clone_skb 0"
+	# Devices without IFF_TX_SKB_SHARING (veth, most virtual devices)
+	# refuse a burst > 1 with ENOTSUPP: send one packet per xmit there.
+	if [ "$BURST" -gt 1 ] && ! echo "burst $BURST" > "$f" 2>/dev/null; then
+		echo "xb_pktgen: $DEV refuses 'burst $BURST' (no shared skbs): burst 1" >&2
+		BURST=1
+	fi
 	pgset "$f" "burst $BURST"
 	pgset "$f" "pkt_size $SIZE"
 	pgset "$f" "delay 0"

@@ -4,7 +4,7 @@
 # (scripts/vm/) runs the esp_tunnel, sa_mirror and bpf_fixtures scenarios in
 # sequence and relays their TAP lines. The first run on a machine installs
 # QEMU and downloads the kernel (scripts/vm/setup.sh); later runs reuse it.
-#   XB_VM_TIMEOUT   seconds before the VM counts as hung (default 480)
+#   XB_VM_TIMEOUT   seconds before the VM counts as hung (default 720)
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib/tap.sh"
@@ -14,7 +14,7 @@ SCENARIOS="esp_tunnel sa_mirror bpf_fixtures"
 VM_DIR=${XB_VM_DIR:-/var/cache/xfrmbpf/vmtest}
 # ~2 min on an idle 2-CPU machine; TCG slows down with the host's load,
 # and tests/run.sh gives a test 600 s.
-VM_TIMEOUT=${XB_VM_TIMEOUT:-480}
+VM_TIMEOUT=${XB_VM_TIMEOUT:-720}
 
 require_root "kernel lab smoke"
 if [ "$(uname -m)" != x86_64 ]; then
