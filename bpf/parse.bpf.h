@@ -120,21 +120,15 @@ static __always_inline int xb_parse_l4(void *l4, void *data_end,
 		pkt->dport = *(__be16 *)(b + 2);
 		break;
 	case IPPROTO_ICMP:
-		/* ICMP in IPv6 is not ICMPv6: the kernel keeps ports 0. */
-		if (pkt->family != AF_INET)
-			break;
-		if ((void *)(b + 2) > data_end)
-			return XB_R_PASS_UNPARSED;
-		pkt->sport = bpf_htons(b[0]);
-		pkt->dport = bpf_htons(b[1]);
-		break;
 	case IPPROTO_ICMPV6:
-		if (pkt->family != AF_INET6)
+		/* ICMP in IPv6 (or ICMPv6 in IPv4) is not the family's ICMP:
+		 * the kernel keeps ports 0. */
+		if (pkt->proto != (pkt->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 			break;
 		if ((void *)(b + 2) > data_end)
 			return XB_R_PASS_UNPARSED;
-		pkt->sport = bpf_htons(b[0]);
-		pkt->dport = bpf_htons(b[1]);
+		pkt->sport = bpf_htons(b[0]);	/* type */
+		pkt->dport = bpf_htons(b[1]);	/* code */
 		break;
 	case XB_IPPROTO_MH:
 		if (pkt->family != AF_INET6)
