@@ -20,6 +20,7 @@
 struct xb_sync_snap {
 	__u64 seq;
 	__u64 generation;
+	__u32 flow_epoch;
 	/* default_action[] per direction, as scalars: a variable index into
 	 * a stack array becomes pointer arithmetic the verifier refuses. */
 	__u8 default_in;
@@ -43,13 +44,17 @@ static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
 	if (!timeout)
 		timeout = XB_HEARTBEAT_TIMEOUT_MS_DEFAULT * 1000000ULL;
 	beat = XB_READ_ONCE(s->heartbeat_ns);
-	now = bpf_ktime_get_ns();
+	/* The coarse clock (CLOCK_MONOTONIC_COARSE, one tick behind at
+	 * most) is enough against a timeout of seconds and reads no clock
+	 * source: every packet pays for it. */
+	now = bpf_ktime_get_coarse_ns();
 	/* A beat stamped on another CPU may be a little ahead of now. */
 	if (now > beat && now - beat > timeout)
 		return XB_R_PASS_UNSYNCED;
 	if (snap->seq & 1)
 		return XB_R_PASS_PUBLISHING;
 	snap->generation = XB_READ_ONCE(s->generation);
+	snap->flow_epoch = XB_READ_ONCE(s->flow_epoch);
 	snap->default_in = XB_READ_ONCE(s->default_action[XB_DIR_IN]);
 	snap->default_fwd = XB_READ_ONCE(s->default_action[XB_DIR_FWD]);
 	return XB_PARSE_OK;
@@ -368,57 +373,6 @@ static __always_inline void xb_classify_tss(const struct xb_pkt *pkt,
 	__u32 def = dir == XB_DIR_FWD ? snap->default_fwd : snap->default_in;
 
 	xb_classify(pkt, view, dir, def, d);
-}
-
-static __always_inline void xb_flow_key(const struct xb_pkt *pkt, __u32 view,
-					struct xb_flow_key *k)
-{
-	k->saddr = pkt->saddr;
-	k->daddr = pkt->daddr;
-	k->sport = pkt->sport;
-	k->dport = pkt->dport;
-	k->proto = pkt->proto;
-	k->view = view;
-	k->family = pkt->family;
-}
-
-/*
- * Classification through the exact-flow cache. An entry is valid only for
- * the generation it was computed in; a result is cached only when the
- * whole lookup ran inside one publication (caller checks the seq count
- * and calls xb_flow_store()).
- */
-static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
-					   __u32 view,
-					   const struct xb_sync_snap *snap,
-					   struct xb_decision *d)
-{
-	struct xb_flow_key k = {};
-	struct xb_flow_val *v;
-
-	xb_flow_key(pkt, view, &k);
-	v = bpf_map_lookup_elem(&xb_flow_cache, &k);
-	if (!v || v->generation != snap->generation)
-		return false;
-	d->policy_id = v->policy_id;
-	d->reason = v->reason;
-	d->if_id = 0;
-	return true;
-}
-
-static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
-					  __u32 view,
-					  const struct xb_sync_snap *snap,
-					  const struct xb_decision *d)
-{
-	struct xb_flow_key k = {};
-	struct xb_flow_val v = {};
-
-	xb_flow_key(pkt, view, &k);
-	v.generation = snap->generation;
-	v.policy_id = d->policy_id;
-	v.reason = d->reason;
-	bpf_map_update_elem(&xb_flow_cache, &k, &v, BPF_ANY);
 }
 
 #endif

@@ -134,9 +134,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_policy_stats SEC(".maps");
 
-/* Per-interface counters by ifindex. */
+/* Per-interface counters by xb_iface_cfg.stats_slot. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XB_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, struct xb_iface_stats);

@@ -21,6 +21,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
+#include "xfrmbpf/datapath.h"
 #include "xfrmbpf/spd.h"
 #include "xfrmbpf/reasons.h"
 
@@ -48,12 +49,6 @@
 #define XB_GRE_VER		0x0007
 
 /* What kind of packet the datapath sees. */
-enum xb_pkt_kind {
-	XB_PK_PLAIN = 0,	/* policy lookup */
-	XB_PK_IPSEC,		/* ESP, AH or NAT-T ESP: SPI lookup when local,
-				 * plaintext (proto 50/51/UDP) in transit */
-};
-
 struct xb_pkt {
 	union xb_addr saddr;
 	union xb_addr daddr;

@@ -37,16 +37,10 @@ static __always_inline void xb_count_policy(__u32 policy_id, __u64 bytes)
 	c->bytes += bytes;
 }
 
-/* The daemon creates the entry on attach; create it if it did not. */
-static __always_inline struct xb_iface_stats *xb_iface_counters(__u32 ifindex)
+/* Counters of an attached interface, by its xb_iface_cfg.stats_slot. */
+static __always_inline struct xb_iface_stats *xb_iface_counters(__u32 slot)
 {
-	struct xb_iface_stats zero = {}, *s;
-
-	s = bpf_map_lookup_elem(&xb_iface_stats, &ifindex);
-	if (s)
-		return s;
-	bpf_map_update_elem(&xb_iface_stats, &ifindex, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&xb_iface_stats, &ifindex);
+	return bpf_map_lookup_elem(&xb_iface_stats, &slot);
 }
 
 #endif

@@ -200,7 +200,7 @@ static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
 	if (reason != XB_R_STEER)
 		return TC_ACT_OK;
 	xb_count_policy(t.policy_id, skb->len);
-	is = xb_iface_counters(ifindex);
+	is = xb_iface_counters(cfg->stats_slot);
 	if (is)
 		is->steered++;
 	return bpf_redirect(t.ifindex, 0);

@@ -9,6 +9,7 @@
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 #include "classify.bpf.h"
+#include "flow.bpf.h"
 #include "route.bpf.h"
 #include "stats.bpf.h"
 #include "steer.bpf.h"
@@ -47,10 +48,11 @@ static __always_inline bool xb_policy_disabled(const struct xb_iface_cfg *cfg,
 }
 
 /*
- * The direction from the FIB, then: IPsec for this host -> SPI lookup
- * (xfrm_input drops an SPI that no SA has, disable_policy or not);
+ * The verdict of a packet the flow cache does not know, on an attached
+ * device: the direction from the FIB, then IPsec for this host -> SPI
+ * lookup (xfrm_input drops an SPI that no SA has, disable_policy or not);
  * anything else, ESP in transit included, is plaintext to the FWD or IN
- * policy check -> cache or classifier.
+ * policy check.
  */
 static __always_inline void xb_xdp_classify(struct xdp_md *ctx,
 					    const struct xb_pkt *pkt,
@@ -61,10 +63,6 @@ static __always_inline void xb_xdp_classify(struct xdp_md *ctx,
 	__u32 view, dir;
 	int rt;
 
-	if (!xb_plain_unicast(pkt)) {
-		d->reason = XB_R_PASS_UNDECIDABLE;
-		return;
-	}
 	rt = xb_route(ctx, pkt, ctx->ingress_ifindex);
 	if (rt == XB_RT_UNKNOWN) {
 		d->reason = XB_R_PASS_UNDECIDABLE;
@@ -73,8 +71,6 @@ static __always_inline void xb_xdp_classify(struct xdp_md *ctx,
 	if (rt == XB_RT_LOCAL && pkt->kind == XB_PK_IPSEC) {
 		d->reason = xb_spi_known(pkt) ? XB_R_PASS_KNOWN_SPI :
 						XB_R_DROP_UNKNOWN_SPI;
-		if (!xb_sync_end(snap))
-			d->reason = XB_R_PASS_PUBLISHING;
 		return;
 	}
 	if (xb_policy_disabled(cfg, pkt)) {
@@ -87,57 +83,72 @@ static __always_inline void xb_xdp_classify(struct xdp_md *ctx,
 		d->reason = XB_R_PASS_BYPASS;
 		return;
 	}
-	if (xb_flow_cached(pkt, view, snap, d)) {
-		if (!xb_sync_end(snap))
-			d->reason = XB_R_PASS_PUBLISHING;
-		return;
-	}
 	xb_classify_tss(pkt, view, dir, snap, d);
-	if (!xb_sync_end(snap)) {
-		d->reason = XB_R_PASS_PUBLISHING;
-		d->policy_id = XB_NO_POLICY;
-		return;
-	}
-	xb_flow_store(pkt, view, snap, d);
 }
 
-static __always_inline void xb_xdp_decide(struct xdp_md *ctx,
-					  struct xb_decision *d)
+/* Counter slot of an attached device, -1 for any other. */
+static __always_inline int xb_iface_slot(__u32 ifindex)
+{
+	struct xb_iface_cfg *cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
+
+	return cfg ? (int)cfg->stats_slot : -1;
+}
+
+/*
+ * Parse, then the flow cache; on a miss the full decision, cached when it
+ * ran inside one publication. Fragments (no ports, no reassembly) and
+ * destinations the FIB helper does not describe go to the kernel before
+ * the cache: their verdict depends on no state. Returns the counter slot
+ * of the ingress device, or -1 when it is not attached. Only a cache hit
+ * skips the device lookup: the other early exits are rare.
+ */
+static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
+					 struct xb_decision *d)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xb_sync_snap snap = {};
 	struct xb_iface_cfg *cfg;
 	struct xb_pkt pkt = {};
-	__u32 ifindex = ctx->ingress_ifindex;
+	__u32 ifindex = ctx->ingress_ifindex, slot;
 	int ret;
 
 	ret = xb_parse(ctx, true, data, data_end, data_end - data, &pkt);
+	if (ret == XB_PARSE_OK && (pkt.frag || !xb_plain_unicast(&pkt)))
+		ret = XB_R_PASS_UNDECIDABLE;
+	if (ret == XB_PARSE_OK)
+		ret = xb_sync_begin(&snap);
 	if (ret != XB_PARSE_OK) {
 		d->reason = ret;
-		return;
+		return xb_iface_slot(ifindex);
 	}
-	ret = xb_sync_begin(&snap);
-	if (ret != XB_PARSE_OK) {
-		d->reason = ret;
-		return;
+	if (xb_flow_cached(&pkt, ifindex, &snap, d, &slot)) {
+		if (!xb_sync_end(&snap)) {
+			d->reason = XB_R_PASS_PUBLISHING;
+			d->policy_id = XB_NO_POLICY;
+		}
+		return slot;
 	}
 	cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
 	if (!cfg) {
 		d->reason = XB_R_PASS_NO_IFACE;
-		return;
+		return -1;
 	}
-	/* Without ports (and reassembly) the kernel's view is unknown. */
-	if (pkt.frag) {
-		d->reason = XB_R_PASS_UNDECIDABLE;
-		return;
-	}
+	slot = cfg->stats_slot;
 	xb_xdp_classify(ctx, &pkt, cfg, &snap, d);
+	if (!xb_sync_end(&snap)) {
+		d->reason = XB_R_PASS_PUBLISHING;
+		d->policy_id = XB_NO_POLICY;
+		return slot;
+	}
+	xb_flow_store(&pkt, ifindex, &snap, d, slot);
+	return slot;
 }
 
-/* Counters of one XDP verdict. Global: verified once, not once per
- * outcome of the decision (see xb_classify). */
-__noinline int xb_xdp_account(__u32 ifindex, __u32 reason, __u32 policy_id,
+/* Counters of one XDP verdict; slot < 0: not an attached device. Global:
+ * verified once, not once per outcome of the decision (see
+ * xb_classify). */
+__noinline int xb_xdp_account(int slot, __u32 reason, __u32 policy_id,
 			      __u64 bytes)
 {
 	struct xb_iface_stats *is;
@@ -145,7 +156,9 @@ __noinline int xb_xdp_account(__u32 ifindex, __u32 reason, __u32 policy_id,
 
 	xb_count_reason(reason, bytes);
 	xb_count_policy(policy_id, bytes);
-	is = xb_iface_counters(ifindex);
+	if (slot < 0)
+		return drop;
+	is = xb_iface_counters(slot);
 	if (is) {
 		is->rx_packets++;
 		if (drop)
@@ -161,9 +174,9 @@ int xb_xdp(struct xdp_md *ctx)
 {
 	struct xb_decision d = { .policy_id = XB_NO_POLICY };
 	__u64 bytes = ctx->data_end - ctx->data;
+	int slot = xb_xdp_decide(ctx, &d);
 
-	xb_xdp_decide(ctx, &d);
-	if (xb_xdp_account(ctx->ingress_ifindex, d.reason, d.policy_id, bytes))
+	if (xb_xdp_account(slot, d.reason, d.policy_id, bytes))
 		return XDP_DROP;
 	return XDP_PASS;
 }

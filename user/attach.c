@@ -254,6 +254,7 @@ static struct xb_iface_cfg current_cfg(struct xb_dp_iface *ifc, bool steer)
 
 	if_indextoname(ifc->ifindex, ifc->name);
 	cfg.flags = XB_IF_XDP;
+	cfg.stats_slot = ifc->stats_slot;
 	if (steer && ifc->tc)
 		cfg.flags |= XB_IF_STEER;
 	if (ifc->clsact_created)
@@ -268,6 +269,13 @@ static struct xb_iface_cfg current_cfg(struct xb_dp_iface *ifc, bool steer)
 	return cfg;
 }
 
+void xb_dp_flows_stale(const struct xb_maps *maps)
+{
+	if (maps && maps->sync)
+		__atomic_fetch_add(&maps->sync->flow_epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The flow cache holds verdicts computed with the old settings. */
 static int write_cfg(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 		     const struct xb_iface_cfg *cfg)
 {
@@ -276,20 +284,44 @@ static int write_cfg(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 	if (bpf_map_update_elem(maps->fd[XB_MAP_IFACES], &key, cfg, BPF_ANY))
 		return -errno;
 	ifc->cfg = *cfg;
+	xb_dp_flows_stale(maps);
 	return 0;
 }
 
-/* The datapath creates a missing counter entry itself; creating it here
- * makes the interface show up in `stats` before its first packet. */
-static void create_iface_stats(const struct xb_maps *maps, int ifindex)
+/* The lowest counter slot no other device in xb_ifaces uses (a device
+ * of a crashed run included: `unload` still finds it there). */
+static int pick_stats_slot(const struct xb_maps *maps, __u32 ifindex)
+{
+	bool used[XB_MAX_IFACES] = {};
+	int fd = maps->fd[XB_MAP_IFACES], i;
+	struct xb_iface_cfg cfg;
+	__u32 key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key != ifindex && !bpf_map_lookup_elem(fd, &key, &cfg) &&
+		    cfg.stats_slot < XB_MAX_IFACES)
+			used[cfg.stats_slot] = true;
+	}
+	for (i = 0; i < XB_MAX_IFACES; i++)
+		if (!used[i])
+			return i;
+	return -ENOSPC;
+}
+
+/* A slot's counters start at zero for the device that takes it. */
+static int zero_iface_stats(const struct xb_maps *maps, __u32 slot)
 {
 	struct xb_iface_stats *zero = calloc(maps->n_cpus, sizeof(*zero));
-	__u32 key = ifindex;
+	int err = 0;
 
 	if (!zero)
-		return;
-	bpf_map_update_elem(maps->fd[XB_MAP_IFACE_STATS], &key, zero, BPF_NOEXIST);
+		return -ENOMEM;
+	if (bpf_map_update_elem(maps->fd[XB_MAP_IFACE_STATS], &slot, zero, BPF_ANY))
+		err = -errno;
 	free(zero);
+	return err;
 }
 
 static void forget_iface(const struct xb_maps *maps, int ifindex)
@@ -299,7 +331,7 @@ static void forget_iface(const struct xb_maps *maps, int ifindex)
 	if (!maps)
 		return;
 	bpf_map_delete_elem(maps->fd[XB_MAP_IFACES], &key);
-	bpf_map_delete_elem(maps->fd[XB_MAP_IFACE_STATS], &key);
+	xb_dp_flows_stale(maps);
 }
 
 void xb_dp_refresh(struct xb_datapath *dp)
@@ -337,6 +369,7 @@ int xb_bypass_write(const struct xb_maps *maps, const struct xb_bypass_key *keys
 	for (i = 0; i < n; i++)
 		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
 			return -errno;
+	xb_dp_flows_stale(maps);
 	return 0;
 }
 
@@ -703,14 +736,20 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 	    (cfg.flags & XB_IF_OWN_CLSACT))
 		ifc->clsact_created = true;
 	/* Settings first: the program passes packets of unknown devices. */
-	cfg = current_cfg(ifc, false);
-	err = write_cfg(dp->maps, ifc, &cfg);
+	err = pick_stats_slot(dp->maps, ifc->ifindex);
+	if (err >= 0) {
+		ifc->stats_slot = err;
+		err = zero_iface_stats(dp->maps, ifc->stats_slot);
+	}
+	if (!err) {
+		cfg = current_cfg(ifc, false);
+		err = write_cfg(dp->maps, ifc, &cfg);
+	}
 	if (err) {
 		snprintf(dp->err, sizeof(dp->err), "Couldn't configure %s in xb_ifaces: %s",
 			 ifname, strerror(-err));
 		return err;
 	}
-	create_iface_stats(dp->maps, ifc->ifindex);
 	err = attach_xdp(dp, ifc, mode);
 	if (!err && dp->steer)
 		err = attach_tc(dp, ifc);

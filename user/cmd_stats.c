@@ -45,15 +45,18 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The counters of attached device ifindex, from its slot. */
 static int read_iface(const struct xb_maps *maps, __u32 ifindex, struct xb_iface_stats *sum)
 {
 	struct xb_iface_stats *v = calloc(maps->n_cpus, sizeof(*v));
+	struct xb_iface_cfg cfg;
 	int i;
 
 	memset(sum, 0, sizeof(*sum));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(maps->fd[XB_MAP_IFACE_STATS], &ifindex, v)) {
+	if (bpf_map_lookup_elem(maps->fd[XB_MAP_IFACES], &ifindex, &cfg) ||
+	    bpf_map_lookup_elem(maps->fd[XB_MAP_IFACE_STATS], &cfg.stats_slot, v)) {
 		free(v);
 		return -errno;
 	}
@@ -80,7 +83,7 @@ static int read_sample(const struct xb_maps *maps, struct sample *s)
 			return err;
 	}
 	while (s->n_ifaces < MAX_IFACES_SHOWN &&
-	       !bpf_map_get_next_key(maps->fd[XB_MAP_IFACE_STATS], prev, &next)) {
+	       !bpf_map_get_next_key(maps->fd[XB_MAP_IFACES], prev, &next)) {
 		key = next;
 		prev = &key;
 		if (read_iface(maps, key, &s->ifaces[s->n_ifaces].s))

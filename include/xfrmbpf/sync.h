@@ -38,7 +38,10 @@ struct xb_sync {
 	/* Indexed by XFRM_POLICY_IN/OUT/FWD: the kernel's default for
 	 * packets no policy matches (XFRM_MSG_GETDEFAULT). */
 	__u8 default_action[4];
-	__u32 pad;
+	/* Bumped when something the XDP verdict of a cached flow depends on
+	 * changes outside a publication: routes, rules and addresses (local
+	 * or forwarded), device settings, bypass ports. */
+	__u32 flow_epoch;
 };
 
 #endif

@@ -114,6 +114,8 @@ static struct xfrmbpf *skel;
 static int if_in, if_tun;
 static const char *skip_why;
 static uint64_t generation;
+/* xb_iface_stats slot of the ingress device: not 0, to see it used */
+#define IF_IN_SLOT	5
 
 /* ---- environment ---- */
 
@@ -324,7 +326,8 @@ static void set_sync(unsigned int st)
 static void set_iface(unsigned int st, uint32_t flags)
 {
 	int fd = bpf_map__fd(skel->maps.xb_ifaces);
-	struct xb_iface_cfg cfg = { .flags = XB_IF_XDP | flags, .mtu = 1500 };
+	struct xb_iface_cfg cfg = { .flags = XB_IF_XDP | flags, .mtu = 1500,
+				    .stats_slot = IF_IN_SLOT };
 	uint32_t key = (uint32_t)if_in;
 
 	if (st & ST_DISABLE4)
@@ -1163,7 +1166,8 @@ static void test_flow_cache(void **state)
 	k.sport = htons(40000);
 	k.dport = htons(23);
 	k.proto = IPPROTO_TCP;
-	k.view = XB_VIEW_IN;
+	k.kind = XB_PK_PLAIN;
+	k.ifindex = (uint32_t)if_in;
 	assert_int_equal(bpf_map_lookup_elem(fd, &k, vals), 0);
 	for (i = 0; i < n; i++) {
 		if (vals[i].generation != generation)
@@ -1171,6 +1175,8 @@ static void test_flow_cache(void **state)
 		found++;
 		assert_int_equal(vals[i].reason, XB_R_DROP_REQUIRES_IPSEC);
 		assert_int_equal(vals[i].policy_id, 2);
+		assert_int_equal(vals[i].flow_epoch, 0);
+		assert_int_equal(vals[i].stats_slot, IF_IN_SLOT);
 	}
 	assert_int_equal(found, 1);
 
@@ -1186,9 +1192,22 @@ static void test_flow_cache(void **state)
 	assert_int_equal(retval, XDP_PASS);
 	check_reason_delta(&before, XB_R_PASS_POLICY_ALLOW, 1);
 
-	/* an entry of an older generation is not */
+	/* nor is an entry of another flow epoch (routes or settings
+	 * changed since) */
 	for (i = 0; i < n; i++)
+		vals[i].flow_epoch = 1;
+	assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
+	snap_counts(&before, NO_POL);
+	assert_int_equal(run_xdp(&f, &retval), 0);
+	assert_int_equal(retval, XDP_DROP);
+	check_reason_delta(&before, XB_R_DROP_REQUIRES_IPSEC, 1);
+
+	/* an entry of an older generation is not */
+	for (i = 0; i < n; i++) {
 		vals[i].generation = generation - 1;
+		vals[i].flow_epoch = 0;
+		vals[i].reason = XB_R_PASS_POLICY_ALLOW;
+	}
 	assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
 	snap_counts(&before, NO_POL);
 	assert_int_equal(run_xdp(&f, &retval), 0);
@@ -1211,7 +1230,7 @@ static void test_counters(void **state)
 	(void)state;
 	set_state(pol_std, sas_std, 0, 0);
 	assert_true(xbt_build(&spec, &f) > 0);
-	key = (uint32_t)if_in;
+	key = IF_IN_SLOT;
 	for (k = 0; k < 2; k++) {
 		struct xb_iface_stats *sum = k ? &sum1 : &sum0;
 		uint64_t *bytes = k ? &bytes1 : &bytes0;
