@@ -32,7 +32,9 @@ OUT=$TOP/build/bench
 XFRMBPF=$TOP/build/xfrmbpf
 QUICK=${BENCH_QUICK:-0}
 SECTIONS=${BENCH_SECTIONS:-classify drop control}
-CSV=$OUT/results.csv
+# BENCH_OUT=DIR: results elsewhere than beside the binaries.
+RES=${BENCH_OUT:-$OUT}
+CSV=$RES/results.csv
 RUN_DIR=/run/xbt/bench-$$
 NS_TX=xbt-btx-$$
 NS_RX=xbt-brx-$$
@@ -127,9 +129,9 @@ record_env() {
 		echo "git=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 		echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 		echo "quick=$QUICK repeat=$REPEAT trials=$TRIALS"
-	} > "$OUT/env.txt"
+	} > "$RES/env.txt"
 	: > "$CSV"
-	while read -r line; do note "$line"; done < "$OUT/env.txt"
+	while read -r line; do note "$line"; done < "$RES/env.txt"
 	row section case family n_policies value unit
 }
 
@@ -502,11 +504,11 @@ goal() {
 }
 
 report() {
-	local t=$OUT/results.txt f hit floor lookup k x b p
+	local t=$RES/results.txt f hit floor lookup k x b p
 
 	{
-		echo "xfrmbpf benchmarks ($(sed -n 's/^date=//p' "$OUT/env.txt"))"
-		sed 's/^/  /' "$OUT/env.txt"
+		echo "xfrmbpf benchmarks ($(sed -n 's/^date=//p' "$RES/env.txt"))"
+		sed 's/^/  /' "$RES/env.txt"
 		echo "  loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)"
 		echo
 		printf '%-9s %-28s %-4s %8s %12s %s\n' section case fam N value unit
@@ -560,16 +562,16 @@ plot() {
 	for c in floor floor_lookup floor_fib hit miss; do
 		for f in v4 v6; do
 			awk -F, -v c="$c" -v f="$f" '$1 == "classify" && $2 == c && $3 == f {
-				print $4, $5 }' "$CSV" > "$OUT/classify-$c-$f.dat"
+				print $4, $5 }' "$CSV" > "$RES/classify-$c-$f.dat"
 		done
 	done
 	awk -F, '$1 == "drop" && $2 ~ /_rx_cpu$/ { sub(/_rx_cpu$/, "", $2);
-		print $2 "@" $4, $5 }' "$CSV" > "$OUT/drop.dat"
-	gnuplot -e "dir='$OUT'" \
-		-e "has_classify=$([ -s "$OUT/classify-miss-v4.dat" ] && echo 1 || echo 0)" \
-		-e "has_drop=$([ -s "$OUT/drop.dat" ] && echo 1 || echo 0)" -e "title_env='$(uname -r), $(sed -n 's/^cpu=//p' "$OUT/env.txt" | tr -d "'")'" \
-		"$TOP/scripts/bench.gnuplot" 2>>"$OUT/gnuplot.log" ||
-		log "warning: gnuplot failed (see $OUT/gnuplot.log)"
+		print $2 "@" $4, $5 }' "$CSV" > "$RES/drop.dat"
+	gnuplot -e "dir='$RES'" \
+		-e "has_classify=$([ -s "$RES/classify-miss-v4.dat" ] && echo 1 || echo 0)" \
+		-e "has_drop=$([ -s "$RES/drop.dat" ] && echo 1 || echo 0)" -e "title_env='$(uname -r), $(sed -n 's/^cpu=//p' "$RES/env.txt" | tr -d "'")'" \
+		"$TOP/scripts/bench.gnuplot" 2>>"$RES/gnuplot.log" ||
+		log "warning: gnuplot failed (see $RES/gnuplot.log)"
 }
 
 main() {
@@ -580,7 +582,7 @@ main() {
 	[ -x "$XFRMBPF" ] || die "$XFRMBPF missing: run 'make'"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	mkdir -p "$RUN_DIR/bpffs"
+	mkdir -p "$RUN_DIR/bpffs" "$RES"
 	mount -t bpf xbt-bench-bpffs "$RUN_DIR/bpffs" || die "cannot mount a bpffs"
 	ensure_tool gnuplot gnuplot-nox
 	ensure_tool ethtool ethtool
@@ -596,7 +598,7 @@ main() {
 	note "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)"
 	report
 	plot
-	log "results in $OUT: results.csv results.txt classify.png drop.png env.txt"
+	log "results in $RES: results.csv results.txt classify.png drop.png env.txt"
 }
 
 main "$@"

@@ -28,6 +28,7 @@
 #include "mirror.h"
 #include "nl.h"
 #include "publish.h"
+#include "route_watch.h"
 #include "xfrmbpf/limits.h"
 
 #define XB_RCVBUF_DEFAULT	(8 * 1024 * 1024)
@@ -70,6 +71,7 @@ struct daemon {
 	int lock_fd;
 	int signal_fd;
 	int timer_fd;
+	int route_fd;		/* route_watch.h: invalidates cached flows */
 	__u32 resyncs;
 	/* Policy notifications omit XFRMA_SEC_CTX; with SELinux labelled
 	 * IPsec possible, each notified policy is read back in full. */
@@ -226,16 +228,17 @@ static int open_timer_fd(unsigned int ms)
 
 static int event_loop(struct daemon *d)
 {
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[5] = {
 		{ .fd = xb_nl_event_fd(&d->nl, false), .events = POLLIN },
 		{ .fd = xb_nl_event_fd(&d->nl, true), .events = POLLIN },
 		{ .fd = d->timer_fd, .events = POLLIN },
 		{ .fd = d->signal_fd, .events = POLLIN },
+		{ .fd = d->route_fd, .events = POLLIN },
 	};
 	int err;
 
 	for (;;) {
-		if (poll(pfd, 4, -1) < 0) {
+		if (poll(pfd, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -246,6 +249,11 @@ static int event_loop(struct daemon *d)
 			if (read(d->signal_fd, &si, sizeof(si)) == sizeof(si))
 				pr_info("Got signal %u, exiting\n", si.ssi_signo);
 			return 0;
+		}
+		if (pfd[4].revents) {
+			err = xb_route_watch_read(d->route_fd, &d->maps);
+			if (err)
+				return err;
 		}
 		if (pfd[0].revents || pfd[1].revents) {
 			err = on_events(d);
@@ -493,6 +501,11 @@ static int setup(struct daemon *d, struct xb_global *g)
 	if (d->signal_fd < 0 || d->timer_fd < 0)
 		return xb_error(g, XB_EXIT_FAIL, "couldn't set up signals and timers: %s",
 				strerror(errno));
+	/* Before the datapath: it caches verdicts that follow the routes. */
+	d->route_fd = xb_route_watch_open();
+	if (d->route_fd < 0)
+		return xb_error(g, XB_EXIT_FAIL, "couldn't follow route changes: %s",
+				strerror(-d->route_fd));
 	/* After the signal fd: a SIGTERM during attach waits for the loop,
 	 * which detaches. */
 	return setup_datapath(d, g);
@@ -513,13 +526,16 @@ static void teardown(struct daemon *d)
 		close(d->signal_fd);
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
+	if (d->route_fd >= 0)
+		close(d->route_fd);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 }
 
 int cmd_run(int argc, char **argv, struct xb_global *g)
 {
-	struct daemon d = { .lock_fd = -1, .signal_fd = -1, .timer_fd = -1 };
+	struct daemon d = { .lock_fd = -1, .signal_fd = -1, .timer_fd = -1,
+			  .route_fd = -1 };
 	int ret, err;
 
 	for (ret = 0; ret < XB_MAP_COUNT; ret++)

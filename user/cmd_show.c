@@ -326,10 +326,11 @@ static json_t *status_json(const struct xb_snapshot *snap)
 		fresh = now - s->heartbeat_ns <= s->heartbeat_timeout_ns;
 	}
 	/* As the datapath sees it: a stale heartbeat fails open too. */
-	o = json_pack("{s:b, s:b, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	o = json_pack("{s:b, s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		      "synced", s->synced && alive && fresh,
 		      "daemon_running", alive,
 		      "generation", (json_int_t)s->generation,
+		      "flow_epoch", (json_int_t)s->flow_epoch,
 		      "heartbeat_age_ms", age,
 		      "heartbeat_timeout_ms", (json_int_t)(s->heartbeat_timeout_ns / 1000000),
 		      "daemon_pid", (json_int_t)s->daemon_pid,
@@ -361,6 +362,8 @@ static void print_status_text(json_t *o)
 	printf("daemon:      pid %lld%s\n", json_integer_value(json_object_get(o, "daemon_pid")),
 	       json_is_true(json_object_get(o, "daemon_running")) ? "" : " (not running)");
 	printf("generation:  %lld\n", json_integer_value(json_object_get(o, "generation")));
+	printf("flow epoch:  %lld (routes, rules, addresses, device settings)\n",
+	       json_integer_value(json_object_get(o, "flow_epoch")));
 	if (json_is_integer(age))
 		printf("heartbeat:   %lld ms ago (timeout %lld ms)\n", json_integer_value(age),
 		       json_integer_value(json_object_get(o, "heartbeat_timeout_ms")));

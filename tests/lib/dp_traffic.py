@@ -9,6 +9,7 @@
   dp_traffic.py send DST PORT [--count N] [--ttl T] [--size BYTES]
       Send N UDP datagrams of BYTES payload with TTL/hop limit T and the
       DF bit set (IPv4), 10 ms apart. Send errors are counted, not fatal.
+      --sport P sends from UDP port P (one flow across calls).
 """
 import argparse
 import fcntl
@@ -60,9 +61,13 @@ def tun_reader(ifname, log):
             out.write(describe(os.read(fd, 65535)) + "\n")
 
 
-def send(dst, port, count, ttl, size):
+def send(dst, port, count, ttl, size, sport):
     family = socket.AF_INET6 if ipaddress.ip_address(dst).version == 6 else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
+    if sport:
+        # the same flow from one call to the next (flow cache tests)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", sport))
     if family == socket.AF_INET:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
@@ -90,11 +95,12 @@ def main():
     s.add_argument("--count", type=int, default=1)
     s.add_argument("--ttl", type=int, default=64)
     s.add_argument("--size", type=int, default=32)
+    s.add_argument("--sport", type=int, default=0)
     a = p.parse_args()
     if a.cmd == "tun-reader":
         tun_reader(a.ifname, a.log)
     else:
-        send(a.dst, a.port, a.count, a.ttl, a.size)
+        send(a.dst, a.port, a.count, a.ttl, a.size, a.sport)
 
 
 if __name__ == "__main__":

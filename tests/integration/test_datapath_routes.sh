@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The flow cache holds each flow's whole XDP verdict, the FIB's answer
+# (local delivery or forwarding) included. Routing changes must reach it:
+# one flow, with real traffic, through every kind of change the daemon
+# follows (address, route, blackhole, policy rule, IPv6 address and
+# forwarding), and the
+# verdict must follow each: once the daemon has bumped the flow epoch
+# (`status -j`), the very next datagram of the flow. IN policy: block; no
+# FWD policy. Without the bump a stale verdict lives on (per CPU).
+source "$(dirname "$0")/../lib/tap.sh"
+source "$(dirname "$0")/../lib/netns.sh"
+source "$(dirname "$0")/../lib/datapath.sh"
+
+xbt_dp_setup dp-routes
+xbt_have_binary dp-routes || exit 0
+xbt_dp_ns PEER dp-routes-peer
+xbt_dp_ns SINK dp-routes-sink
+xbt_dp_veth "$XBT_NS" xbt-gw0 "$PEER" xbt-p0
+xbt_dp_veth "$XBT_NS" xbt-gw1 "$SINK" xbt-s0
+ip -n "$XBT_NS" addr add 192.0.2.1/24 dev xbt-gw0
+ip -n "$PEER" addr add 192.0.2.2/24 dev xbt-p0
+ip -n "$XBT_NS" addr add 198.51.100.1/24 dev xbt-gw1
+ip -n "$SINK" addr add 198.51.100.2/24 dev xbt-s0
+ip -n "$XBT_NS" addr add 2001:db8:1::1/64 dev xbt-gw0 nodad
+ip -n "$PEER" addr add 2001:db8:1::2/64 dev xbt-p0 nodad
+ip -n "$XBT_NS" addr add 2001:db8:2::1/64 dev xbt-gw1 nodad
+ip -n "$SINK" addr add 2001:db8:2::2/64 dev xbt-s0 nodad
+ip -n "$PEER" route add 203.0.113.0/24 via 192.0.2.1
+ip -n "$PEER" route add 2001:db8:3::/64 via 2001:db8:1::1
+xbt_ns sysctl -qw net.ipv4.ip_forward=1
+xbt_ns sysctl -qw net.ipv6.conf.all.forwarding=1
+# the flow's destination starts local
+xbt_ns ip addr add 203.0.113.7/32 dev lo
+xbt_ns ip addr add 2001:db8:3::7/128 dev lo
+
+xbt_ns ip xfrm policy add dir in src 192.0.2.2 dst 203.0.113.7 proto udp \
+	action block priority 10 || xbt_bail "cannot add the IPv4 IN block policy"
+xbt_ns ip xfrm policy add dir in src 2001:db8:1::2 dst 2001:db8:3::7 proto udp \
+	action block priority 10 || xbt_bail "cannot add the IPv6 IN block policy"
+
+expect_context() {
+	xb stats -j 2>/dev/null | jq -c '.reasons | with_entries(select(.value.packets > 0))' |
+		sed 's/^/#   counters: /'
+}
+
+now_ms() { date +%s%3N; }
+reason() { xbt_reason "$1"; }
+send1() {
+	ip netns exec "$PEER" python3 "$XBT_DP_PY" send "$1" 7777 --count 1 --sport 40001 >/dev/null
+}
+
+epoch() { xb status -j 2>/dev/null | jq -r '.flow_epoch'; }
+
+# moved E0: the daemon bumped the flow epoch past E0 within 2 s.
+moved() {
+	local i
+
+	for i in $(seq 40); do
+		[ "$(epoch)" -gt "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# became DST REASON: once the epoch moved, the very next datagram of the
+# flow gets the new verdict (whichever CPU's cache it meets).
+became() {
+	local c0
+
+	c0=$(reason "$2")
+	send1 "$1"
+	[ "$(reason "$2")" -gt "$c0" ]
+}
+
+# steady DST REASON: three more datagrams, all counted as REASON.
+steady() {
+	local c0
+
+	c0=$(reason "$2")
+	send1 "$1"; send1 "$1"; send1 "$1"
+	[ "$(reason "$2")" -ge $(( c0 + 3 )) ]
+}
+
+cached_flows() {
+	bpftool -j map dump pinned "$XBT_PIN/xb_flow_cache" 2>/dev/null | jq 'length'
+}
+
+xbt_daemon_start -i xbt-gw0
+expect "daemon synced with two IN block policies" xbt_daemon_wait_synced 10
+
+expect "local destination: dropped by the IN block policy" became 203.0.113.7 policy_block
+expect "... and so are the next three (cache hits)" steady 203.0.113.7 policy_block
+expect "... the verdict is in the flow cache" eval '[ "$(cached_flows)" -ge 1 ]'
+
+e0=$(epoch)
+xbt_ns ip addr del 203.0.113.7/32 dev lo
+xbt_ns ip route add 203.0.113.0/24 via 198.51.100.2
+expect "address removed, route added: forwarded, no FWD policy, passed" eval 'moved "$e0" && became 203.0.113.7 pass_no_policy'
+expect "... steadily" steady 203.0.113.7 pass_no_policy
+
+e0=$(epoch)
+xbt_ns ip route replace blackhole 203.0.113.0/24
+expect "route replaced by a blackhole: left to the kernel" eval 'moved "$e0" && became 203.0.113.7 pass_undecidable'
+
+e0=$(epoch)
+xbt_ns ip route add local 203.0.113.7 dev lo table 100
+xbt_ns ip rule add to 203.0.113.7 lookup 100 pref 100
+expect "a policy rule makes it local again: IN block drops" eval 'moved "$e0" && became 203.0.113.7 policy_block'
+e0=$(epoch)
+xbt_ns ip rule del to 203.0.113.7 lookup 100 pref 100
+expect "rule deleted: the blackhole again" eval 'moved "$e0" && became 203.0.113.7 pass_undecidable'
+
+expect "IPv6 local destination: dropped by the IN block policy" became 2001:db8:3::7 policy_block
+e0=$(epoch)
+xbt_ns ip addr del 2001:db8:3::7/128 dev lo
+xbt_ns ip -6 route add 2001:db8:3::/64 via 2001:db8:2::2
+expect "IPv6 address removed, route added: forwarded and passed" eval 'moved "$e0" && became 2001:db8:3::7 pass_no_policy'
+
+# without forwarding the kernel can only deliver locally: the IN check
+# (bpf/route.bpf.h, FWD_DISABLED)
+e0=$(epoch)
+xbt_ns sysctl -qw net.ipv6.conf.all.forwarding=0
+expect "IPv6 forwarding off (netconf): the IN block policy again" eval 'moved "$e0" && became 2001:db8:3::7 policy_block'
+
+tap_done
