@@ -43,6 +43,7 @@
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/reasons.h"
 #include "xfrmbpf/sync.h"
+#include "bpf_harness.h"
 #include "classify_ref.h"
 #include "pktbuild.h"
 #include "spd_gen.h"
@@ -61,23 +62,6 @@ static const char *skip_why;
 static uint64_t generation;
 
 /* ---- environment ---- */
-
-static int sh(const char *cmd)
-{
-	char buf[512];
-	FILE *f;
-	int err;
-
-	if (!strncmp(cmd, "/proc/sys/", 10)) {
-		f = fopen(cmd, "w");
-		if (!f)
-			return -1;
-		err = fputs("1\n", f) < 0;
-		return fclose(f) || err ? -1 : 0;
-	}
-	snprintf(buf, sizeof(buf), "%s >/dev/null 2>&1", cmd);
-	return system(buf);
-}
 
 static const char *const net_setup[] = {
 	"ip link set lo up",
@@ -108,23 +92,9 @@ static const char *const net_setup[] = {
 
 static int make_net(void)
 {
-	size_t i;
-
-	if (geteuid() != 0) {
-		skip_why = "needs root";
+	if (xbt_net_enter(net_setup, sizeof(net_setup) / sizeof(net_setup[0]),
+			  &skip_why))
 		return -1;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		skip_why = "cannot unshare a network namespace";
-		return -1;
-	}
-	for (i = 0; i < sizeof(net_setup) / sizeof(net_setup[0]); i++) {
-		if (sh(net_setup[i])) {
-			fprintf(stderr, "# setup failed: %s\n", net_setup[i]);
-			skip_why = "network setup failed";
-			return -1;
-		}
-	}
 	if_in = (int)if_nametoindex("xbt-df0");
 	if (!if_in)
 		skip_why = "no xbt-df0";
@@ -133,35 +103,13 @@ static int make_net(void)
 
 static int load_skel(void)
 {
-	struct bpf_map *map;
-
-	skel = xfrmbpf__open();
-	if (!skel) {
-		skip_why = "cannot open the BPF object";
+	skel = xbt_skel_load(NULL, 0, 0);
+	if (!skel)
 		return -1;
-	}
-	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	/* only xb_xdp runs here; the collect_md program needs a 6.2+ kfunc */
-	bpf_program__set_autoload(skel->progs.xb_tc_steer_md, false);
-	if (xfrmbpf__load(skel)) {
-		fprintf(stderr, "# load failed: %s\n", strerror(errno));
-		xfrmbpf__destroy(skel);
-		skel = NULL;
-		return -1;
-	}
 	return 0;
 }
 
 /* ---- map state ---- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* A new generation per SPD: flows cached for the last SPD never count. */
 static void set_sync(const __u8 dflt[4])
@@ -174,7 +122,7 @@ static void set_sync(const __u8 dflt[4])
 	s.generation = generation;
 	s.synced = 1;
 	s.heartbeat_timeout_ns = 600000000000ULL;
-	s.heartbeat_ns = now_ns();
+	s.heartbeat_ns = xbt_now_ns();
 	memcpy(s.default_action, dflt, sizeof(s.default_action));
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.xb_sync),
 					     &zero, &s, BPF_ANY), 0);
@@ -396,20 +344,7 @@ static void build_frame(const struct xb_flow *fl, struct xbt_frame *f)
 
 static int run_xdp(const struct xbt_frame *f, uint32_t *retval)
 {
-	struct xdp_md ctx = { .data_end = (uint32_t)f->len,
-			      .ingress_ifindex = (uint32_t)if_in };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		    .data_in = f->data,
-		    .data_size_in = (uint32_t)f->len,
-		    .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx),
-		    .repeat = 1);
-	int err;
-
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xb_xdp),
-				     &opts);
-	*retval = opts.retval;
-	return err;
+	return xbt_run_xdp(skel, f, if_in, retval);
 }
 
 /* ---- comparison ---- */

@@ -65,6 +65,7 @@
 #include "xfrmbpf/reasons.h"
 #include "xfrmbpf/sad.h"
 #include "xfrmbpf/sync.h"
+#include "bpf_harness.h"
 #include "pktbuild.h"
 #include "tss.h"
 #include "tss_fill.h"
@@ -121,23 +122,6 @@ static uint64_t generation;
 
 /* A setup step: a command, or a sysctl file (under /proc/sys) set to 1,
  * written directly so that the lab VM needs no procps. */
-static int sh(const char *cmd)
-{
-	char buf[512];
-	FILE *f;
-	int err;
-
-	if (!strncmp(cmd, "/proc/sys/", 10)) {
-		f = fopen(cmd, "w");
-		if (!f)
-			return -1;
-		err = fputs("1\n", f) < 0;
-		return fclose(f) || err ? -1 : 0;
-	}
-	snprintf(buf, sizeof(buf), "%s >/dev/null 2>&1", cmd);
-	return system(buf);
-}
-
 static const char *const net_setup[] = {
 	"ip link set lo up",
 	"/proc/sys/net/ipv4/ip_forward",
@@ -178,44 +162,18 @@ static int make_net(void)
 {
 	size_t i;
 
-	if (geteuid() != 0) {
-		skip_why = "needs root";
+	if (xbt_net_enter(net_setup, sizeof(net_setup) / sizeof(net_setup[0]),
+			  &skip_why))
 		return -1;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		skip_why = "cannot unshare a network namespace";
-		return -1;
-	}
-	for (i = 0; i < sizeof(net_setup) / sizeof(net_setup[0]); i++) {
-		if (sh(net_setup[i])) {
-			fprintf(stderr, "# setup failed: %s\n", net_setup[i]);
-			skip_why = "network setup failed";
-			return -1;
-		}
-	}
 	if_in = (int)if_nametoindex("xbt-fx0");
 	for (i = 0; i < sizeof(tun_setup) / sizeof(tun_setup[0]); i++)
-		if (sh(tun_setup[i]))
+		if (xbt_sh(tun_setup[i]))
 			break;
 	if (i == sizeof(tun_setup) / sizeof(tun_setup[0]))
 		if_tun = (int)if_nametoindex("xbt-tun");
 	if (!if_in)
 		skip_why = "no xbt-fx0";
 	return if_in ? 0 : -1;
-}
-
-/* The collect_md program needs a kfunc of 6.2+ kernels with xfrm
- * interfaces; elsewhere it is not loaded (as the daemon does). */
-static bool have_kfunc(const char *name)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
-	btf__free(btf);
-	return found;
 }
 
 /* Verifier statistics (log level 4) of every program, printed as TAP
@@ -243,32 +201,10 @@ static void print_verifier_stats(void)
 
 static int load_skel_logged(bool stats)
 {
-	struct bpf_program *prog;
-	struct bpf_map *map;
-	int i = 0;
-
-	skel = xfrmbpf__open();
-	if (!skel) {
-		skip_why = "cannot open the BPF object";
+	skel = stats ? xbt_skel_load(verifier_log[0], 3, sizeof(verifier_log[0])) :
+		       xbt_skel_load(NULL, 0, 0);
+	if (!skel)
 		return -1;
-	}
-	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	bpf_object__for_each_program(prog, skel->obj) {
-		if (i >= 3 || !stats)
-			break;
-		bpf_program__set_log_buf(prog, verifier_log[i++],
-					 sizeof(verifier_log[0]));
-		bpf_program__set_log_level(prog, 4);
-	}
-	if (!have_kfunc("bpf_skb_set_xfrm_info"))
-		bpf_program__set_autoload(skel->progs.xb_tc_steer_md, false);
-	if (xfrmbpf__load(skel)) {
-		fprintf(stderr, "# load failed: %s\n", strerror(errno));
-		xfrmbpf__destroy(skel);
-		skel = NULL;
-		return -1;
-	}
 	if (stats)
 		print_verifier_stats();
 	return 0;
@@ -295,14 +231,6 @@ static int group_teardown(void **state)
 
 /* ---- map state ---- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void set_sync(unsigned int st)
 {
 	struct xb_sync s = {};
@@ -312,7 +240,7 @@ static void set_sync(unsigned int st)
 	s.generation = generation;
 	s.synced = (st & ST_UNSYNCED) ? 0 : 1;
 	s.heartbeat_timeout_ns = 3000000000ULL;
-	s.heartbeat_ns = now_ns();
+	s.heartbeat_ns = xbt_now_ns();
 	if (st & ST_STALE)
 		s.heartbeat_ns -= 10000000000ULL;
 	if (st & ST_BEAT_AHEAD)
@@ -536,20 +464,7 @@ static void check_reason_delta(const struct counts *before, int reason,
 
 static int run_xdp(const struct xbt_frame *f, uint32_t *retval)
 {
-	struct xdp_md ctx = { .data_end = (uint32_t)f->len,
-			      .ingress_ifindex = (uint32_t)if_in };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		    .data_in = f->data,
-		    .data_size_in = (uint32_t)f->len,
-		    .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx),
-		    .repeat = 1);
-	int err;
-
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xb_xdp),
-				     &opts);
-	*retval = opts.retval;
-	return err;
+	return xbt_run_xdp(skel, f, if_in, retval);
 }
 
 static void run_fixture(const struct fixture *fx)
@@ -1420,7 +1335,7 @@ static void test_steer(void **state)
  * rest of the object loads (this is what keeps 6.1 working). */
 static void test_steer_md_optional(void **state)
 {
-	bool has = have_kfunc("bpf_skb_set_xfrm_info");
+	bool has = xbt_have_kfunc("bpf_skb_set_xfrm_info");
 
 	(void)state;
 	assert_true(bpf_program__fd(skel->progs.xb_xdp) >= 0);

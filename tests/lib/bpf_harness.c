@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "xfrmbpf.skel.h"
+#include "bpf_harness.h"
+
+int xbt_sh(const char *cmd)
+{
+	char buf[512];
+	FILE *f;
+	int err;
+
+	if (!strncmp(cmd, "/proc/sys/", 10)) {
+		f = fopen(cmd, "w");
+		if (!f)
+			return -1;
+		err = fputs("1\n", f) < 0;
+		return fclose(f) || err ? -1 : 0;
+	}
+	snprintf(buf, sizeof(buf), "%s >/dev/null 2>&1", cmd);
+	return system(buf);
+}
+
+int xbt_net_enter(const char *const *cmds, size_t n, const char **why)
+{
+	size_t i;
+
+	if (geteuid() != 0) {
+		*why = "needs root";
+		return -1;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		*why = "cannot unshare a network namespace";
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (xbt_sh(cmds[i])) {
+			fprintf(stderr, "# setup failed: %s\n", cmds[i]);
+			*why = "network setup failed";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+bool xbt_have_kfunc(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
+struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size)
+{
+	struct bpf_program *prog;
+	struct xfrmbpf *skel;
+	struct bpf_map *map;
+	int i = 0, err;
+
+	skel = xfrmbpf__open();
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!logs || i >= n_logs)
+			break;
+		bpf_program__set_log_buf(prog, logs + (size_t)i++ * log_size,
+					 log_size);
+		bpf_program__set_log_level(prog, 4);
+	}
+	/* as the daemon does: the kfunc is 6.2+ */
+	if (!xbt_have_kfunc("bpf_skb_set_xfrm_info"))
+		bpf_program__set_autoload(skel->progs.xb_tc_steer_md, false);
+	if (xfrmbpf__load(skel)) {
+		err = errno;
+		fprintf(stderr, "# load failed: %s\n", strerror(err));
+		xfrmbpf__destroy(skel);
+		errno = err;
+		return NULL;
+	}
+	return skel;
+}
+
+uint64_t xbt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int xbt_run_xdp(const struct xfrmbpf *skel, const struct xbt_frame *f,
+		int ifindex, uint32_t *retval)
+{
+	struct xdp_md ctx = { .data_end = (uint32_t)f->len,
+			      .ingress_ifindex = (uint32_t)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = f->data,
+		    .data_size_in = (uint32_t)f->len,
+		    .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xb_xdp),
+				     &opts);
+	*retval = opts.retval;
+	return err;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What the BPF_PROG_TEST_RUN tests (tests/bpf/) share: a private network
+ * namespace with the devices and routes their FIB lookups need, the
+ * datapath object loaded with private (unpinned) maps, and one run of
+ * the XDP program on a frame.
+ */
+#ifndef XBT_BPF_HARNESS_H
+#define XBT_BPF_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pktbuild.h"
+
+struct xfrmbpf;
+
+/* One setup line: a /proc/sys path is set to 1, anything else runs in
+ * the shell with its output discarded. Returns 0 on success. */
+int xbt_sh(const char *cmd);
+
+/* Unshares a network namespace and runs every setup line in it. On
+ * failure returns -1 and says why in *why (a reason to skip). */
+int xbt_net_enter(const char *const *cmds, size_t n, const char **why);
+
+/* Does the running kernel's BTF have this function (a kfunc)? */
+bool xbt_have_kfunc(const char *name);
+
+/* Opens and loads the datapath object with private maps; the collect_md
+ * program only where its kfunc exists. logs: when not NULL, n_logs
+ * buffers of log_size bytes that receive the verifier statistics (log
+ * level 4) of the first n_logs programs. NULL on failure (errno set). */
+struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size);
+
+/* CLOCK_MONOTONIC in ns, as the daemon stamps its heartbeat. */
+uint64_t xbt_now_ns(void);
+
+/* One run of xb_xdp on frame f received on ifindex. */
+int xbt_run_xdp(const struct xfrmbpf *skel, const struct xbt_frame *f,
+		int ifindex, uint32_t *retval);
+
+#endif
