@@ -167,28 +167,15 @@ static void publish(const struct xb_policy *pols, size_t n)
 
 /* ---- counters ---- */
 
-static uint64_t percpu_packets(int fd, uint32_t key)
-{
-	static struct xb_counter v[MAX_CPUS];
-	int n = libbpf_num_possible_cpus(), i;
-	uint64_t sum = 0;
-
-	assert_in_range(n, 1, MAX_CPUS);
-	if (!bpf_map_lookup_elem(fd, &key, v))
-		for (i = 0; i < n; i++)
-			sum += v[i].packets;
-	return sum;
-}
-
 static uint64_t reason_count(int reason)
 {
-	return percpu_packets(bpf_map__fd(skel->maps.xb_reason_stats),
+	return xbt_percpu_packets(bpf_map__fd(skel->maps.xb_reason_stats),
 			      (uint32_t)reason);
 }
 
 static uint64_t policy_count(uint32_t id)
 {
-	return percpu_packets(bpf_map__fd(skel->maps.xb_policy_stats), id);
+	return xbt_percpu_packets(bpf_map__fd(skel->maps.xb_policy_stats), id);
 }
 
 /* Reason and policy counters as last seen: one run moves one reason and
@@ -358,22 +345,6 @@ struct stats {
 	unsigned long mismatches;
 };
 
-static void dump_policy(const struct xb_policy *p)
-{
-	char s[64], d[64];
-
-	inet_ntop(p->sel.family, p->sel.saddr.b, s, sizeof(s));
-	inet_ntop(p->sel.family, p->sel.daddr.b, d, sizeof(d));
-	printf("#   id %u dir %u type %u %s/%u -> %s/%u proto %u sport %04x/%04x "
-	       "dport %04x/%04x prio %u pos %u mark %x/%x if_id %u action %u "
-	       "tmpls %u flags %x ifindex %d\n", p->id, p->dir, p->type, s,
-	       p->sel.prefixlen_s, d, p->sel.prefixlen_d, p->sel.proto,
-	       ntohs(p->sel.sport), ntohs(p->sel.sport_mask),
-	       ntohs(p->sel.dport), ntohs(p->sel.dport_mask), p->priority,
-	       p->pos, p->mark_v, p->mark_m, p->if_id, p->action, p->n_tmpls,
-	       p->xb_flags, p->sel.ifindex);
-}
-
 static void dump_mismatch(unsigned int spd, const struct xb_policy *pols,
 			  size_t n, const __u8 dflt[4], __u8 dir,
 			  const struct xb_flow *fl, const struct xb_decision *r,
@@ -392,7 +363,7 @@ static void dump_mismatch(unsigned int spd, const struct xb_policy *pols,
 	       (int)r->policy_id, verdict, reason, (int)policy, dflt[0],
 	       dflt[2], n);
 	for (i = 0; i < n; i++)
-		dump_policy(&pols[i]);
+		xb_spd_dump_policy(&pols[i]);
 }
 
 /*

@@ -404,27 +404,15 @@ static int num_cpus(void)
 	return n;
 }
 
-static uint64_t percpu_packets(int fd, uint32_t key)
-{
-	static struct xb_counter v[MAX_CPUS];
-	int n = num_cpus(), i;
-	uint64_t sum = 0;
-
-	if (!bpf_map_lookup_elem(fd, &key, v))
-		for (i = 0; i < n; i++)
-			sum += v[i].packets;
-	return sum;
-}
-
 static uint64_t reason_count(int reason)
 {
-	return percpu_packets(bpf_map__fd(skel->maps.xb_reason_stats),
+	return xbt_percpu_packets(bpf_map__fd(skel->maps.xb_reason_stats),
 			      (uint32_t)reason);
 }
 
 static uint64_t policy_count(uint32_t id)
 {
-	return percpu_packets(bpf_map__fd(skel->maps.xb_policy_stats), id);
+	return xbt_percpu_packets(bpf_map__fd(skel->maps.xb_policy_stats), id);
 }
 
 struct counts {

@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "xfrmbpf.skel.h"
+#include "xfrmbpf/datapath.h"
 #include "bpf_harness.h"
 
 int xbt_sh(const char *cmd)
@@ -102,6 +103,24 @@ uint64_t xbt_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t xbt_percpu_packets(int map_fd, uint32_t key)
+{
+	int n = libbpf_num_possible_cpus(), i;
+	struct xb_counter *v;
+	uint64_t sum = 0;
+
+	if (n < 1)
+		return 0;
+	v = calloc((size_t)n, sizeof(*v));
+	if (!v)
+		return 0;
+	if (!bpf_map_lookup_elem(map_fd, &key, v))
+		for (i = 0; i < n; i++)
+			sum += v[i].packets;
+	free(v);
+	return sum;
 }
 
 int xbt_run_xdp(const struct xfrmbpf *skel, const struct xbt_frame *f,

@@ -35,6 +35,10 @@ struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size);
 /* CLOCK_MONOTONIC in ns, as the daemon stamps its heartbeat. */
 uint64_t xbt_now_ns(void);
 
+/* Packets of a per-CPU struct xb_counter, summed over the CPUs; 0 when
+ * the key has no entry. */
+uint64_t xbt_percpu_packets(int map_fd, uint32_t key);
+
 /* One run of xb_xdp on frame f received on ifindex. */
 int xbt_run_xdp(const struct xfrmbpf *skel, const struct xbt_frame *f,
 		int ifindex, uint32_t *retval);

@@ -357,3 +357,19 @@ void xb_spd_gen_flow(struct xb_rng *r, const struct xb_policy *pols, size_t n,
 	fl->proto = p->sel.proto ? p->sel.proto : random_proto(r, fl->family);
 	ports_inside(r, p, fl);
 }
+
+void xb_spd_dump_policy(const struct xb_policy *p)
+{
+	char s[64], d[64];
+
+	inet_ntop(p->sel.family, p->sel.saddr.b, s, sizeof(s));
+	inet_ntop(p->sel.family, p->sel.daddr.b, d, sizeof(d));
+	printf("#   id %u dir %u type %u %s/%u -> %s/%u proto %u sport %04x/%04x "
+	       "dport %04x/%04x prio %u pos %u mark %x/%x if_id %u action %u "
+	       "tmpls %u flags %x ifindex %d\n", p->id, p->dir, p->type, s,
+	       p->sel.prefixlen_s, d, p->sel.prefixlen_d, p->sel.proto,
+	       ntohs(p->sel.sport), ntohs(p->sel.sport_mask),
+	       ntohs(p->sel.dport), ntohs(p->sel.dport_mask), p->priority,
+	       p->pos, p->mark_v, p->mark_m, p->if_id, p->action, p->n_tmpls,
+	       p->xb_flags, p->sel.ifindex);
+}

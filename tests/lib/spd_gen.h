@@ -78,4 +78,7 @@ void xb_spd_gen_policy(struct xb_rng *r, const struct xb_spd_cfg *cfg,
 void xb_spd_gen_flow(struct xb_rng *r, const struct xb_policy *pols, size_t n,
 		     struct xb_flow *fl);
 
+/* One policy on one "#   " TAP comment line, for mismatch reports. */
+void xb_spd_dump_policy(const struct xb_policy *p);
+
 #endif

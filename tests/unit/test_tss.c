@@ -586,22 +586,6 @@ struct diff_stats {
 	unsigned long steer_undecidable;
 };
 
-static void dump_policy(const struct xb_policy *p)
-{
-	char s[64], d[64];
-
-	inet_ntop(p->sel.family, p->sel.saddr.b, s, sizeof(s));
-	inet_ntop(p->sel.family, p->sel.daddr.b, d, sizeof(d));
-	printf("#   id %u dir %u type %u %s/%u -> %s/%u proto %u sport %04x/%04x "
-	       "dport %04x/%04x prio %u pos %u mark %x/%x if_id %u action %u "
-	       "flags %x ifindex %d\n", p->id, p->dir, p->type, s,
-	       p->sel.prefixlen_s, d, p->sel.prefixlen_d, p->sel.proto,
-	       ntohs(p->sel.sport), ntohs(p->sel.sport_mask),
-	       ntohs(p->sel.dport), ntohs(p->sel.dport_mask), p->priority,
-	       p->pos, p->mark_v, p->mark_m, p->if_id, p->action, p->xb_flags,
-	       p->sel.ifindex);
-}
-
 static void dump_mismatch(const char *what, const struct xb_policy *pols,
 			  size_t n, const struct xb_flow *fl, unsigned int a,
 			  __u32 aid, unsigned int b, __u32 bid)
@@ -615,7 +599,7 @@ static void dump_mismatch(const char *what, const struct xb_policy *pols,
 	       "ref %u/%u tss %u/%u\n", what, s, d, fl->proto, ntohs(fl->sport),
 	       ntohs(fl->dport), a, aid, b, bid);
 	for (i = 0; i < n; i++)
-		dump_policy(&pols[i]);
+		xb_spd_dump_policy(&pols[i]);
 }
 
 static void compare_input(const struct xb_policy *pols, size_t n,
