@@ -152,6 +152,17 @@ static __always_inline void xb_match_consider(struct xb_match *m,
 	m->verdict = v->verdict;
 }
 
+/* False when the presence filter proves the key absent from xb_tss. */
+static __always_inline bool xb_tss_maybe(const struct xb_tss_key *key)
+{
+	__u64 mask, *word;
+	__u32 idx;
+
+	idx = xb_tss_filter_word(key, &mask);
+	word = bpf_map_lookup_elem(&xb_tss_filter, &idx);
+	return !word || (*word & mask);
+}
+
 /* One shape: mask the flow, look it up, keep the better policy. Returns 1
  * (stop) past the last shape, or when this shape's best priority cannot
  * beat what was found (equal priority may still win by position). */
@@ -185,6 +196,8 @@ static long xb_tss_step(__u32 i, void *data)
 	xb_mask_addr(&key.saddr, &w->saddr, sh->prefixlen_s, w->v6);
 	xb_mask_addr(&key.daddr, &w->daddr, sh->prefixlen_d, w->v6);
 
+	if (!xb_tss_maybe(&key))
+		return 0;
 	v = bpf_map_lookup_elem(&xb_tss, &key);
 	if (!v)
 		return 0;

@@ -36,11 +36,12 @@ struct {
 	__uint(max_entries, XB_MAX_POLICIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
-	__type(value, struct xb_policy);
+	__type(value, struct xb_policy_rec);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_policies SEC(".maps");
 
-/* Templates of the mirrored policies, (policy id, position). */
+/* Templates of the mirrored policies after their first, (policy id,
+ * position). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XB_MAX_POLICIES);
@@ -97,6 +98,17 @@ struct {
 	__type(value, struct xb_tss_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_tss SEC(".maps");
+
+/* Tuple-space search: presence bitmaps of the xb_tss keys, per list
+ * (include/xfrmbpf/tss.h). Mmapable: the mirror sets bits with stores. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XB_TSS_FILTER_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_tss_filter SEC(".maps");
 
 /* Attached interfaces and their settings, by ifindex. */
 struct {

@@ -92,7 +92,7 @@ static void compare_policies(struct xb_mirror *kernel, const struct xb_snapshot 
 		}
 		kp = xb_container_of(kn, struct xb_mirror_policy, node);
 		kp->seen = true;
-		kj = policy_cmp_json(&kp->pol, kp->tmpls);
+		kj = policy_cmp_json(&kp->full->pol, kp->full->tmpls);
 		if (!json_equal(kj, mj))
 			add_diff(d, "policy differs", kj, mj);
 		json_decref(kj);
@@ -104,7 +104,7 @@ static void compare_policies(struct xb_mirror *kernel, const struct xb_snapshot 
 
 		if (kp->seen)
 			continue;
-		kj = policy_cmp_json(&kp->pol, kp->tmpls);
+		kj = policy_cmp_json(&kp->full->pol, kp->full->tmpls);
 		add_diff(d, "policy missing from the mirror", kj, NULL);
 		json_decref(kj);
 	}

@@ -30,6 +30,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "show.h"
+#include "snapshot.h"
 #include "xfrm_names.h"
 #include "xfrmbpf/reasons.h"
 
@@ -684,16 +685,7 @@ static int parse_opts(int argc, char **argv, struct xb_global *g, const char **i
 static int load_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *p,
 		       struct xb_tmpl *tmpls)
 {
-	struct xb_tmpl_key k = { .policy_id = id };
-
-	if (bpf_map_lookup_elem(maps->fd[XB_MAP_POLICIES], &id, p))
-		return -errno;
-	if (p->n_tmpls > XB_MAX_TMPLS)
-		p->n_tmpls = XB_MAX_TMPLS;
-	for (k.idx = 0; k.idx < p->n_tmpls; k.idx++)
-		if (bpf_map_lookup_elem(maps->fd[XB_MAP_TMPLS], &k, &tmpls[k.idx]))
-			memset(&tmpls[k.idx], 0, sizeof(tmpls[k.idx]));
-	return 0;
+	return xb_snapshot_policy(maps, id, p, tmpls);
 }
 
 int cmd_classify(int argc, char **argv, struct xb_global *g)

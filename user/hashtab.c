@@ -6,19 +6,27 @@
 
 #define XB_HTAB_MIN_BUCKETS 64
 
-/* FNV-1a, then a final avalanche: keys are short and mostly addresses. */
+/* 32 bits at a time (keys are addresses and ids, 4 to 40 bytes), mixed
+ * murmur3-style, then a final avalanche. */
 uint32_t xb_hash_bytes(const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint32_t h = 2166136261u;
+	uint32_t h = 2166136261u ^ (uint32_t)len, w;
 
-	while (len--) {
-		h ^= *p++;
-		h *= 16777619u;
+	for (; len >= 4; len -= 4, p += 4) {
+		memcpy(&w, p, 4);
+		w *= 0xcc9e2d51u;
+		w = (w << 15) | (w >> 17);
+		h ^= w * 0x1b873593u;
+		h = ((h << 13) | (h >> 19)) * 5 + 0xe6546b64u;
 	}
+	while (len--)
+		h = (h ^ *p++) * 16777619u;
 	h ^= h >> 16;
 	h *= 0x7feb352d;
 	h ^= h >> 15;
+	h *= 0x846ca68b;
+	h ^= h >> 16;
 	return h;
 }
 

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "maps.h"
+#include "tss_filter.h"
 #include "xfrmbpf/limits.h"
 #include "xfrmbpf_maps.skel.h"
 
@@ -33,6 +34,7 @@ const char *const xb_map_names[XB_MAP_COUNT] = {
 	[XB_MAP_POLICY_STATS] = "xb_policy_stats",
 	[XB_MAP_IFACE_STATS] = "xb_iface_stats",
 	[XB_MAP_FLOW_CACHE] = "xb_flow_cache",
+	[XB_MAP_TSS_FILTER] = "xb_tss_filter",
 };
 
 static bool is_bpffs(const char *path)
@@ -101,6 +103,24 @@ int xb_maps_create(const char *pin_dir)
 	return err;
 }
 
+static int open_filter(struct xb_maps *maps)
+{
+	struct xb_tss_filter *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->words = xb_tss_filter_map(maps->fd[XB_MAP_TSS_FILTER]);
+	if (!f->words) {
+		int err = -errno;
+
+		pr_warn("Couldn't map xb_tss_filter: %s\n", strerror(errno));
+		free(f);
+		return err;
+	}
+	maps->filter = f;
+	return 0;
+}
+
 int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable)
 {
 	char path[PATH_MAX];
@@ -109,6 +129,7 @@ int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable)
 	for (i = 0; i < XB_MAP_COUNT; i++)
 		maps->fd[i] = -1;
 	maps->sync = NULL;
+	maps->filter = NULL;
 	maps->n_cpus = libbpf_num_possible_cpus();
 	if (maps->n_cpus < 0)
 		return maps->n_cpus;
@@ -133,6 +154,11 @@ int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable)
 			return err;
 		}
 		maps->sync = p;
+		err = open_filter(maps);
+		if (err) {
+			xb_maps_close(maps);
+			return err;
+		}
 	}
 	return 0;
 }
@@ -144,6 +170,11 @@ void xb_maps_close(struct xb_maps *maps)
 	if (maps->sync)
 		munmap(maps->sync, sysconf(_SC_PAGESIZE));
 	maps->sync = NULL;
+	if (maps->filter) {
+		xb_tss_filter_unmap(maps->filter->words);
+		free(maps->filter);
+		maps->filter = NULL;
+	}
 	for (i = 0; i < XB_MAP_COUNT; i++) {
 		if (maps->fd[i] >= 0)
 			close(maps->fd[i]);

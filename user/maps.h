@@ -24,12 +24,18 @@ enum xb_map_idx {
 	XB_MAP_POLICY_STATS,
 	XB_MAP_IFACE_STATS,
 	XB_MAP_FLOW_CACHE,
+	XB_MAP_TSS_FILTER,
 	XB_MAP_COUNT
 };
+
+struct xb_tss_filter;
 
 struct xb_maps {
 	int fd[XB_MAP_COUNT];
 	struct xb_sync *sync;	/* mmapped xb_sync, writable maps only */
+	/* The mmapped xb_tss_filter and its bookkeeping, writable maps
+	 * only (user/tss_filter.h). */
+	struct xb_tss_filter *filter;
 	int n_cpus;
 };
 
@@ -40,7 +46,8 @@ extern const char *const xb_map_names[XB_MAP_COUNT];
 int xb_pin_dir_check(const char *pin_dir, bool may_mount);
 /* Create (or reuse) every pinned map under pin_dir. */
 int xb_maps_create(const char *pin_dir);
-/* Open every pinned map. writable: also mmap the sync record. */
+/* Open every pinned map. writable: also mmap the sync record and the
+ * presence filter (left as it is: xb_publish_clear() empties it). */
 int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable);
 void xb_maps_close(struct xb_maps *maps);
 /* Read the sync record (through the map, consistent copy). */

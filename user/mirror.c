@@ -2,12 +2,66 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <linux/in.h>
 #include <linux/ipsec.h>
 #include <linux/xfrm.h>
 #include "log.h"
 #include "mirror.h"
 #include "tss.h"
+
+/* Room for every policy at its largest: copies beyond it use malloc. */
+#define ARENA_SIZE	((size_t)XB_MAX_POLICIES * \
+			 (sizeof(struct xb_mirror_full) + XB_MAX_TMPLS * sizeof(struct xb_tmpl)))
+/* Below this, an emptied arena keeps its pages for the next events. */
+#define ARENA_KEEP	(256 * 1024)
+
+static void arena_init(struct xb_mirror *m)
+{
+	void *p = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	/* Without it every copy is malloc'd: slower to give back, no less
+	 * correct. */
+	if (p != MAP_FAILED) {
+		m->arena = p;
+		m->arena_size = ARENA_SIZE;
+	}
+}
+
+static bool in_arena(const struct xb_mirror *m, const void *p)
+{
+	return m->arena && (const char *)p >= m->arena &&
+	       (const char *)p < m->arena + m->arena_size;
+}
+
+static void *full_mem(struct xb_mirror *m, size_t size)
+{
+	void *p;
+
+	size = (size + 7) & ~(size_t)7;
+	if (!m->arena || m->arena_size - m->arena_used < size)
+		return malloc(size);
+	p = m->arena + m->arena_used;
+	m->arena_used += size;
+	m->arena_live++;
+	return p;
+}
+
+static void full_free(struct xb_mirror *m, struct xb_mirror_full *f)
+{
+	if (!f)
+		return;
+	if (!in_arena(m, f)) {
+		free(f);
+		return;
+	}
+	if (--m->arena_live)
+		return;
+	if (m->arena_used > ARENA_KEEP)
+		madvise(m->arena, m->arena_used, MADV_DONTNEED);
+	m->arena_used = 0;
+}
 
 int xb_mirror_init(struct xb_mirror *m, bool with_classifier)
 {
@@ -26,10 +80,12 @@ int xb_mirror_init(struct xb_mirror *m, bool with_classifier)
 	    xb_htab_init(&m->links, offsetof(struct xb_mirror_link, ifindex),
 			 sizeof(__u32)))
 		goto err;
-	m->by_id = calloc(XB_MAX_POLICIES, sizeof(*m->by_id));
+	m->slots = calloc(XB_MAX_POLICIES, sizeof(*m->slots));
 	m->free_ids = calloc(XB_MAX_POLICIES, sizeof(*m->free_ids));
-	if (!m->by_id || !m->free_ids)
+	m->published_tmpls = calloc(XB_MAX_POLICIES, sizeof(*m->published_tmpls));
+	if (!m->slots || !m->free_ids || !m->published_tmpls)
 		goto err;
+	arena_init(m);
 	if (with_classifier) {
 		m->tss = xb_tss_new();
 		if (!m->tss)
@@ -41,31 +97,41 @@ err:
 	return -ENOMEM;
 }
 
-static void free_table(struct xb_htab *h, size_t node_off, bool policies)
+static void free_policies(struct xb_mirror *m)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (!m->policies.buckets)
+		return;
+	xb_htab_for_each(&m->policies, n, tmp, i)
+		full_free(m, xb_container_of(n, struct xb_mirror_policy, node)->full);
+	xb_htab_fini(&m->policies);
+}
+
+static void free_table(struct xb_htab *h, size_t node_off)
 {
 	struct xb_hnode *n, *tmp;
 	size_t i;
 
 	if (!h->buckets)
 		return;
-	xb_htab_for_each(h, n, tmp, i) {
-		void *obj = (char *)n - node_off;
-
-		if (policies)
-			free(((struct xb_mirror_policy *)obj)->tmpls);
-		free(obj);
-	}
+	xb_htab_for_each(h, n, tmp, i)
+		free((char *)n - node_off);
 	xb_htab_fini(h);
 }
 
 void xb_mirror_fini(struct xb_mirror *m)
 {
-	free_table(&m->policies, offsetof(struct xb_mirror_policy, node), true);
-	free_table(&m->sas, offsetof(struct xb_mirror_sa, node), false);
-	free_table(&m->spis, offsetof(struct xb_mirror_spi, node), false);
-	free_table(&m->links, offsetof(struct xb_mirror_link, node), false);
-	free(m->by_id);
+	free_policies(m);
+	free_table(&m->sas, offsetof(struct xb_mirror_sa, node));
+	free_table(&m->spis, offsetof(struct xb_mirror_spi, node));
+	free_table(&m->links, offsetof(struct xb_mirror_link, node));
+	free(m->slots);
 	free(m->free_ids);
+	free(m->published_tmpls);
+	if (m->arena)
+		munmap(m->arena, m->arena_size);
 	xb_vec_free(&m->dirty_policies);
 	xb_vec_free(&m->stats_reset);
 	xb_vec_free(&m->dirty_sas);
@@ -117,44 +183,82 @@ static void tss_del(struct xb_mirror *m, __u32 id)
 }
 
 /* Equal as the kernel sees them: the mirror's id and pos do not count. */
-static bool policy_same(const struct xb_mirror_policy *mp,
+static bool policy_same(const struct xb_policy *pol, const struct xb_tmpl *tmpls,
 			const struct xb_policy_event *pe)
 {
-	struct xb_policy a = mp->pol, b = pe->pol;
+	struct xb_policy a = *pol, b = pe->pol;
 
 	a.id = b.id = 0;
 	a.pos = b.pos = 0;
 	if (memcmp(&a, &b, sizeof(a)))
 		return false;
-	return !a.n_tmpls || !memcmp(mp->tmpls, pe->tmpls, a.n_tmpls * sizeof(*mp->tmpls));
+	return !a.n_tmpls || !memcmp(tmpls, pe->tmpls, a.n_tmpls * sizeof(*tmpls));
 }
 
-static int set_tmpls(struct xb_mirror_policy *mp, const struct xb_policy_event *pe)
+int xb_mirror_policy_get(const struct xb_mirror *m, __u32 id,
+			 struct xb_policy *pol, struct xb_tmpl *tmpls)
 {
-	struct xb_tmpl *t = NULL;
+	const struct xb_mirror_policy *mp = xb_mirror_policy_by_id(m, id);
 
-	if (pe->pol.n_tmpls) {
-		t = malloc(pe->pol.n_tmpls * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		memcpy(t, pe->tmpls, pe->pol.n_tmpls * sizeof(*t));
+	if (!mp)
+		return -ENOENT;
+	if (mp->full) {
+		*pol = mp->full->pol;
+		memcpy(tmpls, mp->full->tmpls, pol->n_tmpls * sizeof(*tmpls));
+		return 0;
 	}
-	free(mp->tmpls);
-	mp->tmpls = t;
-	return 0;
+	return m->load ? m->load(m->load_ctx, id, pol, tmpls) : -ENOENT;
+}
+
+/* Does the kernel's version differ from what the mirror has? Reads the
+ * store when the mirror's copy was dropped; an unreadable one differs. */
+static bool policy_changed(const struct xb_mirror *m, __u32 id,
+			   const struct xb_policy_event *pe)
+{
+	struct xb_tmpl tmpls[XB_MAX_TMPLS];
+	struct xb_policy pol;
+
+	if (xb_mirror_policy_get(m, id, &pol, tmpls))
+		return true;
+	return !policy_same(&pol, tmpls, pe);
+}
+
+static struct xb_mirror_full *full_alloc(struct xb_mirror *m,
+					 const struct xb_policy_event *pe,
+					 __u32 id, __u32 pos)
+{
+	size_t tsize = pe->pol.n_tmpls * sizeof(struct xb_tmpl);
+	struct xb_mirror_full *f = full_mem(m, sizeof(*f) + tsize);
+
+	if (!f)
+		return NULL;
+	f->pol = pe->pol;
+	f->pol.id = id;
+	f->pol.pos = pos;
+	memcpy(f->tmpls, pe->tmpls, tsize);
+	return f;
+}
+
+static void slot_set(struct xb_mirror *m, struct xb_mirror_policy *mp,
+		     struct xb_mirror_full *f)
+{
+	full_free(m, mp->full);
+	mp->full = f;
+	mp->priority = f->pol.priority;
+	mp->pos = f->pol.pos;
+	mp->type = f->pol.type;
+	mp->seen = true;
 }
 
 static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 {
-	struct xb_mirror_policy *mp = calloc(1, sizeof(*mp));
+	struct xb_mirror_policy *mp;
+	struct xb_mirror_full *f;
 	__u32 id;
 	int err;
 
-	if (!mp)
-		return -ENOMEM;
 	err = alloc_policy_id(m, &id);
 	if (err) {
-		free(mp);
 		if (err == -ENOSPC && !m->overflow) {
 			pr_warn("More than %u policies: the mirror is incomplete\n",
 				XB_MAX_POLICIES);
@@ -162,60 +266,77 @@ static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 		}
 		return err;
 	}
-	mp->pol = pe->pol;
-	mp->pol.id = id;
-	mp->pol.pos = new_pos(m);
+	f = full_alloc(m, pe, id, new_pos(m));
+	if (!f) {
+		m->free_ids[m->n_free_ids++] = id;
+		return -ENOMEM;
+	}
+	mp = &m->slots[id];
+	memset(mp, 0, sizeof(*mp));
 	mp->index = pe->pol.index;
-	mp->seen = true;
-	err = set_tmpls(mp, pe);
-	if (!err)
-		err = xb_htab_insert(&m->policies, &mp->node);
+	slot_set(m, mp, f);
+	err = xb_htab_insert(&m->policies, &mp->node);
 	if (err) {
-		free(mp->tmpls);
-		free(mp);
+		full_free(m, f);
+		mp->full = NULL;
 		m->free_ids[m->n_free_ids++] = id;
 		return err;
 	}
-	m->by_id[id] = mp;
-	tss_add(m, &mp->pol);
+	mp->used = true;
+	tss_add(m, &f->pol);
 	return xb_vec_push(&m->dirty_policies, &id);
 }
 
 static int policy_update(struct xb_mirror *m, struct xb_mirror_policy *mp,
 			 const struct xb_policy_event *pe)
 {
-	__u32 id = mp->pol.id, pos = mp->pol.pos;
-	int err;
+	__u32 id = xb_mirror_policy_id(m, mp), pos = mp->pos;
+	struct xb_mirror_full *f;
 
 	mp->seen = true;
-	if (policy_same(mp, pe))
+	if (!policy_changed(m, id, pe))
 		return 0;
 	/* The kernel keeps a replaced policy's place among equals when the
 	 * priority stays; a new priority puts it behind its new equals. */
-	if (pe->pol.priority != mp->pol.priority)
+	if (pe->pol.priority != mp->priority)
 		pos = new_pos(m);
-	err = set_tmpls(mp, pe);
-	if (err)
-		return err;
+	f = full_alloc(m, pe, id, pos);
+	if (!f)
+		return -ENOMEM;
 	tss_del(m, id);
-	mp->pol = pe->pol;
-	mp->pol.id = id;
-	mp->pol.pos = pos;
-	tss_add(m, &mp->pol);
+	slot_set(m, mp, f);
+	tss_add(m, &f->pol);
 	return xb_vec_push(&m->dirty_policies, &id);
 }
 
 static void policy_remove(struct xb_mirror *m, struct xb_mirror_policy *mp)
 {
-	__u32 id = mp->pol.id;
+	__u32 id = xb_mirror_policy_id(m, mp);
 
 	tss_del(m, id);
 	xb_htab_remove(&m->policies, &mp->node);
-	m->by_id[id] = NULL;
+	full_free(m, mp->full);
+	mp->full = NULL;
+	mp->used = false;
 	m->free_ids[m->n_free_ids++] = id;
 	xb_vec_push(&m->dirty_policies, &id);
-	free(mp->tmpls);
-	free(mp);
+}
+
+void xb_mirror_published(struct xb_mirror *m, xb_policy_load_fn load, void *ctx)
+{
+	size_t i;
+
+	m->load = load;
+	m->load_ctx = ctx;
+	for (i = 0; i < m->dirty_policies.n; i++) {
+		struct xb_mirror_policy *mp =
+			xb_mirror_policy_by_id(m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
+
+		if (mp) {
+			full_free(m, mp->full);
+			mp->full = NULL;
+		}
+	}
 }
 
 static struct xb_mirror_policy *policy_find(const struct xb_mirror *m, __u32 index)
@@ -250,14 +371,14 @@ static void policy_flush(struct xb_mirror *m, __u8 type)
 		struct xb_mirror_policy *mp =
 			xb_container_of(n, struct xb_mirror_policy, node);
 
-		if (mp->pol.type == type)
+		if (mp->type == type)
 			policy_remove(m, mp);
 	}
 }
 
 struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id)
 {
-	return id < XB_MAX_POLICIES ? m->by_id[id] : NULL;
+	return id < XB_MAX_POLICIES && m->slots[id].used ? &m->slots[id] : NULL;
 }
 
 /* ---- SAs ---- */

@@ -16,13 +16,33 @@
 
 struct xb_tss;
 
+/* A policy as the kernel has it, templates included. */
+struct xb_mirror_full {
+	struct xb_policy pol;
+	struct xb_tmpl tmpls[];		/* pol.n_tmpls entries */
+};
+
+/* Reads a published policy back from where the publisher put it (the
+ * pinned maps). tmpls has room for XB_MAX_TMPLS. */
+typedef int (*xb_policy_load_fn)(void *ctx, __u32 id, struct xb_policy *pol,
+				 struct xb_tmpl *tmpls);
+
+/*
+ * One slot of struct xb_mirror.slots, by policy id. The mirror holds what
+ * ordering and bookkeeping need; the policy itself (full) only until it is
+ * published into a store it can be read back from: with 100k policies the
+ * maps already hold every byte, a second copy in the daemon would double
+ * the memory. Without a store (`xfrmbpf check`) full stays.
+ */
 struct xb_mirror_policy {
 	struct xb_hnode node;
 	__u32 index;			/* hash key: the kernel's policy index */
+	__u32 priority;
+	__u32 pos;
+	__u8 type;			/* XFRM_POLICY_TYPE_* */
 	bool seen;			/* mark-and-sweep during a re-dump */
-	__u8 published_tmpls;		/* template entries now in xb_tmpls */
-	struct xb_policy pol;
-	struct xb_tmpl *tmpls;		/* pol.n_tmpls entries */
+	bool used;
+	struct xb_mirror_full *full;	/* NULL once published to a store */
 };
 
 struct xb_mirror_sa {
@@ -50,8 +70,13 @@ struct xb_mirror {
 	struct xb_htab sas;		/* by struct xb_sa_key */
 	struct xb_htab spis;		/* by struct xb_spi_key */
 	struct xb_htab links;		/* by ifindex */
-	struct xb_mirror_policy **by_id;	/* XB_MAX_POLICIES slots */
+	/* XB_MAX_POLICIES slots, by id: one allocation whose pages the
+	 * kernel provides only as ids get used. */
+	struct xb_mirror_policy *slots;
 	__u32 *free_ids;
+	/* Template entries in xb_tmpls per policy id: what the publisher
+	 * must delete when a slot's template count shrinks. */
+	__u8 *published_tmpls;
 	__u32 n_free_ids;
 	__u32 next_id;
 	__u32 next_pos;
@@ -62,6 +87,15 @@ struct xb_mirror {
 	__u32 dump_count;
 	__u8 default_action[4];
 	struct xb_tss *tss;		/* NULL: no classifier (check) */
+	/* Where the copies live: one reserved range, bump-allocated, given
+	 * back to the kernel when the last copy in it is released (copies
+	 * are released in bulk, after each publication). */
+	char *arena;
+	size_t arena_size;
+	size_t arena_used;
+	size_t arena_live;
+	xb_policy_load_fn load;		/* set by the first publication */
+	void *load_ctx;
 
 	/* Changes not yet published. Duplicates are harmless: the publisher
 	 * writes the current state of each key it is given. */
@@ -91,6 +125,18 @@ bool xb_mirror_has_changes(const struct xb_mirror *m);
 void xb_mirror_clear_changes(struct xb_mirror *m);
 
 struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id);
+static inline __u32 xb_mirror_policy_id(const struct xb_mirror *m,
+				       const struct xb_mirror_policy *mp)
+{
+	return (__u32)(mp - m->slots);
+}
+/* The policy of slot id, from the mirror's copy or read back from the
+ * store. tmpls has room for XB_MAX_TMPLS. */
+int xb_mirror_policy_get(const struct xb_mirror *m, __u32 id,
+			 struct xb_policy *pol, struct xb_tmpl *tmpls);
+/* The pending changes are in the store now: drop the copies of what was
+ * published; later comparisons read the store through load(). */
+void xb_mirror_published(struct xb_mirror *m, xb_policy_load_fn load, void *ctx);
 struct xb_mirror_sa *xb_mirror_sa_find(const struct xb_mirror *m, const struct xb_sa_key *key);
 struct xb_mirror_spi *xb_mirror_spi_find(const struct xb_mirror *m, const struct xb_spi_key *key);
 /* The interface published under xb_xfrm_links key link_key, or NULL. */

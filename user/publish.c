@@ -6,7 +6,9 @@
 #include <bpf/bpf.h>
 #include "log.h"
 #include "publish.h"
+#include "snapshot.h"
 #include "tss.h"
+#include "tss_filter.h"
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/tss.h"
 
@@ -47,37 +49,188 @@ static int map_del(struct xb_maps *maps, int map, const void *key)
 	return 0;
 }
 
-static int publish_policy(struct xb_maps *maps, struct xb_mirror *m, __u32 id)
+/*
+ * Updates of one map, written BPF_MAP_UPDATE_BATCH at a time: a start-up
+ * with 100k policies would otherwise spend most of its time entering the
+ * kernel once per element. Everything queued is written before the
+ * publication's seq-count window closes (xb_publish), so batching does not
+ * change what a packet can observe.
+ */
+#define BATCH_MAX	1024
+
+struct batch {
+	int map;
+	__u32 key_size;
+	__u32 val_size;
+	__u32 n;
+	__u32 cap;		/* grows to BATCH_MAX: an event is small */
+	void *keys;
+	void *vals;
+};
+
+struct publish_ctx {
+	struct xb_maps *maps;
+	struct batch policies;
+	struct batch tmpls;
+	struct batch tss;
+	struct batch stats;
+	struct xb_counter *zero;	/* n_cpus zeroed counters */
+	int err;			/* first error */
+};
+
+static void keep_err(int *first, int err)
 {
-	struct xb_mirror_policy *mp = xb_mirror_policy_by_id(m, id);
-	struct xb_tmpl_key tk = { .policy_id = id };
-	unsigned int n = mp ? mp->pol.n_tmpls : 0;
+	if (err && !*first)
+		*first = err;
+}
+
+static void batch_init(struct batch *b, int map, __u32 key_size, __u32 val_size)
+{
+	memset(b, 0, sizeof(*b));
+	b->map = map;
+	b->key_size = key_size;
+	b->val_size = val_size;
+}
+
+static void batch_free(struct batch *b)
+{
+	free(b->keys);
+	free(b->vals);
+	b->keys = b->vals = NULL;
+}
+
+/* What a failed (or unsupported) batch left undone goes element by
+ * element, which also names the error of the element that fails. */
+static int batch_flush(struct xb_maps *maps, struct batch *b)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = b->n, i;
 	int err = 0;
 
-	if (mp)
-		err = map_put(maps, XB_MAP_POLICIES, &id, &mp->pol);
-	else
-		err = map_del(maps, XB_MAP_POLICIES, &id);
-	for (tk.idx = 0; !err && tk.idx < n; tk.idx++)
-		err = map_put(maps, XB_MAP_TMPLS, &tk, &mp->tmpls[tk.idx]);
-	/* Drop templates a previous version of this slot had. */
-	for (tk.idx = n; !err && tk.idx < XB_MAX_TMPLS; tk.idx++)
-		err = map_del(maps, XB_MAP_TMPLS, &tk);
-	if (mp && !err)
-		mp->published_tmpls = n;
+	if (!b->n)
+		return 0;
+	if (b->n == 1) {
+		b->n = 0;
+		return map_put(maps, b->map, b->keys, b->vals);
+	}
+	if (bpf_map_update_batch(maps->fd[b->map], b->keys, b->vals, &count, &opts)) {
+		pr_debug("Batch update of %s stopped at %u of %u (%s): one by one\n",
+			 xb_map_names[b->map], count, b->n, strerror(errno));
+		if (count > b->n)
+			count = 0;
+		for (i = count; !err && i < b->n; i++)
+			err = map_put(maps, b->map, (char *)b->keys + i * b->key_size,
+				      (char *)b->vals + i * b->val_size);
+	}
+	b->n = 0;
 	return err;
 }
 
-static int reset_policy_stats(struct xb_maps *maps, __u32 id)
+static int batch_grow(struct batch *b)
 {
-	struct xb_counter *zero = calloc(maps->n_cpus, sizeof(*zero));
+	__u32 cap = b->cap ? b->cap * 2 : 8;
+	void *k, *v;
+
+	if (cap > BATCH_MAX)
+		cap = BATCH_MAX;
+	k = realloc(b->keys, (size_t)cap * b->key_size);
+	if (!k)
+		return -ENOMEM;
+	b->keys = k;
+	v = realloc(b->vals, (size_t)cap * b->val_size);
+	if (!v)
+		return -ENOMEM;
+	b->vals = v;
+	b->cap = cap;
+	return 0;
+}
+
+static int batch_put(struct publish_ctx *c, struct batch *b, const void *key,
+		     const void *val)
+{
 	int err;
 
-	if (!zero)
-		return -ENOMEM;
-	err = map_put(maps, XB_MAP_POLICY_STATS, &id, zero);
-	free(zero);
+	if (b->n == b->cap) {
+		err = batch_grow(b);
+		if (err)
+			return err;
+	}
+	memcpy((char *)b->keys + b->n * b->key_size, key, b->key_size);
+	memcpy((char *)b->vals + b->n * b->val_size, val, b->val_size);
+	if (++b->n == BATCH_MAX)
+		return batch_flush(c->maps, b);
+	return 0;
+}
+
+static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
+{
+	memset(c, 0, sizeof(*c));
+	c->maps = maps;
+	batch_init(&c->policies, XB_MAP_POLICIES, sizeof(__u32), sizeof(struct xb_policy_rec));
+	batch_init(&c->tmpls, XB_MAP_TMPLS, sizeof(struct xb_tmpl_key), sizeof(struct xb_tmpl));
+	batch_init(&c->tss, XB_MAP_TSS, sizeof(struct xb_tss_key), sizeof(struct xb_tss_val));
+	batch_init(&c->stats, XB_MAP_POLICY_STATS, sizeof(__u32),
+		   maps->n_cpus * sizeof(struct xb_counter));
+	c->zero = calloc(maps->n_cpus, sizeof(*c->zero));
+	return c->zero ? 0 : -ENOMEM;
+}
+
+/* Writes what is still queued; returns the first error of the whole
+ * publication. */
+static int ctx_finish(struct publish_ctx *c)
+{
+	keep_err(&c->err, batch_flush(c->maps, &c->stats));
+	keep_err(&c->err, batch_flush(c->maps, &c->policies));
+	keep_err(&c->err, batch_flush(c->maps, &c->tmpls));
+	keep_err(&c->err, batch_flush(c->maps, &c->tss));
+	batch_free(&c->stats);
+	batch_free(&c->policies);
+	batch_free(&c->tmpls);
+	batch_free(&c->tss);
+	free(c->zero);
+	return c->err;
+}
+
+static int publish_policy(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
+{
+	struct xb_mirror_policy *mp = xb_mirror_policy_by_id(m, id);
+	const struct xb_mirror_full *f = mp ? mp->full : NULL;
+	struct xb_tmpl_key tk = { .policy_id = id };
+	unsigned int had = m->published_tmpls[id];
+	struct xb_policy_rec rec;
+	unsigned int n;
+	int err = 0;
+
+	/* In use, and no copy: published already (a duplicate id). */
+	if (mp && !f)
+		return 0;
+	n = f ? f->pol.n_tmpls : 0;
+	if (f) {
+		memset(&rec, 0, sizeof(rec));
+		rec.pol = f->pol;
+		if (n)
+			rec.tmpl = f->tmpls[0];
+		err = batch_put(c, &c->policies, &id, &rec);
+	} else {
+		err = map_del(c->maps, XB_MAP_POLICIES, &id);
+	}
+	/* The first template is in the policy's record. */
+	for (tk.idx = 1; !err && tk.idx < n; tk.idx++)
+		err = batch_put(c, &c->tmpls, &tk, &f->tmpls[tk.idx]);
+	/* Drop templates a previous version of this slot had. */
+	for (tk.idx = n > 1 ? n : 1; !err && tk.idx < had; tk.idx++)
+		err = map_del(c->maps, XB_MAP_TMPLS, &tk);
+	/* On failure the slot may hold up to the larger of both. */
+	m->published_tmpls[id] = err && had > n ? had : n;
 	return err;
+}
+
+/* xb_policy_load_fn over the maps: how the mirror reads back a policy
+ * whose copy it dropped after publishing it. */
+static int load_policy(void *ctx, __u32 id, struct xb_policy *pol,
+		       struct xb_tmpl *tmpls)
+{
+	return xb_snapshot_policy(ctx, id, pol, tmpls);
 }
 
 static int publish_sa(struct xb_maps *maps, struct xb_mirror *m,
@@ -112,26 +265,49 @@ static int publish_link(struct xb_maps *maps, struct xb_mirror *m, __u32 key)
 static int sink_put_entry(void *ctx, const struct xb_tss_key *key,
 			  const struct xb_tss_val *val)
 {
-	return map_put(ctx, XB_MAP_TSS, key, val);
+	struct publish_ctx *c = ctx;
+
+	/* Set before the entry is written: a bit without its key only costs
+	 * the datapath a probe, a key without its bit would be missed. */
+	if (c->maps->filter)
+		xb_tss_filter_add(c->maps->filter, key);
+	return batch_put(c, &c->tss, key, val);
 }
 
 static int sink_del_entry(void *ctx, const struct xb_tss_key *key)
 {
-	return map_del(ctx, XB_MAP_TSS, key);
+	struct publish_ctx *c = ctx;
+
+	if (c->maps->filter)
+		xb_tss_filter_del(c->maps->filter, key);
+	return map_del(c->maps, XB_MAP_TSS, key);
+}
+
+/* Inside the window, after every xb_tss change: rebuilds the bitmaps of
+ * lists with many stale bits. A failure leaves extra bits only. */
+static void maintain_filter(struct xb_maps *maps)
+{
+	int err;
+
+	if (!maps->filter)
+		return;
+	err = xb_tss_filter_maintain(maps->filter, maps->fd[XB_MAP_TSS]);
+	if (err)
+		pr_warn("Couldn't rebuild the xb_tss filter: %s\n", strerror(-err));
 }
 
 static int sink_put_list(void *ctx, __u32 idx, const struct xb_shape_list *list)
 {
-	return map_put(ctx, XB_MAP_SHAPE_LISTS, &idx, list);
+	return map_put(((struct publish_ctx *)ctx)->maps, XB_MAP_SHAPE_LISTS, &idx, list);
 }
 
-static int publish_tss(struct xb_maps *maps, struct xb_mirror *m)
+static int publish_tss(struct publish_ctx *c, struct xb_mirror *m)
 {
 	struct xb_tss_sink sink = {
 		.put_entry = sink_put_entry,
 		.del_entry = sink_del_entry,
 		.put_list = sink_put_list,
-		.ctx = maps,
+		.ctx = c,
 	};
 
 	if (!m->tss)
@@ -141,13 +317,16 @@ static int publish_tss(struct xb_maps *maps, struct xb_mirror *m)
 
 static int publish_changes(struct xb_maps *maps, struct xb_mirror *m)
 {
+	struct publish_ctx c;
 	size_t i;
-	int err = 0;
+	int err;
 
+	err = ctx_init(&c, maps);
+	/* A reused slot still holds the old policy's counters. */
 	for (i = 0; !err && i < m->stats_reset.n; i++)
-		err = reset_policy_stats(maps, *(__u32 *)xb_vec_at(&m->stats_reset, i));
+		err = batch_put(&c, &c.stats, xb_vec_at(&m->stats_reset, i), c.zero);
 	for (i = 0; !err && i < m->dirty_policies.n; i++)
-		err = publish_policy(maps, m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
+		err = publish_policy(&c, m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
 	for (i = 0; !err && i < m->dirty_sas.n; i++)
 		err = publish_sa(maps, m, xb_vec_at(&m->dirty_sas, i));
 	for (i = 0; !err && i < m->dirty_spis.n; i++)
@@ -155,7 +334,10 @@ static int publish_changes(struct xb_maps *maps, struct xb_mirror *m)
 	for (i = 0; !err && i < m->dirty_links.n; i++)
 		err = publish_link(maps, m, *(__u32 *)xb_vec_at(&m->dirty_links, i));
 	if (!err)
-		err = publish_tss(maps, m);
+		err = publish_tss(&c, m);
+	keep_err(&c.err, err);
+	err = ctx_finish(&c);
+	maintain_filter(maps);
 	if (!err && m->defaults_dirty) {
 		for (i = 0; i < sizeof(m->default_action); i++)
 			SYNC_STORE(maps, default_action[i], m->default_action[i]);
@@ -184,6 +366,10 @@ int xb_publish(struct xb_maps *maps, struct xb_mirror *m)
 	publish_counts(maps, m);
 	SYNC_STORE(maps, generation, SYNC_LOAD(maps, generation) + 1);
 	SYNC_STORE(maps, seq, (seq | 1) + 1);
+	/* Also after a failure: the mirror then compares what the kernel
+	 * sends with what the maps really hold, so a policy whose write
+	 * failed differs and is written again (at the re-dump at the latest). */
+	xb_mirror_published(m, load_policy, maps);
 	xb_mirror_clear_changes(m);
 	if (err) {
 		/* A map refused an update: the datapath must not trust it. */
@@ -233,6 +419,9 @@ int xb_publish_clear(struct xb_maps *maps)
 		err = clear_map(maps, state_maps[i].map, state_maps[i].key_size);
 	for (idx = 0; !err && idx < XB_SHAPE_LISTS; idx++)
 		err = map_put(maps, XB_MAP_SHAPE_LISTS, &idx, &empty);
+	/* xb_tss is empty now: so are its bitmaps. */
+	if (maps->filter)
+		xb_tss_filter_init(maps->filter, maps->filter->words);
 	/* A fresh mirror starts from "accept" and publishes only what
 	 * differs: the record must start there too. */
 	for (i = 0; i < sizeof(maps->sync->default_action); i++)

@@ -28,6 +28,25 @@ int xb_percpu_counter_sum(const struct xb_maps *maps, int map, const void *key,
 	return 0;
 }
 
+int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *pol,
+		       struct xb_tmpl *tmpls)
+{
+	struct xb_tmpl_key tk = { .policy_id = id };
+	struct xb_policy_rec rec;
+
+	if (bpf_map_lookup_elem(maps->fd[XB_MAP_POLICIES], &id, &rec))
+		return -errno;
+	*pol = rec.pol;
+	if (pol->n_tmpls > XB_MAX_TMPLS)
+		pol->n_tmpls = XB_MAX_TMPLS;
+	if (pol->n_tmpls)
+		tmpls[0] = rec.tmpl;
+	for (tk.idx = 1; tk.idx < pol->n_tmpls; tk.idx++)
+		if (bpf_map_lookup_elem(maps->fd[XB_MAP_TMPLS], &tk, &tmpls[tk.idx]))
+			memset(&tmpls[tk.idx], 0, sizeof(tmpls[tk.idx]));
+	return 0;
+}
+
 /* Calls fn(key, ctx) for every key of a hash map. */
 static int for_each_key(int fd, size_t key_size, int (*fn)(const void *key, void *ctx),
 			void *ctx)
@@ -72,18 +91,15 @@ static int read_policy(const void *key, void *data)
 	struct read_ctx *c = data;
 	struct xb_snapshot *s = c->snap;
 	struct xb_snap_policy *sp;
-	struct xb_tmpl_key tk;
 
 	s->policies = grow(s->policies, s->n_policies, &c->cap, sizeof(*sp));
 	if (!s->policies)
 		return -ENOMEM;
 	sp = &s->policies[s->n_policies];
 	memset(sp, 0, sizeof(*sp));
-	if (bpf_map_lookup_elem(c->maps->fd[XB_MAP_POLICIES], key, &sp->pol))
-		return 0;	/* deleted meanwhile: the seq check catches it */
-	tk.policy_id = sp->pol.id;
-	for (tk.idx = 0; tk.idx < sp->pol.n_tmpls && tk.idx < XB_MAX_TMPLS; tk.idx++)
-		bpf_map_lookup_elem(c->maps->fd[XB_MAP_TMPLS], &tk, &sp->tmpls[tk.idx]);
+	/* Deleted meanwhile: the seq check catches it. */
+	if (xb_snapshot_policy(c->maps, *(const __u32 *)key, &sp->pol, sp->tmpls))
+		return 0;
 	xb_percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &sp->pol.id, &sp->hits);
 	s->n_policies++;
 	return 0;

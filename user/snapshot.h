@@ -39,6 +39,11 @@ struct xb_snapshot {
 
 int xb_snapshot_read(const struct xb_maps *maps, struct xb_snapshot *snap);
 void xb_snapshot_free(struct xb_snapshot *snap);
+/* One published policy and its templates (xb_policies holds the first,
+ * xb_tmpls the others); tmpls has room for XB_MAX_TMPLS. A missing
+ * template reads as zero. Returns 0 or -errno of the policy lookup. */
+int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *pol,
+		       struct xb_tmpl *tmpls);
 /* Sum a per-CPU counter slot. */
 int xb_percpu_counter_sum(const struct xb_maps *maps, int map, const void *key,
 			  struct xb_counter *sum);

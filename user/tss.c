@@ -78,9 +78,14 @@ enum { HEAP_BUCKET = 0, HEAP_SHAPE = 1 };
 
 struct pol_ent;
 
-/* Min-heap of policies by (priority, pos, id), indexed for removal. */
+/* Min-heap of policies by (priority, pos, id), indexed for removal. Most
+ * buckets hold one policy: up to one, it lives in the heap itself, without
+ * an allocation of its own (cap <= 1); beyond, in arr. */
 struct pheap {
-	struct pol_ent **v;
+	union {
+		struct pol_ent *one;
+		struct pol_ent **arr;
+	} u;
 	__u32 n;
 	__u32 cap;
 };
@@ -102,24 +107,43 @@ struct shape {
 	struct pheap pols;	/* all policies of the shape */
 };
 
+/* 100k policies make about as many buckets: every byte counts. What was
+ * published is remembered as the winner's generation and the verdict
+ * (the rest of the value follows from the winner, see bucket_value()). */
 struct bucket {
 	struct xb_hnode node;
 	struct xb_tss_key key;
 	struct pheap pols;
+	__u32 pub_gen;		/* 0: matches no policy */
+	__u8 pub_verdict;
 	bool dirty;
 	bool published;
-	struct xb_tss_val pub;
 };
 
+/* Buckets come from chunks (no allocator header per bucket); freed ones
+ * are kept for reuse, linked through node.next. */
+#define BUCKET_CHUNK	1024
+
+struct bucket_chunk {
+	struct bucket_chunk *next;
+	__u32 used;
+	struct bucket b[BUCKET_CHUNK];
+};
+
+/* What the search needs of a policy, nothing more: the mirror keeps the
+ * policy itself. Indexed by policy id (struct xb_tss.pols); 48 bytes. */
 struct pol_ent {
-	struct xb_hnode node;
-	__u32 id;		/* key of the policy table */
-	struct xb_policy pol;
+	__u32 id;
+	__u32 gen;		/* this add's xb_tss.gen: unique per add */
+	__u32 priority;
+	__u32 pos;
+	__u32 if_id;
+	__u32 hidx[2];
 	__u8 verdict;
-	int taint_list;		/* list it makes undecidable, or -1 */
+	bool present;
+	__s8 taint_list;	/* list it makes undecidable, or -1 */
 	struct shape *shape;	/* NULL when in no view */
 	struct bucket *bucket;
-	__u32 hidx[2];
 };
 
 struct id_stack {
@@ -142,13 +166,18 @@ struct list_state {
 };
 
 struct xb_tss {
-	struct xb_htab pols;
+	/* XB_MAX_POLICIES entries, by policy id. One allocation that the
+	 * kernel backs with pages only where ids are in use. */
+	struct pol_ent *pols;
 	struct xb_htab shapes;
 	struct xb_htab buckets;
 	struct list_state lists[XB_SHAPE_LISTS];
 	struct bucket **dirty;
 	__u32 n_dirty;
 	__u32 cap_dirty;
+	__u32 gen;		/* of the last add */
+	struct bucket_chunk *chunks;
+	struct bucket *free_buckets;
 };
 
 static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
@@ -173,29 +202,40 @@ static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
 
 static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
 {
-	if (a->pol.priority != b->pol.priority)
-		return a->pol.priority < b->pol.priority;
-	if (a->pol.pos != b->pol.pos)
-		return a->pol.pos < b->pol.pos;
-	return a->pol.id < b->pol.id;
+	if (a->priority != b->priority)
+		return a->priority < b->priority;
+	if (a->pos != b->pos)
+		return a->pos < b->pos;
+	return a->id < b->id;
+}
+
+/* The heap's array: the inline slot until a second policy comes. */
+static struct pol_ent **hv(struct pheap *h)
+{
+	return h->cap > 1 ? h->u.arr : &h->u.one;
+}
+
+static struct pol_ent *heap_top(const struct pheap *h)
+{
+	return h->cap > 1 ? h->u.arr[0] : h->u.one;
 }
 
 static void heap_set(struct pheap *h, int w, __u32 i, struct pol_ent *pe)
 {
-	h->v[i] = pe;
+	hv(h)[i] = pe;
 	pe->hidx[w] = i;
 }
 
 static void heap_up(struct pheap *h, int w, __u32 i)
 {
-	struct pol_ent *pe = h->v[i];
+	struct pol_ent *pe = hv(h)[i];
 
 	while (i > 0) {
 		__u32 parent = (i - 1) / 2;
 
-		if (!pe_before(pe, h->v[parent]))
+		if (!pe_before(pe, hv(h)[parent]))
 			break;
-		heap_set(h, w, i, h->v[parent]);
+		heap_set(h, w, i, hv(h)[parent]);
 		i = parent;
 	}
 	heap_set(h, w, i, pe);
@@ -203,32 +243,51 @@ static void heap_up(struct pheap *h, int w, __u32 i)
 
 static void heap_down(struct pheap *h, int w, __u32 i)
 {
-	struct pol_ent *pe = h->v[i];
+	struct pol_ent *pe = hv(h)[i];
 
 	for (;;) {
 		__u32 c = 2 * i + 1;
 
 		if (c >= h->n)
 			break;
-		if (c + 1 < h->n && pe_before(h->v[c + 1], h->v[c]))
+		if (c + 1 < h->n && pe_before(hv(h)[c + 1], hv(h)[c]))
 			c++;
-		if (!pe_before(h->v[c], pe))
+		if (!pe_before(hv(h)[c], pe))
 			break;
-		heap_set(h, w, i, h->v[c]);
+		heap_set(h, w, i, hv(h)[c]);
 		i = c;
 	}
 	heap_set(h, w, i, pe);
 }
 
+static void heap_free(struct pheap *h)
+{
+	if (h->cap > 1)
+		free(h->u.arr);
+}
+
 static int heap_reserve(struct pheap *h)
 {
-	return grow_array((void **)&h->v, &h->cap, h->n + 1, sizeof(*h->v));
+	struct pol_ent **arr;
+
+	if (h->cap > 1)
+		return grow_array((void **)&h->u.arr, &h->cap, h->n + 1,
+				  sizeof(*h->u.arr));
+	if (!h->n)
+		return 0;
+	arr = malloc(4 * sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	arr[0] = h->u.one;
+	h->u.arr = arr;
+	h->cap = 4;
+	return 0;
 }
 
 /* Capacity must have been reserved. */
 static void heap_push(struct pheap *h, int w, struct pol_ent *pe)
 {
-	h->v[h->n] = pe;
+	hv(h)[h->n] = pe;
 	pe->hidx[w] = h->n;
 	h->n++;
 	heap_up(h, w, h->n - 1);
@@ -237,7 +296,7 @@ static void heap_push(struct pheap *h, int w, struct pol_ent *pe)
 static void heap_remove(struct pheap *h, int w, struct pol_ent *pe)
 {
 	__u32 i = pe->hidx[w];
-	struct pol_ent *last = h->v[--h->n];
+	struct pol_ent *last = hv(h)[--h->n];
 
 	if (i == h->n)
 		return;
@@ -248,16 +307,16 @@ static void heap_remove(struct pheap *h, int w, struct pol_ent *pe)
 
 static bool same_outcome(const struct pol_ent *a, const struct pol_ent *b)
 {
-	return a->verdict == b->verdict && a->pol.if_id == b->pol.if_id;
+	return a->verdict == b->verdict && a->if_id == b->if_id;
 }
 
 /* Equal-priority entries form a subtree at the root: walk only that. */
-static bool heap_tie_conflict(const struct pheap *h, __u32 i,
+static bool heap_tie_conflict(struct pheap *h, __u32 i,
 			      const struct pol_ent *w)
 {
-	if (i >= h->n || h->v[i]->pol.priority != w->pol.priority)
+	if (i >= h->n || hv(h)[i]->priority != w->priority)
 		return false;
-	if (!same_outcome(h->v[i], w))
+	if (!same_outcome(hv(h)[i], w))
 		return true;
 	return heap_tie_conflict(h, 2 * i + 1, w) ||
 	       heap_tie_conflict(h, 2 * i + 2, w);
@@ -327,6 +386,8 @@ static int policy_check(const struct xb_policy *p)
 {
 	unsigned int max = p->sel.family == AF_INET6 ? 128 : 32;
 
+	if (p->id >= XB_MAX_POLICIES)
+		return -EINVAL;
 	if (p->type != XFRM_POLICY_TYPE_MAIN && p->type != XFRM_POLICY_TYPE_SUB)
 		return -EINVAL;
 	if (p->sel.prefixlen_s > max || p->sel.prefixlen_d > max)
@@ -442,7 +503,7 @@ static void shape_put(struct xb_tss *tss, struct shape *sh)
 	(void)id_push(&ls->pend_ids, sh->id);
 	xb_htab_remove(&tss->shapes, &sh->node);
 	list_mark_dirty(tss, sh->key.list);
-	free(sh->pols.v);
+	heap_free(&sh->pols);
 	free(sh);
 }
 
@@ -461,6 +522,36 @@ static int bucket_mark_dirty(struct xb_tss *tss, struct bucket *b)
 	return 0;
 }
 
+static struct bucket *bucket_alloc(struct xb_tss *tss)
+{
+	struct bucket_chunk *c = tss->chunks;
+	struct bucket *b = tss->free_buckets;
+
+	if (b) {
+		tss->free_buckets = b->node.next ?
+			xb_container_of(b->node.next, struct bucket, node) : NULL;
+	} else {
+		if (!c || c->used == BUCKET_CHUNK) {
+			c = malloc(sizeof(*c));
+			if (!c)
+				return NULL;
+			c->next = tss->chunks;
+			c->used = 0;
+			tss->chunks = c;
+		}
+		b = &c->b[c->used++];
+	}
+	memset(b, 0, sizeof(*b));
+	return b;
+}
+
+static void bucket_release(struct xb_tss *tss, struct bucket *b)
+{
+	heap_free(&b->pols);
+	b->node.next = tss->free_buckets ? &tss->free_buckets->node : NULL;
+	tss->free_buckets = b;
+}
+
 static struct bucket *bucket_get(struct xb_tss *tss,
 				 const struct xb_tss_key *key)
 {
@@ -469,22 +560,22 @@ static struct bucket *bucket_get(struct xb_tss *tss,
 
 	if (n)
 		return xb_container_of(n, struct bucket, node);
-	b = calloc(1, sizeof(*b));
+	b = bucket_alloc(tss);
 	if (!b)
 		return NULL;
 	b->key = *key;
 	if (bucket_mark_dirty(tss, b) || xb_htab_insert(&tss->buckets, &b->node)) {
 		if (b->dirty)
 			tss->n_dirty--;
-		free(b);
+		bucket_release(tss, b);
 		return NULL;
 	}
 	return b;
 }
 
-static int policy_attach(struct xb_tss *tss, struct pol_ent *pe, int list)
+static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
+			 const struct xb_policy *p, int list)
 {
-	const struct xb_policy *p = &pe->pol;
 	struct shape_key sk;
 	struct xb_tss_key key;
 	struct shape *sh;
@@ -505,7 +596,7 @@ static int policy_attach(struct xb_tss *tss, struct pol_ent *pe, int list)
 	}
 	heap_push(&sh->pols, HEAP_SHAPE, pe);
 	heap_push(&b->pols, HEAP_BUCKET, pe);
-	if (sh->pols.v[0] == pe)
+	if (heap_top(&sh->pols) == pe)
 		list_mark_dirty(tss, list);
 	pe->shape = sh;
 	pe->bucket = b;
@@ -515,7 +606,7 @@ static int policy_attach(struct xb_tss *tss, struct pol_ent *pe, int list)
 static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 {
 	struct shape *sh = pe->shape;
-	bool was_best = sh->pols.v[0] == pe;
+	bool was_best = heap_top(&sh->pols) == pe;
 
 	heap_remove(&pe->bucket->pols, HEAP_BUCKET, pe);
 	/* Already in the dirty array when it got this policy, or marked
@@ -530,11 +621,25 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 	pe->bucket = NULL;
 }
 
+/* After 2^32 adds the generations start over: a published value could
+ * then seem current when it is not, so none is trusted any more (0). */
+static __u32 next_gen(struct xb_tss *tss)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (++tss->gen)
+		return tss->gen;
+	xb_htab_for_each(&tss->buckets, n, tmp, i)
+		xb_container_of(n, struct bucket, node)->pub_gen = 0;
+	return tss->gen = 1;
+}
+
 static struct pol_ent *policy_find(const struct xb_tss *tss, __u32 id)
 {
-	struct xb_hnode *n = xb_htab_find(&tss->pols, &id);
-
-	return n ? xb_container_of(n, struct pol_ent, node) : NULL;
+	if (id >= XB_MAX_POLICIES || !tss->pols[id].present)
+		return NULL;
+	return &tss->pols[id];
 }
 
 int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
@@ -547,33 +652,27 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 		return err;
 	if (policy_find(tss, pol->id))
 		return -EEXIST;
-	pe = calloc(1, sizeof(*pe));
-	if (!pe)
-		return -ENOMEM;
+	pe = &tss->pols[pol->id];
+	memset(pe, 0, sizeof(*pe));
 	pe->id = pol->id;
-	pe->pol = *pol;
+	pe->gen = next_gen(tss);
+	pe->priority = pol->priority;
+	pe->pos = pol->pos;
+	pe->if_id = pol->if_id;
 	pe->verdict = policy_verdict(pol);
 	pe->taint_list = -1;
 	if (list >= 0 && policy_in_view(pol)) {
-		err = policy_attach(tss, pe, list);
+		err = policy_attach(tss, pe, pol, list);
 		if (err)
-			goto fail;
+			return err;
 	}
-	err = xb_htab_insert(&tss->pols, &pe->node);
-	if (err) {
-		if (pe->shape)
-			policy_detach(tss, pe);
-		goto fail;
-	}
+	pe->present = true;
 	if (list >= 0 && policy_taints(pol)) {
 		pe->taint_list = list;
 		tss->lists[list].n_offload++;
 		list_mark_dirty(tss, list);
 	}
 	return 0;
-fail:
-	free(pe);
-	return err;
 }
 
 int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
@@ -588,22 +687,23 @@ int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
 		tss->lists[pe->taint_list].n_offload--;
 		list_mark_dirty(tss, pe->taint_list);
 	}
-	xb_htab_remove(&tss->pols, &pe->node);
-	free(pe);
+	pe->present = false;
 	return 0;
 }
 
 /* ---- publication ------------------------------------------------------ */
 
-static void bucket_value(const struct bucket *b, struct xb_tss_val *v)
+/* Everything but the verdict is the winner's, and a winner never changes
+ * under its generation: (gen, verdict) identifies the value. */
+static void bucket_value(struct bucket *b, struct xb_tss_val *v)
 {
-	const struct pol_ent *w = b->pols.v[0];
+	const struct pol_ent *w = heap_top(&b->pols);
 
 	memset(v, 0, sizeof(*v));
-	v->policy_id = w->pol.id;
-	v->priority = w->pol.priority;
-	v->pos = w->pol.pos;
-	v->if_id = w->pol.if_id;
+	v->policy_id = w->id;
+	v->priority = w->priority;
+	v->pos = w->pos;
+	v->if_id = w->if_id;
 	v->verdict = w->verdict;
 	if (heap_tie_conflict(&b->pols, 0, w))
 		v->verdict = XB_V_UNDECIDABLE;
@@ -614,9 +714,9 @@ static int shape_cmp(const void *a, const void *b)
 	const struct shape *x = *(struct shape *const *)a;
 	const struct shape *y = *(struct shape *const *)b;
 
-	if (pe_before(x->pols.v[0], y->pols.v[0]))
+	if (pe_before(heap_top(&x->pols), heap_top(&y->pols)))
 		return -1;
-	if (pe_before(y->pols.v[0], x->pols.v[0]))
+	if (pe_before(heap_top(&y->pols), heap_top(&x->pols)))
 		return 1;
 	return x->id < y->id ? -1 : x->id > y->id;
 }
@@ -640,7 +740,7 @@ static void list_build(struct list_state *ls, struct xb_shape_list *out)
 		struct xb_shape *s = &out->shapes[i];
 		const struct shape *sh = sorted[i];
 
-		s->best_priority = sh->pols.v[0]->pol.priority;
+		s->best_priority = heap_top(&sh->pols)->priority;
 		s->id = sh->id;
 		s->prefixlen_s = sh->key.prefixlen_s;
 		s->prefixlen_d = sh->key.prefixlen_d;
@@ -660,7 +760,7 @@ static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
 	struct xb_tss_val val;
 	int first = 0;
-	__u32 i;
+	__u32 i, gen;
 
 	for (i = 0; i < tss->n_dirty; i++) {
 		struct bucket *b = tss->dirty[i];
@@ -668,10 +768,12 @@ static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		if (!b->pols.n)
 			continue;
 		bucket_value(b, &val);
-		if (b->published && !memcmp(&val, &b->pub, sizeof(val)))
+		gen = heap_top(&b->pols)->gen;
+		if (b->published && b->pub_gen == gen && b->pub_verdict == val.verdict)
 			continue;
 		keep_err(&first, sink->put_entry(sink->ctx, &b->key, &val));
-		b->pub = val;
+		b->pub_gen = gen;
+		b->pub_verdict = val.verdict;
 		b->published = true;
 	}
 	return first;
@@ -699,6 +801,8 @@ static int flush_lists(struct xb_tss *tss, const struct xb_tss_sink *sink)
 	return first;
 }
 
+#define DIRTY_KEEP	4096
+
 static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
 	int first = 0;
@@ -713,10 +817,15 @@ static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		if (b->published)
 			keep_err(&first, sink->del_entry(sink->ctx, &b->key));
 		xb_htab_remove(&tss->buckets, &b->node);
-		free(b->pols.v);
-		free(b);
+		bucket_release(tss, b);
 	}
 	tss->n_dirty = 0;
+	/* A full dump made it large: give it back. */
+	if (tss->cap_dirty > DIRTY_KEEP) {
+		free(tss->dirty);
+		tss->dirty = NULL;
+		tss->cap_dirty = 0;
+	}
 	return first;
 }
 
@@ -787,8 +896,8 @@ struct xb_tss *xb_tss_new(void)
 
 	if (!tss)
 		return NULL;
-	if (xb_htab_init(&tss->pols, offsetof(struct pol_ent, id) -
-			 offsetof(struct pol_ent, node), sizeof(__u32)) ||
+	tss->pols = calloc(XB_MAX_POLICIES, sizeof(*tss->pols));
+	if (!tss->pols ||
 	    xb_htab_init(&tss->shapes, offsetof(struct shape, key) -
 			 offsetof(struct shape, node), sizeof(struct shape_key)) ||
 	    xb_htab_init(&tss->buckets, offsetof(struct bucket, key) -
@@ -809,15 +918,11 @@ void xb_tss_free(struct xb_tss *tss)
 
 	if (!tss)
 		return;
-	if (tss->pols.buckets) {
-		xb_htab_for_each(&tss->pols, n, tmp, i)
-			free(xb_container_of(n, struct pol_ent, node));
-	}
 	if (tss->shapes.buckets) {
 		xb_htab_for_each(&tss->shapes, n, tmp, i) {
 			struct shape *sh = xb_container_of(n, struct shape, node);
 
-			free(sh->pols.v);
+			heap_free(&sh->pols);
 			free(sh);
 		}
 	}
@@ -825,16 +930,21 @@ void xb_tss_free(struct xb_tss *tss)
 		xb_htab_for_each(&tss->buckets, n, tmp, i) {
 			struct bucket *b = xb_container_of(n, struct bucket, node);
 
-			free(b->pols.v);
-			free(b);
+			heap_free(&b->pols);
 		}
+	}
+	while (tss->chunks) {
+		struct bucket_chunk *c = tss->chunks;
+
+		tss->chunks = c->next;
+		free(c);
 	}
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
 		free(tss->lists[i].shapes);
 		free(tss->lists[i].free_ids.v);
 		free(tss->lists[i].pend_ids.v);
 	}
-	xb_htab_fini(&tss->pols);
+	free(tss->pols);
 	xb_htab_fini(&tss->shapes);
 	xb_htab_fini(&tss->buckets);
 	free(tss->dirty);

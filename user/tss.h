@@ -49,9 +49,10 @@ struct xb_tss_sink {
 struct xb_tss *xb_tss_new(void);
 void xb_tss_free(struct xb_tss *tss);
 
-/* pol->id and pol->pos must be set (the mirror assigns them). The policy is
- * copied; it is identified by pol->id afterwards. Returns -EEXIST for a
- * known id, -EINVAL for a selector the kernel would refuse. */
+/* pol->id (below XB_MAX_POLICIES) and pol->pos must be set (the mirror
+ * assigns them). What the search needs is copied; the policy is identified
+ * by pol->id afterwards. Returns -EEXIST for a known id, -EINVAL for an id
+ * out of range or a selector the kernel would refuse. */
 int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol);
 int xb_tss_del(struct xb_tss *tss, __u32 policy_id);
 

@@ -20,9 +20,15 @@ int xb_vec_push(struct xb_vec *v, const void *elem)
 	return 0;
 }
 
+/* Keeps a small buffer for the next changes; gives back the large one a
+ * full dump needed (100k policies: hundreds of kB per list). */
+#define XB_VEC_KEEP_BYTES	65536
+
 void xb_vec_clear(struct xb_vec *v)
 {
 	v->n = 0;
+	if (v->cap * v->elem > XB_VEC_KEEP_BYTES)
+		xb_vec_free(v);
 }
 
 void xb_vec_free(struct xb_vec *v)

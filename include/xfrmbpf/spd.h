@@ -41,7 +41,7 @@ enum {
 	XB_POL_OFFLOAD		= 1 << 2,
 };
 
-/* Value of the pinned map xb_policies, keyed by id. */
+/* A mirrored policy (in xb_policies as struct xb_policy_rec.pol). */
 struct xb_policy {
 	struct xb_selector sel;
 	__u32 id;		/* mirror's slot: per-policy counter index */
@@ -61,7 +61,8 @@ struct xb_policy {
 	__u8 pad;
 };
 
-/* Key of the pinned map xb_tmpls. */
+/* Key of the pinned map xb_tmpls: the templates after a policy's first
+ * (idx >= 1; the first is xb_policy_rec.tmpl). */
 struct xb_tmpl_key {
 	__u32 policy_id;
 	__u32 idx;		/* order as in XFRMA_TMPL */
@@ -79,6 +80,17 @@ struct xb_tmpl {
 	__u8 share;
 	__u8 optional;		/* "level use" */
 	__u8 pad[2];
+};
+
+/*
+ * Value of the pinned map xb_policies, keyed by id: the policy and its
+ * first template, valid when pol.n_tmpls > 0 (zero otherwise). Most
+ * policies have one template; keeping it here instead of in xb_tmpls
+ * saves a hash element (about 110 bytes of kernel memory) per policy.
+ */
+struct xb_policy_rec {
+	struct xb_policy pol;
+	struct xb_tmpl tmpl;
 };
 
 #endif

@@ -101,4 +101,44 @@ struct xb_tss_val {
 	__u8 pad[3];
 };
 
+/*
+ * Presence filter in front of the tuple-space hash: per shape list a
+ * bitmap of 2^XB_TSS_FILTER_BITS bits (array xb_tss_filter of __u64
+ * words, list-major). Every published xb_tss key has its bit set, so a
+ * clear bit proves the key absent and the probe is skipped: the bitmaps
+ * (128 KiB a list) stay in the CPU caches where the hash table (one cache
+ * miss for its bucket, one for its element) cannot. Bits of deleted keys
+ * may stay set until the list is rebuilt: a false positive only costs the
+ * probe it would have cost anyway.
+ */
+#define XB_TSS_FILTER_BITS	20
+#define XB_TSS_FILTER_WORDS	(1U << (XB_TSS_FILTER_BITS - 6))	/* a list */
+#define XB_TSS_FILTER_ENTRIES	(XB_SHAPE_LISTS * XB_TSS_FILTER_WORDS)
+
+/* The key's bit within its list: a multiply-xor hash of the key as five
+ * 64-bit lanes (the same in BPF and in the mirror). */
+static inline __u32 xb_tss_filter_bit(const struct xb_tss_key *k)
+{
+	__u64 h;
+
+	h = ((__u64)k->list | (__u64)k->proto << 8 | (__u64)k->shape_id << 16 |
+	     (__u64)k->sport << 32 | (__u64)k->dport << 48) * 0x9e3779b97f4a7c15ULL;
+	h ^= ((__u64)k->saddr.a[0] | (__u64)k->saddr.a[1] << 32) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= ((__u64)k->saddr.a[2] | (__u64)k->saddr.a[3] << 32) * 0x165667b19e3779f9ULL;
+	h ^= ((__u64)k->daddr.a[0] | (__u64)k->daddr.a[1] << 32) * 0xd6e8feb86659fd93ULL;
+	h ^= ((__u64)k->daddr.a[2] | (__u64)k->daddr.a[3] << 32) * 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (__u32)(h >> (64 - XB_TSS_FILTER_BITS));
+}
+
+/* Where the key's bit is: word index in xb_tss_filter, and its mask. */
+static inline __u32 xb_tss_filter_word(const struct xb_tss_key *k, __u64 *mask)
+{
+	__u32 bit = xb_tss_filter_bit(k);
+
+	*mask = 1ULL << (bit & 63);
+	return (__u32)k->list * XB_TSS_FILTER_WORDS + (bit >> 6);
+}
+
 #endif

@@ -56,6 +56,7 @@
 #include "pktbuild.h"
 #include "swan_spd.h"
 #include "tss_sink_maps.h"
+#include "bpf_harness.h"
 
 /* As in bench.bpf.c. */
 struct bench_flow {
@@ -251,6 +252,7 @@ static void publish(struct bench *b, __u32 n)
 	struct xb_tss_maps maps = {
 		.tss_fd = bpf_map__fd(b->skel->maps.xb_tss),
 		.lists_fd = bpf_map__fd(b->skel->maps.xb_shape_lists),
+		.filter = xbt_skel_filter(b->skel),
 	};
 	struct xb_tss_sink sink;
 	struct xb_tss *tss = xb_tss_new();
@@ -271,6 +273,10 @@ static void publish(struct bench *b, __u32 n)
 	xb_tss_maps_sink(&maps, &sink);
 	if ((err = xb_tss_flush(tss, &sink)))
 		die("xb_tss_flush", -err);
+	if (!maps.filter)
+		die("map xb_tss_filter", errno);
+	if ((err = xb_tss_filter_maintain(maps.filter, maps.tss_fd)))
+		die("xb_tss_filter_maintain", -err);
 	t1 = now_ns();
 	if (xb_tss_overflows(tss))
 		printf("# N=%u: %u shape lists overflowed\n", n,

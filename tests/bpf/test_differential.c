@@ -142,8 +142,10 @@ static struct xb_tss_maps skel_maps(void)
 	struct xb_tss_maps m = {
 		.tss_fd = bpf_map__fd(skel->maps.xb_tss),
 		.lists_fd = bpf_map__fd(skel->maps.xb_shape_lists),
+		.filter = xbt_skel_filter(skel),
 	};
 
+	assert_non_null(m.filter);
 	return m;
 }
 
@@ -162,6 +164,7 @@ static void publish(const struct xb_policy *pols, size_t n)
 		assert_int_equal(xb_tss_add(tss, &pols[i]), 0);
 	xb_tss_maps_sink(&maps, &sink);
 	assert_int_equal(xb_tss_flush(tss, &sink), 0);
+	assert_int_equal(xb_tss_filter_maintain(maps.filter, maps.tss_fd), 0);
 	xb_tss_free(tss);
 }
 

@@ -349,11 +349,13 @@ static void publish_with_builder(const struct xbt_policy *pols)
 	struct xb_tss_maps maps = {
 		.tss_fd = bpf_map__fd(skel->maps.xb_tss),
 		.lists_fd = bpf_map__fd(skel->maps.xb_shape_lists),
+		.filter = xbt_skel_filter(skel),
 	};
 	struct xb_tss_sink sink;
 	struct xb_policy x;
 	struct xb_tss *tss;
 
+	assert_non_null(maps.filter);
 	tss = xb_tss_new();
 	assert_non_null(tss);
 	assert_int_equal(xb_tss_maps_clear(&maps), 0);
@@ -363,6 +365,7 @@ static void publish_with_builder(const struct xbt_policy *pols)
 	}
 	xb_tss_maps_sink(&maps, &sink);
 	assert_int_equal(xb_tss_flush(tss, &sink), 0);
+	assert_int_equal(xb_tss_filter_maintain(maps.filter, maps.tss_fd), 0);
 	xb_tss_free(tss);
 }
 
@@ -381,7 +384,7 @@ static void set_state(const struct xbt_policy *pols, const struct xbt_sa *sas,
 	else
 		assert_int_equal(xbt_tss_fill(bpf_map__fd(skel->maps.xb_tss),
 				bpf_map__fd(skel->maps.xb_shape_lists),
-				pols), 0);
+				xbt_skel_filter(skel), pols), 0);
 	if (st & ST_OVERFLOW)
 		assert_int_equal(xbt_tss_overflow(
 			bpf_map__fd(skel->maps.xb_shape_lists),

@@ -22,7 +22,7 @@ declared_maps() {
 }
 
 xbt_ns ip -batch - <<'EOF'
-xfrm policy add src 192.0.2.0/24 dst 198.51.100.0/24 proto tcp dport 443 dir out priority 1234 tmpl src 203.0.113.1 dst 203.0.113.2 proto esp mode tunnel reqid 77
+xfrm policy add src 192.0.2.0/24 dst 198.51.100.0/24 proto tcp dport 443 dir out priority 1234 tmpl src 203.0.113.1 dst 203.0.113.2 proto esp mode tunnel reqid 77 tmpl src 203.0.113.1 dst 203.0.113.2 proto ah mode tunnel reqid 78
 xfrm policy add src 2001:db8:1::/64 dst 2001:db8:2::/64 dir in priority 5 action block
 xfrm policy add src 0.0.0.0/0 dst 192.0.2.0/24 proto icmp type 8 dir fwd ptype sub
 EOF
@@ -109,13 +109,16 @@ done
 P=$XBT_PIN
 check "xb_policies: the priorities 1234, 5 and 0 by name" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e '[.[].formatted.value.priority] | sort == [0, 5, 1234]'"
+		jq -e '[.[].formatted.value.pol.priority] | sort == [0, 5, 1234]'"
 check "xb_policies: the selector is a named struct (sel.prefixlen_d 24)" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e 'any(.[]; .formatted.value.sel.prefixlen_d == 24 and .formatted.value.sel.proto == 6)'"
-check "xb_tmpls: reqid 77 by name, keyed by policy_id" \
+		jq -e 'any(.[]; .formatted.value.pol.sel.prefixlen_d == 24 and .formatted.value.pol.sel.proto == 6)'"
+check "xb_policies: the first template inline (reqid 77, 2 templates)" \
+	bash -c "bpftool -j map dump pinned $P/xb_policies |
+		jq -e 'any(.[]; .formatted.value.tmpl.reqid == 77 and .formatted.value.pol.n_tmpls == 2)'"
+check "xb_tmpls: the second template, reqid 78 by name, keyed by policy_id" \
 	bash -c "bpftool -j map dump pinned $P/xb_tmpls |
-		jq -e 'length == 1 and .[0].formatted.value.reqid == 77 and (.[0].formatted.key | has(\"policy_id\"))'"
+		jq -e 'length == 1 and .[0].formatted.value.reqid == 78 and .[0].formatted.key.idx == 1 and (.[0].formatted.key | has(\"policy_id\"))'"
 check "xb_sync: synced 1, n_policies 3, daemon_pid of the daemon" \
 	bash -c "bpftool -j map dump pinned $P/xb_sync |
 		jq -e '.[0].formatted.value | .synced == 1 and .n_policies == 3 and .daemon_pid == $XBT_DAEMON_PID'"

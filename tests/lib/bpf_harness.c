@@ -13,6 +13,7 @@
 #include "xfrmbpf.skel.h"
 #include "xfrmbpf/datapath.h"
 #include "bpf_harness.h"
+#include "tss_filter.h"
 
 int xbt_sh(const char *cmd)
 {
@@ -95,6 +96,20 @@ struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size)
 		return NULL;
 	}
 	return skel;
+}
+
+struct xb_tss_filter *xbt_skel_filter(const struct xfrmbpf *skel)
+{
+	static struct xb_tss_filter filter;
+	static int mapped_fd = -1;
+	int fd = bpf_map__fd(skel->maps.xb_tss_filter);
+
+	if (fd != mapped_fd) {
+		xb_tss_filter_unmap(filter.words);
+		xb_tss_filter_init(&filter, xb_tss_filter_map(fd));
+		mapped_fd = fd;
+	}
+	return filter.words ? &filter : NULL;
 }
 
 uint64_t xbt_now_ns(void)

@@ -134,7 +134,23 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 	return bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY) ? -errno : 0;
 }
 
-int xbt_tss_fill(int tss_fd, int lists_fd, const struct xbt_policy *pols)
+/* The presence filter from scratch: every key now in xb_tss. */
+static int fill_filter(int tss_fd, struct xb_tss_filter *filter)
+{
+	struct xb_tss_key key, next;
+	void *prev = NULL;
+
+	xb_tss_filter_init(filter, filter->words);
+	while (!bpf_map_get_next_key(tss_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		xb_tss_filter_add(filter, &key);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int xbt_tss_fill(int tss_fd, int lists_fd, struct xb_tss_filter *filter,
+		 const struct xbt_policy *pols)
 {
 	struct xb_shape_list *lists;
 	const struct xbt_policy *p;
@@ -157,6 +173,8 @@ int xbt_tss_fill(int tss_fd, int lists_fd, const struct xbt_policy *pols)
 			ret = -errno;
 	}
 	free(lists);
+	if (!ret && filter)
+		ret = fill_filter(tss_fd, filter);
 	return ret;
 }
 

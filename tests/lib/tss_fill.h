@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include "xfrmbpf/tss.h"
+#include "tss_filter.h"
 
 struct xbt_policy {
 	uint32_t id;		/* >= 1; 0 ends a list */
@@ -30,9 +31,10 @@ struct xbt_policy {
 	uint32_t if_id;
 };
 
-/* Replaces the whole classifier with these policies (id 0 ends the list).
- * Returns 0 or -errno. */
-int xbt_tss_fill(int tss_fd, int lists_fd, const struct xbt_policy *pols);
+/* Replaces the whole classifier with these policies (id 0 ends the list),
+ * and the presence filter when one is given. Returns 0 or -errno. */
+int xbt_tss_fill(int tss_fd, int lists_fd, struct xb_tss_filter *filter,
+		 const struct xbt_policy *pols);
 
 /* Marks one shape list overflowed. */
 int xbt_tss_overflow(int lists_fd, uint32_t list_idx);

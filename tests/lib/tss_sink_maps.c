@@ -10,6 +10,8 @@ static int put_entry(void *ctx, const struct xb_tss_key *key,
 {
 	struct xb_tss_maps *m = ctx;
 
+	if (m->filter)
+		xb_tss_filter_add(m->filter, key);
 	return bpf_map_update_elem(m->tss_fd, key, val, BPF_ANY) ? -errno : 0;
 }
 
@@ -17,6 +19,8 @@ static int del_entry(void *ctx, const struct xb_tss_key *key)
 {
 	struct xb_tss_maps *m = ctx;
 
+	if (m->filter)
+		xb_tss_filter_del(m->filter, key);
 	return bpf_map_delete_elem(m->tss_fd, key) ? -errno : 0;
 }
 
@@ -110,5 +114,7 @@ int xb_tss_maps_clear(struct xb_tss_maps *maps)
 	for (i = 0; i < XB_SHAPE_LISTS; i++)
 		if (bpf_map_update_elem(maps->lists_fd, &i, &empty, BPF_ANY))
 			return -errno;
+	if (maps->filter)
+		xb_tss_filter_init(maps->filter, maps->filter->words);
 	return 0;
 }

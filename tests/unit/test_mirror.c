@@ -65,20 +65,20 @@ static void test_policy_lifecycle(void **state)
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
 	mp = find_index(&m, p.info.index);
 	assert_non_null(mp);
-	assert_int_equal(mp->pol.id, 0);
-	assert_int_equal(mp->pol.n_tmpls, 1);
-	assert_true(mp->pol.xb_flags & XB_POL_REQUIRES_IPSEC);
+	assert_int_equal(mp->full->pol.id, 0);
+	assert_int_equal(mp->full->pol.n_tmpls, 1);
+	assert_true(mp->full->pol.xb_flags & XB_POL_REQUIRES_IPSEC);
 	assert_int_equal(m.dirty_policies.n, 1);
 	assert_int_equal(m.stats_reset.n, 1);
-	pos = mp->pol.pos;
+	pos = mp->full->pol.pos;
 
 	/* Same priority: the kernel keeps its place among equals. */
 	xb_mirror_clear_changes(&m);
 	p.info.action = XFRM_POLICY_BLOCK;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
 	mp = find_index(&m, p.info.index);
-	assert_int_equal(mp->pol.action, XFRM_POLICY_BLOCK);
-	assert_int_equal(mp->pol.pos, pos);
+	assert_int_equal(mp->full->pol.action, XFRM_POLICY_BLOCK);
+	assert_int_equal(mp->full->pol.pos, pos);
 	assert_int_equal(m.dirty_policies.n, 1);
 
 	/* An identical update changes nothing. */
@@ -89,7 +89,7 @@ static void test_policy_lifecycle(void **state)
 	/* New priority: behind its new equals. */
 	p.info.priority = 5;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
-	assert_true(find_index(&m, p.info.index)->pol.pos > pos);
+	assert_true(find_index(&m, p.info.index)->full->pol.pos > pos);
 
 	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
 	assert_null(find_index(&m, p.info.index));
@@ -99,7 +99,7 @@ static void test_policy_lifecycle(void **state)
 	xb_mirror_clear_changes(&m);
 	p.info.index += 8;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
-	assert_int_equal(find_index(&m, p.info.index)->pol.id, 0);
+	assert_int_equal(find_index(&m, p.info.index)->full->pol.id, 0);
 	assert_int_equal(m.stats_reset.n, 1);
 	xb_mirror_fini(&m);
 }
@@ -202,8 +202,8 @@ static void test_mark_and_sweep(void **state)
 		xb_mirror_sweep_unseen(&m);
 		p.info.index = e;
 		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
-		assert_true(find_index(&m, c)->pol.pos > find_index(&m, b)->pol.pos);
-		assert_true(find_index(&m, e)->pol.pos > find_index(&m, c)->pol.pos);
+		assert_true(find_index(&m, c)->full->pol.pos > find_index(&m, b)->full->pol.pos);
+		assert_true(find_index(&m, e)->full->pol.pos > find_index(&m, c)->full->pol.pos);
 	}
 	xb_mirror_fini(&m);
 }
@@ -490,6 +490,101 @@ static void test_publish_roundtrip_no_keys(void **state)
 	xb_maps_close(&maps);
 }
 
+static unsigned int map_count(const struct xb_maps *maps, int map)
+{
+	unsigned char key[64], next[64];
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(maps->fd[map], prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+/* The first template lives in the policy's record, the others in
+ * xb_tmpls; a shrinking template list leaves no stale entry; once
+ * published, the mirror compares against the maps, not its own copy. */
+static void test_publish_templates_and_readback(void **state)
+{
+	struct xb_tmpl tmpls[XB_MAX_TMPLS];
+	struct xb_mirror_policy *mp;
+	struct xb_snapshot snap;
+	struct xb_policy pol;
+	struct xb_maps maps;
+	struct xb_mirror m;
+	struct nb_policy p;
+
+	(void)state;
+	if (!pin_root[0]) {
+		skip();
+		return;
+	}
+	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_open(&maps, pin_dir, true), 0);
+	assert_int_equal(xb_mirror_init(&m, true), 0);
+	nb_policy_init(&p, AF_INET6, XFRM_POLICY_IN);
+	nb_policy_add_tmpl(&p, false);
+	nb_policy_add_tmpl(&p, true);
+	nb_policy_add_tmpl(&p, false);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 1);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 2);
+	mp = find_index(&m, p.info.index);
+	assert_non_null(mp);
+	assert_null(mp->full);
+	assert_int_equal(xb_mirror_policy_get(&m, 0, &pol, tmpls), 0);
+	assert_int_equal(pol.n_tmpls, 3);
+	assert_int_equal(pol.index, p.info.index);
+	assert_int_equal(tmpls[0].optional, 0);
+	assert_int_equal(tmpls[1].optional, 1);
+	assert_int_equal(tmpls[2].optional, 0);
+	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+	assert_int_equal(snap.n_policies, 1);
+	assert_int_equal(snap.policies[0].pol.n_tmpls, 3);
+	assert_int_equal(snap.policies[0].tmpls[1].optional, 1);
+	xb_snapshot_free(&snap);
+
+	/* The same policy again: equal to what the maps hold. */
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	assert_false(xb_mirror_has_changes(&m));
+
+	/* A different second template is seen as a change. */
+	p.tmpls[1].optional = 0;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	assert_int_equal(m.dirty_policies.n, 1);
+	assert_int_equal(xb_publish(&maps, &m), 0);
+
+	/* One template left: xb_tmpls empties. */
+	p.n_tmpls = 1;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 0);
+	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+	assert_int_equal(snap.policies[0].pol.n_tmpls, 1);
+	assert_int_equal(snap.policies[0].tmpls[0].optional, 0);
+	xb_snapshot_free(&snap);
+
+	/* Deleted, then its slot reused by a policy with two templates. */
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 0);
+	p.info.index += 8;
+	p.n_tmpls = 2;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 1);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 1);
+	assert_int_equal(xb_mirror_policy_get(&m, 0, &pol, tmpls), 0);
+	assert_int_equal(pol.index, p.info.index);
+	assert_int_equal(pol.n_tmpls, 2);
+	xb_mirror_fini(&m);
+	xb_maps_close(&maps);
+}
+
 /* A restart on pins a previous daemon left must not keep its defaults: the
  * new mirror publishes only defaults that differ from "accept". */
 static void test_clear_resets_defaults(void **state)
@@ -522,6 +617,8 @@ int main(void)
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_dispatch_skips_malformed),
 		cmocka_unit_test_setup_teardown(test_publish_roundtrip_no_keys,
+						maps_setup, maps_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_templates_and_readback,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_clear_resets_defaults,
 						maps_setup, maps_teardown),

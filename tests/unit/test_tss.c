@@ -902,7 +902,7 @@ static void test_random_incremental(void **state)
 /* The same published state through real BPF maps. */
 static void test_maps_sink(void **state)
 {
-	struct xb_tss_maps maps;
+	struct xb_tss_maps maps = {};
 	struct xb_tss_source msrc;
 	struct xb_tss_sink msink;
 	struct xb_decision a, b;

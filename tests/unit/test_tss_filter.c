@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The presence filter of the tuple-space search (user/tss_filter.c): no
+ * published key ever has its bit clear (a false negative would make the
+ * datapath skip a policy), deletions leave bits until a rebuild, and a
+ * rebuild from the xb_tss map leaves exactly the bits of the live keys.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include "spd_gen.h"
+#include "tss_filter.h"
+
+#define N_KEYS	12000
+#define LIST	5
+
+static __u64 words[XB_TSS_FILTER_ENTRIES];
+static struct xb_tss_key keys[N_KEYS];
+
+static void random_key(struct xb_rng *rng, struct xb_tss_key *k, __u8 list)
+{
+	memset(k, 0, sizeof(*k));
+	k->list = list;
+	k->proto = (__u8)xb_rng_below(rng, 3) * 6;
+	k->shape_id = (__u16)xb_rng_below(rng, XB_MAX_SHAPES);
+	k->sport = (__be16)xb_rng_next(rng);
+	k->dport = (__be16)xb_rng_next(rng);
+	k->saddr.a[0] = (__u32)xb_rng_next(rng);
+	k->daddr.a[0] = (__u32)xb_rng_next(rng);
+	if (list & 1) {		/* an IPv6 list */
+		k->saddr.a[3] = (__u32)xb_rng_next(rng);
+		k->daddr.a[2] = (__u32)xb_rng_next(rng);
+	}
+}
+
+static bool bit_set(const struct xb_tss_key *k)
+{
+	__u64 mask;
+	__u32 idx = xb_tss_filter_word(k, &mask);
+
+	return words[idx] & mask;
+}
+
+static unsigned long list_bits(__u8 list)
+{
+	unsigned long n = 0;
+	__u32 i;
+
+	for (i = 0; i < XB_TSS_FILTER_WORDS; i++)
+		n += (unsigned long)__builtin_popcountll(
+			words[list * XB_TSS_FILTER_WORDS + i]);
+	return n;
+}
+
+/* Bits the keys [from, to) set, counted once each. */
+static unsigned long distinct_bits(size_t from, size_t to)
+{
+	static __u64 seen[XB_TSS_FILTER_ENTRIES];
+	unsigned long n = 0;
+	__u64 mask;
+	__u32 idx;
+	size_t i;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = from; i < to; i++) {
+		idx = xb_tss_filter_word(&keys[i], &mask);
+		if (!(seen[idx] & mask))
+			n++;
+		seen[idx] |= mask;
+	}
+	return n;
+}
+
+static int make_tss_map(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+
+	return bpf_map_create(BPF_MAP_TYPE_HASH, "xbt_tss", sizeof(struct xb_tss_key),
+			      sizeof(struct xb_tss_val), N_KEYS, &opts);
+}
+
+static void test_filter(void **state)
+{
+	struct xb_tss_val val = {};
+	struct xb_tss_filter f;
+	struct xb_rng rng;
+	size_t i, keep = N_KEYS / 3;
+	int fd;
+
+	(void)state;
+	fd = make_tss_map();
+	if (fd < 0)
+		skip();
+	xb_rng_seed(&rng, xb_test_seed("tss_filter"));
+	xb_tss_filter_init(&f, words);
+	for (i = 0; i < N_KEYS; i++) {
+		random_key(&rng, &keys[i], LIST);
+		assert_int_equal(bpf_map_update_elem(fd, &keys[i], &val, BPF_ANY), 0);
+		xb_tss_filter_add(&f, &keys[i]);
+	}
+	for (i = 0; i < N_KEYS; i++)
+		assert_true(bit_set(&keys[i]));
+	assert_int_equal(list_bits(LIST), distinct_bits(0, N_KEYS));
+	/* the other lists are untouched */
+	assert_int_equal(list_bits(LIST - 1) + list_bits(LIST + 1), 0);
+
+	/* a few deletions: bits stay, no rebuild yet */
+	for (i = N_KEYS - 100; i < N_KEYS; i++) {
+		assert_int_equal(bpf_map_delete_elem(fd, &keys[i]), 0);
+		xb_tss_filter_del(&f, &keys[i]);
+	}
+	assert_int_equal(xb_tss_filter_maintain(&f, fd), 0);
+	assert_int_equal(f.rebuilds, 0);
+	assert_int_equal(list_bits(LIST), distinct_bits(0, N_KEYS));
+
+	/* most of them: the list is rebuilt from the map */
+	for (i = keep; i < N_KEYS - 100; i++) {
+		assert_int_equal(bpf_map_delete_elem(fd, &keys[i]), 0);
+		xb_tss_filter_del(&f, &keys[i]);
+	}
+	assert_int_equal(xb_tss_filter_maintain(&f, fd), 0);
+	assert_int_equal(f.rebuilds, 1);
+	for (i = 0; i < keep; i++)
+		assert_true(bit_set(&keys[i]));
+	assert_int_equal(list_bits(LIST), distinct_bits(0, keep));
+	assert_int_equal(f.live[LIST], keep);
+
+	/* nothing more to do */
+	assert_int_equal(xb_tss_filter_maintain(&f, fd), 0);
+	assert_int_equal(f.rebuilds, 1);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_filter),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The presence filter of the published tuple-space search (see
+ * include/xfrmbpf/tss.h), written straight into the mmapped xb_tss_filter
+ * map inside a publication: a key's bit is set when the key is published.
+ * A deleted key leaves its bit (another key may share it); a list whose
+ * stale bits have come to outnumber its live keys is rebuilt from the
+ * keys in xb_tss, so that the false positives stay few and the cost of a
+ * rebuild stays in proportion to the deletions that called for it.
+ */
+#ifndef XFRMBPF_TSS_FILTER_H
+#define XFRMBPF_TSS_FILTER_H
+
+#include <linux/types.h>
+#include "xfrmbpf/tss.h"
+
+struct xb_tss_filter {
+	__u64 *words;			/* XB_TSS_FILTER_ENTRIES, mmapped */
+	__u32 added[XB_SHAPE_LISTS];	/* puts since the last rebuild */
+	__u32 stale[XB_SHAPE_LISTS];	/* deletions since then */
+	__u32 live[XB_SHAPE_LISTS];	/* keys at the last rebuild */
+	__u32 rebuilds;
+};
+
+/* words: the mapped filter, XB_TSS_FILTER_ENTRIES words; cleared here. */
+void xb_tss_filter_init(struct xb_tss_filter *f, __u64 *words);
+void xb_tss_filter_add(struct xb_tss_filter *f, const struct xb_tss_key *key);
+void xb_tss_filter_del(struct xb_tss_filter *f, const struct xb_tss_key *key);
+/* Rebuilds the lists that need it from the keys of the xb_tss map
+ * tss_fd. Call inside the publication that made the deletions. Returns 0
+ * or -errno (the filter then errs on the side of set bits only). */
+int xb_tss_filter_maintain(struct xb_tss_filter *f, int tss_fd);
+
+/* Maps the filter map (created BPF_F_MMAPABLE) for writing; NULL on
+ * failure with errno set. xb_tss_filter_unmap() undoes it. */
+__u64 *xb_tss_filter_map(int filter_fd);
+void xb_tss_filter_unmap(__u64 *words);
+
+#endif
