@@ -388,10 +388,20 @@ map_memlock_each() {
 	done | sort -rn | awk '{ printf "%s=%s ", $2, $1 }'
 }
 
-# Event-to-visible latency rows, the SPD holding $2 policies.
-latency() {
-	local pin=$1 n=$2
+# "idle total" jiffies of all CPUs (first line of /proc/stat).
+cpu_jiffies() {
+	awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $5 + $6, t }' /proc/stat
+}
 
+# Event-to-visible latency rows, the SPD holding $2 policies. The tail
+# waits for a CPU whenever something else is runnable: the idle share of
+# the CPUs during the run is noted to tell a busy machine from a slow
+# daemon (over 90% on a quiet machine: the watcher sleeps 2 ms between
+# changes).
+latency() {
+	local pin=$1 n=$2 j0 j1
+
+	j0=($(cpu_jiffies))
 	ip netns exec "$NS_CP" "$OUT/bench_ctl" latency "$pin" "$LAT_COUNT" |
 		while IFS=, read -r s op q v unit; do
 			case $s in
@@ -399,6 +409,9 @@ latency() {
 			latency) row control "event_${op}_${q}" all "$n" "$v" "$unit" ;;
 			esac
 		done
+	j1=($(cpu_jiffies))
+	note "control: latency at $n policies: CPUs idle" \
+		"$(((j1[0] - j0[0]) * 100 / (j1[1] - j0[1] + 1)))% of the run"
 }
 
 rss_kb() {

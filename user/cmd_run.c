@@ -130,10 +130,12 @@ static int ignore_event(const struct xb_event *ev, void *data)
 	return 0;
 }
 
-static int drain_events(struct daemon *d)
+/* Reads the XFRM and/or the link socket empty; a socket poll() did not
+ * flag is left for the next turn (one receive call less per event). */
+static int drain_events(struct daemon *d, bool xfrm, bool links)
 {
-	int err = xb_nl_drain(&d->nl, false, apply_notification, d);
-	int lerr = xb_nl_drain(&d->nl, true, apply_event, d);
+	int err = xfrm ? xb_nl_drain(&d->nl, false, apply_notification, d) : 0;
+	int lerr = links ? xb_nl_drain(&d->nl, true, apply_event, d) : 0;
 
 	if (err == -ENOBUFS || lerr == -ENOBUFS)
 		return -ENOBUFS;
@@ -161,7 +163,7 @@ static int resync(struct daemon *d)
 		}
 		xb_mirror_sweep_unseen(&d->mirror);
 		/* Events that raced with the dump are newer: apply them. */
-		err = drain_events(d);
+		err = drain_events(d, true, true);
 		if (err != -ENOBUFS)
 			break;
 		if (++tries == XB_RESYNC_TRIES_WARN)
@@ -182,9 +184,9 @@ static int resync(struct daemon *d)
 	return 0;
 }
 
-static int on_events(struct daemon *d)
+static int on_events(struct daemon *d, bool xfrm, bool links)
 {
-	int err = drain_events(d);
+	int err = drain_events(d, xfrm, links);
 
 	if (err == -ENOBUFS) {
 		pr_info("Netlink messages lost (ENOBUFS): re-dumping\n");
@@ -256,7 +258,7 @@ static int event_loop(struct daemon *d)
 				return err;
 		}
 		if (pfd[0].revents || pfd[1].revents) {
-			err = on_events(d);
+			err = on_events(d, pfd[0].revents, pfd[1].revents);
 			if (err)
 				return err;
 		}
