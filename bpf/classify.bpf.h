@@ -27,7 +27,8 @@ struct xb_sync_snap {
 	__u8 default_fwd;
 };
 
-/* Returns XB_PARSE_OK when the mirror may be trusted, else the reason. */
+/* Returns XB_PARSE_OK when the mirror may be trusted, else the reason:
+ * XB_R_PASS_PUBLISHING while a publication runs. */
 static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
 {
 	__u32 zero = 0;
@@ -51,12 +52,14 @@ static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
 	/* A beat stamped on another CPU may be a little ahead of now. */
 	if (now > beat && now - beat > timeout)
 		return XB_R_PASS_UNSYNCED;
-	if (snap->seq & 1)
-		return XB_R_PASS_PUBLISHING;
 	snap->generation = XB_READ_ONCE(s->generation);
 	snap->flow_epoch = XB_READ_ONCE(s->flow_epoch);
 	snap->default_in = XB_READ_ONCE(s->default_action[XB_DIR_IN]);
 	snap->default_fwd = XB_READ_ONCE(s->default_action[XB_DIR_FWD]);
+	/* The snapshot is filled anyway: a cached verdict of the generation
+	 * read here may still be used (see xb_xdp_decide). */
+	if (snap->seq & 1)
+		return XB_R_PASS_PUBLISHING;
 	return XB_PARSE_OK;
 }
 

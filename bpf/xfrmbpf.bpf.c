@@ -101,6 +101,12 @@ static __always_inline int xb_iface_slot(__u32 ifindex)
  * the cache: their verdict depends on no state. Returns the counter slot
  * of the ingress device, or -1 when it is not attached. Only a cache hit
  * skips the device lookup: the other early exits are rare.
+ *
+ * A cached verdict was computed entirely within its generation (the seq
+ * count was checked before storing it), so it is the verdict of that
+ * complete SPD: it may be used while the next publication runs, or while
+ * it starts during the lookup, as the packet then sees the old SPD. Only
+ * a miss needs a quiet seq count.
  */
 static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 					 struct xb_decision *d)
@@ -118,16 +124,15 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		ret = XB_R_PASS_UNDECIDABLE;
 	if (ret == XB_PARSE_OK)
 		ret = xb_sync_begin(&snap);
-	if (ret != XB_PARSE_OK) {
+	if (ret != XB_PARSE_OK && ret != XB_R_PASS_PUBLISHING) {
 		d->reason = ret;
 		return xb_iface_slot(ifindex);
 	}
-	if (xb_flow_cached(&pkt, ifindex, &snap, d, &slot)) {
-		if (!xb_sync_end(&snap)) {
-			d->reason = XB_R_PASS_PUBLISHING;
-			d->policy_id = XB_NO_POLICY;
-		}
+	if (xb_flow_cached(&pkt, ifindex, &snap, d, &slot))
 		return slot;
+	if (ret != XB_PARSE_OK) {
+		d->reason = ret;
+		return xb_iface_slot(ifindex);
 	}
 	cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
 	if (!cfg) {

@@ -8,7 +8,9 @@
  * The datapath reads seq before and after its lookups and acts on them
  * only when both reads are the same even value; otherwise the packet goes
  * to the kernel (pass_publishing). A packet therefore never acts on half
- * of an update.
+ * of an update. Verdicts are cached only when so computed, tagged with
+ * their generation: a cached verdict is that of one whole SPD, and may be
+ * used while the next publication runs (the packet sees the old SPD).
  */
 #ifndef XFRMBPF_SYNC_H
 #define XFRMBPF_SYNC_H

@@ -1098,6 +1098,24 @@ static void test_flow_cache(void **state)
 	assert_int_equal(retval, XDP_PASS);
 	check_reason_delta(&before, XB_R_PASS_POLICY_ALLOW, 1);
 
+	/* also while a publication runs: it is the verdict of the whole
+	 * SPD of its generation (the packet sees the old SPD) */
+	set_sync(ST_ODD_SEQ);
+	snap_counts(&before, NO_POL);
+	assert_int_equal(run_xdp(&f, &retval), 0);
+	assert_int_equal(retval, XDP_PASS);
+	check_reason_delta(&before, XB_R_PASS_POLICY_ALLOW, 1);
+	/* a flow without a cached verdict waits for the publication */
+	spec.dport = 24;
+	assert_true(xbt_build(&spec, &f) > 0);
+	snap_counts(&before, NO_POL);
+	assert_int_equal(run_xdp(&f, &retval), 0);
+	assert_int_equal(retval, XDP_PASS);
+	check_reason_delta(&before, XB_R_PASS_PUBLISHING, 1);
+	spec.dport = 23;
+	assert_true(xbt_build(&spec, &f) > 0);
+	set_sync(0);
+
 	/* nor is an entry of another flow epoch (routes or settings
 	 * changed since) */
 	for (i = 0; i < n; i++)
