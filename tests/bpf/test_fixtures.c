@@ -1047,6 +1047,18 @@ static void test_every_truncation_passes(void **state)
 	printf("# %zu truncated packets passed\n", runs);
 }
 
+/* One run of f: its verdict, counted once under reason. */
+static void run_expect(const struct xbt_frame *f, uint32_t verdict, int reason)
+{
+	struct counts before;
+	uint32_t retval;
+
+	snap_counts(&before, NO_POL);
+	assert_int_equal(run_xdp(f, &retval), 0);
+	assert_int_equal(retval, verdict);
+	check_reason_delta(&before, reason, 1);
+}
+
 /* The flow cache answers for its generation only. */
 static void test_flow_cache(void **state)
 {
@@ -1054,7 +1066,6 @@ static void test_flow_cache(void **state)
 	int fd = bpf_map__fd(skel->maps.xb_flow_cache);
 	struct xb_flow_key k = {};
 	static struct xb_flow_val vals[MAX_CPUS];
-	struct counts before;
 	struct xbt_frame f;
 	uint32_t retval;
 	int n = num_cpus(), i, found = 0;
@@ -1093,25 +1104,16 @@ static void test_flow_cache(void **state)
 		vals[i].policy_id = 1;
 	}
 	assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
-	snap_counts(&before, NO_POL);
-	assert_int_equal(run_xdp(&f, &retval), 0);
-	assert_int_equal(retval, XDP_PASS);
-	check_reason_delta(&before, XB_R_PASS_POLICY_ALLOW, 1);
+	run_expect(&f, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
 
 	/* also while a publication runs: it is the verdict of the whole
 	 * SPD of its generation (the packet sees the old SPD) */
 	set_sync(ST_ODD_SEQ);
-	snap_counts(&before, NO_POL);
-	assert_int_equal(run_xdp(&f, &retval), 0);
-	assert_int_equal(retval, XDP_PASS);
-	check_reason_delta(&before, XB_R_PASS_POLICY_ALLOW, 1);
+	run_expect(&f, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
 	/* a flow without a cached verdict waits for the publication */
 	spec.dport = 24;
 	assert_true(xbt_build(&spec, &f) > 0);
-	snap_counts(&before, NO_POL);
-	assert_int_equal(run_xdp(&f, &retval), 0);
-	assert_int_equal(retval, XDP_PASS);
-	check_reason_delta(&before, XB_R_PASS_PUBLISHING, 1);
+	run_expect(&f, XDP_PASS, XB_R_PASS_PUBLISHING);
 	spec.dport = 23;
 	assert_true(xbt_build(&spec, &f) > 0);
 	set_sync(0);
@@ -1121,10 +1123,7 @@ static void test_flow_cache(void **state)
 	for (i = 0; i < n; i++)
 		vals[i].flow_epoch = 1;
 	assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
-	snap_counts(&before, NO_POL);
-	assert_int_equal(run_xdp(&f, &retval), 0);
-	assert_int_equal(retval, XDP_DROP);
-	check_reason_delta(&before, XB_R_DROP_REQUIRES_IPSEC, 1);
+	run_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
 
 	/* an entry of an older generation is not */
 	for (i = 0; i < n; i++) {
@@ -1133,10 +1132,7 @@ static void test_flow_cache(void **state)
 		vals[i].reason = XB_R_PASS_POLICY_ALLOW;
 	}
 	assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
-	snap_counts(&before, NO_POL);
-	assert_int_equal(run_xdp(&f, &retval), 0);
-	assert_int_equal(retval, XDP_DROP);
-	check_reason_delta(&before, XB_R_DROP_REQUIRES_IPSEC, 1);
+	run_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
 }
 
 /* Per-interface and per-policy counters, bytes included. */

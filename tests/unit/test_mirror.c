@@ -393,6 +393,16 @@ static void publish_sas_with_keys(struct xb_mirror *m, struct xb_nl *nl)
 					apply_cb, m), 0);
 }
 
+/* Fresh pinned maps under pin_dir, opened writable; skips the test
+ * without a bpffs (no root). */
+static void open_pinned_maps(struct xb_maps *maps)
+{
+	if (!pin_root[0])
+		skip();
+	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_open(maps, pin_dir, true), 0);
+}
+
 static void test_publish_roundtrip_no_keys(void **state)
 {
 	struct xb_snapshot snap;
@@ -406,12 +416,7 @@ static void test_publish_roundtrip_no_keys(void **state)
 	int saved_stderr;
 
 	(void)state;
-	if (!pin_root[0]) {
-		skip();
-		return;
-	}
-	assert_int_equal(xb_maps_create(pin_dir), 0);
-	assert_int_equal(xb_maps_open(&maps, pin_dir, true), 0);
+	open_pinned_maps(&maps);
 	assert_int_equal(xb_mirror_init(&m, true), 0);
 
 	/* Everything the daemon logs at debug level goes to logbuf. */
@@ -518,12 +523,7 @@ static void test_publish_templates_and_readback(void **state)
 	struct nb_policy p;
 
 	(void)state;
-	if (!pin_root[0]) {
-		skip();
-		return;
-	}
-	assert_int_equal(xb_maps_create(pin_dir), 0);
-	assert_int_equal(xb_maps_open(&maps, pin_dir, true), 0);
+	open_pinned_maps(&maps);
 	assert_int_equal(xb_mirror_init(&m, true), 0);
 	nb_policy_init(&p, AF_INET6, XFRM_POLICY_IN);
 	nb_policy_add_tmpl(&p, false);
@@ -592,12 +592,7 @@ static void test_clear_resets_defaults(void **state)
 	struct xb_maps maps;
 
 	(void)state;
-	if (!pin_root[0]) {
-		skip();
-		return;
-	}
-	assert_int_equal(xb_maps_create(pin_dir), 0);
-	assert_int_equal(xb_maps_open(&maps, pin_dir, true), 0);
+	open_pinned_maps(&maps);
 	maps.sync->default_action[XFRM_POLICY_IN] = XB_DEFAULT_BLOCK;
 	maps.sync->default_action[XFRM_POLICY_FWD] = XB_DEFAULT_BLOCK;
 	assert_int_equal(xb_publish_clear(&maps), 0);
