@@ -57,6 +57,7 @@
 #include "swan_spd.h"
 #include "tss_sink_maps.h"
 #include "bpf_harness.h"
+#include "tool.h"
 
 /* As in bench.bpf.c. */
 struct bench_flow {
@@ -120,43 +121,23 @@ static const char *const net_setup[] = {
 		"dev xbt-bc2 nud permanent",
 };
 
-static int die(const char *what, int err)
-{
-	fprintf(stderr, "bench_classify: %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
 /* A private namespace dies with the process: nothing to clean up. */
 static void make_net(struct bench *b)
 {
-	char cmd[256];
-	size_t i;
+	const char *why = NULL;
 
-	if (unshare(CLONE_NEWNET))
-		die("unshare(CLONE_NEWNET)", errno);
-	for (i = 0; i < sizeof(net_setup) / sizeof(net_setup[0]); i++) {
-		snprintf(cmd, sizeof(cmd), "%s >/dev/null 2>&1", net_setup[i]);
-		if (system(cmd))
-			die(net_setup[i], EIO);
-	}
+	if (xbt_net_enter(net_setup, sizeof(net_setup) / sizeof(net_setup[0]), &why))
+		bench_die(why, EIO);
 	b->ifindex = (int)if_nametoindex("xbt-bc0");
 	if (!b->ifindex)
-		die("xbt-bc0", ENODEV);
+		bench_die("xbt-bc0", ENODEV);
 }
 
 static void load_datapath(struct bench *b)
 {
-	struct bpf_map *map;
-
-	b->skel = xfrmbpf__open();
+	b->skel = xbt_skel_load(NULL, 0, 0);
 	if (!b->skel)
-		die("open xfrmbpf", errno);
-	bpf_object__for_each_map(map, b->skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	bpf_program__set_autoload(b->skel->progs.xb_tc_steer, false);
-	bpf_program__set_autoload(b->skel->progs.xb_tc_steer_md, false);
-	if (xfrmbpf__load(b->skel))
-		die("load xfrmbpf", errno);
+		bench_die("load xfrmbpf", errno);
 	b->xdp_fd = bpf_program__fd(b->skel->progs.xb_xdp);
 }
 
@@ -165,7 +146,7 @@ static int prog_fd(struct bpf_object *obj, const char *name)
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
 
 	if (!p)
-		die(name, ENOENT);
+		bench_die(name, ENOENT);
 	return bpf_program__fd(p);
 }
 
@@ -174,7 +155,7 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
 
 	if (!m)
-		die(name, ENOENT);
+		bench_die(name, ENOENT);
 	return bpf_map__fd(m);
 }
 
@@ -185,9 +166,9 @@ static void load_bench(struct bench *b, const char *path)
 
 	b->obj = bpf_object__open_file(path, NULL);
 	if (!b->obj)
-		die(path, errno);
+		bench_die(path, errno);
 	if (bpf_object__load(b->obj))
-		die("load bench.bpf.o", errno);
+		bench_die("load bench.bpf.o", errno);
 	b->vary_fd = prog_fd(b->obj, "bench_vary");
 	b->floor_fd = prog_fd(b->obj, "bench_floor");
 	b->flows_fd = map_fd(b->obj, "bench_flows");
@@ -199,15 +180,7 @@ static void load_bench(struct bench *b, const char *path)
 	slots[SLOT_FLOOR_FIB] = prog_fd(b->obj, "bench_floor_fib");
 	for (i = 0; i < SLOT_MAX; i++)
 		if (bpf_map_update_elem(progs_fd, &i, &slots[i], BPF_ANY))
-			die("bench_progs", errno);
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+			bench_die("bench_progs", errno);
 }
 
 /* A fresh generation with a trusted, synced mirror: the heartbeat timeout
@@ -221,11 +194,11 @@ static void set_sync(struct bench *b)
 	s.seq = b->generation * 2;
 	s.generation = b->generation;
 	s.synced = 1;
-	s.heartbeat_ns = now_ns();
+	s.heartbeat_ns = xbt_now_ns();
 	s.heartbeat_timeout_ns = 3600ull * 1000000000ull;
 	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_sync), &zero, &s,
 				BPF_ANY))
-		die("xb_sync", errno);
+		bench_die("xb_sync", errno);
 }
 
 /* The attached-interface entry and the IKE bypass ports, as `run` would
@@ -239,7 +212,7 @@ static void set_iface(struct bench *b)
 
 	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_ifaces), &key,
 				&cfg, BPF_ANY))
-		die("xb_ifaces", errno);
+		bench_die("xb_ifaces", errno);
 	k.port = htons(500);
 	bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_bypass), &k, &one, 0);
 	k.port = htons(4500);
@@ -261,23 +234,23 @@ static void publish(struct bench *b, __u32 n)
 	int err;
 
 	if (!tss)
-		die("xb_tss_new", ENOMEM);
+		bench_die("xb_tss_new", ENOMEM);
 	if ((err = xb_tss_maps_clear(&maps)))
-		die("clear classifier maps", -err);
-	t0 = now_ns();
+		bench_die("clear classifier maps", -err);
+	t0 = xbt_now_ns();
 	for (i = 0; i < n; i++) {
 		swan_policy(i, &b->pols[i]);
 		if ((err = xb_tss_add(tss, &b->pols[i])))
-			die("xb_tss_add", -err);
+			bench_die("xb_tss_add", -err);
 	}
 	xb_tss_maps_sink(&maps, &sink);
 	if ((err = xb_tss_flush(tss, &sink)))
-		die("xb_tss_flush", -err);
+		bench_die("xb_tss_flush", -err);
 	if (!maps.filter)
-		die("map xb_tss_filter", errno);
+		bench_die("map xb_tss_filter", errno);
 	if ((err = xb_tss_filter_maintain(maps.filter, maps.tss_fd)))
-		die("xb_tss_filter_maintain", -err);
-	t1 = now_ns();
+		bench_die("xb_tss_filter_maintain", -err);
+	t1 = xbt_now_ns();
 	if (xb_tss_overflows(tss))
 		printf("# N=%u: %u shape lists overflowed\n", n,
 		       xb_tss_overflows(tss));
@@ -338,7 +311,7 @@ static __u32 make_flows(struct bench *b, __u32 n, int af)
 	struct xb_rng rng;
 
 	if (!cand)
-		die("malloc", ENOMEM);
+		bench_die("malloc", ENOMEM);
 	for (i = 0; i < n; i++)
 		if (b->pols[i].sel.family == af &&
 		    b->pols[i].dir != XFRM_POLICY_OUT)
@@ -358,7 +331,7 @@ static __u32 make_flows(struct bench *b, __u32 n, int af)
 	free(cand);
 	for (i = 0; i < nf; i++)
 		if (bpf_map_update_elem(b->flows_fd, &i, &b->flows[i], BPF_ANY))
-			die("bench_flows", errno);
+			bench_die("bench_flows", errno);
 	return nf;
 }
 
@@ -375,7 +348,7 @@ static void build_frame(int af, struct xbt_frame *f)
 	};
 
 	if (!xbt_build(&s, f))
-		die("xbt_build", EINVAL);
+		bench_die("xbt_build", EINVAL);
 }
 
 /* The frame with flow f written in, as bench_vary does it. */
@@ -415,9 +388,9 @@ static __u32 run(struct bench *b, int fd, const struct xbt_frame *f)
 		    .repeat = b->repeat);
 
 	if (bpf_prog_test_run_opts(fd, &opts))
-		die("BPF_PROG_TEST_RUN", errno);
+		bench_die("BPF_PROG_TEST_RUN", errno);
 	if (opts.retval == XDP_ABORTED)
-		die("bench program aborted", EINVAL);
+		bench_die("bench program aborted", EINVAL);
 	return opts.duration;
 }
 
@@ -434,7 +407,7 @@ static void set_state(struct bench *b, __u32 n_flows, __u32 target)
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(b->state_fd, &zero, &st, BPF_ANY))
-		die("bench_state", errno);
+		bench_die("bench_state", errno);
 }
 
 /* Median over the trials, in ns per packet. */
@@ -458,7 +431,7 @@ static void reason_counts(struct bench *b, __u64 *out)
 	__u32 r;
 
 	if (!v)
-		die("calloc", ENOMEM);
+		bench_die("calloc", ENOMEM);
 	for (r = 0; r < XB_R_MAX; r++) {
 		out[r] = 0;
 		if (bpf_map_lookup_elem(fd, &r, v))
@@ -569,7 +542,7 @@ int main(int argc, char **argv)
 	b.flows = calloc(MAX_FLOWS, sizeof(*b.flows));
 	b.seen = calloc(1, sizeof(__u64) << SEEN_BITS);
 	if (!b.pols || !b.flows || !b.seen)
-		die("calloc", ENOMEM);
+		bench_die("calloc", ENOMEM);
 	make_net(&b);
 	load_datapath(&b);
 	load_bench(&b, obj);

@@ -43,23 +43,9 @@
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/reasons.h"
 #include "xfrmbpf/sync.h"
+#include "tool.h"
 
 #define SPIN_LIMIT_NS	2000000000ull
-
-static int die(const char *what, int err)
-{
-	fprintf(stderr, "bench_ctl: %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
-static unsigned long long clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull +
-	       (unsigned long long)ts.tv_nsec;
-}
 
 static int open_sync(const char *pin_dir)
 {
@@ -72,19 +58,19 @@ static int open_sync(const char *pin_dir)
 static int cmd_waitsync(const char *pin_dir, unsigned int min_pols,
 			double timeout_s)
 {
-	unsigned long long end = clock_ns(CLOCK_MONOTONIC) +
+	unsigned long long end = bench_clock_ns(CLOCK_MONOTONIC) +
 				 (unsigned long long)(timeout_s * 1e9);
 	struct xb_sync s;
 	__u32 zero = 0;
 	int fd = -1;
 
-	while (clock_ns(CLOCK_MONOTONIC) < end) {
+	while (bench_clock_ns(CLOCK_MONOTONIC) < end) {
 		if (fd < 0)
 			fd = open_sync(pin_dir);
 		if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &s) &&
 		    s.synced && s.generation && s.n_policies >= min_pols) {
 			printf("synced_realtime_ns=%llu n_policies=%u\n",
-			       clock_ns(CLOCK_REALTIME), s.n_policies);
+			       bench_clock_ns(CLOCK_REALTIME), s.n_policies);
 			return 0;
 		}
 		usleep(200);
@@ -108,7 +94,7 @@ static void test_selector(unsigned int i, struct xfrm_selector *sel)
 static void send_req(struct mnl_socket *nl, struct nlmsghdr *nlh)
 {
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		die("netlink send", errno);
+		bench_die("netlink send", errno);
 }
 
 static void recv_ack(struct mnl_socket *nl, unsigned int seq)
@@ -117,10 +103,10 @@ static void recv_ack(struct mnl_socket *nl, unsigned int seq)
 	ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 
 	if (n < 0)
-		die("netlink recv", errno);
+		bench_die("netlink recv", errno);
 	if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), NULL,
 		       NULL) < 0)
-		die("XFRM request", errno);
+		bench_die("XFRM request", errno);
 }
 
 static struct nlmsghdr *policy_msg(char *buf, unsigned int i, bool add,
@@ -176,12 +162,12 @@ static unsigned long long wait_published(volatile struct xb_sync *s, __u64 gen,
 	unsigned long long t;
 
 	for (;;) {
-		t = clock_ns(CLOCK_MONOTONIC);
+		t = bench_clock_ns(CLOCK_MONOTONIC);
 		if (s->generation != gen && !(s->seq & 1) &&
 		    s->n_policies == want)
 			return t;
 		if (t - t0 > SPIN_LIMIT_NS)
-			die("change not published within 2 s", ETIMEDOUT);
+			bench_die("change not published within 2 s", ETIMEDOUT);
 		sched_yield();
 	}
 }
@@ -198,7 +184,7 @@ static unsigned long long one_change(struct mnl_socket *nl,
 	__u64 gen = s->generation;
 	unsigned long long t0, t;
 
-	t0 = clock_ns(CLOCK_MONOTONIC);
+	t0 = bench_clock_ns(CLOCK_MONOTONIC);
 	send_req(nl, nlh);
 	t = wait_published(s, gen, want, t0);
 	recv_ack(nl, seq);
@@ -240,17 +226,17 @@ static int cmd_latency(const char *pin_dir, unsigned int count)
 	int fd;
 
 	if (!add || !del || !count)
-		die("count", EINVAL);
+		bench_die("count", EINVAL);
 	fd = open_sync(pin_dir);
 	if (fd < 0)
-		die("open xb_sync", errno);
+		bench_die("open xb_sync", errno);
 	s = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED,
 		 fd, 0);
 	if (s == MAP_FAILED)
-		die("mmap xb_sync", errno);
+		bench_die("mmap xb_sync", errno);
 	nl = mnl_socket_open(NETLINK_XFRM);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		die("NETLINK_XFRM", errno);
+		bench_die("NETLINK_XFRM", errno);
 	for (i = 0; i < count; i++) {
 		add[i] = one_change(nl, s, i, true, 2 * i + 1);
 		nanosleep(&pause, NULL);
@@ -281,7 +267,7 @@ static int cmd_drops(const char *pin_dir)
 	fd = bpf_obj_get(path);
 	v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
 	if (fd < 0 || !v)
-		die(path, errno);
+		bench_die(path, errno);
 	for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
 		if (bpf_map_lookup_elem(fd, &drops[i], v))
 			continue;

@@ -38,6 +38,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pktbuild.h"
+#include "tool.h"
 
 #define BATCH	64
 
@@ -51,21 +52,6 @@ struct gen_opts {
 	int napi_pid;
 	__u32 prog_id;
 };
-
-static int die(const char *what)
-{
-	fprintf(stderr, "bench_txgen: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static unsigned long long clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ull +
-	       (unsigned long long)ts.tv_nsec;
-}
 
 /* Run time of a task in ns (first field of /proc/PID/schedstat). */
 static unsigned long long task_runtime(int pid)
@@ -92,15 +78,15 @@ static int open_socket(const char *ifname)
 	int fd = socket(AF_PACKET, SOCK_RAW, 0), one = 1;
 
 	if (fd < 0)
-		die("socket(AF_PACKET)");
+		bench_die("socket(AF_PACKET)", errno);
 	sll.sll_ifindex = (int)if_nametoindex(ifname);
 	if (!sll.sll_ifindex)
-		die(ifname);
+		bench_die(ifname, errno);
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
-		die("bind");
+		bench_die("bind", errno);
 	/* Straight to the driver, as pktgen does: no qdisc in the way. */
 	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)))
-		die("PACKET_QDISC_BYPASS");
+		bench_die("PACKET_QDISC_BYPASS", errno);
 	return fd;
 }
 
@@ -172,10 +158,10 @@ static unsigned long long send_packet(const struct gen_opts *o,
 	do {
 		n = sendmmsg(fd, msgs, BATCH, 0);
 		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
-			die("sendmmsg");
+			bench_die("sendmmsg", errno);
 		if (n > 0)
 			sent += (unsigned long long)n;
-	} while (clock_ns(CLOCK_MONOTONIC) < end);
+	} while (bench_clock_ns(CLOCK_MONOTONIC) < end);
 	close(fd);
 	return sent;
 }
@@ -197,13 +183,13 @@ static int load_tx_prog(const char *path, __u32 ifindex)
 
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj || bpf_object__load(obj))
-		die(path);
+		bench_die(path, errno);
 	prog = bpf_object__find_program_by_name(obj, "bench_tx");
 	map = bpf_object__find_map_by_name(obj, "bench_state");
 	if (!prog || !map)
-		die("bench_tx");
+		bench_die("bench_tx", errno);
 	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &st, BPF_ANY))
-		die("bench_state");
+		bench_die("bench_state", errno);
 	return bpf_program__fd(prog);
 }
 
@@ -222,9 +208,9 @@ static unsigned long long send_xdp(int fd, const struct xbt_frame *f,
 
 	do {
 		if (bpf_prog_test_run_opts(fd, &opts))
-			die("BPF_PROG_TEST_RUN (live frames)");
+			bench_die("BPF_PROG_TEST_RUN (live frames)", errno);
 		sent += opts.repeat;
-	} while (clock_ns(CLOCK_MONOTONIC) < end);
+	} while (bench_clock_ns(CLOCK_MONOTONIC) < end);
 	return sent;
 }
 
@@ -264,13 +250,13 @@ int main(int argc, char **argv)
 		CPU_ZERO(&set);
 		CPU_SET(o.cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set))
-			die("sched_setaffinity");
+			bench_die("sched_setaffinity", errno);
 	}
 	if (o.xdp_obj) {
 		__u32 ifindex = if_nametoindex(o.ifname);
 
 		if (!ifindex)
-			die(o.ifname);
+			bench_die(o.ifname, errno);
 		libbpf_set_print(NULL);
 		tx_fd = load_tx_prog(o.xdp_obj, ifindex);
 	}
@@ -278,16 +264,16 @@ int main(int argc, char **argv)
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		prog_fd = bpf_prog_get_fd_by_id(o.prog_id);
 		if (stats_fd < 0 || prog_fd < 0)
-			die("program statistics");
+			bench_die("program statistics", errno);
 	}
 	prog_stats(prog_fd, &p0, &n0);
 	k0 = task_runtime(o.napi_pid);
-	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	t0 = clock_ns(CLOCK_MONOTONIC);
+	c0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	t0 = bench_clock_ns(CLOCK_MONOTONIC);
 	end = t0 + (unsigned long long)(o.seconds * 1e9);
 	sent = tx_fd >= 0 ? send_xdp(tx_fd, &f, end) : send_packet(&o, &f, end);
-	t1 = clock_ns(CLOCK_MONOTONIC);
-	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	t1 = bench_clock_ns(CLOCK_MONOTONIC);
+	c1 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	k1 = task_runtime(o.napi_pid);
 	prog_stats(prog_fd, &p1, &n1);
 	printf("sent=%llu wall_ns=%llu cpu_ns=%llu napi_ns=%llu prog_ns=%llu "
