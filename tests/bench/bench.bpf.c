@@ -78,15 +78,22 @@ struct {
 	__type(value, struct xb_flow_val);
 } bench_cache SEC(".maps");
 
-SEC("xdp")
-int bench_floor(struct xdp_md *ctx)
+/* The datapath's parser on the whole frame: true when it can go on. */
+static __always_inline bool bench_parse(struct xdp_md *ctx, struct xb_pkt *pkt)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+
+	return xb_parse(ctx, true, data, data_end, data_end - data, pkt) ==
+	       XB_PARSE_OK;
+}
+
+SEC("xdp")
+int bench_floor(struct xdp_md *ctx)
+{
 	struct xb_pkt pkt = {};
 
-	if (xb_parse(ctx, true, data, data_end, data_end - data, &pkt) !=
-	    XB_PARSE_OK)
+	if (!bench_parse(ctx, &pkt))
 		return XDP_ABORTED;
 	return XDP_PASS;
 }
@@ -94,14 +101,11 @@ int bench_floor(struct xdp_md *ctx)
 SEC("xdp")
 int bench_floor_lookup(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct xb_flow_val val = {}, *v;
 	struct xb_flow_key k = {};
 	struct xb_pkt pkt = {};
 
-	if (xb_parse(ctx, true, data, data_end, data_end - data, &pkt) !=
-	    XB_PARSE_OK)
+	if (!bench_parse(ctx, &pkt))
 		return XDP_ABORTED;
 	k.saddr = pkt.saddr;
 	k.daddr = pkt.daddr;
@@ -119,12 +123,9 @@ int bench_floor_lookup(struct xdp_md *ctx)
 SEC("xdp")
 int bench_floor_fib(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct xb_pkt pkt = {};
 
-	if (xb_parse(ctx, true, data, data_end, data_end - data, &pkt) !=
-	    XB_PARSE_OK)
+	if (!bench_parse(ctx, &pkt))
 		return XDP_ABORTED;
 	if (xb_route(ctx, &pkt, ctx->ingress_ifindex) == XB_RT_UNKNOWN)
 		return XDP_ABORTED;
@@ -141,12 +142,9 @@ int bench_drop(struct xdp_md *ctx)
 SEC("xdp")
 int bench_parse_drop(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	struct xb_pkt pkt = {};
 
-	if (xb_parse(ctx, true, data, data_end, data_end - data, &pkt) !=
-	    XB_PARSE_OK)
+	if (!bench_parse(ctx, &pkt))
 		return XDP_PASS;
 	return XDP_DROP;
 }
