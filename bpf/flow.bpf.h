@@ -33,14 +33,17 @@ static __always_inline void xb_flow_key(const struct xb_pkt *pkt,
 }
 
 /* True, with the cached verdict in d and its counter slot, on a hit. */
-static __always_inline bool xb_flow_cached(const struct xb_flow_key *k,
+static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
+					   __u32 ifindex,
 					   const struct xb_sync_snap *snap,
 					   struct xb_decision *d,
 					   __u32 *stats_slot)
 {
+	struct xb_flow_key k = {};
 	struct xb_flow_val *v;
 
-	v = bpf_map_lookup_elem(&xb_flow_cache, k);
+	xb_flow_key(pkt, ifindex, &k);
+	v = bpf_map_lookup_elem(&xb_flow_cache, &k);
 	if (!v || v->generation != snap->generation ||
 	    v->flow_epoch != snap->flow_epoch)
 		return false;
@@ -51,19 +54,22 @@ static __always_inline bool xb_flow_cached(const struct xb_flow_key *k,
 	return true;
 }
 
-static __always_inline void xb_flow_store(const struct xb_flow_key *k,
+static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
+					  __u32 ifindex,
 					  const struct xb_sync_snap *snap,
 					  const struct xb_decision *d,
 					  __u32 stats_slot)
 {
+	struct xb_flow_key k = {};
 	struct xb_flow_val v = {};
 
+	xb_flow_key(pkt, ifindex, &k);
 	v.generation = snap->generation;
 	v.flow_epoch = snap->flow_epoch;
 	v.policy_id = d->policy_id;
 	v.reason = d->reason;
 	v.stats_slot = stats_slot;
-	bpf_map_update_elem(&xb_flow_cache, k, &v, BPF_ANY);
+	bpf_map_update_elem(&xb_flow_cache, &k, &v, BPF_ANY);
 }
 
 #endif

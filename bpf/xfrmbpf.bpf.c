@@ -113,7 +113,6 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct xb_flow_key flow = {};
 	struct xb_sync_snap snap = {};
 	struct xb_iface_cfg *cfg;
 	struct xb_pkt pkt = {};
@@ -129,8 +128,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		d->reason = ret;
 		return xb_iface_slot(ifindex);
 	}
-	xb_flow_key(&pkt, ifindex, &flow);
-	if (xb_flow_cached(&flow, &snap, d, &slot))
+	if (xb_flow_cached(&pkt, ifindex, &snap, d, &slot))
 		return slot;
 	if (ret != XB_PARSE_OK) {
 		d->reason = ret;
@@ -148,7 +146,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		d->policy_id = XB_NO_POLICY;
 		return slot;
 	}
-	xb_flow_store(&flow, &snap, d, slot);
+	xb_flow_store(&pkt, ifindex, &snap, d, slot);
 	return slot;
 }
 
