@@ -54,6 +54,10 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 	return true;
 }
 
+/* The key is built again here rather than kept from the lookup: a key
+ * alive across the classification pushes the combined stack of xb_xdp,
+ * xb_classify and the bpf_loop callback past 512 bytes on the 6.1
+ * verifier ("combined stack size of 3 calls is 544"). */
 static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 					  __u32 ifindex,
 					  const struct xb_sync_snap *snap,
