@@ -14,8 +14,6 @@
 #define XB_DIR_OUT	1	/* XFRM_POLICY_OUT */
 #define XB_DIR_FWD	2	/* XFRM_POLICY_FWD */
 
-#define XB_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
-
 /* What the packet saw of xb_sync when its lookups started. */
 struct xb_sync_snap {
 	__u64 seq;
@@ -33,24 +31,15 @@ static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
 {
 	__u32 zero = 0;
 	struct xb_sync *s;
-	__u64 now, beat, timeout;
 
 	s = bpf_map_lookup_elem(&xb_sync, &zero);
 	if (!s)
 		return XB_R_PASS_UNSYNCED;
 	snap->seq = XB_READ_ONCE(s->seq);
-	if (!XB_READ_ONCE(s->synced))
-		return XB_R_PASS_UNSYNCED;
-	timeout = XB_READ_ONCE(s->heartbeat_timeout_ns);
-	if (!timeout)
-		timeout = XB_HEARTBEAT_TIMEOUT_MS_DEFAULT * 1000000ULL;
-	beat = XB_READ_ONCE(s->heartbeat_ns);
-	/* The coarse clock (CLOCK_MONOTONIC_COARSE, one tick behind at
-	 * most) is enough against a timeout of seconds and reads no clock
-	 * source: every packet pays for it. */
-	now = bpf_ktime_get_coarse_ns();
-	/* A beat stamped on another CPU may be a little ahead of now. */
-	if (now > beat && now - beat > timeout)
+	/* A dead daemon's heartbeat goes stale: the watchdog timer
+	 * (bpf/watchdog.bpf.h) raises the flag, so no packet reads a
+	 * clock. */
+	if (!XB_READ_ONCE(s->synced) || XB_READ_ONCE(s->heartbeat_stale))
 		return XB_R_PASS_UNSYNCED;
 	snap->generation = XB_READ_ONCE(s->generation);
 	snap->flow_epoch = XB_READ_ONCE(s->flow_epoch);

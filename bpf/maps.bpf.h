@@ -19,6 +19,9 @@
 #include "xfrmbpf/tss.h"
 #include "xfrmbpf/datapath.h"
 
+/* A field another CPU (or the mirror, through mmap) may change. */
+#define XB_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
+
 /* Sync record: publication seq count, heartbeat, defaults. Mmapable so
  * the mirror updates fields with single stores. */
 struct {
@@ -128,14 +131,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_bypass SEC(".maps");
 
-/* Per-reason counters. */
+/* Counters per (row, reason), by XB_STATS_KEY(): a row per attached
+ * interface, one for other devices, one for retired slots
+ * (include/xfrmbpf/datapath.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XB_R_MAX);
+	__uint(max_entries, XB_STATS_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct xb_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xb_reason_stats SEC(".maps");
+} xb_stats SEC(".maps");
 
 /* Per-policy counters by policy id; the mirror zeroes a slot on reuse. */
 struct {
@@ -146,15 +151,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_policy_stats SEC(".maps");
 
-/* Per-interface counters by xb_iface_cfg.stats_slot. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XB_MAX_IFACES);
-	__type(key, __u32);
-	__type(value, struct xb_iface_stats);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xb_iface_stats SEC(".maps");
-
 /* Exact-flow cache in front of the tuple-space search. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
@@ -163,5 +159,16 @@ struct {
 	__type(value, struct xb_flow_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_flow_cache SEC(".maps");
+
+/* The heartbeat watchdog's timer (bpf/watchdog.bpf.h). Pinned: the pin
+ * keeps the timer running after the daemon is gone, which is when it is
+ * needed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xb_watchdog);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_watchdog SEC(".maps");
 
 #endif

@@ -325,10 +325,12 @@ static json_t *status_json(const struct xb_snapshot *snap)
 		age = json_integer((now - s->heartbeat_ns) / 1000000);
 		fresh = now - s->heartbeat_ns <= s->heartbeat_timeout_ns;
 	}
-	/* As the datapath sees it: a stale heartbeat fails open too. */
-	o = json_pack("{s:b, s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		      "synced", s->synced && alive && fresh,
+	/* As the datapath sees it: a stale heartbeat fails open too. The
+	 * watchdog's flag may lag the age by one of its ticks. */
+	o = json_pack("{s:b, s:b, s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		      "synced", s->synced && alive && fresh && !s->heartbeat_stale,
 		      "daemon_running", alive,
+		      "heartbeat_stale", s->heartbeat_stale != 0,
 		      "generation", (json_int_t)s->generation,
 		      "flow_epoch", (json_int_t)s->flow_epoch,
 		      "heartbeat_age_ms", age,
@@ -365,8 +367,10 @@ static void print_status_text(json_t *o)
 	printf("flow epoch:  %lld (routes, rules, addresses, device settings)\n",
 	       json_integer_value(json_object_get(o, "flow_epoch")));
 	if (json_is_integer(age))
-		printf("heartbeat:   %lld ms ago (timeout %lld ms)\n", json_integer_value(age),
-		       json_integer_value(json_object_get(o, "heartbeat_timeout_ms")));
+		printf("heartbeat:   %lld ms ago (timeout %lld ms)%s\n", json_integer_value(age),
+		       json_integer_value(json_object_get(o, "heartbeat_timeout_ms")),
+		       json_is_true(json_object_get(o, "heartbeat_stale")) ?
+		       ", stale to the datapath's watchdog" : "");
 	else
 		printf("heartbeat:   never\n");
 	printf("resyncs:     %lld\n", json_integer_value(json_object_get(o, "resyncs")));

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <linux/bpf.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,11 +31,11 @@ const char *const xb_map_names[XB_MAP_COUNT] = {
 	[XB_MAP_TSS] = "xb_tss",
 	[XB_MAP_IFACES] = "xb_ifaces",
 	[XB_MAP_BYPASS] = "xb_bypass",
-	[XB_MAP_REASON_STATS] = "xb_reason_stats",
+	[XB_MAP_STATS] = "xb_stats",
 	[XB_MAP_POLICY_STATS] = "xb_policy_stats",
-	[XB_MAP_IFACE_STATS] = "xb_iface_stats",
 	[XB_MAP_FLOW_CACHE] = "xb_flow_cache",
 	[XB_MAP_TSS_FILTER] = "xb_tss_filter",
+	[XB_MAP_WATCHDOG] = "xb_watchdog",
 };
 
 static bool is_bpffs(const char *path)
@@ -76,6 +77,31 @@ int xb_pin_dir_check(const char *pin_dir, bool may_mount)
 	return -ENOENT;
 }
 
+/*
+ * Arms the heartbeat watchdog (bpf/watchdog.bpf.h) by running its XDP
+ * program once on a dummy frame. The timer then lives in the pinned
+ * xb_watchdog, beyond this skeleton and this process.
+ */
+static int arm_watchdog(const struct xfrmbpf_maps *skel)
+{
+	unsigned char frame[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+		    .data_size_in = sizeof(frame), .repeat = 1);
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xb_watchdog_arm), &opts);
+	if (err) {
+		err = -errno;
+		pr_warn("Couldn't arm the heartbeat watchdog: %s\n", strerror(errno));
+		return err;
+	}
+	if (opts.retval != XDP_PASS) {
+		pr_warn("Couldn't arm the heartbeat watchdog (bpf_timer refused)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int xb_maps_create(const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
@@ -98,7 +124,10 @@ int xb_maps_create(const char *pin_dir)
 		pr_warn("Couldn't create or reuse the maps under %s: %s "
 			"(pins of another version? `xfrmbpf unload --all` removes them)\n",
 			pin_dir, strerror(-err));
-	/* The pins keep the maps; the skeleton is not needed any more. */
+	else
+		err = arm_watchdog(skel);
+	/* The pins keep the maps (and the watchdog's timer its program);
+	 * the skeleton is not needed any more. */
 	xfrmbpf_maps__destroy(skel);
 	return err;
 }

@@ -20,11 +20,11 @@ enum xb_map_idx {
 	XB_MAP_TSS,
 	XB_MAP_IFACES,
 	XB_MAP_BYPASS,
-	XB_MAP_REASON_STATS,
+	XB_MAP_STATS,
 	XB_MAP_POLICY_STATS,
-	XB_MAP_IFACE_STATS,
 	XB_MAP_FLOW_CACHE,
 	XB_MAP_TSS_FILTER,
+	XB_MAP_WATCHDOG,
 	XB_MAP_COUNT
 };
 
@@ -44,7 +44,8 @@ extern const char *const xb_map_names[XB_MAP_COUNT];
 /* Make sure dir's parent is a bpffs; mounts /sys/fs/bpf when it is the
  * default location and nothing is mounted there. */
 int xb_pin_dir_check(const char *pin_dir, bool may_mount);
-/* Create (or reuse) every pinned map under pin_dir. */
+/* Create (or reuse) every pinned map under pin_dir, and arm the heartbeat
+ * watchdog's timer (or re-arm it with this version's program). */
 int xb_maps_create(const char *pin_dir);
 /* Open every pinned map. writable: also mmap the sync record and the
  * presence filter (left as it is: xb_publish_clear() empties it). */

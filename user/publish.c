@@ -438,9 +438,14 @@ void xb_publish_synced(struct xb_maps *maps, bool synced)
 	SYNC_STORE(maps, synced, synced ? 1 : 0);
 }
 
+/* A fresh beat also lowers the watchdog's flag at once (the watchdog
+ * would at its next tick): after a start, or after a stall longer than
+ * the timeout, the datapath trusts the maps again without waiting. */
 void xb_publish_heartbeat(struct xb_maps *maps)
 {
 	SYNC_STORE(maps, heartbeat_ns, xb_monotonic_ns());
+	if (maps->sync->heartbeat_stale)
+		SYNC_STORE(maps, heartbeat_stale, 0);
 }
 
 void xb_publish_daemon(struct xb_maps *maps, __u32 pid, __u64 timeout_ns)

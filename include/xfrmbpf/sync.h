@@ -15,6 +15,7 @@
 #ifndef XFRMBPF_SYNC_H
 #define XFRMBPF_SYNC_H
 
+#include <linux/bpf.h>
 #include <linux/types.h>
 
 /* default_action[] values, as the kernel's XFRM_USERPOLICY_*. */
@@ -44,6 +45,20 @@ struct xb_sync {
 	 * changes outside a publication: routes, rules and addresses (local
 	 * or forwarded), device settings, bypass ports. */
 	__u32 flow_epoch;
+	/* Set by the watchdog timer (bpf/watchdog.bpf.h) when the heartbeat
+	 * is older than its timeout, cleared by it or by the next beat: the
+	 * datapath then fails open without reading a clock per packet. */
+	__u32 heartbeat_stale;
 };
+
+/* Value of xb_watchdog: the timer that checks the heartbeat. */
+struct xb_watchdog {
+	struct bpf_timer timer;
+};
+
+/* How often the watchdog looks: a tenth of the timeout, within bounds,
+ * so that a dead daemon is noticed at most 10% after its timeout. */
+#define XB_WATCHDOG_MIN_PERIOD_NS	(10ULL * 1000 * 1000)
+#define XB_WATCHDOG_MAX_PERIOD_NS	(100ULL * 1000 * 1000)
 
 #endif
