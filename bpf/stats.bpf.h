@@ -1,23 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Counters: per reason, per policy, per attached interface (per-CPU). */
+/*
+ * Counters: per (row, reason) in xb_stats, a row per attached interface,
+ * and per policy (per-CPU). One lookup counts a packet's reason and its
+ * device; userspace derives the totals and the interface view.
+ */
 #ifndef XFRMBPF_STATS_BPF_H
 #define XFRMBPF_STATS_BPF_H
 
 #include "maps.bpf.h"
 
-static __always_inline bool xb_reason_drops(__u32 reason)
-{
-	return reason == XB_R_DROP_UNKNOWN_SPI ||
-	       reason == XB_R_DROP_POLICY_BLOCK ||
-	       reason == XB_R_DROP_REQUIRES_IPSEC ||
-	       reason == XB_R_DROP_DEFAULT_BLOCK;
-}
-
-static __always_inline void xb_count_reason(__u32 reason, __u64 bytes)
+/*
+ * Count a packet of this reason in row slot (xb_iface_cfg.stats_slot),
+ * or in the row of devices without a slot when slot is not one: the
+ * datapath never writes the retired row, which userspace folds into
+ * without racing it. A reason out of range would land in the next row.
+ */
+static __always_inline void xb_count(__u32 slot, __u32 reason, __u64 bytes)
 {
 	struct xb_counter *c;
+	__u32 key;
 
-	c = bpf_map_lookup_elem(&xb_reason_stats, &reason);
+	if (reason >= XB_R_MAX)
+		return;
+	if (slot >= XB_MAX_IFACES)
+		slot = XB_STATS_ROW_OTHER;
+	key = XB_STATS_KEY(slot, reason);
+	c = bpf_map_lookup_elem(&xb_stats, &key);
 	if (!c)
 		return;
 	c->packets++;
@@ -35,12 +43,6 @@ static __always_inline void xb_count_policy(__u32 policy_id, __u64 bytes)
 		return;
 	c->packets++;
 	c->bytes += bytes;
-}
-
-/* Counters of an attached interface, by its xb_iface_cfg.stats_slot. */
-static __always_inline struct xb_iface_stats *xb_iface_counters(__u32 slot)
-{
-	return bpf_map_lookup_elem(&xb_iface_stats, &slot);
 }
 
 #endif

@@ -156,7 +156,6 @@ static __always_inline int xb_dec_ttl(struct __sk_buff *skb,
 static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
 {
 	struct xb_steer_target t = {};
-	struct xb_iface_stats *is;
 	struct xb_iface_cfg *cfg;
 	struct xb_pkt pkt = {};
 	__u32 ifindex = skb->ifindex;
@@ -196,13 +195,11 @@ static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
 	}
 	if (reason == XB_R_STEER && xb_dec_ttl(skb, &pkt))
 		return TC_ACT_OK;
-	xb_count_reason(reason, skb->len);
+	/* the device's row: its XB_R_STEER is its "steered" */
+	xb_count(cfg->stats_slot, reason, skb->len);
 	if (reason != XB_R_STEER)
 		return TC_ACT_OK;
 	xb_count_policy(t.policy_id, skb->len);
-	is = xb_iface_counters(cfg->stats_slot);
-	if (is)
-		is->steered++;
 	return bpf_redirect(t.ifindex, 0);
 }
 

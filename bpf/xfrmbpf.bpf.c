@@ -150,28 +150,15 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 	return slot;
 }
 
-/* Counters of one XDP verdict; slot < 0: not an attached device. Global:
- * verified once, not once per outcome of the decision (see
- * xb_classify). */
+/* Counters of one XDP verdict; slot < 0: not an attached device, which
+ * xb_count() puts in the row of other devices. Global: verified once,
+ * not once per outcome of the decision (see xb_classify). */
 __noinline int xb_xdp_account(int slot, __u32 reason, __u32 policy_id,
 			      __u64 bytes)
 {
-	struct xb_iface_stats *is;
-	bool drop = xb_reason_drops(reason);
-
-	xb_count_reason(reason, bytes);
+	xb_count((__u32)slot, reason, bytes);
 	xb_count_policy(policy_id, bytes);
-	if (slot < 0)
-		return drop;
-	is = xb_iface_counters(slot);
-	if (is) {
-		is->rx_packets++;
-		if (drop)
-			is->dropped++;
-		else
-			is->passed++;
-	}
-	return drop;
+	return xb_reason_drops(reason);
 }
 
 SEC("xdp")

@@ -178,8 +178,9 @@ grep -m3 'dst=203.0.113.200' "$RUN/tun.log" || true
 echo "... $(grep -c 'dst=203.0.113.200' "$RUN/tun.log") packets for 203.0.113.200"
 say "xfrmbpf classify: what the loaded program does with one packet"
 x classify -i wan0 udp 203.0.113.5:1234 192.0.2.10:80
-say "bpftool map dump of the per-reason counters (per CPU, named fields)"
-bpftool map dump pinned "$PIN/xb_reason_stats" | head -24 || true
+say "bpftool map dump of the counters that moved (key = row * XB_R_MAX + reason; per CPU, named fields)"
+bpftool -j map dump pinned "$PIN/xb_stats" |
+	jq -c '.[].formatted | select([.values[].value.packets] | add > 0)' | head -24 || true
 
 say "Stopping the daemon (SIGTERM): the datapath would fail open from here"
 kill "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=

@@ -29,6 +29,7 @@
 #include <libmnl/libmnl.h>
 #include "attach.h"
 #include "log.h"
+#include "stats.h"
 #include "xfrmbpf.skel.h"
 
 #define XB_SYS_BPFFS	"/sys/fs/bpf"
@@ -308,20 +309,6 @@ static int pick_stats_slot(const struct xb_maps *maps, __u32 ifindex)
 		if (!used[i])
 			return i;
 	return -ENOSPC;
-}
-
-/* A slot's counters start at zero for the device that takes it. */
-static int zero_iface_stats(const struct xb_maps *maps, __u32 slot)
-{
-	struct xb_iface_stats *zero = calloc(maps->n_cpus, sizeof(*zero));
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(maps->fd[XB_MAP_IFACE_STATS], &slot, zero, BPF_ANY))
-		err = -errno;
-	free(zero);
-	return err;
 }
 
 static void forget_iface(const struct xb_maps *maps, int ifindex)
@@ -739,7 +726,9 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 	err = pick_stats_slot(dp->maps, ifc->ifindex);
 	if (err >= 0) {
 		ifc->stats_slot = err;
-		err = zero_iface_stats(dp->maps, ifc->stats_slot);
+		/* The device's counters start at zero; what the slot's
+		 * earlier holder counted stays in the totals. */
+		err = xb_stats_retire_row(dp->maps, ifc->stats_slot);
 	}
 	if (!err) {
 		cfg = current_cfg(ifc, false);

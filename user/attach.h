@@ -35,7 +35,7 @@ struct xb_dp_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
 	struct xb_iface_cfg cfg;	/* as last written to xb_ifaces */
-	__u32 stats_slot;		/* in xb_iface_stats */
+	__u32 stats_slot;		/* its row of xb_stats */
 	enum xdp_attach_mode mode;	/* as attached */
 	bool legacy;			/* no dispatcher: the only XDP program */
 	bool xdp;

@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "show.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "xfrm_names.h"
 #include "xfrmbpf/reasons.h"
 
@@ -474,14 +475,15 @@ static int share_ids(const struct counters *before, struct counters *after)
 
 static int read_counters(const struct xb_maps *maps, int cpu, struct counters *c)
 {
+	struct xb_stats st;
 	size_t i;
 	int err;
 
-	for (i = 0; i < XB_R_MAX; i++) {
-		err = read_cpu_slot(maps, XB_MAP_REASON_STATS, i, cpu, &c->reasons[i]);
-		if (err)
-			return err;
-	}
+	err = xb_stats_read(maps, &st);
+	if (err)
+		return err;
+	xb_stats_cpu_packets(&st, cpu, c->reasons);
+	xb_stats_free(&st);
 	for (i = 0; i < c->n_ids; i++)
 		if (read_cpu_slot(maps, XB_MAP_POLICY_STATS, c->ids[i], cpu, &c->hits[i]))
 			c->hits[i] = 0;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * `xfrmbpf stats [-j] [--watch SECONDS]`: the datapath's per-reason and
- * per-interface counters, summed over CPUs. With --watch, a sample every
- * SECONDS with per-second rates (JSON: one object per line).
+ * per-interface counters (the rows of xb_stats, user/stats.h), summed
+ * over CPUs; each interface also with the reasons it counted. With
+ * --watch, a sample every SECONDS with per-second rates (JSON: one
+ * object per line).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +18,7 @@
 #include <jansson.h>
 #include "cli.h"
 #include "show.h"
-#include "snapshot.h"
+#include "stats.h"
 #include "xfrmbpf/reasons.h"
 
 #define XB_REASON_NAME(sym, name) [sym] = name,
@@ -27,7 +29,8 @@ static const char *const reason_names[XB_R_MAX] = { XB_REASONS(XB_REASON_NAME) }
 
 struct iface_sample {
 	__u32 ifindex;
-	struct xb_iface_stats s;
+	struct xb_counter reasons[XB_R_MAX];	/* the device's row */
+	struct xb_iface_counters s;
 };
 
 struct sample {
@@ -45,51 +48,42 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The counters of attached device ifindex, from its slot. */
-static int read_iface(const struct xb_maps *maps, __u32 ifindex, struct xb_iface_stats *sum)
+/* The counters of attached device ifindex, from its row. */
+static int read_iface(const struct xb_maps *maps, const struct xb_stats *st,
+		      __u32 ifindex, struct iface_sample *is)
 {
-	struct xb_iface_stats *v = calloc(maps->n_cpus, sizeof(*v));
 	struct xb_iface_cfg cfg;
-	int i;
 
-	memset(sum, 0, sizeof(*sum));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(maps->fd[XB_MAP_IFACES], &ifindex, &cfg) ||
-	    bpf_map_lookup_elem(maps->fd[XB_MAP_IFACE_STATS], &cfg.stats_slot, v)) {
-		free(v);
+	if (bpf_map_lookup_elem(maps->fd[XB_MAP_IFACES], &ifindex, &cfg))
 		return -errno;
-	}
-	for (i = 0; i < maps->n_cpus; i++) {
-		sum->rx_packets += v[i].rx_packets;
-		sum->passed += v[i].passed;
-		sum->dropped += v[i].dropped;
-		sum->steered += v[i].steered;
-	}
-	free(v);
+	if (cfg.stats_slot >= XB_MAX_IFACES)
+		return -ERANGE;
+	is->ifindex = ifindex;
+	xb_stats_row(st, cfg.stats_slot, is->reasons);
+	xb_stats_iface(is->reasons, &is->s);
 	return 0;
 }
 
 static int read_sample(const struct xb_maps *maps, struct sample *s)
 {
 	__u32 key, next, *prev = NULL;
+	struct xb_stats st;
 	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->t = now_s();
-	for (key = 0; key < XB_R_MAX; key++) {
-		err = xb_percpu_counter_sum(maps, XB_MAP_REASON_STATS, &key, &s->reasons[key]);
-		if (err)
-			return err;
-	}
+	err = xb_stats_read(maps, &st);
+	if (err)
+		return err;
+	xb_stats_totals(&st, s->reasons);
 	while (s->n_ifaces < MAX_IFACES_SHOWN &&
 	       !bpf_map_get_next_key(maps->fd[XB_MAP_IFACES], prev, &next)) {
 		key = next;
 		prev = &key;
-		if (read_iface(maps, key, &s->ifaces[s->n_ifaces].s))
-			continue;	/* deleted meanwhile */
-		s->ifaces[s->n_ifaces++].ifindex = key;
+		if (!read_iface(maps, &st, key, &s->ifaces[s->n_ifaces]))
+			s->n_ifaces++;	/* else deleted meanwhile */
 	}
+	xb_stats_free(&st);
 	return 0;
 }
 
@@ -109,6 +103,21 @@ static double rate(__u64 now, __u64 before, const struct sample *cur,
 	return (now - before) / (cur->t - prev->t);
 }
 
+/* The reasons a device counted, by name: only the non-zero ones. */
+static json_t *iface_reasons_json(const struct xb_counter *row)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < XB_R_MAX; i++)
+		if (row[i].packets)
+			json_object_set_new(o, reason_names[i],
+					    json_pack("{s:I, s:I}",
+						      "packets", (json_int_t)row[i].packets,
+						      "bytes", (json_int_t)row[i].bytes));
+	return o;
+}
+
 static json_t *sample_json(const struct sample *s, const struct sample *prev)
 {
 	json_t *o = json_object(), *reasons = json_object(), *ifs = json_array();
@@ -125,15 +134,16 @@ static json_t *sample_json(const struct sample *s, const struct sample *prev)
 		json_object_set_new(reasons, reason_names[i], r);
 	}
 	for (i = 0; i < s->n_ifaces; i++) {
-		const struct xb_iface_stats *st = &s->ifaces[i].s;
+		const struct xb_iface_counters *st = &s->ifaces[i].s;
 
-		json_array_append_new(ifs, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}",
+		json_array_append_new(ifs, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:o}",
 			"ifindex", (int)s->ifaces[i].ifindex,
 			"name", iface_name(s->ifaces[i].ifindex, name),
 			"rx_packets", (json_int_t)st->rx_packets,
 			"passed", (json_int_t)st->passed,
 			"dropped", (json_int_t)st->dropped,
-			"steered", (json_int_t)st->steered));
+			"steered", (json_int_t)st->steered,
+			"reasons", iface_reasons_json(s->ifaces[i].reasons)));
 	}
 	json_object_set_new(o, "reasons", reasons);
 	json_object_set_new(o, "interfaces", ifs);
@@ -148,6 +158,22 @@ static const struct iface_sample *find_iface(const struct sample *s, __u32 ifind
 		if (s->ifaces[i].ifindex == ifindex)
 			return &s->ifaces[i];
 	return NULL;
+}
+
+/* Under a device's line: its non-zero reasons, "name packets, ...". */
+static void print_iface_reasons(const struct xb_counter *row)
+{
+	const char *sep = "  ";
+	int i;
+
+	for (i = 0; i < XB_R_MAX; i++) {
+		if (!row[i].packets)
+			continue;
+		printf("%s%s %llu", sep, reason_names[i], (unsigned long long)row[i].packets);
+		sep = ", ";
+	}
+	if (*sep == ',')
+		putchar('\n');
 }
 
 static void print_text(const struct sample *s, const struct sample *prev)
@@ -176,6 +202,7 @@ static void print_text(const struct sample *s, const struct sample *prev)
 		if (prev)
 			printf(" %10.1f", p ? rate(is->s.rx_packets, p->s.rx_packets, s, prev) : 0);
 		putchar('\n');
+		print_iface_reasons(is->reasons);
 	}
 }
 

@@ -72,7 +72,6 @@ static void unload_all_ifaces(struct unload_ctx *c, const struct xb_global *g)
 		key = next;
 		if (bpf_map_delete_elem(c->maps.fd[XB_MAP_IFACES], &key))
 			break;
-		bpf_map_delete_elem(c->maps.fd[XB_MAP_IFACE_STATS], &key);
 	}
 }
 

@@ -4,6 +4,8 @@
 #define XFRMBPF_DATAPATH_H
 
 #include <linux/types.h>
+#include "limits.h"
+#include "reasons.h"
 #include "spd.h"
 
 /* xb_iface_cfg.flags */
@@ -21,8 +23,8 @@ enum {
 struct xb_iface_cfg {
 	__u32 flags;
 	__u32 mtu;
-	/* Index of this interface's counters in xb_iface_stats: an array
-	 * slot costs the datapath no hash lookup per packet. */
+	/* This interface's row of xb_stats (below): an array row costs
+	 * the datapath no hash lookup per packet. */
 	__u32 stats_slot;
 };
 
@@ -33,21 +35,31 @@ struct xb_bypass_key {
 	__be16 port;
 };
 
-/* Per-CPU counter: xb_reason_stats (by enum xb_reason), xb_policy_stats
- * (by policy id), xb_iface_stats (by ifindex). */
+/* Per-CPU counter: xb_stats (by XB_STATS_KEY()), xb_policy_stats (by
+ * policy id). */
 struct xb_counter {
 	__u64 packets;
 	__u64 bytes;
 };
 
-/* Per-interface counters: value of the per-CPU array xb_iface_stats,
- * indexed by xb_iface_cfg.stats_slot. */
-struct xb_iface_stats {
-	__u64 rx_packets;
-	__u64 passed;
-	__u64 dropped;
-	__u64 steered;
-};
+/*
+ * xb_stats is one per-CPU array of struct xb_counter in rows of XB_R_MAX,
+ * one counter per reason, so that a packet costs one lookup for its
+ * reason and its device. Per-reason totals are the sum of all rows; an
+ * interface's counters are its row (user/stats.h derives rx, passed,
+ * dropped and steered from it).
+ *
+ * Rows 0 .. XB_MAX_IFACES - 1: xb_iface_cfg.stats_slot of an attached
+ * device. XB_STATS_ROW_OTHER: packets of devices without a slot.
+ * XB_STATS_ROW_RETIRED: what earlier holders of a reused slot counted,
+ * folded in by userspace when the slot changes hands so that the totals
+ * never go backwards; the datapath never writes it.
+ */
+#define XB_STATS_ROW_OTHER	XB_MAX_IFACES
+#define XB_STATS_ROW_RETIRED	(XB_MAX_IFACES + 1)
+#define XB_STATS_ROWS		(XB_MAX_IFACES + 2)
+#define XB_STATS_ENTRIES	(XB_STATS_ROWS * XB_R_MAX)
+#define XB_STATS_KEY(row, reason)	((row) * XB_R_MAX + (reason))
 
 /* What a parsed packet is to the datapath (xb_flow_key.kind). */
 enum xb_pkt_kind {

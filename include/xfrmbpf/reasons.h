@@ -37,4 +37,25 @@ enum xb_reason {
 };
 #undef XB_REASON_ENUM
 
+/* The reasons that drop the packet: the datapath's verdict and the
+ * "dropped" of an interface in userspace are both this list. */
+static inline int xb_reason_drops(unsigned int reason)
+{
+	return reason == XB_R_DROP_UNKNOWN_SPI ||
+	       reason == XB_R_DROP_POLICY_BLOCK ||
+	       reason == XB_R_DROP_REQUIRES_IPSEC ||
+	       reason == XB_R_DROP_DEFAULT_BLOCK;
+}
+
+/* The reasons TC steering counts; XDP counts every other one, once per
+ * packet it sees. */
+static inline int xb_reason_steers(unsigned int reason)
+{
+	return reason == XB_R_STEER ||
+	       reason == XB_R_STEER_SKIP_TTL ||
+	       reason == XB_R_STEER_SKIP_MTU ||
+	       reason == XB_R_STEER_SKIP_LOCAL ||
+	       reason == XB_R_STEER_SKIP_NO_DEV;
+}
+
 #endif

@@ -21,6 +21,9 @@ DEV= SECS=10 PIN=/sys/fs/bpf/xfrmbpf LABEL=run OUT=
 # append-only: stable): unknown_spi, policy_block, policy_requires_ipsec,
 # default_block.
 DROP_REASONS="11 12 13 14"
+# Rows of xb_stats (include/xfrmbpf/datapath.h): XB_MAX_IFACES devices,
+# others, retired; a row holds one counter per reason.
+STATS_ROWS=66
 
 err() {
 	echo "xb_gw_measure: $*" >&2
@@ -39,15 +42,13 @@ kernel_drops() {
 }
 
 xfrmbpf_drops() {
-	local k sum=0 v
-
-	[ -e "$PIN/xb_reason_stats" ] || { echo 0; return; }
-	for k in $DROP_REASONS; do
-		v=$(bpftool -j map lookup pinned "$PIN/xb_reason_stats" key $k 0 0 0 2>/dev/null |
-			jq '[.. | objects | .packets? // empty] | add // 0' 2>/dev/null || echo 0)
-		sum=$((sum + ${v:-0}))
-	done
-	echo "$sum"
+	[ -e "$PIN/xb_stats" ] || { echo 0; return; }
+	# every row's drop reasons: key % reasons-per-row is the reason
+	bpftool -j map dump pinned "$PIN/xb_stats" 2>/dev/null |
+		jq --argjson rows "$STATS_ROWS" --argjson drops "[${DROP_REASONS// /,}]" '
+			(length / $rows) as $per
+			| [.[].formatted | select((.key % $per) as $r | $drops | index($r))
+			   | .values[].value.packets] | add // 0' 2>/dev/null || echo 0
 }
 
 rx_packets() {

@@ -423,23 +423,14 @@ static __u32 measure(struct bench *b, int fd, const struct xbt_frame *f)
 	return d[n / 2];
 }
 
+/* Packets per reason, every row of xb_stats. */
 static void reason_counts(struct bench *b, __u64 *out)
 {
-	int fd = bpf_map__fd(b->skel->maps.xb_reason_stats);
-	int ncpu = libbpf_num_possible_cpus(), c;
-	struct xb_counter *v = calloc((size_t)ncpu, sizeof(*v));
+	int fd = bpf_map__fd(b->skel->maps.xb_stats);
 	__u32 r;
 
-	if (!v)
-		bench_die("calloc", ENOMEM);
-	for (r = 0; r < XB_R_MAX; r++) {
-		out[r] = 0;
-		if (bpf_map_lookup_elem(fd, &r, v))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[r] += v[c].packets;
-	}
-	free(v);
+	for (r = 0; r < XB_R_MAX; r++)
+		out[r] = xbt_reason_packets(fd, r);
 }
 
 static void print_reasons(const char *fam, __u32 n, const __u64 *before,

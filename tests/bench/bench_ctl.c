@@ -251,25 +251,23 @@ static int cmd_latency(const char *pin_dir, unsigned int count)
 	return 0;
 }
 
+/* Packets the datapath dropped: the drop reasons of every xb_stats row. */
 static int cmd_drops(const char *pin_dir)
 {
-	static const __u32 drops[] = { XB_R_DROP_UNKNOWN_SPI,
-				       XB_R_DROP_POLICY_BLOCK,
-				       XB_R_DROP_REQUIRES_IPSEC,
-				       XB_R_DROP_DEFAULT_BLOCK };
 	int ncpu = libbpf_num_possible_cpus(), fd, c;
 	unsigned long long sum = 0;
 	struct xb_counter *v;
 	char path[512];
-	size_t i;
+	__u32 key;
 
-	snprintf(path, sizeof(path), "%s/xb_reason_stats", pin_dir);
+	snprintf(path, sizeof(path), "%s/xb_stats", pin_dir);
 	fd = bpf_obj_get(path);
 	v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
 	if (fd < 0 || !v)
 		bench_die(path, errno);
-	for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
-		if (bpf_map_lookup_elem(fd, &drops[i], v))
+	for (key = 0; key < XB_STATS_ENTRIES; key++) {
+		if (!xb_reason_drops(key % XB_R_MAX) ||
+		    bpf_map_lookup_elem(fd, &key, v))
 			continue;
 		for (c = 0; c < ncpu; c++)
 			sum += v[c].packets;

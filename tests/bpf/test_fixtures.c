@@ -67,6 +67,7 @@
 #include "xfrmbpf/sync.h"
 #include "bpf_harness.h"
 #include "pktbuild.h"
+#include "stats.h"
 #include "tss.h"
 #include "tss_fill.h"
 #include "tss_sink_maps.h"
@@ -83,7 +84,7 @@
 /* Fixture state switches. */
 enum {
 	ST_UNSYNCED	= 1 << 0,	/* synced = 0 */
-	ST_STALE	= 1 << 1,	/* heartbeat older than the timeout */
+	ST_STALE	= 1 << 1,	/* the watchdog found the heartbeat stale */
 	ST_ODD_SEQ	= 1 << 2,	/* publication under way */
 	ST_DEF_BLOCK_IN	= 1 << 3,
 	ST_DEF_BLOCK_FWD = 1 << 4,
@@ -91,7 +92,6 @@ enum {
 	ST_DISABLE6	= 1 << 6,
 	ST_NO_IFACE	= 1 << 7,	/* ingress not in xb_ifaces */
 	ST_OVERFLOW	= 1 << 8,	/* IN main v4 list overflowed */
-	ST_BEAT_AHEAD	= 1 << 9,	/* heartbeat a little ahead of now */
 };
 
 struct xbt_sa {
@@ -115,7 +115,7 @@ static struct xfrmbpf *skel;
 static int if_in, if_tun;
 static const char *skip_why;
 static uint64_t generation;
-/* xb_iface_stats slot of the ingress device: not 0, to see it used */
+/* xb_stats row of the ingress device: not 0, to see it used */
 #define IF_IN_SLOT	5
 
 /* ---- environment ---- */
@@ -241,10 +241,12 @@ static void set_sync(unsigned int st)
 	s.synced = (st & ST_UNSYNCED) ? 0 : 1;
 	s.heartbeat_timeout_ns = 3000000000ULL;
 	s.heartbeat_ns = xbt_now_ns();
-	if (st & ST_STALE)
+	/* The datapath reads only the watchdog's verdict (test_watchdog.c
+	 * checks the watchdog): an old beat alone changes nothing here. */
+	if (st & ST_STALE) {
 		s.heartbeat_ns -= 10000000000ULL;
-	if (st & ST_BEAT_AHEAD)
-		s.heartbeat_ns += 1000000ULL;	/* stamped on a CPU ahead */
+		s.heartbeat_stale = 1;
+	}
 	s.default_action[0] = (st & ST_DEF_BLOCK_IN) ? XB_DEFAULT_BLOCK : 0;
 	s.default_action[2] = (st & ST_DEF_BLOCK_FWD) ? XB_DEFAULT_BLOCK : 0;
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.xb_sync),
@@ -409,8 +411,8 @@ static int num_cpus(void)
 
 static uint64_t reason_count(int reason)
 {
-	return xbt_percpu_packets(bpf_map__fd(skel->maps.xb_reason_stats),
-			      (uint32_t)reason);
+	return xbt_reason_packets(bpf_map__fd(skel->maps.xb_stats),
+				  (uint32_t)reason);
 }
 
 static uint64_t policy_count(uint32_t id)
@@ -850,9 +852,6 @@ static const struct fixture fixtures[] = {
 	  pol_std, sas_std, ST_UNSYNCED, PASS, XB_R_PASS_UNSYNCED, NO_POL },
 	{ "stale heartbeat passes", PKT(TCP6(V6_LOCAL, 23)), pol_std,
 	  sas_std, ST_STALE, PASS, XB_R_PASS_UNSYNCED, NO_POL },
-	{ "heartbeat slightly ahead is fresh", PKT(TCP6(V6_LOCAL, 23)),
-	  pol_std, sas_std, ST_BEAT_AHEAD, DROP, XB_R_DROP_REQUIRES_IPSEC,
-	  10 },
 	{ "odd seq (publishing) passes", PKT(TCP4(V4_LOCAL, 23)), pol_std,
 	  sas_std, ST_ODD_SEQ, PASS, XB_R_PASS_PUBLISHING, NO_POL },
 	{ "odd seq passes unknown spi", PKT(.family = 6, .src = V6_SRC,
@@ -1135,51 +1134,100 @@ static void test_flow_cache(void **state)
 	run_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
 }
 
-/* Per-interface and per-policy counters, bytes included. */
+/* The rows of xb_stats a test looks at, read as user/stats.c reads them
+ * (one batch), the totals checked against a lookup per key. */
+struct stat_rows {
+	struct xb_counter in[XB_R_MAX];		/* row of xbt-fx0 */
+	struct xb_counter other[XB_R_MAX];	/* devices without a slot */
+	struct xb_counter total[XB_R_MAX];
+};
+
+static void read_stat_rows(struct stat_rows *s)
+{
+	struct xb_maps maps = { .n_cpus = num_cpus() };
+	struct xb_stats st;
+	int r;
+
+	maps.fd[XB_MAP_STATS] = bpf_map__fd(skel->maps.xb_stats);
+	assert_int_equal(xb_stats_read(&maps, &st), 0);
+	xb_stats_row(&st, IF_IN_SLOT, s->in);
+	xb_stats_row(&st, XB_STATS_ROW_OTHER, s->other);
+	xb_stats_totals(&st, s->total);
+	xb_stats_free(&st);
+	for (r = 0; r < XB_R_MAX; r++)
+		assert_int_equal(s->total[r].packets, reason_count(r));
+}
+
+static uint64_t policy_bytes(uint32_t id)
+{
+	static struct xb_counter pc[MAX_CPUS];
+	int n = num_cpus(), i;
+	uint64_t sum = 0;
+
+	memset(pc, 0, (size_t)n * sizeof(*pc));
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.xb_policy_stats), &id, pc);
+	for (i = 0; i < n; i++)
+		sum += pc[i].bytes;
+	return sum;
+}
+
+/*
+ * One lookup counts reason and device: the device's row gives its
+ * rx/passed/dropped and bytes, a device without a slot counts in the
+ * row of others, and every reason's total grew by what the rows grew.
+ */
 static void test_counters(void **state)
 {
 	struct xbt_pkt_spec spec = { TCP4(V4_LOCAL, 23), .payload = 100 };
-	static struct xb_iface_stats is[MAX_CPUS];
-	static struct xb_counter pc[MAX_CPUS];
-	struct xb_iface_stats sum0 = {}, sum1 = {};
-	int n = num_cpus(), i, k;
-	uint32_t key, retval, pol = 2;
-	uint64_t bytes0 = 0, bytes1 = 0;
+	const uint64_t len = 14 + 20 + 20 + 100;
+	int other = (int)if_nametoindex("xbt-fx2");
+	struct xb_iface_counters ia, ib;
+	struct stat_rows a, b;
+	uint64_t pol0;
+	uint32_t retval;
 	struct xbt_frame f;
+	int r;
 
 	(void)state;
+	assert_true(other > 0);
 	set_state(pol_std, sas_std, 0, 0);
+	read_stat_rows(&a);
+	pol0 = policy_bytes(2);
 	assert_true(xbt_build(&spec, &f) > 0);
-	key = IF_IN_SLOT;
-	for (k = 0; k < 2; k++) {
-		struct xb_iface_stats *sum = k ? &sum1 : &sum0;
-		uint64_t *bytes = k ? &bytes1 : &bytes0;
+	assert_int_equal(run_xdp(&f, &retval), 0);
+	assert_int_equal(retval, XDP_DROP);
+	assert_int_equal(run_xdp(&f, &retval), 0);
+	spec.dport = 22;
+	assert_true(xbt_build(&spec, &f) > 0);
+	assert_int_equal(run_xdp(&f, &retval), 0);
+	assert_int_equal(retval, XDP_PASS);
+	assert_int_equal(xbt_run_xdp(skel, &f, other, &retval), 0);
+	assert_int_equal(retval, XDP_PASS);
+	read_stat_rows(&b);
 
-		if (k == 1) {
-			assert_int_equal(run_xdp(&f, &retval), 0);
-			assert_int_equal(run_xdp(&f, &retval), 0);
-			spec.dport = 22;
-			assert_true(xbt_build(&spec, &f) > 0);
-			assert_int_equal(run_xdp(&f, &retval), 0);
-			assert_int_equal(retval, XDP_PASS);
-		}
-		memset(is, 0, (size_t)n * sizeof(*is));
-		bpf_map_lookup_elem(bpf_map__fd(skel->maps.xb_iface_stats),
-				    &key, is);
-		for (i = 0; i < n; i++) {
-			sum->rx_packets += is[i].rx_packets;
-			sum->passed += is[i].passed;
-			sum->dropped += is[i].dropped;
-		}
-		bpf_map_lookup_elem(bpf_map__fd(skel->maps.xb_policy_stats),
-				    &pol, pc);
-		for (i = 0; i < n; i++)
-			*bytes += pc[i].bytes;
+	xb_stats_iface(a.in, &ia);
+	xb_stats_iface(b.in, &ib);
+	assert_int_equal(ib.rx_packets - ia.rx_packets, 3);
+	assert_int_equal(ib.dropped - ia.dropped, 2);
+	assert_int_equal(ib.passed - ia.passed, 1);
+	assert_int_equal(ib.steered - ia.steered, 0);
+	assert_int_equal(b.in[XB_R_DROP_REQUIRES_IPSEC].bytes -
+			 a.in[XB_R_DROP_REQUIRES_IPSEC].bytes, 2 * len);
+	assert_int_equal(b.in[XB_R_PASS_POLICY_ALLOW].bytes -
+			 a.in[XB_R_PASS_POLICY_ALLOW].bytes, len);
+	assert_int_equal(policy_bytes(2) - pol0, 2 * len);
+	for (r = 0; r < XB_R_MAX; r++) {
+		uint64_t in = b.in[r].packets - a.in[r].packets;
+		uint64_t oth = b.other[r].packets - a.other[r].packets;
+
+		assert_int_equal(oth, r == XB_R_PASS_NO_IFACE ? 1 : 0);
+		assert_int_equal(b.total[r].packets - a.total[r].packets, in + oth);
+		assert_int_equal(b.total[r].bytes - a.total[r].bytes,
+				 b.in[r].bytes - a.in[r].bytes +
+				 b.other[r].bytes - a.other[r].bytes);
 	}
-	assert_int_equal(sum1.rx_packets - sum0.rx_packets, 3);
-	assert_int_equal(sum1.dropped - sum0.dropped, 2);
-	assert_int_equal(sum1.passed - sum0.passed, 1);
-	assert_int_equal(bytes1 - bytes0, 2 * (14 + 20 + 20 + 100));
+	assert_int_equal(b.other[XB_R_PASS_NO_IFACE].bytes -
+			 a.other[XB_R_PASS_NO_IFACE].bytes, len);
 }
 
 /* ---- TC steering ---- */
@@ -1334,6 +1382,41 @@ static void run_steer_case(const struct steer_case *c)
 static void test_steer(void **state)
 {
 	run_steer_case(*state);
+}
+
+static const struct steer_case *steer_case_of(int reason)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(steer_cases) / sizeof(steer_cases[0]); i++)
+		if (steer_cases[i].reason == reason)
+			return &steer_cases[i];
+	fail_msg("no steer case counts reason %d", reason);
+	return NULL;
+}
+
+/* TC counts in the device's row: XB_R_STEER is its "steered", and
+ * nothing TC counts is a packet received (XDP counts those). */
+static void test_steer_counters(void **state)
+{
+	struct xb_iface_counters ia, ib;
+	struct stat_rows a, b;
+
+	(void)state;
+	read_stat_rows(&a);
+	run_steer_case(steer_case_of(XB_R_STEER));
+	run_steer_case(steer_case_of(XB_R_STEER));
+	run_steer_case(steer_case_of(XB_R_STEER_SKIP_TTL));
+	read_stat_rows(&b);
+	xb_stats_iface(a.in, &ia);
+	xb_stats_iface(b.in, &ib);
+	assert_int_equal(ib.steered - ia.steered, 2);
+	assert_int_equal(ib.rx_packets - ia.rx_packets, 0);
+	assert_int_equal(b.in[XB_R_STEER_SKIP_TTL].packets -
+			 a.in[XB_R_STEER_SKIP_TTL].packets, 1);
+	assert_int_equal(b.total[XB_R_STEER].packets -
+			 a.total[XB_R_STEER].packets, 2);
+	assert_memory_equal(a.other, b.other, sizeof(a.other));
 }
 
 /* Without the kfunc the collect_md program is simply not loaded; the
@@ -1527,7 +1610,7 @@ static void test_xdp_real(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[2 * N_FIX + N_STEER + 8];
+	static struct CMUnitTest tests[2 * N_FIX + N_STEER + 9];
 	static char names[N_FIX][160];
 	size_t i, n = 0;
 
@@ -1561,6 +1644,9 @@ int main(void)
 		tests[n].initial_state = (void *)&steer_cases[i];
 		n++;
 	}
+	if (if_tun)
+		tests[n++] = (struct CMUnitTest)
+			cmocka_unit_test(test_steer_counters);
 	if (!if_tun)
 		printf("ok - tc steering # SKIP no TUN device "
 		       "(stand-in for the xfrm interface)\n");

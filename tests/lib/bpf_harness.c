@@ -138,6 +138,16 @@ uint64_t xbt_percpu_packets(int map_fd, uint32_t key)
 	return sum;
 }
 
+uint64_t xbt_reason_packets(int stats_fd, uint32_t reason)
+{
+	uint64_t sum = 0;
+	uint32_t row;
+
+	for (row = 0; row < XB_STATS_ROWS; row++)
+		sum += xbt_percpu_packets(stats_fd, XB_STATS_KEY(row, reason));
+	return sum;
+}
+
 int xbt_run_xdp(const struct xfrmbpf *skel, const struct xbt_frame *f,
 		int ifindex, uint32_t *retval)
 {

@@ -43,6 +43,9 @@ uint64_t xbt_now_ns(void);
  * the key has no entry. */
 uint64_t xbt_percpu_packets(int map_fd, uint32_t key);
 
+/* Packets of a reason in xb_stats (stats_fd), every row and CPU. */
+uint64_t xbt_reason_packets(int stats_fd, uint32_t reason);
+
 /* One run of xb_xdp on frame f received on ifindex. */
 int xbt_run_xdp(const struct xfrmbpf *skel, const struct xbt_frame *f,
 		int ifindex, uint32_t *retval);

@@ -12,6 +12,7 @@ packet. Writes one JSON document to --out.
 """
 import argparse
 import ctypes
+import errno
 import json
 import os
 import re
@@ -23,8 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab  # noqa: E402
 
 NR_BPF = 321                    # x86_64
-BPF_MAP_LOOKUP_ELEM = 1
 BPF_OBJ_GET = 7
+BPF_MAP_LOOKUP_BATCH = 24
 DROP_REASONS = ("unknown_spi", "policy_block", "policy_requires_ipsec",
                 "default_block")
 WAIT_S = 0.05                   # a packet that moves nothing at all
@@ -36,10 +37,11 @@ class BpfAttrObjGet(ctypes.Structure):
                 ("file_flags", ctypes.c_uint32)]
 
 
-class BpfAttrElem(ctypes.Structure):
-    _fields_ = [("map_fd", ctypes.c_uint32), ("pad", ctypes.c_uint32),
-                ("key", ctypes.c_uint64), ("value", ctypes.c_uint64),
-                ("flags", ctypes.c_uint64)]
+class BpfAttrBatch(ctypes.Structure):
+    _fields_ = [("in_batch", ctypes.c_uint64), ("out_batch", ctypes.c_uint64),
+                ("keys", ctypes.c_uint64), ("values", ctypes.c_uint64),
+                ("count", ctypes.c_uint32), ("map_fd", ctypes.c_uint32),
+                ("elem_flags", ctypes.c_uint64), ("flags", ctypes.c_uint64)]
 
 
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -70,29 +72,50 @@ def reason_names(header):
         return re.findall(r'X\(XB_R_\w+,\s*"(\w+)"\)', f.read())
 
 
-class ReasonCounters:
-    """Packets per reason, summed over CPUs, from the pinned per-CPU
-    array xb_reason_stats (struct xb_counter {packets, bytes})."""
+def stats_rows(reasons_h):
+    """Rows of xb_stats: XB_MAX_IFACES devices, others, retired
+    (include/xfrmbpf/datapath.h), with XB_MAX_IFACES from limits.h."""
+    with open(os.path.join(os.path.dirname(reasons_h), "limits.h")) as f:
+        return int(re.search(r"#define XB_MAX_IFACES\s+(\d+)",
+                             f.read()).group(1)) + 2
 
-    def __init__(self, pin_dir, names):
+
+class ReasonCounters:
+    """Packets per reason, summed over rows and CPUs, from the pinned
+    per-CPU array xb_stats (struct xb_counter {packets, bytes}, key
+    row * XB_R_MAX + reason), read in one batch lookup."""
+
+    def __init__(self, pin_dir, names, rows):
         path = ctypes.create_string_buffer(
-            os.path.join(pin_dir, "xb_reason_stats").encode())
+            os.path.join(pin_dir, "xb_stats").encode())
         attr = BpfAttrObjGet(pathname=ctypes.addressof(path))
         self.fd = bpf(BPF_OBJ_GET, attr)
         self.names = names
         self.ncpu = possible_cpus()
-        self.val = (ctypes.c_uint64 * (2 * self.ncpu))()
-        self.key = ctypes.c_uint32()
+        self.entries = rows * len(names)
+        self.val = (ctypes.c_uint64 * (2 * self.ncpu * self.entries))()
+        self.keys = (ctypes.c_uint32 * self.entries)()
+        self.out_batch = ctypes.c_uint32()
 
     def read(self):
-        out = {}
-        for i, name in enumerate(self.names):
-            self.key.value = i
-            attr = BpfAttrElem(map_fd=self.fd,
-                               key=ctypes.addressof(self.key),
-                               value=ctypes.addressof(self.val))
-            bpf(BPF_MAP_LOOKUP_ELEM, attr)
-            out[name] = sum(self.val[2 * c] for c in range(self.ncpu))
+        attr = BpfAttrBatch(keys=ctypes.addressof(self.keys),
+                            values=ctypes.addressof(self.val),
+                            out_batch=ctypes.addressof(self.out_batch),
+                            count=self.entries, map_fd=self.fd)
+        try:
+            bpf(BPF_MAP_LOOKUP_BATCH, attr)
+        except OSError as e:
+            if e.errno != errno.ENOENT:     # ENOENT: the end, all read
+                raise
+        if attr.count != self.entries:
+            raise OSError(errno.EIO, "xb_stats: %d of %d entries"
+                          % (attr.count, self.entries))
+        packets = self.val[0::2]
+        out = dict.fromkeys(self.names, 0)
+        n = len(self.names)
+        for k in range(self.entries):
+            out[self.names[k % n]] += sum(
+                packets[k * self.ncpu:(k + 1) * self.ncpu])
         return out
 
 
@@ -167,7 +190,8 @@ def main():
 
     counters = None
     if args.pin_dir:
-        counters = ReasonCounters(args.pin_dir, reason_names(args.reasons_h))
+        counters = ReasonCounters(args.pin_dir, reason_names(args.reasons_h),
+                                  stats_rows(args.reasons_h))
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     sock.bind((lab.LAN_IF, 0))
     src_mac = mac_of(lab.LAN_IF)
