@@ -11,6 +11,7 @@ set key top left
 
 if (!exists("has_classify")) has_classify = 1
 if (!exists("has_drop")) has_drop = 1
+if (!exists("drop_paced")) drop_paced = ""
 
 if (has_classify) {
 set output dir."/classify.png"
@@ -30,16 +31,21 @@ plot dir."/classify-miss-v4.dat"         using 1:2 with linespoints lw 2 title "
 }
 
 if (has_drop) {
+# drop.dat: "case@N saturated paced" ns of receive CPU per packet.
 set output dir."/drop.png"
 set title "Early drop on veth: receive-side CPU per packet (threaded NAPI; lower is better)\n".title_env
 unset logscale x
 set xrange [*:*]
+set yrange [0:*]
 set xlabel ""
 set ylabel "ns of CPU per packet"
+set datafile missing "-"
 set style data histograms
+set style histogram clustered gap 1
 set style fill solid 0.6 border -1
-set boxwidth 0.8
+set boxwidth 0.9
 set xtics rotate by -30
-set key off
-plot dir."/drop.dat" using 2:xtic(1) title "CPU per packet"
+set key top right
+plot dir."/drop.dat" using 2:xtic(1) title "saturated (receiver's capacity)", \
+     ''              using 3 title (drop_paced eq "" ? "paced" : "paced at ".drop_paced." Mpps")
 }

@@ -7,11 +7,12 @@
 #               SPD size, flow-cache hits and misses, beside the bare-parse
 #               floor (build/bench/bench_classify, see its header)
 #  2. drop      early drop on a veth pair fed by an XDP live-frame generator:
-#               receive-side CPU per packet (the veth's threaded NAPI poller),
-#               packet rate and the XDP program's own run time, for the
-#               kernel's own policy drop (FWD block, no xfrmbpf), xfrmbpf's
-#               XDP drop (`xfrmbpf run -i`), parse+XDP_DROP and a bare
-#               XDP_DROP, at 1 and 10,000 policies
+#               receive-side CPU per packet (the veth's threaded NAPI poller)
+#               saturated and paced at one rate every case sustains, packet
+#               rate and the XDP program's own run time, for the kernel's
+#               own policy drop (FWD block, no xfrmbpf), xfrmbpf's XDP drop
+#               (`xfrmbpf run -i`), parse+XDP_DROP and a bare XDP_DROP, at 1
+#               and 10,000 policies
 #  3. control   time to mirror 100k policies at start beside
 #               `ip xfrm policy list`, event-to-visible latency with 100k
 #               policies, memory per mirrored policy
@@ -48,6 +49,12 @@ else
 	REPEAT=200000 TRIALS=5 DROP_SECONDS=2 DROP_ROUNDS=3 CP_N=100000 LAT_COUNT=200
 	LIST_TRIALS=3
 fi
+# BENCH_DROP_MPPS=R: the drop section's paced rate. 0.4 Mpps is 70% of
+# the kernel case's saturated rate on a 2-vCPU EPYC VM with neighbours at
+# its slowest (0.6 Mpps; 0.8-1.7 when quiet): one rate for every run, so
+# that runs compare (the wake-ups are amortised over the rate).
+DROP_MPPS=${BENCH_DROP_MPPS:-0.4}
+DROP_STATS_SECONDS=0.5
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 note() { printf '# %s\n' "$*" >> "$CSV"; }
@@ -150,8 +157,32 @@ bench_classify() {
 # polls in threaded NAPI (GRO on keeps the poller with or without an XDP
 # program) pinned to RX_CPU: that thread does all of the receive side's
 # work, so its run time over the frames the veth delivered is the receive
-# CPU per packet. The generator offers more than the receiver takes (the
-# veth ring drops the rest at the sender): the rate is the receive side's.
+# CPU per packet. Each case, in each round, is measured three ways:
+#
+#  saturated  the generator offers far more than the receiver takes: the
+#             rate is the receiver's capacity. Its CPU per packet carries
+#             an artefact of the method: the veth ring drops the excess on
+#             GEN_CPU, and both CPUs return pages into the test run's page
+#             pool under one producer lock (a NIC recycles its pages
+#             locally), the more the slower the receiver.
+#  paced      the generator offers one rate (DROP_MPPS, about 70% of the
+#             kernel case's capacity, the same for every case; checked
+#             against the saturated kernel rate) in runs of 192
+#             frames: nothing is dropped at the sender (the loss is checked
+#             and noted), so the receiver's CPU per packet is its own work,
+#             including its wake-ups (at least one per run of frames), as
+#             a NIC's interrupts.
+#             Generator and poller run SCHED_FIFO here, as a NIC's softirq
+#             runs ahead of tasks: a run fills 3/4 of the veth's ring,
+#             so a poller or a sender kept waiting by the machine's other
+#             work would lose frames or the rate (both sleep between runs).
+#             What remains of the method: each run is one test run call with
+#             its own page pool, whose ring holds a batch (64) of pages, so
+#             the poller frees most pages to the page allocator instead of
+#             recycling them.
+#  stats      a short paced run with BPF statistics on (bench_txgen -p):
+#             the XDP program's own ns per run. Only there: the statistics
+#             read the clock twice per run, which the other two would pay.
 
 drop_setup() {
 	local pid
@@ -184,8 +215,15 @@ drop_setup() {
 
 # The poller on RX_CPU. It sleeps when its ring is empty, so its CPU per
 # packet includes the wake-ups, amortised over the frames of each poll.
+# $2 = fifo: real-time priority for a paced run (never for a saturated
+# one, which keeps it busy for the whole run).
 pin_napi() {
 	taskset -p -c "$RX_CPU" "$1" >/dev/null
+	if [ "${2:-}" = fifo ]; then
+		chrt -p -f 50 "$1" >/dev/null
+	else
+		chrt -p -o 0 "$1" >/dev/null
+	fi
 }
 
 napi_pid() {
@@ -206,64 +244,122 @@ xdp_prog_id() {
 	ip -n "$NS_RX" link show xbt-brx0 | sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p'
 }
 
-# One generator run; prints "delivered rx_ns_per_pkt mpps prog_ns_per_run"
-# (prog 0 without an XDP program).
+# One generator run, $1 = sat, paced or stats (see above); prints
+# "sent delivered rx_ns_per_pkt delivered_mpps sent_mpps loss_pct
+# prog_ns_per_run" (prog 0 without statistics).
 gen_run() {
-	local out wall napi d0 d1 pid prog pns pruns
+	local mode=$1 out wall napi d0 d1 pid prog pns pruns sent secs=$DROP_SECONDS
+	local args=() rt=()
 
 	pid=$(napi_pid)
 	[ -n "$pid" ] || die "NAPI thread of xbt-brx0 gone"
-	pin_napi "$pid"
-	prog=$(xdp_prog_id)
+	if [ "$mode" = sat ]; then
+		pin_napi "$pid"
+	else
+		pin_napi "$pid" fifo
+		rt=(chrt -f 50)
+		args+=(-r "$DROP_MPPS")
+	fi
+	if [ "$mode" = stats ]; then
+		prog=$(xdp_prog_id)
+		[ -n "$prog" ] || die "stats run without an XDP program"
+		args+=(-p "$prog")
+		secs=$DROP_STATS_SECONDS
+	fi
 	d0=$(tx_delivered)
-	out=$(ip netns exec "$NS_TX" "$OUT/bench_txgen" -x "$OUT/bench.bpf.o" \
-		-i xbt-btx0 -s 198.51.100.2 -d 203.0.113.5 -t "$DROP_SECONDS" \
-		-c "$GEN_CPU" -N "$pid" ${prog:+-p "$prog"}) || die "bench_txgen failed"
+	out=$(ip netns exec "$NS_TX" "${rt[@]}" "$OUT/bench_txgen" -x "$OUT/bench.bpf.o" \
+		-i xbt-btx0 -s 198.51.100.2 -d 203.0.113.5 -t "$secs" \
+		-c "$GEN_CPU" -N "$pid" "${args[@]}") || die "bench_txgen failed"
 	d1=$(tx_delivered)
+	pin_napi "$pid"
+	sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
 	wall=$(sed -n 's/.*wall_ns=\([0-9]*\).*/\1/p' <<<"$out")
 	napi=$(sed -n 's/.*napi_ns=\([0-9]*\).*/\1/p' <<<"$out")
 	pns=$(sed -n 's/.*prog_ns=\([0-9]*\).*/\1/p' <<<"$out")
 	pruns=$(sed -n 's/.*prog_runs=\([0-9]*\).*/\1/p' <<<"$out")
 	[ $((d1 - d0)) -gt 0 ] || die "no frame reached xbt-brx0"
-	awk -v d=$((d1 - d0)) -v w="$wall" -v k="$napi" -v p="${pns:-0}" -v r="${pruns:-0}" \
-		'BEGIN { printf "%d %.1f %.3f %.1f\n", d, k / d, d / w * 1000, r ? p / r : 0 }'
+	awk -v s="$sent" -v d=$((d1 - d0)) -v w="$wall" -v k="$napi" \
+		-v p="${pns:-0}" -v r="${pruns:-0}" 'BEGIN {
+		printf "%d %d %.1f %.3f %.3f %.2f %.1f\n", s, d, k / d,
+			d / w * 1000, s / w * 1000, (s > d ? (s - d) * 100 / s : 0),
+			r ? p / r : 0 }'
 }
 
-# One run of a case; keeps its results in DROP_CPU[case@n] and
-# DROP_RATE[case@n] (space-separated, one per round). $1 case, $2
-# n_policies, $3 command printing the case's drop counter (or "").
-declare -A DROP_CPU DROP_RATE DROP_PROG
-drop_case() {
-	local name=$1 n=$2 counter=$3 got cpu rate prog res before=0 after=0
+# The paced rate must leave the slowest case (the kernel's) a margin: a
+# note and a warning when it is above 70% of that case's best saturated
+# rate at n policies.
+drop_check_rate() {
+	local n=$1 cap
+
+	cap=$(drop_pick -r ${DROP_RATE[kernel@$n]})
+	awk -v r="$DROP_MPPS" -v c="$cap" 'BEGIN { exit !(r > c * 0.7) }' || return 0
+	note "drop N=$n: paced rate $DROP_MPPS Mpps is above 70% of the kernel case's saturated $cap Mpps: set BENCH_DROP_MPPS lower"
+	log "warning: paced rate $DROP_MPPS Mpps above 70% of the kernel's $cap Mpps at N=$n"
+}
+
+# One generator run of a mode; checks the case's drop counter ($3, a
+# command, or "") against the delivered frames and prints gen_run's line.
+drop_run() {
+	local mode=$1 tag=$2 counter=$3 res got before=0 after=0
 
 	[ -n "$counter" ] && before=$($counter)
-	res=$(gen_run) || exit 1
-	read -r got cpu rate prog <<<"$res"
+	res=$(gen_run "$mode") || exit 1
+	got=$(cut -d' ' -f2 <<<"$res")
 	[ -n "$counter" ] && after=$($counter)
 	if [ -n "$counter" ] && [ $((after - before)) -lt $((got * 95 / 100)) ]; then
-		note "drop $name N=$n: only $((after - before)) of $got frames counted as dropped"
-		log "warning: $name N=$n dropped $((after - before)) of $got"
+		note "drop $tag ($mode): only $((after - before)) of $got frames counted as dropped"
+		log "warning: $tag ($mode) dropped $((after - before)) of $got"
 	fi
-	DROP_CPU[$name@$n]+="$cpu "
-	DROP_RATE[$name@$n]+="$rate "
-	DROP_PROG[$name@$n]+="$prog "
+	echo "$res"
+}
+
+# One round of a case: saturated, paced, and (with an XDP program) stats;
+# keeps the results in DROP_*[case@n], space-separated, one per round.
+# $1 case, $2 n_policies, $3 command printing the case's drop counter.
+declare -A DROP_CPU DROP_RATE DROP_PROG DROP_PCPU DROP_PSENT DROP_LOSS
+drop_case() {
+	local name=$1 n=$2 counter=$3 key=$1@$2 res sent got cpu rate srate loss prog
+
+	res=$(drop_run sat "$key" "$counter") || exit 1
+	read -r sent got cpu rate srate loss prog <<<"$res"
+	DROP_CPU[$key]+="$cpu "
+	DROP_RATE[$key]+="$rate "
+	res=$(drop_run paced "$key" "$counter") || exit 1
+	read -r sent got cpu rate srate loss prog <<<"$res"
+	DROP_PCPU[$key]+="$cpu "
+	DROP_PSENT[$key]+="$srate "
+	DROP_LOSS[$key]+="$loss "
+	if awk -v l="$loss" 'BEGIN { exit !(l > 1) }'; then
+		note "drop $key: paced run lost $loss% of $sent frames at the sender (receiver saturated?)"
+		log "warning: $key lost $loss% at $DROP_MPPS Mpps"
+	fi
+	[ "$name" = kernel ] && return 0
+	res=$(drop_run stats "$key" "$counter") || exit 1
+	read -r sent got cpu rate srate loss prog <<<"$res"
+	DROP_PROG[$key]+="$prog "
+}
+
+# The least of "$@" (or the greatest with -r).
+drop_pick() {
+	local order=-g
+
+	[ "$1" = -r ] && { order=-gr; shift; }
+	printf '%s\n' "$@" | sort $order | head -1
 }
 
 # CSV rows of every case at n: the least CPU and the best rate over the
 # rounds (the rounds least disturbed by the machine's other work).
 drop_rows() {
-	local n=$1 name r
+	local n=$1 name key
 
 	for name in kernel xfrmbpf parse_drop bare_xdp_drop; do
-		r=$(printf '%s\n' ${DROP_CPU[$name@$n]} | sort -g | head -1)
-		row drop "${name}_rx_cpu" v4 "$n" "$r" ns_per_pkt
-		r=$(printf '%s\n' ${DROP_RATE[$name@$n]} | sort -g | tail -1)
-		row drop "${name}_rate" v4 "$n" "$r" mpps
-		if [ "$name" != kernel ]; then
-			r=$(printf '%s\n' ${DROP_PROG[$name@$n]} | sort -g | head -1)
-			row drop "${name}_xdp_prog" v4 "$n" "$r" ns_per_run
-		fi
-		note "drop $name N=$n rounds: rx_cpu ${DROP_CPU[$name@$n]}ns; rate ${DROP_RATE[$name@$n]}Mpps; xdp prog ${DROP_PROG[$name@$n]}ns"
+		key=$name@$n
+		row drop "${name}_rx_cpu" v4 "$n" "$(drop_pick ${DROP_CPU[$key]})" ns_per_pkt
+		row drop "${name}_rx_cpu_paced" v4 "$n" "$(drop_pick ${DROP_PCPU[$key]})" ns_per_pkt
+		row drop "${name}_rate" v4 "$n" "$(drop_pick -r ${DROP_RATE[$key]})" mpps
+		[ "$name" = kernel ] ||
+			row drop "${name}_xdp_prog" v4 "$n" "$(drop_pick ${DROP_PROG[$key]})" ns_per_run
+		note "drop $name N=$n rounds: saturated rx_cpu ${DROP_CPU[$key]}ns, rate ${DROP_RATE[$key]}Mpps; paced at $DROP_MPPS Mpps: rx_cpu ${DROP_PCPU[$key]}ns, sent ${DROP_PSENT[$key]}Mpps, loss ${DROP_LOSS[$key]}%; xdp prog (stats on) ${DROP_PROG[$key]:-- }ns"
 	done
 }
 
@@ -350,6 +446,7 @@ drop_round() {
 		bare_case bench_drop bare_xdp_drop "$n"
 	done
 	drop_rows "$n"
+	drop_check_rate "$n"
 }
 
 bench_drop() {
@@ -357,7 +454,8 @@ bench_drop() {
 	RX_CPU=$(($(nproc) - 1))
 	[ "$RX_CPU" -gt 0 ] || die "drop: needs two CPUs (generator and receiver)"
 	drop_setup
-	note "drop: 128-byte UDP/IPv4 frames 198.51.100.2 -> 203.0.113.5 (forwarded; FWD block policy), XDP live-frame generator on CPU $GEN_CPU, threaded NAPI receiver on CPU $RX_CPU, ${DROP_SECONDS}s x $DROP_ROUNDS interleaved rounds per case (least CPU, best rate)"
+	note "drop: 128-byte UDP/IPv4 frames 198.51.100.2 -> 203.0.113.5 (forwarded; FWD block policy), XDP live-frame generator on CPU $GEN_CPU, threaded NAPI receiver on CPU $RX_CPU, ${DROP_SECONDS}s saturated + ${DROP_SECONDS}s paced + ${DROP_STATS_SECONDS}s stats x $DROP_ROUNDS interleaved rounds per case (least CPU, best rate)"
+	note "drop: paced at $DROP_MPPS Mpps offered (runs of 192 frames) for every case and N"
 	drop_round 1
 	"$OUT/bench_spd" 10000 1 | ip -n "$NS_RX" -batch - ||
 		die "installing 9,999 policies failed"
@@ -516,8 +614,28 @@ goal() {
 	}'
 }
 
+# The drop section's paced rate, from its note.
+drop_paced_mpps() {
+	sed -n 's/^# drop: paced at \([0-9.]*\) Mpps.*/\1/p' "$CSV" | head -1
+}
+
+# Drop goals at n for the receive CPU rows *_$2, labelled $3.
+drop_goals() {
+	local n=$1 m=$2 label=$3 k x b p
+
+	k=$(val drop "kernel_$m" v4 "$n")
+	x=$(val drop "xfrmbpf_$m" v4 "$n")
+	b=$(val drop "bare_xdp_drop_$m" v4 "$n")
+	p=$(val drop "parse_drop_$m" v4 "$n")
+	[ -n "$x" ] && [ -n "$b" ] &&
+		echo "  drop N=$n receive CPU, $label: xfrmbpf $x ns, parse+drop $p ns, bare XDP_DROP $b ns, kernel $k ns"
+	goal "drop N=$n $label: xfrmbpf / parse+XDP_DROP (info)" "$x" "$p" 1.15
+	goal "drop N=$n $label: xfrmbpf / bare XDP_DROP" "$x" "$b" 1.15
+	goal "drop N=$n $label: xfrmbpf / kernel policy drop" "$x" "$k" 0.6
+}
+
 report() {
-	local t=$RES/results.txt f hit floor lookup k x b p
+	local t=$RES/results.txt f hit floor lookup
 
 	{
 		echo "xfrmbpf benchmarks ($(sed -n 's/^date=//p' "$RES/env.txt"))"
@@ -543,17 +661,10 @@ report() {
 				"$(val classify floor_fib $f 100000)" 1.2
 		done
 		for n in 1 10000; do
-			k=$(val drop kernel_rx_cpu v4 $n)
-			x=$(val drop xfrmbpf_rx_cpu v4 $n)
-			b=$(val drop bare_xdp_drop_rx_cpu v4 $n)
-			p=$(val drop parse_drop_rx_cpu v4 $n)
-			[ -n "$x" ] && [ -n "$b" ] &&
-				echo "  drop N=$n receive CPU: xfrmbpf $x ns, parse+drop $p ns, bare XDP_DROP $b ns, kernel $k ns"
-			goal "drop N=$n: xfrmbpf XDP / parse+XDP_DROP (receive CPU, info)" "$x" "$p" 1.15
+			drop_goals "$n" rx_cpu saturated
+			drop_goals "$n" rx_cpu_paced "paced at $(drop_paced_mpps) Mpps"
 			goal "drop N=$n: xfrmbpf / bare XDP_DROP (XDP program time, info)" \
 				"$(val drop xfrmbpf_xdp_prog v4 $n)" "$(val drop bare_xdp_drop_xdp_prog v4 $n)" 1.15
-			goal "drop N=$n: xfrmbpf XDP / bare XDP_DROP (receive CPU)" "$x" "$b" 1.15
-			goal "drop N=$n: xfrmbpf XDP / kernel policy drop (receive CPU)" "$x" "$k" 0.6
 		done
 		goal "control: initial mirror / ip xfrm policy list ($CP_N)" \
 			"$(val control initial_sync all "$CP_N")" \
@@ -578,9 +689,15 @@ plot() {
 				print $4, $5 }' "$CSV" > "$RES/classify-$c-$f.dat"
 		done
 	done
-	awk -F, '$1 == "drop" && $2 ~ /_rx_cpu$/ { sub(/_rx_cpu$/, "", $2);
-		print $2 "@" $4, $5 }' "$CSV" > "$RES/drop.dat"
-	gnuplot -e "dir='$RES'" \
+	# "case@N saturated paced" (- where a run of an older script has none)
+	awk -F, '$1 == "drop" && $2 ~ /_rx_cpu(_paced)?$/ {
+		paced = sub(/_rx_cpu_paced$/, "", $2); sub(/_rx_cpu$/, "", $2)
+		k = $2 "@" $4; if (!(k in seen)) { seen[k]; order[++n] = k }
+		if (paced) pac[k] = $5; else sat[k] = $5 }
+		END { for (i = 1; i <= n; i++) { k = order[i]
+			print k, (k in sat) ? sat[k] : "-", (k in pac) ? pac[k] : "-" } }' \
+		"$CSV" > "$RES/drop.dat"
+	gnuplot -e "dir='$RES'" -e "drop_paced='$(drop_paced_mpps)'" \
 		-e "has_classify=$([ -s "$RES/classify-miss-v4.dat" ] && echo 1 || echo 0)" \
 		-e "has_drop=$([ -s "$RES/drop.dat" ] && echo 1 || echo 0)" -e "title_env='$(uname -r), $(sed -n 's/^cpu=//p' "$RES/env.txt" | tr -d "'")'" \
 		"$TOP/scripts/bench.gnuplot" 2>>"$RES/gnuplot.log" ||

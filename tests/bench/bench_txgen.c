@@ -13,6 +13,15 @@
  *  default AF_PACKET with the qdisc bypassed, sendmmsg batches. The peer
  *          then gets an skb that veth must copy before XDP can see it.
  *
+ * -r MPPS (with -x) offers that rate instead of as much as the receiver
+ * takes: runs of -b FRAMES (192 by default) started on an absolute
+ * schedule, sleeping in between. Unpaced, the veth ring drops what the
+ * receiver cannot take on the generator's CPU, and both CPUs then return
+ * pages to the test run's page pool under its producer lock, which a NIC
+ * recycling its pages locally never contends for. Paced below the
+ * receiver's capacity, nothing is dropped and the receiver's CPU per
+ * packet is its own work (with its wake-ups, one or more per run).
+ *
  * -N PID adds the run time of that task over the run: the receiving
  * veth's threaded NAPI poller, pinned to another CPU, which then holds
  * all of the receive side's work. -p PROG_ID adds the run time and run
@@ -31,16 +40,32 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
 #include <linux/bpf.h>
+#include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pktbuild.h"
 #include "tool.h"
 
 #define BATCH	64
+/* Frames per test run call when paced: the longest burst the receiver
+ * sees. Three batches, three quarters of the veth's 256-entry ring (whose
+ * consumer frees slots in batches, so 256 at once overflows it now and
+ * then); fewer would cost more calls, each of which sets up and tears
+ * down a page pool. A batch of 192 (one flush, a pool ring that holds
+ * every returned page) was tried: the calls then take so long that the
+ * sender cannot hold 0.4 Mpps. */
+#define PACE_CHUNK	192
+#define PACE_MAX_CHUNK	(1 << 16)
+/* Runs a paced sender may fall behind (preempted) and still catch up on;
+ * further behind, the schedule restarts from now. It catches up at 4/3 of
+ * the rate, never back to back: a rate picked at 70% of the slowest
+ * receiver's capacity stays below that capacity while catching up. */
+#define PACE_MAX_LAG	4
 
 struct gen_opts {
 	const char *ifname;
@@ -48,6 +73,8 @@ struct gen_opts {
 	const char *dst;
 	const char *xdp_obj;
 	double seconds;
+	double mpps;
+	unsigned int chunk;
 	int cpu;
 	int napi_pid;
 	__u32 prog_id;
@@ -96,7 +123,8 @@ static void parse_opts(int argc, char **argv, struct gen_opts *o)
 
 	o->seconds = 3;
 	o->cpu = -1;
-	while ((opt = getopt(argc, argv, "i:s:d:t:c:x:N:p:")) != -1) {
+	o->chunk = PACE_CHUNK;
+	while ((opt = getopt(argc, argv, "i:s:d:t:c:x:N:p:r:b:")) != -1) {
 		switch (opt) {
 		case 'i':
 			o->ifname = optarg;
@@ -122,17 +150,27 @@ static void parse_opts(int argc, char **argv, struct gen_opts *o)
 		case 'p':
 			o->prog_id = (__u32)strtoul(optarg, NULL, 0);
 			break;
+		case 'r':
+			o->mpps = atof(optarg);
+			if (o->mpps <= 0 || o->mpps > 1000)
+				goto usage;
+			break;
+		case 'b':
+			o->chunk = (unsigned int)strtoul(optarg, NULL, 0);
+			if (!o->chunk || o->chunk > PACE_MAX_CHUNK)
+				goto usage;
+			break;
 		default:
 			goto usage;
 		}
 	}
 	if (o->ifname && o->src && o->dst && o->seconds > 0 &&
-	    o->seconds <= 60)
+	    o->seconds <= 60 && (!o->mpps || o->xdp_obj))
 		return;
 usage:
 	fprintf(stderr, "Usage: %s -i IFACE -s SRC -d DST [-t SECONDS (<= 60)] "
-		"[-c CPU] [-x BENCH_BPF_OBJ] [-N NAPI_PID] [-p PROG_ID]\n",
-		argv[0]);
+		"[-c CPU] [-x BENCH_BPF_OBJ [-r MPPS [-b FRAMES]]] "
+		"[-N NAPI_PID] [-p PROG_ID]\n", argv[0]);
 	exit(2);
 }
 
@@ -193,6 +231,27 @@ static int load_tx_prog(const char *path, __u32 ifindex)
 	return bpf_program__fd(prog);
 }
 
+/*
+ * Each test run call with a repeat adds its program to the kernel's XDP
+ * dispatcher and removes it at the end, rewriting the dispatcher's code
+ * (text poking, IPIs to every CPU, the receiver's too): about 0.4 ms of
+ * CPU a call here, which would cap a paced sender's rate. A program
+ * already in the dispatcher is only counted, so a paced sender keeps
+ * bench_tx attached (generic XDP on this namespace's lo, which carries no
+ * traffic) through a link that ends with this process. The unpaced sender
+ * does not: its calls are long, and it stays as earlier results had it.
+ */
+static void hold_in_dispatcher(int prog_fd)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_SKB_MODE);
+	int lo = (int)if_nametoindex("lo");
+
+	if (!lo || bpf_link_create(prog_fd, lo, BPF_XDP, &opts) < 0)
+		fprintf(stderr, "bench_txgen: warning: bench_tx not held on lo "
+			"(%s): every test run rewrites the XDP dispatcher\n",
+			strerror(errno));
+}
+
 /* XDP live frames in runs of 64k through bench_tx (fd); returns frames
  * sent. */
 static unsigned long long send_xdp(int fd, const struct xbt_frame *f,
@@ -211,6 +270,59 @@ static unsigned long long send_xdp(int fd, const struct xbt_frame *f,
 			bench_die("BPF_PROG_TEST_RUN (live frames)", errno);
 		sent += opts.repeat;
 	} while (bench_clock_ns(CLOCK_MONOTONIC) < end);
+	return sent;
+}
+
+static void sleep_until(unsigned long long ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ull),
+		.tv_nsec = (long)(ns % 1000000000ull),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* XDP live frames at o->mpps: run k of o->chunk frames starts at
+ * t0 + k * period, so a late wake-up shortens the next waits instead of
+ * lowering the rate. Returns frames sent. */
+static unsigned long long send_xdp_paced(int fd, const struct xbt_frame *f,
+					 const struct gen_opts *o,
+					 unsigned long long t0,
+					 unsigned long long end)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = f->data,
+		    .data_size_in = (__u32)f->len,
+		    .repeat = o->chunk,
+		    .batch_size = BATCH,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	unsigned long long period = (unsigned long long)(o->chunk * 1e3 / o->mpps);
+	unsigned long long sent = 0, due = t0, now, start, last = 0;
+	unsigned long long runs = 0, restarts = 0;
+
+	/* The default 50 us of timer slack is a quarter of a run at 1 Mpps. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	for (; due < end; due += period, runs++) {
+		now = bench_clock_ns(CLOCK_MONOTONIC);
+		if (now > due + PACE_MAX_LAG * period) {
+			due = now;
+			restarts++;
+		}
+		start = last + period * 3 / 4;
+		if (start < due)
+			start = due;
+		if (now < start)
+			sleep_until(start);
+		last = now > start ? now : start;
+		if (bpf_prog_test_run_opts(fd, &opts))
+			bench_die("BPF_PROG_TEST_RUN (live frames)", errno);
+		sent += opts.repeat;
+	}
+	if (restarts)
+		fprintf(stderr, "bench_txgen: schedule restarted %llu times in "
+			"%llu runs (sender fell behind)\n", restarts, runs);
 	return sent;
 }
 
@@ -259,6 +371,8 @@ int main(int argc, char **argv)
 			bench_die(o.ifname, errno);
 		libbpf_set_print(NULL);
 		tx_fd = load_tx_prog(o.xdp_obj, ifindex);
+		if (o.mpps > 0)
+			hold_in_dispatcher(tx_fd);
 	}
 	if (o.prog_id) {
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -271,7 +385,12 @@ int main(int argc, char **argv)
 	c0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	t0 = bench_clock_ns(CLOCK_MONOTONIC);
 	end = t0 + (unsigned long long)(o.seconds * 1e9);
-	sent = tx_fd >= 0 ? send_xdp(tx_fd, &f, end) : send_packet(&o, &f, end);
+	if (tx_fd < 0)
+		sent = send_packet(&o, &f, end);
+	else if (o.mpps > 0)
+		sent = send_xdp_paced(tx_fd, &f, &o, t0, end);
+	else
+		sent = send_xdp(tx_fd, &f, end);
 	t1 = bench_clock_ns(CLOCK_MONOTONIC);
 	c1 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	k1 = task_runtime(o.napi_pid);
