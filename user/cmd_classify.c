@@ -683,13 +683,6 @@ static int parse_opts(int argc, char **argv, struct xb_global *g, const char **i
 	return -1;
 }
 
-/* The policy and its templates (xb_policy_json prints them). */
-static int load_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *p,
-		       struct xb_tmpl *tmpls)
-{
-	return xb_snapshot_policy(maps, id, p, tmpls);
-}
-
 int cmd_classify(int argc, char **argv, struct xb_global *g)
 {
 	struct pkt_desc d = { .ttl = 64, .len = 32 };
@@ -738,7 +731,7 @@ int cmd_classify(int argc, char **argv, struct xb_global *g)
 		goto out;
 	}
 	ret = XB_EXIT_OK;
-	if (o.policy >= 0 && !load_policy(&maps, before.ids[o.policy], &pol, tmpls))
+	if (o.policy >= 0 && !xb_snapshot_policy(&maps, before.ids[o.policy], &pol, tmpls))
 		print_outcome(g, &o, &pol, tmpls, ifname);
 	else
 		print_outcome(g, &o, NULL, NULL, ifname);

@@ -7,8 +7,9 @@
 
 #define SNAPSHOT_TRIES 20
 
-int xb_percpu_counter_sum(const struct xb_maps *maps, int map, const void *key,
-			  struct xb_counter *sum)
+/* Sum a per-CPU counter slot. */
+static int percpu_counter_sum(const struct xb_maps *maps, int map, const void *key,
+			      struct xb_counter *sum)
 {
 	struct xb_counter *v = calloc(maps->n_cpus, sizeof(*v));
 	int i;
@@ -100,7 +101,7 @@ static int read_policy(const void *key, void *data)
 	/* Deleted meanwhile: the seq check catches it. */
 	if (xb_snapshot_policy(c->maps, *(const __u32 *)key, &sp->pol, sp->tmpls))
 		return 0;
-	xb_percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &sp->pol.id, &sp->hits);
+	percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &sp->pol.id, &sp->hits);
 	s->n_policies++;
 	return 0;
 }

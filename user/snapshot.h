@@ -44,8 +44,5 @@ void xb_snapshot_free(struct xb_snapshot *snap);
  * template reads as zero. Returns 0 or -errno of the policy lookup. */
 int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *pol,
 		       struct xb_tmpl *tmpls);
-/* Sum a per-CPU counter slot. */
-int xb_percpu_counter_sum(const struct xb_maps *maps, int map, const void *key,
-			  struct xb_counter *sum);
 
 #endif
