@@ -2,7 +2,8 @@
 /*
  * The exact-flow cache in front of everything the XDP verdict costs
  * beyond parsing: the device settings, the FIB lookup, the SPI or bypass
- * lookups and the tuple-space search. A hit is one hash lookup.
+ * lookups and the tuple-space search. A hit is a hash, one array access
+ * and a compare (struct xb_flow_entry says why not a hash map).
  *
  * An entry holds the final verdict of its flow on its ingress device. It
  * is valid while xb_sync's generation (bumped by every publication of the
@@ -32,6 +33,19 @@ static __always_inline void xb_flow_key(const struct xb_pkt *pkt,
 	k->kind = pkt->kind;
 }
 
+static __always_inline bool xb_flow_key_equal(const struct xb_flow_key *a,
+					      const struct xb_flow_key *b)
+{
+	const xb_flow_word *x = xb_flow_words(a), *y = xb_flow_words(b);
+	__u64 diff = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XB_FLOW_WORDS; i++)
+		diff |= x[i] ^ y[i];
+	return !diff;
+}
+
 /* True, with the cached verdict in d and its counter slot, on a hit. */
 static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 					   __u32 ifindex,
@@ -40,17 +54,31 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 					   __u32 *stats_slot)
 {
 	struct xb_flow_key k = {};
-	struct xb_flow_val *v;
+	struct xb_flow_entry *e;
+	struct xb_flow_val v;
+	__u32 slot;
+	__u64 hash;
 
 	xb_flow_key(pkt, ifindex, &k);
-	v = bpf_map_lookup_elem(&xb_flow_cache, &k);
-	if (!v || v->generation != snap->generation ||
-	    v->flow_epoch != snap->flow_epoch)
+	hash = xb_flow_hash(&k);
+	slot = xb_flow_slot(hash);
+	e = bpf_map_lookup_elem(&xb_flow_cache, &slot);
+	if (!e || !xb_flow_key_equal(&e->key, &k))
 		return false;
-	d->policy_id = v->policy_id;
-	d->reason = v->reason;
+	v.generation = e->val.generation;
+	v.flow_epoch = e->val.flow_epoch;
+	v.policy_id = e->val.policy_id;
+	v.reason = e->val.reason;
+	v.stats_slot = e->val.stats_slot;
+	if (v.generation != snap->generation ||
+	    v.flow_epoch != snap->flow_epoch ||
+	    e->check != xb_flow_check(hash, v.generation, v.flow_epoch,
+				      v.policy_id, v.reason, v.stats_slot))
+		return false;
+	d->policy_id = v.policy_id;
+	d->reason = v.reason;
 	d->if_id = 0;
-	*stats_slot = v->stats_slot;
+	*stats_slot = v.stats_slot;
 	return true;
 }
 
@@ -65,15 +93,27 @@ static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 					  __u32 stats_slot)
 {
 	struct xb_flow_key k = {};
-	struct xb_flow_val v = {};
+	struct xb_flow_entry *e;
+	__u32 slot;
+	__u64 hash;
 
 	xb_flow_key(pkt, ifindex, &k);
-	v.generation = snap->generation;
-	v.flow_epoch = snap->flow_epoch;
-	v.policy_id = d->policy_id;
-	v.reason = d->reason;
-	v.stats_slot = stats_slot;
-	bpf_map_update_elem(&xb_flow_cache, &k, &v, BPF_ANY);
+	hash = xb_flow_hash(&k);
+	slot = xb_flow_slot(hash);
+	e = bpf_map_lookup_elem(&xb_flow_cache, &slot);
+	if (!e)
+		return;
+	e->key = k;
+	e->val.generation = snap->generation;
+	e->val.flow_epoch = snap->flow_epoch;
+	e->val.policy_id = d->policy_id;
+	e->val.reason = d->reason;
+	e->val.stats_slot = stats_slot;
+	/* Last: until it is written the entry is a miss (see
+	 * struct xb_flow_entry). */
+	XB_BARRIER();
+	e->check = xb_flow_check(hash, snap->generation, snap->flow_epoch,
+				 d->policy_id, d->reason, stats_slot);
 }
 
 #endif

@@ -21,6 +21,8 @@
 
 /* A field another CPU (or the mirror, through mmap) may change. */
 #define XB_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
+/* Keeps the compiler from moving memory accesses across it. */
+#define XB_BARRIER()	asm volatile("" ::: "memory")
 
 /* Sync record: publication seq count, heartbeat, defaults. Mmapable so
  * the mirror updates fields with single stores. */
@@ -151,12 +153,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_policy_stats SEC(".maps");
 
-/* Exact-flow cache in front of the tuple-space search. */
+/* Exact-flow cache in front of the tuple-space search, by slot
+ * (xb_flow_slot()). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XB_FLOW_CACHE_ENTRIES);
-	__type(key, struct xb_flow_key);
-	__type(value, struct xb_flow_val);
+	__type(key, __u32);
+	__type(value, struct xb_flow_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_flow_cache SEC(".maps");
 

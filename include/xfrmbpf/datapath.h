@@ -69,10 +69,11 @@ enum xb_pkt_kind {
 };
 
 /*
- * Key of the per-CPU LRU exact-flow cache xb_flow_cache: everything the
+ * A flow as the exact-flow cache xb_flow_cache knows it: everything the
  * XDP verdict depends on that comes with the packet. The rest (SPD, SAs,
  * defaults, routes, device settings, bypass ports) is covered by the
- * generation and flow epoch the value was computed under.
+ * generation and flow epoch the verdict was computed under. 48 bytes, no
+ * padding: it is hashed and compared as six 64-bit words (xb_flow_words).
  */
 struct xb_flow_key {
 	union xb_addr saddr;
@@ -84,10 +85,10 @@ struct xb_flow_key {
 	__u16 family;
 	__u8 proto;
 	__u8 kind;		/* enum xb_pkt_kind */
-};
+} __attribute__((aligned(8)));
 
-/* Value of xb_flow_cache: the XDP verdict of the flow, valid only while
- * xb_sync's generation and flow_epoch are the ones it was computed in. */
+/* The XDP verdict of a cached flow, valid only while xb_sync's generation
+ * and flow_epoch are the ones it was computed in. */
 struct xb_flow_val {
 	__u64 generation;
 	__u32 flow_epoch;
@@ -98,5 +99,66 @@ struct xb_flow_val {
 };
 
 #define XB_NO_POLICY	0xffffffffu
+
+/*
+ * Value of xb_flow_cache, a per-CPU array of XB_FLOW_CACHE_ENTRIES slots:
+ * a flow lives in the slot its hash picks (direct-mapped, like Open
+ * vSwitch's exact-match cache), and a newer flow of the same slot replaces
+ * it. A hit costs a hash, an array access and a compare instead of a hash
+ * table's bucket walk, and a store never allocates or evicts.
+ *
+ * check is xb_flow_check() of the rest, written last: a packet that
+ * interrupts a store on the same CPU (a softirq over a test run, a task
+ * preempting another's) could otherwise leave one flow's key beside
+ * another's verdict. An entry whose check does not match is a miss.
+ */
+struct xb_flow_entry {
+	struct xb_flow_key key;
+	struct xb_flow_val val;
+	__u64 check;
+};
+
+/* A flow key as words; may_alias: the key is written field by field. */
+typedef __u64 __attribute__((__may_alias__)) xb_flow_word;
+#define XB_FLOW_WORDS	(sizeof(struct xb_flow_key) / sizeof(__u64))
+
+static inline const xb_flow_word *xb_flow_words(const struct xb_flow_key *k)
+{
+	return (const xb_flow_word *)k;
+}
+
+/* The flow's slot hash: multiply-xor of the key's six words. */
+static inline __u64 xb_flow_hash(const struct xb_flow_key *k)
+{
+	const xb_flow_word *w = xb_flow_words(k);
+	__u64 h;
+
+	h = w[0] * 0x9e3779b97f4a7c15ULL;
+	h ^= w[1] * 0xc2b2ae3d27d4eb4fULL;
+	h ^= w[2] * 0x165667b19e3779f9ULL;
+	h ^= w[3] * 0xd6e8feb86659fd93ULL;
+	h ^= w[4] * 0x94d049bb133111ebULL;
+	h ^= w[5] * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 29;
+	return h * 0x9e3779b97f4a7c15ULL;
+}
+
+static inline __u32 xb_flow_slot(__u64 hash)
+{
+	return (__u32)(hash >> (64 - XB_FLOW_CACHE_BITS));
+}
+
+/* What xb_flow_entry.check holds for a key of hash `hash` and a verdict. */
+static inline __u64 xb_flow_check(__u64 hash, __u64 generation,
+				  __u32 flow_epoch, __u32 policy_id,
+				  __u8 reason, __u8 stats_slot)
+{
+	__u64 c;
+
+	c = hash ^ generation * 0xc2b2ae3d27d4eb4fULL;
+	c ^= ((__u64)flow_epoch << 32 | policy_id) * 0x165667b19e3779f9ULL;
+	c ^= ((__u64)reason << 8 | stats_slot) * 0xd6e8feb86659fd93ULL;
+	return c ^ (c >> 31);
+}
 
 #endif

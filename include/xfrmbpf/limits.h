@@ -22,8 +22,10 @@
 #define XB_MAX_IFACES		64
 /* IKE and other bypass ports (proto, port) never dropped inbound. */
 #define XB_MAX_BYPASS		16
-/* Per-CPU exact-flow cache entries. */
-#define XB_FLOW_CACHE_ENTRIES	65536
+/* Slots of the exact-flow cache, on each CPU (80 bytes each: 5 MiB a
+ * CPU). */
+#define XB_FLOW_CACHE_BITS	16
+#define XB_FLOW_CACHE_ENTRIES	(1U << XB_FLOW_CACHE_BITS)
 
 #define XB_HEARTBEAT_INTERVAL_MS_DEFAULT	1000
 #define XB_HEARTBEAT_TIMEOUT_MS_DEFAULT		3000

@@ -5,8 +5,9 @@
  * bench_floor: parse the frame as the datapath does (bpf/parse.bpf.h),
  *   nothing else: the floor of any classification.
  * bench_floor_lookup: the floor plus one lookup in a per-CPU LRU hash
- *   keyed by the flow (struct xb_flow_key): what a flow-cache hit cannot
- *   avoid.
+ *   keyed by the flow (struct xb_flow_key): the reference of the cache-hit
+ *   goal, "floor + one hash lookup" (the flow cache itself is an array,
+ *   whose hit costs less: struct xb_flow_entry).
  * bench_floor_fib: the floor plus the datapath's FIB lookup (IN or FWD):
  *   what every plaintext packet pays before its policy.
  * bench_drop: XDP_DROP, nothing else: the floor of an early drop.
@@ -47,7 +48,7 @@ struct bench_state {
 	__u32 pad;
 };
 
-#define BENCH_MAX_FLOWS	(1 << 18)
+#define BENCH_MAX_FLOWS	(8 * XB_FLOW_CACHE_ENTRIES)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -70,7 +71,7 @@ struct {
 	__type(value, __u32);
 } bench_progs SEC(".maps");
 
-/* The flow cache's twin, for bench_floor_lookup. */
+/* A per-CPU LRU hash keyed by the flow, for bench_floor_lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, XB_FLOW_CACHE_ENTRIES);

@@ -14,10 +14,10 @@
  *   floor_lookup parsing and one per-CPU LRU hash lookup (a hit)
  *   floor_fib    parsing and the datapath's FIB lookup (IN or FWD)
  *   hit          xb_xdp, one flow over and over: flow-cache hits
- *   miss         xb_xdp, distinct flows cycled in order, four times more
- *                than the per-CPU flow cache holds: every packet misses
- *                the cache and runs the tuple-space search and the cache
- *                update (with eviction)
+ *   miss         xb_xdp, distinct flows cycled in order, eight times as
+ *                many as the flow cache has slots: a flow's entry is gone
+ *                by its next turn (kept with probability e^-8), so every
+ *                packet runs the tuple-space search and the cache store
  *
  * All of them run behind bench_vary (bench.bpf.c), which writes the flow into
  * the frame and tail-calls the program, so they pay the same overhead;
@@ -77,7 +77,7 @@ struct bench_state {
 
 enum { SLOT_XDP, SLOT_FLOOR, SLOT_FLOOR_LOOKUP, SLOT_FLOOR_FIB, SLOT_MAX };
 
-#define MAX_FLOWS	(1u << 18)	/* 4 x XB_FLOW_CACHE_ENTRIES */
+#define MAX_FLOWS	(8u * XB_FLOW_CACHE_ENTRIES)
 #define SEEN_BITS	20
 
 struct bench {

@@ -1058,16 +1058,65 @@ static void run_expect(const struct xbt_frame *f, uint32_t verdict, int reason)
 	check_reason_delta(&before, reason, 1);
 }
 
-/* The flow cache answers for its generation only. */
+/* The key the datapath builds for a TCP/IPv4 packet from V4_SRC port
+ * 40000 on the input device. */
+static void flow_key_tcp4(struct xb_flow_key *k, const char *dst, uint16_t dport)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = AF_INET;
+	inet_pton(AF_INET, V4_SRC, k->saddr.b);
+	inet_pton(AF_INET, dst, k->daddr.b);
+	k->sport = htons(40000);
+	k->dport = htons(dport);
+	k->proto = IPPROTO_TCP;
+	k->kind = XB_PK_PLAIN;
+	k->ifindex = (uint32_t)if_in;
+}
+
+/* Every CPU's entry of the flow cache slot, as the datapath would
+ * write it (a matching check). */
+static void flow_cache_put(int fd, __u32 slot, struct xb_flow_entry *ents,
+			   int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		ents[i].check = xb_flow_check(xb_flow_hash(&ents[i].key),
+					      ents[i].val.generation,
+					      ents[i].val.flow_epoch,
+					      ents[i].val.policy_id,
+					      ents[i].val.reason,
+					      ents[i].val.stats_slot);
+	assert_int_equal(bpf_map_update_elem(fd, &slot, ents, BPF_ANY), 0);
+}
+
+/* How many CPUs hold key k, of the current generation, in its slot;
+ * ents gets every CPU's entry. */
+static int flow_cache_holds(int fd, const struct xb_flow_key *k,
+			    struct xb_flow_entry *ents, int n)
+{
+	__u32 slot = xb_flow_slot(xb_flow_hash(k));
+	int i, found = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &slot, ents), 0);
+	for (i = 0; i < n; i++)
+		if (!memcmp(&ents[i].key, k, sizeof(*k)) &&
+		    ents[i].val.generation == generation)
+			found++;
+	return found;
+}
+
+/* The flow cache answers for its flow and generation only. */
 static void test_flow_cache(void **state)
 {
 	struct xbt_pkt_spec spec = { TCP4(V4_LOCAL, 23) };
 	int fd = bpf_map__fd(skel->maps.xb_flow_cache);
-	struct xb_flow_key k = {};
-	static struct xb_flow_val vals[MAX_CPUS];
+	static struct xb_flow_entry ents[MAX_CPUS];
+	struct xb_flow_key k, other;
 	struct xbt_frame f;
 	uint32_t retval;
-	int n = num_cpus(), i, found = 0;
+	int n = num_cpus(), i;
+	__u32 slot;
 
 	(void)state;
 	set_state(pol_std, sas_std, 0, 0);
@@ -1075,34 +1124,33 @@ static void test_flow_cache(void **state)
 	assert_int_equal(run_xdp(&f, &retval), 0);
 	assert_int_equal(retval, XDP_DROP);
 
-	/* the first packet stored its result for this generation */
-	k.family = AF_INET;
-	inet_pton(AF_INET, V4_SRC, k.saddr.b);
-	inet_pton(AF_INET, V4_LOCAL, k.daddr.b);
-	k.sport = htons(40000);
-	k.dport = htons(23);
-	k.proto = IPPROTO_TCP;
-	k.kind = XB_PK_PLAIN;
-	k.ifindex = (uint32_t)if_in;
-	assert_int_equal(bpf_map_lookup_elem(fd, &k, vals), 0);
+	/* the first packet stored its result for this generation, in the
+	 * slot of its key on the CPU it ran on */
+	flow_key_tcp4(&k, V4_LOCAL, 23);
+	slot = xb_flow_slot(xb_flow_hash(&k));
+	assert_int_equal(flow_cache_holds(fd, &k, ents, n), 1);
 	for (i = 0; i < n; i++) {
-		if (vals[i].generation != generation)
+		if (ents[i].val.generation != generation)
 			continue;
-		found++;
-		assert_int_equal(vals[i].reason, XB_R_DROP_REQUIRES_IPSEC);
-		assert_int_equal(vals[i].policy_id, 2);
-		assert_int_equal(vals[i].flow_epoch, 0);
-		assert_int_equal(vals[i].stats_slot, IF_IN_SLOT);
+		assert_int_equal(ents[i].val.reason, XB_R_DROP_REQUIRES_IPSEC);
+		assert_int_equal(ents[i].val.policy_id, 2);
+		assert_int_equal(ents[i].val.flow_epoch, 0);
+		assert_int_equal(ents[i].val.stats_slot, IF_IN_SLOT);
+		assert_true(ents[i].check ==
+			    xb_flow_check(xb_flow_hash(&k), generation, 0, 2,
+					  XB_R_DROP_REQUIRES_IPSEC, IF_IN_SLOT));
 	}
-	assert_int_equal(found, 1);
 
 	/* a current entry is believed: make it say "allow" */
 	for (i = 0; i < n; i++) {
-		vals[i].generation = generation;
-		vals[i].reason = XB_R_PASS_POLICY_ALLOW;
-		vals[i].policy_id = 1;
+		ents[i].key = k;
+		ents[i].val.generation = generation;
+		ents[i].val.flow_epoch = 0;
+		ents[i].val.reason = XB_R_PASS_POLICY_ALLOW;
+		ents[i].val.policy_id = 1;
+		ents[i].val.stats_slot = IF_IN_SLOT;
 	}
-	assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
+	flow_cache_put(fd, slot, ents, n);
 	run_expect(&f, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
 
 	/* also while a publication runs: it is the verdict of the whole
@@ -1117,21 +1165,81 @@ static void test_flow_cache(void **state)
 	assert_true(xbt_build(&spec, &f) > 0);
 	set_sync(0);
 
-	/* nor is an entry of another flow epoch (routes or settings
-	 * changed since) */
+	/* not an entry whose check does not match its contents: a store
+	 * interrupted by another on the same CPU */
 	for (i = 0; i < n; i++)
-		vals[i].flow_epoch = 1;
-	assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
+		ents[i].val.policy_id = 3;
+	assert_int_equal(bpf_map_update_elem(fd, &slot, ents, BPF_ANY), 0);
 	run_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
 
-	/* an entry of an older generation is not */
+	/* nor the verdict of another flow in the slot */
+	flow_key_tcp4(&other, V4_LOCAL, 24);
 	for (i = 0; i < n; i++) {
-		vals[i].generation = generation - 1;
-		vals[i].flow_epoch = 0;
-		vals[i].reason = XB_R_PASS_POLICY_ALLOW;
+		ents[i].key = other;
+		ents[i].val.policy_id = 1;
 	}
-	assert_int_equal(bpf_map_update_elem(fd, &k, vals, BPF_ANY), 0);
+	flow_cache_put(fd, slot, ents, n);
 	run_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
+
+	/* nor an entry of another flow epoch (routes or settings changed
+	 * since) */
+	for (i = 0; i < n; i++) {
+		ents[i].key = k;
+		ents[i].val.flow_epoch = 1;
+	}
+	flow_cache_put(fd, slot, ents, n);
+	run_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
+
+	/* nor one of an older generation */
+	for (i = 0; i < n; i++) {
+		ents[i].val.generation = generation - 1;
+		ents[i].val.flow_epoch = 0;
+	}
+	flow_cache_put(fd, slot, ents, n);
+	run_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
+}
+
+/* Two flows of one slot: the newer replaces the older, which is then
+ * classified again, not answered with the other's verdict. */
+static void test_flow_cache_shared_slot(void **state)
+{
+	struct xbt_pkt_spec spec = { TCP4(V4_LOCAL, 23) };
+	int fd = bpf_map__fd(skel->maps.xb_flow_cache);
+	static struct xb_flow_entry ents[MAX_CPUS];
+	struct xbt_frame blocked, allowed;
+	struct xb_flow_key kb, ka;
+	char src[INET_ADDRSTRLEN];
+	__u32 slot, port;
+	int n = num_cpus();
+
+	(void)state;
+	set_state(pol_std, sas_std, 0, 0);
+	/* V4_LOCAL port 22 is allowed (policy 1), 23 blocked: find an
+	 * allowed flow (other source ports) in the blocked one's slot */
+	flow_key_tcp4(&kb, V4_LOCAL, 23);
+	slot = xb_flow_slot(xb_flow_hash(&kb));
+	flow_key_tcp4(&ka, V4_LOCAL, 22);
+	for (port = 1; port <= 0xffff * 16; port++) {
+		ka.sport = htons((uint16_t)port);
+		ka.saddr.b[3] = (uint8_t)(100 + (port >> 16));
+		if (xb_flow_slot(xb_flow_hash(&ka)) == slot)
+			break;
+	}
+	assert_true(port <= 0xffff * 16);
+	assert_true(xbt_build(&spec, &blocked) > 0);
+	spec.dport = 22;
+	spec.sport = ntohs(ka.sport);
+	spec.src = inet_ntop(AF_INET, ka.saddr.b, src, sizeof(src));
+	assert_true(xbt_build(&spec, &allowed) > 0);
+
+	run_expect(&blocked, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
+	assert_int_equal(flow_cache_holds(fd, &kb, ents, n), 1);
+	run_expect(&allowed, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
+	assert_int_equal(flow_cache_holds(fd, &ka, ents, n), 1);
+	assert_int_equal(flow_cache_holds(fd, &kb, ents, n), 0);
+	run_expect(&blocked, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
+	assert_int_equal(flow_cache_holds(fd, &kb, ents, n), 1);
+	run_expect(&allowed, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
 }
 
 /* The rows of xb_stats a test looks at, read as user/stats.c reads them
@@ -1654,6 +1762,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_every_truncation_passes);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_shared_slot);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_counters);
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_steer_md_optional);

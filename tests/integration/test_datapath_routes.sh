@@ -82,8 +82,10 @@ steady() {
 	[ "$(reason "$2")" -ge $(( c0 + 3 )) ]
 }
 
+# Entries of the flow cache that hold a verdict, on all CPUs.
 cached_flows() {
-	bpftool -j map dump pinned "$XBT_PIN/xb_flow_cache" 2>/dev/null | jq 'length'
+	bpftool -j map dump pinned "$XBT_PIN/xb_flow_cache" 2>/dev/null |
+		jq '[.[].formatted.values[].value | select(.val.generation != 0)] | length'
 }
 
 xbt_daemon_start -i xbt-gw0
