@@ -19,6 +19,10 @@
 #include "parse.bpf.h"
 #include "classify.bpf.h"
 
+/* log2 of xb_flow_cache's slots: the loader sets it to fit the pinned
+ * map, whose size depends on the number of CPUs (user/maps.c). */
+const volatile __u32 xb_flow_cache_bits = XB_FLOW_CACHE_BITS;
+
 static __always_inline void xb_flow_key(const struct xb_pkt *pkt,
 					__u32 ifindex, struct xb_flow_key *k)
 {
@@ -38,7 +42,7 @@ static __always_inline bool xb_flow_key_equal(const struct xb_flow_key *a,
 {
 	const xb_flow_word *x = xb_flow_words(a), *y = xb_flow_words(b);
 	__u64 diff = 0;
-	int i;
+	unsigned int i;
 
 #pragma unroll
 	for (i = 0; i < XB_FLOW_WORDS; i++)
@@ -61,7 +65,7 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 
 	xb_flow_key(pkt, ifindex, &k);
 	hash = xb_flow_hash(&k);
-	slot = xb_flow_slot(hash);
+	slot = xb_flow_slot(hash, xb_flow_cache_bits);
 	e = bpf_map_lookup_elem(&xb_flow_cache, &slot);
 	if (!e || !xb_flow_key_equal(&e->key, &k))
 		return false;
@@ -99,7 +103,7 @@ static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 
 	xb_flow_key(pkt, ifindex, &k);
 	hash = xb_flow_hash(&k);
-	slot = xb_flow_slot(hash);
+	slot = xb_flow_slot(hash, xb_flow_cache_bits);
 	e = bpf_map_lookup_elem(&xb_flow_cache, &slot);
 	if (!e)
 		return;

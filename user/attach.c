@@ -659,6 +659,16 @@ static bool have_xfrm_info_kfunc(void)
 	return found;
 }
 
+int xb_dp_fit_flow_cache(struct xfrmbpf *skel, const char *pin_dir)
+{
+	int bits = xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir);
+
+	if (bits < 0)
+		return bits;
+	skel->rodata->xb_flow_cache_bits = (__u32)bits;
+	return 0;
+}
+
 int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	       const struct xb_maps *maps, bool steer)
 {
@@ -675,6 +685,12 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 		err = -errno;
 		snprintf(dp->err, sizeof(dp->err), "Couldn't open the datapath object: %s",
 			 strerror(errno));
+		return err;
+	}
+	err = xb_dp_fit_flow_cache(dp->skel, pin_dir);
+	if (err) {
+		snprintf(dp->err, sizeof(dp->err), "Couldn't size the flow cache: %s",
+			 strerror(-err));
 		return err;
 	}
 	/* libxdp loads the object on the first attach (as a dispatcher

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "maps.h"
 #include "tss_filter.h"
+#include "xfrmbpf/datapath.h"
 #include "xfrmbpf/limits.h"
 #include "xfrmbpf_maps.skel.h"
 
@@ -102,6 +103,63 @@ static int arm_watchdog(const struct xfrmbpf_maps *skel)
 	return 0;
 }
 
+/* A CPU of a bigger machine gets fewer slots, and also sees fewer of the
+ * flows: the NIC spreads them over its queues. */
+__u32 xb_flow_cache_bits(int n_cpus)
+{
+	__u32 bits = XB_FLOW_CACHE_BITS;
+
+	while (bits > XB_FLOW_CACHE_MIN_BITS &&
+	       (__u64)n_cpus * sizeof(struct xb_flow_entry) << bits >
+	       XB_FLOW_CACHE_BUDGET)
+		bits--;
+	return bits;
+}
+
+/* log2 of the slots of the pinned flow cache, 0 when there is none. */
+static int pinned_flow_cache_bits(const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), bits;
+	char path[PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir,
+		 xb_map_names[XB_MAP_FLOW_CACHE]);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	err = err ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	for (bits = XB_FLOW_CACHE_MIN_BITS; bits <= XB_FLOW_CACHE_BITS; bits++)
+		if (info.max_entries == 1U << bits)
+			return (int)bits;
+	pr_warn("%s has %u slots, not a power of two from 2^%d to 2^%d "
+		"(pins of another version? `xfrmbpf unload --all` removes them)\n",
+		path, info.max_entries, XB_FLOW_CACHE_MIN_BITS, XB_FLOW_CACHE_BITS);
+	return -EINVAL;
+}
+
+int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir)
+{
+	int bits, n_cpus, err;
+
+	bits = pinned_flow_cache_bits(pin_dir);
+	if (bits < 0)
+		return bits;
+	if (!bits) {
+		n_cpus = libbpf_num_possible_cpus();
+		if (n_cpus < 0)
+			return n_cpus;
+		bits = (int)xb_flow_cache_bits(n_cpus);
+	}
+	err = bpf_map__set_max_entries(map, 1U << bits);
+	return err ? err : bits;
+}
+
 int xb_maps_create(const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
@@ -119,7 +177,8 @@ int xb_maps_create(const char *pin_dir)
 		pr_warn("Couldn't open the maps object: %s\n", strerror(errno));
 		return err;
 	}
-	err = xfrmbpf_maps__load(skel);
+	err = xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir);
+	err = err < 0 ? err : xfrmbpf_maps__load(skel);
 	if (err)
 		pr_warn("Couldn't create or reuse the maps under %s: %s "
 			"(pins of another version? `xfrmbpf unload --all` removes them)\n",

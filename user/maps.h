@@ -41,6 +41,18 @@ struct xb_maps {
 
 extern const char *const xb_map_names[XB_MAP_COUNT];
 
+struct bpf_map;
+
+/* log2 of the flow cache's slots per CPU for n_cpus CPUs: the most that
+ * keeps all the CPUs' caches within XB_FLOW_CACHE_BUDGET. */
+__u32 xb_flow_cache_bits(int n_cpus);
+
+/* Sizes the flow cache's definition in an object about to be loaded on
+ * pin_dir's maps: as the pinned cache when there is one, else from the
+ * number of possible CPUs (limits.h). Returns log2 of its slots, or a
+ * negative errno. */
+int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir);
+
 /* Make sure dir's parent is a bpffs; mounts /sys/fs/bpf when it is the
  * default location and nothing is mounted there. */
 int xb_pin_dir_check(const char *pin_dir, bool may_mount);

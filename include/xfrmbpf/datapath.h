@@ -101,8 +101,8 @@ struct xb_flow_val {
 #define XB_NO_POLICY	0xffffffffu
 
 /*
- * Value of xb_flow_cache, a per-CPU array of XB_FLOW_CACHE_ENTRIES slots:
- * a flow lives in the slot its hash picks (direct-mapped, like Open
+ * Value of xb_flow_cache, a per-CPU array of 2^bits slots (limits.h): a
+ * flow lives in the slot its hash picks (direct-mapped, like Open
  * vSwitch's exact-match cache), and a newer flow of the same slot replaces
  * it. A hit costs a hash, an array access and a compare instead of a hash
  * table's bucket walk, and a store never allocates or evicts.
@@ -143,9 +143,10 @@ static inline __u64 xb_flow_hash(const struct xb_flow_key *k)
 	return h * 0x9e3779b97f4a7c15ULL;
 }
 
-static inline __u32 xb_flow_slot(__u64 hash)
+/* The slot of a hash in a cache of 2^bits slots. */
+static inline __u32 xb_flow_slot(__u64 hash, __u32 bits)
 {
-	return (__u32)(hash >> (64 - XB_FLOW_CACHE_BITS));
+	return (__u32)(hash >> (64 - bits));
 }
 
 /* What xb_flow_entry.check holds for a key of hash `hash` and a verdict. */

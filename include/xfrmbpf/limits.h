@@ -22,10 +22,14 @@
 #define XB_MAX_IFACES		64
 /* IKE and other bypass ports (proto, port) never dropped inbound. */
 #define XB_MAX_BYPASS		16
-/* Slots of the exact-flow cache, on each CPU (80 bytes each: 5 MiB a
- * CPU). */
+/* Slots of the exact-flow cache on each CPU, 80 bytes each: at most
+ * 2^16 (5 MiB a CPU), fewer where the CPUs' caches together would pass
+ * XB_FLOW_CACHE_BUDGET, never fewer than 2^XB_FLOW_CACHE_MIN_BITS
+ * (user/maps.c sizes it when it creates the map). */
 #define XB_FLOW_CACHE_BITS	16
 #define XB_FLOW_CACHE_ENTRIES	(1U << XB_FLOW_CACHE_BITS)
+#define XB_FLOW_CACHE_MIN_BITS	12
+#define XB_FLOW_CACHE_BUDGET	(64ULL << 20)
 
 #define XB_HEARTBEAT_INTERVAL_MS_DEFAULT	1000
 #define XB_HEARTBEAT_TIMEOUT_MS_DEFAULT		3000

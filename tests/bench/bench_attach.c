@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "xfrmbpf.skel.h"
+#include "attach.h"
 #include "xfrmbpf/datapath.h"
 
 struct attach_opts {
@@ -49,6 +50,8 @@ static int load_datapath(const char *pin_dir, struct xfrmbpf **skel)
 	*skel = xfrmbpf__open_opts(&oo);
 	if (!*skel)
 		return -errno;
+	if (xb_dp_fit_flow_cache(*skel, pin_dir))
+		return -EINVAL;
 	bpf_program__set_autoload((*skel)->progs.xb_tc_steer, false);
 	bpf_program__set_autoload((*skel)->progs.xb_tc_steer_md, false);
 	if (xfrmbpf__load(*skel))

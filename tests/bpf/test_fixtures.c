@@ -1073,6 +1073,12 @@ static void flow_key_tcp4(struct xb_flow_key *k, const char *dst, uint16_t dport
 	k->ifindex = (uint32_t)if_in;
 }
 
+/* The flow cache slot of k, in the cache as the program was loaded. */
+static __u32 flow_slot(const struct xb_flow_key *k)
+{
+	return xb_flow_slot(xb_flow_hash(k), skel->rodata->xb_flow_cache_bits);
+}
+
 /* Every CPU's entry of the flow cache slot, as the datapath would
  * write it (a matching check). */
 static void flow_cache_put(int fd, __u32 slot, struct xb_flow_entry *ents,
@@ -1095,7 +1101,7 @@ static void flow_cache_put(int fd, __u32 slot, struct xb_flow_entry *ents,
 static int flow_cache_holds(int fd, const struct xb_flow_key *k,
 			    struct xb_flow_entry *ents, int n)
 {
-	__u32 slot = xb_flow_slot(xb_flow_hash(k));
+	__u32 slot = flow_slot(k);
 	int i, found = 0;
 
 	assert_int_equal(bpf_map_lookup_elem(fd, &slot, ents), 0);
@@ -1127,7 +1133,7 @@ static void test_flow_cache(void **state)
 	/* the first packet stored its result for this generation, in the
 	 * slot of its key on the CPU it ran on */
 	flow_key_tcp4(&k, V4_LOCAL, 23);
-	slot = xb_flow_slot(xb_flow_hash(&k));
+	slot = flow_slot(&k);
 	assert_int_equal(flow_cache_holds(fd, &k, ents, n), 1);
 	for (i = 0; i < n; i++) {
 		if (ents[i].val.generation != generation)
@@ -1217,12 +1223,12 @@ static void test_flow_cache_shared_slot(void **state)
 	/* V4_LOCAL port 22 is allowed (policy 1), 23 blocked: find an
 	 * allowed flow (other source ports) in the blocked one's slot */
 	flow_key_tcp4(&kb, V4_LOCAL, 23);
-	slot = xb_flow_slot(xb_flow_hash(&kb));
+	slot = flow_slot(&kb);
 	flow_key_tcp4(&ka, V4_LOCAL, 22);
 	for (port = 1; port <= 0xffff * 16; port++) {
 		ka.sport = htons((uint16_t)port);
 		ka.saddr.b[3] = (uint8_t)(100 + (port >> 16));
-		if (xb_flow_slot(xb_flow_hash(&ka)) == slot)
+		if (flow_slot(&ka) == slot)
 			break;
 	}
 	assert_true(port <= 0xffff * 16);

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The flow cache's size (user/maps.c): per CPU, within a budget for all
+ * CPUs; a new pin directory gets the size for this machine, an existing
+ * cache keeps its own, and a cache of a size no xfrmbpf makes is refused.
+ * On a private bpffs mounted for the test.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "maps.h"
+#include "xfrmbpf/datapath.h"
+#include "xfrmbpf/limits.h"
+#include "xfrmbpf_maps.skel.h"
+
+static char mnt[] = "/run/xbt/maps-XXXXXX";
+static char pin_dir[sizeof(mnt) + 16];
+static char cache_pin[sizeof(pin_dir) + 32];
+
+static int setup(void **state)
+{
+	(void)state;
+	mkdir("/run/xbt", 0755);
+	if (!mkdtemp(mnt))
+		return -1;
+	if (mount("xbt-bpffs", mnt, "bpf", 0, NULL)) {
+		rmdir(mnt);
+		return -1;
+	}
+	snprintf(pin_dir, sizeof(pin_dir), "%s/xfrmbpf", mnt);
+	snprintf(cache_pin, sizeof(cache_pin), "%s/xb_flow_cache", pin_dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	umount2(mnt, MNT_DETACH);
+	return rmdir(mnt);
+}
+
+/* Pins nothing but a flow cache of `slots` slots, as a stale version's
+ * daemon or another tool could have left it. */
+static void pin_cache(__u32 slots)
+{
+	int fd;
+
+	xb_pin_dir_remove(pin_dir);
+	assert_int_equal(mkdir(pin_dir, 0700), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, sizeof(__u32),
+			    sizeof(struct xb_flow_entry), slots, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_pin(fd, cache_pin), 0);
+	close(fd);
+}
+
+static __u32 pinned_slots(void)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(cache_pin);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	return info.max_entries;
+}
+
+/* Full size up to the budget, then halved per doubling of the CPUs,
+ * never below the floor. */
+static void test_bits_for_cpus(void **state)
+{
+	(void)state;
+	assert_int_equal(xb_flow_cache_bits(1), XB_FLOW_CACHE_BITS);
+	assert_int_equal(xb_flow_cache_bits(2), XB_FLOW_CACHE_BITS);
+	/* 12 x 80 B x 64k = 60 MiB, 13 x: 65 MiB */
+	assert_int_equal(xb_flow_cache_bits(12), XB_FLOW_CACHE_BITS);
+	assert_int_equal(xb_flow_cache_bits(13), XB_FLOW_CACHE_BITS - 1);
+	assert_int_equal(xb_flow_cache_bits(64), 13);
+	assert_int_equal(xb_flow_cache_bits(128), XB_FLOW_CACHE_MIN_BITS);
+	assert_int_equal(xb_flow_cache_bits(4096), XB_FLOW_CACHE_MIN_BITS);
+}
+
+/* A new pin directory: the size for this machine's CPUs. */
+static void test_create_sized(void **state)
+{
+	int n = libbpf_num_possible_cpus();
+
+	(void)state;
+	xb_pin_dir_remove(pin_dir);
+	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
+	/* and again, on its own pins */
+	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
+	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
+}
+
+/* An existing cache keeps its size: the maps are made around it, and an
+ * object to be loaded on them is fitted to it. */
+static void test_reuse_pinned_size(void **state)
+{
+	struct xfrmbpf_maps *skel;
+	__u32 slots = 1U << (XB_FLOW_CACHE_MIN_BITS + 1);
+
+	(void)state;
+	pin_cache(slots);
+	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(pinned_slots(), slots);
+
+	skel = xfrmbpf_maps__open();
+	assert_non_null(skel);
+	assert_int_equal(xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir),
+			 XB_FLOW_CACHE_MIN_BITS + 1);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_flow_cache), slots);
+	xfrmbpf_maps__destroy(skel);
+	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
+}
+
+/* A size that is not a power of two in range: refused, not misread. */
+static void test_reject_other_size(void **state)
+{
+	struct xfrmbpf_maps *skel;
+
+	(void)state;
+	pin_cache(1000);
+	skel = xfrmbpf_maps__open();
+	assert_non_null(skel);
+	assert_int_equal(xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir),
+			 -EINVAL);
+	xfrmbpf_maps__destroy(skel);
+	assert_int_not_equal(xb_maps_create(pin_dir), 0);
+	pin_cache(1U << (XB_FLOW_CACHE_BITS + 1));
+	assert_int_not_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bits_for_cpus),
+		cmocka_unit_test(test_create_sized),
+		cmocka_unit_test(test_reuse_pinned_size),
+		cmocka_unit_test(test_reject_other_size),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
