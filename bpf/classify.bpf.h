@@ -242,12 +242,23 @@ static __always_inline void xb_tss_search(const struct xb_pkt *pkt,
 	m->overflow = 0;
 }
 
+/* What the flow cache did for a packet, counted in xb_flow_stats once the
+ * verdict is in (xb_xdp): counting inside the lookup keeps more values
+ * alive across a helper call, and the spills push xb_xdp's stack past the
+ * 6.1 verifier's combined limit (see xb_flow_store()). */
+enum xb_flow_outcome {
+	XB_FLOW_NOT_LOOKED = 0,	/* decided before the cache */
+	XB_FLOW_HIT,
+	XB_FLOW_MISS,
+};
+
 /* Outcome of a classification: a reason and the policy that decided. */
 struct xb_decision {
 	__u32 policy_id;
 	__u32 if_id;
 	__u8 reason;
-	__u8 pad[3];
+	__u8 flow;		/* enum xb_flow_outcome */
+	__u8 pad[2];
 };
 
 static __always_inline void xb_decide(struct xb_decision *d, __u8 reason,

@@ -50,7 +50,8 @@ static __always_inline bool xb_flow_key_equal(const struct xb_flow_key *a,
 	return !diff;
 }
 
-/* True, with the cached verdict in d and its counter slot, on a hit. */
+/* True, with the cached verdict in d and its counter slot, on a hit;
+ * d->flow says which it was. */
 static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 					   __u32 ifindex,
 					   const struct xb_sync_snap *snap,
@@ -59,31 +60,49 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 {
 	struct xb_flow_key k = {};
 	struct xb_flow_entry *e;
-	struct xb_flow_val v;
-	__u32 slot;
+	__u32 slot, policy_id;
+	__u8 reason, counter_slot;
 	__u64 hash;
 
+	d->flow = XB_FLOW_MISS;
 	xb_flow_key(pkt, ifindex, &k);
 	hash = xb_flow_hash(&k);
 	slot = xb_flow_slot(hash, xb_flow_cache_bits);
 	e = bpf_map_lookup_elem(&xb_flow_cache, &slot);
 	if (!e || !xb_flow_key_equal(&e->key, &k))
 		return false;
-	v.generation = e->val.generation;
-	v.flow_epoch = e->val.flow_epoch;
-	v.policy_id = e->val.policy_id;
-	v.reason = e->val.reason;
-	v.stats_slot = e->val.stats_slot;
-	if (v.generation != snap->generation ||
-	    v.flow_epoch != snap->flow_epoch ||
-	    e->check != xb_flow_check(hash, v.generation, v.flow_epoch,
-				      v.policy_id, v.reason, v.stats_slot))
+	/* The verdict as read once: the check covers exactly these. */
+	policy_id = e->val.policy_id;
+	reason = e->val.reason;
+	counter_slot = e->val.stats_slot;
+	if (e->val.generation != snap->generation ||
+	    e->val.flow_epoch != snap->flow_epoch ||
+	    e->check != xb_flow_check(hash, snap->generation, snap->flow_epoch,
+				      policy_id, reason, counter_slot))
 		return false;
-	d->policy_id = v.policy_id;
-	d->reason = v.reason;
+	d->flow = XB_FLOW_HIT;
+	d->policy_id = policy_id;
+	d->reason = reason;
 	d->if_id = 0;
-	*stats_slot = v.stats_slot;
+	*stats_slot = counter_slot;
 	return true;
+}
+
+/* A packet's cache outcome into xb_flow_stats. */
+static __always_inline void xb_flow_count(__u8 outcome)
+{
+	struct xb_flow_stats *fs;
+	__u32 zero = 0;
+
+	if (outcome == XB_FLOW_NOT_LOOKED)
+		return;
+	fs = bpf_map_lookup_elem(&xb_flow_stats, &zero);
+	if (!fs)
+		return;
+	if (outcome == XB_FLOW_HIT)
+		fs->hits++;
+	else
+		fs->misses++;
 }
 
 /* The key is built again here rather than kept from the lookup: a key

@@ -169,6 +169,7 @@ int xb_xdp(struct xdp_md *ctx)
 	__u64 bytes = ctx->data_end - ctx->data;
 	int slot = xb_xdp_decide(ctx, &d);
 
+	xb_flow_count(d.flow);
 	if (xb_xdp_account(slot, d.reason, d.policy_id, bytes))
 		return XDP_DROP;
 	return XDP_PASS;

@@ -2,9 +2,9 @@
 /*
  * `xfrmbpf stats [-j] [--watch SECONDS]`: the datapath's per-reason and
  * per-interface counters (the rows of xb_stats, user/stats.h), summed
- * over CPUs; each interface also with the reasons it counted. With
- * --watch, a sample every SECONDS with per-second rates (JSON: one
- * object per line).
+ * over CPUs, each interface also with the reasons it counted, and the
+ * flow cache's hits and misses (xb_flow_stats). With --watch, a sample
+ * every SECONDS with per-second rates (JSON: one object per line).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +35,7 @@ struct iface_sample {
 
 struct sample {
 	struct xb_counter reasons[XB_R_MAX];
+	struct xb_flow_stats flow;
 	struct iface_sample ifaces[MAX_IFACES_SHOWN];
 	int n_ifaces;
 	double t;		/* CLOCK_MONOTONIC seconds */
@@ -72,6 +73,9 @@ static int read_sample(const struct xb_maps *maps, struct sample *s)
 
 	memset(s, 0, sizeof(*s));
 	s->t = now_s();
+	err = xb_flow_stats_read(maps, &s->flow);
+	if (err)
+		return err;
 	err = xb_stats_read(maps, &st);
 	if (err)
 		return err;
@@ -118,6 +122,20 @@ static json_t *iface_reasons_json(const struct xb_counter *row)
 	return o;
 }
 
+static json_t *flow_json(const struct sample *s, const struct sample *prev)
+{
+	json_t *o = json_pack("{s:I, s:I}", "hits", (json_int_t)s->flow.hits,
+			      "misses", (json_int_t)s->flow.misses);
+
+	if (prev) {
+		json_object_set_new(o, "hits_ps", json_real(rate(s->flow.hits,
+								 prev->flow.hits, s, prev)));
+		json_object_set_new(o, "misses_ps", json_real(rate(s->flow.misses,
+								   prev->flow.misses, s, prev)));
+	}
+	return o;
+}
+
 static json_t *sample_json(const struct sample *s, const struct sample *prev)
 {
 	json_t *o = json_object(), *reasons = json_object(), *ifs = json_array();
@@ -147,6 +165,7 @@ static json_t *sample_json(const struct sample *s, const struct sample *prev)
 	}
 	json_object_set_new(o, "reasons", reasons);
 	json_object_set_new(o, "interfaces", ifs);
+	json_object_set_new(o, "flow_cache", flow_json(s, prev));
 	return o;
 }
 
@@ -174,6 +193,21 @@ static void print_iface_reasons(const struct xb_counter *row)
 	}
 	if (*sep == ',')
 		putchar('\n');
+}
+
+static void print_flow(const struct sample *s, const struct sample *prev)
+{
+	__u64 looked = s->flow.hits + s->flow.misses;
+
+	printf("\nflow cache: %llu hits, %llu misses", (unsigned long long)s->flow.hits,
+	       (unsigned long long)s->flow.misses);
+	if (looked)
+		printf(" (%.1f%% hits)", 100.0 * (double)s->flow.hits / (double)looked);
+	if (prev)
+		printf(", %.1f hits/s, %.1f misses/s",
+		       rate(s->flow.hits, prev->flow.hits, s, prev),
+		       rate(s->flow.misses, prev->flow.misses, s, prev));
+	putchar('\n');
 }
 
 static void print_text(const struct sample *s, const struct sample *prev)
@@ -204,6 +238,7 @@ static void print_text(const struct sample *s, const struct sample *prev)
 		putchar('\n');
 		print_iface_reasons(is->reasons);
 	}
+	print_flow(s, prev);
 }
 
 static void print_sample(const struct xb_global *g, const struct sample *s,

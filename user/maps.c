@@ -35,6 +35,7 @@ const char *const xb_map_names[XB_MAP_COUNT] = {
 	[XB_MAP_STATS] = "xb_stats",
 	[XB_MAP_POLICY_STATS] = "xb_policy_stats",
 	[XB_MAP_FLOW_CACHE] = "xb_flow_cache",
+	[XB_MAP_FLOW_STATS] = "xb_flow_stats",
 	[XB_MAP_TSS_FILTER] = "xb_tss_filter",
 	[XB_MAP_WATCHDOG] = "xb_watchdog",
 };

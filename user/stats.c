@@ -52,6 +52,25 @@ int xb_stats_read(const struct xb_maps *maps, struct xb_stats *s)
 	return err;
 }
 
+int xb_flow_stats_read(const struct xb_maps *maps, struct xb_flow_stats *out)
+{
+	struct xb_flow_stats *v = calloc(maps->n_cpus, sizeof(*v));
+	__u32 zero = 0;
+	int i, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(maps->fd[XB_MAP_FLOW_STATS], &zero, v))
+		err = -errno;
+	for (i = 0; !err && i < maps->n_cpus; i++) {
+		out->hits += v[i].hits;
+		out->misses += v[i].misses;
+	}
+	free(v);
+	return err;
+}
+
 void xb_stats_free(struct xb_stats *s)
 {
 	free(s->v);

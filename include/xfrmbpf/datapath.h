@@ -127,6 +127,14 @@ static inline const xb_flow_word *xb_flow_words(const struct xb_flow_key *k)
 	return (const xb_flow_word *)k;
 }
 
+/* Value of xb_flow_stats (a per-CPU array of one): how often a packet
+ * that looked in the flow cache found its verdict there. A miss (absent,
+ * another flow in the slot, or stale) goes on to be classified. */
+struct xb_flow_stats {
+	__u64 hits;
+	__u64 misses;
+};
+
 /* The flow's slot hash: multiply-xor of the key's six words. */
 static inline __u64 xb_flow_hash(const struct xb_flow_key *k)
 {

@@ -1112,6 +1112,35 @@ static int flow_cache_holds(int fd, const struct xb_flow_key *k,
 	return found;
 }
 
+/* xb_flow_stats summed over CPUs. */
+static struct xb_flow_stats flow_stats(void)
+{
+	static struct xb_flow_stats v[MAX_CPUS];
+	struct xb_flow_stats sum = {};
+	__u32 zero = 0;
+	int i;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.xb_flow_stats),
+					     &zero, v), 0);
+	for (i = 0; i < num_cpus(); i++) {
+		sum.hits += v[i].hits;
+		sum.misses += v[i].misses;
+	}
+	return sum;
+}
+
+/* One run of f, which the flow cache answers (hit) or not. */
+static void run_expect_cache(const struct xbt_frame *f, uint32_t verdict,
+			     int reason, bool hit)
+{
+	struct xb_flow_stats before = flow_stats(), after;
+
+	run_expect(f, verdict, reason);
+	after = flow_stats();
+	assert_int_equal(after.hits - before.hits, hit);
+	assert_int_equal(after.misses - before.misses, !hit);
+}
+
 /* The flow cache answers for its flow and generation only. */
 static void test_flow_cache(void **state)
 {
@@ -1157,16 +1186,16 @@ static void test_flow_cache(void **state)
 		ents[i].val.stats_slot = IF_IN_SLOT;
 	}
 	flow_cache_put(fd, slot, ents, n);
-	run_expect(&f, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
+	run_expect_cache(&f, XDP_PASS, XB_R_PASS_POLICY_ALLOW, true);
 
 	/* also while a publication runs: it is the verdict of the whole
 	 * SPD of its generation (the packet sees the old SPD) */
 	set_sync(ST_ODD_SEQ);
-	run_expect(&f, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
+	run_expect_cache(&f, XDP_PASS, XB_R_PASS_POLICY_ALLOW, true);
 	/* a flow without a cached verdict waits for the publication */
 	spec.dport = 24;
 	assert_true(xbt_build(&spec, &f) > 0);
-	run_expect(&f, XDP_PASS, XB_R_PASS_PUBLISHING);
+	run_expect_cache(&f, XDP_PASS, XB_R_PASS_PUBLISHING, false);
 	spec.dport = 23;
 	assert_true(xbt_build(&spec, &f) > 0);
 	set_sync(0);
@@ -1176,7 +1205,7 @@ static void test_flow_cache(void **state)
 	for (i = 0; i < n; i++)
 		ents[i].val.policy_id = 3;
 	assert_int_equal(bpf_map_update_elem(fd, &slot, ents, BPF_ANY), 0);
-	run_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
+	run_expect_cache(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC, false);
 
 	/* nor the verdict of another flow in the slot */
 	flow_key_tcp4(&other, V4_LOCAL, 24);
@@ -1206,7 +1235,8 @@ static void test_flow_cache(void **state)
 }
 
 /* Two flows of one slot: the newer replaces the older, which is then
- * classified again, not answered with the other's verdict. */
+ * classified again, not answered with the other's verdict. The runs stay
+ * on one CPU, so that they meet one CPU's cache. */
 static void test_flow_cache_shared_slot(void **state)
 {
 	struct xbt_pkt_spec spec = { TCP4(V4_LOCAL, 23) };
@@ -1215,10 +1245,15 @@ static void test_flow_cache_shared_slot(void **state)
 	struct xbt_frame blocked, allowed;
 	struct xb_flow_key kb, ka;
 	char src[INET_ADDRSTRLEN];
+	cpu_set_t all, one;
 	__u32 slot, port;
 	int n = num_cpus();
 
 	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 	set_state(pol_std, sas_std, 0, 0);
 	/* V4_LOCAL port 22 is allowed (policy 1), 23 blocked: find an
 	 * allowed flow (other source ports) in the blocked one's slot */
@@ -1238,14 +1273,16 @@ static void test_flow_cache_shared_slot(void **state)
 	spec.src = inet_ntop(AF_INET, ka.saddr.b, src, sizeof(src));
 	assert_true(xbt_build(&spec, &allowed) > 0);
 
-	run_expect(&blocked, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
+	run_expect_cache(&blocked, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC, false);
 	assert_int_equal(flow_cache_holds(fd, &kb, ents, n), 1);
-	run_expect(&allowed, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
+	run_expect_cache(&allowed, XDP_PASS, XB_R_PASS_POLICY_ALLOW, false);
 	assert_int_equal(flow_cache_holds(fd, &ka, ents, n), 1);
 	assert_int_equal(flow_cache_holds(fd, &kb, ents, n), 0);
-	run_expect(&blocked, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC);
+	run_expect_cache(&blocked, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC, false);
 	assert_int_equal(flow_cache_holds(fd, &kb, ents, n), 1);
-	run_expect(&allowed, XDP_PASS, XB_R_PASS_POLICY_ALLOW);
+	run_expect_cache(&allowed, XDP_PASS, XB_R_PASS_POLICY_ALLOW, false);
+	run_expect_cache(&allowed, XDP_PASS, XB_R_PASS_POLICY_ALLOW, true);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
 }
 
 /* The rows of xb_stats a test looks at, read as user/stats.c reads them

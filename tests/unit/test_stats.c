@@ -3,7 +3,8 @@
  * user/stats.c on a real per-CPU array shaped as xb_stats (made here,
  * not pinned): the batch read, rows, totals and per-CPU sums, the
  * interface view derived from a row, and the fold of a reused slot's
- * row into the retired row that keeps the totals from going backwards.
+ * row into the retired row that keeps the totals from going backwards;
+ * the flow cache's hits and misses.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,6 +212,33 @@ static void test_retire_only_slots(void **state)
 	assert_int_equal(xb_stats_retire_row(&maps, XB_STATS_ROW_RETIRED), -EINVAL);
 }
 
+/* The flow cache's hits and misses, summed over every CPU. */
+static void test_flow_stats(void **state)
+{
+	struct xb_flow_stats *v, sum;
+	__u32 zero = 0;
+	int fd, c;
+
+	(void)state;
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xbt_flow_stats", sizeof(__u32),
+			    sizeof(struct xb_flow_stats), 1, NULL);
+	assert_true(fd >= 0);
+	v = calloc(maps.n_cpus, sizeof(*v));
+	assert_non_null(v);
+	for (c = 0; c < maps.n_cpus; c++) {
+		v[c].hits = 1000u * (c + 1);
+		v[c].misses = c + 1;
+	}
+	assert_int_equal(bpf_map_update_elem(fd, &zero, v, BPF_ANY), 0);
+	maps.fd[XB_MAP_FLOW_STATS] = fd;
+	assert_int_equal(xb_flow_stats_read(&maps, &sum), 0);
+	assert_int_equal(sum.hits, 1000u * maps.n_cpus * (maps.n_cpus + 1) / 2);
+	assert_int_equal(sum.misses, maps.n_cpus * (maps.n_cpus + 1) / 2);
+	maps.fd[XB_MAP_FLOW_STATS] = -1;
+	close(fd);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_iface_view),
 		cmocka_unit_test(test_retire_row),
 		cmocka_unit_test(test_retire_only_slots),
+		cmocka_unit_test(test_flow_stats),
 	};
 
 	if (setup(NULL)) {
