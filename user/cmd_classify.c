@@ -3,12 +3,14 @@
  * `xfrmbpf classify -i IFACE DESCRIPTION`: build the described packet and
  * run the XDP program attached to IFACE on it (BPF_PROG_TEST_RUN with
  * ingress_ifindex = IFACE, so the FIB answers for that device). The verdict
- * is the program's return value; the reason and the deciding policy are
- * the counters that the run moved. The run is pinned to one CPU and only
+ * is the program's return value; the reason, the deciding policy and
+ * whether the flow cache answered are the counters that the run moved (a
+ * verdict from the cache names the reason and policy it was cached with:
+ * the datapath does not look further). The run is pinned to one CPU and only
  * that CPU's slot of the per-CPU counters is compared, so traffic on other
  * CPUs does not disturb it; a sample that moved more than one reason (a
  * real packet on the same CPU) is retried. The test packet is counted like
- * a real one.
+ * a real one, and its verdict is cached like a real one's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -419,6 +421,7 @@ static size_t build_frame(const struct pkt_desc *d, const char *ifname, __u8 *f)
 /* ---- running it ---- */
 
 struct counters {
+	struct xb_flow_stats flow;	/* this CPU's flow cache hits, misses */
 	__u64 *reasons;		/* this CPU's packets per reason */
 	__u32 *ids;		/* policy ids present */
 	__u64 *hits;		/* this CPU's packets per policy */
@@ -473,12 +476,31 @@ static int share_ids(const struct counters *before, struct counters *after)
 	return after->hits && after->reasons ? 0 : -ENOMEM;
 }
 
+static int read_cpu_flow(const struct xb_maps *maps, int cpu, struct xb_flow_stats *out)
+{
+	struct xb_flow_stats *v = calloc(maps->n_cpus, sizeof(*v));
+	__u32 zero = 0;
+	int err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(maps->fd[XB_MAP_FLOW_STATS], &zero, v))
+		err = -errno;
+	else
+		*out = v[cpu];
+	free(v);
+	return err;
+}
+
 static int read_counters(const struct xb_maps *maps, int cpu, struct counters *c)
 {
 	struct xb_stats st;
 	size_t i;
 	int err;
 
+	err = read_cpu_flow(maps, cpu, &c->flow);
+	if (err)
+		return err;
 	err = xb_stats_read(maps, &st);
 	if (err)
 		return err;
@@ -490,10 +512,19 @@ static int read_counters(const struct xb_maps *maps, int cpu, struct counters *c
 	return 0;
 }
 
+/* What the flow cache did for the packet. */
+enum cache_outcome {
+	CACHE_UNKNOWN = -1,	/* other packets moved the counters */
+	CACHE_NONE,		/* decided before the cache */
+	CACHE_HIT,
+	CACHE_MISS,
+};
+
 struct outcome {
 	int action;		/* XDP_* */
 	int reason;		/* -1: could not tell */
 	long policy;		/* index into ids, -1: none */
+	enum cache_outcome cache;
 };
 
 /* The one reason and the one policy whose counters moved by one. */
@@ -503,8 +534,15 @@ static void diff_counters(const struct counters *a, const struct counters *b,
 	int moved = 0, i;
 	size_t j;
 
+	__u64 hits = b->flow.hits - a->flow.hits;
+	__u64 misses = b->flow.misses - a->flow.misses;
+
 	o->reason = -1;
 	o->policy = -1;
+	if (hits + misses > 1)
+		o->cache = CACHE_UNKNOWN;
+	else
+		o->cache = hits ? CACHE_HIT : misses ? CACHE_MISS : CACHE_NONE;
 	for (i = 0; i < XB_R_MAX; i++) {
 		if (b->reasons[i] == a->reasons[i])
 			continue;
@@ -574,7 +612,7 @@ static int classify(const struct xb_maps *maps, struct xdp_program *prog, int if
 		if (err)
 			return err;
 		diff_counters(before, after, o);
-		if (o->reason >= 0 && o->policy != -2)
+		if (o->reason >= 0 && o->policy != -2 && o->cache != CACHE_UNKNOWN)
 			return 0;
 	}
 	return 0;		/* reason stays unknown (-1) */
@@ -595,6 +633,20 @@ static const char *action_name(int action)
 		return "tx";
 	case XDP_REDIRECT:
 		return "redirect";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *cache_name(enum cache_outcome c)
+{
+	switch (c) {
+	case CACHE_NONE:
+		return "none";
+	case CACHE_HIT:
+		return "hit";
+	case CACHE_MISS:
+		return "miss";
 	default:
 		return "unknown";
 	}
@@ -621,9 +673,9 @@ static void print_outcome(const struct xb_global *g, const struct outcome *o,
 	const char *reason = o->reason >= 0 ? reason_names[o->reason] : "unknown";
 
 	if (g->json) {
-		json_t *j = json_pack("{s:s, s:s, s:i, s:s}", "interface", ifname,
+		json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s}", "interface", ifname,
 				      "verdict", action_name(o->action), "xdp_action", o->action,
-				      "reason", reason);
+				      "reason", reason, "flow_cache", cache_name(o->cache));
 
 		json_object_set_new(j, "policy", pol ? xb_policy_json(pol, tmpls, NULL) :
 						      json_null());
@@ -635,6 +687,9 @@ static void print_outcome(const struct xb_global *g, const struct outcome *o,
 	printf("verdict  %s\n", action_name(o->action));
 	printf("reason   %s%s\n", reason, o->reason >= 0 ? "" :
 	       " (other packets moved the counters on every try)");
+	printf("cache    %s\n", o->cache == CACHE_HIT ? "hit (the flow's cached verdict)" :
+	       o->cache == CACHE_MISS ? "miss (classified, and cached when it could be)" :
+	       o->cache == CACHE_NONE ? "none (decided before the flow cache)" : "unknown");
 	if (pol)
 		print_policy_line(pol);
 	else
@@ -688,7 +743,7 @@ int cmd_classify(int argc, char **argv, struct xb_global *g)
 	struct pkt_desc d = { .ttl = 64, .len = 32 };
 	struct counters before = {}, after = {};
 	struct xdp_multiprog *mp = NULL;
-	struct outcome o = { .reason = -1, .policy = -1 };
+	struct outcome o = { .reason = -1, .policy = -1, .cache = CACHE_UNKNOWN };
 	struct xdp_program *prog;
 	struct xb_tmpl tmpls[XB_MAX_TMPLS];
 	struct xb_policy pol;

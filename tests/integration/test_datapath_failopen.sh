@@ -90,6 +90,17 @@ expect "classify -j ESP with an SPI no SA has: drop, unknown_spi" \
 	jq_ok '.verdict == "drop" and .reason == "unknown_spi"' "$OUT"
 xb -j classify -i xbt-gw0 udp 192.0.2.2:500 192.0.2.1:500 >"$OUT" 2>"$ERR"
 expect "classify -j udp to 500 (IKE): pass_bypass" jq_ok '.reason == "pass_bypass"' "$OUT"
+# The same new flow twice from one CPU: classified, then the cached verdict.
+cpus=$(taskset -p $$ | awk '{ print $NF }')
+taskset -p -c 0 $$ >/dev/null
+xb -j classify -i xbt-gw0 udp 192.0.2.2:40123 192.0.2.1:7777 >"$OUT" 2>"$ERR"
+expect "classify -j a new flow: the flow cache misses, the policy decides" \
+	jq_ok '.flow_cache == "miss" and .reason == "policy_block" and .policy.dport == 7777' "$OUT"
+xb classify -i xbt-gw0 udp 192.0.2.2:40123 192.0.2.1:7777 >"$OUT" 2>"$ERR"
+expect "... the same flow again on that CPU: the cached verdict, its reason and policy" \
+	eval 'grep -q "^cache    hit" "$OUT" && grep -q "^reason   policy_block" "$OUT" &&
+	      grep -q "^policy .*proto 17 dir in action block" "$OUT"'
+taskset -p "$cpus" $$ >/dev/null
 xb classify -i xbt-gw0 udp 192.0.2.2 192.0.2.1:7777 >"$OUT" 2>"$ERR"
 RC=$?
 expect "classify with a bad description: exit 2, one line" \
