@@ -476,29 +476,13 @@ static int share_ids(const struct counters *before, struct counters *after)
 	return after->hits && after->reasons ? 0 : -ENOMEM;
 }
 
-static int read_cpu_flow(const struct xb_maps *maps, int cpu, struct xb_flow_stats *out)
-{
-	struct xb_flow_stats *v = calloc(maps->n_cpus, sizeof(*v));
-	__u32 zero = 0;
-	int err = 0;
-
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(maps->fd[XB_MAP_FLOW_STATS], &zero, v))
-		err = -errno;
-	else
-		*out = v[cpu];
-	free(v);
-	return err;
-}
-
 static int read_counters(const struct xb_maps *maps, int cpu, struct counters *c)
 {
 	struct xb_stats st;
 	size_t i;
 	int err;
 
-	err = read_cpu_flow(maps, cpu, &c->flow);
+	err = xb_flow_stats_cpu(maps, cpu, &c->flow);
 	if (err)
 		return err;
 	err = xb_stats_read(maps, &st);

@@ -52,21 +52,46 @@ int xb_stats_read(const struct xb_maps *maps, struct xb_stats *s)
 	return err;
 }
 
-int xb_flow_stats_read(const struct xb_maps *maps, struct xb_flow_stats *out)
+/* Every CPU's xb_flow_stats (maps->n_cpus values), for free(). */
+static struct xb_flow_stats *flow_stats_cpus(const struct xb_maps *maps, int *err)
 {
 	struct xb_flow_stats *v = calloc(maps->n_cpus, sizeof(*v));
 	__u32 zero = 0;
-	int i, err = 0;
+
+	*err = v ? 0 : -ENOMEM;
+	if (v && bpf_map_lookup_elem(maps->fd[XB_MAP_FLOW_STATS], &zero, v)) {
+		*err = -errno;
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+int xb_flow_stats_read(const struct xb_maps *maps, struct xb_flow_stats *out)
+{
+	struct xb_flow_stats *v;
+	int i, err;
 
 	memset(out, 0, sizeof(*out));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(maps->fd[XB_MAP_FLOW_STATS], &zero, v))
-		err = -errno;
-	for (i = 0; !err && i < maps->n_cpus; i++) {
+	v = flow_stats_cpus(maps, &err);
+	for (i = 0; v && i < maps->n_cpus; i++) {
 		out->hits += v[i].hits;
 		out->misses += v[i].misses;
 	}
+	free(v);
+	return err;
+}
+
+int xb_flow_stats_cpu(const struct xb_maps *maps, int cpu, struct xb_flow_stats *out)
+{
+	struct xb_flow_stats *v;
+	int err;
+
+	if (cpu < 0 || cpu >= maps->n_cpus)
+		return -ERANGE;
+	v = flow_stats_cpus(maps, &err);
+	if (v)
+		*out = v[cpu];
 	free(v);
 	return err;
 }
