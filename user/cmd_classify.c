@@ -431,14 +431,11 @@ struct counters {
 static int read_cpu_slot(const struct xb_maps *maps, int map, __u32 key, int cpu,
 			 __u64 *packets)
 {
-	struct xb_counter *v = calloc(maps->n_cpus, sizeof(*v));
-	int err = 0;
+	struct xb_counter *v;
+	int err;
 
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(maps->fd[map], &key, v))
-		err = -errno;
-	else
+	v = xb_maps_lookup_percpu(maps, map, &key, sizeof(*v), &err);
+	if (v)
 		*packets = v[cpu].packets;
 	free(v);
 	return err;

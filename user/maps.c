@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
@@ -278,6 +279,24 @@ int xb_maps_read_sync(const struct xb_maps *maps, struct xb_sync *out)
 	if (bpf_map_lookup_elem(maps->fd[XB_MAP_SYNC], &key, out))
 		return -errno;
 	return 0;
+}
+
+void *xb_maps_lookup_percpu(const struct xb_maps *maps, int map, const void *key,
+			    size_t value_size, int *err)
+{
+	void *v = calloc(maps->n_cpus, value_size);
+
+	*err = 0;
+	if (!v) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (bpf_map_lookup_elem(maps->fd[map], key, v)) {
+		*err = -errno;
+		free(v);
+		return NULL;
+	}
+	return v;
 }
 
 int xb_pin_dir_lock(const char *pin_dir)

@@ -7,6 +7,7 @@
 #define XFRMBPF_MAPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "xfrmbpf/sync.h"
 
 enum xb_map_idx {
@@ -66,6 +67,11 @@ int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable);
 void xb_maps_close(struct xb_maps *maps);
 /* Read the sync record (through the map, consistent copy). */
 int xb_maps_read_sync(const struct xb_maps *maps, struct xb_sync *out);
+/* Every CPU's value of key in the per-CPU map `map`: maps->n_cpus values
+ * of value_size bytes, for free(). NULL with *err set (-errno) when the
+ * lookup fails. */
+void *xb_maps_lookup_percpu(const struct xb_maps *maps, int map, const void *key,
+			    size_t value_size, int *err);
 
 /* flock() on the pin directory: one daemon per pin directory. Returns the
  * lock fd, or -EBUSY when another process holds it. */

@@ -11,22 +11,17 @@
 static int percpu_counter_sum(const struct xb_maps *maps, int map, const void *key,
 			      struct xb_counter *sum)
 {
-	struct xb_counter *v = calloc(maps->n_cpus, sizeof(*v));
-	int i;
+	struct xb_counter *v;
+	int i, err;
 
 	memset(sum, 0, sizeof(*sum));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(maps->fd[map], key, v)) {
-		free(v);
-		return -errno;
-	}
-	for (i = 0; i < maps->n_cpus; i++) {
+	v = xb_maps_lookup_percpu(maps, map, key, sizeof(*v), &err);
+	for (i = 0; v && i < maps->n_cpus; i++) {
 		sum->packets += v[i].packets;
 		sum->bytes += v[i].bytes;
 	}
 	free(v);
-	return 0;
+	return err;
 }
 
 int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *pol,

@@ -55,16 +55,10 @@ int xb_stats_read(const struct xb_maps *maps, struct xb_stats *s)
 /* Every CPU's xb_flow_stats (maps->n_cpus values), for free(). */
 static struct xb_flow_stats *flow_stats_cpus(const struct xb_maps *maps, int *err)
 {
-	struct xb_flow_stats *v = calloc(maps->n_cpus, sizeof(*v));
 	__u32 zero = 0;
 
-	*err = v ? 0 : -ENOMEM;
-	if (v && bpf_map_lookup_elem(maps->fd[XB_MAP_FLOW_STATS], &zero, v)) {
-		*err = -errno;
-		free(v);
-		v = NULL;
-	}
-	return v;
+	return xb_maps_lookup_percpu(maps, XB_MAP_FLOW_STATS, &zero,
+				     sizeof(struct xb_flow_stats), err);
 }
 
 int xb_flow_stats_read(const struct xb_maps *maps, struct xb_flow_stats *out)
