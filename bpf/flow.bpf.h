@@ -37,6 +37,20 @@ static __always_inline void xb_flow_key(const struct xb_pkt *pkt,
 	k->kind = pkt->kind;
 }
 
+/* This CPU's cache entry for the packet's flow: the slot its key (built
+ * into k) hashes to (*hash). */
+static __always_inline struct xb_flow_entry *
+xb_flow_entry_of(const struct xb_pkt *pkt, __u32 ifindex, struct xb_flow_key *k,
+		 __u64 *hash)
+{
+	__u32 slot;
+
+	xb_flow_key(pkt, ifindex, k);
+	*hash = xb_flow_hash(k);
+	slot = xb_flow_slot(*hash, xb_flow_cache_bits);
+	return bpf_map_lookup_elem(&xb_flow_cache, &slot);
+}
+
 static __always_inline bool xb_flow_key_equal(const struct xb_flow_key *a,
 					      const struct xb_flow_key *b)
 {
@@ -60,15 +74,12 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 {
 	struct xb_flow_key k = {};
 	struct xb_flow_entry *e;
-	__u32 slot, policy_id;
 	__u8 reason, counter_slot;
+	__u32 policy_id;
 	__u64 hash;
 
 	d->flow = XB_FLOW_MISS;
-	xb_flow_key(pkt, ifindex, &k);
-	hash = xb_flow_hash(&k);
-	slot = xb_flow_slot(hash, xb_flow_cache_bits);
-	e = bpf_map_lookup_elem(&xb_flow_cache, &slot);
+	e = xb_flow_entry_of(pkt, ifindex, &k, &hash);
 	if (!e || !xb_flow_key_equal(&e->key, &k))
 		return false;
 	/* The verdict as read once: the check covers exactly these. */
@@ -117,13 +128,9 @@ static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 {
 	struct xb_flow_key k = {};
 	struct xb_flow_entry *e;
-	__u32 slot;
 	__u64 hash;
 
-	xb_flow_key(pkt, ifindex, &k);
-	hash = xb_flow_hash(&k);
-	slot = xb_flow_slot(hash, xb_flow_cache_bits);
-	e = bpf_map_lookup_elem(&xb_flow_cache, &slot);
+	e = xb_flow_entry_of(pkt, ifindex, &k, &hash);
 	if (!e)
 		return;
 	e->key = k;
