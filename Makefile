@@ -41,8 +41,9 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/xfrmbpf/*.h)
 
-USER_SRCS := $(wildcard user/*.c)
-USER_HDRS := $(wildcard user/*.h) $(wildcard include/xfrmbpf/*.h)
+# user/main.c and one folder per role (docs/layout.md).
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
+USER_HDRS := $(wildcard user/*/*.h) $(wildcard include/xfrmbpf/*.h)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
 USER_OBJS := $(patsubst %.c,$(OUT)/%.o,$(USER_SRCS))
 SAN_LIB_OBJS := $(patsubst %.c,$(OUT)/san/%.o,$(LIB_SRCS))

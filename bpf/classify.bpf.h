@@ -71,7 +71,7 @@ struct xb_match {
 	__u8 verdict;
 	__u8 found;
 	/* the best priority is shared by hits with different outcomes: which
-	 * one the kernel picks is not visible from netlink (user/tss.h) */
+	 * one the kernel picks is not visible from netlink (user/classifier/tss.h) */
 	__u8 conflict;
 	__u8 overflow;
 };
@@ -121,7 +121,7 @@ static __always_inline void xb_mask_addr(union xb_addr *dst,
 	dst->a[3] = src->a[3] & xb_word_mask(plen, 3);
 }
 
-/* The (priority, pos, id)-least hit wins, as user/tss.c's reader. */
+/* The (priority, pos, id)-least hit wins, as user/classifier/tss.c's reader. */
 static __always_inline void xb_match_consider(struct xb_match *m,
 					      const struct xb_tss_val *v)
 {
@@ -331,7 +331,7 @@ static __always_inline void xb_decide_sub_allow(const struct xb_pkt *pkt,
 
 /*
  * Plaintext input as __xfrm_policy_check() treats it (the same decision
- * as xb_tss_lookup() in user/tss.c, the tested reader): sub policies
+ * as xb_tss_lookup() in user/classifier/tss.c, the tested reader): sub policies
  * first, main when no sub policy matches; no policy at all: the
  * direction's default action (def, XB_DEFAULT_*).
  *

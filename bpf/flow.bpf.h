@@ -20,7 +20,7 @@
 #include "classify.bpf.h"
 
 /* log2 of xb_flow_cache's slots: the loader sets it to fit the pinned
- * map, whose size depends on the number of CPUs (user/maps.c). */
+ * map, whose size depends on the number of CPUs (user/loader/maps.c). */
 const volatile __u32 xb_flow_cache_bits = XB_FLOW_CACHE_BITS;
 
 static __always_inline void xb_flow_key(const struct xb_pkt *pkt,

@@ -41,7 +41,7 @@ struct xb_steer_target {
 };
 
 /* The best OUT policy (sub first, as xfrm_policy_lookup does; the same
- * as xb_tss_lookup_steer() in user/tss.c). Returns 1 when there is one
+ * as xb_tss_lookup_steer() in user/classifier/tss.c). Returns 1 when there is one
  * that steering may act on. Global: verified once (see xb_classify). */
 __noinline int xb_steer_policy(const struct xb_pkt *pkt, struct xb_match *m)
 {

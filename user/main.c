@@ -2,8 +2,8 @@
 /* xfrmbpf: an eBPF fast path in front of the kernel's XFRM (IPsec). */
 #include <getopt.h>
 #include <stdlib.h>
-#include "cli.h"
-#include "log.h"
+#include "cli/cli.h"
+#include "lib/log.h"
 #include "xfrmbpf/limits.h"
 
 int main(int argc, char **argv)

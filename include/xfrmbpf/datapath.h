@@ -46,7 +46,7 @@ struct xb_counter {
  * xb_stats is one per-CPU array of struct xb_counter in rows of XB_R_MAX,
  * one counter per reason, so that a packet costs one lookup for its
  * reason and its device. Per-reason totals are the sum of all rows; an
- * interface's counters are its row (user/stats.h derives rx, passed,
+ * interface's counters are its row (user/loader/stats.h derives rx, passed,
  * dropped and steered from it).
  *
  * Rows 0 .. XB_MAX_IFACES - 1: xb_iface_cfg.stats_slot of an attached

@@ -25,7 +25,7 @@
 /* Slots of the exact-flow cache on each CPU, 80 bytes each: at most
  * 2^16 (5 MiB a CPU), fewer where the CPUs' caches together would pass
  * XB_FLOW_CACHE_BUDGET, never fewer than 2^XB_FLOW_CACHE_MIN_BITS
- * (user/maps.c sizes it when it creates the map). */
+ * (user/loader/maps.c sizes it when it creates the map). */
 #define XB_FLOW_CACHE_BITS	16
 #define XB_FLOW_CACHE_ENTRIES	(1U << XB_FLOW_CACHE_BITS)
 #define XB_FLOW_CACHE_MIN_BITS	12

@@ -91,7 +91,7 @@ enum xb_verdict {
  * (priority, pos). Across shapes the datapath keeps the same order, and a
  * hit of the best priority whose verdict or if_id differs from the best's
  * makes the list undecidable: the kernel's tie-break is not visible from
- * netlink (user/tss.c explains). */
+ * netlink (user/classifier/tss.c explains). */
 struct xb_tss_val {
 	__u32 policy_id;
 	__u32 priority;

@@ -25,7 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "xfrmbpf.skel.h"
-#include "attach.h"
+#include "loader/attach.h"
 #include "xfrmbpf/datapath.h"
 
 struct attach_opts {

@@ -6,7 +6,7 @@
  * forwarded one, FWD view, as on a gateway).
  *
  * For each SPD size N (swan_spd.h: charon-like tunnels, twelve shapes) the
- * real builder (user/tss.c) publishes the policies into the program's
+ * real builder (user/classifier/tss.c) publishes the policies into the program's
  * maps, and for IPv4 and IPv6 it measures, in ns per packet (median of
  * --trials runs of --repeat packets each, the kernel's own clock):
  *

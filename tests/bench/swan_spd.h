@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include "xfrmbpf/spd.h"
 #include "spd_gen.h"
-#include "tss.h"
+#include "classifier/tss.h"
 
 #define SWAN_SHAPES	12
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Randomized differential test of the real datapath: random SPDs
- * (tests/lib/spd_gen.c) published by the TSS builder (user/tss.c) into the
+ * (tests/lib/spd_gen.c) published by the TSS builder (user/classifier/tss.c) into the
  * loaded skeleton's maps, random packets run through xb_xdp with
  * BPF_PROG_TEST_RUN, and verdict, reason and deciding policy compared with
- * the reference classifier (user/classify_ref.c) for the direction the
+ * the reference classifier (tests/lib/classify_ref.c) for the direction the
  * packet takes in the test's network namespace. XB_SEED replays a run.
  *
  * The namespace (private, it dies with the process) routes as the
@@ -47,7 +47,7 @@
 #include "classify_ref.h"
 #include "pktbuild.h"
 #include "spd_gen.h"
-#include "tss.h"
+#include "classifier/tss.h"
 #include "tss_sink_maps.h"
 
 #define N_SPDS		1000

@@ -5,7 +5,7 @@
  * through BPF_PROG_TEST_RUN on the real programs of bpf/xfrmbpf.bpf.c.
  * The table runs twice: with the classifier filled directly
  * (tests/lib/tss_fill.c, the datapath's semantics alone) and published by
- * the TSS builder (user/tss.c through tests/lib/tss_sink_maps.c).
+ * the TSS builder (user/classifier/tss.c through tests/lib/tss_sink_maps.c).
  *
  * What BPF_PROG_TEST_RUN needs here (worked out on 6.18, all of it
  * available since 5.15, so also on the lab's 6.1):
@@ -67,8 +67,8 @@
 #include "xfrmbpf/sync.h"
 #include "bpf_harness.h"
 #include "pktbuild.h"
-#include "stats.h"
-#include "tss.h"
+#include "loader/stats.h"
+#include "classifier/tss.h"
 #include "tss_fill.h"
 #include "tss_sink_maps.h"
 
@@ -303,7 +303,7 @@ static void set_sas(const struct xbt_sa *sas)
 	}
 }
 
-/* The policy as the mirror would hand it to the TSS builder (user/tss.c):
+/* The policy as the mirror would hand it to the TSS builder (user/classifier/tss.c):
  * the fixture's view and verdict become direction, action and flags. */
 static void to_xb_policy(const struct xbt_policy *p, struct xb_policy *x)
 {
@@ -607,7 +607,7 @@ static const struct xbt_policy pol_order[] = {
 	POL(.id = 42, IN4, MAIN, .verdict = XB_V_BLOCK, .dst = V4_LOCAL,
 	    .plen_d = 32, .priority = 50, .pos = 3),
 	/* equal priority 30 in two shapes, different outcomes: the kernel's
-	 * choice is not visible (user/tss.h), undecidable */
+	 * choice is not visible (user/classifier/tss.h), undecidable */
 	POL(.id = 43, IN4, MAIN, .verdict = XB_V_ALLOW, .dst = V4_LOCAL,
 	    .plen_d = 32, .proto = IPPROTO_UDP, PORT(7000), .priority = 30,
 	    .pos = 9),
@@ -1285,7 +1285,7 @@ static void test_flow_cache_shared_slot(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
 }
 
-/* The rows of xb_stats a test looks at, read as user/stats.c reads them
+/* The rows of xb_stats a test looks at, read as user/loader/stats.c reads them
  * (one batch), the totals checked against a lookup per key. */
 struct stat_rows {
 	struct xb_counter in[XB_R_MAX];		/* row of xbt-fx0 */

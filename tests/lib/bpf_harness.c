@@ -13,7 +13,7 @@
 #include "xfrmbpf.skel.h"
 #include "xfrmbpf/datapath.h"
 #include "bpf_harness.h"
-#include "tss_filter.h"
+#include "classifier/tss_filter.h"
 
 int xbt_sh(const char *cmd)
 {

@@ -33,7 +33,7 @@ bool xbt_have_kfunc(const char *name);
 struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size);
 
 /* The presence filter of the skeleton's xb_tss_filter map, mapped once
- * and cleared (user/tss_filter.h); NULL if it cannot be mapped. */
+ * and cleared (user/classifier/tss_filter.h); NULL if it cannot be mapped. */
 struct xb_tss_filter *xbt_skel_filter(const struct xfrmbpf *skel);
 
 /* CLOCK_MONOTONIC in ns, as the daemon stamps its heartbeat. */

@@ -101,7 +101,7 @@ static int val_before(const struct xb_tss_val *a, const struct xbt_policy *p)
 
 /* Puts p's entry unless the key holds a better policy already; a bucket
  * whose best priority is shared with a different outcome is published
- * undecidable, as user/tss.c does. */
+ * undecidable, as user/classifier/tss.c does. */
 static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 		     int sid)
 {

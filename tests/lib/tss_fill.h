@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 #include "xfrmbpf/tss.h"
-#include "tss_filter.h"
+#include "classifier/tss_filter.h"
 
 struct xbt_policy {
 	uint32_t id;		/* >= 1; 0 ends a list */

@@ -17,13 +17,13 @@
 #ifndef XFRMBPF_TSS_SINK_MAPS_H
 #define XFRMBPF_TSS_SINK_MAPS_H
 
-#include "tss.h"
-#include "tss_filter.h"
+#include "classifier/tss.h"
+#include "classifier/tss_filter.h"
 
 struct xb_tss_maps {
 	int tss_fd;		/* xb_tss: struct xb_tss_key -> struct xb_tss_val */
 	int lists_fd;		/* xb_shape_lists: __u32 -> struct xb_shape_list */
-	/* the presence filter the sink keeps (user/tss_filter.h), or NULL:
+	/* the presence filter the sink keeps (user/classifier/tss_filter.h), or NULL:
 	 * a datapath that has one needs it filled */
 	struct xb_tss_filter *filter;
 	bool owned;		/* created by xb_tss_maps_create() */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The flow cache's size (user/maps.c): per CPU, within a budget for all
+ * The flow cache's size (user/loader/maps.c): per CPU, within a budget for all
  * CPUs; a new pin directory gets the size for this machine, an existing
  * cache keeps its own, and a cache of a size no xfrmbpf makes is refused.
  * On a private bpffs mounted for the test.
@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "maps.h"
+#include "loader/maps.h"
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/limits.h"
 #include "xfrmbpf_maps.skel.h"

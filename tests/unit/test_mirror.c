@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The mirror (user/mirror.c) and its publication (user/publish.c): event
+ * The mirror (user/mirror/mirror.c) and its publication (user/mirror/publish.c): event
  * semantics, id/pos bookkeeping, and — with root and a bpffs — that what is
  * published reads back equal, and that no key byte reaches a map, the JSON
  * output or the log.
@@ -20,14 +20,14 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <jansson.h>
-#include "log.h"
-#include "maps.h"
-#include "mirror.h"
-#include "nl.h"
+#include "lib/log.h"
+#include "loader/maps.h"
+#include "mirror/mirror.h"
+#include "netlink/nl.h"
 #include "nlbuild.h"
-#include "publish.h"
-#include "show.h"
-#include "snapshot.h"
+#include "mirror/publish.h"
+#include "cli/show.h"
+#include "mirror/snapshot.h"
 
 static const unsigned char key_pattern[] = {
 	0xde, 0xad, 0xbe, 0xef, 0x5a, 0xa5, 0x3c, 0xc3, 0x0f, 0xf0, 0x69, 0x96,

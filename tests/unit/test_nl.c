@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <linux/xfrm.h>
-#include "mirror.h"
-#include "nl.h"
+#include "mirror/mirror.h"
+#include "netlink/nl.h"
 
 static bool have_netns;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * user/stats.c on a real per-CPU array shaped as xb_stats (made here,
+ * user/loader/stats.c on a real per-CPU array shaped as xb_stats (made here,
  * not pinned): the batch read, rows, totals and per-CPU sums, the
  * interface view derived from a row, and the fold of a reused slot's
  * row into the retired row that keeps the totals from going backwards;
@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "stats.h"
+#include "loader/stats.h"
 
 #define ROW	3	/* the slot handed to a new device */
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The tuple-space search builder (user/tss.c) against the reference
- * classifier (user/classify_ref.c): hand-written cases for each kernel
+ * The tuple-space search builder (user/classifier/tss.c) against the reference
+ * classifier (tests/lib/classify_ref.c): hand-written cases for each kernel
  * rule, then random SPDs and packets (XB_SEED replays), incremental
  * updates against from-scratch builds, and 100k policies for speed.
  */
@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include "classify_ref.h"
 #include "spd_gen.h"
-#include "tss.h"
+#include "classifier/tss.h"
 #include "tss_sink_maps.h"
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/reasons.h"

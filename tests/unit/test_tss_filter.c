@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The presence filter of the tuple-space search (user/tss_filter.c): no
+ * The presence filter of the tuple-space search (user/classifier/tss_filter.c): no
  * published key ever has its bit clear (a false negative would make the
  * datapath skip a policy), deletions leave bits until a rebuild, and a
  * rebuild from the xb_tss map leaves exactly the bits of the live keys.
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include "spd_gen.h"
-#include "tss_filter.h"
+#include "classifier/tss_filter.h"
 
 #define N_KEYS	12000
 #define LIST	5

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of user/xfrm_msg.c: kernel-shaped messages (tests/lib/nlbuild)
+ * Unit tests of user/netlink/xfrm_msg.c: kernel-shaped messages (tests/lib/nlbuild)
  * in, mirror events out; malformed messages must give -EINVAL and never a
  * read outside nlmsg_len (each message is parsed from a heap copy of exactly
  * nlmsg_len bytes, so ASan reports any such read); no key byte may ever
@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "xfrmbpf/sync.h"
-#include "xfrm_msg.h"
+#include "netlink/xfrm_msg.h"
 #include "nlbuild.h"
 
 static union {

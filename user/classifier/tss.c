@@ -1,0 +1,1340 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Tuple-space search builder: views, shapes and buckets of the mirrored
+ * policies, kept incrementally, published as changes.
+ *
+ * What the kernel does, and why the published state looks as it does
+ * (net/xfrm/xfrm_policy.c, read for Linux 6.1 and 6.18):
+ *
+ * - xfrm_policy_match(): a policy matches when pol->family == flow family,
+ *   pol->if_id == flow if_id, (flowi_mark & mark.m) == mark.v (mark.v is
+ *   NOT masked: xfrm_mark_get() copies it as given, so v & ~m != 0 never
+ *   matches), pol->type is the type looked up, and xfrm_selector_match()
+ *   (__xfrm4/6_selector_match: addresses under prefixlen_d/_s, ports
+ *   !((flow ^ sel) & mask), proto equal or sel proto 0, sel ifindex equal
+ *   to flowi_oif or 0), then security_xfrm_policy_lookup() for sec ctx.
+ *   Plaintext at XDP has mark 0 and if_id 0, so the IN and FWD views hold
+ *   policies with mark.v == 0 and if_id 0; OUT holds mark.v == 0, any
+ *   if_id.
+ * - xfrm_policy_lookup(): type SUB first (CONFIG_XFRM_SUB_POLICY), MAIN
+ *   when no sub matched. xfrm_policy_lookup_bytype(): the first match in
+ *   the exact hash chain (policy_hash_direct; both prefixes at the hash
+ *   thresholds, /32 /32 and /128 /128 by default), then
+ *   xfrm_policy_eval_candidates() over four inexact lists (both, saddr,
+ *   daddr, any). Every chain is sorted by priority (xfrm_policy_insert_list
+ *   puts a policy behind all of priority <= its own), so the lowest
+ *   priority always wins.
+ * - Equal priority: within one chain the first in chain order wins; across
+ *   lists __xfrm_policy_eval_candidates() keeps the one with the lower
+ *   pos. Chain order and pos mostly agree with insertion order, but not
+ *   always: an update that keeps the selector replaces the old policy at
+ *   its chain place (xfrm_policy_insert_list stops at delpol), while pos
+ *   is renumbered. 6.1 numbers pos by rank in the per-direction inexact
+ *   list (xfrm_policy_insert_inexact_list; policies of the exact chain
+ *   keep pos 0); 6.12+ gives every newly linked policy the next pos
+ *   (xfrm_gen_pos in __xfrm_policy_link), so an update becomes "newest"
+ *   by pos yet keeps its chain place. Whether two policies share a chain
+ *   also depends on the hash thresholds (XFRMA_SPD_IPV4_HTHRESH). The
+ *   mirror cannot see all that, so the tie is only certain when every
+ *   best-priority match leads to the same outcome: otherwise the result is
+ *   undecidable. (priority, pos, id) still picks the reported policy.
+ * - Packet-offload policies (xdo.type == XFRM_DEV_OFFLOAD_PACKET, 6.2+) go
+ *   to the head of their chain whatever their priority: a matching one
+ *   wins outright, and a non-matching one with a higher priority stops the
+ *   walk of an inexact chain early (the "pol->priority > priority" break),
+ *   hiding policies behind it. One in a (dir, type, family) with if_id 0
+ *   (any if_id for OUT) therefore makes that whole list undecidable,
+ *   whatever its mark.
+ * - __xfrm_policy_check() for plaintext (no secpath): no policy -> the
+ *   default (XFRM_USERPOLICY_BLOCK drops); a policy that is not ALLOW ->
+ *   drop; a sub policy that allows -> main looked up too, with
+ *   XFRM_POLICY_IN even for FWD, and a non-ALLOW main drops; then
+ *   xfrm_policy_ok() per template: an optional one (any mode) passes with
+ *   an empty secpath, a non-optional one fails (XfrmInTmplMismatch). More
+ *   than XFRM_MAX_DEPTH - 1 templates in total drops (XfrmInBufferError):
+ *   we may pass those, which is safe. For FWD with no policy, newer
+ *   kernels (6.18, not 6.1) look the ICMP error's inner flow up
+ *   (xfrm_in_fwd_icmp).
+ * - Selector ifindex (flowi_oif is the route's device, unknown at XDP),
+ *   sec ctx (LSM decides, may also fail the lookup), offload: the
+ *   policy's verdict is XB_V_UNDECIDABLE.
+ * - The dump (xfrm_policy_walk) lists policy_all from its head, and
+ *   __xfrm_policy_link adds at the head: newest first.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/xfrm.h>
+#include "lib/hashtab.h"
+#include "classifier/tss.h"
+#include "xfrmbpf/datapath.h"
+#include "xfrmbpf/reasons.h"
+#include "xfrmbpf/sync.h"
+
+/* Which heap a policy's index is for. */
+enum { HEAP_BUCKET = 0, HEAP_SHAPE = 1 };
+
+struct pol_ent;
+
+/* Min-heap of policies by (priority, pos, id), indexed for removal. Most
+ * buckets hold one policy: up to one, it lives in the heap itself, without
+ * an allocation of its own (cap <= 1); beyond, in arr. */
+struct pheap {
+	union {
+		struct pol_ent *one;
+		struct pol_ent **arr;
+	} u;
+	__u32 n;
+	__u32 cap;
+};
+
+struct shape_key {
+	__u8 list;
+	__u8 prefixlen_s;
+	__u8 prefixlen_d;
+	__u8 proto_mask;
+	__be16 sport_mask;
+	__be16 dport_mask;
+};
+
+struct shape {
+	struct xb_hnode node;
+	struct shape_key key;
+	__u16 id;
+	__u32 slot;		/* index in its list's shape array */
+	struct pheap pols;	/* all policies of the shape */
+};
+
+/* 100k policies make about as many buckets: every byte counts. What was
+ * published is remembered as the winner's generation and the verdict
+ * (the rest of the value follows from the winner, see bucket_value()). */
+struct bucket {
+	struct xb_hnode node;
+	struct xb_tss_key key;
+	struct pheap pols;
+	__u32 pub_gen;		/* 0: matches no policy */
+	__u8 pub_verdict;
+	bool dirty;
+	bool published;
+};
+
+/* Buckets come from chunks (no allocator header per bucket); freed ones
+ * are kept for reuse, linked through node.next. */
+#define BUCKET_CHUNK	1024
+
+struct bucket_chunk {
+	struct bucket_chunk *next;
+	__u32 used;
+	struct bucket b[BUCKET_CHUNK];
+};
+
+/* What the search needs of a policy, nothing more: the mirror keeps the
+ * policy itself. Indexed by policy id (struct xb_tss.pols); 48 bytes. */
+struct pol_ent {
+	__u32 id;
+	__u32 gen;		/* this add's xb_tss.gen: unique per add */
+	__u32 priority;
+	__u32 pos;
+	__u32 if_id;
+	__u32 hidx[2];
+	__u8 verdict;
+	bool present;
+	__s8 taint_list;	/* list it makes undecidable, or -1 */
+	struct shape *shape;	/* NULL when in no view */
+	struct bucket *bucket;
+};
+
+struct id_stack {
+	__u16 *v;
+	__u32 n;
+	__u32 cap;
+};
+
+struct list_state {
+	struct shape **shapes;
+	__u32 n;
+	__u32 cap;
+	__u32 n_offload;
+	bool dirty;
+	bool published;
+	struct xb_shape_list pub;
+	__u32 next_id;
+	struct id_stack free_ids;	/* reusable now */
+	struct id_stack pend_ids;	/* reusable after the next flush */
+};
+
+struct xb_tss {
+	/* XB_MAX_POLICIES entries, by policy id. One allocation that the
+	 * kernel backs with pages only where ids are in use. */
+	struct pol_ent *pols;
+	struct xb_htab shapes;
+	struct xb_htab buckets;
+	struct list_state lists[XB_SHAPE_LISTS];
+	struct bucket **dirty;
+	__u32 n_dirty;
+	__u32 cap_dirty;
+	__u32 gen;		/* of the last add */
+	struct bucket_chunk *chunks;
+	struct bucket *free_buckets;
+};
+
+static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
+{
+	__u32 ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 4;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, (size_t)ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* ---- policy heap ---------------------------------------------------- */
+
+static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
+{
+	if (a->priority != b->priority)
+		return a->priority < b->priority;
+	if (a->pos != b->pos)
+		return a->pos < b->pos;
+	return a->id < b->id;
+}
+
+/* The heap's array: the inline slot until a second policy comes. */
+static struct pol_ent **hv(struct pheap *h)
+{
+	return h->cap > 1 ? h->u.arr : &h->u.one;
+}
+
+static struct pol_ent *heap_top(const struct pheap *h)
+{
+	return h->cap > 1 ? h->u.arr[0] : h->u.one;
+}
+
+static void heap_set(struct pheap *h, int w, __u32 i, struct pol_ent *pe)
+{
+	hv(h)[i] = pe;
+	pe->hidx[w] = i;
+}
+
+static void heap_up(struct pheap *h, int w, __u32 i)
+{
+	struct pol_ent *pe = hv(h)[i];
+
+	while (i > 0) {
+		__u32 parent = (i - 1) / 2;
+
+		if (!pe_before(pe, hv(h)[parent]))
+			break;
+		heap_set(h, w, i, hv(h)[parent]);
+		i = parent;
+	}
+	heap_set(h, w, i, pe);
+}
+
+static void heap_down(struct pheap *h, int w, __u32 i)
+{
+	struct pol_ent *pe = hv(h)[i];
+
+	for (;;) {
+		__u32 c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && pe_before(hv(h)[c + 1], hv(h)[c]))
+			c++;
+		if (!pe_before(hv(h)[c], pe))
+			break;
+		heap_set(h, w, i, hv(h)[c]);
+		i = c;
+	}
+	heap_set(h, w, i, pe);
+}
+
+static void heap_free(struct pheap *h)
+{
+	if (h->cap > 1)
+		free(h->u.arr);
+}
+
+static int heap_reserve(struct pheap *h)
+{
+	struct pol_ent **arr;
+
+	if (h->cap > 1)
+		return grow_array((void **)&h->u.arr, &h->cap, h->n + 1,
+				  sizeof(*h->u.arr));
+	if (!h->n)
+		return 0;
+	arr = malloc(4 * sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	arr[0] = h->u.one;
+	h->u.arr = arr;
+	h->cap = 4;
+	return 0;
+}
+
+/* Capacity must have been reserved. */
+static void heap_push(struct pheap *h, int w, struct pol_ent *pe)
+{
+	hv(h)[h->n] = pe;
+	pe->hidx[w] = h->n;
+	h->n++;
+	heap_up(h, w, h->n - 1);
+}
+
+static void heap_remove(struct pheap *h, int w, struct pol_ent *pe)
+{
+	__u32 i = pe->hidx[w];
+	struct pol_ent *last = hv(h)[--h->n];
+
+	if (i == h->n)
+		return;
+	heap_set(h, w, i, last);
+	heap_up(h, w, i);
+	heap_down(h, w, last->hidx[w]);
+}
+
+static bool same_outcome(const struct pol_ent *a, const struct pol_ent *b)
+{
+	return a->verdict == b->verdict && a->if_id == b->if_id;
+}
+
+/* Equal-priority entries form a subtree at the root: walk only that. */
+static bool heap_tie_conflict(struct pheap *h, __u32 i,
+			      const struct pol_ent *w)
+{
+	if (i >= h->n || hv(h)[i]->priority != w->priority)
+		return false;
+	if (!same_outcome(hv(h)[i], w))
+		return true;
+	return heap_tie_conflict(h, 2 * i + 1, w) ||
+	       heap_tie_conflict(h, 2 * i + 2, w);
+}
+
+/* ---- policies, views, lists ------------------------------------------ */
+
+static __u8 policy_verdict(const struct xb_policy *p)
+{
+	if (p->sel.ifindex || (p->xb_flags & (XB_POL_SEC_CTX | XB_POL_OFFLOAD)))
+		return XB_V_UNDECIDABLE;
+	if (p->action != XFRM_POLICY_ALLOW)
+		return XB_V_BLOCK;
+	if (p->xb_flags & XB_POL_REQUIRES_IPSEC)
+		return XB_V_REQUIRES_IPSEC;
+	return XB_V_ALLOW;
+}
+
+static int dir_view(__u8 dir)
+{
+	switch (dir) {
+	case XFRM_POLICY_IN:
+		return XB_VIEW_IN;
+	case XFRM_POLICY_FWD:
+		return XB_VIEW_FWD;
+	case XFRM_POLICY_OUT:
+		return XB_VIEW_OUT;
+	}
+	return -1;
+}
+
+static int family_idx(__u16 family)
+{
+	if (family == AF_INET)
+		return XB_FAM_V4;
+	if (family == AF_INET6)
+		return XB_FAM_V6;
+	return -1;
+}
+
+/* Shape list of a policy's (dir, type, family), -1 for none. */
+static int policy_list(const struct xb_policy *p)
+{
+	int view = dir_view(p->dir), fam = family_idx(p->sel.family);
+	int ptype = p->type == XFRM_POLICY_TYPE_SUB ? XB_PTYPE_SUB : XB_PTYPE_MAIN;
+
+	if (view < 0 || fam < 0)
+		return -1;
+	return XB_SHAPE_LIST_IDX(view, ptype, fam);
+}
+
+/* Can it match plaintext with mark 0 (and if_id 0 outside OUT)? */
+static bool policy_in_view(const struct xb_policy *p)
+{
+	if (p->mark_v != 0)
+		return false;
+	return p->dir == XFRM_POLICY_OUT || p->if_id == 0;
+}
+
+static bool policy_taints(const struct xb_policy *p)
+{
+	return (p->xb_flags & XB_POL_OFFLOAD) &&
+	       (p->dir == XFRM_POLICY_OUT || p->if_id == 0);
+}
+
+static int policy_check(const struct xb_policy *p)
+{
+	unsigned int max = p->sel.family == AF_INET6 ? 128 : 32;
+
+	if (p->id >= XB_MAX_POLICIES)
+		return -EINVAL;
+	if (p->type != XFRM_POLICY_TYPE_MAIN && p->type != XFRM_POLICY_TYPE_SUB)
+		return -EINVAL;
+	if (p->sel.prefixlen_s > max || p->sel.prefixlen_d > max)
+		return -EINVAL;
+	return 0;
+}
+
+static void mask_addr(union xb_addr *out, const union xb_addr *in,
+		      unsigned int plen, __u16 family)
+{
+	unsigned int nbytes = family == AF_INET6 ? 16 : 4, i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < nbytes && plen; i++) {
+		unsigned int bits = plen >= 8 ? 8 : plen;
+
+		out->b[i] = in->b[i] & (__u8)(0xff00 >> bits);
+		plen -= bits;
+	}
+}
+
+static void make_key(struct xb_tss_key *k, __u32 list_idx, __u16 shape_id,
+		     const struct shape_key *sk, __u16 family, __u8 proto,
+		     __be16 sport, __be16 dport, const union xb_addr *saddr,
+		     const union xb_addr *daddr)
+{
+	memset(k, 0, sizeof(*k));
+	k->list = list_idx;
+	k->shape_id = shape_id;
+	k->proto = proto & sk->proto_mask;
+	k->sport = sport & sk->sport_mask;
+	k->dport = dport & sk->dport_mask;
+	mask_addr(&k->saddr, saddr, sk->prefixlen_s, family);
+	mask_addr(&k->daddr, daddr, sk->prefixlen_d, family);
+}
+
+static void policy_shape_key(const struct xb_policy *p, int list,
+			     struct shape_key *sk)
+{
+	memset(sk, 0, sizeof(*sk));
+	sk->list = list;
+	sk->prefixlen_s = p->sel.prefixlen_s;
+	sk->prefixlen_d = p->sel.prefixlen_d;
+	sk->proto_mask = p->sel.proto ? 0xff : 0;
+	sk->sport_mask = p->sel.sport_mask;
+	sk->dport_mask = p->sel.dport_mask;
+}
+
+static void list_mark_dirty(struct xb_tss *tss, int list)
+{
+	tss->lists[list].dirty = true;
+}
+
+static int id_push(struct id_stack *s, __u16 id)
+{
+	int err = grow_array((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v));
+
+	if (!err)
+		s->v[s->n++] = id;
+	return err;
+}
+
+static int list_alloc_id(struct list_state *ls, __u16 *id)
+{
+	if (ls->free_ids.n) {
+		*id = ls->free_ids.v[--ls->free_ids.n];
+		return 0;
+	}
+	if (ls->next_id > 0xffff)
+		return -ENOSPC;
+	*id = ls->next_id++;
+	return 0;
+}
+
+static struct shape *shape_get(struct xb_tss *tss, const struct shape_key *sk)
+{
+	struct list_state *ls = &tss->lists[sk->list];
+	struct xb_hnode *n = xb_htab_find(&tss->shapes, sk);
+	struct shape *sh;
+
+	if (n)
+		return xb_container_of(n, struct shape, node);
+	if (grow_array((void **)&ls->shapes, &ls->cap, ls->n + 1,
+		       sizeof(*ls->shapes)))
+		return NULL;
+	sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	sh->key = *sk;
+	if (list_alloc_id(ls, &sh->id) || xb_htab_insert(&tss->shapes, &sh->node)) {
+		free(sh);
+		return NULL;
+	}
+	sh->slot = ls->n;
+	ls->shapes[ls->n++] = sh;
+	list_mark_dirty(tss, sk->list);
+	return sh;
+}
+
+/* Its buckets are empty and wait for the flush; the id waits too, so no
+ * new shape reuses it while stale buckets of this one are published. */
+static void shape_put(struct xb_tss *tss, struct shape *sh)
+{
+	struct list_state *ls = &tss->lists[sh->key.list];
+	struct shape *last;
+
+	if (sh->pols.n)
+		return;
+	last = ls->shapes[--ls->n];
+	last->slot = sh->slot;
+	ls->shapes[sh->slot] = last;
+	/* On ENOMEM the id is lost, which is harmless. */
+	(void)id_push(&ls->pend_ids, sh->id);
+	xb_htab_remove(&tss->shapes, &sh->node);
+	list_mark_dirty(tss, sh->key.list);
+	heap_free(&sh->pols);
+	free(sh);
+}
+
+static int bucket_mark_dirty(struct xb_tss *tss, struct bucket *b)
+{
+	int err;
+
+	if (b->dirty)
+		return 0;
+	err = grow_array((void **)&tss->dirty, &tss->cap_dirty,
+			 tss->n_dirty + 1, sizeof(*tss->dirty));
+	if (err)
+		return err;
+	b->dirty = true;
+	tss->dirty[tss->n_dirty++] = b;
+	return 0;
+}
+
+static struct bucket *bucket_alloc(struct xb_tss *tss)
+{
+	struct bucket_chunk *c = tss->chunks;
+	struct bucket *b = tss->free_buckets;
+
+	if (b) {
+		tss->free_buckets = b->node.next ?
+			xb_container_of(b->node.next, struct bucket, node) : NULL;
+	} else {
+		if (!c || c->used == BUCKET_CHUNK) {
+			c = malloc(sizeof(*c));
+			if (!c)
+				return NULL;
+			c->next = tss->chunks;
+			c->used = 0;
+			tss->chunks = c;
+		}
+		b = &c->b[c->used++];
+	}
+	memset(b, 0, sizeof(*b));
+	return b;
+}
+
+static void bucket_release(struct xb_tss *tss, struct bucket *b)
+{
+	heap_free(&b->pols);
+	b->node.next = tss->free_buckets ? &tss->free_buckets->node : NULL;
+	tss->free_buckets = b;
+}
+
+static struct bucket *bucket_get(struct xb_tss *tss,
+				 const struct xb_tss_key *key)
+{
+	struct xb_hnode *n = xb_htab_find(&tss->buckets, key);
+	struct bucket *b;
+
+	if (n)
+		return xb_container_of(n, struct bucket, node);
+	b = bucket_alloc(tss);
+	if (!b)
+		return NULL;
+	b->key = *key;
+	if (bucket_mark_dirty(tss, b) || xb_htab_insert(&tss->buckets, &b->node)) {
+		if (b->dirty)
+			tss->n_dirty--;
+		bucket_release(tss, b);
+		return NULL;
+	}
+	return b;
+}
+
+static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
+			 const struct xb_policy *p, int list)
+{
+	struct shape_key sk;
+	struct xb_tss_key key;
+	struct shape *sh;
+	struct bucket *b;
+
+	policy_shape_key(p, list, &sk);
+	sh = shape_get(tss, &sk);
+	if (!sh)
+		return -ENOMEM;
+	make_key(&key, list, sh->id, &sk, p->sel.family, p->sel.proto,
+		 p->sel.sport, p->sel.dport, &p->sel.saddr, &p->sel.daddr);
+	b = bucket_get(tss, &key);
+	if (!b || heap_reserve(&sh->pols) || heap_reserve(&b->pols) ||
+	    bucket_mark_dirty(tss, b)) {
+		/* A new empty bucket is freed by the next flush. */
+		shape_put(tss, sh);	/* frees it only when empty */
+		return -ENOMEM;
+	}
+	heap_push(&sh->pols, HEAP_SHAPE, pe);
+	heap_push(&b->pols, HEAP_BUCKET, pe);
+	if (heap_top(&sh->pols) == pe)
+		list_mark_dirty(tss, list);
+	pe->shape = sh;
+	pe->bucket = b;
+	return 0;
+}
+
+static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
+{
+	struct shape *sh = pe->shape;
+	bool was_best = heap_top(&sh->pols) == pe;
+
+	heap_remove(&pe->bucket->pols, HEAP_BUCKET, pe);
+	/* Already in the dirty array when it got this policy, or marked
+	 * since; a failure here only leaves it for a later flush. */
+	bucket_mark_dirty(tss, pe->bucket);
+	heap_remove(&sh->pols, HEAP_SHAPE, pe);
+	if (was_best)
+		list_mark_dirty(tss, sh->key.list);
+	if (!sh->pols.n)
+		shape_put(tss, sh);
+	pe->shape = NULL;
+	pe->bucket = NULL;
+}
+
+/* After 2^32 adds the generations start over: a published value could
+ * then seem current when it is not, so none is trusted any more (0). */
+static __u32 next_gen(struct xb_tss *tss)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (++tss->gen)
+		return tss->gen;
+	xb_htab_for_each(&tss->buckets, n, tmp, i)
+		xb_container_of(n, struct bucket, node)->pub_gen = 0;
+	return tss->gen = 1;
+}
+
+static struct pol_ent *policy_find(const struct xb_tss *tss, __u32 id)
+{
+	if (id >= XB_MAX_POLICIES || !tss->pols[id].present)
+		return NULL;
+	return &tss->pols[id];
+}
+
+int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
+{
+	int list = policy_list(pol), err;
+	struct pol_ent *pe;
+
+	err = policy_check(pol);
+	if (err)
+		return err;
+	if (policy_find(tss, pol->id))
+		return -EEXIST;
+	pe = &tss->pols[pol->id];
+	memset(pe, 0, sizeof(*pe));
+	pe->id = pol->id;
+	pe->gen = next_gen(tss);
+	pe->priority = pol->priority;
+	pe->pos = pol->pos;
+	pe->if_id = pol->if_id;
+	pe->verdict = policy_verdict(pol);
+	pe->taint_list = -1;
+	if (list >= 0 && policy_in_view(pol)) {
+		err = policy_attach(tss, pe, pol, list);
+		if (err)
+			return err;
+	}
+	pe->present = true;
+	if (list >= 0 && policy_taints(pol)) {
+		pe->taint_list = list;
+		tss->lists[list].n_offload++;
+		list_mark_dirty(tss, list);
+	}
+	return 0;
+}
+
+int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
+{
+	struct pol_ent *pe = policy_find(tss, policy_id);
+
+	if (!pe)
+		return -ENOENT;
+	if (pe->shape)
+		policy_detach(tss, pe);
+	if (pe->taint_list >= 0) {
+		tss->lists[pe->taint_list].n_offload--;
+		list_mark_dirty(tss, pe->taint_list);
+	}
+	pe->present = false;
+	return 0;
+}
+
+/* ---- publication ------------------------------------------------------ */
+
+/* Everything but the verdict is the winner's, and a winner never changes
+ * under its generation: (gen, verdict) identifies the value. */
+static void bucket_value(struct bucket *b, struct xb_tss_val *v)
+{
+	const struct pol_ent *w = heap_top(&b->pols);
+
+	memset(v, 0, sizeof(*v));
+	v->policy_id = w->id;
+	v->priority = w->priority;
+	v->pos = w->pos;
+	v->if_id = w->if_id;
+	v->verdict = w->verdict;
+	if (heap_tie_conflict(&b->pols, 0, w))
+		v->verdict = XB_V_UNDECIDABLE;
+}
+
+static int shape_cmp(const void *a, const void *b)
+{
+	const struct shape *x = *(struct shape *const *)a;
+	const struct shape *y = *(struct shape *const *)b;
+
+	if (pe_before(heap_top(&x->pols), heap_top(&y->pols)))
+		return -1;
+	if (pe_before(heap_top(&y->pols), heap_top(&x->pols)))
+		return 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void list_build(struct list_state *ls, struct xb_shape_list *out)
+{
+	struct shape *sorted[XB_MAX_SHAPES];
+	__u32 i;
+
+	memset(out, 0, sizeof(*out));
+	if (ls->n > XB_MAX_SHAPES || ls->n_offload) {
+		out->overflow = 1;
+		return;
+	}
+	if (!ls->n)
+		return;
+	memcpy(sorted, ls->shapes, ls->n * sizeof(*sorted));
+	qsort(sorted, ls->n, sizeof(*sorted), shape_cmp);
+	out->count = ls->n;
+	for (i = 0; i < ls->n; i++) {
+		struct xb_shape *s = &out->shapes[i];
+		const struct shape *sh = sorted[i];
+
+		s->best_priority = heap_top(&sh->pols)->priority;
+		s->id = sh->id;
+		s->prefixlen_s = sh->key.prefixlen_s;
+		s->prefixlen_d = sh->key.prefixlen_d;
+		s->proto_mask = sh->key.proto_mask;
+		s->sport_mask = sh->key.sport_mask;
+		s->dport_mask = sh->key.dport_mask;
+	}
+}
+
+static void keep_err(int *first, int err)
+{
+	if (err && !*first)
+		*first = err;
+}
+
+static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
+{
+	struct xb_tss_val val;
+	int first = 0;
+	__u32 i, gen;
+
+	for (i = 0; i < tss->n_dirty; i++) {
+		struct bucket *b = tss->dirty[i];
+
+		if (!b->pols.n)
+			continue;
+		bucket_value(b, &val);
+		gen = heap_top(&b->pols)->gen;
+		if (b->published && b->pub_gen == gen && b->pub_verdict == val.verdict)
+			continue;
+		keep_err(&first, sink->put_entry(sink->ctx, &b->key, &val));
+		b->pub_gen = gen;
+		b->pub_verdict = val.verdict;
+		b->published = true;
+	}
+	return first;
+}
+
+static int flush_lists(struct xb_tss *tss, const struct xb_tss_sink *sink)
+{
+	struct xb_shape_list sl;
+	int first = 0;
+	__u32 i;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		struct list_state *ls = &tss->lists[i];
+
+		if (!ls->dirty)
+			continue;
+		ls->dirty = false;
+		list_build(ls, &sl);
+		if (ls->published && !memcmp(&sl, &ls->pub, sizeof(sl)))
+			continue;
+		keep_err(&first, sink->put_list(sink->ctx, i, &sl));
+		ls->pub = sl;
+		ls->published = true;
+	}
+	return first;
+}
+
+#define DIRTY_KEEP	4096
+
+static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
+{
+	int first = 0;
+	__u32 i;
+
+	for (i = 0; i < tss->n_dirty; i++) {
+		struct bucket *b = tss->dirty[i];
+
+		b->dirty = false;
+		if (b->pols.n)
+			continue;
+		if (b->published)
+			keep_err(&first, sink->del_entry(sink->ctx, &b->key));
+		xb_htab_remove(&tss->buckets, &b->node);
+		bucket_release(tss, b);
+	}
+	tss->n_dirty = 0;
+	/* A full dump made it large: give it back. */
+	if (tss->cap_dirty > DIRTY_KEEP) {
+		free(tss->dirty);
+		tss->dirty = NULL;
+		tss->cap_dirty = 0;
+	}
+	return first;
+}
+
+/* Deleted shapes' buckets are gone now: their ids may be reused. */
+static void release_pending_ids(struct xb_tss *tss)
+{
+	__u32 i;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		struct list_state *ls = &tss->lists[i];
+
+		while (ls->pend_ids.n &&
+		       !id_push(&ls->free_ids, ls->pend_ids.v[ls->pend_ids.n - 1]))
+			ls->pend_ids.n--;
+	}
+}
+
+int xb_tss_flush(struct xb_tss *tss, const struct xb_tss_sink *sink)
+{
+	int first = 0;
+
+	keep_err(&first, flush_puts(tss, sink));
+	keep_err(&first, flush_lists(tss, sink));
+	keep_err(&first, flush_dels(tss, sink));
+	release_pending_ids(tss);
+	return first;
+}
+
+void xb_tss_forget_published(struct xb_tss *tss)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	xb_htab_for_each(&tss->buckets, n, tmp, i) {
+		struct bucket *b = xb_container_of(n, struct bucket, node);
+
+		b->published = false;
+		bucket_mark_dirty(tss, b);
+	}
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		tss->lists[i].published = false;
+		tss->lists[i].dirty = true;
+	}
+}
+
+unsigned int xb_tss_overflows(const struct xb_tss *tss)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++)
+		n += tss->lists[i].n > XB_MAX_SHAPES;
+	return n;
+}
+
+unsigned int xb_tss_offload_lists(const struct xb_tss *tss)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++)
+		n += tss->lists[i].n_offload > 0;
+	return n;
+}
+
+struct xb_tss *xb_tss_new(void)
+{
+	struct xb_tss *tss = calloc(1, sizeof(*tss));
+	unsigned int i;
+
+	if (!tss)
+		return NULL;
+	tss->pols = calloc(XB_MAX_POLICIES, sizeof(*tss->pols));
+	if (!tss->pols ||
+	    xb_htab_init(&tss->shapes, offsetof(struct shape, key) -
+			 offsetof(struct shape, node), sizeof(struct shape_key)) ||
+	    xb_htab_init(&tss->buckets, offsetof(struct bucket, key) -
+			 offsetof(struct bucket, node), sizeof(struct xb_tss_key))) {
+		xb_tss_free(tss);
+		return NULL;
+	}
+	/* Every list is published once, so the maps start out defined. */
+	for (i = 0; i < XB_SHAPE_LISTS; i++)
+		tss->lists[i].dirty = true;
+	return tss;
+}
+
+void xb_tss_free(struct xb_tss *tss)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (!tss)
+		return;
+	if (tss->shapes.buckets) {
+		xb_htab_for_each(&tss->shapes, n, tmp, i) {
+			struct shape *sh = xb_container_of(n, struct shape, node);
+
+			heap_free(&sh->pols);
+			free(sh);
+		}
+	}
+	if (tss->buckets.buckets) {
+		xb_htab_for_each(&tss->buckets, n, tmp, i) {
+			struct bucket *b = xb_container_of(n, struct bucket, node);
+
+			heap_free(&b->pols);
+		}
+	}
+	while (tss->chunks) {
+		struct bucket_chunk *c = tss->chunks;
+
+		tss->chunks = c->next;
+		free(c);
+	}
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		free(tss->lists[i].shapes);
+		free(tss->lists[i].free_ids.v);
+		free(tss->lists[i].pend_ids.v);
+	}
+	free(tss->pols);
+	xb_htab_fini(&tss->shapes);
+	xb_htab_fini(&tss->buckets);
+	free(tss->dirty);
+	free(tss);
+}
+
+/* ---- the datapath's search, in userspace ------------------------------ */
+
+void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
+		     const struct xb_shape *shape, const struct xb_flow *fl)
+{
+	struct shape_key sk = {
+		.list = list_idx,
+		.prefixlen_s = shape->prefixlen_s,
+		.prefixlen_d = shape->prefixlen_d,
+		.proto_mask = shape->proto_mask,
+		.sport_mask = shape->sport_mask,
+		.dport_mask = shape->dport_mask,
+	};
+
+	make_key(key, list_idx, shape->id, &sk, fl->family, fl->proto,
+		 fl->sport, fl->dport, &fl->saddr, &fl->daddr);
+}
+
+static bool val_before(const struct xb_tss_val *a, const struct xb_tss_val *b)
+{
+	if (a->priority != b->priority)
+		return a->priority < b->priority;
+	if (a->pos != b->pos)
+		return a->pos < b->pos;
+	return a->policy_id < b->policy_id;
+}
+
+/* Keep the best hit; remember when the best priority is shared by hits
+ * with different outcomes (the kernel's choice among them is unknown). */
+static void result_consider(struct xb_list_result *r, bool *conflict,
+			    const struct xb_tss_val *v)
+{
+	if (!r->found || v->priority < r->val.priority) {
+		r->found = true;
+		r->val = *v;
+		*conflict = false;
+		return;
+	}
+	if (v->priority != r->val.priority)
+		return;
+	if (v->verdict != r->val.verdict || v->if_id != r->val.if_id)
+		*conflict = true;
+	if (val_before(v, &r->val))
+		r->val = *v;
+}
+
+int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
+		       const struct xb_flow *fl, struct xb_list_result *r)
+{
+	struct xb_shape_list sl;
+	struct xb_tss_val v;
+	struct xb_tss_key key;
+	bool conflict = false;
+	__u32 i, count;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = src->get_list(src->ctx, list_idx, &sl);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	if (sl.overflow) {
+		r->overflow = true;
+		r->undecidable = true;
+		return 0;
+	}
+	count = sl.count < XB_MAX_SHAPES ? sl.count : XB_MAX_SHAPES;
+	for (i = 0; i < count; i++) {
+		const struct xb_shape *s = &sl.shapes[i];
+
+		if (r->found && s->best_priority > r->val.priority)
+			break;
+		xb_tss_flow_key(&key, list_idx, s, fl);
+		err = src->get_entry(src->ctx, &key, &v);
+		if (err == -ENOENT)
+			continue;
+		if (err)
+			return err;
+		result_consider(r, &conflict, &v);
+	}
+	if (r->found && (conflict || r->val.verdict == XB_V_UNDECIDABLE))
+		r->undecidable = true;
+	return 0;
+}
+
+static void decide(struct xb_decision *d, __u8 reason, __u32 policy_id)
+{
+	d->reason = reason;
+	d->policy_id = policy_id;
+}
+
+static void decide_one(struct xb_decision *d, const struct xb_tss_val *v)
+{
+	switch (v->verdict) {
+	case XB_V_ALLOW:
+		decide(d, XB_R_PASS_POLICY_ALLOW, v->policy_id);
+		break;
+	case XB_V_BLOCK:
+		decide(d, XB_R_DROP_POLICY_BLOCK, v->policy_id);
+		break;
+	case XB_V_REQUIRES_IPSEC:
+		decide(d, XB_R_DROP_REQUIRES_IPSEC, v->policy_id);
+		break;
+	default:
+		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+		break;
+	}
+}
+
+static bool flow_icmp_error(const struct xb_flow *fl)
+{
+	__u16 type = ntohs(fl->sport);
+
+	if (fl->family == AF_INET && fl->proto == IPPROTO_ICMP)
+		return type == 3 || type == 11;
+	if (fl->family == AF_INET6 && fl->proto == IPPROTO_ICMPV6)
+		return type >= 1 && type <= 3;
+	return false;
+}
+
+static int search(const struct xb_tss_source *src, int view, int ptype,
+		  const struct xb_flow *fl, struct xb_list_result *r,
+		  struct xb_decision *d)
+{
+	int err = xb_tss_search_list(src, XB_SHAPE_LIST_IDX(view, ptype,
+					family_idx(fl->family)), fl, r);
+
+	if (r->overflow)
+		d->overflow = 1;
+	return err;
+}
+
+/* A sub policy allowed: __xfrm_policy_check() adds the IN main policy. */
+static int decide_sub_allow(const struct xb_tss_source *src,
+			    const struct xb_flow *fl,
+			    const struct xb_list_result *sub,
+			    struct xb_decision *d)
+{
+	struct xb_list_result m;
+	int err;
+
+	err = search(src, XB_VIEW_IN, XB_PTYPE_MAIN, fl, &m, d);
+	if (err)
+		return err;
+	if (m.undecidable)
+		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+	else if (!m.found)
+		decide_one(d, &sub->val);
+	else if (m.val.verdict == XB_V_BLOCK)
+		decide(d, XB_R_DROP_POLICY_BLOCK, m.val.policy_id);
+	else if (sub->val.verdict == XB_V_REQUIRES_IPSEC)
+		decide(d, XB_R_DROP_REQUIRES_IPSEC, sub->val.policy_id);
+	else if (m.val.verdict == XB_V_REQUIRES_IPSEC)
+		decide(d, XB_R_DROP_REQUIRES_IPSEC, m.val.policy_id);
+	else
+		decide(d, XB_R_PASS_POLICY_ALLOW, sub->val.policy_id);
+	return 0;
+}
+
+int xb_tss_lookup(const struct xb_tss_source *src, __u8 dir,
+		  const struct xb_flow *fl, const __u8 default_action[4],
+		  struct xb_decision *d)
+{
+	int view = dir_view(dir);
+	struct xb_list_result r;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	if ((view != XB_VIEW_IN && view != XB_VIEW_FWD) ||
+	    family_idx(fl->family) < 0)
+		return -EINVAL;
+	err = search(src, view, XB_PTYPE_SUB, fl, &r, d);
+	if (err)
+		return err;
+	if (r.undecidable) {
+		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+		return 0;
+	}
+	if (r.found) {
+		if (r.val.verdict == XB_V_BLOCK) {
+			decide_one(d, &r.val);
+			return 0;
+		}
+		return decide_sub_allow(src, fl, &r, d);
+	}
+	err = search(src, view, XB_PTYPE_MAIN, fl, &r, d);
+	if (err)
+		return err;
+	if (r.undecidable)
+		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+	else if (r.found)
+		decide_one(d, &r.val);
+	else if (dir == XFRM_POLICY_FWD && flow_icmp_error(fl))
+		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+	else if (default_action[dir] == XB_DEFAULT_BLOCK)
+		decide(d, XB_R_DROP_DEFAULT_BLOCK, XB_NO_POLICY);
+	else
+		decide(d, XB_R_PASS_NO_POLICY, XB_NO_POLICY);
+	return 0;
+}
+
+int xb_tss_lookup_steer(const struct xb_tss_source *src,
+			const struct xb_flow *fl, struct xb_steer *s)
+{
+	struct xb_decision d = {};
+	struct xb_list_result r;
+	int ptype, err;
+
+	memset(s, 0, sizeof(*s));
+	s->policy_id = XB_NO_POLICY;
+	if (family_idx(fl->family) < 0)
+		return -EINVAL;
+	for (ptype = XB_PTYPE_SUB; ptype < XB_PTYPE_MAX; ptype++) {
+		err = search(src, XB_VIEW_OUT, ptype, fl, &r, &d);
+		if (err)
+			return err;
+		s->overflow |= d.overflow;
+		if (r.undecidable) {
+			s->undecidable = true;
+			return 0;
+		}
+		if (r.found) {
+			s->found = true;
+			s->policy_id = r.val.policy_id;
+			s->if_id = r.val.if_id;
+			s->verdict = r.val.verdict;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- in-memory published state --------------------------------------- */
+
+struct mem_ent {
+	struct xb_hnode node;
+	struct xb_tss_key key;
+	struct xb_tss_val val;
+};
+
+struct xb_tss_mem {
+	struct xb_htab ents;
+	struct xb_shape_list lists[XB_SHAPE_LISTS];
+	struct xb_tss_mem_stats stats;
+};
+
+static int mem_put_entry(void *ctx, const struct xb_tss_key *key,
+			 const struct xb_tss_val *val)
+{
+	struct xb_tss_mem *m = ctx;
+	struct xb_hnode *n = xb_htab_find(&m->ents, key);
+	struct mem_ent *e;
+	int err;
+
+	m->stats.puts++;
+	if (n) {
+		xb_container_of(n, struct mem_ent, node)->val = *val;
+		return 0;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->key = *key;
+	e->val = *val;
+	err = xb_htab_insert(&m->ents, &e->node);
+	if (err)
+		free(e);
+	return err;
+}
+
+static int mem_del_entry(void *ctx, const struct xb_tss_key *key)
+{
+	struct xb_tss_mem *m = ctx;
+	struct xb_hnode *n = xb_htab_find(&m->ents, key);
+
+	m->stats.dels++;
+	if (!n)
+		return -ENOENT;
+	xb_htab_remove(&m->ents, n);
+	free(xb_container_of(n, struct mem_ent, node));
+	return 0;
+}
+
+static int mem_put_list(void *ctx, __u32 idx, const struct xb_shape_list *l)
+{
+	struct xb_tss_mem *m = ctx;
+
+	m->stats.list_puts++;
+	if (idx >= XB_SHAPE_LISTS)
+		return -E2BIG;
+	m->lists[idx] = *l;
+	return 0;
+}
+
+static int mem_get_entry(void *ctx, const struct xb_tss_key *key,
+			 struct xb_tss_val *val)
+{
+	struct xb_tss_mem *m = ctx;
+	struct xb_hnode *n = xb_htab_find(&m->ents, key);
+
+	if (!n)
+		return -ENOENT;
+	*val = xb_container_of(n, struct mem_ent, node)->val;
+	return 0;
+}
+
+static int mem_get_list(void *ctx, __u32 idx, struct xb_shape_list *l)
+{
+	struct xb_tss_mem *m = ctx;
+
+	if (idx >= XB_SHAPE_LISTS)
+		return -ENOENT;
+	*l = m->lists[idx];
+	return 0;
+}
+
+struct xb_tss_mem *xb_tss_mem_new(void)
+{
+	struct xb_tss_mem *m = calloc(1, sizeof(*m));
+
+	if (m && xb_htab_init(&m->ents, offsetof(struct mem_ent, key) -
+			      offsetof(struct mem_ent, node),
+			      sizeof(struct xb_tss_key))) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void xb_tss_mem_free(struct xb_tss_mem *m)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (!m)
+		return;
+	xb_htab_for_each(&m->ents, n, tmp, i)
+		free(xb_container_of(n, struct mem_ent, node));
+	xb_htab_fini(&m->ents);
+	free(m);
+}
+
+void xb_tss_mem_sink(struct xb_tss_mem *m, struct xb_tss_sink *sink)
+{
+	sink->put_entry = mem_put_entry;
+	sink->del_entry = mem_del_entry;
+	sink->put_list = mem_put_list;
+	sink->ctx = m;
+}
+
+void xb_tss_mem_source(struct xb_tss_mem *m, struct xb_tss_source *src)
+{
+	src->get_entry = mem_get_entry;
+	src->get_list = mem_get_list;
+	src->ctx = m;
+}
+
+size_t xb_tss_mem_count(const struct xb_tss_mem *m)
+{
+	return m->ents.count;
+}
+
+void xb_tss_mem_get_stats(const struct xb_tss_mem *m,
+			  struct xb_tss_mem_stats *stats)
+{
+	*stats = m->stats;
+}
+
+int xb_tss_mem_for_each(const struct xb_tss_mem *m,
+			int (*fn)(void *arg, const struct xb_tss_key *key,
+				  const struct xb_tss_val *val),
+			void *arg)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+	int err;
+
+	xb_htab_for_each(&m->ents, n, tmp, i) {
+		struct mem_ent *e = xb_container_of(n, struct mem_ent, node);
+
+		err = fn(arg, &e->key, &e->val);
+		if (err)
+			return err;
+	}
+	return 0;
+}

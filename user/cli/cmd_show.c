@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* `xfrmbpf status`, `policy` and `sa`: the published mirror, read back. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/xfrm.h>
+#include <jansson.h>
+#include "cli/cli.h"
+#include "mirror/publish.h"
+#include "cli/show.h"
+#include "mirror/snapshot.h"
+#include "netlink/xfrm_names.h"
+
+static const char *const dir_keys[] = {
+	[XFRM_POLICY_IN] = "in", [XFRM_POLICY_OUT] = "out", [XFRM_POLICY_FWD] = "fwd",
+};
+
+int xb_open_maps(const struct xb_global *g, struct xb_maps *maps)
+{
+	int err = xb_maps_open(maps, g->pin_dir, false);
+
+	if (err == -EPERM || err == -EACCES)
+		return xb_error(g, XB_EXIT_ENV, "no permission to open the maps under %s: run as root",
+				g->pin_dir);
+	if (err)
+		return xb_error(g, XB_EXIT_ENV, "no xfrmbpf maps under %s (is `xfrmbpf run` running?)",
+				g->pin_dir);
+	return 0;
+}
+
+static json_t *addr_json(unsigned int family, const union xb_addr *a, int plen)
+{
+	char buf[XB_ADDR_STRLEN];
+
+	return json_string(xb_addr_str(buf, sizeof(buf), family, a, plen));
+}
+
+static json_t *tmpl_json(const struct xb_tmpl *t)
+{
+	return json_pack("{s:s, s:o, s:o, s:i, s:I, s:I, s:s, s:b, s:i}",
+			 "family", xb_family_name(t->family),
+			 "src", addr_json(t->family, &t->saddr, -1),
+			 "dst", addr_json(t->family, &t->daddr, -1),
+			 "proto", t->proto,
+			 "spi", (json_int_t)ntohl(t->spi),
+			 "reqid", (json_int_t)t->reqid,
+			 "mode", xb_mode_name(t->mode),
+			 "optional", t->optional,
+			 "share", t->share);
+}
+
+json_t *xb_policy_json(const struct xb_policy *p, const struct xb_tmpl *tmpls,
+		       const struct xb_counter *hits)
+{
+	const struct xb_selector *s = &p->sel;
+	json_t *o, *arr = json_array();
+	unsigned int i;
+
+	for (i = 0; i < p->n_tmpls; i++)
+		json_array_append_new(arr, tmpl_json(&tmpls[i]));
+	o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:i, s:i, s:i, s:i, s:i}",
+		      "index", (json_int_t)p->index,
+		      "dir", xb_dir_name(p->dir),
+		      "ptype", xb_ptype_name(p->type),
+		      "action", xb_action_name(p->action),
+		      "priority", (json_int_t)p->priority,
+		      "family", xb_family_name(s->family),
+		      "src", addr_json(s->family, &s->saddr, s->prefixlen_s),
+		      "dst", addr_json(s->family, &s->daddr, s->prefixlen_d),
+		      "proto", s->proto,
+		      "sport", ntohs(s->sport),
+		      "sport_mask", ntohs(s->sport_mask),
+		      "dport", ntohs(s->dport),
+		      "dport_mask", ntohs(s->dport_mask));
+	json_object_set_new(o, "ifindex", json_integer(s->ifindex));
+	json_object_set_new(o, "mark", json_integer(p->mark_v));
+	json_object_set_new(o, "mark_mask", json_integer(p->mark_m));
+	json_object_set_new(o, "if_id", json_integer(p->if_id));
+	json_object_set_new(o, "flags", json_integer(p->flags));
+	json_object_set_new(o, "share", json_integer(p->share));
+	json_object_set_new(o, "sec_ctx", json_boolean(p->xb_flags & XB_POL_SEC_CTX));
+	json_object_set_new(o, "tmpls", arr);
+	json_object_set_new(o, "id", json_integer(p->id));
+	json_object_set_new(o, "pos", json_integer(p->pos));
+	if (hits) {
+		json_object_set_new(o, "packets", json_integer(hits->packets));
+		json_object_set_new(o, "bytes", json_integer(hits->bytes));
+	}
+	return o;
+}
+
+json_t *xb_sa_json(const struct xb_sa_key *k, const struct xb_sa *sa)
+{
+	json_t *o, *encap = json_null();
+
+	if (sa->encap_type)
+		encap = json_pack("{s:i, s:i, s:i}", "type", sa->encap_type,
+				  "sport", ntohs(sa->encap_sport),
+				  "dport", ntohs(sa->encap_dport));
+	o = json_pack("{s:s, s:o, s:o, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:i, s:o}",
+		      "family", xb_family_name(k->spi.family),
+		      "src", addr_json(k->spi.family, &sa->saddr, -1),
+		      "dst", addr_json(k->spi.family, &k->spi.daddr, -1),
+		      "proto", k->spi.proto,
+		      "spi", (json_int_t)ntohl(k->spi.spi),
+		      "mode", xb_mode_name(sa->mode),
+		      "reqid", (json_int_t)sa->reqid,
+		      "mark", (json_int_t)k->mark_v,
+		      "mark_mask", (json_int_t)k->mark_m,
+		      "if_id", (json_int_t)sa->if_id,
+		      "flags", sa->flags,
+		      "encap", encap);
+	return o;
+}
+
+static void print_json(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+}
+
+static void print_policy_text(const struct xb_snap_policy *sp)
+{
+	const struct xb_policy *p = &sp->pol;
+	const struct xb_selector *s = &p->sel;
+	char a[XB_ADDR_STRLEN], b[XB_ADDR_STRLEN];
+	unsigned int i;
+
+	printf("src %s dst %s", xb_addr_str(a, sizeof(a), s->family, &s->saddr, s->prefixlen_s),
+	       xb_addr_str(b, sizeof(b), s->family, &s->daddr, s->prefixlen_d));
+	if (s->proto)
+		printf(" proto %u", s->proto);
+	if (s->sport_mask)
+		printf(" sport %u/0x%x", ntohs(s->sport), ntohs(s->sport_mask));
+	if (s->dport_mask)
+		printf(" dport %u/0x%x", ntohs(s->dport), ntohs(s->dport_mask));
+	if (s->ifindex)
+		printf(" dev %d", s->ifindex);
+	printf("\n\tdir %s action %s priority %u ptype %s index %u\n", xb_dir_name(p->dir),
+	       xb_action_name(p->action), p->priority, xb_ptype_name(p->type), p->index);
+	if (p->mark_m)
+		printf("\tmark 0x%x/0x%x\n", p->mark_v, p->mark_m);
+	if (p->if_id)
+		printf("\tif_id 0x%x\n", p->if_id);
+	if (p->xb_flags & XB_POL_SEC_CTX)
+		printf("\tsecurity context (not mirrored: the datapath passes its packets)\n");
+	for (i = 0; i < p->n_tmpls; i++) {
+		const struct xb_tmpl *t = &sp->tmpls[i];
+
+		printf("\ttmpl src %s dst %s proto %u spi 0x%08x reqid %u mode %s%s\n",
+		       xb_addr_str(a, sizeof(a), t->family, &t->saddr, -1),
+		       xb_addr_str(b, sizeof(b), t->family, &t->daddr, -1),
+		       t->proto, ntohl(t->spi), t->reqid, xb_mode_name(t->mode),
+		       t->optional ? " level use" : "");
+	}
+	printf("\thits %llu packets %llu bytes\n", (unsigned long long)sp->hits.packets,
+	       (unsigned long long)sp->hits.bytes);
+}
+
+static void print_sa_text(const struct xb_snap_sa *ss)
+{
+	const struct xb_sa_key *k = &ss->key;
+	char a[XB_ADDR_STRLEN], b[XB_ADDR_STRLEN];
+
+	printf("src %s dst %s\n\tproto %u spi 0x%08x reqid %u mode %s\n",
+	       xb_addr_str(a, sizeof(a), k->spi.family, &ss->sa.saddr, -1),
+	       xb_addr_str(b, sizeof(b), k->spi.family, &k->spi.daddr, -1),
+	       k->spi.proto, ntohl(k->spi.spi), ss->sa.reqid, xb_mode_name(ss->sa.mode));
+	if (k->mark_m)
+		printf("\tmark 0x%x/0x%x\n", k->mark_v, k->mark_m);
+	if (ss->sa.if_id)
+		printf("\tif_id 0x%x\n", ss->sa.if_id);
+	if (ss->sa.encap_type)
+		printf("\tencap type %u sport %u dport %u\n", ss->sa.encap_type,
+		       ntohs(ss->sa.encap_sport), ntohs(ss->sa.encap_dport));
+}
+
+static int read_snapshot(const struct xb_global *g, struct xb_maps *maps,
+			 struct xb_snapshot *snap)
+{
+	int err = xb_open_maps(g, maps);
+
+	if (err)
+		return err;
+	err = xb_snapshot_read(maps, snap);
+	if (err) {
+		xb_maps_close(maps);
+		return xb_error(g, XB_EXIT_FAIL, "couldn't read the maps under %s: %s",
+				g->pin_dir, strerror(-err));
+	}
+	return 0;
+}
+
+/* How one listing command prints the snapshot. */
+struct listing {
+	const char *cmd;
+	void (*print_text)(const struct xb_snapshot *snap);
+	json_t *(*to_json)(const struct xb_snapshot *snap);
+};
+
+static void policies_text(const struct xb_snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n_policies; i++)
+		print_policy_text(&snap->policies[i]);
+}
+
+static json_t *policies_json(const struct xb_snapshot *snap)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < snap->n_policies; i++)
+		json_array_append_new(arr, xb_policy_json(&snap->policies[i].pol,
+							  snap->policies[i].tmpls,
+							  &snap->policies[i].hits));
+	return arr;
+}
+
+static void sas_text(const struct xb_snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n_sas; i++)
+		print_sa_text(&snap->sas[i]);
+}
+
+static json_t *sas_json(const struct xb_snapshot *snap)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < snap->n_sas; i++)
+		json_array_append_new(arr, xb_sa_json(&snap->sas[i].key, &snap->sas[i].sa));
+	return arr;
+}
+
+static int run_listing(int argc, char **argv, struct xb_global *g, const struct listing *l)
+{
+	struct xb_snapshot snap;
+	struct xb_maps maps;
+	int ret = xb_parse_common_opts(argc, argv, g, l->cmd);
+
+	if (ret >= 0)
+		return ret;
+	ret = read_snapshot(g, &maps, &snap);
+	if (ret)
+		return ret;
+	if (g->json)
+		print_json(l->to_json(&snap));
+	else
+		l->print_text(&snap);
+	xb_snapshot_free(&snap);
+	xb_maps_close(&maps);
+	return XB_EXIT_OK;
+}
+
+int cmd_policy(int argc, char **argv, struct xb_global *g)
+{
+	static const struct listing l = { "policy", policies_text, policies_json };
+
+	return run_listing(argc, argv, g, &l);
+}
+
+int cmd_sa(int argc, char **argv, struct xb_global *g)
+{
+	static const struct listing l = { "sa", sas_text, sas_json };
+
+	return run_listing(argc, argv, g, &l);
+}
+
+/* Is the daemon that wrote the record still alive? */
+static bool daemon_alive(const struct xb_sync *s)
+{
+	char path[64];
+	FILE *f;
+	bool alive;
+
+	if (!s->daemon_pid)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/comm", s->daemon_pid);
+	f = fopen(path, "r");
+	alive = f != NULL;
+	if (f)
+		fclose(f);
+	return alive;
+}
+
+static json_t *counts_json(const struct xb_snapshot *snap)
+{
+	json_t *by = json_object();
+	unsigned int dir;
+	size_t i;
+
+	for (dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_FWD; dir++) {
+		json_int_t v4 = 0, v6 = 0;
+
+		for (i = 0; i < snap->n_policies; i++) {
+			const struct xb_policy *p = &snap->policies[i].pol;
+
+			if (p->dir != dir)
+				continue;
+			if (p->sel.family == AF_INET6)
+				v6++;
+			else
+				v4++;
+		}
+		json_object_set_new(by, dir_keys[dir], json_pack("{s:I, s:I}", "inet", v4,
+								 "inet6", v6));
+	}
+	return by;
+}
+
+static json_t *status_json(const struct xb_snapshot *snap)
+{
+	const struct xb_sync *s = &snap->sync;
+	__u64 now = xb_monotonic_ns();
+	bool alive = daemon_alive(s), fresh = false;
+	json_t *o, *age = json_null();
+
+	if (s->heartbeat_ns && now >= s->heartbeat_ns) {
+		age = json_integer((now - s->heartbeat_ns) / 1000000);
+		fresh = now - s->heartbeat_ns <= s->heartbeat_timeout_ns;
+	}
+	/* As the datapath sees it: a stale heartbeat fails open too. The
+	 * watchdog's flag may lag the age by one of its ticks. */
+	o = json_pack("{s:b, s:b, s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		      "synced", s->synced && alive && fresh && !s->heartbeat_stale,
+		      "daemon_running", alive,
+		      "heartbeat_stale", s->heartbeat_stale != 0,
+		      "generation", (json_int_t)s->generation,
+		      "flow_epoch", (json_int_t)s->flow_epoch,
+		      "heartbeat_age_ms", age,
+		      "heartbeat_timeout_ms", (json_int_t)(s->heartbeat_timeout_ns / 1000000),
+		      "daemon_pid", (json_int_t)s->daemon_pid,
+		      "resyncs", (json_int_t)s->resyncs,
+		      "nl_bad_msgs", (json_int_t)s->nl_bad_msgs,
+		      "policies", (json_int_t)snap->n_policies,
+		      "sas", (json_int_t)snap->n_sas,
+		      "xfrm_links", (json_int_t)snap->n_links,
+		      "shape_overflows", (json_int_t)s->shape_overflows);
+	json_object_set_new(o, "default", json_pack("{s:s, s:s, s:s}",
+		"in", xb_default_name(s->default_action[XFRM_POLICY_IN]),
+		"fwd", xb_default_name(s->default_action[XFRM_POLICY_FWD]),
+		"out", xb_default_name(s->default_action[XFRM_POLICY_OUT])));
+	json_object_set_new(o, "policies_by_dir", counts_json(snap));
+	return o;
+}
+
+static void print_status_text(json_t *o)
+{
+	json_t *by = json_object_get(o, "policies_by_dir"), *def = json_object_get(o, "default");
+	json_t *age = json_object_get(o, "heartbeat_age_ms");
+	const char *dir;
+	json_t *v;
+
+	printf("sync:        %s\n", json_is_true(json_object_get(o, "synced")) ? "synced" :
+	       json_is_true(json_object_get(o, "daemon_running")) ?
+	       "not synced (re-dumping, or heartbeat stale: the datapath passes everything)" :
+	       "not synced (no daemon running: the datapath passes everything)");
+	printf("daemon:      pid %lld%s\n", json_integer_value(json_object_get(o, "daemon_pid")),
+	       json_is_true(json_object_get(o, "daemon_running")) ? "" : " (not running)");
+	printf("generation:  %lld\n", json_integer_value(json_object_get(o, "generation")));
+	printf("flow epoch:  %lld (routes, rules, addresses, device settings)\n",
+	       json_integer_value(json_object_get(o, "flow_epoch")));
+	if (json_is_integer(age))
+		printf("heartbeat:   %lld ms ago (timeout %lld ms)%s\n", json_integer_value(age),
+		       json_integer_value(json_object_get(o, "heartbeat_timeout_ms")),
+		       json_is_true(json_object_get(o, "heartbeat_stale")) ?
+		       ", stale to the datapath's watchdog" : "");
+	else
+		printf("heartbeat:   never\n");
+	printf("resyncs:     %lld\n", json_integer_value(json_object_get(o, "resyncs")));
+	printf("bad netlink: %lld\n", json_integer_value(json_object_get(o, "nl_bad_msgs")));
+	printf("policies:    %lld\n", json_integer_value(json_object_get(o, "policies")));
+	json_object_foreach(by, dir, v)
+		printf("  %-4s inet %lld, inet6 %lld\n", dir,
+		       json_integer_value(json_object_get(v, "inet")),
+		       json_integer_value(json_object_get(v, "inet6")));
+	printf("SAs:         %lld\n", json_integer_value(json_object_get(o, "sas")));
+	printf("xfrm links:  %lld\n", json_integer_value(json_object_get(o, "xfrm_links")));
+	printf("defaults:    in %s, fwd %s, out %s\n",
+	       json_string_value(json_object_get(def, "in")),
+	       json_string_value(json_object_get(def, "fwd")),
+	       json_string_value(json_object_get(def, "out")));
+}
+
+int cmd_status(int argc, char **argv, struct xb_global *g)
+{
+	struct xb_snapshot snap;
+	struct xb_maps maps;
+	json_t *o;
+	int ret = xb_parse_common_opts(argc, argv, g, "status");
+
+	if (ret >= 0)
+		return ret;
+	ret = read_snapshot(g, &maps, &snap);
+	if (ret)
+		return ret;
+	o = status_json(&snap);
+	if (g->json) {
+		print_json(o);
+	} else {
+		print_status_text(o);
+		json_decref(o);
+	}
+	xb_snapshot_free(&snap);
+	xb_maps_close(&maps);
+	return XB_EXIT_OK;
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * `xfrmbpf unload IFACE | --all`: remove what a daemon that died without
+ * detaching (kill -9, crash) left behind. A running daemon is not touched:
+ * stop it instead (SIGTERM detaches). Only programs that are ours by name
+ * (and, while the pins exist, by the maps they use) are removed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <jansson.h>
+#include "loader/attach.h"
+#include "cli/cli.h"
+#include "lib/log.h"
+#include "loader/maps.h"
+
+struct unload_ctx {
+	struct xb_maps maps;
+	bool have_maps;
+	json_t *done;		/* per interface: what was removed */
+	int err;
+};
+
+static void report(struct unload_ctx *c, const struct xb_global *g, const char *name,
+		   const struct xb_unload_result *r)
+{
+	if (g->json) {
+		json_array_append_new(c->done, json_pack("{s:s, s:b, s:b, s:b}", "interface", name,
+							 "xdp", r->xdp, "tc", r->tc,
+							 "clsact", r->clsact));
+		return;
+	}
+	if (r->xdp || r->tc || r->clsact)
+		printf("%s:%s%s%s\n", name, r->xdp ? " xdp" : "", r->tc ? " tc" : "",
+		       r->clsact ? " clsact" : "");
+}
+
+static int unload_one(struct unload_ctx *c, const struct xb_global *g, int ifindex,
+		      const char *name)
+{
+	struct xb_unload_result r;
+	int err;
+
+	err = xb_dp_unload_iface(ifindex, c->have_maps ? &c->maps : NULL, &r);
+	report(c, g, name, &r);
+	if (err) {
+		pr_warn("Couldn't unload everything from %s: %s\n", name, strerror(-err));
+		c->err = err;
+	}
+	return err;
+}
+
+/* Every interface of this namespace: the programs may outlive xb_ifaces. */
+static void unload_all_ifaces(struct unload_ctx *c, const struct xb_global *g)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	__u32 key, next;
+
+	for (i = ifs; i && i->if_index; i++)
+		unload_one(c, g, i->if_index, i->if_name);
+	if (ifs)
+		if_freenameindex(ifs);
+	/* Entries of interfaces that are gone. */
+	if (!c->have_maps)
+		return;
+	while (!bpf_map_get_next_key(c->maps.fd[XB_MAP_IFACES], NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(c->maps.fd[XB_MAP_IFACES], &key))
+			break;
+	}
+}
+
+static int remove_pins(const struct xb_global *g)
+{
+	int err = xb_pin_dir_remove(g->pin_dir);
+
+	if (err)
+		return xb_error(g, XB_EXIT_FAIL, "couldn't remove the pins under %s: %s",
+				g->pin_dir, strerror(-err));
+	if (!access(g->pin_dir, F_OK))
+		pr_warn("%s is not empty (pins that are not ours): left in place\n", g->pin_dir);
+	return XB_EXIT_OK;
+}
+
+static int parse_opts(int argc, char **argv, struct xb_global *g, bool *all,
+		      const char **ifname)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int opt;
+
+	*all = false;
+	*ifname = NULL;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+ajh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			*all = true;
+			break;
+		case 'j':
+			g->json = true;
+			break;
+		case 'h':
+			printf("Usage: %s unload IFACE | --all\n"
+			       "  IFACE  remove our XDP program and TC filter from IFACE\n"
+			       "  --all  from every interface, then remove the pinned maps and %s\n"
+			       "Refuses while a daemon runs on the pin dir (stop it: it detaches).\n",
+			       g->prog, g->pin_dir);
+			return XB_EXIT_OK;
+		default:
+			return xb_usage_error(g, "unload", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		*ifname = argv[optind++];
+	if (optind < argc)
+		return xb_usage_error(g, "unload", "unexpected argument '%s'", argv[optind]);
+	if (*all == !!*ifname)
+		return xb_usage_error(g, "unload", "give one interface or --all");
+	return -1;
+}
+
+int cmd_unload(int argc, char **argv, struct xb_global *g)
+{
+	struct unload_ctx c = {};
+	const char *ifname;
+	int ret, lock_fd, ifindex = 0;
+	bool all;
+
+	ret = parse_opts(argc, argv, g, &all, &ifname);
+	if (ret >= 0)
+		return ret;
+	if (!xb_have_privileges(g))
+		return XB_EXIT_ENV;
+	if (ifname) {
+		ifindex = if_nametoindex(ifname);
+		if (!ifindex)
+			return xb_error(g, XB_EXIT_USAGE, "no interface '%s'", ifname);
+	}
+	/* No pin dir (already removed): nothing can hold it, go on. */
+	lock_fd = xb_pin_dir_lock(g->pin_dir);
+	if (lock_fd == -EBUSY)
+		return xb_error(g, XB_EXIT_ENV, "a daemon is running on %s: stop it (SIGTERM "
+				"detaches) instead of unloading", g->pin_dir);
+	xb_libxdp_use_bpffs(g->pin_dir);
+	c.have_maps = !xb_maps_open(&c.maps, g->pin_dir, false);
+	c.done = json_array();
+	if (all)
+		unload_all_ifaces(&c, g);
+	else
+		unload_one(&c, g, ifindex, ifname);
+	if (c.have_maps)
+		xb_maps_close(&c.maps);
+	ret = c.err ? XB_EXIT_FAIL : XB_EXIT_OK;
+	if (all && !c.err)
+		ret = remove_pins(g);
+	if (g->json && ret == XB_EXIT_OK) {
+		json_dumpf(c.done, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else if (c.err) {
+		xb_error(g, ret, "couldn't unload everything: %s", strerror(-c.err));
+	}
+	json_decref(c.done);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return ret;
+}

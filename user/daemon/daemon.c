@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The mirror daemon. Follows the XFRM and link multicast groups, applies
+ * each batch of events to the mirror and publishes it; re-dumps everything
+ * when the kernel reports lost messages (ENOBUFS); beats the heartbeat; on
+ * SIGINT/SIGTERM marks the mirror unsynced (the datapath then passes
+ * everything) and returns. With interfaces it also attaches the datapath
+ * (loader/attach.h) and detaches exactly that at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include "daemon/daemon.h"
+#include "daemon/route_watch.h"
+#include "lib/log.h"
+#include "mirror/publish.h"
+
+#define XB_RESYNC_TRIES_WARN	10
+
+static int fail(struct xb_daemon *d, enum xb_daemon_failure failure, int err,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof(d->err), fmt, ap);
+	va_end(ap);
+	d->failure = failure;
+	return err < 0 ? err : -EINVAL;
+}
+
+static int apply_event(const struct xb_event *ev, void *data)
+{
+	struct xb_daemon *d = data;
+	int err = xb_mirror_apply(&d->mirror, ev);
+
+	/* A policy the mirror could not hold makes it incomplete: fail open
+	 * rather than decide without it. */
+	if (err)
+		pr_warn("Couldn't mirror a %s event: %s\n", xb_event_kind_name(ev->kind),
+			strerror(-err));
+	return 0;
+}
+
+static int apply_notification(const struct xb_event *ev, void *data)
+{
+	struct xb_daemon *d = data;
+	int err;
+
+	if (!d->refetch_policies || ev->kind != XB_EV_POLICY_UPSERT)
+		return apply_event(ev, data);
+	err = xb_nl_get_policy(&d->nl, &ev->policy.pol, apply_event, d);
+	if (err == -ENOENT)
+		return 0;	/* deleted since: its DELPOLICY follows */
+	if (err) {
+		pr_debug("Couldn't read policy %u back: %s\n", ev->policy.pol.index,
+			 strerror(-err));
+		return apply_event(ev, data);
+	}
+	return 0;
+}
+
+/* Only SELinux implements the XFRM security hooks. */
+static bool selinux_active(void)
+{
+	char buf[256] = "";
+	int fd = open("/proc/self/attr/selinux/current", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && buf[0] != '\0';
+}
+
+static int ignore_event(const struct xb_event *ev, void *data)
+{
+	(void)ev;
+	(void)data;
+	return 0;
+}
+
+/* Reads the XFRM and/or the link socket empty; a socket poll() did not
+ * flag is left for the next turn (one receive call less per event). */
+static int drain_events(struct xb_daemon *d, bool xfrm, bool links)
+{
+	int err = xfrm ? xb_nl_drain(&d->nl, false, apply_notification, d) : 0;
+	int lerr = links ? xb_nl_drain(&d->nl, true, apply_event, d) : 0;
+
+	if (err == -ENOBUFS || lerr == -ENOBUFS)
+		return -ENOBUFS;
+	return err ? err : lerr;
+}
+
+/* Full re-dump into the mirror, repeated until no event was lost meanwhile. */
+static int resync(struct xb_daemon *d)
+{
+	int err, tries = 0;
+
+	xb_publish_synced(&d->maps, false);
+	for (;;) {
+		/* What is queued is older than the dump that follows. */
+		do {
+			err = xb_nl_drain(&d->nl, false, ignore_event, NULL);
+		} while (err == -ENOBUFS);
+		xb_mirror_mark_unseen(&d->mirror);
+		err = xb_nl_dump(&d->nl, true, apply_event, d);
+		if (err == -EINTR)
+			continue;
+		if (err) {
+			pr_warn("Couldn't dump the kernel's XFRM state: %s\n", strerror(-err));
+			return err;
+		}
+		xb_mirror_sweep_unseen(&d->mirror);
+		/* Events that raced with the dump are newer: apply them. */
+		err = drain_events(d, true, true);
+		if (err != -ENOBUFS)
+			break;
+		if (++tries == XB_RESYNC_TRIES_WARN)
+			pr_warn("Still losing netlink messages while re-dumping; "
+				"consider a larger --rcvbuf\n");
+		d->resyncs++;
+	}
+	if (err)
+		return err;
+	err = xb_publish(&d->maps, &d->mirror);
+	if (err)
+		return err;
+	xb_publish_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
+	xb_publish_synced(&d->maps, !d->mirror.overflow);
+	pr_info("Mirror synced: %zu policies, %zu SAs, %zu xfrm interfaces (generation %llu)\n",
+		d->mirror.policies.count, d->mirror.sas.count, d->mirror.links.count,
+		(unsigned long long)d->maps.sync->generation);
+	return 0;
+}
+
+static int on_events(struct xb_daemon *d, bool xfrm, bool links)
+{
+	int err = drain_events(d, xfrm, links);
+
+	if (err == -ENOBUFS) {
+		pr_info("Netlink messages lost (ENOBUFS): re-dumping\n");
+		d->resyncs++;
+		return resync(d);
+	}
+	if (err)
+		return err;
+	err = xb_publish(&d->maps, &d->mirror);
+	xb_publish_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
+	return err;
+}
+
+static int open_signal_fd(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+static int open_timer_fd(unsigned int ms)
+{
+	struct itimerspec its = {
+		.it_interval = { ms / 1000, (ms % 1000) * 1000000L },
+		.it_value = { ms / 1000, (ms % 1000) * 1000000L },
+	};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int on_heartbeat(struct xb_daemon *d)
+{
+	__u64 expirations;
+
+	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return -errno;
+	xb_publish_heartbeat(&d->maps);
+	/* sysctl and MTU changes are followed at the beat */
+	if (d->dp.n_ifaces)
+		xb_dp_refresh(&d->dp);
+	return 0;
+}
+
+static int event_loop(struct xb_daemon *d)
+{
+	enum { XFRM_EVENTS, LINK_EVENTS, HEARTBEAT, SIGNALS, ROUTES, N_FDS };
+	struct pollfd pfd[N_FDS] = {
+		[XFRM_EVENTS] = { .fd = xb_nl_event_fd(&d->nl, false), .events = POLLIN },
+		[LINK_EVENTS] = { .fd = xb_nl_event_fd(&d->nl, true), .events = POLLIN },
+		[HEARTBEAT] = { .fd = d->timer_fd, .events = POLLIN },
+		[SIGNALS] = { .fd = d->signal_fd, .events = POLLIN },
+		[ROUTES] = { .fd = d->route_fd, .events = POLLIN },
+	};
+	int err = 0;
+
+	while (!err) {
+		if (poll(pfd, N_FDS, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[SIGNALS].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(d->signal_fd, &si, sizeof(si)) == sizeof(si))
+				pr_info("Got signal %u, exiting\n", si.ssi_signo);
+			return 0;
+		}
+		if (pfd[ROUTES].revents)
+			err = xb_route_watch_read(d->route_fd, &d->maps);
+		if (!err && (pfd[XFRM_EVENTS].revents || pfd[LINK_EVENTS].revents))
+			err = on_events(d, pfd[XFRM_EVENTS].revents, pfd[LINK_EVENTS].revents);
+		if (!err && pfd[HEARTBEAT].revents)
+			err = on_heartbeat(d);
+	}
+	return err;
+}
+
+/* Bypass ports, then the datapath on every interface. */
+static int start_datapath(struct xb_daemon *d)
+{
+	int i, err;
+
+	err = xb_bypass_write(&d->maps, d->opts.bypass, d->opts.n_bypass);
+	if (err)
+		return fail(d, XB_DAEMON_FAILED, err, "couldn't write the bypass ports: %s",
+			    strerror(-err));
+	if (!d->opts.n_ifaces)
+		return 0;
+	err = xb_dp_open(&d->dp, d->pin_dir, &d->maps, d->opts.steer);
+	for (i = 0; !err && i < d->opts.n_ifaces; i++)
+		err = xb_dp_attach(&d->dp, d->opts.ifaces[i], d->opts.mode);
+	if (err)
+		return fail(d, err == -ENODEV ? XB_DAEMON_NO_IFACE : XB_DAEMON_FAILED, err,
+			    "%s", d->dp.err);
+	return 0;
+}
+
+/* One daemon per pin directory: the flock, or who holds it. */
+static int lock_pin_dir(struct xb_daemon *d)
+{
+	struct xb_maps maps;
+	struct xb_sync s;
+	unsigned int pid = 0;
+
+	if (xb_pin_dir_check(d->pin_dir, true))
+		return fail(d, XB_DAEMON_ENV, -ENOENT, "%s", "");
+	if (mkdir(d->pin_dir, 0700) && errno != EEXIST)
+		return fail(d, XB_DAEMON_ENV, -errno, "couldn't create %s: %s", d->pin_dir,
+			    strerror(errno));
+	d->lock_fd = xb_pin_dir_lock(d->pin_dir);
+	if (d->lock_fd == -EBUSY) {
+		if (!xb_maps_open(&maps, d->pin_dir, false)) {
+			if (!xb_maps_read_sync(&maps, &s))
+				pid = s.daemon_pid;
+			xb_maps_close(&maps);
+		}
+		return fail(d, XB_DAEMON_ENV, -EBUSY, "xfrmbpf is already running on %s (pid %u)",
+			    d->pin_dir, pid);
+	}
+	if (d->lock_fd < 0)
+		return fail(d, XB_DAEMON_ENV, d->lock_fd, "couldn't lock %s: %s", d->pin_dir,
+			    strerror(-d->lock_fd));
+	return 0;
+}
+
+static int start_mirror(struct xb_daemon *d)
+{
+	int err;
+
+	if (xb_maps_create(d->pin_dir) || xb_maps_open(&d->maps, d->pin_dir, true))
+		return fail(d, XB_DAEMON_ENV, -ENOENT, "%s", "");
+	/* Until the first dump is published the datapath must not trust the
+	 * maps: they may hold a dead daemon's state. */
+	xb_publish_synced(&d->maps, false);
+	xb_publish_daemon(&d->maps, getpid(), d->opts.heartbeat_timeout_ms * 1000000ull);
+	xb_publish_heartbeat(&d->maps);
+	err = xb_publish_clear(&d->maps);
+	if (!err)
+		err = xb_mirror_init(&d->mirror, true);
+	if (!err)
+		err = xb_nl_open(&d->nl);
+	if (!err)
+		err = xb_nl_subscribe(&d->nl, d->opts.rcvbuf);
+	if (err)
+		return fail(d, XB_DAEMON_FAILED, err, "couldn't start the mirror: %s",
+			    strerror(-err));
+	/* XFRMBPF_REFETCH_POLICIES=1 forces it (tests: no SELinux here). */
+	d->refetch_policies = selinux_active() || getenv("XFRMBPF_REFETCH_POLICIES");
+	if (d->refetch_policies)
+		pr_info("Notified policies are read back in full (security contexts)\n");
+	return 0;
+}
+
+int xb_daemon_start(struct xb_daemon *d, const char *pin_dir,
+		    const struct xb_daemon_opts *opts)
+{
+	int i, err;
+
+	memset(d, 0, sizeof(*d));
+	d->lock_fd = d->signal_fd = d->timer_fd = d->route_fd = -1;
+	for (i = 0; i < XB_MAP_COUNT; i++)
+		d->maps.fd[i] = -1;
+	d->opts = *opts;
+	d->pin_dir = pin_dir;
+	err = lock_pin_dir(d);
+	if (!err)
+		err = start_mirror(d);
+	if (err)
+		return err;
+	d->signal_fd = open_signal_fd();
+	d->timer_fd = open_timer_fd(d->opts.heartbeat_ms);
+	if (d->signal_fd < 0 || d->timer_fd < 0)
+		return fail(d, XB_DAEMON_FAILED, -errno, "couldn't set up signals and timers: %s",
+			    strerror(errno));
+	/* Before the datapath: it caches verdicts that follow the routes. */
+	d->route_fd = xb_route_watch_open();
+	if (d->route_fd < 0)
+		return fail(d, XB_DAEMON_FAILED, d->route_fd, "couldn't follow route changes: %s",
+			    strerror(-d->route_fd));
+	/* After the signal fd: a SIGTERM during attach waits for the loop,
+	 * which detaches. */
+	return start_datapath(d);
+}
+
+int xb_daemon_run(struct xb_daemon *d)
+{
+	int err;
+
+	pr_info("xfrmbpf %s: mirroring into %s\n", XB_VERSION, d->pin_dir);
+	err = resync(d);
+	if (!err)
+		err = event_loop(d);
+	if (err)
+		fail(d, XB_DAEMON_FAILED, err, "mirror stopped: %s", strerror(-err));
+	return err;
+}
+
+void xb_daemon_stop(struct xb_daemon *d)
+{
+	if (d->maps.sync) {
+		xb_publish_synced(&d->maps, false);
+		xb_publish_daemon(&d->maps, 0, d->opts.heartbeat_timeout_ms * 1000000ull);
+	}
+	if (d->dp.skel)
+		xb_dp_close(&d->dp);
+	xb_nl_close(&d->nl);
+	xb_mirror_fini(&d->mirror);
+	xb_maps_close(&d->maps);
+	if (d->signal_fd >= 0)
+		close(d->signal_fd);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	if (d->route_fd >= 0)
+		close(d->route_fd);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The mirror daemon (`xfrmbpf run`): start-up (pin directory lock, maps,
+ * netlink, signals, heartbeat timer, route watch, datapath), the first full
+ * dump, then the event loop until SIGINT/SIGTERM, and a clean teardown.
+ */
+#ifndef XFRMBPF_DAEMON_H
+#define XFRMBPF_DAEMON_H
+
+#include <stdbool.h>
+#include "loader/attach.h"
+#include "loader/maps.h"
+#include "mirror/mirror.h"
+#include "netlink/nl.h"
+#include "xfrmbpf/limits.h"
+
+struct xb_daemon_opts {
+	int rcvbuf;
+	unsigned int heartbeat_ms;
+	unsigned int heartbeat_timeout_ms;
+	const char *ifaces[XB_MAX_IFACES];
+	int n_ifaces;
+	enum xb_xdp_mode mode;
+	bool steer;
+	struct xb_bypass_key bypass[XB_MAX_BYPASS];
+	int n_bypass;
+};
+
+/* What went wrong, for the command line's exit code. */
+enum xb_daemon_failure {
+	XB_DAEMON_OK = 0,
+	XB_DAEMON_ENV,		/* pin directory, lock, maps: the environment */
+	XB_DAEMON_NO_IFACE,	/* an -i interface does not exist */
+	XB_DAEMON_FAILED,	/* anything else */
+};
+
+struct xb_daemon {
+	struct xb_daemon_opts opts;
+	const char *pin_dir;
+	struct xb_maps maps;
+	struct xb_mirror mirror;
+	struct xb_nl nl;
+	struct xb_datapath dp;
+	int lock_fd;
+	int signal_fd;
+	int timer_fd;
+	int route_fd;		/* daemon/route_watch.h: invalidates cached flows */
+	__u32 resyncs;
+	/* Policy notifications omit XFRMA_SEC_CTX; with SELinux labelled
+	 * IPsec possible, each notified policy is read back in full. */
+	bool refetch_policies;
+	enum xb_daemon_failure failure;
+	char err[320];		/* the one line explaining the failure */
+};
+
+/* Set up everything the daemon needs. On failure d->failure and d->err say
+ * what failed; call xb_daemon_stop() in every case. */
+int xb_daemon_start(struct xb_daemon *d, const char *pin_dir,
+		    const struct xb_daemon_opts *opts);
+/* The first full dump, then events until a signal. 0 after a signal. */
+int xb_daemon_run(struct xb_daemon *d);
+/* Mark the mirror unsynced, detach, release everything. */
+void xb_daemon_stop(struct xb_daemon *d);
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The pinned maps under the pin directory: creating them (the maps-only
+ * skeleton), opening them by path, the bpffs checks and the instance lock.
+ */
+#ifndef XFRMBPF_MAPS_H
+#define XFRMBPF_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "xfrmbpf/sync.h"
+
+enum xb_map_idx {
+	XB_MAP_SYNC,
+	XB_MAP_POLICIES,
+	XB_MAP_TMPLS,
+	XB_MAP_SAS,
+	XB_MAP_SPIS,
+	XB_MAP_XFRM_LINKS,
+	XB_MAP_SHAPE_LISTS,
+	XB_MAP_TSS,
+	XB_MAP_IFACES,
+	XB_MAP_BYPASS,
+	XB_MAP_STATS,
+	XB_MAP_POLICY_STATS,
+	XB_MAP_FLOW_CACHE,
+	XB_MAP_FLOW_STATS,
+	XB_MAP_TSS_FILTER,
+	XB_MAP_WATCHDOG,
+	XB_MAP_COUNT
+};
+
+struct xb_tss_filter;
+
+struct xb_maps {
+	int fd[XB_MAP_COUNT];
+	struct xb_sync *sync;	/* mmapped xb_sync, writable maps only */
+	/* The mmapped xb_tss_filter and its bookkeeping, writable maps
+	 * only (user/classifier/tss_filter.h). */
+	struct xb_tss_filter *filter;
+	int n_cpus;
+};
+
+extern const char *const xb_map_names[XB_MAP_COUNT];
+
+struct bpf_map;
+
+/* log2 of the flow cache's slots per CPU for n_cpus CPUs: the most that
+ * keeps all the CPUs' caches within XB_FLOW_CACHE_BUDGET. */
+__u32 xb_flow_cache_bits(int n_cpus);
+
+/* Sizes the flow cache's definition in an object about to be loaded on
+ * pin_dir's maps: as the pinned cache when there is one, else from the
+ * number of possible CPUs (limits.h). Returns log2 of its slots, or a
+ * negative errno. */
+int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir);
+
+/* Make sure dir's parent is a bpffs; mounts /sys/fs/bpf when it is the
+ * default location and nothing is mounted there. */
+int xb_pin_dir_check(const char *pin_dir, bool may_mount);
+/* Create (or reuse) every pinned map under pin_dir, and arm the heartbeat
+ * watchdog's timer (or re-arm it with this version's program). */
+int xb_maps_create(const char *pin_dir);
+/* Open every pinned map. writable: also mmap the sync record and the
+ * presence filter (left as it is: xb_publish_clear() empties it). */
+int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable);
+void xb_maps_close(struct xb_maps *maps);
+/* Read the sync record (through the map, consistent copy). */
+int xb_maps_read_sync(const struct xb_maps *maps, struct xb_sync *out);
+/* Every CPU's value of key in the per-CPU map `map`: maps->n_cpus values
+ * of value_size bytes, for free(). NULL with *err set (-errno) when the
+ * lookup fails. */
+void *xb_maps_lookup_percpu(const struct xb_maps *maps, int map, const void *key,
+			    size_t value_size, int *err);
+
+/* flock() on the pin directory: one daemon per pin directory. Returns the
+ * lock fd, or -EBUSY when another process holds it. */
+int xb_pin_dir_lock(const char *pin_dir);
+/* Remove every pin of ours under pin_dir, then the directory. */
+int xb_pin_dir_remove(const char *pin_dir);
+
+#endif

@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <linux/in.h>
+#include <linux/ipsec.h>
+#include <linux/xfrm.h>
+#include "lib/log.h"
+#include "mirror/mirror.h"
+#include "classifier/tss.h"
+
+/* Room for every policy at its largest: copies beyond it use malloc. */
+#define ARENA_SIZE	((size_t)XB_MAX_POLICIES * \
+			 (sizeof(struct xb_mirror_full) + XB_MAX_TMPLS * sizeof(struct xb_tmpl)))
+/* Below this, an emptied arena keeps its pages for the next events. */
+#define ARENA_KEEP	(256 * 1024)
+
+static void arena_init(struct xb_mirror *m)
+{
+	void *p = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	/* Without it every copy is malloc'd: slower to give back, no less
+	 * correct. */
+	if (p != MAP_FAILED) {
+		m->arena = p;
+		m->arena_size = ARENA_SIZE;
+	}
+}
+
+static bool in_arena(const struct xb_mirror *m, const void *p)
+{
+	return m->arena && (const char *)p >= m->arena &&
+	       (const char *)p < m->arena + m->arena_size;
+}
+
+static void *full_mem(struct xb_mirror *m, size_t size)
+{
+	void *p;
+
+	size = (size + 7) & ~(size_t)7;
+	if (!m->arena || m->arena_size - m->arena_used < size)
+		return malloc(size);
+	p = m->arena + m->arena_used;
+	m->arena_used += size;
+	m->arena_live++;
+	return p;
+}
+
+static void full_free(struct xb_mirror *m, struct xb_mirror_full *f)
+{
+	if (!f)
+		return;
+	if (!in_arena(m, f)) {
+		free(f);
+		return;
+	}
+	if (--m->arena_live)
+		return;
+	if (m->arena_used > ARENA_KEEP)
+		madvise(m->arena, m->arena_used, MADV_DONTNEED);
+	m->arena_used = 0;
+}
+
+int xb_mirror_init(struct xb_mirror *m, bool with_classifier)
+{
+	memset(m, 0, sizeof(*m));
+	m->dirty_policies = (struct xb_vec)XB_VEC_INIT(__u32);
+	m->stats_reset = (struct xb_vec)XB_VEC_INIT(__u32);
+	m->dirty_sas = (struct xb_vec)XB_VEC_INIT(struct xb_sa_key);
+	m->dirty_spis = (struct xb_vec)XB_VEC_INIT(struct xb_spi_key);
+	m->dirty_links = (struct xb_vec)XB_VEC_INIT(__u32);
+	if (xb_htab_init(&m->policies, offsetof(struct xb_mirror_policy, index),
+			 sizeof(__u32)) ||
+	    xb_htab_init(&m->sas, offsetof(struct xb_mirror_sa, key),
+			 sizeof(struct xb_sa_key)) ||
+	    xb_htab_init(&m->spis, offsetof(struct xb_mirror_spi, key),
+			 sizeof(struct xb_spi_key)) ||
+	    xb_htab_init(&m->links, offsetof(struct xb_mirror_link, ifindex),
+			 sizeof(__u32)))
+		goto err;
+	m->slots = calloc(XB_MAX_POLICIES, sizeof(*m->slots));
+	m->free_ids = calloc(XB_MAX_POLICIES, sizeof(*m->free_ids));
+	m->published_tmpls = calloc(XB_MAX_POLICIES, sizeof(*m->published_tmpls));
+	if (!m->slots || !m->free_ids || !m->published_tmpls)
+		goto err;
+	arena_init(m);
+	if (with_classifier) {
+		m->tss = xb_tss_new();
+		if (!m->tss)
+			goto err;
+	}
+	return 0;
+err:
+	xb_mirror_fini(m);
+	return -ENOMEM;
+}
+
+static void free_policies(struct xb_mirror *m)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (!m->policies.buckets)
+		return;
+	xb_htab_for_each(&m->policies, n, tmp, i)
+		full_free(m, xb_container_of(n, struct xb_mirror_policy, node)->full);
+	xb_htab_fini(&m->policies);
+}
+
+static void free_table(struct xb_htab *h, size_t node_off)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (!h->buckets)
+		return;
+	xb_htab_for_each(h, n, tmp, i)
+		free((char *)n - node_off);
+	xb_htab_fini(h);
+}
+
+void xb_mirror_fini(struct xb_mirror *m)
+{
+	free_policies(m);
+	free_table(&m->sas, offsetof(struct xb_mirror_sa, node));
+	free_table(&m->spis, offsetof(struct xb_mirror_spi, node));
+	free_table(&m->links, offsetof(struct xb_mirror_link, node));
+	free(m->slots);
+	free(m->free_ids);
+	free(m->published_tmpls);
+	if (m->arena)
+		munmap(m->arena, m->arena_size);
+	xb_vec_free(&m->dirty_policies);
+	xb_vec_free(&m->stats_reset);
+	xb_vec_free(&m->dirty_sas);
+	xb_vec_free(&m->dirty_spis);
+	xb_vec_free(&m->dirty_links);
+	if (m->tss)
+		xb_tss_free(m->tss);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- policies ---- */
+
+static int alloc_policy_id(struct xb_mirror *m, __u32 *id)
+{
+	if (m->n_free_ids) {
+		*id = m->free_ids[--m->n_free_ids];
+	} else if (m->next_id < XB_MAX_POLICIES) {
+		*id = m->next_id++;
+	} else {
+		return -ENOSPC;
+	}
+	/* A reused slot still holds the old policy's counters. */
+	return xb_vec_push(&m->stats_reset, id);
+}
+
+/*
+ * Insertion order, the kernel's tie-break among equal priorities. Events
+ * come oldest first; a dump (xfrm_policy_walk) lists the newest first.
+ */
+static __u32 new_pos(struct xb_mirror *m)
+{
+	if (m->dumping)
+		return m->dump_top - ++m->dump_count;
+	return ++m->next_pos;
+}
+
+static void tss_add(struct xb_mirror *m, const struct xb_policy *pol)
+{
+	if (m->tss && xb_tss_add(m->tss, pol))
+		pr_warn("Couldn't add policy index %u to the classifier\n", pol->index);
+	m->tss_dirty = true;
+}
+
+static void tss_del(struct xb_mirror *m, __u32 id)
+{
+	if (m->tss)
+		xb_tss_del(m->tss, id);
+	m->tss_dirty = true;
+}
+
+/* Equal as the kernel sees them: the mirror's id and pos do not count. */
+static bool policy_same(const struct xb_policy *pol, const struct xb_tmpl *tmpls,
+			const struct xb_policy_event *pe)
+{
+	struct xb_policy a = *pol, b = pe->pol;
+
+	a.id = b.id = 0;
+	a.pos = b.pos = 0;
+	if (memcmp(&a, &b, sizeof(a)))
+		return false;
+	return !a.n_tmpls || !memcmp(tmpls, pe->tmpls, a.n_tmpls * sizeof(*tmpls));
+}
+
+int xb_mirror_policy_get(const struct xb_mirror *m, __u32 id,
+			 struct xb_policy *pol, struct xb_tmpl *tmpls)
+{
+	const struct xb_mirror_policy *mp = xb_mirror_policy_by_id(m, id);
+
+	if (!mp)
+		return -ENOENT;
+	if (mp->full) {
+		*pol = mp->full->pol;
+		memcpy(tmpls, mp->full->tmpls, pol->n_tmpls * sizeof(*tmpls));
+		return 0;
+	}
+	return m->load ? m->load(m->load_ctx, id, pol, tmpls) : -ENOENT;
+}
+
+/* Does the kernel's version differ from what the mirror has? Reads the
+ * store when the mirror's copy was dropped; an unreadable one differs. */
+static bool policy_changed(const struct xb_mirror *m, __u32 id,
+			   const struct xb_policy_event *pe)
+{
+	struct xb_tmpl tmpls[XB_MAX_TMPLS];
+	struct xb_policy pol;
+
+	if (xb_mirror_policy_get(m, id, &pol, tmpls))
+		return true;
+	return !policy_same(&pol, tmpls, pe);
+}
+
+static struct xb_mirror_full *full_alloc(struct xb_mirror *m,
+					 const struct xb_policy_event *pe,
+					 __u32 id, __u32 pos)
+{
+	size_t tsize = pe->pol.n_tmpls * sizeof(struct xb_tmpl);
+	struct xb_mirror_full *f = full_mem(m, sizeof(*f) + tsize);
+
+	if (!f)
+		return NULL;
+	f->pol = pe->pol;
+	f->pol.id = id;
+	f->pol.pos = pos;
+	memcpy(f->tmpls, pe->tmpls, tsize);
+	return f;
+}
+
+static void slot_set(struct xb_mirror *m, struct xb_mirror_policy *mp,
+		     struct xb_mirror_full *f)
+{
+	full_free(m, mp->full);
+	mp->full = f;
+	mp->priority = f->pol.priority;
+	mp->pos = f->pol.pos;
+	mp->type = f->pol.type;
+	mp->seen = true;
+}
+
+static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
+{
+	struct xb_mirror_policy *mp;
+	struct xb_mirror_full *f;
+	__u32 id;
+	int err;
+
+	err = alloc_policy_id(m, &id);
+	if (err) {
+		if (err == -ENOSPC && !m->overflow) {
+			pr_warn("More than %u policies: the mirror is incomplete\n",
+				XB_MAX_POLICIES);
+			m->overflow = true;
+		}
+		return err;
+	}
+	f = full_alloc(m, pe, id, new_pos(m));
+	if (!f) {
+		m->free_ids[m->n_free_ids++] = id;
+		return -ENOMEM;
+	}
+	mp = &m->slots[id];
+	memset(mp, 0, sizeof(*mp));
+	mp->index = pe->pol.index;
+	slot_set(m, mp, f);
+	err = xb_htab_insert(&m->policies, &mp->node);
+	if (err) {
+		full_free(m, f);
+		mp->full = NULL;
+		m->free_ids[m->n_free_ids++] = id;
+		return err;
+	}
+	mp->used = true;
+	tss_add(m, &f->pol);
+	return xb_vec_push(&m->dirty_policies, &id);
+}
+
+static int policy_update(struct xb_mirror *m, struct xb_mirror_policy *mp,
+			 const struct xb_policy_event *pe)
+{
+	__u32 id = xb_mirror_policy_id(m, mp), pos = mp->pos;
+	struct xb_mirror_full *f;
+
+	mp->seen = true;
+	if (!policy_changed(m, id, pe))
+		return 0;
+	/* The kernel keeps a replaced policy's place among equals when the
+	 * priority stays; a new priority puts it behind its new equals. */
+	if (pe->pol.priority != mp->priority)
+		pos = new_pos(m);
+	f = full_alloc(m, pe, id, pos);
+	if (!f)
+		return -ENOMEM;
+	tss_del(m, id);
+	slot_set(m, mp, f);
+	tss_add(m, &f->pol);
+	return xb_vec_push(&m->dirty_policies, &id);
+}
+
+static void policy_remove(struct xb_mirror *m, struct xb_mirror_policy *mp)
+{
+	__u32 id = xb_mirror_policy_id(m, mp);
+
+	tss_del(m, id);
+	xb_htab_remove(&m->policies, &mp->node);
+	full_free(m, mp->full);
+	mp->full = NULL;
+	mp->used = false;
+	m->free_ids[m->n_free_ids++] = id;
+	xb_vec_push(&m->dirty_policies, &id);
+}
+
+void xb_mirror_published(struct xb_mirror *m, xb_policy_load_fn load, void *ctx)
+{
+	size_t i;
+
+	m->load = load;
+	m->load_ctx = ctx;
+	for (i = 0; i < m->dirty_policies.n; i++) {
+		struct xb_mirror_policy *mp =
+			xb_mirror_policy_by_id(m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
+
+		if (mp) {
+			full_free(m, mp->full);
+			mp->full = NULL;
+		}
+	}
+}
+
+static struct xb_mirror_policy *policy_find(const struct xb_mirror *m, __u32 index)
+{
+	struct xb_hnode *n = xb_htab_find(&m->policies, &index);
+
+	return n ? xb_container_of(n, struct xb_mirror_policy, node) : NULL;
+}
+
+static int policy_upsert(struct xb_mirror *m, const struct xb_policy_event *pe)
+{
+	struct xb_mirror_policy *mp = policy_find(m, pe->pol.index);
+
+	return mp ? policy_update(m, mp, pe) : policy_insert(m, pe);
+}
+
+static int policy_delete(struct xb_mirror *m, const struct xb_policy_event *pe)
+{
+	struct xb_mirror_policy *mp = policy_find(m, pe->pol.index);
+
+	if (mp)
+		policy_remove(m, mp);
+	return 0;
+}
+
+static void policy_flush(struct xb_mirror *m, __u8 type)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	xb_htab_for_each(&m->policies, n, tmp, i) {
+		struct xb_mirror_policy *mp =
+			xb_container_of(n, struct xb_mirror_policy, node);
+
+		if (mp->type == type)
+			policy_remove(m, mp);
+	}
+}
+
+struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id)
+{
+	return id < XB_MAX_POLICIES && m->slots[id].used ? &m->slots[id] : NULL;
+}
+
+/* ---- SAs ---- */
+
+struct xb_mirror_sa *xb_mirror_sa_find(const struct xb_mirror *m,
+				       const struct xb_sa_key *key)
+{
+	struct xb_hnode *n = xb_htab_find(&m->sas, key);
+
+	return n ? xb_container_of(n, struct xb_mirror_sa, node) : NULL;
+}
+
+struct xb_mirror_spi *xb_mirror_spi_find(const struct xb_mirror *m,
+					 const struct xb_spi_key *key)
+{
+	struct xb_hnode *n = xb_htab_find(&m->spis, key);
+
+	return n ? xb_container_of(n, struct xb_mirror_spi, node) : NULL;
+}
+
+static int spi_ref(struct xb_mirror *m, const struct xb_spi_key *key, int delta)
+{
+	struct xb_mirror_spi *s = xb_mirror_spi_find(m, key);
+
+	if (!s) {
+		if (delta < 0)
+			return 0;
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->key = *key;
+		if (xb_htab_insert(&m->spis, &s->node)) {
+			free(s);
+			return -ENOMEM;
+		}
+	}
+	s->n_sas += delta;
+	if (!s->n_sas) {
+		xb_htab_remove(&m->spis, &s->node);
+		free(s);
+	}
+	return xb_vec_push(&m->dirty_spis, key);
+}
+
+static int sa_upsert(struct xb_mirror *m, const struct xb_sa_event *se)
+{
+	struct xb_mirror_sa *ms = xb_mirror_sa_find(m, &se->key);
+	int err;
+
+	if (ms) {
+		ms->seen = true;
+		if (!memcmp(&ms->sa, &se->sa, sizeof(ms->sa)))
+			return 0;
+		ms->sa = se->sa;
+		return xb_vec_push(&m->dirty_sas, &se->key);
+	}
+	ms = calloc(1, sizeof(*ms));
+	if (!ms)
+		return -ENOMEM;
+	ms->key = se->key;
+	ms->sa = se->sa;
+	ms->seen = true;
+	err = xb_htab_insert(&m->sas, &ms->node);
+	if (err) {
+		free(ms);
+		return err;
+	}
+	err = spi_ref(m, &ms->key.spi, 1);
+	return err ? err : xb_vec_push(&m->dirty_sas, &se->key);
+}
+
+static void sa_remove(struct xb_mirror *m, struct xb_mirror_sa *ms)
+{
+	xb_htab_remove(&m->sas, &ms->node);
+	spi_ref(m, &ms->key.spi, -1);
+	xb_vec_push(&m->dirty_sas, &ms->key);
+	free(ms);
+}
+
+static void sa_delete(struct xb_mirror *m, const struct xb_sa_event *se)
+{
+	struct xb_mirror_sa *ms = xb_mirror_sa_find(m, &se->key);
+
+	if (ms)
+		sa_remove(m, ms);
+}
+
+/* As the kernel's xfrm_id_proto_match(): 0 flushes every SA,
+ * IPSEC_PROTO_ANY the IPsec ones. */
+static bool sa_flush_matches(__u8 sa_proto, __u8 flush_proto)
+{
+	if (!flush_proto || sa_proto == flush_proto)
+		return true;
+	return flush_proto == IPSEC_PROTO_ANY &&
+	       (sa_proto == IPPROTO_AH || sa_proto == IPPROTO_ESP ||
+		sa_proto == IPPROTO_COMP);
+}
+
+static void sa_flush(struct xb_mirror *m, __u8 proto)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	xb_htab_for_each(&m->sas, n, tmp, i) {
+		struct xb_mirror_sa *ms = xb_container_of(n, struct xb_mirror_sa, node);
+
+		if (sa_flush_matches(ms->key.spi.proto, proto))
+			sa_remove(m, ms);
+	}
+}
+
+/* ---- XFRM interfaces ---- */
+
+__u32 xb_link_key(const struct xb_xfrm_link *link)
+{
+	return link->collect_md ? 0 : link->if_id;
+}
+
+struct xb_mirror_link *xb_mirror_link_by_key(const struct xb_mirror *m, __u32 link_key)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	/* A handful of interfaces: a scan is simpler than a second index. */
+	xb_htab_for_each(&m->links, n, tmp, i) {
+		struct xb_mirror_link *ml = xb_container_of(n, struct xb_mirror_link, node);
+
+		if (xb_link_key(&ml->link) == link_key)
+			return ml;
+	}
+	return NULL;
+}
+
+static struct xb_mirror_link *link_find(const struct xb_mirror *m, __u32 ifindex)
+{
+	struct xb_hnode *n = xb_htab_find(&m->links, &ifindex);
+
+	return n ? xb_container_of(n, struct xb_mirror_link, node) : NULL;
+}
+
+static int link_upsert(struct xb_mirror *m, const struct xb_xfrm_link *link)
+{
+	struct xb_mirror_link *ml = link_find(m, link->ifindex);
+	__u32 key;
+	int err;
+
+	if (!ml) {
+		ml = calloc(1, sizeof(*ml));
+		if (!ml)
+			return -ENOMEM;
+		ml->ifindex = link->ifindex;
+		err = xb_htab_insert(&m->links, &ml->node);
+		if (err) {
+			free(ml);
+			return err;
+		}
+	} else if (!memcmp(&ml->link, link, sizeof(*link))) {
+		ml->seen = true;
+		return 0;
+	} else {
+		key = xb_link_key(&ml->link);
+		xb_vec_push(&m->dirty_links, &key);
+	}
+	ml->link = *link;
+	ml->seen = true;
+	key = xb_link_key(link);
+	return xb_vec_push(&m->dirty_links, &key);
+}
+
+static void link_remove(struct xb_mirror *m, struct xb_mirror_link *ml)
+{
+	__u32 key = xb_link_key(&ml->link);
+
+	xb_htab_remove(&m->links, &ml->node);
+	xb_vec_push(&m->dirty_links, &key);
+	free(ml);
+}
+
+static void link_delete(struct xb_mirror *m, __u32 ifindex)
+{
+	struct xb_mirror_link *ml = link_find(m, ifindex);
+
+	if (ml)
+		link_remove(m, ml);
+}
+
+/* ---- events ---- */
+
+static void set_defaults(struct xb_mirror *m, const __u8 *actions)
+{
+	if (memcmp(m->default_action, actions, sizeof(m->default_action))) {
+		memcpy(m->default_action, actions, sizeof(m->default_action));
+		m->defaults_dirty = true;
+	}
+}
+
+int xb_mirror_apply(struct xb_mirror *m, const struct xb_event *ev)
+{
+	switch (ev->kind) {
+	case XB_EV_POLICY_UPSERT:
+		return policy_upsert(m, &ev->policy);
+	case XB_EV_POLICY_DEL:
+		return policy_delete(m, &ev->policy);
+	case XB_EV_POLICY_FLUSH:
+		policy_flush(m, ev->flush_policy_type);
+		return 0;
+	case XB_EV_SA_UPSERT:
+		return sa_upsert(m, &ev->sa);
+	case XB_EV_SA_DEL:
+		sa_delete(m, &ev->sa);
+		return 0;
+	case XB_EV_SA_FLUSH:
+		sa_flush(m, ev->flush_sa_proto);
+		return 0;
+	case XB_EV_DEFAULTS:
+		set_defaults(m, ev->default_action);
+		return 0;
+	case XB_EV_LINK_UPSERT:
+		return link_upsert(m, &ev->link);
+	case XB_EV_LINK_DEL:
+		link_delete(m, ev->link.ifindex);
+		return 0;
+	case XB_EV_IGNORED:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void xb_mirror_mark_unseen(struct xb_mirror *m)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	m->dumping = true;
+	m->dump_top = m->next_pos + XB_MAX_POLICIES + 1;
+	m->dump_count = 0;
+
+	xb_htab_for_each(&m->policies, n, tmp, i)
+		xb_container_of(n, struct xb_mirror_policy, node)->seen = false;
+	xb_htab_for_each(&m->sas, n, tmp, i)
+		xb_container_of(n, struct xb_mirror_sa, node)->seen = false;
+	xb_htab_for_each(&m->links, n, tmp, i)
+		xb_container_of(n, struct xb_mirror_link, node)->seen = false;
+}
+
+void xb_mirror_sweep_unseen(struct xb_mirror *m)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	xb_htab_for_each(&m->policies, n, tmp, i) {
+		struct xb_mirror_policy *mp = xb_container_of(n, struct xb_mirror_policy, node);
+
+		if (!mp->seen)
+			policy_remove(m, mp);
+	}
+	xb_htab_for_each(&m->sas, n, tmp, i) {
+		struct xb_mirror_sa *ms = xb_container_of(n, struct xb_mirror_sa, node);
+
+		if (!ms->seen)
+			sa_remove(m, ms);
+	}
+	xb_htab_for_each(&m->links, n, tmp, i) {
+		struct xb_mirror_link *ml = xb_container_of(n, struct xb_mirror_link, node);
+
+		if (!ml->seen)
+			link_remove(m, ml);
+	}
+	if (m->dumping)
+		m->next_pos = m->dump_top;
+	m->dumping = false;
+}
+
+bool xb_mirror_has_changes(const struct xb_mirror *m)
+{
+	return m->dirty_policies.n || m->stats_reset.n || m->dirty_sas.n ||
+	       m->dirty_spis.n || m->dirty_links.n || m->defaults_dirty ||
+	       m->tss_dirty;
+}
+
+void xb_mirror_clear_changes(struct xb_mirror *m)
+{
+	xb_vec_clear(&m->dirty_policies);
+	xb_vec_clear(&m->stats_reset);
+	xb_vec_clear(&m->dirty_sas);
+	xb_vec_clear(&m->dirty_spis);
+	xb_vec_clear(&m->dirty_links);
+	m->defaults_dirty = false;
+	m->tss_dirty = false;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The mirror's in-memory copy of the kernel's SPD, SA identities, XFRM
+ * interfaces and default policies. Events from user/netlink/xfrm_msg.c are applied
+ * here; every change is also recorded in a change list that the publisher
+ * (user/mirror/publish.c) turns into map updates, and, when a classifier is
+ * attached, applied to the tuple-space builder (user/classifier/tss.c).
+ */
+#ifndef XFRMBPF_MIRROR_H
+#define XFRMBPF_MIRROR_H
+
+#include <stdbool.h>
+#include "lib/hashtab.h"
+#include "lib/vec.h"
+#include "netlink/xfrm_msg.h"
+
+struct xb_tss;
+
+/* A policy as the kernel has it, templates included. */
+struct xb_mirror_full {
+	struct xb_policy pol;
+	struct xb_tmpl tmpls[];		/* pol.n_tmpls entries */
+};
+
+/* Reads a published policy back from where the publisher put it (the
+ * pinned maps). tmpls has room for XB_MAX_TMPLS. */
+typedef int (*xb_policy_load_fn)(void *ctx, __u32 id, struct xb_policy *pol,
+				 struct xb_tmpl *tmpls);
+
+/*
+ * One slot of struct xb_mirror.slots, by policy id. The mirror holds what
+ * ordering and bookkeeping need; the policy itself (full) only until it is
+ * published into a store it can be read back from: with 100k policies the
+ * maps already hold every byte, a second copy in the daemon would double
+ * the memory. Without a store (`xfrmbpf check`) full stays.
+ */
+struct xb_mirror_policy {
+	struct xb_hnode node;
+	__u32 index;			/* hash key: the kernel's policy index */
+	__u32 priority;
+	__u32 pos;
+	__u8 type;			/* XFRM_POLICY_TYPE_* */
+	bool seen;			/* mark-and-sweep during a re-dump */
+	bool used;
+	struct xb_mirror_full *full;	/* NULL once published to a store */
+};
+
+struct xb_mirror_sa {
+	struct xb_hnode node;
+	struct xb_sa_key key;
+	bool seen;
+	struct xb_sa sa;
+};
+
+struct xb_mirror_spi {
+	struct xb_hnode node;
+	struct xb_spi_key key;
+	__u32 n_sas;
+};
+
+struct xb_mirror_link {
+	struct xb_hnode node;
+	__u32 ifindex;
+	bool seen;
+	struct xb_xfrm_link link;
+};
+
+struct xb_mirror {
+	struct xb_htab policies;	/* by kernel index */
+	struct xb_htab sas;		/* by struct xb_sa_key */
+	struct xb_htab spis;		/* by struct xb_spi_key */
+	struct xb_htab links;		/* by ifindex */
+	/* XB_MAX_POLICIES slots, by id: one allocation whose pages the
+	 * kernel provides only as ids get used. */
+	struct xb_mirror_policy *slots;
+	__u32 *free_ids;
+	/* Template entries in xb_tmpls per policy id: what the publisher
+	 * must delete when a slot's template count shrinks. */
+	__u8 *published_tmpls;
+	__u32 n_free_ids;
+	__u32 next_id;
+	__u32 next_pos;
+	/* A dump lists policies newest first: during one, new policies get
+	 * descending positions below dump_top (see new_pos()). */
+	bool dumping;
+	__u32 dump_top;
+	__u32 dump_count;
+	__u8 default_action[4];
+	struct xb_tss *tss;		/* NULL: no classifier (check) */
+	/* Where the copies live: one reserved range, bump-allocated, given
+	 * back to the kernel when the last copy in it is released (copies
+	 * are released in bulk, after each publication). */
+	char *arena;
+	size_t arena_size;
+	size_t arena_used;
+	size_t arena_live;
+	xb_policy_load_fn load;		/* set by the first publication */
+	void *load_ctx;
+
+	/* Changes not yet published. Duplicates are harmless: the publisher
+	 * writes the current state of each key it is given. */
+	struct xb_vec dirty_policies;	/* __u32 policy id */
+	struct xb_vec stats_reset;	/* __u32 policy id, reused slots */
+	struct xb_vec dirty_sas;	/* struct xb_sa_key */
+	struct xb_vec dirty_spis;	/* struct xb_spi_key */
+	struct xb_vec dirty_links;	/* __u32 xb_xfrm_links key */
+	bool defaults_dirty;
+	bool tss_dirty;
+	bool overflow;			/* more policies than XB_MAX_POLICIES */
+};
+
+int xb_mirror_init(struct xb_mirror *m, bool with_classifier);
+void xb_mirror_fini(struct xb_mirror *m);
+
+/* Apply one parsed event. */
+int xb_mirror_apply(struct xb_mirror *m, const struct xb_event *ev);
+
+/* A re-dump: mark everything unseen, apply the dump (which marks what it
+ * sees), then sweep what the kernel no longer has. Policies the dump adds
+ * are positioned as the kernel's dump order says (newest first). */
+void xb_mirror_mark_unseen(struct xb_mirror *m);
+void xb_mirror_sweep_unseen(struct xb_mirror *m);
+
+bool xb_mirror_has_changes(const struct xb_mirror *m);
+void xb_mirror_clear_changes(struct xb_mirror *m);
+
+struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id);
+static inline __u32 xb_mirror_policy_id(const struct xb_mirror *m,
+				       const struct xb_mirror_policy *mp)
+{
+	return (__u32)(mp - m->slots);
+}
+/* The policy of slot id, from the mirror's copy or read back from the
+ * store. tmpls has room for XB_MAX_TMPLS. */
+int xb_mirror_policy_get(const struct xb_mirror *m, __u32 id,
+			 struct xb_policy *pol, struct xb_tmpl *tmpls);
+/* The pending changes are in the store now: drop the copies of what was
+ * published; later comparisons read the store through load(). */
+void xb_mirror_published(struct xb_mirror *m, xb_policy_load_fn load, void *ctx);
+struct xb_mirror_sa *xb_mirror_sa_find(const struct xb_mirror *m, const struct xb_sa_key *key);
+struct xb_mirror_spi *xb_mirror_spi_find(const struct xb_mirror *m, const struct xb_spi_key *key);
+/* The interface published under xb_xfrm_links key link_key, or NULL. */
+struct xb_mirror_link *xb_mirror_link_by_key(const struct xb_mirror *m, __u32 link_key);
+__u32 xb_link_key(const struct xb_xfrm_link *link);
+
+#endif

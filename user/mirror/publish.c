@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include "lib/log.h"
+#include "mirror/publish.h"
+#include "mirror/snapshot.h"
+#include "classifier/tss.h"
+#include "classifier/tss_filter.h"
+#include "xfrmbpf/datapath.h"
+#include "xfrmbpf/tss.h"
+
+__u64 xb_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The sync record is shared with running BPF programs: single aligned
+ * stores, ordered. */
+#define SYNC_STORE(maps, field, val) \
+	__atomic_store_n(&(maps)->sync->field, (val), __ATOMIC_SEQ_CST)
+#define SYNC_LOAD(maps, field) \
+	__atomic_load_n(&(maps)->sync->field, __ATOMIC_SEQ_CST)
+
+static int map_put(struct xb_maps *maps, int map, const void *key, const void *val)
+{
+	if (bpf_map_update_elem(maps->fd[map], key, val, BPF_ANY)) {
+		int err = -errno;
+
+		pr_warn("Couldn't update %s: %s\n", xb_map_names[map], strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static int map_del(struct xb_maps *maps, int map, const void *key)
+{
+	if (bpf_map_delete_elem(maps->fd[map], key) && errno != ENOENT) {
+		int err = -errno;
+
+		pr_warn("Couldn't delete from %s: %s\n", xb_map_names[map], strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Updates of one map, written BPF_MAP_UPDATE_BATCH at a time: a start-up
+ * with 100k policies would otherwise spend most of its time entering the
+ * kernel once per element. Everything queued is written before the
+ * publication's seq-count window closes (xb_publish), so batching does not
+ * change what a packet can observe.
+ */
+#define BATCH_MAX	1024
+
+struct batch {
+	int map;
+	__u32 key_size;
+	__u32 val_size;
+	__u32 n;
+	__u32 cap;		/* grows to BATCH_MAX: an event is small */
+	void *keys;
+	void *vals;
+};
+
+struct publish_ctx {
+	struct xb_maps *maps;
+	struct batch policies;
+	struct batch tmpls;
+	struct batch tss;
+	struct batch stats;
+	struct xb_counter *zero;	/* n_cpus zeroed counters */
+	int err;			/* first error */
+};
+
+static void keep_err(int *first, int err)
+{
+	if (err && !*first)
+		*first = err;
+}
+
+static void batch_init(struct batch *b, int map, __u32 key_size, __u32 val_size)
+{
+	memset(b, 0, sizeof(*b));
+	b->map = map;
+	b->key_size = key_size;
+	b->val_size = val_size;
+}
+
+static void batch_free(struct batch *b)
+{
+	free(b->keys);
+	free(b->vals);
+	b->keys = b->vals = NULL;
+}
+
+/* What a failed (or unsupported) batch left undone goes element by
+ * element, which also names the error of the element that fails. */
+static int batch_flush(struct xb_maps *maps, struct batch *b)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = b->n, i;
+	int err = 0;
+
+	if (!b->n)
+		return 0;
+	if (b->n == 1) {
+		b->n = 0;
+		return map_put(maps, b->map, b->keys, b->vals);
+	}
+	if (bpf_map_update_batch(maps->fd[b->map], b->keys, b->vals, &count, &opts)) {
+		pr_debug("Batch update of %s stopped at %u of %u (%s): one by one\n",
+			 xb_map_names[b->map], count, b->n, strerror(errno));
+		if (count > b->n)
+			count = 0;
+		for (i = count; !err && i < b->n; i++)
+			err = map_put(maps, b->map, (char *)b->keys + i * b->key_size,
+				      (char *)b->vals + i * b->val_size);
+	}
+	b->n = 0;
+	return err;
+}
+
+static int batch_grow(struct batch *b)
+{
+	__u32 cap = b->cap ? b->cap * 2 : 8;
+	void *k, *v;
+
+	if (cap > BATCH_MAX)
+		cap = BATCH_MAX;
+	k = realloc(b->keys, (size_t)cap * b->key_size);
+	if (!k)
+		return -ENOMEM;
+	b->keys = k;
+	v = realloc(b->vals, (size_t)cap * b->val_size);
+	if (!v)
+		return -ENOMEM;
+	b->vals = v;
+	b->cap = cap;
+	return 0;
+}
+
+static int batch_put(struct publish_ctx *c, struct batch *b, const void *key,
+		     const void *val)
+{
+	int err;
+
+	if (b->n == b->cap) {
+		err = batch_grow(b);
+		if (err)
+			return err;
+	}
+	memcpy((char *)b->keys + b->n * b->key_size, key, b->key_size);
+	memcpy((char *)b->vals + b->n * b->val_size, val, b->val_size);
+	if (++b->n == BATCH_MAX)
+		return batch_flush(c->maps, b);
+	return 0;
+}
+
+static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
+{
+	memset(c, 0, sizeof(*c));
+	c->maps = maps;
+	batch_init(&c->policies, XB_MAP_POLICIES, sizeof(__u32), sizeof(struct xb_policy_rec));
+	batch_init(&c->tmpls, XB_MAP_TMPLS, sizeof(struct xb_tmpl_key), sizeof(struct xb_tmpl));
+	batch_init(&c->tss, XB_MAP_TSS, sizeof(struct xb_tss_key), sizeof(struct xb_tss_val));
+	batch_init(&c->stats, XB_MAP_POLICY_STATS, sizeof(__u32),
+		   maps->n_cpus * sizeof(struct xb_counter));
+	c->zero = calloc(maps->n_cpus, sizeof(*c->zero));
+	return c->zero ? 0 : -ENOMEM;
+}
+
+/* Writes what is still queued; returns the first error of the whole
+ * publication. */
+static int ctx_finish(struct publish_ctx *c)
+{
+	keep_err(&c->err, batch_flush(c->maps, &c->stats));
+	keep_err(&c->err, batch_flush(c->maps, &c->policies));
+	keep_err(&c->err, batch_flush(c->maps, &c->tmpls));
+	keep_err(&c->err, batch_flush(c->maps, &c->tss));
+	batch_free(&c->stats);
+	batch_free(&c->policies);
+	batch_free(&c->tmpls);
+	batch_free(&c->tss);
+	free(c->zero);
+	return c->err;
+}
+
+static int publish_policy(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
+{
+	struct xb_mirror_policy *mp = xb_mirror_policy_by_id(m, id);
+	const struct xb_mirror_full *f = mp ? mp->full : NULL;
+	struct xb_tmpl_key tk = { .policy_id = id };
+	unsigned int had = m->published_tmpls[id];
+	struct xb_policy_rec rec;
+	unsigned int n;
+	int err = 0;
+
+	/* In use, and no copy: published already (a duplicate id). */
+	if (mp && !f)
+		return 0;
+	n = f ? f->pol.n_tmpls : 0;
+	if (f) {
+		memset(&rec, 0, sizeof(rec));
+		rec.pol = f->pol;
+		if (n)
+			rec.tmpl = f->tmpls[0];
+		err = batch_put(c, &c->policies, &id, &rec);
+	} else {
+		err = map_del(c->maps, XB_MAP_POLICIES, &id);
+	}
+	/* The first template is in the policy's record. */
+	for (tk.idx = 1; !err && tk.idx < n; tk.idx++)
+		err = batch_put(c, &c->tmpls, &tk, &f->tmpls[tk.idx]);
+	/* Drop templates a previous version of this slot had. */
+	for (tk.idx = n > 1 ? n : 1; !err && tk.idx < had; tk.idx++)
+		err = map_del(c->maps, XB_MAP_TMPLS, &tk);
+	/* On failure the slot may hold up to the larger of both. */
+	m->published_tmpls[id] = err && had > n ? had : n;
+	return err;
+}
+
+/* xb_policy_load_fn over the maps: how the mirror reads back a policy
+ * whose copy it dropped after publishing it. */
+static int load_policy(void *ctx, __u32 id, struct xb_policy *pol,
+		       struct xb_tmpl *tmpls)
+{
+	return xb_snapshot_policy(ctx, id, pol, tmpls);
+}
+
+static int publish_sa(struct xb_maps *maps, struct xb_mirror *m,
+		      const struct xb_sa_key *key)
+{
+	struct xb_mirror_sa *ms = xb_mirror_sa_find(m, key);
+
+	return ms ? map_put(maps, XB_MAP_SAS, key, &ms->sa) :
+		    map_del(maps, XB_MAP_SAS, key);
+}
+
+static int publish_spi(struct xb_maps *maps, struct xb_mirror *m,
+		       const struct xb_spi_key *key)
+{
+	struct xb_mirror_spi *s = xb_mirror_spi_find(m, key);
+	struct xb_spi_val val;
+
+	if (!s)
+		return map_del(maps, XB_MAP_SPIS, key);
+	val.n_sas = s->n_sas;
+	return map_put(maps, XB_MAP_SPIS, key, &val);
+}
+
+static int publish_link(struct xb_maps *maps, struct xb_mirror *m, __u32 key)
+{
+	struct xb_mirror_link *ml = xb_mirror_link_by_key(m, key);
+
+	return ml ? map_put(maps, XB_MAP_XFRM_LINKS, &key, &ml->link) :
+		    map_del(maps, XB_MAP_XFRM_LINKS, &key);
+}
+
+static int sink_put_entry(void *ctx, const struct xb_tss_key *key,
+			  const struct xb_tss_val *val)
+{
+	struct publish_ctx *c = ctx;
+
+	/* Set before the entry is written: a bit without its key only costs
+	 * the datapath a probe, a key without its bit would be missed. */
+	if (c->maps->filter)
+		xb_tss_filter_add(c->maps->filter, key);
+	return batch_put(c, &c->tss, key, val);
+}
+
+static int sink_del_entry(void *ctx, const struct xb_tss_key *key)
+{
+	struct publish_ctx *c = ctx;
+
+	if (c->maps->filter)
+		xb_tss_filter_del(c->maps->filter, key);
+	return map_del(c->maps, XB_MAP_TSS, key);
+}
+
+/* Inside the window, after every xb_tss change: rebuilds the bitmaps of
+ * lists with many stale bits. A failure leaves extra bits only. */
+static void maintain_filter(struct xb_maps *maps)
+{
+	int err;
+
+	if (!maps->filter)
+		return;
+	err = xb_tss_filter_maintain(maps->filter, maps->fd[XB_MAP_TSS]);
+	if (err)
+		pr_warn("Couldn't rebuild the xb_tss filter: %s\n", strerror(-err));
+}
+
+static int sink_put_list(void *ctx, __u32 idx, const struct xb_shape_list *list)
+{
+	return map_put(((struct publish_ctx *)ctx)->maps, XB_MAP_SHAPE_LISTS, &idx, list);
+}
+
+static int publish_tss(struct publish_ctx *c, struct xb_mirror *m)
+{
+	struct xb_tss_sink sink = {
+		.put_entry = sink_put_entry,
+		.del_entry = sink_del_entry,
+		.put_list = sink_put_list,
+		.ctx = c,
+	};
+
+	if (!m->tss)
+		return 0;
+	return xb_tss_flush(m->tss, &sink);
+}
+
+static int publish_changes(struct xb_maps *maps, struct xb_mirror *m)
+{
+	struct publish_ctx c;
+	size_t i;
+	int err;
+
+	err = ctx_init(&c, maps);
+	/* A reused slot still holds the old policy's counters. */
+	for (i = 0; !err && i < m->stats_reset.n; i++)
+		err = batch_put(&c, &c.stats, xb_vec_at(&m->stats_reset, i), c.zero);
+	for (i = 0; !err && i < m->dirty_policies.n; i++)
+		err = publish_policy(&c, m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
+	for (i = 0; !err && i < m->dirty_sas.n; i++)
+		err = publish_sa(maps, m, xb_vec_at(&m->dirty_sas, i));
+	for (i = 0; !err && i < m->dirty_spis.n; i++)
+		err = publish_spi(maps, m, xb_vec_at(&m->dirty_spis, i));
+	for (i = 0; !err && i < m->dirty_links.n; i++)
+		err = publish_link(maps, m, *(__u32 *)xb_vec_at(&m->dirty_links, i));
+	if (!err)
+		err = publish_tss(&c, m);
+	keep_err(&c.err, err);
+	err = ctx_finish(&c);
+	maintain_filter(maps);
+	if (!err && m->defaults_dirty) {
+		for (i = 0; i < sizeof(m->default_action); i++)
+			SYNC_STORE(maps, default_action[i], m->default_action[i]);
+	}
+	return err;
+}
+
+static void publish_counts(struct xb_maps *maps, const struct xb_mirror *m)
+{
+	SYNC_STORE(maps, n_policies, (__u32)m->policies.count);
+	SYNC_STORE(maps, n_sas, (__u32)m->sas.count);
+	SYNC_STORE(maps, n_xfrm_links, (__u32)m->links.count);
+	SYNC_STORE(maps, shape_overflows, m->tss ? xb_tss_overflows(m->tss) : 0);
+}
+
+int xb_publish(struct xb_maps *maps, struct xb_mirror *m)
+{
+	__u64 seq = SYNC_LOAD(maps, seq);
+	int err;
+
+	if (!xb_mirror_has_changes(m))
+		return 0;
+	/* Odd: readers that overlap this window pass their packets. */
+	SYNC_STORE(maps, seq, seq | 1);
+	err = publish_changes(maps, m);
+	publish_counts(maps, m);
+	SYNC_STORE(maps, generation, SYNC_LOAD(maps, generation) + 1);
+	SYNC_STORE(maps, seq, (seq | 1) + 1);
+	/* Also after a failure: the mirror then compares what the kernel
+	 * sends with what the maps really hold, so a policy whose write
+	 * failed differs and is written again (at the re-dump at the latest). */
+	xb_mirror_published(m, load_policy, maps);
+	xb_mirror_clear_changes(m);
+	if (err) {
+		/* A map refused an update: the datapath must not trust it. */
+		pr_warn("Publication failed; failing open until the next re-dump\n");
+		xb_publish_synced(maps, false);
+	}
+	return err;
+}
+
+static int clear_map(struct xb_maps *maps, int map, size_t key_size)
+{
+	unsigned char key[64], next[64];
+	int fd = maps->fd[map];
+
+	if (key_size > sizeof(key))
+		return -E2BIG;
+	/* Always restart from the first key: we delete as we go. */
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	}
+	return 0;
+}
+
+int xb_publish_clear(struct xb_maps *maps)
+{
+	static const struct {
+		int map;
+		size_t key_size;
+	} state_maps[] = {
+		{ XB_MAP_POLICIES, sizeof(__u32) },
+		{ XB_MAP_TMPLS, sizeof(struct xb_tmpl_key) },
+		{ XB_MAP_SAS, sizeof(struct xb_sa_key) },
+		{ XB_MAP_SPIS, sizeof(struct xb_spi_key) },
+		{ XB_MAP_XFRM_LINKS, sizeof(__u32) },
+		{ XB_MAP_TSS, sizeof(struct xb_tss_key) },
+	};
+	struct xb_shape_list empty = {};
+	__u64 seq = SYNC_LOAD(maps, seq);
+	size_t i;
+	__u32 idx;
+	int err = 0;
+
+	SYNC_STORE(maps, seq, seq | 1);
+	for (i = 0; !err && i < sizeof(state_maps) / sizeof(state_maps[0]); i++)
+		err = clear_map(maps, state_maps[i].map, state_maps[i].key_size);
+	for (idx = 0; !err && idx < XB_SHAPE_LISTS; idx++)
+		err = map_put(maps, XB_MAP_SHAPE_LISTS, &idx, &empty);
+	/* xb_tss is empty now: so are its bitmaps. */
+	if (maps->filter)
+		xb_tss_filter_init(maps->filter, maps->filter->words);
+	/* A fresh mirror starts from "accept" and publishes only what
+	 * differs: the record must start there too. */
+	for (i = 0; i < sizeof(maps->sync->default_action); i++)
+		SYNC_STORE(maps, default_action[i], XB_DEFAULT_ACCEPT);
+	SYNC_STORE(maps, generation, SYNC_LOAD(maps, generation) + 1);
+	SYNC_STORE(maps, seq, (seq | 1) + 1);
+	if (err)
+		pr_warn("Couldn't clear the pinned maps: %s\n", strerror(-err));
+	return err;
+}
+
+void xb_publish_synced(struct xb_maps *maps, bool synced)
+{
+	SYNC_STORE(maps, synced, synced ? 1 : 0);
+}
+
+/* A fresh beat also lowers the watchdog's flag at once (the watchdog
+ * would at its next tick): after a start, or after a stall longer than
+ * the timeout, the datapath trusts the maps again without waiting. */
+void xb_publish_heartbeat(struct xb_maps *maps)
+{
+	SYNC_STORE(maps, heartbeat_ns, xb_monotonic_ns());
+	if (maps->sync->heartbeat_stale)
+		SYNC_STORE(maps, heartbeat_stale, 0);
+}
+
+void xb_publish_daemon(struct xb_maps *maps, __u32 pid, __u64 timeout_ns)
+{
+	SYNC_STORE(maps, daemon_pid, pid);
+	SYNC_STORE(maps, heartbeat_timeout_ns, timeout_ns);
+	if (pid)
+		SYNC_STORE(maps, started_ns, xb_monotonic_ns());
+}
+
+void xb_publish_counters(struct xb_maps *maps, __u32 resyncs, __u32 bad_msgs)
+{
+	SYNC_STORE(maps, resyncs, resyncs);
+	SYNC_STORE(maps, nl_bad_msgs, bad_msgs);
+}

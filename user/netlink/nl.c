@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <linux/xfrm.h>
+#include "lib/log.h"
+#include "netlink/nl.h"
+
+/* Large enough for any dump skb the kernel builds (32 KiB at most). */
+#define XB_NL_BUF_LEN	(64 * 1024)
+
+static struct mnl_socket *open_socket(int bus)
+{
+	struct mnl_socket *s = mnl_socket_open(bus);
+
+	if (!s)
+		return NULL;
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+int xb_nl_open(struct xb_nl *nl)
+{
+	memset(nl, 0, sizeof(*nl));
+	nl->seq = time(NULL);
+	nl->buf_len = XB_NL_BUF_LEN;
+	nl->buf = calloc(1, nl->buf_len);
+	if (!nl->buf)
+		return -ENOMEM;
+	nl->xfrm_req = open_socket(NETLINK_XFRM);
+	nl->rtnl_req = open_socket(NETLINK_ROUTE);
+	if (!nl->xfrm_req || !nl->rtnl_req) {
+		int err = -errno;
+
+		pr_warn("Couldn't open netlink sockets: %s\n", strerror(errno));
+		xb_nl_close(nl);
+		return err ? err : -EIO;
+	}
+	return 0;
+}
+
+static int set_rcvbuf(struct mnl_socket *s, int rcvbuf)
+{
+	int fd = mnl_socket_get_fd(s);
+
+	if (!rcvbuf)
+		return 0;
+	/* FORCE lets root go past net.core.rmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		return -errno;
+	return 0;
+}
+
+static int join_groups(struct mnl_socket *s, const unsigned int *groups, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (mnl_socket_setsockopt(s, NETLINK_ADD_MEMBERSHIP, (void *)&groups[i],
+					  sizeof(groups[i])) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int xb_nl_subscribe(struct xb_nl *nl, int rcvbuf)
+{
+	static const unsigned int xfrm_groups[] = {
+		XFRMNLGRP_POLICY, XFRMNLGRP_SA, XFRMNLGRP_EXPIRE,
+	};
+	static const unsigned int link_groups[] = { RTNLGRP_LINK };
+	int err;
+
+	nl->xfrm_events = open_socket(NETLINK_XFRM);
+	nl->link_events = open_socket(NETLINK_ROUTE);
+	if (!nl->xfrm_events || !nl->link_events)
+		return -errno;
+	err = join_groups(nl->xfrm_events, xfrm_groups, 3);
+	if (!err)
+		err = join_groups(nl->link_events, link_groups, 1);
+	if (!err)
+		err = set_rcvbuf(nl->xfrm_events, rcvbuf);
+	if (!err)
+		err = set_rcvbuf(nl->link_events, rcvbuf);
+	if (err)
+		pr_warn("Couldn't subscribe to netlink groups: %s\n", strerror(-err));
+	return err;
+}
+
+void xb_nl_close(struct xb_nl *nl)
+{
+	struct mnl_socket **socks[] = {
+		&nl->xfrm_events, &nl->link_events, &nl->xfrm_req, &nl->rtnl_req,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
+		if (*socks[i])
+			mnl_socket_close(*socks[i]);
+		*socks[i] = NULL;
+	}
+	if (nl->buf)
+		explicit_bzero(nl->buf, nl->buf_len);
+	free(nl->buf);
+	nl->buf = NULL;
+}
+
+int xb_nl_event_fd(const struct xb_nl *nl, bool link_socket)
+{
+	return mnl_socket_get_fd(link_socket ? nl->link_events : nl->xfrm_events);
+}
+
+static int dispatch_one(struct xb_nl *nl, const struct nlmsghdr *nlh, bool rtnl,
+			xb_event_cb cb, void *data)
+{
+	struct xb_event ev;
+	int err;
+
+	err = rtnl ? xb_parse_link_msg(nlh, &ev) : xb_parse_xfrm_msg(nlh, &ev);
+	if (err) {
+		nl->bad_msgs++;
+		pr_debug("Skipped malformed netlink message type %u (len %u)\n",
+			 nlh->nlmsg_type, nlh->nlmsg_len);
+		return 0;
+	}
+	err = ev.kind == XB_EV_IGNORED ? 0 : cb(&ev, data);
+	/* The event held identities only, but wipe it like the buffer. */
+	explicit_bzero(&ev, sizeof(ev));
+	return err;
+}
+
+int xb_nl_dispatch(struct xb_nl *nl, const void *buf, size_t len, bool rtnl,
+		   unsigned int seq, xb_event_cb cb, void *data)
+{
+	const struct nlmsghdr *nlh = buf;
+	int rem = len, err;
+
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		if (seq && nlh->nlmsg_seq != seq)
+			continue;
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			return -EINTR;
+		switch (nlh->nlmsg_type) {
+		case NLMSG_DONE:
+			return 1;
+		case NLMSG_NOOP:
+			continue;
+		case NLMSG_ERROR: {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+				nl->bad_msgs++;
+				return -EBADMSG;
+			}
+			return e->error ? e->error : 1;
+		}
+		}
+		err = dispatch_one(nl, nlh, rtnl, cb, data);
+		if (err)
+			return err;
+	}
+	if (rem > 0)
+		nl->bad_msgs++;
+	return 0;
+}
+
+/* Receive and dispatch until the answer to request seq is complete. */
+static int recv_answer(struct xb_nl *nl, struct mnl_socket *s, bool rtnl,
+		       unsigned int seq, xb_event_cb cb, void *data)
+{
+	int ret;
+
+	do {
+		ssize_t n = mnl_socket_recvfrom(s, nl->buf, nl->buf_len);
+
+		if (n < 0)
+			return -errno;
+		ret = xb_nl_dispatch(nl, nl->buf, n, rtnl, seq, cb, data);
+		explicit_bzero(nl->buf, n);
+	} while (ret == 0);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * A non-dump request is answered by one message or an error. Its own
+ * buffer: it may be sent from a callback while nl->buf is being parsed.
+ */
+static int recv_reply(struct xb_nl *nl, struct mnl_socket *s, unsigned int seq,
+		      xb_event_cb cb, void *data)
+{
+	unsigned char reply[8192] __attribute__((aligned(8)));
+	ssize_t n = mnl_socket_recvfrom(s, reply, sizeof(reply));
+	int ret;
+
+	if (n < 0)
+		return -errno;
+	ret = xb_nl_dispatch(nl, reply, n, false, seq, cb, data);
+	explicit_bzero(reply, n);
+	return ret < 0 ? ret : 0;
+}
+
+static int request(struct xb_nl *nl, struct mnl_socket *s, bool rtnl, __u16 type,
+		   __u16 flags, const void *payload, size_t payload_len,
+		   xb_event_cb cb, void *data)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++nl->seq;
+	if (payload_len)
+		memcpy(mnl_nlmsg_put_extra_header(nlh, payload_len), payload, payload_len);
+	if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return recv_answer(nl, s, rtnl, nl->seq, cb, data);
+}
+
+int xb_nl_get_policy(struct xb_nl *nl, const struct xb_policy *pol, xb_event_cb cb,
+		      void *data)
+{
+	struct xfrm_userpolicy_type type = { .type = pol->type };
+	struct xfrm_mark mark = { .v = pol->mark_v, .m = pol->mark_m };
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct xfrm_userpolicy_id *id;
+	struct nlmsghdr *nlh;
+
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = XFRM_MSG_GETPOLICY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++nl->seq;
+	id = mnl_nlmsg_put_extra_header(nlh, sizeof(*id));
+	id->index = pol->index;
+	id->dir = pol->dir;
+	/* xfrm_policy_byid() matches type, mark and if_id too. */
+	mnl_attr_put(nlh, XFRMA_POLICY_TYPE, sizeof(type), &type);
+	if (mark.v || mark.m)
+		mnl_attr_put(nlh, XFRMA_MARK, sizeof(mark), &mark);
+	if (pol->if_id)
+		mnl_attr_put_u32(nlh, XFRMA_IF_ID, pol->if_id);
+	if (mnl_socket_sendto(nl->xfrm_req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return recv_reply(nl, nl->xfrm_req, nl->seq, cb, data);
+}
+
+static int dump_defaults(struct xb_nl *nl, xb_event_cb cb, void *data)
+{
+	struct xfrm_userpolicy_default def = {};
+	struct xb_event ev = { .kind = XB_EV_DEFAULTS };
+	int err;
+
+	/* The ACK after the reply ends the answer. */
+	err = request(nl, nl->xfrm_req, false, XFRM_MSG_GETDEFAULT, NLM_F_ACK, &def,
+		      sizeof(def), cb, data);
+	if (err == -EOPNOTSUPP || err == -EINVAL) {
+		/* Kernels before 5.16 have no default policies: accept. */
+		pr_debug("No XFRM default policies on this kernel\n");
+		return cb(&ev, data);
+	}
+	return err;
+}
+
+int xb_nl_dump(struct xb_nl *nl, bool links, xb_event_cb cb, void *data)
+{
+	struct xfrm_usersa_id sa_filter = {};
+	struct ifinfomsg ifm = { .ifi_family = AF_UNSPEC };
+	int err;
+
+	err = request(nl, nl->xfrm_req, false, XFRM_MSG_GETPOLICY, NLM_F_DUMP,
+		      NULL, 0, cb, data);
+	if (!err)
+		err = request(nl, nl->xfrm_req, false, XFRM_MSG_GETSA, NLM_F_DUMP,
+			      &sa_filter, sizeof(sa_filter), cb, data);
+	if (!err)
+		err = dump_defaults(nl, cb, data);
+	if (!err && links)
+		err = request(nl, nl->rtnl_req, true, RTM_GETLINK, NLM_F_DUMP,
+			      &ifm, sizeof(ifm), cb, data);
+	return err;
+}
+
+int xb_nl_drain(struct xb_nl *nl, bool link_socket, xb_event_cb cb, void *data)
+{
+	struct mnl_socket *s = link_socket ? nl->link_events : nl->xfrm_events;
+	int fd = mnl_socket_get_fd(s), err, lost = 0;
+
+	for (;;) {
+		struct sockaddr_nl from;
+		struct iovec iov = { nl->buf, nl->buf_len };
+		struct msghdr msg = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+		};
+		ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				lost = 1;
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -errno;
+		}
+		/* Only the kernel speaks on these groups. */
+		if (from.nl_pid != 0 || (msg.msg_flags & MSG_TRUNC)) {
+			nl->bad_msgs++;
+			explicit_bzero(nl->buf, n);
+			continue;
+		}
+		err = xb_nl_dispatch(nl, nl->buf, n, link_socket, 0, cb, data);
+		explicit_bzero(nl->buf, n);
+		if (err < 0)
+			return err;
+	}
+	return lost ? -ENOBUFS : 0;
+}
