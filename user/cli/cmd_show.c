@@ -7,7 +7,7 @@
 #include <linux/xfrm.h>
 #include <jansson.h>
 #include "cli/cli.h"
-#include "mirror/publish.h"
+#include "lib/clock.h"
 #include "cli/show.h"
 #include "mirror/snapshot.h"
 #include "netlink/xfrm_names.h"

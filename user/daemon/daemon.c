@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "daemon/route_watch.h"
 #include "lib/log.h"
+#include "loader/sync_record.h"
 #include "mirror/publish.h"
 
 #define XB_RESYNC_TRIES_WARN	10
@@ -107,7 +108,7 @@ static int resync(struct xb_daemon *d)
 {
 	int err, tries = 0;
 
-	xb_publish_synced(&d->maps, false);
+	xb_sync_set_synced(&d->maps, false);
 	for (;;) {
 		/* What is queued is older than the dump that follows. */
 		do {
@@ -136,8 +137,8 @@ static int resync(struct xb_daemon *d)
 	err = xb_publish(&d->maps, &d->mirror);
 	if (err)
 		return err;
-	xb_publish_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
-	xb_publish_synced(&d->maps, !d->mirror.overflow);
+	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
+	xb_sync_set_synced(&d->maps, !d->mirror.overflow);
 	pr_info("Mirror synced: %zu policies, %zu SAs, %zu xfrm interfaces (generation %llu)\n",
 		d->mirror.policies.count, d->mirror.sas.count, d->mirror.links.count,
 		(unsigned long long)d->maps.sync->generation);
@@ -156,7 +157,7 @@ static int on_events(struct xb_daemon *d, bool xfrm, bool links)
 	if (err)
 		return err;
 	err = xb_publish(&d->maps, &d->mirror);
-	xb_publish_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
+	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
 	return err;
 }
 
@@ -194,7 +195,7 @@ static int on_heartbeat(struct xb_daemon *d)
 
 	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return -errno;
-	xb_publish_heartbeat(&d->maps);
+	xb_sync_heartbeat(&d->maps);
 	/* sysctl and MTU changes are followed at the beat */
 	if (d->dp.n_ifaces)
 		xb_dp_refresh(&d->dp);
@@ -292,9 +293,9 @@ static int start_mirror(struct xb_daemon *d)
 		return fail(d, XB_DAEMON_ENV, -ENOENT, "%s", "");
 	/* Until the first dump is published the datapath must not trust the
 	 * maps: they may hold a dead daemon's state. */
-	xb_publish_synced(&d->maps, false);
-	xb_publish_daemon(&d->maps, getpid(), d->opts.heartbeat_timeout_ms * 1000000ull);
-	xb_publish_heartbeat(&d->maps);
+	xb_sync_set_synced(&d->maps, false);
+	xb_sync_set_daemon(&d->maps, getpid(), d->opts.heartbeat_timeout_ms * 1000000ull);
+	xb_sync_heartbeat(&d->maps);
 	err = xb_publish_clear(&d->maps);
 	if (!err)
 		err = xb_mirror_init(&d->mirror, true);
@@ -359,8 +360,8 @@ int xb_daemon_run(struct xb_daemon *d)
 void xb_daemon_stop(struct xb_daemon *d)
 {
 	if (d->maps.sync) {
-		xb_publish_synced(&d->maps, false);
-		xb_publish_daemon(&d->maps, 0, d->opts.heartbeat_timeout_ms * 1000000ull);
+		xb_sync_set_synced(&d->maps, false);
+		xb_sync_set_daemon(&d->maps, 0, d->opts.heartbeat_timeout_ms * 1000000ull);
 	}
 	if (d->dp.skel)
 		xb_dp_close(&d->dp);

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include "loader/attach.h"
+#include "loader/sync_record.h"
 #include "lib/log.h"
 #include "daemon/route_watch.h"
 
@@ -65,7 +65,7 @@ int xb_route_watch_read(int fd, const struct xb_maps *maps)
 		break;
 	}
 	if (changed)
-		xb_dp_flows_stale(maps);
+		xb_sync_flows_stale(maps);
 	if (n < 0 && errno != EAGAIN) {
 		pr_warn("Route watch: %s\n", strerror(errno));
 		return -errno;

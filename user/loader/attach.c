@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 #include <libmnl/libmnl.h>
 #include "loader/attach.h"
+#include "loader/sync_record.h"
 #include "lib/log.h"
 #include "loader/stats.h"
 #include "xfrmbpf.skel.h"
@@ -270,12 +271,6 @@ static struct xb_iface_cfg current_cfg(struct xb_dp_iface *ifc, bool steer)
 	return cfg;
 }
 
-void xb_dp_flows_stale(const struct xb_maps *maps)
-{
-	if (maps && maps->sync)
-		__atomic_fetch_add(&maps->sync->flow_epoch, 1, __ATOMIC_SEQ_CST);
-}
-
 /* The flow cache holds verdicts computed with the old settings. */
 static int write_cfg(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 		     const struct xb_iface_cfg *cfg)
@@ -285,7 +280,7 @@ static int write_cfg(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 	if (bpf_map_update_elem(maps->fd[XB_MAP_IFACES], &key, cfg, BPF_ANY))
 		return -errno;
 	ifc->cfg = *cfg;
-	xb_dp_flows_stale(maps);
+	xb_sync_flows_stale(maps);
 	return 0;
 }
 
@@ -318,7 +313,7 @@ static void forget_iface(const struct xb_maps *maps, int ifindex)
 	if (!maps)
 		return;
 	bpf_map_delete_elem(maps->fd[XB_MAP_IFACES], &key);
-	xb_dp_flows_stale(maps);
+	xb_sync_flows_stale(maps);
 }
 
 void xb_dp_refresh(struct xb_datapath *dp)
@@ -356,7 +351,7 @@ int xb_bypass_write(const struct xb_maps *maps, const struct xb_bypass_key *keys
 	for (i = 0; i < n; i++)
 		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
 			return -errno;
-	xb_dp_flows_stale(maps);
+	xb_sync_flows_stale(maps);
 	return 0;
 }
 

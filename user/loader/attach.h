@@ -69,9 +69,6 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 /* Attach to ifname; on failure dp->err says why. */
 int xb_dp_attach(struct xb_datapath *dp, const char *ifname,
 		 enum xb_xdp_mode mode);
-/* Cached flow verdicts may no longer hold: routes, rules, addresses,
- * device settings or bypass ports changed (bumps xb_sync.flow_epoch). */
-void xb_dp_flows_stale(const struct xb_maps *maps);
 /* Re-read disable_policy and the MTU of every attached interface. */
 void xb_dp_refresh(struct xb_datapath *dp);
 /* Detach exactly what was attached, then free the object. */

@@ -2,30 +2,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include "lib/log.h"
+#include "loader/sync_record.h"
 #include "mirror/publish.h"
 #include "mirror/snapshot.h"
 #include "classifier/tss.h"
 #include "classifier/tss_filter.h"
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/tss.h"
-
-__u64 xb_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/* The sync record is shared with running BPF programs: single aligned
- * stores, ordered. */
-#define SYNC_STORE(maps, field, val) \
-	__atomic_store_n(&(maps)->sync->field, (val), __ATOMIC_SEQ_CST)
-#define SYNC_LOAD(maps, field) \
-	__atomic_load_n(&(maps)->sync->field, __ATOMIC_SEQ_CST)
 
 static int map_put(struct xb_maps *maps, int map, const void *key, const void *val)
 {
@@ -338,34 +323,28 @@ static int publish_changes(struct xb_maps *maps, struct xb_mirror *m)
 	keep_err(&c.err, err);
 	err = ctx_finish(&c);
 	maintain_filter(maps);
-	if (!err && m->defaults_dirty) {
-		for (i = 0; i < sizeof(m->default_action); i++)
-			SYNC_STORE(maps, default_action[i], m->default_action[i]);
-	}
+	if (!err && m->defaults_dirty)
+		xb_sync_set_defaults(maps, m->default_action);
 	return err;
 }
 
 static void publish_counts(struct xb_maps *maps, const struct xb_mirror *m)
 {
-	SYNC_STORE(maps, n_policies, (__u32)m->policies.count);
-	SYNC_STORE(maps, n_sas, (__u32)m->sas.count);
-	SYNC_STORE(maps, n_xfrm_links, (__u32)m->links.count);
-	SYNC_STORE(maps, shape_overflows, m->tss ? xb_tss_overflows(m->tss) : 0);
+	xb_sync_set_counts(maps, m->policies.count, m->sas.count, m->links.count,
+			   m->tss ? xb_tss_overflows(m->tss) : 0);
 }
 
 int xb_publish(struct xb_maps *maps, struct xb_mirror *m)
 {
-	__u64 seq = SYNC_LOAD(maps, seq);
+	__u64 seq;
 	int err;
 
 	if (!xb_mirror_has_changes(m))
 		return 0;
-	/* Odd: readers that overlap this window pass their packets. */
-	SYNC_STORE(maps, seq, seq | 1);
+	seq = xb_sync_window_open(maps);
 	err = publish_changes(maps, m);
 	publish_counts(maps, m);
-	SYNC_STORE(maps, generation, SYNC_LOAD(maps, generation) + 1);
-	SYNC_STORE(maps, seq, (seq | 1) + 1);
+	xb_sync_window_close(maps, seq);
 	/* Also after a failure: the mirror then compares what the kernel
 	 * sends with what the maps really hold, so a policy whose write
 	 * failed differs and is written again (at the re-dump at the latest). */
@@ -374,7 +353,7 @@ int xb_publish(struct xb_maps *maps, struct xb_mirror *m)
 	if (err) {
 		/* A map refused an update: the datapath must not trust it. */
 		pr_warn("Publication failed; failing open until the next re-dump\n");
-		xb_publish_synced(maps, false);
+		xb_sync_set_synced(maps, false);
 	}
 	return err;
 }
@@ -408,13 +387,14 @@ int xb_publish_clear(struct xb_maps *maps)
 		{ XB_MAP_XFRM_LINKS, sizeof(__u32) },
 		{ XB_MAP_TSS, sizeof(struct xb_tss_key) },
 	};
+	static const __u8 accept_all[4] = { XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT,
+					    XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT };
 	struct xb_shape_list empty = {};
-	__u64 seq = SYNC_LOAD(maps, seq);
+	__u64 seq = xb_sync_window_open(maps);
 	size_t i;
 	__u32 idx;
 	int err = 0;
 
-	SYNC_STORE(maps, seq, seq | 1);
 	for (i = 0; !err && i < sizeof(state_maps) / sizeof(state_maps[0]); i++)
 		err = clear_map(maps, state_maps[i].map, state_maps[i].key_size);
 	for (idx = 0; !err && idx < XB_SHAPE_LISTS; idx++)
@@ -424,40 +404,9 @@ int xb_publish_clear(struct xb_maps *maps)
 		xb_tss_filter_init(maps->filter, maps->filter->words);
 	/* A fresh mirror starts from "accept" and publishes only what
 	 * differs: the record must start there too. */
-	for (i = 0; i < sizeof(maps->sync->default_action); i++)
-		SYNC_STORE(maps, default_action[i], XB_DEFAULT_ACCEPT);
-	SYNC_STORE(maps, generation, SYNC_LOAD(maps, generation) + 1);
-	SYNC_STORE(maps, seq, (seq | 1) + 1);
+	xb_sync_set_defaults(maps, accept_all);
+	xb_sync_window_close(maps, seq);
 	if (err)
 		pr_warn("Couldn't clear the pinned maps: %s\n", strerror(-err));
 	return err;
-}
-
-void xb_publish_synced(struct xb_maps *maps, bool synced)
-{
-	SYNC_STORE(maps, synced, synced ? 1 : 0);
-}
-
-/* A fresh beat also lowers the watchdog's flag at once (the watchdog
- * would at its next tick): after a start, or after a stall longer than
- * the timeout, the datapath trusts the maps again without waiting. */
-void xb_publish_heartbeat(struct xb_maps *maps)
-{
-	SYNC_STORE(maps, heartbeat_ns, xb_monotonic_ns());
-	if (maps->sync->heartbeat_stale)
-		SYNC_STORE(maps, heartbeat_stale, 0);
-}
-
-void xb_publish_daemon(struct xb_maps *maps, __u32 pid, __u64 timeout_ns)
-{
-	SYNC_STORE(maps, daemon_pid, pid);
-	SYNC_STORE(maps, heartbeat_timeout_ns, timeout_ns);
-	if (pid)
-		SYNC_STORE(maps, started_ns, xb_monotonic_ns());
-}
-
-void xb_publish_counters(struct xb_maps *maps, __u32 resyncs, __u32 bad_msgs)
-{
-	SYNC_STORE(maps, resyncs, resyncs);
-	SYNC_STORE(maps, nl_bad_msgs, bad_msgs);
 }

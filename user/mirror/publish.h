@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Publication of the mirror into the pinned maps. Every batch of changes is
- * written inside one sequence-count window of the sync record (see
- * include/xfrmbpf/sync.h), so the datapath never acts on half an update.
+ * written inside one sequence-count window of the sync record
+ * (loader/sync_record.h), so the datapath never acts on half an update.
  */
 #ifndef XFRMBPF_PUBLISH_H
 #define XFRMBPF_PUBLISH_H
@@ -15,10 +15,5 @@
 int xb_publish(struct xb_maps *maps, struct xb_mirror *m);
 /* Empty every state map (start-up: pins may hold a dead daemon's state). */
 int xb_publish_clear(struct xb_maps *maps);
-void xb_publish_synced(struct xb_maps *maps, bool synced);
-void xb_publish_heartbeat(struct xb_maps *maps);
-void xb_publish_daemon(struct xb_maps *maps, __u32 pid, __u64 timeout_ns);
-void xb_publish_counters(struct xb_maps *maps, __u32 resyncs, __u32 bad_msgs);
-__u64 xb_monotonic_ns(void);
 
 #endif
