@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 			return xb_usage_error(&g, NULL, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	xb_log_set_level(verbose ? XB_LOG_DEBUG : XB_LOG_INFO);
+	xb_log_set_level(verbose > 1 ? XB_LOG_LIB_DEBUG : verbose ? XB_LOG_DEBUG : XB_LOG_INFO);
 	xb_log_hook_libs();
 	if (optind >= argc) {
 		xb_print_help(stderr, g.prog);

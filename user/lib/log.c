@@ -35,15 +35,15 @@ void xb_log(enum xb_log_level level, const char *fmt, ...)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
-	/* libbpf's info lines are noise unless debugging. */
-	xb_vlog(level == LIBBPF_WARN ? XB_LOG_WARN : XB_LOG_DEBUG, fmt, ap);
+	/* The libraries' info lines are as verbose as their debug lines. */
+	xb_vlog(level == LIBBPF_WARN ? XB_LOG_WARN : XB_LOG_LIB_DEBUG, fmt, ap);
 	return 0;
 }
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt,
 			va_list ap)
 {
-	xb_vlog(level == LIBXDP_WARN ? XB_LOG_WARN : XB_LOG_DEBUG, fmt, ap);
+	xb_vlog(level == LIBXDP_WARN ? XB_LOG_WARN : XB_LOG_LIB_DEBUG, fmt, ap);
 	return 0;
 }
 

@@ -9,6 +9,7 @@ enum xb_log_level {
 	XB_LOG_WARN = 0,
 	XB_LOG_INFO = 1,
 	XB_LOG_DEBUG = 2,
+	XB_LOG_LIB_DEBUG = 3,	/* also libbpf's and libxdp's own info and debug */
 };
 
 void xb_log_set_level(enum xb_log_level level);
