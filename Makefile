@@ -26,7 +26,8 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 WARN := -Wall -Wextra
 CFLAGS ?= -O2 -g
-XB_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \
+# Recursive: the libxdp version must be read after `deps` installed it.
+XB_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \
 	-DXB_VERSION='"$(VERSION)"' -DXB_GIT_REV='"$(GIT_REV)"' \
 	-DXB_LIBXDP_VERSION='"$(LIBXDP_VERSION)"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
