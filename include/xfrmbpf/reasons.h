@@ -38,6 +38,11 @@ enum xb_reason {
 };
 #undef XB_REASON_ENUM
 
+/* No verdict yet: what a step of the datapath returns when the next one
+ * decides (the packet parsed, the mirror trusted, a flow that steering
+ * leaves alone). Not a reason, so never counted: outside [0, XB_R_MAX). */
+#define XB_R_NONE	0xff
+
 /* The reasons that drop the packet: the datapath's verdict and the
  * "dropped" of an interface in userspace are both this list. */
 static inline int xb_reason_drops(unsigned int reason)
