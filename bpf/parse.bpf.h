@@ -349,6 +349,8 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 		if (ret != XB_PARSE_OK)
 			return ret;
 	}
+	/* No bound to add: at most two VLAN tags, Ethernet and 60 bytes of
+	 * header (ihl has 4 bits), a range clang and the verifier both see. */
 	off += hlen;
 	ret = xb_parse_l4(data + off, data_end, pkt);
 	if (ret != XB_PARSE_OK)
