@@ -17,7 +17,8 @@
 
 #include "maps.bpf.h"
 #include "parse.bpf.h"
-#include "classify.bpf.h"
+#include "sync.bpf.h"
+#include "decision.bpf.h"
 
 /* log2 of xb_flow_cache's slots: the loader sets it to fit the pinned
  * map, whose size depends on the number of CPUs (user/loader/maps.c). */
@@ -117,8 +118,8 @@ static __always_inline void xb_flow_count(__u8 outcome)
 }
 
 /* The key is built again here rather than kept from the lookup: a key
- * alive across the classification pushes the combined stack of xb_xdp,
- * xb_classify and the bpf_loop callback past 512 bytes on the 6.1
+ * alive across the decision pushes the combined stack of xb_xdp,
+ * xb_decide_policy and the bpf_loop callback past 512 bytes on the 6.1
  * verifier ("combined stack size of 3 calls is 544"). */
 static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 					  __u32 ifindex,

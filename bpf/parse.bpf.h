@@ -37,6 +37,14 @@
 #define XB_MAX_VLAN		2
 /* IPv6 extension headers walked before giving up (undecidable). */
 #define XB_MAX_EXTHDRS		8
+/*
+ * The walk also gives up (unparsed: the kernel decides) when the next
+ * header would start past this offset in the frame. Chains in real traffic
+ * are tens of bytes, while each header may claim up to 2 KiB. The verifier
+ * does not need the bound: XB_MAX_EXTHDRS such headers still end far below
+ * the 64 KiB packet offset its range checks accept.
+ */
+#define XB_EXTHDRS_MAX_OFF	0x3ff
 /* IPv4 options: at most 40 bytes, one byte at least per entry. */
 #define XB_IPOPTS_LEN		40
 
@@ -44,6 +52,8 @@
 #define XB_IPPROTO_MH		135
 #define XB_IPV4_SRR		137
 #define XB_IPV4_LSRR		131
+/* IP_MF | IP_OFFSET (the kernel's net/ip.h): set in any fragment. */
+#define XB_IP_MF_OFFSET		0x3fff
 #define XB_GRE_CSUM		0x8000
 #define XB_GRE_KEY		0x2000
 #define XB_GRE_VER		0x0007
@@ -66,8 +76,8 @@ struct xb_pkt {
 	__u8 pad;
 };
 
-/* Parse results that are not "go on": a reason to pass with. */
-#define XB_PARSE_OK	XB_R_MAX
+/* The parsers return this, or the reason to pass the packet with. */
+#define XB_PARSE_OK	XB_R_NONE
 
 static __always_inline int xb_parse_l2(void *data, void *data_end,
 				       __u16 *proto, __u16 *off)
@@ -329,7 +339,7 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 	pkt->ttl = iph->ttl;
 	pkt->l3_off = off;
 	pkt->l3_len = tot;
-	if (iph->frag_off & bpf_htons(0x3fff)) {	/* MF or offset */
+	if (iph->frag_off & bpf_htons(XB_IP_MF_OFFSET)) {
 		pkt->frag = 1;
 		return XB_PARSE_OK;
 	}
@@ -339,9 +349,9 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 		if (ret != XB_PARSE_OK)
 			return ret;
 	}
+	/* No bound to add: at most two VLAN tags, Ethernet and 60 bytes of
+	 * header (ihl has 4 bits), a range clang and the verifier both see. */
 	off += hlen;
-	if (off > 0x1ff)
-		return XB_R_PASS_UNPARSED;
 	ret = xb_parse_l4(data + off, data_end, pkt);
 	if (ret != XB_PARSE_OK)
 		return ret;
@@ -377,7 +387,7 @@ static __always_inline int xb_parse_ipv6(void *data, void *data_end,
 	for (i = 0; i < XB_MAX_EXTHDRS; i++) {
 		__u8 *h;
 
-		if (off > 0x3ff)
+		if (off > XB_EXTHDRS_MAX_OFF)
 			return XB_R_PASS_UNPARSED;
 		h = data + off;
 		switch (nexthdr) {

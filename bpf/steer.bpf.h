@@ -13,7 +13,9 @@
 #include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
 #include <stddef.h>
-#include "classify.bpf.h"
+#include "sync.bpf.h"
+#include "search.bpf.h"
+#include "decision.bpf.h"
 #include "route.bpf.h"
 #include "stats.bpf.h"
 
@@ -41,17 +43,18 @@ struct xb_steer_target {
 };
 
 /* The best OUT policy (sub first, as xfrm_policy_lookup does; the same
- * as xb_tss_lookup_steer() in user/classifier/tss.c). Returns 1 when there is one
- * that steering may act on. Global: verified once (see xb_classify). */
+ * as the tested reader's xb_tss_lookup_steer()). Returns 1 when there is
+ * one that steering may act on. Global: verified once (see
+ * xb_decide_policy). */
 __noinline int xb_steer_policy(const struct xb_pkt *pkt, struct xb_match *m)
 {
 	if (!pkt || !m)
 		return 0;
-	xb_tss_search(pkt, XB_VIEW_OUT, XB_PTYPE_SUB, m);
+	xb_search_list(pkt, XB_VIEW_OUT, XB_PTYPE_SUB, m);
 	if (xb_match_undecidable(m))
 		return 0;
 	if (!m->found) {
-		xb_tss_search(pkt, XB_VIEW_OUT, XB_PTYPE_MAIN, m);
+		xb_search_list(pkt, XB_VIEW_OUT, XB_PTYPE_MAIN, m);
 		if (xb_match_undecidable(m) || !m->found)
 			return 0;
 	}
@@ -85,8 +88,8 @@ static __always_inline bool xb_steer_dev(__u32 if_id, bool md,
 
 /*
  * Returns XB_R_STEER when the packet may be steered to t, another steer
- * reason when it is a candidate that must go to the kernel, XB_R_MAX when
- * steering does not concern it (not counted: XDP counts those).
+ * reason when it is a candidate that must go to the kernel, XB_R_NONE
+ * when steering does not concern it (not counted: XDP counts those).
  */
 static __always_inline int xb_steer_decide(struct __sk_buff *skb,
 					   const struct xb_pkt *pkt,
@@ -100,26 +103,27 @@ static __always_inline int xb_steer_decide(struct __sk_buff *skb,
 	__u32 mtu_len = 0;
 	int rt;
 
-	if (xb_sync_begin(&snap) != XB_PARSE_OK)
-		return XB_R_MAX;
+	if (xb_sync_begin(&snap) != XB_R_NONE)
+		return XB_R_NONE;
 	if (!xb_steer_policy(pkt, &out))
-		return XB_R_MAX;
+		return XB_R_NONE;
 	t->policy_id = out.policy_id;
 	if (!xb_steer_dev(out.if_id, md, t))
 		return XB_R_STEER_SKIP_NO_DEV;
 	/* Steering skips ip_forward: the FWD policy must let it through. */
-	xb_classify_tss(pkt, XB_VIEW_FWD, XB_DIR_FWD, &snap, &fwd);
+	xb_decide_policy(pkt, XB_VIEW_FWD, XB_DIR_FWD,
+			 xb_sync_default(&snap, XB_DIR_FWD), &fwd);
 	if (fwd.reason != XB_R_PASS_NO_POLICY &&
 	    fwd.reason != XB_R_PASS_POLICY_ALLOW)
-		return XB_R_MAX;
+		return XB_R_NONE;
 	if (!xb_sync_end(&snap))
-		return XB_R_MAX;
+		return XB_R_NONE;
 
 	rt = xb_route(skb, pkt, skb->ifindex);
 	if (rt == XB_RT_LOCAL)
 		return XB_R_STEER_SKIP_LOCAL;
 	if (rt != XB_RT_FORWARD)
-		return XB_R_MAX;
+		return XB_R_NONE;
 	if (pkt->ttl <= 1)
 		return XB_R_STEER_SKIP_TTL;
 	/* skb->len counts the Ethernet header the redirect removes. */
@@ -182,7 +186,7 @@ static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
 		return TC_ACT_OK;
 
 	reason = xb_steer_decide(skb, &pkt, md, &t);
-	if (reason == XB_R_MAX)
+	if (reason == XB_R_NONE)
 		return TC_ACT_OK;
 	if (reason == XB_R_STEER && md && t.collect_md) {
 		struct bpf_xfrm_info info = {

@@ -8,7 +8,8 @@
  */
 #include "maps.bpf.h"
 #include "parse.bpf.h"
-#include "classify.bpf.h"
+#include "sync.bpf.h"
+#include "decision.bpf.h"
 #include "flow.bpf.h"
 #include "route.bpf.h"
 #include "stats.bpf.h"
@@ -54,11 +55,10 @@ static __always_inline bool xb_policy_disabled(const struct xb_iface_cfg *cfg,
  * anything else, ESP in transit included, is plaintext to the FWD or IN
  * policy check.
  */
-static __always_inline void xb_xdp_classify(struct xdp_md *ctx,
-					    const struct xb_pkt *pkt,
-					    const struct xb_iface_cfg *cfg,
-					    const struct xb_sync_snap *snap,
-					    struct xb_decision *d)
+static __always_inline void
+xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
+		       const struct xb_iface_cfg *cfg,
+		       const struct xb_sync_snap *snap, struct xb_decision *d)
 {
 	__u32 view, dir;
 	int rt;
@@ -83,7 +83,7 @@ static __always_inline void xb_xdp_classify(struct xdp_md *ctx,
 		d->reason = XB_R_PASS_BYPASS;
 		return;
 	}
-	xb_classify_tss(pkt, view, dir, snap, d);
+	xb_decide_policy(pkt, view, dir, xb_sync_default(snap, dir), d);
 }
 
 /* Counter slot of an attached device, -1 for any other. */
@@ -117,21 +117,21 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 	struct xb_iface_cfg *cfg;
 	struct xb_pkt pkt = {};
 	__u32 ifindex = ctx->ingress_ifindex, slot;
-	int ret;
+	int reason;
 
-	ret = xb_parse(ctx, true, data, data_end, data_end - data, &pkt);
-	if (ret == XB_PARSE_OK && (pkt.frag || !xb_plain_unicast(&pkt)))
-		ret = XB_R_PASS_UNDECIDABLE;
-	if (ret == XB_PARSE_OK)
-		ret = xb_sync_begin(&snap);
-	if (ret != XB_PARSE_OK && ret != XB_R_PASS_PUBLISHING) {
-		d->reason = ret;
+	reason = xb_parse(ctx, true, data, data_end, data_end - data, &pkt);
+	if (reason == XB_R_NONE && (pkt.frag || !xb_plain_unicast(&pkt)))
+		reason = XB_R_PASS_UNDECIDABLE;
+	if (reason == XB_R_NONE)
+		reason = xb_sync_begin(&snap);
+	if (reason != XB_R_NONE && reason != XB_R_PASS_PUBLISHING) {
+		d->reason = reason;
 		return xb_iface_slot(ifindex);
 	}
 	if (xb_flow_cached(&pkt, ifindex, &snap, d, &slot))
 		return slot;
-	if (ret != XB_PARSE_OK) {
-		d->reason = ret;
+	if (reason != XB_R_NONE) {
+		d->reason = reason;
 		return xb_iface_slot(ifindex);
 	}
 	cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
@@ -140,7 +140,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		return -1;
 	}
 	slot = cfg->stats_slot;
-	xb_xdp_classify(ctx, &pkt, cfg, &snap, d);
+	xb_xdp_decide_uncached(ctx, &pkt, cfg, &snap, d);
 	if (!xb_sync_end(&snap)) {
 		d->reason = XB_R_PASS_PUBLISHING;
 		d->policy_id = XB_NO_POLICY;
@@ -153,7 +153,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 /* Counters of one XDP verdict; slot < 0: not an attached device, which
  * xb_count() puts in the row of other devices. Inline: a call costs a
  * cache hit ~1 ns of its ~50, and the verifier takes the few extra
- * states (the decision's tree is behind the global xb_classify). */
+ * states (the decision's tree is behind the global xb_decide_policy). */
 static __always_inline int xb_xdp_account(int slot, __u32 reason, __u32 policy_id,
 			      __u64 bytes)
 {

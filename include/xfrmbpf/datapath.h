@@ -129,7 +129,7 @@ static inline const xb_flow_word *xb_flow_words(const struct xb_flow_key *k)
 
 /* Value of xb_flow_stats (a per-CPU array of one): how often a packet
  * that looked in the flow cache found its verdict there. A miss (absent,
- * another flow in the slot, or stale) goes on to be classified. */
+ * another flow in the slot, or stale) goes on to the full decision. */
 struct xb_flow_stats {
 	__u64 hits;
 	__u64 misses;

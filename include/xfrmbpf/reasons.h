@@ -2,7 +2,9 @@
 /*
  * Why the datapath passed, dropped or steered a packet. Defined once, here,
  * for BPF and userspace; XB_REASONS() also gives userspace the names that
- * `xfrmbpf stats` prints. Append only: values index pinned counter maps.
+ * `xfrmbpf stats` prints. New reasons go at the end: the values index the
+ * pinned counter maps, and scripts/pktgen/xb_gw_measure.sh names the drop
+ * reasons by value.
  */
 #ifndef XFRMBPF_REASONS_H
 #define XFRMBPF_REASONS_H
@@ -18,7 +20,6 @@
 	X(XB_R_PASS_UNPARSED,		"pass_unparsed")		\
 	X(XB_R_PASS_NOT_IP,		"pass_not_ip")			\
 	X(XB_R_PASS_DISABLED_DEV,	"pass_disable_policy")		\
-	X(XB_R_PASS_OUTBOUND,		"pass_outbound")		\
 	X(XB_R_DROP_UNKNOWN_SPI,	"unknown_spi")			\
 	X(XB_R_DROP_POLICY_BLOCK,	"policy_block")			\
 	X(XB_R_DROP_REQUIRES_IPSEC,	"policy_requires_ipsec")	\
@@ -36,6 +37,11 @@ enum xb_reason {
 	XB_R_MAX
 };
 #undef XB_REASON_ENUM
+
+/* No verdict yet: what a step of the datapath returns when the next one
+ * decides (the packet parsed, the mirror trusted, a flow that steering
+ * leaves alone). Not a reason, so never counted: outside [0, XB_R_MAX). */
+#define XB_R_NONE	0xff
 
 /* The reasons that drop the packet: the datapath's verdict and the
  * "dropped" of an interface in userspace are both this list. */

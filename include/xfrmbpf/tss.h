@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The published classifier: a tuple-space search.
+ * The published policy tables of a tuple-space search: user/classifier
+ * builds them, the datapath searches them (bpf/search.bpf.h).
  *
  * Each view (see enum xb_view) holds the policies that can decide a packet
  * the datapath sees there. Policies are grouped by mask shape (prefix

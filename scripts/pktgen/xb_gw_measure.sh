@@ -17,10 +17,9 @@
 set -euo pipefail
 
 DEV= SECS=10 PIN=/sys/fs/bpf/xfrmbpf LABEL=run OUT=
-# enum xb_reason values of the drop reasons (include/xfrmbpf/reasons.h,
-# append-only: stable): unknown_spi, policy_block, policy_requires_ipsec,
-# default_block.
-DROP_REASONS="11 12 13 14"
+# enum xb_reason values of the drop reasons (include/xfrmbpf/reasons.h):
+# unknown_spi, policy_block, policy_requires_ipsec, default_block.
+DROP_REASONS="10 11 12 13"
 # Rows of xb_stats (include/xfrmbpf/datapath.h): XB_MAX_IFACES devices,
 # others, retired; a row holds one counter per reason.
 STATS_ROWS=66

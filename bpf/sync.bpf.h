@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The sync record as one packet sees it. The mirrored maps are trusted
+ * only while the daemon is in sync and alive (else the datapath fails
+ * open), and a verdict only when no publication ran while it was computed:
+ * xb_sync.seq is a seq count, odd while the mirror writes.
+ */
+#ifndef XFRMBPF_SYNC_BPF_H
+#define XFRMBPF_SYNC_BPF_H
+
+#include <stdbool.h>
+#include "maps.bpf.h"
+#include "xfrmbpf/reasons.h"
+
+/* XFRM directions: the index of xb_sync.default_action[]. */
+#define XB_DIR_IN	0	/* XFRM_POLICY_IN */
+#define XB_DIR_OUT	1	/* XFRM_POLICY_OUT */
+#define XB_DIR_FWD	2	/* XFRM_POLICY_FWD */
+
+/* What the packet saw of xb_sync when its lookups started. */
+struct xb_sync_snap {
+	__u64 seq;
+	__u64 generation;
+	__u32 flow_epoch;
+	/* default_action[] per direction, as scalars: a variable index into
+	 * a stack array becomes pointer arithmetic the verifier refuses. */
+	__u8 default_in;
+	__u8 default_fwd;
+};
+
+/* Returns XB_R_NONE when the mirror may be trusted, else the reason to
+ * pass with: XB_R_PASS_PUBLISHING while a publication runs. */
+static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
+{
+	__u32 zero = 0;
+	struct xb_sync *s;
+
+	s = bpf_map_lookup_elem(&xb_sync, &zero);
+	if (!s)
+		return XB_R_PASS_UNSYNCED;
+	snap->seq = XB_READ_ONCE(s->seq);
+	/* A dead daemon's heartbeat goes stale: the watchdog timer
+	 * (bpf/watchdog.bpf.h) raises the flag, so no packet reads a
+	 * clock. */
+	if (!XB_READ_ONCE(s->synced) || XB_READ_ONCE(s->heartbeat_stale))
+		return XB_R_PASS_UNSYNCED;
+	snap->generation = XB_READ_ONCE(s->generation);
+	snap->flow_epoch = XB_READ_ONCE(s->flow_epoch);
+	snap->default_in = XB_READ_ONCE(s->default_action[XB_DIR_IN]);
+	snap->default_fwd = XB_READ_ONCE(s->default_action[XB_DIR_FWD]);
+	/* The snapshot is filled anyway: a cached verdict of the generation
+	 * read here may still be used (see xb_xdp_decide). */
+	if (snap->seq & 1)
+		return XB_R_PASS_PUBLISHING;
+	return XB_R_NONE;
+}
+
+/* True when no publication started or ran since xb_sync_begin(). */
+static __always_inline bool xb_sync_end(const struct xb_sync_snap *snap)
+{
+	__u32 zero = 0;
+	struct xb_sync *s;
+
+	s = bpf_map_lookup_elem(&xb_sync, &zero);
+	return s && XB_READ_ONCE(s->seq) == snap->seq;
+}
+
+/* The default action (XB_DEFAULT_*) of plaintext in direction dir,
+ * XB_DIR_IN or XB_DIR_FWD, as the snapshot read it. */
+static __always_inline __u32 xb_sync_default(const struct xb_sync_snap *snap,
+					     __u32 dir)
+{
+	return dir == XB_DIR_FWD ? snap->default_fwd : snap->default_in;
+}
+
+#endif
