@@ -89,16 +89,6 @@ static const struct xb_shape *shape_of(struct xb_shape_list *l,
 	return s;
 }
 
-/* (priority, pos, id) order, as the builder and the datapath use. */
-static int val_before(const struct xb_tss_val *a, const struct xbt_policy *p)
-{
-	if (a->priority != p->priority)
-		return a->priority < p->priority;
-	if (a->pos != p->pos)
-		return a->pos < p->pos;
-	return a->policy_id < p->id;
-}
-
 /* Puts p's entry unless the key holds a better policy already; a bucket
  * whose best priority is shared with a different outcome is published
  * undecidable, as user/classifier/tss.c does. */
@@ -106,8 +96,14 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 		     const struct xb_shape *shape)
 {
 	struct xb_tss_key key = {};
-	struct xb_tss_val val = {}, old;
-	int tie = 0;
+	struct xb_tss_val val = {
+		.policy_id = p->id,
+		.priority = p->priority,
+		.pos = p->pos,
+		.if_id = p->if_id,
+		.verdict = p->verdict,
+	}, old;
+	bool tie = false;
 
 	key.proto = p->proto;
 	key.sport = htons(p->sport);
@@ -116,20 +112,17 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 	parse_addr(&key.daddr, p, p->dst);
 	xb_tss_key_mask(&key, list, shape, af_of(p));
 	if (!bpf_map_lookup_elem(tss_fd, &key, &old)) {
-		tie = old.priority == p->priority &&
-		      (old.verdict != p->verdict || old.if_id != p->if_id);
-		if (val_before(&old, p)) {
+		tie = old.priority == val.priority &&
+		      !xb_tss_same_outcome(&old, &val);
+		if (xb_tss_val_before(&old, &val)) {
 			if (tie)
 				old.verdict = XB_V_UNDECIDABLE;
 			return bpf_map_update_elem(tss_fd, &key, &old,
 						   BPF_ANY) ? -errno : 0;
 		}
 	}
-	val.policy_id = p->id;
-	val.priority = p->priority;
-	val.pos = p->pos;
-	val.if_id = p->if_id;
-	val.verdict = tie ? XB_V_UNDECIDABLE : p->verdict;
+	if (tie)
+		val.verdict = XB_V_UNDECIDABLE;
 	return bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY) ? -errno : 0;
 }
 

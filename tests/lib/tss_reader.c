@@ -22,15 +22,6 @@ void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
 	xb_tss_key_mask(key, list_idx, shape, fl->family);
 }
 
-static bool val_before(const struct xb_tss_val *a, const struct xb_tss_val *b)
-{
-	if (a->priority != b->priority)
-		return a->priority < b->priority;
-	if (a->pos != b->pos)
-		return a->pos < b->pos;
-	return a->policy_id < b->policy_id;
-}
-
 /* Keep the best hit; remember when the best priority is shared by hits
  * with different outcomes (the kernel's choice among them is unknown). */
 static void result_consider(struct xb_list_result *r, bool *conflict,
@@ -44,9 +35,9 @@ static void result_consider(struct xb_list_result *r, bool *conflict,
 	}
 	if (v->priority != r->val.priority)
 		return;
-	if (v->verdict != r->val.verdict || v->if_id != r->val.if_id)
+	if (!xb_tss_same_outcome(v, &r->val))
 		*conflict = true;
-	if (val_before(v, &r->val))
+	if (xb_tss_val_before(v, &r->val))
 		r->val = *v;
 }
 

@@ -127,15 +127,11 @@ struct bucket_chunk {
 };
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
- * policy itself. Indexed by policy id (struct xb_tss.pols); 48 bytes. */
+ * policy itself. Indexed by policy id (struct xb_tss.pols); 56 bytes. */
 struct pol_ent {
-	__u32 id;
+	struct xb_tss_val val;	/* what its bucket publishes when it wins */
 	__u32 gen;		/* this add's xb_tss.gen: unique per add */
-	__u32 priority;
-	__u32 pos;
-	__u32 if_id;
 	__u32 hidx[2];
-	__u8 verdict;
 	bool present;
 	__s8 taint_list;	/* list it makes undecidable, or -1 */
 	struct shape *shape;	/* NULL when in no view */
@@ -196,13 +192,23 @@ static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
 
 /* ---- policy heap ---------------------------------------------------- */
 
-static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
+bool xb_tss_val_before(const struct xb_tss_val *a, const struct xb_tss_val *b)
 {
 	if (a->priority != b->priority)
 		return a->priority < b->priority;
 	if (a->pos != b->pos)
 		return a->pos < b->pos;
-	return a->id < b->id;
+	return a->policy_id < b->policy_id;
+}
+
+bool xb_tss_same_outcome(const struct xb_tss_val *a, const struct xb_tss_val *b)
+{
+	return a->verdict == b->verdict && a->if_id == b->if_id;
+}
+
+static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
+{
+	return xb_tss_val_before(&a->val, &b->val);
 }
 
 /* The heap's array: the inline slot until a second policy comes. */
@@ -301,18 +307,13 @@ static void heap_remove(struct pheap *h, int w, struct pol_ent *pe)
 	heap_down(h, w, last->hidx[w]);
 }
 
-static bool same_outcome(const struct pol_ent *a, const struct pol_ent *b)
-{
-	return a->verdict == b->verdict && a->if_id == b->if_id;
-}
-
 /* Equal-priority entries form a subtree at the root: walk only that. */
 static bool heap_tie_conflict(struct pheap *h, __u32 i,
 			      const struct pol_ent *w)
 {
-	if (i >= h->n || hv(h)[i]->priority != w->priority)
+	if (i >= h->n || hv(h)[i]->val.priority != w->val.priority)
 		return false;
-	if (!same_outcome(hv(h)[i], w))
+	if (!xb_tss_same_outcome(&hv(h)[i]->val, &w->val))
 		return true;
 	return heap_tie_conflict(h, 2 * i + 1, w) ||
 	       heap_tie_conflict(h, 2 * i + 2, w);
@@ -674,12 +675,12 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 		return -EEXIST;
 	pe = &tss->pols[pol->id];
 	memset(pe, 0, sizeof(*pe));
-	pe->id = pol->id;
+	pe->val.policy_id = pol->id;
+	pe->val.priority = pol->priority;
+	pe->val.pos = pol->pos;
+	pe->val.if_id = pol->if_id;
+	pe->val.verdict = policy_verdict(pol);
 	pe->gen = next_gen(tss);
-	pe->priority = pol->priority;
-	pe->pos = pol->pos;
-	pe->if_id = pol->if_id;
-	pe->verdict = policy_verdict(pol);
 	pe->taint_list = -1;
 	if (list >= 0 && policy_in_view(pol)) {
 		err = policy_attach(tss, pe, pol, list);
@@ -719,12 +720,7 @@ static void bucket_value(struct bucket *b, struct xb_tss_val *v)
 {
 	const struct pol_ent *w = heap_top(&b->pols);
 
-	memset(v, 0, sizeof(*v));
-	v->policy_id = w->id;
-	v->priority = w->priority;
-	v->pos = w->pos;
-	v->if_id = w->if_id;
-	v->verdict = w->verdict;
+	*v = w->val;
 	if (heap_tie_conflict(&b->pols, 0, w))
 		v->verdict = XB_V_UNDECIDABLE;
 }
@@ -761,7 +757,7 @@ static void list_build(struct list_state *ls, struct xb_shape_list *out)
 		const struct shape *sh = sorted[i];
 
 		shape_describe(sh, s);
-		s->best_priority = heap_top(&sh->pols)->priority;
+		s->best_priority = heap_top(&sh->pols)->val.priority;
 	}
 }
 

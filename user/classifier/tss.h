@@ -80,6 +80,14 @@ int xb_tss_dir_view(__u8 dir);
 /* XB_FAM_* of an address family (AF_INET/AF_INET6), -1 for none. */
 int xb_tss_family_idx(__u16 family);
 
+/* Which of two policies wins where both match: the lower priority, then
+ * the lower pos, then the lower id. Buckets, shape lists and the search
+ * keep this order. */
+bool xb_tss_val_before(const struct xb_tss_val *a, const struct xb_tss_val *b);
+/* Two policies lead to the same result (verdict, if_id). When policies of
+ * the best priority do not, the kernel's choice among them is unknown. */
+bool xb_tss_same_outcome(const struct xb_tss_val *a, const struct xb_tss_val *b);
+
 /* The bucket key of a 5-tuple under one shape of list list_idx: on entry
  * key's proto, ports and addresses hold the tuple (network order); they
  * are masked by the shape, and list and shape_id set. The builder files a
