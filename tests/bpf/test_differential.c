@@ -48,6 +48,7 @@
 #include "pktbuild.h"
 #include "spd_gen.h"
 #include "classifier/tss.h"
+#include "tss_reader.h"
 #include "tss_sink_maps.h"
 
 #define N_SPDS		1000
@@ -347,7 +348,7 @@ struct stats {
 
 static void dump_mismatch(unsigned int spd, const struct xb_policy *pols,
 			  size_t n, const __u8 dflt[4], __u8 dir,
-			  const struct xb_flow *fl, const struct xb_decision *r,
+			  const struct xb_flow *fl, const struct xb_ref_decision *r,
 			  uint32_t verdict, int reason, uint32_t policy)
 {
 	char s[64], d[64];
@@ -372,11 +373,11 @@ static void dump_mismatch(unsigned int spd, const struct xb_policy *pols,
  * overflowed or offload-tainted list passes to the kernel by design).
  */
 static bool run_one(const struct xbt_frame *f, const struct xb_flow *fl,
-		    const struct xb_decision *r,
-		    const struct xb_decision *lookup, uint32_t *verdict,
+		    const struct xb_ref_decision *r,
+		    const struct xb_ref_decision *lookup, uint32_t *verdict,
 		    int *reason, uint32_t *policy, struct stats *st)
 {
-	struct xb_decision want = *r;
+	struct xb_ref_decision want = *r;
 	uint32_t retval;
 
 	if (r->reason != lookup->reason && lookup->overflow &&
@@ -429,7 +430,7 @@ static void run_spd(struct xb_rng *rng, unsigned int spd,
 {
 	struct xb_tss_maps maps = skel_maps();
 	struct xb_tss_source src;
-	struct xb_decision r, t;
+	struct xb_ref_decision r, t;
 	struct xb_spd_cfg cfg;
 	struct xbt_frame f;
 	struct xb_flow fl;

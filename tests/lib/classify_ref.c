@@ -159,7 +159,7 @@ void xb_ref_lookup(const struct xb_policy *pols, size_t n, __u8 dir,
 	}
 }
 
-static void set(struct xb_decision *d, __u8 reason,
+static void set(struct xb_ref_decision *d, __u8 reason,
 		const struct xb_policy *p)
 {
 	d->reason = reason;
@@ -179,7 +179,7 @@ static bool icmp_error(const struct xb_flow *fl)
 
 static void classify_no_policy(__u8 dir, const struct xb_flow *fl,
 			       const __u8 default_action[4],
-			       struct xb_decision *d)
+			       struct xb_ref_decision *d)
 {
 	if (dir == XFRM_POLICY_FWD && icmp_error(fl))
 		set(d, XB_R_PASS_UNDECIDABLE, NULL);
@@ -191,7 +191,7 @@ static void classify_no_policy(__u8 dir, const struct xb_flow *fl,
 
 void xb_ref_classify_input(const struct xb_policy *pols, size_t n, __u8 dir,
 			   const struct xb_flow *fl,
-			   const __u8 default_action[4], struct xb_decision *d)
+			   const __u8 default_action[4], struct xb_ref_decision *d)
 {
 	struct xb_ref_pick pick, main_in = { 0 };
 	const struct xb_policy *pol, *other = NULL;
@@ -237,7 +237,7 @@ void xb_ref_classify_input(const struct xb_policy *pols, size_t n, __u8 dir,
 }
 
 void xb_ref_steer(const struct xb_policy *pols, size_t n,
-		  const struct xb_flow *fl, struct xb_steer *s)
+		  const struct xb_flow *fl, struct xb_ref_steer *s)
 {
 	struct xb_ref_pick pick;
 	const struct xb_policy *p;

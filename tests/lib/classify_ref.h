@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "classifier/tss.h"
+#include "flow_decision.h"
 
 /* The winner of one (dir, type) lookup. */
 struct xb_ref_pick {
@@ -37,11 +37,11 @@ void xb_ref_lookup(const struct xb_policy *pols, size_t n, __u8 dir,
  * the flow's own mark and if_id; default_action[] by dir (XB_DEFAULT_*). */
 void xb_ref_classify_input(const struct xb_policy *pols, size_t n, __u8 dir,
 			   const struct xb_flow *fl,
-			   const __u8 default_action[4], struct xb_decision *d);
+			   const __u8 default_action[4], struct xb_ref_decision *d);
 
 /* OUT steering: the best OUT policy (sub before main) for the flow's mark,
  * any if_id. */
 void xb_ref_steer(const struct xb_policy *pols, size_t n,
-		  const struct xb_flow *fl, struct xb_steer *s);
+		  const struct xb_flow *fl, struct xb_ref_steer *s);
 
 #endif

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "xfrmbpf/spd.h"
-#include "classifier/tss.h"
+#include "flow_decision.h"
 
 struct xb_rng {
 	__u64 s;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Direct filler of xb_tss / xb_shape_lists for fixtures (tss_fill.h). */
 #include "tss_fill.h"
+#include "classifier/tss.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,21 +23,18 @@ static int same_shape(const struct xb_shape *s, const struct xbt_policy *p)
 	       s->proto_mask == (p->proto ? 0xff : 0);
 }
 
-static void mask_addr(union xb_addr *a, int family, const char *str,
-		      unsigned int plen)
+static int af_of(const struct xbt_policy *p)
 {
-	unsigned int i, bits;
+	return p->family == 6 ? AF_INET6 : AF_INET;
+}
 
+/* NULL: any (zero, which every mask keeps). */
+static void parse_addr(union xb_addr *a, const struct xbt_policy *p,
+		       const char *str)
+{
 	memset(a, 0, sizeof(*a));
-	if (!str)
-		return;
-	inet_pton(family == 6 ? AF_INET6 : AF_INET, str, a->b);
-	for (i = 0; i < 4; i++) {
-		bits = plen > i * 32 ? plen - i * 32 : 0;
-		if (bits >= 32)
-			continue;
-		a->a[i] &= bits ? htonl(~0U << (32 - bits)) : 0;
-	}
+	if (str)
+		inet_pton(af_of(p), str, a->b);
 }
 
 static int clear_tss(int tss_fd)
@@ -60,8 +58,9 @@ static int cmp_shape(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Finds or adds p's shape in its list; returns the shape id or -1. */
-static int shape_id(struct xb_shape_list *l, const struct xbt_policy *p)
+/* Finds or adds p's shape in its list; NULL when the list is full. */
+static const struct xb_shape *shape_of(struct xb_shape_list *l,
+				       const struct xbt_policy *p)
 {
 	struct xb_shape *s;
 	uint32_t i;
@@ -71,12 +70,12 @@ static int shape_id(struct xb_shape_list *l, const struct xbt_policy *p)
 		if (same_shape(s, p)) {
 			if (p->priority < s->best_priority)
 				s->best_priority = p->priority;
-			return s->id;
+			return s;
 		}
 	}
 	if (l->count == XB_MAX_SHAPES) {
 		l->overflow = 1;
-		return -1;
+		return NULL;
 	}
 	s = &l->shapes[l->count];
 	s->id = (uint16_t)l->count;
@@ -86,51 +85,44 @@ static int shape_id(struct xb_shape_list *l, const struct xbt_policy *p)
 	s->sport_mask = htons(p->sport_mask);
 	s->dport_mask = htons(p->dport_mask);
 	s->proto_mask = p->proto ? 0xff : 0;
-	return (int)l->count++;
-}
-
-/* (priority, pos, id) order, as the builder and the datapath use. */
-static int val_before(const struct xb_tss_val *a, const struct xbt_policy *p)
-{
-	if (a->priority != p->priority)
-		return a->priority < p->priority;
-	if (a->pos != p->pos)
-		return a->pos < p->pos;
-	return a->policy_id < p->id;
+	l->count++;
+	return s;
 }
 
 /* Puts p's entry unless the key holds a better policy already; a bucket
  * whose best priority is shared with a different outcome is published
  * undecidable, as user/classifier/tss.c does. */
 static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
-		     int sid)
+		     const struct xb_shape *shape)
 {
 	struct xb_tss_key key = {};
-	struct xb_tss_val val = {}, old;
-	int tie = 0;
+	struct xb_tss_val val = {
+		.policy_id = p->id,
+		.priority = p->priority,
+		.pos = p->pos,
+		.if_id = p->if_id,
+		.verdict = p->verdict,
+	}, old;
+	bool tie = false;
 
-	key.list = (uint8_t)list;
-	key.shape_id = (uint16_t)sid;
 	key.proto = p->proto;
-	key.sport = htons(p->sport & p->sport_mask);
-	key.dport = htons(p->dport & p->dport_mask);
-	mask_addr(&key.saddr, p->family, p->src, p->plen_s);
-	mask_addr(&key.daddr, p->family, p->dst, p->plen_d);
+	key.sport = htons(p->sport);
+	key.dport = htons(p->dport);
+	parse_addr(&key.saddr, p, p->src);
+	parse_addr(&key.daddr, p, p->dst);
+	xb_tss_key_mask(&key, list, shape, af_of(p));
 	if (!bpf_map_lookup_elem(tss_fd, &key, &old)) {
-		tie = old.priority == p->priority &&
-		      (old.verdict != p->verdict || old.if_id != p->if_id);
-		if (val_before(&old, p)) {
+		tie = old.priority == val.priority &&
+		      !xb_tss_same_outcome(&old, &val);
+		if (xb_tss_val_before(&old, &val)) {
 			if (tie)
 				old.verdict = XB_V_UNDECIDABLE;
 			return bpf_map_update_elem(tss_fd, &key, &old,
 						   BPF_ANY) ? -errno : 0;
 		}
 	}
-	val.policy_id = p->id;
-	val.priority = p->priority;
-	val.pos = p->pos;
-	val.if_id = p->if_id;
-	val.verdict = tie ? XB_V_UNDECIDABLE : p->verdict;
+	if (tie)
+		val.verdict = XB_V_UNDECIDABLE;
 	return bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY) ? -errno : 0;
 }
 
@@ -153,18 +145,19 @@ int xbt_tss_fill(int tss_fd, int lists_fd, struct xb_tss_filter *filter,
 		 const struct xbt_policy *pols)
 {
 	struct xb_shape_list *lists;
+	const struct xb_shape *shape;
 	const struct xbt_policy *p;
 	uint32_t i;
-	int ret, sid;
+	int ret;
 
 	lists = calloc(XB_SHAPE_LISTS, sizeof(*lists));
 	if (!lists)
 		return -ENOMEM;
 	ret = clear_tss(tss_fd);
 	for (p = pols; !ret && p && p->id; p++) {
-		sid = shape_id(&lists[list_of(p)], p);
-		if (sid >= 0)
-			ret = put_entry(tss_fd, p, list_of(p), sid);
+		shape = shape_of(&lists[list_of(p)], p);
+		if (shape)
+			ret = put_entry(tss_fd, p, list_of(p), shape);
 	}
 	for (i = 0; !ret && i < XB_SHAPE_LISTS; i++) {
 		qsort(lists[i].shapes, lists[i].count, sizeof(struct xb_shape),

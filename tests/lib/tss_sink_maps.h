@@ -18,6 +18,7 @@
 #define XFRMBPF_TSS_SINK_MAPS_H
 
 #include "classifier/tss.h"
+#include "tss_reader.h"
 #include "classifier/tss_filter.h"
 
 struct xb_tss_maps {

@@ -20,6 +20,8 @@
 #include "classify_ref.h"
 #include "spd_gen.h"
 #include "classifier/tss.h"
+#include "tss_mem.h"
+#include "tss_reader.h"
 #include "tss_sink_maps.h"
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/reasons.h"
@@ -124,7 +126,7 @@ static struct xb_flow flow(const char *s, const char *d, __u8 proto,
 static void expect_dflt(struct fx *f, __u8 dir, const struct xb_flow *fl,
 			const __u8 dflt[4], __u8 reason, __u32 id)
 {
-	struct xb_decision r, t;
+	struct xb_ref_decision r, t;
 
 	xb_ref_classify_input(f->pols, f->n, dir, fl, dflt, &r);
 	assert_int_equal(xb_tss_lookup(&f->src, dir, fl, dflt, &t), 0);
@@ -308,8 +310,8 @@ static void test_mark_and_if_id(void **state)
 {
 	struct fx *f = fx_new();
 	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
-	struct xb_decision d;
-	struct xb_steer r, t;
+	struct xb_ref_decision d;
+	struct xb_ref_steer r, t;
 	struct xb_policy *p;
 
 	(void)state;
@@ -466,7 +468,7 @@ static void test_offload_taints_list(void **state)
 	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
 	struct xb_flow fl6 = flow("2001:db8::1", "2001:db8::2", IPPROTO_TCP, 1, 2);
 	struct fx *f = fx_new();
-	struct xb_decision d;
+	struct xb_ref_decision d;
 	struct xb_policy *p;
 
 	(void)state;
@@ -495,7 +497,7 @@ static void test_shape_overflow(void **state)
 {
 	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
 	struct fx *f = fx_new();
-	struct xb_decision d;
+	struct xb_ref_decision d;
 	int i;
 
 	(void)state;
@@ -607,7 +609,7 @@ static void compare_input(const struct xb_policy *pols, size_t n,
 			  const struct xb_flow *fl, const __u8 dflt[4],
 			  struct diff_stats *st)
 {
-	struct xb_decision r, t;
+	struct xb_ref_decision r, t;
 
 	xb_ref_classify_input(pols, n, dir, fl, dflt, &r);
 	assert_int_equal(xb_tss_lookup(src, dir, fl, dflt, &t), 0);
@@ -630,7 +632,7 @@ static void compare_steer(const struct xb_policy *pols, size_t n,
 			  const struct xb_tss_source *src,
 			  const struct xb_flow *fl, struct diff_stats *st)
 {
-	struct xb_steer r, t;
+	struct xb_ref_steer r, t;
 
 	xb_ref_steer(pols, n, fl, &r);
 	assert_int_equal(xb_tss_lookup_steer(src, fl, &t), 0);
@@ -905,7 +907,7 @@ static void test_maps_sink(void **state)
 	struct xb_tss_maps maps = {};
 	struct xb_tss_source msrc;
 	struct xb_tss_sink msink;
-	struct xb_decision a, b;
+	struct xb_ref_decision a, b;
 	struct xb_spd_cfg cfg;
 	struct xb_flow fl;
 	struct xb_rng rng;

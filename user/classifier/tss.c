@@ -65,13 +65,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <arpa/inet.h>
 #include <linux/xfrm.h>
 #include "lib/hashtab.h"
 #include "classifier/tss.h"
-#include "xfrmbpf/datapath.h"
-#include "xfrmbpf/reasons.h"
-#include "xfrmbpf/sync.h"
 
 /* Which heap a policy's index is for. */
 enum { HEAP_BUCKET = 0, HEAP_SHAPE = 1 };
@@ -131,15 +127,11 @@ struct bucket_chunk {
 };
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
- * policy itself. Indexed by policy id (struct xb_tss.pols); 48 bytes. */
+ * policy itself. Indexed by policy id (struct xb_tss.pols); 56 bytes. */
 struct pol_ent {
-	__u32 id;
+	struct xb_tss_val val;	/* what its bucket publishes when it wins */
 	__u32 gen;		/* this add's xb_tss.gen: unique per add */
-	__u32 priority;
-	__u32 pos;
-	__u32 if_id;
 	__u32 hidx[2];
-	__u8 verdict;
 	bool present;
 	__s8 taint_list;	/* list it makes undecidable, or -1 */
 	struct shape *shape;	/* NULL when in no view */
@@ -200,13 +192,23 @@ static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
 
 /* ---- policy heap ---------------------------------------------------- */
 
-static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
+bool xb_tss_val_before(const struct xb_tss_val *a, const struct xb_tss_val *b)
 {
 	if (a->priority != b->priority)
 		return a->priority < b->priority;
 	if (a->pos != b->pos)
 		return a->pos < b->pos;
-	return a->id < b->id;
+	return a->policy_id < b->policy_id;
+}
+
+bool xb_tss_same_outcome(const struct xb_tss_val *a, const struct xb_tss_val *b)
+{
+	return a->verdict == b->verdict && a->if_id == b->if_id;
+}
+
+static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
+{
+	return xb_tss_val_before(&a->val, &b->val);
 }
 
 /* The heap's array: the inline slot until a second policy comes. */
@@ -305,18 +307,13 @@ static void heap_remove(struct pheap *h, int w, struct pol_ent *pe)
 	heap_down(h, w, last->hidx[w]);
 }
 
-static bool same_outcome(const struct pol_ent *a, const struct pol_ent *b)
-{
-	return a->verdict == b->verdict && a->if_id == b->if_id;
-}
-
 /* Equal-priority entries form a subtree at the root: walk only that. */
 static bool heap_tie_conflict(struct pheap *h, __u32 i,
 			      const struct pol_ent *w)
 {
-	if (i >= h->n || hv(h)[i]->priority != w->priority)
+	if (i >= h->n || hv(h)[i]->val.priority != w->val.priority)
 		return false;
-	if (!same_outcome(hv(h)[i], w))
+	if (!xb_tss_same_outcome(&hv(h)[i]->val, &w->val))
 		return true;
 	return heap_tie_conflict(h, 2 * i + 1, w) ||
 	       heap_tie_conflict(h, 2 * i + 2, w);
@@ -335,7 +332,7 @@ static __u8 policy_verdict(const struct xb_policy *p)
 	return XB_V_ALLOW;
 }
 
-static int dir_view(__u8 dir)
+int xb_tss_dir_view(__u8 dir)
 {
 	switch (dir) {
 	case XFRM_POLICY_IN:
@@ -348,7 +345,7 @@ static int dir_view(__u8 dir)
 	return -1;
 }
 
-static int family_idx(__u16 family)
+int xb_tss_family_idx(__u16 family)
 {
 	if (family == AF_INET)
 		return XB_FAM_V4;
@@ -360,7 +357,8 @@ static int family_idx(__u16 family)
 /* Shape list of a policy's (dir, type, family), -1 for none. */
 static int policy_list(const struct xb_policy *p)
 {
-	int view = dir_view(p->dir), fam = family_idx(p->sel.family);
+	int view = xb_tss_dir_view(p->dir);
+	int fam = xb_tss_family_idx(p->sel.family);
 	int ptype = p->type == XFRM_POLICY_TYPE_SUB ? XB_PTYPE_SUB : XB_PTYPE_MAIN;
 
 	if (view < 0 || fam < 0)
@@ -395,33 +393,29 @@ static int policy_check(const struct xb_policy *p)
 	return 0;
 }
 
-static void mask_addr(union xb_addr *out, const union xb_addr *in,
-		      unsigned int plen, __u16 family)
+/* In place: the bytes of the family beyond plen are cleared, and so is
+ * what lies past an IPv4 address. */
+static void mask_addr(union xb_addr *a, unsigned int plen, __u16 family)
 {
-	unsigned int nbytes = family == AF_INET6 ? 16 : 4, i;
+	unsigned int nbytes = family == AF_INET6 ? 16 : 4, i, bits;
 
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < nbytes && plen; i++) {
-		unsigned int bits = plen >= 8 ? 8 : plen;
-
-		out->b[i] = in->b[i] & (__u8)(0xff00 >> bits);
+	for (i = 0; i < sizeof(a->b); i++) {
+		bits = i < nbytes ? (plen >= 8 ? 8 : plen) : 0;
+		a->b[i] &= (__u8)(0xff00 >> bits);
 		plen -= bits;
 	}
 }
 
-static void make_key(struct xb_tss_key *k, __u32 list_idx, __u16 shape_id,
-		     const struct shape_key *sk, __u16 family, __u8 proto,
-		     __be16 sport, __be16 dport, const union xb_addr *saddr,
-		     const union xb_addr *daddr)
+void xb_tss_key_mask(struct xb_tss_key *key, __u32 list_idx,
+		     const struct xb_shape *shape, __u16 family)
 {
-	memset(k, 0, sizeof(*k));
-	k->list = list_idx;
-	k->shape_id = shape_id;
-	k->proto = proto & sk->proto_mask;
-	k->sport = sport & sk->sport_mask;
-	k->dport = dport & sk->dport_mask;
-	mask_addr(&k->saddr, saddr, sk->prefixlen_s, family);
-	mask_addr(&k->daddr, daddr, sk->prefixlen_d, family);
+	key->list = list_idx;
+	key->shape_id = shape->id;
+	key->proto &= shape->proto_mask;
+	key->sport &= shape->sport_mask;
+	key->dport &= shape->dport_mask;
+	mask_addr(&key->saddr, shape->prefixlen_s, family);
+	mask_addr(&key->daddr, shape->prefixlen_d, family);
 }
 
 static void policy_shape_key(const struct xb_policy *p, int list,
@@ -434,6 +428,34 @@ static void policy_shape_key(const struct xb_policy *p, int list,
 	sk->proto_mask = p->sel.proto ? 0xff : 0;
 	sk->sport_mask = p->sel.sport_mask;
 	sk->dport_mask = p->sel.dport_mask;
+}
+
+/* The published form of a shape; best_priority is left to the caller. */
+static void shape_describe(const struct shape *sh, struct xb_shape *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sh->id;
+	out->prefixlen_s = sh->key.prefixlen_s;
+	out->prefixlen_d = sh->key.prefixlen_d;
+	out->proto_mask = sh->key.proto_mask;
+	out->sport_mask = sh->key.sport_mask;
+	out->dport_mask = sh->key.dport_mask;
+}
+
+/* The bucket of a policy's selector in its shape. */
+static void selector_key(struct xb_tss_key *key, const struct shape *sh,
+			 const struct xb_selector *sel)
+{
+	struct xb_shape shape;
+
+	memset(key, 0, sizeof(*key));
+	key->proto = sel->proto;
+	key->sport = sel->sport;
+	key->dport = sel->dport;
+	key->saddr = sel->saddr;
+	key->daddr = sel->daddr;
+	shape_describe(sh, &shape);
+	xb_tss_key_mask(key, sh->key.list, &shape, sel->family);
 }
 
 static void list_mark_dirty(struct xb_tss *tss, int list)
@@ -585,8 +607,7 @@ static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
 	sh = shape_get(tss, &sk);
 	if (!sh)
 		return -ENOMEM;
-	make_key(&key, list, sh->id, &sk, p->sel.family, p->sel.proto,
-		 p->sel.sport, p->sel.dport, &p->sel.saddr, &p->sel.daddr);
+	selector_key(&key, sh, &p->sel);
 	b = bucket_get(tss, &key);
 	if (!b || heap_reserve(&sh->pols) || heap_reserve(&b->pols) ||
 	    bucket_mark_dirty(tss, b)) {
@@ -654,12 +675,12 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 		return -EEXIST;
 	pe = &tss->pols[pol->id];
 	memset(pe, 0, sizeof(*pe));
-	pe->id = pol->id;
+	pe->val.policy_id = pol->id;
+	pe->val.priority = pol->priority;
+	pe->val.pos = pol->pos;
+	pe->val.if_id = pol->if_id;
+	pe->val.verdict = policy_verdict(pol);
 	pe->gen = next_gen(tss);
-	pe->priority = pol->priority;
-	pe->pos = pol->pos;
-	pe->if_id = pol->if_id;
-	pe->verdict = policy_verdict(pol);
 	pe->taint_list = -1;
 	if (list >= 0 && policy_in_view(pol)) {
 		err = policy_attach(tss, pe, pol, list);
@@ -699,12 +720,7 @@ static void bucket_value(struct bucket *b, struct xb_tss_val *v)
 {
 	const struct pol_ent *w = heap_top(&b->pols);
 
-	memset(v, 0, sizeof(*v));
-	v->policy_id = w->id;
-	v->priority = w->priority;
-	v->pos = w->pos;
-	v->if_id = w->if_id;
-	v->verdict = w->verdict;
+	*v = w->val;
 	if (heap_tie_conflict(&b->pols, 0, w))
 		v->verdict = XB_V_UNDECIDABLE;
 }
@@ -740,13 +756,8 @@ static void list_build(struct list_state *ls, struct xb_shape_list *out)
 		struct xb_shape *s = &out->shapes[i];
 		const struct shape *sh = sorted[i];
 
-		s->best_priority = heap_top(&sh->pols)->priority;
-		s->id = sh->id;
-		s->prefixlen_s = sh->key.prefixlen_s;
-		s->prefixlen_d = sh->key.prefixlen_d;
-		s->proto_mask = sh->key.proto_mask;
-		s->sport_mask = sh->key.sport_mask;
-		s->dport_mask = sh->key.dport_mask;
+		shape_describe(sh, s);
+		s->best_priority = heap_top(&sh->pols)->val.priority;
 	}
 }
 
@@ -949,392 +960,4 @@ void xb_tss_free(struct xb_tss *tss)
 	xb_htab_fini(&tss->buckets);
 	free(tss->dirty);
 	free(tss);
-}
-
-/* ---- the datapath's search, in userspace ------------------------------ */
-
-void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
-		     const struct xb_shape *shape, const struct xb_flow *fl)
-{
-	struct shape_key sk = {
-		.list = list_idx,
-		.prefixlen_s = shape->prefixlen_s,
-		.prefixlen_d = shape->prefixlen_d,
-		.proto_mask = shape->proto_mask,
-		.sport_mask = shape->sport_mask,
-		.dport_mask = shape->dport_mask,
-	};
-
-	make_key(key, list_idx, shape->id, &sk, fl->family, fl->proto,
-		 fl->sport, fl->dport, &fl->saddr, &fl->daddr);
-}
-
-static bool val_before(const struct xb_tss_val *a, const struct xb_tss_val *b)
-{
-	if (a->priority != b->priority)
-		return a->priority < b->priority;
-	if (a->pos != b->pos)
-		return a->pos < b->pos;
-	return a->policy_id < b->policy_id;
-}
-
-/* Keep the best hit; remember when the best priority is shared by hits
- * with different outcomes (the kernel's choice among them is unknown). */
-static void result_consider(struct xb_list_result *r, bool *conflict,
-			    const struct xb_tss_val *v)
-{
-	if (!r->found || v->priority < r->val.priority) {
-		r->found = true;
-		r->val = *v;
-		*conflict = false;
-		return;
-	}
-	if (v->priority != r->val.priority)
-		return;
-	if (v->verdict != r->val.verdict || v->if_id != r->val.if_id)
-		*conflict = true;
-	if (val_before(v, &r->val))
-		r->val = *v;
-}
-
-int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
-		       const struct xb_flow *fl, struct xb_list_result *r)
-{
-	struct xb_shape_list sl;
-	struct xb_tss_val v;
-	struct xb_tss_key key;
-	bool conflict = false;
-	__u32 i, count;
-	int err;
-
-	memset(r, 0, sizeof(*r));
-	err = src->get_list(src->ctx, list_idx, &sl);
-	if (err == -ENOENT)
-		return 0;
-	if (err)
-		return err;
-	if (sl.overflow) {
-		r->overflow = true;
-		r->undecidable = true;
-		return 0;
-	}
-	count = sl.count < XB_MAX_SHAPES ? sl.count : XB_MAX_SHAPES;
-	for (i = 0; i < count; i++) {
-		const struct xb_shape *s = &sl.shapes[i];
-
-		if (r->found && s->best_priority > r->val.priority)
-			break;
-		xb_tss_flow_key(&key, list_idx, s, fl);
-		err = src->get_entry(src->ctx, &key, &v);
-		if (err == -ENOENT)
-			continue;
-		if (err)
-			return err;
-		result_consider(r, &conflict, &v);
-	}
-	if (r->found && (conflict || r->val.verdict == XB_V_UNDECIDABLE))
-		r->undecidable = true;
-	return 0;
-}
-
-static void decide(struct xb_decision *d, __u8 reason, __u32 policy_id)
-{
-	d->reason = reason;
-	d->policy_id = policy_id;
-}
-
-static void decide_one(struct xb_decision *d, const struct xb_tss_val *v)
-{
-	switch (v->verdict) {
-	case XB_V_ALLOW:
-		decide(d, XB_R_PASS_POLICY_ALLOW, v->policy_id);
-		break;
-	case XB_V_BLOCK:
-		decide(d, XB_R_DROP_POLICY_BLOCK, v->policy_id);
-		break;
-	case XB_V_REQUIRES_IPSEC:
-		decide(d, XB_R_DROP_REQUIRES_IPSEC, v->policy_id);
-		break;
-	default:
-		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
-		break;
-	}
-}
-
-static bool flow_icmp_error(const struct xb_flow *fl)
-{
-	__u16 type = ntohs(fl->sport);
-
-	if (fl->family == AF_INET && fl->proto == IPPROTO_ICMP)
-		return type == 3 || type == 11;
-	if (fl->family == AF_INET6 && fl->proto == IPPROTO_ICMPV6)
-		return type >= 1 && type <= 3;
-	return false;
-}
-
-static int search(const struct xb_tss_source *src, int view, int ptype,
-		  const struct xb_flow *fl, struct xb_list_result *r,
-		  struct xb_decision *d)
-{
-	int err = xb_tss_search_list(src, XB_SHAPE_LIST_IDX(view, ptype,
-					family_idx(fl->family)), fl, r);
-
-	if (r->overflow)
-		d->overflow = 1;
-	return err;
-}
-
-/* A sub policy allowed: __xfrm_policy_check() adds the IN main policy. */
-static int decide_sub_allow(const struct xb_tss_source *src,
-			    const struct xb_flow *fl,
-			    const struct xb_list_result *sub,
-			    struct xb_decision *d)
-{
-	struct xb_list_result m;
-	int err;
-
-	err = search(src, XB_VIEW_IN, XB_PTYPE_MAIN, fl, &m, d);
-	if (err)
-		return err;
-	if (m.undecidable)
-		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
-	else if (!m.found)
-		decide_one(d, &sub->val);
-	else if (m.val.verdict == XB_V_BLOCK)
-		decide(d, XB_R_DROP_POLICY_BLOCK, m.val.policy_id);
-	else if (sub->val.verdict == XB_V_REQUIRES_IPSEC)
-		decide(d, XB_R_DROP_REQUIRES_IPSEC, sub->val.policy_id);
-	else if (m.val.verdict == XB_V_REQUIRES_IPSEC)
-		decide(d, XB_R_DROP_REQUIRES_IPSEC, m.val.policy_id);
-	else
-		decide(d, XB_R_PASS_POLICY_ALLOW, sub->val.policy_id);
-	return 0;
-}
-
-int xb_tss_lookup(const struct xb_tss_source *src, __u8 dir,
-		  const struct xb_flow *fl, const __u8 default_action[4],
-		  struct xb_decision *d)
-{
-	int view = dir_view(dir);
-	struct xb_list_result r;
-	int err;
-
-	memset(d, 0, sizeof(*d));
-	if ((view != XB_VIEW_IN && view != XB_VIEW_FWD) ||
-	    family_idx(fl->family) < 0)
-		return -EINVAL;
-	err = search(src, view, XB_PTYPE_SUB, fl, &r, d);
-	if (err)
-		return err;
-	if (r.undecidable) {
-		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
-		return 0;
-	}
-	if (r.found) {
-		if (r.val.verdict == XB_V_BLOCK) {
-			decide_one(d, &r.val);
-			return 0;
-		}
-		return decide_sub_allow(src, fl, &r, d);
-	}
-	err = search(src, view, XB_PTYPE_MAIN, fl, &r, d);
-	if (err)
-		return err;
-	if (r.undecidable)
-		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
-	else if (r.found)
-		decide_one(d, &r.val);
-	else if (dir == XFRM_POLICY_FWD && flow_icmp_error(fl))
-		decide(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
-	else if (default_action[dir] == XB_DEFAULT_BLOCK)
-		decide(d, XB_R_DROP_DEFAULT_BLOCK, XB_NO_POLICY);
-	else
-		decide(d, XB_R_PASS_NO_POLICY, XB_NO_POLICY);
-	return 0;
-}
-
-int xb_tss_lookup_steer(const struct xb_tss_source *src,
-			const struct xb_flow *fl, struct xb_steer *s)
-{
-	struct xb_decision d = {};
-	struct xb_list_result r;
-	int ptype, err;
-
-	memset(s, 0, sizeof(*s));
-	s->policy_id = XB_NO_POLICY;
-	if (family_idx(fl->family) < 0)
-		return -EINVAL;
-	for (ptype = XB_PTYPE_SUB; ptype < XB_PTYPE_MAX; ptype++) {
-		err = search(src, XB_VIEW_OUT, ptype, fl, &r, &d);
-		if (err)
-			return err;
-		s->overflow |= d.overflow;
-		if (r.undecidable) {
-			s->undecidable = true;
-			return 0;
-		}
-		if (r.found) {
-			s->found = true;
-			s->policy_id = r.val.policy_id;
-			s->if_id = r.val.if_id;
-			s->verdict = r.val.verdict;
-			return 0;
-		}
-	}
-	return 0;
-}
-
-/* ---- in-memory published state --------------------------------------- */
-
-struct mem_ent {
-	struct xb_hnode node;
-	struct xb_tss_key key;
-	struct xb_tss_val val;
-};
-
-struct xb_tss_mem {
-	struct xb_htab ents;
-	struct xb_shape_list lists[XB_SHAPE_LISTS];
-	struct xb_tss_mem_stats stats;
-};
-
-static int mem_put_entry(void *ctx, const struct xb_tss_key *key,
-			 const struct xb_tss_val *val)
-{
-	struct xb_tss_mem *m = ctx;
-	struct xb_hnode *n = xb_htab_find(&m->ents, key);
-	struct mem_ent *e;
-	int err;
-
-	m->stats.puts++;
-	if (n) {
-		xb_container_of(n, struct mem_ent, node)->val = *val;
-		return 0;
-	}
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->key = *key;
-	e->val = *val;
-	err = xb_htab_insert(&m->ents, &e->node);
-	if (err)
-		free(e);
-	return err;
-}
-
-static int mem_del_entry(void *ctx, const struct xb_tss_key *key)
-{
-	struct xb_tss_mem *m = ctx;
-	struct xb_hnode *n = xb_htab_find(&m->ents, key);
-
-	m->stats.dels++;
-	if (!n)
-		return -ENOENT;
-	xb_htab_remove(&m->ents, n);
-	free(xb_container_of(n, struct mem_ent, node));
-	return 0;
-}
-
-static int mem_put_list(void *ctx, __u32 idx, const struct xb_shape_list *l)
-{
-	struct xb_tss_mem *m = ctx;
-
-	m->stats.list_puts++;
-	if (idx >= XB_SHAPE_LISTS)
-		return -E2BIG;
-	m->lists[idx] = *l;
-	return 0;
-}
-
-static int mem_get_entry(void *ctx, const struct xb_tss_key *key,
-			 struct xb_tss_val *val)
-{
-	struct xb_tss_mem *m = ctx;
-	struct xb_hnode *n = xb_htab_find(&m->ents, key);
-
-	if (!n)
-		return -ENOENT;
-	*val = xb_container_of(n, struct mem_ent, node)->val;
-	return 0;
-}
-
-static int mem_get_list(void *ctx, __u32 idx, struct xb_shape_list *l)
-{
-	struct xb_tss_mem *m = ctx;
-
-	if (idx >= XB_SHAPE_LISTS)
-		return -ENOENT;
-	*l = m->lists[idx];
-	return 0;
-}
-
-struct xb_tss_mem *xb_tss_mem_new(void)
-{
-	struct xb_tss_mem *m = calloc(1, sizeof(*m));
-
-	if (m && xb_htab_init(&m->ents, offsetof(struct mem_ent, key) -
-			      offsetof(struct mem_ent, node),
-			      sizeof(struct xb_tss_key))) {
-		free(m);
-		return NULL;
-	}
-	return m;
-}
-
-void xb_tss_mem_free(struct xb_tss_mem *m)
-{
-	struct xb_hnode *n, *tmp;
-	size_t i;
-
-	if (!m)
-		return;
-	xb_htab_for_each(&m->ents, n, tmp, i)
-		free(xb_container_of(n, struct mem_ent, node));
-	xb_htab_fini(&m->ents);
-	free(m);
-}
-
-void xb_tss_mem_sink(struct xb_tss_mem *m, struct xb_tss_sink *sink)
-{
-	sink->put_entry = mem_put_entry;
-	sink->del_entry = mem_del_entry;
-	sink->put_list = mem_put_list;
-	sink->ctx = m;
-}
-
-void xb_tss_mem_source(struct xb_tss_mem *m, struct xb_tss_source *src)
-{
-	src->get_entry = mem_get_entry;
-	src->get_list = mem_get_list;
-	src->ctx = m;
-}
-
-size_t xb_tss_mem_count(const struct xb_tss_mem *m)
-{
-	return m->ents.count;
-}
-
-void xb_tss_mem_get_stats(const struct xb_tss_mem *m,
-			  struct xb_tss_mem_stats *stats)
-{
-	*stats = m->stats;
-}
-
-int xb_tss_mem_for_each(const struct xb_tss_mem *m,
-			int (*fn)(void *arg, const struct xb_tss_key *key,
-				  const struct xb_tss_val *val),
-			void *arg)
-{
-	struct xb_hnode *n, *tmp;
-	size_t i;
-	int err;
-
-	xb_htab_for_each(&m->ents, n, tmp, i) {
-		struct mem_ent *e = xb_container_of(n, struct mem_ent, node);
-
-		err = fn(arg, &e->key, &e->val);
-		if (err)
-			return err;
-	}
-	return 0;
 }

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Userspace side of the tuple-space search (include/xfrmbpf/tss.h): keeps,
- * for every view, the shapes and buckets of the mirrored policies, and
- * emits the map changes that make the published xb_tss / xb_shape_lists
- * equal to it. Incremental: adding or deleting one policy touches only its
- * buckets and, when the shape order changes, its shape list.
+ * The classifier builder: turns the mirrored policies into the tuple-space
+ * search the datapath reads (include/xfrmbpf/tss.h). It keeps, for every
+ * view, the shapes and buckets of the policies, and emits the map changes
+ * that make the published xb_tss / xb_shape_lists equal to it.
+ * Incremental: adding or deleting one policy touches only its buckets and,
+ * when the shape order changes, its shape list.
  *
- * It also holds the reader's side: xb_tss_lookup() searches a published
- * state exactly as the datapath must (the tests check it against the
- * reference classifier, classify_ref.h), and an in-memory published state
- * (struct xb_tss_mem) for tests and offline use.
+ * Only the building is here. The datapath's search lives in bpf/; its
+ * userspace replica, which the tests check against the reference
+ * classifier, is in tests/lib/tss_reader.h.
  *
  * What the datapath must do, besides the plain search (kernel functions in
  * net/xfrm/xfrm_policy.c, checked against Linux 6.1 and 6.18):
@@ -73,102 +73,27 @@ unsigned int xb_tss_overflows(const struct xb_tss *tss);
 /* Number of shape lists made undecidable by packet-offload policies. */
 unsigned int xb_tss_offload_lists(const struct xb_tss *tss);
 
-/* --- Reading a published state ------------------------------------- */
+/* --- What the datapath's search shares with the builder ------------- */
 
-/* A plaintext flow as the kernel's selector sees it (decode_session, then
- * xfrm_flowi_sport/dport): addresses and ports in network order, IPv4 in
- * a[0]. Ports for TCP, UDP, UDP-Lite, SCTP only; ICMP/ICMPv6: htons(type)
- * in sport, htons(code) in dport; GRE: the key's high/low 16 bits; MH: the
- * type in sport; every other protocol (DCCP and ESP included): 0, 0. */
-struct xb_flow {
-	union xb_addr saddr;
-	union xb_addr daddr;
-	__be16 sport;
-	__be16 dport;
-	__u16 family;		/* AF_INET / AF_INET6 */
-	__u8 proto;
-	__u8 pad;
-	__u32 mark;		/* 0 for plaintext at XDP */
-	__u32 if_id;		/* 0 for plaintext on a NIC */
-};
+/* XB_VIEW_* of a policy direction (XFRM_POLICY_IN/FWD/OUT), -1 for none. */
+int xb_tss_dir_view(__u8 dir);
+/* XB_FAM_* of an address family (AF_INET/AF_INET6), -1 for none. */
+int xb_tss_family_idx(__u16 family);
 
-/* Plaintext input decision (IN, FWD). */
-struct xb_decision {
-	__u8 reason;		/* enum xb_reason */
-	__u8 overflow;		/* a consulted list was overflowed */
-	__u8 pad[2];
-	__u32 policy_id;	/* deciding policy, XB_NO_POLICY when none */
-};
+/* Which of two policies wins where both match: the lower priority, then
+ * the lower pos, then the lower id. Buckets, shape lists and the search
+ * keep this order. */
+bool xb_tss_val_before(const struct xb_tss_val *a, const struct xb_tss_val *b);
+/* Two policies lead to the same result (verdict, if_id). When policies of
+ * the best priority do not, the kernel's choice among them is unknown. */
+bool xb_tss_same_outcome(const struct xb_tss_val *a, const struct xb_tss_val *b);
 
-/* Steering: the best OUT policy for mark 0, any if_id. */
-struct xb_steer {
-	bool undecidable;
-	bool found;
-	__u8 verdict;		/* enum xb_verdict of the policy */
-	__u8 overflow;
-	__u32 policy_id;	/* XB_NO_POLICY when not found */
-	__u32 if_id;
-};
-
-/* The best bucket hit of one shape list for one flow. */
-struct xb_list_result {
-	bool found;
-	bool undecidable;	/* overflow, conflicting tie, undecidable verdict */
-	bool overflow;
-	struct xb_tss_val val;	/* the (priority, pos, id)-least hit */
-};
-
-/* Read access to a published state (maps, or struct xb_tss_mem). Both
- * return 0, or -ENOENT for a missing entry. */
-struct xb_tss_source {
-	int (*get_entry)(void *ctx, const struct xb_tss_key *key,
-			 struct xb_tss_val *val);
-	int (*get_list)(void *ctx, __u32 list_idx, struct xb_shape_list *list);
-	void *ctx;
-};
-
-/* The datapath's search of one list: shapes in order, stop when a shape's
- * best priority is above the best found. */
-int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
-		       const struct xb_flow *fl, struct xb_list_result *res);
-
-/* Plaintext arriving on a NIC (mark 0, if_id 0), dir XFRM_POLICY_IN or
- * XFRM_POLICY_FWD; default_action[] indexed by dir (XB_DEFAULT_*). */
-int xb_tss_lookup(const struct xb_tss_source *src, __u8 dir,
-		  const struct xb_flow *fl, const __u8 default_action[4],
-		  struct xb_decision *d);
-
-/* OUT steering: sub before main, mark 0, any if_id. */
-int xb_tss_lookup_steer(const struct xb_tss_source *src,
-			const struct xb_flow *fl, struct xb_steer *s);
-
-/* Masks a flow into the key of one shape: what the datapath looks up. */
-void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
-		     const struct xb_shape *shape, const struct xb_flow *fl);
-
-/* --- In-memory published state --------------------------------------- */
-
-struct xb_tss_mem;
-
-struct xb_tss_mem_stats {
-	unsigned long puts;
-	unsigned long dels;
-	unsigned long list_puts;
-};
-
-struct xb_tss_mem *xb_tss_mem_new(void);
-void xb_tss_mem_free(struct xb_tss_mem *mem);
-/* A sink that writes into mem (del of a missing key fails with -ENOENT,
- * as on a BPF hash map) and a source that reads it. */
-void xb_tss_mem_sink(struct xb_tss_mem *mem, struct xb_tss_sink *sink);
-void xb_tss_mem_source(struct xb_tss_mem *mem, struct xb_tss_source *src);
-size_t xb_tss_mem_count(const struct xb_tss_mem *mem);
-void xb_tss_mem_get_stats(const struct xb_tss_mem *mem,
-			  struct xb_tss_mem_stats *stats);
-/* Calls fn for every entry (any order); stops at a non-zero return. */
-int xb_tss_mem_for_each(const struct xb_tss_mem *mem,
-			int (*fn)(void *arg, const struct xb_tss_key *key,
-				  const struct xb_tss_val *val),
-			void *arg);
+/* The bucket key of a 5-tuple under one shape of list list_idx: on entry
+ * key's proto, ports and addresses hold the tuple (network order); they
+ * are masked by the shape, and list and shape_id set. The builder files a
+ * policy's selector under this key and the datapath looks a packet up
+ * with it, so both must mask alike. family: AF_INET or AF_INET6. */
+void xb_tss_key_mask(struct xb_tss_key *key, __u32 list_idx,
+		     const struct xb_shape *shape, __u16 family);
 
 #endif

@@ -24,43 +24,153 @@ static int percpu_counter_sum(const struct xb_maps *maps, int map, const void *k
 	return err;
 }
 
+/* A published policy record (the policy and its first template) and the
+ * other templates from xb_tmpls. */
+static void policy_from_rec(const struct xb_maps *maps, __u32 id,
+			    const struct xb_policy_rec *rec, struct xb_policy *pol,
+			    struct xb_tmpl *tmpls)
+{
+	struct xb_tmpl_key tk = { .policy_id = id };
+
+	*pol = rec->pol;
+	if (pol->n_tmpls > XB_MAX_TMPLS)
+		pol->n_tmpls = XB_MAX_TMPLS;
+	if (pol->n_tmpls)
+		tmpls[0] = rec->tmpl;
+	for (tk.idx = 1; tk.idx < pol->n_tmpls; tk.idx++)
+		if (bpf_map_lookup_elem(maps->fd[XB_MAP_TMPLS], &tk, &tmpls[tk.idx]))
+			memset(&tmpls[tk.idx], 0, sizeof(tmpls[tk.idx]));
+}
+
 int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *pol,
 		       struct xb_tmpl *tmpls)
 {
-	struct xb_tmpl_key tk = { .policy_id = id };
 	struct xb_policy_rec rec;
 
 	if (bpf_map_lookup_elem(maps->fd[XB_MAP_POLICIES], &id, &rec))
 		return -errno;
-	*pol = rec.pol;
-	if (pol->n_tmpls > XB_MAX_TMPLS)
-		pol->n_tmpls = XB_MAX_TMPLS;
-	if (pol->n_tmpls)
-		tmpls[0] = rec.tmpl;
-	for (tk.idx = 1; tk.idx < pol->n_tmpls; tk.idx++)
-		if (bpf_map_lookup_elem(maps->fd[XB_MAP_TMPLS], &tk, &tmpls[tk.idx]))
-			memset(&tmpls[tk.idx], 0, sizeof(tmpls[tk.idx]));
+	policy_from_rec(maps, id, &rec, pol, tmpls);
 	return 0;
 }
 
-/* Calls fn(key, ctx) for every key of a hash map. */
-static int for_each_key(int fd, size_t key_size, int (*fn)(const void *key, void *ctx),
-			void *ctx)
+typedef int (*entry_fn)(const void *key, const void *value, void *ctx);
+
+/* Room for a key, and for the kernel's batch position (a bucket index
+ * for hash maps, a key for arrays). */
+#define MAX_KEY_SIZE		64
+#define BATCH_ENTRIES		256
+
+/* Not in the uapi errno.h: the kernel's "no batch ops for this map type". */
+#ifndef ENOTSUPP
+#define ENOTSUPP		524
+#endif
+
+struct batch_buf {
+	void *keys;
+	void *values;
+	__u32 entries;
+};
+
+static int batch_buf_size(struct batch_buf *b, __u32 entries, size_t key_size,
+			  size_t value_size)
 {
-	unsigned char key[64], next[64];
-	void *prev = NULL;
+	void *keys = realloc(b->keys, entries * key_size);
+	void *values;
+
+	if (!keys)
+		return -ENOMEM;
+	b->keys = keys;
+	values = realloc(b->values, entries * value_size);
+	if (!values)
+		return -ENOMEM;
+	b->values = values;
+	b->entries = entries;
+	return 0;
+}
+
+/*
+ * Calls fn(key, value, ctx) for every entry of a hash map, a batch of
+ * entries per syscall. -EOPNOTSUPP when the kernel refuses the batch
+ * before anything was read (no batch ops, or none for this map type).
+ */
+static int for_each_entry_batched(int fd, size_t key_size, size_t value_size,
+				  entry_fn fn, void *ctx)
+{
+	unsigned char in[MAX_KEY_SIZE], out[MAX_KEY_SIZE];
+	struct batch_buf b = {};
+	bool first = true, done = false;
+	__u32 n, i;
 	int err;
 
-	if (key_size > sizeof(key))
-		return -E2BIG;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
+	err = batch_buf_size(&b, BATCH_ENTRIES, key_size, value_size);
+	while (!err && !done) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		n = b.entries;
+		err = bpf_map_lookup_batch(fd, first ? NULL : in, out, b.keys,
+					   b.values, &n, &opts);
+		if (err == -ENOSPC && !n) {
+			/* One hash bucket holds more entries than a batch. */
+			err = batch_buf_size(&b, b.entries * 2, key_size, value_size);
+			continue;
+		}
+		if (first && (err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP)) {
+			err = -EOPNOTSUPP;
+			break;
+		}
+		/* The end of the map: n holds its last entries. */
+		done = err == -ENOENT || (!err && !n);
+		if (err && err != -ENOENT)
+			break;
+		err = 0;
+		first = false;
+		memcpy(in, out, sizeof(in));
+		for (i = 0; !err && i < n; i++)
+			err = fn((char *)b.keys + i * key_size,
+				 (char *)b.values + i * value_size, ctx);
+	}
+	free(b.keys);
+	free(b.values);
+	return err;
+}
+
+/* The same, a key and a lookup per entry, for kernels without batch ops. */
+static int for_each_entry_single(int fd, size_t key_size, size_t value_size,
+				 entry_fn fn, void *ctx)
+{
+	unsigned char key[MAX_KEY_SIZE], next[MAX_KEY_SIZE];
+	void *prev = NULL, *value;
+	int err = 0;
+
+	value = malloc(value_size);
+	if (!value)
+		return -ENOMEM;
+	while (!err && !bpf_map_get_next_key(fd, prev, next)) {
 		memcpy(key, next, key_size);
 		prev = key;
-		err = fn(key, ctx);
-		if (err)
-			return err;
+		/* Deleted meanwhile: the seq check catches it. */
+		if (bpf_map_lookup_elem(fd, key, value))
+			continue;
+		err = fn(key, value, ctx);
 	}
-	return errno == ENOENT ? 0 : -errno;
+	if (!err && errno != ENOENT)
+		err = -errno;
+	free(value);
+	return err;
+}
+
+/* Calls fn(key, value, ctx) for every entry of a hash map. */
+static int for_each_entry(int fd, size_t key_size, size_t value_size, entry_fn fn,
+			  void *ctx)
+{
+	int err;
+
+	if (key_size > MAX_KEY_SIZE)
+		return -E2BIG;
+	err = for_each_entry_batched(fd, key_size, value_size, fn, ctx);
+	if (err == -EOPNOTSUPP)
+		err = for_each_entry_single(fd, key_size, value_size, fn, ctx);
+	return err;
 }
 
 struct read_ctx {
@@ -82,7 +192,7 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
 	return p;
 }
 
-static int read_policy(const void *key, void *data)
+static int read_policy(const void *key, const void *value, void *data)
 {
 	struct read_ctx *c = data;
 	struct xb_snapshot *s = c->snap;
@@ -93,15 +203,13 @@ static int read_policy(const void *key, void *data)
 		return -ENOMEM;
 	sp = &s->policies[s->n_policies];
 	memset(sp, 0, sizeof(*sp));
-	/* Deleted meanwhile: the seq check catches it. */
-	if (xb_snapshot_policy(c->maps, *(const __u32 *)key, &sp->pol, sp->tmpls))
-		return 0;
+	policy_from_rec(c->maps, *(const __u32 *)key, value, &sp->pol, sp->tmpls);
 	percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &sp->pol.id, &sp->hits);
 	s->n_policies++;
 	return 0;
 }
 
-static int read_sa(const void *key, void *data)
+static int read_sa(const void *key, const void *value, void *data)
 {
 	struct read_ctx *c = data;
 	struct xb_snapshot *s = c->snap;
@@ -112,22 +220,21 @@ static int read_sa(const void *key, void *data)
 		return -ENOMEM;
 	ss = &s->sas[s->n_sas];
 	memcpy(&ss->key, key, sizeof(ss->key));
-	if (bpf_map_lookup_elem(c->maps->fd[XB_MAP_SAS], key, &ss->sa))
-		return 0;
+	memcpy(&ss->sa, value, sizeof(ss->sa));
 	s->n_sas++;
 	return 0;
 }
 
-static int read_link(const void *key, void *data)
+static int read_link(const void *key, const void *value, void *data)
 {
 	struct read_ctx *c = data;
 	struct xb_snapshot *s = c->snap;
 
+	(void)key;	/* the value is the whole link */
 	s->links = grow(s->links, s->n_links, &c->cap, sizeof(*s->links));
 	if (!s->links)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(c->maps->fd[XB_MAP_XFRM_LINKS], key, &s->links[s->n_links]))
-		return 0;
+	memcpy(&s->links[s->n_links], value, sizeof(*s->links));
 	s->n_links++;
 	return 0;
 }
@@ -151,13 +258,16 @@ static int read_once(const struct xb_maps *maps, struct xb_snapshot *snap)
 	struct read_ctx c = { .maps = maps, .snap = snap };
 	int err;
 
-	err = for_each_key(maps->fd[XB_MAP_POLICIES], sizeof(__u32), read_policy, &c);
+	err = for_each_entry(maps->fd[XB_MAP_POLICIES], sizeof(__u32),
+			     sizeof(struct xb_policy_rec), read_policy, &c);
 	c.cap = 0;
 	if (!err)
-		err = for_each_key(maps->fd[XB_MAP_SAS], sizeof(struct xb_sa_key), read_sa, &c);
+		err = for_each_entry(maps->fd[XB_MAP_SAS], sizeof(struct xb_sa_key),
+				     sizeof(struct xb_sa), read_sa, &c);
 	c.cap = 0;
 	if (!err)
-		err = for_each_key(maps->fd[XB_MAP_XFRM_LINKS], sizeof(__u32), read_link, &c);
+		err = for_each_entry(maps->fd[XB_MAP_XFRM_LINKS], sizeof(__u32),
+				     sizeof(struct xb_xfrm_link), read_link, &c);
 	return err;
 }
 

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The datapath's search of a published tuple-space search, in userspace:
+ * what bpf/ does with xb_shape_lists and xb_tss, step for step, on a
+ * published state held in the maps (tss_sink_maps.h) or in memory
+ * (tss_mem.h). The tests check it against the reference classifier
+ * (classify_ref.h), and the datapath against both.
+ *
+ * What it must do besides the plain search is listed in
+ * user/classifier/tss.h (equal priorities, sub policies, ICMP errors on
+ * FWD, overflowed lists).
+ */
+#ifndef XFRMBPF_TESTS_TSS_READER_H
+#define XFRMBPF_TESTS_TSS_READER_H
+
+#include <stdbool.h>
+#include "classifier/tss.h"
+#include "flow_decision.h"
+
+/* The best bucket hit of one shape list for one flow. */
+struct xb_list_result {
+	bool found;
+	bool undecidable;	/* overflow, conflicting tie, undecidable verdict */
+	bool overflow;
+	struct xb_tss_val val;	/* the (priority, pos, id)-least hit */
+};
+
+/* Read access to a published state (maps, or struct xb_tss_mem). Both
+ * return 0, or -ENOENT for a missing entry. */
+struct xb_tss_source {
+	int (*get_entry)(void *ctx, const struct xb_tss_key *key,
+			 struct xb_tss_val *val);
+	int (*get_list)(void *ctx, __u32 list_idx, struct xb_shape_list *list);
+	void *ctx;
+};
+
+/* The datapath's search of one list: shapes in order, stop when a shape's
+ * best priority is above the best found. */
+int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
+		       const struct xb_flow *fl, struct xb_list_result *res);
+
+/* Plaintext arriving on a NIC (mark 0, if_id 0), dir XFRM_POLICY_IN or
+ * XFRM_POLICY_FWD; default_action[] indexed by dir (XB_DEFAULT_*). */
+int xb_tss_lookup(const struct xb_tss_source *src, __u8 dir,
+		  const struct xb_flow *fl, const __u8 default_action[4],
+		  struct xb_ref_decision *d);
+
+/* OUT steering: sub before main, mark 0, any if_id. */
+int xb_tss_lookup_steer(const struct xb_tss_source *src,
+			const struct xb_flow *fl, struct xb_ref_steer *s);
+
+/* Masks a flow into the key of one shape: what the datapath looks up. */
+void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
+		     const struct xb_shape *shape, const struct xb_flow *fl);
+
+#endif
