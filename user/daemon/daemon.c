@@ -134,7 +134,7 @@ static int resync(struct xb_daemon *d)
 	}
 	if (err)
 		return err;
-	err = xb_publish(&d->maps, &d->mirror);
+	err = xb_publish(&d->publisher, &d->mirror);
 	if (err)
 		return err;
 	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
@@ -156,7 +156,7 @@ static int on_events(struct xb_daemon *d, bool xfrm, bool links)
 	}
 	if (err)
 		return err;
-	err = xb_publish(&d->maps, &d->mirror);
+	err = xb_publish(&d->publisher, &d->mirror);
 	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
 	return err;
 }
@@ -298,7 +298,12 @@ static int start_mirror(struct xb_daemon *d)
 	xb_sync_heartbeat(&d->maps);
 	err = xb_publish_clear(&d->maps);
 	if (!err)
-		err = xb_mirror_init(&d->mirror, true);
+		err = xb_publisher_init(&d->publisher, &d->maps);
+	if (!err) {
+		struct xb_policy_store store = xb_publisher_store(&d->publisher);
+
+		err = xb_mirror_init(&d->mirror, &store);
+	}
 	if (!err)
 		err = xb_nl_open(&d->nl);
 	if (!err)
@@ -367,6 +372,7 @@ void xb_daemon_stop(struct xb_daemon *d)
 		xb_dp_close(&d->dp);
 	xb_nl_close(&d->nl);
 	xb_mirror_fini(&d->mirror);
+	xb_publisher_fini(&d->publisher);
 	xb_maps_close(&d->maps);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
