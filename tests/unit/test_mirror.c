@@ -235,42 +235,6 @@ static void test_links(void **state)
 	xb_mirror_fini(&m);
 }
 
-static int count_event(const struct xb_event *ev, void *data)
-{
-	(void)ev;
-	(*(int *)data)++;
-	return 0;
-}
-
-/* One datagram: good, malformed, good. The bad one is counted and skipped. */
-static void test_dispatch_skips_malformed(void **state)
-{
-	static unsigned char dgram[3 * NB_BUF_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
-	struct xb_nl nl = {};
-	struct nb_policy p;
-	size_t off = 0, len;
-	int events = 0;
-
-	(void)state;
-	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
-	nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
-	memcpy(dgram, nlh, nlh->nlmsg_len);
-	off += NLMSG_ALIGN(nlh->nlmsg_len);
-	/* Truncated: the header says NEWPOLICY, the body is 8 bytes. */
-	nlh = (struct nlmsghdr *)(dgram + off);
-	nlh->nlmsg_len = NLMSG_HDRLEN + 8;
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	off += NLMSG_ALIGN(nlh->nlmsg_len);
-	nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
-	len = nlh->nlmsg_len;
-	memcpy(dgram + off, nlh, len);
-	off += NLMSG_ALIGN(len);
-	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 0, count_event, &events), 0);
-	assert_int_equal(events, 2);
-	assert_int_equal(nl.bad_msgs, 1);
-}
-
 /* ---- publication into real maps ---- */
 
 static char pin_root[128];
@@ -601,6 +565,48 @@ static void test_publish_templates_and_readback(void **state)
 	xb_maps_close(&maps);
 }
 
+/* The publisher hands the builder the changed policy ids: xb_tss follows
+ * inserts, updates and deletes, also when an id comes and goes between two
+ * publications. */
+static void test_publish_feeds_classifier(void **state)
+{
+	struct xb_publisher pub;
+	struct xb_maps maps;
+	struct xb_mirror m;
+	struct nb_policy p, q;
+
+	(void)state;
+	open_pinned_maps(&maps);
+	open_publisher(&pub, &maps, &m);
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_IN);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TSS), 1);
+
+	/* Added and deleted before the next publication: never published. */
+	q = p;
+	q.info.index += 8;
+	q.info.sel.prefixlen_d = 16;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &q), false);
+	apply_msg(&m, nb_delpolicy_msg(buf, &q, true, true), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TSS), 1);
+
+	/* Another shape: the old bucket goes, the new one comes. */
+	p.info.sel.prefixlen_s = 8;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TSS), 1);
+	assert_int_equal(maps.sync->shape_overflows, 0);
+
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TSS), 0);
+	xb_mirror_fini(&m);
+	xb_publisher_fini(&pub);
+	xb_maps_close(&maps);
+}
+
 /* A restart on pins a previous daemon left must not keep its defaults: the
  * new mirror publishes only defaults that differ from "accept". */
 static void test_clear_resets_defaults(void **state)
@@ -626,10 +632,11 @@ int main(void)
 		cmocka_unit_test(test_sa_spi_refcount_and_flush),
 		cmocka_unit_test(test_mark_and_sweep),
 		cmocka_unit_test(test_links),
-		cmocka_unit_test(test_dispatch_skips_malformed),
 		cmocka_unit_test_setup_teardown(test_publish_roundtrip_no_keys,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_templates_and_readback,
+						maps_setup, maps_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_feeds_classifier,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_clear_resets_defaults,
 						maps_setup, maps_teardown),
