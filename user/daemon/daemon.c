@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The mirror daemon. Follows the XFRM and link multicast groups, applies
- * each batch of events to the mirror and publishes it; re-dumps everything
- * when the kernel reports lost messages (ENOBUFS); beats the heartbeat; on
- * SIGINT/SIGTERM marks the mirror unsynced (the datapath then passes
- * everything) and returns. With interfaces it also attaches the datapath
- * (loader/attach.h) and detaches exactly that at the end.
+ * The mirror daemon. Follows the XFRM and link multicast groups; each batch
+ * of events goes top to bottom: netlink (netlink/nl.h receives and parses)
+ * -> mirror (mirror/mirror.h applies) -> publisher (mirror/publish.h feeds
+ * the classifier builder, then writes the maps). Re-dumps everything when
+ * the kernel reports lost messages (ENOBUFS); beats the heartbeat; on
+ * SIGINT/SIGTERM, or when a publication fails, marks the mirror unsynced
+ * (the datapath then passes everything) and returns. With interfaces it
+ * also attaches the datapath (loader/attach.h) and detaches exactly that
+ * at the end.
  */
 #include <errno.h>
 #include <fcntl.h>
