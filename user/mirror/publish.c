@@ -218,6 +218,20 @@ static int load_policy(void *ctx, __u32 id, struct xb_policy *pol,
 	return xb_snapshot_policy(ctx, id, pol, tmpls);
 }
 
+int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
+{
+	pub->maps = maps;
+	pub->tss = xb_tss_new();
+	return pub->tss ? 0 : -ENOMEM;
+}
+
+void xb_publisher_fini(struct xb_publisher *pub)
+{
+	if (pub->tss)
+		xb_tss_free(pub->tss);
+	pub->tss = NULL;
+}
+
 struct xb_policy_store xb_publisher_store(const struct xb_publisher *pub)
 {
 	return (struct xb_policy_store){ .load = load_policy, .ctx = pub->maps };
@@ -373,8 +387,8 @@ int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 	publish_counts(pub, m);
 	xb_sync_window_close(pub->maps, seq);
 	/* Also after a failure: the mirror then compares what the kernel
-	 * sends with what the maps really hold, so a policy whose write
-	 * failed differs and is written again (at the re-dump at the latest). */
+	 * sends with what the maps really hold, never with a copy whose
+	 * write failed. */
 	xb_mirror_published(m);
 	xb_mirror_clear_changes(m);
 	if (err) {
@@ -384,20 +398,6 @@ int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 		xb_sync_set_synced(pub->maps, false);
 	}
 	return err;
-}
-
-int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
-{
-	pub->maps = maps;
-	pub->tss = xb_tss_new();
-	return pub->tss ? 0 : -ENOMEM;
-}
-
-void xb_publisher_fini(struct xb_publisher *pub)
-{
-	if (pub->tss)
-		xb_tss_free(pub->tss);
-	pub->tss = NULL;
 }
 
 static int clear_map(struct xb_maps *maps, int map, size_t key_size)
