@@ -59,7 +59,7 @@ static void test_policy_lifecycle(void **state)
 	__u32 pos;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, true), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL), 0);
 	nb_policy_init(&p, AF_INET, XFRM_POLICY_FWD);
 	nb_policy_add_tmpl(&p, false);
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
@@ -111,7 +111,7 @@ static void test_policy_flush_by_type(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, false), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL), 0);
 	nb_policy_init(&p, AF_INET6, XFRM_POLICY_IN);
 	for (i = 0; i < 6; i++) {
 		p.info.index = 0x200 + 8 * i;
@@ -134,7 +134,7 @@ static void test_sa_spi_refcount_and_flush(void **state)
 	struct nb_sa s;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, false), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL), 0);
 	nb_sa_init(&s, AF_INET, 0x1000);
 	apply_msg(&m, nb_sa_msg(buf, XFRM_MSG_NEWSA, &s), false);
 	/* Same (daddr, spi, proto), another mark: a second SA. */
@@ -171,7 +171,7 @@ static void test_mark_and_sweep(void **state)
 	struct nb_sa s;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, true), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL), 0);
 	nb_policy_init(&p, AF_INET, XFRM_POLICY_IN);
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
 	p.info.index += 8;
@@ -215,7 +215,7 @@ static void test_links(void **state)
 	struct xb_mirror m;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, false), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL), 0);
 	apply_msg(&m, nb_link_msg(buf, RTM_NEWLINK, &l), true);
 	assert_non_null(xb_mirror_link_by_key(&m, 42));
 	/* A new if_id moves the published key. */
@@ -233,42 +233,6 @@ static void test_links(void **state)
 	assert_null(xb_mirror_link_by_key(&m, 0));
 	assert_int_equal(m.links.count, 1);
 	xb_mirror_fini(&m);
-}
-
-static int count_event(const struct xb_event *ev, void *data)
-{
-	(void)ev;
-	(*(int *)data)++;
-	return 0;
-}
-
-/* One datagram: good, malformed, good. The bad one is counted and skipped. */
-static void test_dispatch_skips_malformed(void **state)
-{
-	static unsigned char dgram[3 * NB_BUF_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
-	struct xb_nl nl = {};
-	struct nb_policy p;
-	size_t off = 0, len;
-	int events = 0;
-
-	(void)state;
-	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
-	nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
-	memcpy(dgram, nlh, nlh->nlmsg_len);
-	off += NLMSG_ALIGN(nlh->nlmsg_len);
-	/* Truncated: the header says NEWPOLICY, the body is 8 bytes. */
-	nlh = (struct nlmsghdr *)(dgram + off);
-	nlh->nlmsg_len = NLMSG_HDRLEN + 8;
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	off += NLMSG_ALIGN(nlh->nlmsg_len);
-	nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
-	len = nlh->nlmsg_len;
-	memcpy(dgram + off, nlh, len);
-	off += NLMSG_ALIGN(len);
-	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 0, count_event, &events), 0);
-	assert_int_equal(events, 2);
-	assert_int_equal(nl.bad_msgs, 1);
 }
 
 /* ---- publication into real maps ---- */
@@ -403,8 +367,21 @@ static void open_pinned_maps(struct xb_maps *maps)
 	assert_int_equal(xb_maps_open(maps, pin_dir, true), 0);
 }
 
+/* As the daemon sets them up: a publisher into maps, and a mirror whose
+ * policy store is what the publisher wrote. */
+static void open_publisher(struct xb_publisher *pub, struct xb_maps *maps,
+			   struct xb_mirror *m)
+{
+	struct xb_policy_store store;
+
+	assert_int_equal(xb_publisher_init(pub, maps), 0);
+	store = xb_publisher_store(pub);
+	assert_int_equal(xb_mirror_init(m, &store), 0);
+}
+
 static void test_publish_roundtrip_no_keys(void **state)
 {
+	struct xb_publisher pub;
 	struct xb_snapshot snap;
 	struct xb_maps maps;
 	struct xb_mirror m;
@@ -417,7 +394,7 @@ static void test_publish_roundtrip_no_keys(void **state)
 
 	(void)state;
 	open_pinned_maps(&maps);
-	assert_int_equal(xb_mirror_init(&m, true), 0);
+	open_publisher(&pub, &maps, &m);
 
 	/* Everything the daemon logs at debug level goes to logbuf. */
 	logf = open_memstream(&logbuf, &loglen);
@@ -434,7 +411,7 @@ static void test_publish_roundtrip_no_keys(void **state)
 	p.if_id = 9;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
 	publish_sas_with_keys(&m, &nl);
-	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(maps.sync->seq % 2, 0);
 	assert_true(maps.sync->generation >= 1);
 
@@ -464,7 +441,7 @@ static void test_publish_roundtrip_no_keys(void **state)
 
 		nb_sa_init(&s, AF_INET, 0x3000);
 		apply_msg(&m, nb_delsa_msg(buf, &s, true), false);
-		assert_int_equal(xb_publish(&maps, &m), 0);
+		assert_int_equal(xb_publish(&pub, &m), 0);
 		xb_snapshot_free(&snap);
 		assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
 		assert_int_equal(snap.n_sas, 3);
@@ -492,6 +469,7 @@ static void test_publish_roundtrip_no_keys(void **state)
 
 	xb_snapshot_free(&snap);
 	xb_mirror_fini(&m);
+	xb_publisher_fini(&pub);
 	xb_maps_close(&maps);
 }
 
@@ -516,6 +494,7 @@ static void test_publish_templates_and_readback(void **state)
 {
 	struct xb_tmpl tmpls[XB_MAX_TMPLS];
 	struct xb_mirror_policy *mp;
+	struct xb_publisher pub;
 	struct xb_snapshot snap;
 	struct xb_policy pol;
 	struct xb_maps maps;
@@ -524,13 +503,13 @@ static void test_publish_templates_and_readback(void **state)
 
 	(void)state;
 	open_pinned_maps(&maps);
-	assert_int_equal(xb_mirror_init(&m, true), 0);
+	open_publisher(&pub, &maps, &m);
 	nb_policy_init(&p, AF_INET6, XFRM_POLICY_IN);
 	nb_policy_add_tmpl(&p, false);
 	nb_policy_add_tmpl(&p, true);
 	nb_policy_add_tmpl(&p, false);
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
-	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 1);
 	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 2);
 	mp = find_index(&m, p.info.index);
@@ -556,12 +535,12 @@ static void test_publish_templates_and_readback(void **state)
 	p.tmpls[1].optional = 0;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
 	assert_int_equal(m.dirty_policies.n, 1);
-	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(xb_publish(&pub, &m), 0);
 
 	/* One template left: xb_tmpls empties. */
 	p.n_tmpls = 1;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
-	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 0);
 	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
 	assert_int_equal(snap.policies[0].pol.n_tmpls, 1);
@@ -570,18 +549,61 @@ static void test_publish_templates_and_readback(void **state)
 
 	/* Deleted, then its slot reused by a policy with two templates. */
 	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
-	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 0);
 	p.info.index += 8;
 	p.n_tmpls = 2;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
-	assert_int_equal(xb_publish(&maps, &m), 0);
+	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 1);
 	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 1);
 	assert_int_equal(xb_mirror_policy_get(&m, 0, &pol, tmpls), 0);
 	assert_int_equal(pol.index, p.info.index);
 	assert_int_equal(pol.n_tmpls, 2);
 	xb_mirror_fini(&m);
+	xb_publisher_fini(&pub);
+	xb_maps_close(&maps);
+}
+
+/* The publisher hands the builder the changed policy ids: xb_tss follows
+ * inserts, updates and deletes, also when an id comes and goes between two
+ * publications. */
+static void test_publish_feeds_classifier(void **state)
+{
+	struct xb_publisher pub;
+	struct xb_maps maps;
+	struct xb_mirror m;
+	struct nb_policy p, q;
+
+	(void)state;
+	open_pinned_maps(&maps);
+	open_publisher(&pub, &maps, &m);
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_IN);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TSS), 1);
+
+	/* Added and deleted before the next publication: never published. */
+	q = p;
+	q.info.index += 8;
+	q.info.sel.prefixlen_d = 16;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &q), false);
+	apply_msg(&m, nb_delpolicy_msg(buf, &q, true, true), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TSS), 1);
+
+	/* Another shape: the old bucket goes, the new one comes. */
+	p.info.sel.prefixlen_s = 8;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TSS), 1);
+	assert_int_equal(maps.sync->shape_overflows, 0);
+
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TSS), 0);
+	xb_mirror_fini(&m);
+	xb_publisher_fini(&pub);
 	xb_maps_close(&maps);
 }
 
@@ -610,10 +632,11 @@ int main(void)
 		cmocka_unit_test(test_sa_spi_refcount_and_flush),
 		cmocka_unit_test(test_mark_and_sweep),
 		cmocka_unit_test(test_links),
-		cmocka_unit_test(test_dispatch_skips_malformed),
 		cmocka_unit_test_setup_teardown(test_publish_roundtrip_no_keys,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_templates_and_readback,
+						maps_setup, maps_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_feeds_classifier,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_clear_resets_defaults,
 						maps_setup, maps_teardown),

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The mirror's netlink requests against the running kernel, in a private
- * network namespace of this process (root only; skipped otherwise): dumps,
- * GETPOLICY by index, and the kernel's dump order.
+ * The mirror's netlink side (user/netlink/nl.c): how one received datagram
+ * is dispatched (crafted datagrams: malformed messages, the end of an
+ * answer, errors, replies to older requests), and its requests against the
+ * running kernel, in a private network namespace of this process (root
+ * only; skipped otherwise): dumps, GETPOLICY by index, and the kernel's
+ * dump order.
  */
 #include <errno.h>
 #include <sched.h>
@@ -14,11 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <libmnl/libmnl.h>
 #include <linux/xfrm.h>
 #include "mirror/mirror.h"
 #include "netlink/nl.h"
+#include "nlbuild.h"
 
 static bool have_netns;
+static unsigned char buf[NB_BUF_SIZE] __attribute__((aligned(8)));
 
 static int setup(void **state)
 {
@@ -45,6 +51,125 @@ static struct xb_mirror_policy *by_index(struct xb_mirror *m, __u32 index)
 	return n ? xb_container_of(n, struct xb_mirror_policy, node) : NULL;
 }
 
+static int count_event(const struct xb_event *ev, void *data)
+{
+	(void)ev;
+	(*(int *)data)++;
+	return 0;
+}
+
+/* One datagram: good, malformed, good. The bad one is counted and skipped. */
+static void test_dispatch_skips_malformed(void **state)
+{
+	static unsigned char dgram[3 * NB_BUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct xb_nl nl = {};
+	struct nb_policy p;
+	size_t off = 0, len;
+	int events = 0;
+
+	(void)state;
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
+	nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
+	memcpy(dgram, nlh, nlh->nlmsg_len);
+	off += NLMSG_ALIGN(nlh->nlmsg_len);
+	/* Truncated: the header says NEWPOLICY, the body is 8 bytes. */
+	nlh = (struct nlmsghdr *)(dgram + off);
+	nlh->nlmsg_len = NLMSG_HDRLEN + 8;
+	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
+	off += NLMSG_ALIGN(nlh->nlmsg_len);
+	nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
+	len = nlh->nlmsg_len;
+	memcpy(dgram + off, nlh, len);
+	off += NLMSG_ALIGN(len);
+	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 0, count_event, &events), 0);
+	assert_int_equal(events, 2);
+	assert_int_equal(nl.bad_msgs, 1);
+}
+
+/* Appends nlh to the datagram at off, as a message of request seq. */
+static size_t dgram_put(unsigned char *dgram, size_t off, const struct nlmsghdr *nlh,
+			__u32 seq)
+{
+	memcpy(dgram + off, nlh, nlh->nlmsg_len);
+	((struct nlmsghdr *)(dgram + off))->nlmsg_seq = seq;
+	return off + NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static struct nlmsghdr *control_msg(void *b, __u16 type, int error)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(b);
+	struct nlmsgerr *e;
+
+	nlh->nlmsg_type = type;
+	if (type == NLMSG_ERROR) {
+		e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+		e->error = error;
+	} else if (type == NLMSG_DONE) {
+		mnl_nlmsg_put_extra_header(nlh, sizeof(int));
+	}
+	return nlh;
+}
+
+/* The answer to request 7: messages of other requests are skipped, DONE
+ * or an ACK ends it, an error fails it, an interrupted dump asks for
+ * another, and bytes that are no whole message count as malformed. */
+static void test_dispatch_answer(void **state)
+{
+	static unsigned char dgram[6 * NB_BUF_SIZE] __attribute__((aligned(8)));
+	struct xb_nl nl = {};
+	struct nb_policy p;
+	size_t off;
+	int events;
+
+	(void)state;
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
+
+	events = 0;
+	off = dgram_put(dgram, 0, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), 6);
+	off = dgram_put(dgram, off, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), 7);
+	off = dgram_put(dgram, off, control_msg(buf, NLMSG_DONE, 0), 6);
+	off = dgram_put(dgram, off, control_msg(buf, NLMSG_NOOP, 0), 7);
+	off = dgram_put(dgram, off, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), 7);
+	off = dgram_put(dgram, off, control_msg(buf, NLMSG_DONE, 0), 7);
+	off = dgram_put(dgram, off, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), 7);
+	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 7, count_event, &events), 1);
+	assert_int_equal(events, 2);
+
+	events = 0;
+	off = dgram_put(dgram, 0, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), 7);
+	off = dgram_put(dgram, off, control_msg(buf, NLMSG_ERROR, -EPERM), 7);
+	off = dgram_put(dgram, off, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), 7);
+	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 7, count_event, &events),
+			 -EPERM);
+	assert_int_equal(events, 1);
+
+	off = dgram_put(dgram, 0, control_msg(buf, NLMSG_ERROR, 0), 7);
+	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 7, count_event, &events), 1);
+
+	/* An error message too short for its struct nlmsgerr. */
+	control_msg(buf, NLMSG_ERROR, -EPERM)->nlmsg_len = NLMSG_HDRLEN + 4;
+	off = dgram_put(dgram, 0, (struct nlmsghdr *)buf, 7);
+	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 7, count_event, &events),
+			 -EBADMSG);
+	assert_int_equal(nl.bad_msgs, 1);
+
+	events = 0;
+	off = dgram_put(dgram, 0, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), 7);
+	((struct nlmsghdr *)dgram)->nlmsg_flags |= NLM_F_DUMP_INTR;
+	assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 7, count_event, &events),
+			 -EINTR);
+	assert_int_equal(events, 0);
+
+	/* Multicast (any sequence): the datagram ends in half a header. */
+	off = dgram_put(dgram, 0, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), 0);
+	memset(dgram + off, 0xab, 8);
+	assert_int_equal(xb_nl_dispatch(&nl, dgram, off + 8, false, 0, count_event, &events),
+			 0);
+	assert_int_equal(events, 1);
+	assert_int_equal(nl.bad_msgs, 2);
+}
+
 static void test_dump_and_get_policy(void **state)
 {
 	struct xb_mirror m, got;
@@ -61,7 +186,7 @@ static void test_dump_and_get_policy(void **state)
 	sh("ip xfrm policy add src 192.0.2.0/24 dst 203.0.113.0/24 dir out index 0x301 ptype sub priority 5");
 	sh("ip xfrm policy setdefault fwd block");
 	assert_int_equal(xb_nl_open(&nl), 0);
-	assert_int_equal(xb_mirror_init(&m, false), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL), 0);
 	xb_mirror_mark_unseen(&m);
 	assert_int_equal(xb_nl_dump(&nl, false, apply, &m), 0);
 	xb_mirror_sweep_unseen(&m);
@@ -81,7 +206,7 @@ static void test_dump_and_get_policy(void **state)
 	assert_int_equal(c->full->pol.type, XFRM_POLICY_TYPE_SUB);
 
 	/* GETPOLICY finds each by index, type, mark and if_id. */
-	assert_int_equal(xb_mirror_init(&got, false), 0);
+	assert_int_equal(xb_mirror_init(&got, NULL), 0);
 	assert_int_equal(xb_nl_get_policy(&nl, &b->full->pol, apply, &got), 0);
 	assert_int_equal(xb_nl_get_policy(&nl, &c->full->pol, apply, &got), 0);
 	assert_int_equal(got.policies.count, 2);
@@ -98,6 +223,8 @@ static void test_dump_and_get_policy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dispatch_skips_malformed),
+		cmocka_unit_test(test_dispatch_answer),
 		cmocka_unit_test(test_dump_and_get_policy),
 	};
 

@@ -177,7 +177,7 @@ static int check_once(const struct xb_maps *maps, struct drift *d, __u64 *genera
 	struct xb_snapshot snap;
 	int err;
 
-	err = xb_mirror_init(&kernel, false);
+	err = xb_mirror_init(&kernel, NULL);
 	if (err)
 		return err;
 	err = xb_snapshot_read(maps, &snap);

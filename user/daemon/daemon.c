@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The mirror daemon. Follows the XFRM and link multicast groups, applies
- * each batch of events to the mirror and publishes it; re-dumps everything
- * when the kernel reports lost messages (ENOBUFS); beats the heartbeat; on
- * SIGINT/SIGTERM marks the mirror unsynced (the datapath then passes
- * everything) and returns. With interfaces it also attaches the datapath
- * (loader/attach.h) and detaches exactly that at the end.
+ * The mirror daemon. Follows the XFRM and link multicast groups; each batch
+ * of events goes top to bottom: netlink (netlink/nl.h receives and parses)
+ * -> mirror (mirror/mirror.h applies) -> publisher (mirror/publish.h feeds
+ * the classifier builder, then writes the maps). Re-dumps everything when
+ * the kernel reports lost messages (ENOBUFS); beats the heartbeat; on
+ * SIGINT/SIGTERM, or when a publication fails, marks the mirror unsynced
+ * (the datapath then passes everything) and returns. With interfaces it
+ * also attaches the datapath (loader/attach.h) and detaches exactly that
+ * at the end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,7 +137,7 @@ static int resync(struct xb_daemon *d)
 	}
 	if (err)
 		return err;
-	err = xb_publish(&d->maps, &d->mirror);
+	err = xb_publish(&d->publisher, &d->mirror);
 	if (err)
 		return err;
 	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
@@ -156,7 +159,7 @@ static int on_events(struct xb_daemon *d, bool xfrm, bool links)
 	}
 	if (err)
 		return err;
-	err = xb_publish(&d->maps, &d->mirror);
+	err = xb_publish(&d->publisher, &d->mirror);
 	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
 	return err;
 }
@@ -298,7 +301,12 @@ static int start_mirror(struct xb_daemon *d)
 	xb_sync_heartbeat(&d->maps);
 	err = xb_publish_clear(&d->maps);
 	if (!err)
-		err = xb_mirror_init(&d->mirror, true);
+		err = xb_publisher_init(&d->publisher, &d->maps);
+	if (!err) {
+		struct xb_policy_store store = xb_publisher_store(&d->publisher);
+
+		err = xb_mirror_init(&d->mirror, &store);
+	}
 	if (!err)
 		err = xb_nl_open(&d->nl);
 	if (!err)
@@ -367,6 +375,7 @@ void xb_daemon_stop(struct xb_daemon *d)
 		xb_dp_close(&d->dp);
 	xb_nl_close(&d->nl);
 	xb_mirror_fini(&d->mirror);
+	xb_publisher_fini(&d->publisher);
 	xb_maps_close(&d->maps);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);

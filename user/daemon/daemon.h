@@ -11,6 +11,7 @@
 #include "loader/attach.h"
 #include "loader/maps.h"
 #include "mirror/mirror.h"
+#include "mirror/publish.h"
 #include "netlink/nl.h"
 #include "xfrmbpf/limits.h"
 
@@ -39,6 +40,7 @@ struct xb_daemon {
 	const char *pin_dir;
 	struct xb_maps maps;
 	struct xb_mirror mirror;
+	struct xb_publisher publisher;
 	struct xb_nl nl;
 	struct xb_datapath dp;
 	int lock_fd;

@@ -8,7 +8,6 @@
 #include <linux/xfrm.h>
 #include "lib/log.h"
 #include "mirror/mirror.h"
-#include "classifier/tss.h"
 
 /* Room for every policy at its largest: copies beyond it use malloc. */
 #define ARENA_SIZE	((size_t)XB_MAX_POLICIES * \
@@ -63,9 +62,11 @@ static void full_free(struct xb_mirror *m, struct xb_mirror_full *f)
 	m->arena_used = 0;
 }
 
-int xb_mirror_init(struct xb_mirror *m, bool with_classifier)
+int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store)
 {
 	memset(m, 0, sizeof(*m));
+	if (store)
+		m->store = *store;
 	m->dirty_policies = (struct xb_vec)XB_VEC_INIT(__u32);
 	m->stats_reset = (struct xb_vec)XB_VEC_INIT(__u32);
 	m->dirty_sas = (struct xb_vec)XB_VEC_INIT(struct xb_sa_key);
@@ -86,11 +87,6 @@ int xb_mirror_init(struct xb_mirror *m, bool with_classifier)
 	if (!m->slots || !m->free_ids || !m->published_tmpls)
 		goto err;
 	arena_init(m);
-	if (with_classifier) {
-		m->tss = xb_tss_new();
-		if (!m->tss)
-			goto err;
-	}
 	return 0;
 err:
 	xb_mirror_fini(m);
@@ -137,8 +133,6 @@ void xb_mirror_fini(struct xb_mirror *m)
 	xb_vec_free(&m->dirty_sas);
 	xb_vec_free(&m->dirty_spis);
 	xb_vec_free(&m->dirty_links);
-	if (m->tss)
-		xb_tss_free(m->tss);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -168,20 +162,6 @@ static __u32 new_pos(struct xb_mirror *m)
 	return ++m->next_pos;
 }
 
-static void tss_add(struct xb_mirror *m, const struct xb_policy *pol)
-{
-	if (m->tss && xb_tss_add(m->tss, pol))
-		pr_warn("Couldn't add policy index %u to the classifier\n", pol->index);
-	m->tss_dirty = true;
-}
-
-static void tss_del(struct xb_mirror *m, __u32 id)
-{
-	if (m->tss)
-		xb_tss_del(m->tss, id);
-	m->tss_dirty = true;
-}
-
 /* Equal as the kernel sees them: the mirror's id and pos do not count. */
 static bool policy_same(const struct xb_policy *pol, const struct xb_tmpl *tmpls,
 			const struct xb_policy_event *pe)
@@ -207,7 +187,7 @@ int xb_mirror_policy_get(const struct xb_mirror *m, __u32 id,
 		memcpy(tmpls, mp->full->tmpls, pol->n_tmpls * sizeof(*tmpls));
 		return 0;
 	}
-	return m->load ? m->load(m->load_ctx, id, pol, tmpls) : -ENOENT;
+	return m->store.load ? m->store.load(m->store.ctx, id, pol, tmpls) : -ENOENT;
 }
 
 /* Does the kernel's version differ from what the mirror has? Reads the
@@ -283,7 +263,6 @@ static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 		return err;
 	}
 	mp->used = true;
-	tss_add(m, &f->pol);
 	return xb_vec_push(&m->dirty_policies, &id);
 }
 
@@ -303,9 +282,7 @@ static int policy_update(struct xb_mirror *m, struct xb_mirror_policy *mp,
 	f = full_alloc(m, pe, id, pos);
 	if (!f)
 		return -ENOMEM;
-	tss_del(m, id);
 	slot_set(m, mp, f);
-	tss_add(m, &f->pol);
 	return xb_vec_push(&m->dirty_policies, &id);
 }
 
@@ -313,7 +290,6 @@ static void policy_remove(struct xb_mirror *m, struct xb_mirror_policy *mp)
 {
 	__u32 id = xb_mirror_policy_id(m, mp);
 
-	tss_del(m, id);
 	xb_htab_remove(&m->policies, &mp->node);
 	full_free(m, mp->full);
 	mp->full = NULL;
@@ -322,12 +298,12 @@ static void policy_remove(struct xb_mirror *m, struct xb_mirror_policy *mp)
 	xb_vec_push(&m->dirty_policies, &id);
 }
 
-void xb_mirror_published(struct xb_mirror *m, xb_policy_load_fn load, void *ctx)
+void xb_mirror_published(struct xb_mirror *m)
 {
 	size_t i;
 
-	m->load = load;
-	m->load_ctx = ctx;
+	if (!m->store.load)
+		return;
 	for (i = 0; i < m->dirty_policies.n; i++) {
 		struct xb_mirror_policy *mp =
 			xb_mirror_policy_by_id(m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
@@ -655,8 +631,7 @@ void xb_mirror_sweep_unseen(struct xb_mirror *m)
 bool xb_mirror_has_changes(const struct xb_mirror *m)
 {
 	return m->dirty_policies.n || m->stats_reset.n || m->dirty_sas.n ||
-	       m->dirty_spis.n || m->dirty_links.n || m->defaults_dirty ||
-	       m->tss_dirty;
+	       m->dirty_spis.n || m->dirty_links.n || m->defaults_dirty;
 }
 
 void xb_mirror_clear_changes(struct xb_mirror *m)
@@ -667,5 +642,4 @@ void xb_mirror_clear_changes(struct xb_mirror *m)
 	xb_vec_clear(&m->dirty_spis);
 	xb_vec_clear(&m->dirty_links);
 	m->defaults_dirty = false;
-	m->tss_dirty = false;
 }

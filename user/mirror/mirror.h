@@ -3,8 +3,8 @@
  * The mirror's in-memory copy of the kernel's SPD, SA identities, XFRM
  * interfaces and default policies. Events from user/netlink/xfrm_msg.c are applied
  * here; every change is also recorded in a change list that the publisher
- * (user/mirror/publish.c) turns into map updates, and, when a classifier is
- * attached, applied to the tuple-space builder (user/classifier/tss.c).
+ * (user/mirror/publish.c) hands to the classifier builder and turns into map
+ * updates. The mirror itself knows nothing of the classifier.
  */
 #ifndef XFRMBPF_MIRROR_H
 #define XFRMBPF_MIRROR_H
@@ -14,18 +14,19 @@
 #include "lib/vec.h"
 #include "netlink/xfrm_msg.h"
 
-struct xb_tss;
-
 /* A policy as the kernel has it, templates included. */
 struct xb_mirror_full {
 	struct xb_policy pol;
 	struct xb_tmpl tmpls[];		/* pol.n_tmpls entries */
 };
 
-/* Reads a published policy back from where the publisher put it (the
- * pinned maps). tmpls has room for XB_MAX_TMPLS. */
-typedef int (*xb_policy_load_fn)(void *ctx, __u32 id, struct xb_policy *pol,
-				 struct xb_tmpl *tmpls);
+/* Where published policies can be read back from: the pinned maps for the
+ * daemon (mirror/publish.h). load() fills pol and its templates (tmpls has
+ * room for XB_MAX_TMPLS) and returns 0 or -errno. */
+struct xb_policy_store {
+	int (*load)(void *ctx, __u32 id, struct xb_policy *pol, struct xb_tmpl *tmpls);
+	void *ctx;
+};
 
 /*
  * One slot of struct xb_mirror.slots, by policy id. The mirror holds what
@@ -86,7 +87,6 @@ struct xb_mirror {
 	__u32 dump_top;
 	__u32 dump_count;
 	__u8 default_action[4];
-	struct xb_tss *tss;		/* NULL: no classifier (check) */
 	/* Where the copies live: one reserved range, bump-allocated, given
 	 * back to the kernel when the last copy in it is released (copies
 	 * are released in bulk, after each publication). */
@@ -94,22 +94,23 @@ struct xb_mirror {
 	size_t arena_size;
 	size_t arena_used;
 	size_t arena_live;
-	xb_policy_load_fn load;		/* set by the first publication */
-	void *load_ctx;
+	/* load NULL: no store (`xfrmbpf check`), the copies stay. */
+	struct xb_policy_store store;
 
 	/* Changes not yet published. Duplicates are harmless: the publisher
-	 * writes the current state of each key it is given. */
+	 * gives the classifier builder and writes into the maps the current
+	 * state of each key it is given. */
 	struct xb_vec dirty_policies;	/* __u32 policy id */
 	struct xb_vec stats_reset;	/* __u32 policy id, reused slots */
 	struct xb_vec dirty_sas;	/* struct xb_sa_key */
 	struct xb_vec dirty_spis;	/* struct xb_spi_key */
 	struct xb_vec dirty_links;	/* __u32 xb_xfrm_links key */
 	bool defaults_dirty;
-	bool tss_dirty;
 	bool overflow;			/* more policies than XB_MAX_POLICIES */
 };
 
-int xb_mirror_init(struct xb_mirror *m, bool with_classifier);
+/* store: where the publisher puts the policies; NULL keeps every copy. */
+int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store);
 void xb_mirror_fini(struct xb_mirror *m);
 
 /* Apply one parsed event. */
@@ -135,8 +136,8 @@ static inline __u32 xb_mirror_policy_id(const struct xb_mirror *m,
 int xb_mirror_policy_get(const struct xb_mirror *m, __u32 id,
 			 struct xb_policy *pol, struct xb_tmpl *tmpls);
 /* The pending changes are in the store now: drop the copies of what was
- * published; later comparisons read the store through load(). */
-void xb_mirror_published(struct xb_mirror *m, xb_policy_load_fn load, void *ctx);
+ * published (with a store); later comparisons read the store. */
+void xb_mirror_published(struct xb_mirror *m);
 struct xb_mirror_sa *xb_mirror_sa_find(const struct xb_mirror *m, const struct xb_sa_key *key);
 struct xb_mirror_spi *xb_mirror_spi_find(const struct xb_mirror *m, const struct xb_spi_key *key);
 /* The interface published under xb_xfrm_links key link_key, or NULL. */

@@ -210,12 +210,31 @@ static int publish_policy(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
 	return err;
 }
 
-/* xb_policy_load_fn over the maps: how the mirror reads back a policy
+/* The store's load() over the maps: how the mirror reads back a policy
  * whose copy it dropped after publishing it. */
 static int load_policy(void *ctx, __u32 id, struct xb_policy *pol,
 		       struct xb_tmpl *tmpls)
 {
 	return xb_snapshot_policy(ctx, id, pol, tmpls);
+}
+
+int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
+{
+	pub->maps = maps;
+	pub->tss = xb_tss_new();
+	return pub->tss ? 0 : -ENOMEM;
+}
+
+void xb_publisher_fini(struct xb_publisher *pub)
+{
+	if (pub->tss)
+		xb_tss_free(pub->tss);
+	pub->tss = NULL;
+}
+
+struct xb_policy_store xb_publisher_store(const struct xb_publisher *pub)
+{
+	return (struct xb_policy_store){ .load = load_policy, .ctx = pub->maps };
 }
 
 static int publish_sa(struct xb_maps *maps, struct xb_mirror *m,
@@ -286,7 +305,7 @@ static int sink_put_list(void *ctx, __u32 idx, const struct xb_shape_list *list)
 	return map_put(((struct publish_ctx *)ctx)->maps, XB_MAP_SHAPE_LISTS, &idx, list);
 }
 
-static int publish_tss(struct publish_ctx *c, struct xb_mirror *m)
+static int publish_tss(struct publish_ctx *c, struct xb_tss *tss)
 {
 	struct xb_tss_sink sink = {
 		.put_entry = sink_put_entry,
@@ -295,13 +314,12 @@ static int publish_tss(struct publish_ctx *c, struct xb_mirror *m)
 		.ctx = c,
 	};
 
-	if (!m->tss)
-		return 0;
-	return xb_tss_flush(m->tss, &sink);
+	return xb_tss_flush(tss, &sink);
 }
 
-static int publish_changes(struct xb_maps *maps, struct xb_mirror *m)
+static int publish_changes(struct xb_publisher *pub, struct xb_mirror *m)
 {
+	struct xb_maps *maps = pub->maps;
 	struct publish_ctx c;
 	size_t i;
 	int err;
@@ -319,7 +337,7 @@ static int publish_changes(struct xb_maps *maps, struct xb_mirror *m)
 	for (i = 0; !err && i < m->dirty_links.n; i++)
 		err = publish_link(maps, m, *(__u32 *)xb_vec_at(&m->dirty_links, i));
 	if (!err)
-		err = publish_tss(&c, m);
+		err = publish_tss(&c, pub->tss);
 	keep_err(&c.err, err);
 	err = ctx_finish(&c);
 	maintain_filter(maps);
@@ -328,32 +346,56 @@ static int publish_changes(struct xb_maps *maps, struct xb_mirror *m)
 	return err;
 }
 
-static void publish_counts(struct xb_maps *maps, const struct xb_mirror *m)
+static void publish_counts(struct xb_publisher *pub, const struct xb_mirror *m)
 {
-	xb_sync_set_counts(maps, m->policies.count, m->sas.count, m->links.count,
-			   m->tss ? xb_tss_overflows(m->tss) : 0);
+	xb_sync_set_counts(pub->maps, m->policies.count, m->sas.count, m->links.count,
+			   xb_tss_overflows(pub->tss));
 }
 
-int xb_publish(struct xb_maps *maps, struct xb_mirror *m)
+/*
+ * The builder follows the changed policy ids: an id leaves it and, while
+ * the mirror uses it, comes back with its current policy. A policy the
+ * builder refuses is left out of the classifier, with a warning.
+ */
+static void build_classifier(struct xb_tss *tss, const struct xb_mirror *m)
+{
+	struct xb_tmpl tmpls[XB_MAX_TMPLS];
+	struct xb_policy pol;
+	size_t i;
+
+	for (i = 0; i < m->dirty_policies.n; i++) {
+		__u32 id = *(__u32 *)xb_vec_at(&m->dirty_policies, i);
+
+		xb_tss_del(tss, id);
+		if (xb_mirror_policy_get(m, id, &pol, tmpls))
+			continue;	/* no longer in use */
+		if (xb_tss_add(tss, &pol))
+			pr_warn("Couldn't add policy index %u to the classifier\n", pol.index);
+	}
+}
+
+int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 {
 	__u64 seq;
 	int err;
 
 	if (!xb_mirror_has_changes(m))
 		return 0;
-	seq = xb_sync_window_open(maps);
-	err = publish_changes(maps, m);
-	publish_counts(maps, m);
-	xb_sync_window_close(maps, seq);
+	build_classifier(pub->tss, m);
+	seq = xb_sync_window_open(pub->maps);
+	err = publish_changes(pub, m);
+	publish_counts(pub, m);
+	xb_sync_window_close(pub->maps, seq);
 	/* Also after a failure: the mirror then compares what the kernel
-	 * sends with what the maps really hold, so a policy whose write
-	 * failed differs and is written again (at the re-dump at the latest). */
-	xb_mirror_published(m, load_policy, maps);
+	 * sends with what the maps really hold, never with a copy whose
+	 * write failed. */
+	xb_mirror_published(m);
 	xb_mirror_clear_changes(m);
 	if (err) {
-		/* A map refused an update: the datapath must not trust it. */
-		pr_warn("Publication failed; failing open until the next re-dump\n");
-		xb_sync_set_synced(maps, false);
+		/* A map refused an update: the datapath must not trust it.
+		 * The daemon stops on this error, so synced stays 0. */
+		pr_warn("Publication failed: the mirror is marked unsynced and the datapath fails open\n");
+		xb_sync_set_synced(pub->maps, false);
 	}
 	return err;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Publication of the mirror into the pinned maps. Every batch of changes is
- * written inside one sequence-count window of the sync record
+ * Publication of the mirror into the pinned maps. The publisher owns the
+ * classifier builder (classifier/tss.h): each publication first hands it
+ * the policies the mirror changed, then writes the mirror's changes and the
+ * builder's inside one sequence-count window of the sync record
  * (loader/sync_record.h), so the datapath never acts on half an update.
  */
 #ifndef XFRMBPF_PUBLISH_H
@@ -11,8 +13,23 @@
 #include "loader/maps.h"
 #include "mirror/mirror.h"
 
-/* Write the mirror's pending changes; clears them. */
-int xb_publish(struct xb_maps *maps, struct xb_mirror *m);
+struct xb_tss;
+
+struct xb_publisher {
+	struct xb_maps *maps;
+	struct xb_tss *tss;		/* the classifier builder */
+};
+
+int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps);
+void xb_publisher_fini(struct xb_publisher *pub);
+/* The maps as the mirror's policy store (xb_mirror_init): what
+ * xb_publish() wrote, read back. */
+struct xb_policy_store xb_publisher_store(const struct xb_publisher *pub);
+
+/* Hand the mirror's changed policies to the builder, then write the
+ * pending changes into the maps; clears them. A failure marks the maps
+ * unsynced: the datapath then passes everything. */
+int xb_publish(struct xb_publisher *pub, struct xb_mirror *m);
 /* Empty every state map (start-up: pins may hold a dead daemon's state). */
 int xb_publish_clear(struct xb_maps *maps);
 

@@ -118,58 +118,120 @@ int xb_nl_event_fd(const struct xb_nl *nl, bool link_socket)
 	return mnl_socket_get_fd(link_socket ? nl->link_events : nl->xfrm_events);
 }
 
-static int dispatch_one(struct xb_nl *nl, const struct nlmsghdr *nlh, bool rtnl,
-			xb_event_cb cb, void *data)
+/* One datagram being dispatched: what the mnl callbacks share. */
+struct dispatch {
+	struct xb_nl *nl;
+	bool rtnl;
+	unsigned int seq;		/* 0: any (multicast) */
+	xb_event_cb cb;
+	void *data;
+	const char *parsed_end;		/* end of the last message seen */
+	int result;			/* why a callback stopped the run */
+};
+
+/*
+ * Called for every message. The sequence filter is ours, not mnl's: a
+ * reply to an earlier request (left queued by an interrupted dump) is
+ * skipped, where mnl_cb_run would fail the whole answer.
+ */
+static bool dispatch_wants(struct dispatch *d, const struct nlmsghdr *nlh)
 {
+	d->parsed_end = (const char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len);
+	return !d->seq || nlh->nlmsg_seq == d->seq;
+}
+
+static int dispatch_stop(struct dispatch *d, int result)
+{
+	d->result = result;
+	return MNL_CB_STOP;
+}
+
+/* A data message: parsed into an event for cb, or counted and skipped. */
+static int on_data(const struct nlmsghdr *nlh, void *arg)
+{
+	struct dispatch *d = arg;
 	struct xb_event ev;
 	int err;
 
-	err = rtnl ? xb_parse_link_msg(nlh, &ev) : xb_parse_xfrm_msg(nlh, &ev);
+	if (!dispatch_wants(d, nlh))
+		return MNL_CB_OK;
+	err = d->rtnl ? xb_parse_link_msg(nlh, &ev) : xb_parse_xfrm_msg(nlh, &ev);
 	if (err) {
-		nl->bad_msgs++;
+		d->nl->bad_msgs++;
 		pr_debug("Skipped malformed netlink message type %u (len %u)\n",
 			 nlh->nlmsg_type, nlh->nlmsg_len);
-		return 0;
+		return MNL_CB_OK;
 	}
-	err = ev.kind == XB_EV_IGNORED ? 0 : cb(&ev, data);
+	err = ev.kind == XB_EV_IGNORED ? 0 : d->cb(&ev, d->data);
 	/* The event held identities only, but wipe it like the buffer. */
 	explicit_bzero(&ev, sizeof(ev));
-	return err;
+	return err ? dispatch_stop(d, err) : MNL_CB_OK;
 }
+
+/* NLMSG_ERROR: an ACK (error 0) ends the answer, an error fails it. */
+static int on_error(struct dispatch *d, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		d->nl->bad_msgs++;
+		return dispatch_stop(d, -EBADMSG);
+	}
+	return dispatch_stop(d, e->error ? e->error : 1);
+}
+
+/* DONE ends the answer; NOOP, OVERRUN and the reserved types carry
+ * nothing for the mirror. */
+static int on_control(const struct nlmsghdr *nlh, void *arg)
+{
+	struct dispatch *d = arg;
+
+	if (!dispatch_wants(d, nlh))
+		return MNL_CB_OK;
+	if (nlh->nlmsg_type == NLMSG_ERROR)
+		return on_error(d, nlh);
+	if (nlh->nlmsg_type == NLMSG_DONE)
+		return dispatch_stop(d, 1);
+	return MNL_CB_OK;
+}
+
+/* Every control type has a callback: dispatch_wants() sees each message.
+ * Not const: mnl_cb_run2() takes a plain pointer. */
+static mnl_cb_t control_cbs[NLMSG_MIN_TYPE] = {
+	[0 ... NLMSG_MIN_TYPE - 1] = on_control,
+};
 
 int xb_nl_dispatch(struct xb_nl *nl, const void *buf, size_t len, bool rtnl,
 		   unsigned int seq, xb_event_cb cb, void *data)
 {
-	const struct nlmsghdr *nlh = buf;
-	int rem = len, err;
+	struct dispatch d = {
+		.nl = nl, .rtnl = rtnl, .seq = seq, .cb = cb, .data = data,
+		.parsed_end = buf,
+	};
+	int ret = mnl_cb_run2(buf, len, 0, 0, on_data, &d, control_cbs,
+			      NLMSG_MIN_TYPE);
 
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
-		if (seq && nlh->nlmsg_seq != seq)
-			continue;
-		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-			return -EINTR;
-		switch (nlh->nlmsg_type) {
-		case NLMSG_DONE:
-			return 1;
-		case NLMSG_NOOP:
-			continue;
-		case NLMSG_ERROR: {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-				nl->bad_msgs++;
-				return -EBADMSG;
-			}
-			return e->error ? e->error : 1;
-		}
-		}
-		err = dispatch_one(nl, nlh, rtnl, cb, data);
-		if (err)
-			return err;
-	}
-	if (rem > 0)
+	/* Our callbacks only stop; an error is mnl's own: NLM_F_DUMP_INTR,
+	 * the kernel's dump was inconsistent. */
+	if (ret == MNL_CB_ERROR)
+		return -errno;
+	if (ret == MNL_CB_STOP)
+		return d.result;
+	/* Bytes after the last whole message: a malformed one. */
+	if (d.parsed_end < (const char *)buf + len)
 		nl->bad_msgs++;
 	return 0;
+}
+
+/* Every receive buffer goes through here: SA messages carry keys, so the
+ * bytes are wiped as soon as they are parsed. */
+static int dispatch_and_wipe(struct xb_nl *nl, void *buf, size_t len, bool rtnl,
+			     unsigned int seq, xb_event_cb cb, void *data)
+{
+	int ret = xb_nl_dispatch(nl, buf, len, rtnl, seq, cb, data);
+
+	explicit_bzero(buf, len);
+	return ret;
 }
 
 /* Receive and dispatch until the answer to request seq is complete. */
@@ -183,8 +245,7 @@ static int recv_answer(struct xb_nl *nl, struct mnl_socket *s, bool rtnl,
 
 		if (n < 0)
 			return -errno;
-		ret = xb_nl_dispatch(nl, nl->buf, n, rtnl, seq, cb, data);
-		explicit_bzero(nl->buf, n);
+		ret = dispatch_and_wipe(nl, nl->buf, n, rtnl, seq, cb, data);
 	} while (ret == 0);
 	return ret < 0 ? ret : 0;
 }
@@ -202,8 +263,7 @@ static int recv_reply(struct xb_nl *nl, struct mnl_socket *s, unsigned int seq,
 
 	if (n < 0)
 		return -errno;
-	ret = xb_nl_dispatch(nl, reply, n, false, seq, cb, data);
-	explicit_bzero(reply, n);
+	ret = dispatch_and_wipe(nl, reply, n, false, seq, cb, data);
 	return ret < 0 ? ret : 0;
 }
 
@@ -318,8 +378,7 @@ int xb_nl_drain(struct xb_nl *nl, bool link_socket, xb_event_cb cb, void *data)
 			explicit_bzero(nl->buf, n);
 			continue;
 		}
-		err = xb_nl_dispatch(nl, nl->buf, n, link_socket, 0, cb, data);
-		explicit_bzero(nl->buf, n);
+		err = dispatch_and_wipe(nl, nl->buf, n, link_socket, 0, cb, data);
 		if (err < 0)
 			return err;
 	}

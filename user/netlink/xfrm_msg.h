@@ -6,7 +6,8 @@
  *
  * Key material: SA messages carry XFRMA_ALG_* attributes with keys. The
  * parser never copies them; an event holds identities only. The caller
- * wipes the receive buffer after parsing (see nl_wipe()).
+ * wipes the receive buffer after parsing (dispatch_and_wipe() in
+ * netlink/nl.c).
  */
 #ifndef XFRMBPF_XFRM_MSG_H
 #define XFRMBPF_XFRM_MSG_H
