@@ -64,6 +64,25 @@ static void flow_cache_put(int fd, __u32 slot, struct xb_flow_entry *ents,
 	assert_int_equal(bpf_map_update_elem(fd, &slot, ents, BPF_ANY), 0);
 }
 
+/* Every CPU's entry of the slot says: key k, allowed by policy 1, under
+ * that generation and flow epoch. */
+static void flow_cache_put_allow(int fd, __u32 slot, struct xb_flow_entry *ents,
+				 int n, const struct xb_flow_key *k,
+				 uint64_t generation, uint32_t flow_epoch)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		ents[i].key = *k;
+		ents[i].val.generation = generation;
+		ents[i].val.flow_epoch = flow_epoch;
+		ents[i].val.reason = XB_R_PASS_POLICY_ALLOW;
+		ents[i].val.policy_id = 1;
+		ents[i].val.stats_slot = IF_IN_SLOT;
+	}
+	flow_cache_put(fd, slot, ents, n);
+}
+
 /* How many CPUs hold key k, of the current generation, in its slot;
  * ents gets every CPU's entry. */
 static int flow_cache_holds(int fd, const struct xb_flow_key *k,
@@ -105,8 +124,9 @@ static void run_expect_cache(const struct xbt_frame *f, uint32_t verdict,
 	assert_int_equal(after.misses - before.misses, !hit);
 }
 
-/* The flow cache answers for its flow and generation only. */
-static void test_flow_cache_answers_own_flow_and_generation(void **state)
+/* The flow cache answers only with an intact entry of its own flow,
+ * generation and flow epoch; a publication under way does not stop it. */
+static void test_flow_cache_answers_only_its_flow_generation_and_epoch(void **state)
 {
 	struct xbt_pkt_spec spec = { TCP4(V4_LOCAL, 23) };
 	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_flow_cache);
@@ -137,21 +157,13 @@ static void test_flow_cache_answers_own_flow_and_generation(void **state)
 		assert_int_equal(ents[i].val.flow_epoch, 0);
 		assert_int_equal(ents[i].val.stats_slot, IF_IN_SLOT);
 		assert_true(ents[i].check ==
-			    xb_flow_check(xb_flow_hash(&k), xbt_fx.generation, 0,
-					  2,
-					  XB_R_DROP_REQUIRES_IPSEC, IF_IN_SLOT));
+			    xb_flow_check(xb_flow_hash(&k), xbt_fx.generation,
+					  0, 2, XB_R_DROP_REQUIRES_IPSEC,
+					  IF_IN_SLOT));
 	}
 
 	/* a current entry is believed: make it say "allow" */
-	for (i = 0; i < n; i++) {
-		ents[i].key = k;
-		ents[i].val.generation = xbt_fx.generation;
-		ents[i].val.flow_epoch = 0;
-		ents[i].val.reason = XB_R_PASS_POLICY_ALLOW;
-		ents[i].val.policy_id = 1;
-		ents[i].val.stats_slot = IF_IN_SLOT;
-	}
-	flow_cache_put(fd, slot, ents, n);
+	flow_cache_put_allow(fd, slot, ents, n, &k, xbt_fx.generation, 0);
 	run_expect_cache(&f, XDP_PASS, XB_R_PASS_POLICY_ALLOW, true);
 
 	/* also while a publication runs: it is the verdict of the whole
@@ -175,30 +187,18 @@ static void test_flow_cache_answers_own_flow_and_generation(void **state)
 
 	/* nor the verdict of another flow in the slot */
 	flow_key_tcp4(&other, V4_LOCAL, 24);
-	for (i = 0; i < n; i++) {
-		ents[i].key = other;
-		ents[i].val.policy_id = 1;
-	}
-	flow_cache_put(fd, slot, ents, n);
+	flow_cache_put_allow(fd, slot, ents, n, &other, xbt_fx.generation, 0);
 	assert_int_equal(xbt_fx_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC,
 				       NO_POL), 0);
 
 	/* nor an entry of another flow epoch (routes or settings changed
 	 * since) */
-	for (i = 0; i < n; i++) {
-		ents[i].key = k;
-		ents[i].val.flow_epoch = 1;
-	}
-	flow_cache_put(fd, slot, ents, n);
+	flow_cache_put_allow(fd, slot, ents, n, &k, xbt_fx.generation, 1);
 	assert_int_equal(xbt_fx_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC,
 				       NO_POL), 0);
 
 	/* nor one of an older generation */
-	for (i = 0; i < n; i++) {
-		ents[i].val.generation = xbt_fx.generation - 1;
-		ents[i].val.flow_epoch = 0;
-	}
-	flow_cache_put(fd, slot, ents, n);
+	flow_cache_put_allow(fd, slot, ents, n, &k, xbt_fx.generation - 1, 0);
 	assert_int_equal(xbt_fx_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC,
 				       NO_POL), 0);
 }
@@ -259,7 +259,7 @@ static void test_flow_cache_slot_keeps_the_newest_flow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flow_cache_answers_own_flow_and_generation),
+		cmocka_unit_test(test_flow_cache_answers_only_its_flow_generation_and_epoch),
 		cmocka_unit_test(test_flow_cache_slot_keeps_the_newest_flow),
 	};
 	int status;

@@ -188,6 +188,7 @@ static void run_steer_case(const struct steer_case *c)
 	}
 }
 
+/* One case of steer_cases. */
 static void test_steer_case(void **state)
 {
 	run_steer_case(*state);
@@ -233,14 +234,15 @@ static void test_steering_counts_steered_not_received(void **state)
 static void test_steer_md_loads_only_with_its_kfunc(void **state)
 {
 	bool has = xbt_have_kfunc("bpf_skb_set_xfrm_info");
+	const struct xfrmbpf *skel = xbt_fx.skel;
 
 	(void)state;
-	assert_true(bpf_program__fd(xbt_fx.skel->progs.xb_xdp) >= 0);
-	assert_true(bpf_program__fd(xbt_fx.skel->progs.xb_tc_steer) >= 0);
+	assert_true(bpf_program__fd(skel->progs.xb_xdp) >= 0);
+	assert_true(bpf_program__fd(skel->progs.xb_tc_steer) >= 0);
 	if (has)
-		assert_true(bpf_program__fd(xbt_fx.skel->progs.xb_tc_steer_md) >= 0);
+		assert_true(bpf_program__fd(skel->progs.xb_tc_steer_md) >= 0);
 	else
-		assert_true(bpf_program__fd(xbt_fx.skel->progs.xb_tc_steer_md) < 0);
+		assert_true(bpf_program__fd(skel->progs.xb_tc_steer_md) < 0);
 }
 
 /* md steering on kernels with the kfunc: an if_id without a device of
@@ -253,20 +255,20 @@ static void test_steer_md_redirects_to_collect_md_device(void **state)
 	uint8_t out[XBT_FRAME_MAX];
 	struct xbt_counts before;
 	struct xbt_frame f;
+	int links_fd = bpf_map__fd(xbt_fx.skel->maps.xb_xfrm_links);
 	uint32_t retval, out_len, key = 0;
 
 	(void)state;
 	assert_int_equal(xbt_fx_set_state(pol_steer, NULL, 0, XB_IF_STEER), 0);
 	set_links();
-	assert_int_equal(bpf_map_update_elem(
-		bpf_map__fd(xbt_fx.skel->maps.xb_xfrm_links), &key, &l, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(links_fd, &key, &l, BPF_ANY), 0);
 	assert_true(xbt_build(&spec, &f) > 0);
 	xbt_fx_snap_counts(&before, NO_POL);
-	assert_int_equal(run_tc(xbt_fx.skel->progs.xb_tc_steer_md, &f, &retval, out,
-				&out_len), 0);
+	assert_int_equal(run_tc(xbt_fx.skel->progs.xb_tc_steer_md, &f, &retval,
+				out, &out_len), 0);
 	assert_int_equal(retval, TC_ACT_REDIRECT);
 	assert_int_equal(xbt_fx_check_reason_delta(&before, XB_R_STEER, 1), 0);
-	bpf_map_delete_elem(bpf_map__fd(xbt_fx.skel->maps.xb_xfrm_links), &key);
+	bpf_map_delete_elem(links_fd, &key);
 }
 
 /* ---- the redirect itself, on real devices ---- */
@@ -362,7 +364,6 @@ static void test_steer_redirect_delivers_bare_ip(void **state)
 	close(tun);
 }
 
-
 #define N_STEER	(sizeof(steer_cases) / sizeof(steer_cases[0]))
 
 int main(void)
@@ -373,30 +374,29 @@ int main(void)
 
 	if (xbt_fx_start("bpf steering", &status))
 		return status;
-	for (i = 0; xbt_fx.if_tun && i < N_STEER; i++) {
-		tests[n].name = steer_cases[i].name;
-		tests[n].test_func = test_steer_case;
-		tests[n].initial_state = (void *)&steer_cases[i];
-		n++;
-	}
-	if (xbt_fx.if_tun)
+	if (xbt_fx.if_tun) {
+		for (i = 0; i < N_STEER; i++) {
+			tests[n].name = steer_cases[i].name;
+			tests[n].test_func = test_steer_case;
+			tests[n].initial_state = (void *)&steer_cases[i];
+			n++;
+		}
 		tests[n++] = (struct CMUnitTest)
 			cmocka_unit_test(test_steering_counts_steered_not_received);
-	else
-		printf("ok - tc steering # SKIP no TUN device "
-		       "(stand-in for the xfrm interface)\n");
-	tests[n++] = (struct CMUnitTest)
-		cmocka_unit_test(test_steer_md_loads_only_with_its_kfunc);
-	if (xbt_fx.if_tun)
 		tests[n++] = (struct CMUnitTest)
 			cmocka_unit_test(test_steer_redirect_delivers_bare_ip);
-	if (xbt_fx.if_tun &&
-	    bpf_program__fd(xbt_fx.skel->progs.xb_tc_steer_md) >= 0)
-		tests[n++] = (struct CMUnitTest)
-			cmocka_unit_test(test_steer_md_redirects_to_collect_md_device);
-	else if (xbt_fx.if_tun)
-		printf("ok - collect_md steering # SKIP "
-		       "no bpf_skb_set_xfrm_info in this kernel\n");
+		if (bpf_program__fd(xbt_fx.skel->progs.xb_tc_steer_md) >= 0)
+			tests[n++] = (struct CMUnitTest)
+				cmocka_unit_test(test_steer_md_redirects_to_collect_md_device);
+		else
+			printf("ok - collect_md steering # SKIP "
+			       "no bpf_skb_set_xfrm_info in this kernel\n");
+	} else {
+		printf("ok - tc steering # SKIP no TUN device "
+		       "(stand-in for the xfrm interface)\n");
+	}
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_steer_md_loads_only_with_its_kfunc);
 	return _cmocka_run_group_tests("bpf_steering", tests, n, NULL,
 				       xbt_fx_teardown);
 }
