@@ -208,7 +208,7 @@ static void test_mark_and_sweep(void **state)
 	xb_mirror_fini(&m);
 }
 
-static void test_links(void **state)
+static void test_xfrm_links_follow_newlink_and_dellink(void **state)
 {
 	struct nb_link l = { .ifindex = 7, .name = "xfrm7", .kind = "xfrm",
 			     .has_data = true, .link = 2, .if_id = 42 };
@@ -631,7 +631,7 @@ int main(void)
 		cmocka_unit_test(test_policy_flush_by_type),
 		cmocka_unit_test(test_sa_spi_refcount_and_flush),
 		cmocka_unit_test(test_mark_and_sweep),
-		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_xfrm_links_follow_newlink_and_dellink),
 		cmocka_unit_test_setup_teardown(test_publish_roundtrip_no_keys,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_templates_and_readback,

@@ -101,7 +101,7 @@ static void read_totals(struct xb_counter *t)
 }
 
 /* The batch read agrees with what was written, key by key. */
-static void test_read_rows(void **state)
+static void test_batch_read_matches_every_key(void **state)
 {
 	struct xb_counter row[XB_R_MAX], tot[XB_R_MAX];
 	__u64 cpu_pk[XB_R_MAX];
@@ -213,7 +213,7 @@ static void test_retire_only_slots(void **state)
 }
 
 /* The flow cache's hits and misses, summed over every CPU. */
-static void test_flow_stats(void **state)
+static void test_flow_stats_summed_over_cpus(void **state)
 {
 	struct xb_flow_stats *v, sum;
 	__u32 zero = 0;
@@ -242,11 +242,11 @@ static void test_flow_stats(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_rows),
+		cmocka_unit_test(test_batch_read_matches_every_key),
 		cmocka_unit_test(test_iface_view),
 		cmocka_unit_test(test_retire_row),
 		cmocka_unit_test(test_retire_only_slots),
-		cmocka_unit_test(test_flow_stats),
+		cmocka_unit_test(test_flow_stats_summed_over_cpus),
 	};
 
 	if (setup(NULL)) {

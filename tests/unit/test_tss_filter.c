@@ -86,7 +86,7 @@ static int make_tss_map(void)
 			      sizeof(struct xb_tss_val), N_KEYS, &opts);
 }
 
-static void test_filter(void **state)
+static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 {
 	struct xb_tss_val val = {};
 	struct xb_tss_filter f;
@@ -141,7 +141,7 @@ static void test_filter(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_filter_sets_bits_and_rebuilds_after_deletions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
