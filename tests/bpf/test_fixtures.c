@@ -66,7 +66,7 @@
 #include "xfrmbpf/sad.h"
 #include "xfrmbpf/sync.h"
 #include "bpf_harness.h"
-#include "pktbuild.h"
+#include "lib/pktbuild.h"
 #include "loader/stats.h"
 #include "classifier/tss.h"
 #include "tss_fill.h"
