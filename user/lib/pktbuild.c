@@ -350,7 +350,8 @@ void xbt_frame_finish(struct xbt_frame *f)
 	if (f->udp_off >= 0)
 		put16(f->data + f->udp_off + 4,
 		      (uint16_t)(f->len - (size_t)f->udp_off));
-	if (f->icmp_off >= 0 && f->l3_family == 4) {
+	/* ICMPv6 sums a pseudo-header too: left at zero. */
+	if (f->icmp_off >= 0 && f->l3_family == 4 && ip[9] == IPPROTO_ICMP) {
 		uint8_t *icmp = f->data + f->icmp_off;
 
 		put16(icmp + 2, 0);

@@ -60,8 +60,8 @@ void xbt_push_udp(struct xbt_frame *f, uint16_t sport, uint16_t dport);
 void xbt_push_sctp(struct xbt_frame *f, uint16_t sport, uint16_t dport);
 void xbt_push_sctp_vtag(struct xbt_frame *f, uint16_t sport, uint16_t dport,
 			uint32_t vtag);
-/* ICMP or ICMPv6, echo id 0x77, sequence 1. xbt_frame_finish() sums
- * ICMPv4; ICMPv6 (pseudo-header) keeps a zero checksum. */
+/* ICMP or ICMPv6, echo id 0x77, sequence 1. xbt_frame_finish() sums it
+ * in IPv4; ICMPv6 (pseudo-header) keeps a zero checksum. */
 void xbt_push_icmp(struct xbt_frame *f, uint8_t type, uint8_t code);
 void xbt_push_icmp_echo(struct xbt_frame *f, uint8_t type, uint8_t code,
 			uint16_t id, uint16_t seq);
