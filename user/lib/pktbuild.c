@@ -196,14 +196,25 @@ void xbt_push_ext_frag(struct xbt_frame *f, uint8_t nexthdr,
 	put32(p + 4, 0x1234);
 }
 
+/* A transport header of len bytes that starts with the two ports. */
+static uint8_t *push_ports(struct xbt_frame *f, size_t len, uint16_t sport,
+			   uint16_t dport)
+{
+	uint8_t *p = xbt_push(f, len);
+
+	if (p) {
+		put16(p, sport);
+		put16(p + 2, dport);
+	}
+	return p;
+}
+
 void xbt_push_tcp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
 {
-	uint8_t *p = xbt_push(f, 20);
+	uint8_t *p = push_ports(f, 20, sport, dport);
 
 	if (!p)
 		return;
-	put16(p, sport);
-	put16(p + 2, dport);
 	p[12] = 5 << 4;
 	p[13] = 0x02;	/* SYN */
 	put16(p + 14, 65535);
@@ -211,13 +222,8 @@ void xbt_push_tcp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
 
 void xbt_push_udp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
 {
-	uint8_t *p = xbt_push(f, 8);
-
-	if (!p)
-		return;
-	put16(p, sport);
-	put16(p + 2, dport);
-	f->udp_off = (int)(f->len - 8);
+	if (push_ports(f, 8, sport, dport))
+		f->udp_off = (int)(f->len - 8);
 }
 
 void xbt_push_sctp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
@@ -228,13 +234,10 @@ void xbt_push_sctp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
 void xbt_push_sctp_vtag(struct xbt_frame *f, uint16_t sport, uint16_t dport,
 			uint32_t vtag)
 {
-	uint8_t *p = xbt_push(f, 12);
+	uint8_t *p = push_ports(f, 12, sport, dport);
 
-	if (!p)
-		return;
-	put16(p, sport);
-	put16(p + 2, dport);
-	put32(p + 4, vtag);
+	if (p)
+		put32(p + 4, vtag);
 }
 
 void xbt_push_icmp(struct xbt_frame *f, uint8_t type, uint8_t code)
