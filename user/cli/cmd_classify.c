@@ -24,8 +24,6 @@
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
 #include <bpf/bpf.h>
 #include <jansson.h>
 #include "lib/pktbuild.h"
