@@ -53,7 +53,7 @@
 #include "xfrmbpf/limits.h"
 #include "xfrmbpf/reasons.h"
 #include "xfrmbpf/sync.h"
-#include "pktbuild.h"
+#include "lib/pktbuild.h"
 #include "swan_spd.h"
 #include "tss_sink_maps.h"
 #include "bpf_harness.h"

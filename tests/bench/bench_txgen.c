@@ -48,7 +48,7 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "pktbuild.h"
+#include "lib/pktbuild.h"
 #include "tool.h"
 
 #define BATCH	64

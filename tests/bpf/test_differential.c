@@ -45,7 +45,7 @@
 #include "xfrmbpf/sync.h"
 #include "bpf_harness.h"
 #include "classify_ref.h"
-#include "pktbuild.h"
+#include "lib/pktbuild.h"
 #include "spd_gen.h"
 #include "classifier/tss.h"
 #include "tss_reader.h"

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "pktbuild.h"
+#include "lib/pktbuild.h"
 
 struct xfrmbpf;
 

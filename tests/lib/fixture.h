@@ -44,7 +44,7 @@
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/reasons.h"
 #include "xfrmbpf/tss.h"
-#include "pktbuild.h"
+#include "lib/pktbuild.h"
 #include "tss_fill.h"
 
 struct xfrmbpf;

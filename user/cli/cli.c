@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The command table, help, and the error and option helpers of every command. */
-#include <getopt.h>
+/* The command table, and the error helpers of every command. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,23 +13,19 @@
 #include "cli/cli.h"
 #include "xfrmbpf/limits.h"
 
-const struct xb_cmd xb_commands[] = {
-	{ "run", cmd_run, "mirror the kernel SPD/SAD; with -i also attach the datapath (daemon)",
-	  "[-i IFACE ...] [--mode native|skb] [--steer] [--bypass-port PROTO/PORT ...] "
-	  "[--no-default-bypass] [--rcvbuf BYTES] [--heartbeat-ms MS] [--heartbeat-timeout-ms MS]" },
-	{ "status", cmd_status, "sync state, generation, heartbeat age, counts", "[-j]" },
-	{ "policy", cmd_policy, "the mirrored SPD with per-policy packets/bytes", "[-j]" },
-	{ "sa", cmd_sa, "the mirrored SA identities (never keys)", "[-j]" },
-	{ "check", cmd_check, "compare the mirror with the kernel now; exit 1 on drift", "[-j]" },
-	{ "stats", cmd_stats, "per-reason and per-interface datapath counters",
-	  "[-j] [--watch SECONDS]" },
-	{ "classify", cmd_classify, "what the attached datapath does with a described packet",
-	  "[-j] -i IFACE [--vlan ID ...] PROTO SRC DST [KEYWORD VALUE ...]" },
-	{ "unload", cmd_unload, "remove what a crashed daemon left attached (and --all: the pins)",
-	  "[-j] IFACE | --all" },
+/* In the order `--help` lists them. */
+const struct xb_cmd *const xb_commands[] = {
+	&xb_cmd_run, &xb_cmd_status, &xb_cmd_policy, &xb_cmd_sa, &xb_cmd_check,
+	&xb_cmd_stats, &xb_cmd_classify, &xb_cmd_unload,
 };
 
 const size_t xb_n_commands = sizeof(xb_commands) / sizeof(xb_commands[0]);
+
+const struct xb_option xb_common_options[] = {
+	XB_OPT_JSON,
+	XB_OPT_HELP,
+	{}
+};
 
 void xb_print_version(void)
 {
@@ -39,36 +34,13 @@ void xb_print_version(void)
 	       libbpf_version_string(), XB_LIBXDP_VERSION);
 }
 
-void xb_print_help(FILE *f, const char *prog)
-{
-	size_t i;
-
-	fprintf(f,
-		"Usage: %s [OPTIONS] COMMAND [COMMAND OPTIONS]\n"
-		"\n"
-		"Options:\n"
-		"  --pin-dir DIR   maps pinned under DIR (default %s; env XFRMBPF_PIN_DIR)\n"
-		"  -j, --json      JSON output (errors as {\"error\": ...})\n"
-		"  -v, --verbose   more messages (twice: libbpf debug)\n"
-		"  -V, --version   versions of xfrmbpf, libbpf and libxdp\n"
-		"  -h, --help      this help; COMMAND --help for a command\n"
-		"\n"
-		"Commands:\n", prog, XB_PIN_DIR_DEFAULT);
-	for (i = 0; i < xb_n_commands; i++)
-		fprintf(f, "  %-8s %s\n", xb_commands[i].name, xb_commands[i].summary);
-	fprintf(f,
-		"\n"
-		"Exit codes: 0 ok, 1 failure (check: drift), 2 usage error,\n"
-		"            3 environment (privileges, bpffs, no maps, already running).\n");
-}
-
 const struct xb_cmd *xb_find_command(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < xb_n_commands; i++)
-		if (!strcmp(xb_commands[i].name, name))
-			return &xb_commands[i];
+		if (!strcmp(xb_commands[i]->name, name))
+			return xb_commands[i];
 	return NULL;
 }
 
@@ -102,45 +74,18 @@ int xb_error(const struct xb_global *g, int code, const char *fmt, ...)
 int xb_usage_error(const struct xb_global *g, const char *cmd, const char *fmt, ...)
 {
 	const struct xb_cmd *c = cmd ? xb_find_command(cmd) : NULL;
-	char msg[400];
+	char msg[400], usage[400];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (c)
+	if (c) {
+		xb_usage_line(c, usage, sizeof(usage));
 		return xb_error(g, XB_EXIT_USAGE, "%s (usage: %s %s %s)", msg, g->prog,
-				c->name, c->usage);
-	return xb_error(g, XB_EXIT_USAGE, "%s (see '%s --help')", msg, g->prog);
-}
-
-int xb_parse_common_opts(int argc, char **argv, struct xb_global *g, const char *cmd)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const struct xb_cmd *c = xb_find_command(cmd);
-	int opt;
-
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			g->json = true;
-			break;
-		case 'h':
-			printf("Usage: %s %s %s\n  %s\n", g->prog, c->name, c->usage, c->summary);
-			return XB_EXIT_OK;
-		default:
-			return xb_usage_error(g, cmd, "unknown option '%s'", argv[optind - 1]);
-		}
+				c->name, usage);
 	}
-	if (optind < argc)
-		return xb_usage_error(g, cmd, "unexpected argument '%s'", argv[optind]);
-	return -1;
+	return xb_error(g, XB_EXIT_USAGE, "%s (see '%s --help')", msg, g->prog);
 }
 
 bool xb_have_privileges(const struct xb_global *g)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "cli/options.h"
 
 /* Exit codes, documented in README.md and `xfrmbpf --help`. */
 enum xb_exit {
@@ -21,27 +22,30 @@ struct xb_global {
 	const char *prog;
 };
 
+/* A command: its options (options.h) go into a struct of opts_size bytes,
+ * which starts as defaults (or zero); fn gets it and the arguments after
+ * the options. */
 struct xb_cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv, struct xb_global *g);
+	int (*fn)(void *opts, int argc, char **argv, struct xb_global *g);
 	const char *summary;
-	const char *usage;	/* options after the command name */
+	const struct xb_option *options;
+	size_t opts_size;
+	const void *defaults;
+	const char *args;	/* the arguments after the options, for usage */
+	int max_args;		/* how many; -1: any */
+	const char *notes;	/* --help: after the options */
 };
 
-extern const struct xb_cmd xb_commands[];
+extern const struct xb_cmd xb_cmd_run, xb_cmd_status, xb_cmd_policy, xb_cmd_sa,
+	xb_cmd_check, xb_cmd_stats, xb_cmd_classify, xb_cmd_unload;
+extern const struct xb_cmd *const xb_commands[];
 extern const size_t xb_n_commands;
-const struct xb_cmd *xb_find_command(const char *name);
-void xb_print_help(FILE *f, const char *prog);
-void xb_print_version(void);
+/* -j and -h: the options of a command that has no others. */
+extern const struct xb_option xb_common_options[];
 
-int cmd_run(int argc, char **argv, struct xb_global *g);
-int cmd_status(int argc, char **argv, struct xb_global *g);
-int cmd_policy(int argc, char **argv, struct xb_global *g);
-int cmd_sa(int argc, char **argv, struct xb_global *g);
-int cmd_check(int argc, char **argv, struct xb_global *g);
-int cmd_stats(int argc, char **argv, struct xb_global *g);
-int cmd_classify(int argc, char **argv, struct xb_global *g);
-int cmd_unload(int argc, char **argv, struct xb_global *g);
+const struct xb_cmd *xb_find_command(const char *name);
+void xb_print_version(void);
 
 /* Print an error (one line on stderr, or {"error": ...} with -j) and
  * return code. */
@@ -50,9 +54,6 @@ int xb_error(const struct xb_global *g, int code, const char *fmt, ...)
 /* Print usage of the current command and return XB_EXIT_USAGE. */
 int xb_usage_error(const struct xb_global *g, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Parse the options every read-only command takes (-j, -h). Returns -1 to
- * go on, or an exit code. */
-int xb_parse_common_opts(int argc, char **argv, struct xb_global *g, const char *cmd);
 /* True with the capabilities the daemon needs (else explains, once). */
 bool xb_have_privileges(const struct xb_global *g);
 

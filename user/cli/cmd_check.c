@@ -221,16 +221,14 @@ static void print_result(const struct xb_global *g, json_t *diffs)
 	printf("drift: %zu difference(s)\n", json_array_size(diffs));
 }
 
-int cmd_check(int argc, char **argv, struct xb_global *g)
+static int cmd_check(void *opts, int argc, char **argv, struct xb_global *g)
 {
 	struct drift d = {};
 	struct xb_maps maps;
 	__u64 gen = 0, prev_gen = ~0ull;
 	int ret, tries;
 
-	ret = xb_parse_common_opts(argc, argv, g, "check");
-	if (ret >= 0)
-		return ret;
+	(void)opts, (void)argc, (void)argv;
 	if (!xb_have_privileges(g))
 		return XB_EXIT_ENV;
 	ret = xb_open_maps(g, &maps);
@@ -258,3 +256,10 @@ int cmd_check(int argc, char **argv, struct xb_global *g)
 	json_decref(d.diffs);
 	return ret ? XB_EXIT_FAIL : XB_EXIT_OK;
 }
+
+const struct xb_cmd xb_cmd_check = {
+	.name = "check",
+	.fn = cmd_check,
+	.summary = "compare the mirror with the kernel now; exit 1 on drift",
+	.options = xb_common_options,
+};

@@ -13,7 +13,6 @@
  * a real one, and its verdict is cached like a real one's.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +24,9 @@
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
 #include <bpf/bpf.h>
 #include <jansson.h>
+#include "lib/pktbuild.h"
 #include "loader/attach.h"
 #include "cli/cli.h"
 #include "cli/show.h"
@@ -37,29 +35,9 @@
 #include "netlink/xfrm_names.h"
 #include "xfrmbpf/reasons.h"
 
-#define XB_REASON_NAME(sym, name) [sym] = name,
-static const char *const reason_names[XB_R_MAX] = { XB_REASONS(XB_REASON_NAME) };
-#undef XB_REASON_NAME
-
-#define FRAME_MAX	9000
 #define MAX_VLANS	2
 #define RUN_TRIES	5
 #define NATT_PORT	4500
-
-#define CLASSIFY_HELP \
-	"Packet description: PROTO SRC DST [KEYWORD VALUE ...]\n" \
-	"  udp|tcp|sctp ADDR:PORT ADDR:PORT    split at the last colon: 2001:db8::1:5 is\n" \
-	"                                      port 5 of 2001:db8::1; or [ADDR]:PORT\n" \
-	"  icmp ADDR ADDR [type N] [code N]    ICMPv6 when the addresses are IPv6\n" \
-	"  esp|ah ADDR ADDR spi N\n" \
-	"  natt ADDR[:PORT] ADDR[:PORT] spi N  ESP in UDP (ports default to 4500, IPv6\n" \
-	"                                      as [ADDR]; spi 0 is the non-ESP marker)\n" \
-	"  NUMBER ADDR ADDR                    any other IP protocol, no ports\n" \
-	"Keywords: ttl N (default 64), len N (payload bytes, default 32), vlan ID\n" \
-	"  (up to two, outer first; same as --vlan).\n" \
-	"Example: classify -i eth0 udp 192.0.2.1:1234 198.51.100.2:80 ttl 5\n" \
-	"Prints the XDP verdict, the reason (as in `stats`) and the policy that\n" \
-	"decided, if one did. The test packet is counted like a real one.\n"
 
 struct pkt_desc {
 	int family;
@@ -259,125 +237,33 @@ static const char *parse_desc(int argc, char **argv, struct pkt_desc *d, const c
 
 /* ---- the frame ---- */
 
-static __u16 csum_fold(__u32 sum)
+/* The transport header; the payload follows. */
+static void push_l4(const struct pkt_desc *d, struct xbt_frame *f)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
-static __u32 csum_add(__u32 sum, const void *data, size_t len)
-{
-	const __u8 *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	return sum;
-}
-
-static void put16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(__u8 *p, __u32 v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-/* The transport header and payload at p; returns their length. */
-static size_t build_l4(const struct pkt_desc *d, __u8 *p)
-{
-	size_t hl = 0, n;
-
 	switch (d->proto) {
 	case IPPROTO_UDP:
-		hl = 8;
-		put16(p, d->sport);
-		put16(p + 2, d->dport);
-		if (d->natt) {
-			put32(p + 8, d->spi);	/* 0: non-ESP marker */
-			put32(p + 12, 1);
-			hl += 8;
-		}
+		xbt_push_udp(f, d->sport, d->dport);
+		if (d->natt)
+			xbt_push_esp(f, d->spi, 1);	/* spi 0: the non-ESP marker */
 		break;
 	case IPPROTO_TCP:
-		hl = 20;
-		put16(p, d->sport);
-		put16(p + 2, d->dport);
-		p[12] = 5 << 4;
-		p[13] = 0x02;		/* SYN */
-		put16(p + 14, 65535);
+		xbt_push_tcp(f, d->sport, d->dport);
 		break;
 	case IPPROTO_SCTP:
-		hl = 12;
-		put16(p, d->sport);
-		put16(p + 2, d->dport);
+		xbt_push_sctp_vtag(f, d->sport, d->dport, 0);
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		hl = 8;
-		p[0] = d->icmp_type;
-		p[1] = d->icmp_code;
+		xbt_push_icmp_echo(f, d->icmp_type, d->icmp_code, 0, 0);
 		break;
 	case IPPROTO_ESP:
-		hl = 8;
-		put32(p, d->spi);
-		put32(p + 4, 1);
+		xbt_push_esp(f, d->spi, 1);
 		break;
 	case IPPROTO_AH:
-		hl = 12;
-		p[0] = IPPROTO_NONE;
-		p[1] = 1;		/* (12 + 0 ICV) / 4 - 2 */
-		put32(p + 4, d->spi);
-		put32(p + 8, 1);
+		xbt_push_ah_icv(f, IPPROTO_NONE, d->spi, 0);
 		break;
 	default:
 		break;
-	}
-	n = hl + d->len;
-	memset(p + hl, 0xa5, d->len);
-	if (d->proto == IPPROTO_UDP)
-		put16(p + 4, n);
-	if (d->proto == IPPROTO_ICMP)
-		put16(p + 2, csum_fold(csum_add(0, p, n)));
-	return n;
-}
-
-/* Headers are built in aligned locals: in the frame they follow 14 or 18
- * bytes of Ethernet and VLAN headers. */
-static size_t build_ip(const struct pkt_desc *d, __u8 *p, size_t l4_len)
-{
-	if (d->family == AF_INET) {
-		struct iphdr ip = {};
-
-		ip.version = 4;
-		ip.ihl = 5;
-		ip.tot_len = htons(sizeof(ip) + l4_len);
-		ip.frag_off = htons(0x4000);	/* DF */
-		ip.ttl = d->ttl;
-		ip.protocol = d->proto;
-		ip.saddr = d->src.a[0];
-		ip.daddr = d->dst.a[0];
-		ip.check = htons(csum_fold(csum_add(0, &ip, sizeof(ip))));
-		memcpy(p, &ip, sizeof(ip));
-		return sizeof(ip);
-	} else {
-		struct ipv6hdr ip6 = {};
-
-		ip6.version = 6;
-		ip6.payload_len = htons(l4_len);
-		ip6.nexthdr = d->proto;
-		ip6.hop_limit = d->ttl;
-		memcpy(&ip6.saddr, d->src.b, 16);
-		memcpy(&ip6.daddr, d->dst.b, 16);
-		memcpy(p, &ip6, sizeof(ip6));
-		return sizeof(ip6);
 	}
 }
 
@@ -395,27 +281,26 @@ static void iface_mac(const char *ifname, __u8 *mac)
 	close(fd);
 }
 
-static size_t build_frame(const struct pkt_desc *d, const char *ifname, __u8 *f)
+/* To the device's own address, so that it is the host's packet. */
+static void build_frame(const struct pkt_desc *d, const char *ifname, struct xbt_frame *f)
 {
 	static const __u8 src_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x01 };
-	size_t off = 2 * ETH_ALEN, ip_off, ip_len, l4_len;
-	__u8 l4[FRAME_MAX];
+	__u8 dst_mac[ETH_ALEN];
 	int i;
 
-	iface_mac(ifname, f);
-	memcpy(f + ETH_ALEN, src_mac, ETH_ALEN);
-	for (i = 0; i < d->n_vlans; i++) {
-		put16(f + off, ETH_P_8021Q);
-		put16(f + off + 2, d->vlans[i]);
-		off += 4;
-	}
-	put16(f + off, d->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
-	ip_off = off + 2;
-	memset(l4, 0, sizeof(l4));
-	l4_len = build_l4(d, l4);
-	ip_len = build_ip(d, f + ip_off, l4_len);
-	memcpy(f + ip_off + ip_len, l4, l4_len);
-	return ip_off + ip_len + l4_len;
+	iface_mac(ifname, dst_mac);
+	xbt_frame_init(f);
+	xbt_push_eth_addr(f, dst_mac, src_mac, d->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	for (i = 0; i < d->n_vlans; i++)
+		xbt_push_vlan(f, ETH_P_8021Q, d->vlans[i]);
+	if (d->family == AF_INET)
+		xbt_push_ipv4_addr(f, d->src.b, d->dst.b, d->proto, d->ttl, NULL, 0,
+				   0x4000 /* DF */);
+	else
+		xbt_push_ipv6_addr(f, d->src.b, d->dst.b, d->proto, d->ttl);
+	push_l4(d, f);
+	xbt_push_payload(f, d->len, 0xa5);
+	xbt_frame_finish(f);
 }
 
 /* ---- running it ---- */
@@ -557,7 +442,7 @@ static int run_once(struct xdp_program *prog, int ifindex, const __u8 *frame, si
 		    int *action)
 {
 	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
-	__u8 out[FRAME_MAX + 256];
+	__u8 out[XBT_FRAME_MAX + 256];
 	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = frame,
 		.data_size_in = len,
@@ -651,7 +536,7 @@ static void print_outcome(const struct xb_global *g, const struct outcome *o,
 			  const struct xb_policy *pol, const struct xb_tmpl *tmpls,
 			  const char *ifname)
 {
-	const char *reason = o->reason >= 0 ? reason_names[o->reason] : "unknown";
+	const char *reason = xb_reason_name(o->reason);
 
 	if (g->json) {
 		json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s}", "interface", ifname,
@@ -677,51 +562,29 @@ static void print_outcome(const struct xb_global *g, const struct outcome *o,
 		printf("policy   none\n");
 }
 
-static int parse_opts(int argc, char **argv, struct xb_global *g, const char **ifname,
-		      struct pkt_desc *d)
-{
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "vlan", required_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *msg;
-	int opt;
+/* The options, and the packet description that follows them. */
+struct classify_opts {
+	const char *ifname;
+	struct pkt_desc desc;	/* --vlan tags go in first */
+};
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+i:jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			*ifname = optarg;
-			break;
-		case 'v':
-			msg = parse_keyword("vlan", optarg, d);
-			if (msg)
-				return xb_usage_error(g, "classify", "%s: '%s'", msg, optarg);
-			break;
-		case 'j':
-			g->json = true;
-			break;
-		case 'h':
-			printf("Usage: %s classify %s\n%s", g->prog,
-			       xb_find_command("classify")->usage, CLASSIFY_HELP);
-			return XB_EXIT_OK;
-		default:
-			return xb_usage_error(g, "classify", "unknown option '%s'",
-					      argv[optind - 1]);
-		}
-	}
-	if (!*ifname)
-		return xb_usage_error(g, "classify", "-i IFACE is required");
-	return -1;
+/* --vlan ID: as the description's "vlan ID". */
+static int parse_vlan_opt(const char *arg, void *opts, char *why, size_t why_len)
+{
+	struct classify_opts *o = opts;
+	const char *msg = parse_keyword("vlan", arg, &o->desc);
+
+	if (!msg)
+		return 0;
+	snprintf(why, why_len, "%s: '%s'", msg, arg);
+	return -EINVAL;
 }
 
-int cmd_classify(int argc, char **argv, struct xb_global *g)
+static int cmd_classify(void *opts, int argc, char **argv, struct xb_global *g)
 {
-	struct pkt_desc d = { .ttl = 64, .len = 32 };
+	struct classify_opts *co = opts;
+	const char *ifname = co->ifname, *msg, *bad;
+	struct pkt_desc *d = &co->desc;
 	struct counters before = {}, after = {};
 	struct xdp_multiprog *mp = NULL;
 	struct outcome o = { .reason = -1, .policy = -1, .cache = CACHE_UNKNOWN };
@@ -729,15 +592,10 @@ int cmd_classify(int argc, char **argv, struct xb_global *g)
 	struct xb_tmpl tmpls[XB_MAX_TMPLS];
 	struct xb_policy pol;
 	struct xb_maps maps;
-	const char *ifname = NULL, *msg, *bad;
-	__u8 frame[FRAME_MAX];
-	size_t len;
+	struct xbt_frame frame;
 	int ret, ifindex, err;
 
-	ret = parse_opts(argc, argv, g, &ifname, &d);
-	if (ret >= 0)
-		return ret;
-	msg = parse_desc(argc - optind, argv + optind, &d, &bad);
+	msg = parse_desc(argc, argv, d, &bad);
 	if (msg)
 		return xb_error(g, XB_EXIT_USAGE, "bad packet description at '%s': %s", bad, msg);
 	ifindex = if_nametoindex(ifname);
@@ -755,12 +613,12 @@ int cmd_classify(int argc, char **argv, struct xb_global *g)
 			       "running?)", ifname, ifname);
 		goto out;
 	}
-	len = build_frame(&d, ifname, frame);
+	build_frame(d, ifname, &frame);
 	err = list_policy_ids(&maps, &before);
 	if (!err)
 		err = share_ids(&before, &after);
 	if (!err)
-		err = classify(&maps, prog, ifindex, frame, len, &before, &after, &o);
+		err = classify(&maps, prog, ifindex, frame.data, frame.len, &before, &after, &o);
 	if (err) {
 		ret = xb_error(g, XB_EXIT_FAIL, "couldn't run the XDP program of %s: %s", ifname,
 			       strerror(-err));
@@ -782,3 +640,43 @@ out:
 	xb_maps_close(&maps);
 	return ret;
 }
+
+static const struct xb_option classify_options[] = {
+	XB_OPT_JSON,
+	{ .name = "interface", .short_name = 'i', .kind = XB_OPT_STRING, .required = true,
+	  XB_OPT_AT(struct classify_opts, ifname), .metavar = "IFACE",
+	  .help = "run the XDP program attached to IFACE" },
+	{ .name = "vlan", .kind = XB_OPT_CUSTOM, .parse = parse_vlan_opt, .repeat = true,
+	  .metavar = "ID", .help = "a VLAN tag (up to two, outer first)" },
+	XB_OPT_HELP,
+	{}
+};
+
+static const struct classify_opts classify_defaults = {
+	.desc = { .ttl = 64, .len = 32 },
+};
+
+const struct xb_cmd xb_cmd_classify = {
+	.name = "classify",
+	.fn = cmd_classify,
+	.summary = "what the attached datapath does with a described packet",
+	.options = classify_options,
+	.opts_size = sizeof(struct classify_opts),
+	.defaults = &classify_defaults,
+	.args = "PROTO SRC DST [KEYWORD VALUE ...]",
+	.max_args = -1,
+	.notes =
+		"Packet description: PROTO SRC DST [KEYWORD VALUE ...]\n"
+		"  udp|tcp|sctp ADDR:PORT ADDR:PORT    split at the last colon: 2001:db8::1:5 is\n"
+		"                                      port 5 of 2001:db8::1; or [ADDR]:PORT\n"
+		"  icmp ADDR ADDR [type N] [code N]    ICMPv6 when the addresses are IPv6\n"
+		"  esp|ah ADDR ADDR spi N\n"
+		"  natt ADDR[:PORT] ADDR[:PORT] spi N  ESP in UDP (ports default to 4500, IPv6\n"
+		"                                      as [ADDR]; spi 0 is the non-ESP marker)\n"
+		"  NUMBER ADDR ADDR                    any other IP protocol, no ports\n"
+		"Keywords: ttl N (default 64), len N (payload bytes, default 32), vlan ID\n"
+		"  (up to two, outer first; same as --vlan).\n"
+		"Example: classify -i eth0 udp 192.0.2.1:1234 198.51.100.2:80 ttl 5\n"
+		"Prints the XDP verdict, the reason (as in `stats`) and the policy that\n"
+		"decided, if one did. The test packet is counted like a real one.\n",
+};

@@ -4,7 +4,6 @@
  * runs until SIGINT/SIGTERM.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +15,11 @@
 
 #define XB_RCVBUF_DEFAULT	(8 * 1024 * 1024)
 
-#define RUN_HELP \
-	"  -i, --interface IFACE  attach the datapath to IFACE (repeatable); without -i\n" \
-	"                         only the mirror runs\n" \
-	"  --mode native|skb      XDP mode; default: native, falling back to skb\n" \
-	"                         (generic) with a warning when the driver refuses\n" \
-	"  --steer                also attach TC steering into XFRM interfaces\n" \
-	"  --bypass-port P/N      never drop inbound traffic to local port N of protocol\n" \
-	"                         P (udp or tcp); repeatable, added to the defaults\n" \
-	"                         udp/500 and udp/4500 (IKE, NAT-T)\n" \
-	"  --no-default-bypass    do not add udp/500 and udp/4500\n" \
-	"  --rcvbuf BYTES         netlink receive buffer (default 8 MiB)\n" \
-	"  --heartbeat-ms MS      heartbeat period; disable_policy and the MTU of\n" \
-	"                         the interfaces are re-read at each beat (default 1000)\n" \
-	"  --heartbeat-timeout-ms the datapath passes everything once the daemon has\n" \
-	"                         not beaten for this long (default 3000)\n"
+/* The daemon's options, and whether the IKE ports are added to theirs. */
+struct run_opts {
+	struct xb_daemon_opts daemon;
+	bool no_default_bypass;
+};
 
 /* "udp/500", "tcp/179": one bypass entry. */
 static int parse_bypass(const char *arg, struct xb_bypass_key *k)
@@ -66,127 +55,40 @@ static int add_bypass(struct xb_daemon_opts *o, const struct xb_bypass_key *k)
 	return 0;
 }
 
-static int parse_number_opt(struct xb_global *g, int opt, struct xb_daemon_opts *o)
+/* --bypass-port P/N, repeatable. */
+static int parse_bypass_opt(const char *arg, void *opts, char *why, size_t why_len)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(optarg, &end, 0);
-	if (errno || *end || v <= 0 || v > (1L << 30))
-		return xb_usage_error(g, "run", "invalid value '%s' for --%s", optarg,
-				      opt == 'r' ? "rcvbuf" : opt == 'b' ? "heartbeat-ms" :
-				      "heartbeat-timeout-ms");
-	if (opt == 'r')
-		o->rcvbuf = v;
-	else if (opt == 'b')
-		o->heartbeat_ms = v;
-	else
-		o->heartbeat_timeout_ms = v;
-	return -1;
-}
-
-static int parse_datapath_opt(struct xb_global *g, int opt, struct xb_daemon_opts *o)
-{
+	struct run_opts *o = opts;
 	struct xb_bypass_key k;
 
-	switch (opt) {
-	case 'i':
-		if (o->n_ifaces >= XB_MAX_IFACES)
-			return xb_usage_error(g, "run", "at most %d interfaces", XB_MAX_IFACES);
-		o->ifaces[o->n_ifaces++] = optarg;
-		return -1;
-	case 'm':
-		if (!strcmp(optarg, "native"))
-			o->mode = XB_XDP_MODE_NATIVE;
-		else if (!strcmp(optarg, "skb"))
-			o->mode = XB_XDP_MODE_SKB;
-		else
-			return xb_usage_error(g, "run", "invalid --mode '%s' (native or skb)",
-					      optarg);
-		return -1;
-	case 's':
-		o->steer = true;
-		return -1;
-	case 'P':
-		if (parse_bypass(optarg, &k))
-			return xb_usage_error(g, "run", "invalid --bypass-port '%s' "
-					      "(udp/PORT or tcp/PORT)", optarg);
-		if (add_bypass(o, &k))
-			return xb_usage_error(g, "run", "at most %d bypass ports", XB_MAX_BYPASS);
-		return -1;
+	if (parse_bypass(arg, &k))
+		return -EINVAL;
+	if (add_bypass(&o->daemon, &k)) {
+		snprintf(why, why_len, "at most %d bypass ports", XB_MAX_BYPASS);
+		return -E2BIG;
 	}
-	return -1;
+	return 0;
 }
 
-static int parse_run_opts(int argc, char **argv, struct xb_global *g, struct xb_daemon_opts *o)
+/* What one option cannot say alone. Returns -1 to go on, or the exit code. */
+static int check_run_opts(struct run_opts *o, struct xb_global *g)
 {
-	static const struct option opts[] = {
-		{ "rcvbuf", required_argument, NULL, 'r' },
-		{ "heartbeat-ms", required_argument, NULL, 'b' },
-		{ "heartbeat-timeout-ms", required_argument, NULL, 't' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "steer", no_argument, NULL, 's' },
-		{ "bypass-port", required_argument, NULL, 'P' },
-		{ "no-default-bypass", no_argument, NULL, 'N' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	static const char *const ike[] = { "udp/500", "udp/4500" };
+	struct xb_daemon_opts *d = &o->daemon;
 	struct xb_bypass_key k;
-	bool defaults = true;
-	int opt, ret, i;
+	int i;
 
-	o->rcvbuf = XB_RCVBUF_DEFAULT;
-	o->heartbeat_ms = XB_HEARTBEAT_INTERVAL_MS_DEFAULT;
-	o->heartbeat_timeout_ms = XB_HEARTBEAT_TIMEOUT_MS_DEFAULT;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+i:jh", opts, NULL)) != -1) {
-		ret = -1;
-		switch (opt) {
-		case 'r':
-		case 'b':
-		case 't':
-			ret = parse_number_opt(g, opt, o);
-			break;
-		case 'i':
-		case 'm':
-		case 's':
-		case 'P':
-			ret = parse_datapath_opt(g, opt, o);
-			break;
-		case 'N':
-			defaults = false;
-			break;
-		case 'j':
-			g->json = true;
-			break;
-		case 'h':
-			printf("Usage: %s run %s\n%s", g->prog, xb_find_command("run")->usage,
-			       RUN_HELP);
-			return XB_EXIT_OK;
-		default:
-			return xb_usage_error(g, "run", "unknown option '%s'", argv[optind - 1]);
-		}
-		if (ret >= 0)
-			return ret;
-	}
-	if (optind < argc)
-		return xb_usage_error(g, "run", "unexpected argument '%s'", argv[optind]);
-	if (o->heartbeat_timeout_ms <= o->heartbeat_ms)
+	if (d->heartbeat_timeout_ms <= d->heartbeat_ms)
 		return xb_usage_error(g, "run", "--heartbeat-timeout-ms must exceed --heartbeat-ms");
-	if (!o->n_ifaces && (o->steer || o->mode))
+	if (!d->n_ifaces && (d->steer || d->mode))
 		return xb_usage_error(g, "run", "--steer and --mode need -i IFACE");
-	for (i = 0; defaults && i < 2; i++)
-		if (parse_bypass(ike[i], &k) || add_bypass(o, &k))
+	for (i = 0; !o->no_default_bypass && i < 2; i++)
+		if (parse_bypass(ike[i], &k) || add_bypass(d, &k))
 			return xb_usage_error(g, "run", "at most %d bypass ports", XB_MAX_BYPASS);
 	return -1;
 }
 
-int cmd_run(int argc, char **argv, struct xb_global *g)
+static int cmd_run(void *opts, int argc, char **argv, struct xb_global *g)
 {
 	static const int exit_codes[] = {
 		[XB_DAEMON_OK] = XB_EXIT_OK,
@@ -194,16 +96,17 @@ int cmd_run(int argc, char **argv, struct xb_global *g)
 		[XB_DAEMON_NO_IFACE] = XB_EXIT_USAGE,
 		[XB_DAEMON_FAILED] = XB_EXIT_FAIL,
 	};
-	struct xb_daemon_opts opts = {};
+	struct run_opts *o = opts;
 	struct xb_daemon d;
 	int ret;
 
-	ret = parse_run_opts(argc, argv, g, &opts);
+	(void)argc, (void)argv;
+	ret = check_run_opts(o, g);
 	if (ret >= 0)
 		return ret;
 	if (!xb_have_privileges(g))
 		return XB_EXIT_ENV;
-	if (!xb_daemon_start(&d, g->pin_dir, &opts))
+	if (!xb_daemon_start(&d, g->pin_dir, &o->daemon))
 		xb_daemon_run(&d);
 	xb_daemon_stop(&d);
 	ret = exit_codes[d.failure];
@@ -212,3 +115,65 @@ int cmd_run(int argc, char **argv, struct xb_global *g)
 		return xb_error(g, ret, "%s", d.err);
 	return ret;
 }
+
+static const struct xb_opt_choice xdp_modes[] = {
+	{ "native", XB_XDP_MODE_NATIVE },
+	{ "skb", XB_XDP_MODE_SKB },
+	{}
+};
+
+static const struct xb_option run_options[] = {
+	XB_OPT_JSON,
+	{ .name = "interface", .short_name = 'i', .kind = XB_OPT_STRINGS,
+	  XB_OPT_AT(struct run_opts, daemon.ifaces),
+	  XB_OPT_COUNT_AT(struct run_opts, daemon.n_ifaces),
+	  .max = XB_MAX_IFACES, .items = "interfaces", .metavar = "IFACE",
+	  .help = "attach the datapath to IFACE (repeatable); without -i\n"
+		  "only the mirror runs" },
+	{ .name = "mode", .kind = XB_OPT_ENUM, XB_OPT_AT(struct run_opts, daemon.mode),
+	  .choices = xdp_modes,
+	  .help = "XDP mode; default: native, falling back to skb\n"
+		  "(generic) with a warning when the driver refuses" },
+	{ .name = "steer", .kind = XB_OPT_FLAG, XB_OPT_AT(struct run_opts, daemon.steer),
+	  .help = "also attach TC steering into XFRM interfaces" },
+	{ .name = "bypass-port", .kind = XB_OPT_CUSTOM, .parse = parse_bypass_opt,
+	  .repeat = true, .metavar = "PROTO/PORT", .expect = "udp/PORT or tcp/PORT",
+	  .help = "never drop inbound traffic to local port PORT of\n"
+		  "protocol PROTO (udp or tcp); repeatable, added to the\n"
+		  "defaults udp/500 and udp/4500 (IKE, NAT-T)" },
+	{ .name = "no-default-bypass", .kind = XB_OPT_FLAG,
+	  XB_OPT_AT(struct run_opts, no_default_bypass),
+	  .help = "do not add udp/500 and udp/4500" },
+	{ .name = "rcvbuf", .kind = XB_OPT_UINT, XB_OPT_AT(struct run_opts, daemon.rcvbuf),
+	  .min = 1, .max = 1UL << 30, .metavar = "BYTES",
+	  .help = "netlink receive buffer (default 8 MiB)" },
+	{ .name = "heartbeat-ms", .kind = XB_OPT_UINT,
+	  XB_OPT_AT(struct run_opts, daemon.heartbeat_ms),
+	  .min = 1, .max = 1UL << 30, .metavar = "MS",
+	  .help = "heartbeat period; disable_policy and the MTU of the\n"
+		  "interfaces are re-read at each beat (default 1000)" },
+	{ .name = "heartbeat-timeout-ms", .kind = XB_OPT_UINT,
+	  XB_OPT_AT(struct run_opts, daemon.heartbeat_timeout_ms),
+	  .min = 1, .max = 1UL << 30, .metavar = "MS",
+	  .help = "the datapath passes everything once the daemon has\n"
+		  "not beaten for this long (default 3000)" },
+	XB_OPT_HELP,
+	{}
+};
+
+static const struct run_opts run_defaults = {
+	.daemon = {
+		.rcvbuf = XB_RCVBUF_DEFAULT,
+		.heartbeat_ms = XB_HEARTBEAT_INTERVAL_MS_DEFAULT,
+		.heartbeat_timeout_ms = XB_HEARTBEAT_TIMEOUT_MS_DEFAULT,
+	},
+};
+
+const struct xb_cmd xb_cmd_run = {
+	.name = "run",
+	.fn = cmd_run,
+	.summary = "mirror the kernel SPD/SAD; with -i also attach the datapath (daemon)",
+	.options = run_options,
+	.opts_size = sizeof(struct run_opts),
+	.defaults = &run_defaults,
+};

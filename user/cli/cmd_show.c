@@ -195,7 +195,6 @@ static int read_snapshot(const struct xb_global *g, struct xb_maps *maps,
 
 /* How one listing command prints the snapshot. */
 struct listing {
-	const char *cmd;
 	void (*print_text)(const struct xb_snapshot *snap);
 	json_t *(*to_json)(const struct xb_snapshot *snap);
 };
@@ -238,14 +237,12 @@ static json_t *sas_json(const struct xb_snapshot *snap)
 	return arr;
 }
 
-static int run_listing(int argc, char **argv, struct xb_global *g, const struct listing *l)
+static int run_listing(struct xb_global *g, const struct listing *l)
 {
 	struct xb_snapshot snap;
 	struct xb_maps maps;
-	int ret = xb_parse_common_opts(argc, argv, g, l->cmd);
+	int ret;
 
-	if (ret >= 0)
-		return ret;
 	ret = read_snapshot(g, &maps, &snap);
 	if (ret)
 		return ret;
@@ -258,19 +255,35 @@ static int run_listing(int argc, char **argv, struct xb_global *g, const struct 
 	return XB_EXIT_OK;
 }
 
-int cmd_policy(int argc, char **argv, struct xb_global *g)
+static int cmd_policy(void *opts, int argc, char **argv, struct xb_global *g)
 {
-	static const struct listing l = { "policy", policies_text, policies_json };
+	static const struct listing l = { policies_text, policies_json };
 
-	return run_listing(argc, argv, g, &l);
+	(void)opts, (void)argc, (void)argv;
+	return run_listing(g, &l);
 }
 
-int cmd_sa(int argc, char **argv, struct xb_global *g)
+static int cmd_sa(void *opts, int argc, char **argv, struct xb_global *g)
 {
-	static const struct listing l = { "sa", sas_text, sas_json };
+	static const struct listing l = { sas_text, sas_json };
 
-	return run_listing(argc, argv, g, &l);
+	(void)opts, (void)argc, (void)argv;
+	return run_listing(g, &l);
 }
+
+const struct xb_cmd xb_cmd_policy = {
+	.name = "policy",
+	.fn = cmd_policy,
+	.summary = "the mirrored SPD with per-policy packets/bytes",
+	.options = xb_common_options,
+};
+
+const struct xb_cmd xb_cmd_sa = {
+	.name = "sa",
+	.fn = cmd_sa,
+	.summary = "the mirrored SA identities (never keys)",
+	.options = xb_common_options,
+};
 
 /* Is the daemon that wrote the record still alive? */
 static bool daemon_alive(const struct xb_sync *s)
@@ -388,15 +401,14 @@ static void print_status_text(json_t *o)
 	       json_string_value(json_object_get(def, "out")));
 }
 
-int cmd_status(int argc, char **argv, struct xb_global *g)
+static int cmd_status(void *opts, int argc, char **argv, struct xb_global *g)
 {
 	struct xb_snapshot snap;
 	struct xb_maps maps;
 	json_t *o;
-	int ret = xb_parse_common_opts(argc, argv, g, "status");
+	int ret;
 
-	if (ret >= 0)
-		return ret;
+	(void)opts, (void)argc, (void)argv;
 	ret = read_snapshot(g, &maps, &snap);
 	if (ret)
 		return ret;
@@ -411,3 +423,10 @@ int cmd_status(int argc, char **argv, struct xb_global *g)
 	xb_maps_close(&maps);
 	return XB_EXIT_OK;
 }
+
+const struct xb_cmd xb_cmd_status = {
+	.name = "status",
+	.fn = cmd_status,
+	.summary = "sync state, generation, heartbeat age, counts",
+	.options = xb_common_options,
+};

@@ -7,7 +7,6 @@
  * every SECONDS with per-second rates (JSON: one object per line).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +19,6 @@
 #include "cli/show.h"
 #include "loader/stats.h"
 #include "xfrmbpf/reasons.h"
-
-#define XB_REASON_NAME(sym, name) [sym] = name,
-static const char *const reason_names[XB_R_MAX] = { XB_REASONS(XB_REASON_NAME) };
-#undef XB_REASON_NAME
 
 #define MAX_IFACES_SHOWN	XB_MAX_IFACES
 
@@ -115,7 +110,7 @@ static json_t *iface_reasons_json(const struct xb_counter *row)
 
 	for (i = 0; i < XB_R_MAX; i++)
 		if (row[i].packets)
-			json_object_set_new(o, reason_names[i],
+			json_object_set_new(o, xb_reason_name(i),
 					    json_pack("{s:I, s:I}",
 						      "packets", (json_int_t)row[i].packets,
 						      "bytes", (json_int_t)row[i].bytes));
@@ -149,7 +144,7 @@ static json_t *sample_json(const struct sample *s, const struct sample *prev)
 		if (prev)
 			json_object_set_new(r, "pps", json_real(rate(s->reasons[i].packets,
 					    prev->reasons[i].packets, s, prev)));
-		json_object_set_new(reasons, reason_names[i], r);
+		json_object_set_new(reasons, xb_reason_name(i), r);
 	}
 	for (i = 0; i < s->n_ifaces; i++) {
 		const struct xb_iface_counters *st = &s->ifaces[i].s;
@@ -188,7 +183,7 @@ static void print_iface_reasons(const struct xb_counter *row)
 	for (i = 0; i < XB_R_MAX; i++) {
 		if (!row[i].packets)
 			continue;
-		printf("%s%s %llu", sep, reason_names[i], (unsigned long long)row[i].packets);
+		printf("%s%s %llu", sep, xb_reason_name(i), (unsigned long long)row[i].packets);
 		sep = ", ";
 	}
 	if (*sep == ',')
@@ -217,7 +212,7 @@ static void print_text(const struct sample *s, const struct sample *prev)
 
 	printf("%-24s %14s %16s%s\n", "reason", "packets", "bytes", prev ? "      pkts/s" : "");
 	for (i = 0; i < XB_R_MAX; i++) {
-		printf("%-24s %14llu %16llu", reason_names[i],
+		printf("%-24s %14llu %16llu", xb_reason_name(i),
 		       (unsigned long long)s->reasons[i].packets,
 		       (unsigned long long)s->reasons[i].bytes);
 		if (prev)
@@ -268,60 +263,19 @@ static void print_sample(const struct xb_global *g, const struct sample *s,
 	json_decref(o);
 }
 
-static int parse_opts(int argc, char **argv, struct xb_global *g, unsigned int *watch)
-{
-	static const struct option opts[] = {
-		{ "watch", required_argument, NULL, 'w' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	char *end;
-	long v;
-	int opt;
+struct stats_opts {
+	unsigned int watch;	/* seconds between samples; 0: one sample */
+};
 
-	*watch = 0;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+w:jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'w':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || v > 86400)
-				return xb_usage_error(g, "stats", "invalid --watch '%s' (seconds, 1 to 86400)",
-						      optarg);
-			*watch = v;
-			break;
-		case 'j':
-			g->json = true;
-			break;
-		case 'h':
-			printf("Usage: %s stats [-j] [--watch SECONDS]\n"
-			       "  Per-reason packets/bytes and per-interface counters of the datapath,\n"
-			       "  summed over CPUs. --watch: a sample every SECONDS with rates, until\n"
-			       "  interrupted (with -j: one JSON object per line).\n", g->prog);
-			return XB_EXIT_OK;
-		default:
-			return xb_usage_error(g, "stats", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return xb_usage_error(g, "stats", "unexpected argument '%s'", argv[optind]);
-	return -1;
-}
-
-int cmd_stats(int argc, char **argv, struct xb_global *g)
+static int cmd_stats(void *opts, int argc, char **argv, struct xb_global *g)
 {
+	unsigned int watch = ((struct stats_opts *)opts)->watch;
 	struct sample *cur, *prev, *tmp;
 	struct xb_maps maps;
-	unsigned int watch;
 	int ret, err;
 	bool first = true;
 
-	ret = parse_opts(argc, argv, g, &watch);
-	if (ret >= 0)
-		return ret;
+	(void)argc, (void)argv;
 	ret = xb_open_maps(g, &maps);
 	if (ret)
 		return ret;
@@ -353,3 +307,22 @@ out:
 	xb_maps_close(&maps);
 	return ret;
 }
+
+static const struct xb_option stats_options[] = {
+	XB_OPT_JSON,
+	{ .name = "watch", .kind = XB_OPT_UINT, XB_OPT_AT(struct stats_opts, watch),
+	  .min = 1, .max = 86400, .metavar = "SECONDS", .expect = "seconds, 1 to 86400",
+	  .help = "a sample every SECONDS with per-second rates, until\n"
+		  "interrupted (with -j: one JSON object per line)" },
+	XB_OPT_HELP,
+	{}
+};
+
+const struct xb_cmd xb_cmd_stats = {
+	.name = "stats",
+	.fn = cmd_stats,
+	.summary = "per-reason and per-interface datapath counters",
+	.options = stats_options,
+	.opts_size = sizeof(struct stats_opts),
+	.notes = "Packets and bytes per reason and per interface, summed over CPUs.\n",
+};

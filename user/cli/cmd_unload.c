@@ -6,7 +6,6 @@
  * (and, while the pins exist, by the maps they use) are removed.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,59 +86,19 @@ static int remove_pins(const struct xb_global *g)
 	return XB_EXIT_OK;
 }
 
-static int parse_opts(int argc, char **argv, struct xb_global *g, bool *all,
-		      const char **ifname)
-{
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	int opt;
-
-	*all = false;
-	*ifname = NULL;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+ajh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			*all = true;
-			break;
-		case 'j':
-			g->json = true;
-			break;
-		case 'h':
-			printf("Usage: %s unload IFACE | --all\n"
-			       "  IFACE  remove our XDP program and TC filter from IFACE\n"
-			       "  --all  from every interface, then remove the pinned maps and %s\n"
-			       "Refuses while a daemon runs on the pin dir (stop it: it detaches).\n",
-			       g->prog, g->pin_dir);
-			return XB_EXIT_OK;
-		default:
-			return xb_usage_error(g, "unload", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		*ifname = argv[optind++];
-	if (optind < argc)
-		return xb_usage_error(g, "unload", "unexpected argument '%s'", argv[optind]);
-	if (*all == !!*ifname)
-		return xb_usage_error(g, "unload", "give one interface or --all");
-	return -1;
-}
-
-int cmd_unload(int argc, char **argv, struct xb_global *g)
-{
-	struct unload_ctx c = {};
-	const char *ifname;
-	int ret, lock_fd, ifindex = 0;
+struct unload_opts {
 	bool all;
+};
 
-	ret = parse_opts(argc, argv, g, &all, &ifname);
-	if (ret >= 0)
-		return ret;
+static int cmd_unload(void *opts, int argc, char **argv, struct xb_global *g)
+{
+	bool all = ((struct unload_opts *)opts)->all;
+	const char *ifname = argc ? argv[0] : NULL;
+	struct unload_ctx c = {};
+	int ret, lock_fd, ifindex = 0;
+
+	if (all == !!ifname)
+		return xb_usage_error(g, "unload", "give one interface or --all");
 	if (!xb_have_privileges(g))
 		return XB_EXIT_ENV;
 	if (ifname) {
@@ -175,3 +134,24 @@ int cmd_unload(int argc, char **argv, struct xb_global *g)
 		close(lock_fd);
 	return ret;
 }
+
+static const struct xb_option unload_options[] = {
+	XB_OPT_JSON,
+	{ .name = "all", .kind = XB_OPT_FLAG, XB_OPT_AT(struct unload_opts, all),
+	  .help = "instead of IFACE: from every interface, then remove\n"
+		  "the pinned maps and the pin directory" },
+	XB_OPT_HELP,
+	{}
+};
+
+const struct xb_cmd xb_cmd_unload = {
+	.name = "unload",
+	.fn = cmd_unload,
+	.summary = "remove what a crashed daemon left attached (and --all: the pins)",
+	.options = unload_options,
+	.opts_size = sizeof(struct unload_opts),
+	.args = "[IFACE]",
+	.max_args = 1,
+	.notes = "IFACE: remove our XDP program and TC filter from IFACE.\n"
+		 "Refuses while a daemon runs on the pin dir (stop it: it detaches).\n",
+};

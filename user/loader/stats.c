@@ -4,6 +4,16 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "loader/stats.h"
+#include "xfrmbpf/reasons.h"
+
+const char *xb_reason_name(unsigned int reason)
+{
+#define XB_REASON_NAME(sym, name) [sym] = name,
+	static const char *const names[XB_R_MAX] = { XB_REASONS(XB_REASON_NAME) };
+#undef XB_REASON_NAME
+
+	return reason < XB_R_MAX ? names[reason] : "unknown";
+}
 
 static struct xb_counter *cell(const struct xb_stats *s, __u32 key)
 {

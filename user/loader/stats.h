@@ -26,6 +26,9 @@ struct xb_iface_counters {
 	__u64 steered;		/* redirected by TC steering */
 };
 
+/* The name `stats` and `classify` print for a reason (XB_REASONS);
+ * "unknown" outside them. */
+const char *xb_reason_name(unsigned int reason);
 /* Read all of xb_stats; free with xb_stats_free(). */
 int xb_stats_read(const struct xb_maps *maps, struct xb_stats *s);
 void xb_stats_free(struct xb_stats *s);

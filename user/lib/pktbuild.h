@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Test packet builders. Two levels: push functions that append one header
- * each to a frame (xbt_push_*), and xbt_build(), which makes a whole frame
- * from a declarative spec so that fixture tables stay readable.
- * Addresses are strings (inet_pton), ports and fields host order.
+ * Packet builders, for the tests and for `classify`. Two levels: push
+ * functions that append one header each to a frame (xbt_push_*), and
+ * xbt_build(), which makes a whole frame from a declarative spec so that
+ * fixture tables stay readable. Addresses are strings (inet_pton) or, in the
+ * *_addr variants, network-order bytes; ports and fields host order.
  */
-#ifndef XFRMBPF_TESTS_PKTBUILD_H
-#define XFRMBPF_TESTS_PKTBUILD_H
+#ifndef XFRMBPF_LIB_PKTBUILD_H
+#define XFRMBPF_LIB_PKTBUILD_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define XBT_FRAME_MAX	2048
+/* A jumbo frame: `classify` takes payloads of up to 8000 bytes. */
+#define XBT_FRAME_MAX	9000
 
 struct xbt_frame {
 	uint8_t data[XBT_FRAME_MAX];
@@ -20,12 +22,15 @@ struct xbt_frame {
 	int l3_off;		/* -1 until an IP header is pushed */
 	int l3_family;
 	int udp_off;		/* -1 unless a UDP header is pushed */
+	int icmp_off;		/* -1 unless an ICMP header is pushed */
 	bool overflow;		/* a push did not fit */
 };
 
 void xbt_frame_init(struct xbt_frame *f);
 void *xbt_push(struct xbt_frame *f, size_t len);
 void xbt_push_eth(struct xbt_frame *f, uint16_t ethertype);
+void xbt_push_eth_addr(struct xbt_frame *f, const uint8_t *dst,
+		       const uint8_t *src, uint16_t ethertype);
 /* Inserts a tag (TPID tpid, VLAN vid) after the MAC addresses; the first
  * call gives the outer tag. */
 void xbt_push_vlan(struct xbt_frame *f, uint16_t tpid, uint16_t vid);
@@ -36,6 +41,11 @@ int xbt_push_ipv4(struct xbt_frame *f, const char *src, const char *dst,
 		  size_t optlen, uint16_t frag);
 int xbt_push_ipv6(struct xbt_frame *f, const char *src, const char *dst,
 		  uint8_t nexthdr, uint8_t hop_limit);
+int xbt_push_ipv4_addr(struct xbt_frame *f, const void *src, const void *dst,
+		       uint8_t proto, uint8_t ttl, const uint8_t *opts,
+		       size_t optlen, uint16_t frag);
+int xbt_push_ipv6_addr(struct xbt_frame *f, const void *src, const void *dst,
+		       uint8_t nexthdr, uint8_t hop_limit);
 /* Hop-by-hop or destination options (PadN), 8 bytes. */
 void xbt_push_ext_opts(struct xbt_frame *f, uint8_t nexthdr);
 /* Routing header type 4 (segment routing) with segments_left and one
@@ -46,17 +56,29 @@ void xbt_push_ext_frag(struct xbt_frame *f, uint8_t nexthdr,
 		       uint16_t offset8, bool more);
 void xbt_push_tcp(struct xbt_frame *f, uint16_t sport, uint16_t dport);
 void xbt_push_udp(struct xbt_frame *f, uint16_t sport, uint16_t dport);
+/* Verification tag 0xdeadbeef. */
 void xbt_push_sctp(struct xbt_frame *f, uint16_t sport, uint16_t dport);
+void xbt_push_sctp_vtag(struct xbt_frame *f, uint16_t sport, uint16_t dport,
+			uint32_t vtag);
+/* ICMP or ICMPv6, echo id 0x77, sequence 1. xbt_frame_finish() sums it
+ * in IPv4; ICMPv6 (pseudo-header) keeps a zero checksum. */
 void xbt_push_icmp(struct xbt_frame *f, uint8_t type, uint8_t code);
+void xbt_push_icmp_echo(struct xbt_frame *f, uint8_t type, uint8_t code,
+			uint16_t id, uint16_t seq);
 void xbt_push_esp(struct xbt_frame *f, uint32_t spi, uint32_t seq);
+/* 12 bytes of ICV. */
 void xbt_push_ah(struct xbt_frame *f, uint8_t nexthdr, uint32_t spi);
+/* icv_len: a multiple of 4; sequence number 1. */
+void xbt_push_ah_icv(struct xbt_frame *f, uint8_t nexthdr, uint32_t spi,
+		     size_t icv_len);
 /* GRE version 0; key present when has_key, checksum field when csum. */
 void xbt_push_gre(struct xbt_frame *f, bool csum, bool has_key,
 		  uint32_t key);
 /* IPv6 mobility header of the given type. */
 void xbt_push_mh(struct xbt_frame *f, uint8_t type);
 void xbt_push_payload(struct xbt_frame *f, size_t len, uint8_t fill);
-/* Sets IPv4 total length and checksum, IPv6 payload length, UDP length. */
+/* Sets IPv4 total length and checksum, IPv6 payload length, UDP length,
+ * ICMPv4 checksum. */
 void xbt_frame_finish(struct xbt_frame *f);
 
 /* Transport of a spec'd packet. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Test packet builders (see pktbuild.h). */
-#include "pktbuild.h"
+/* Packet builders (see pktbuild.h). */
+#include "lib/pktbuild.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -15,6 +15,7 @@ void xbt_frame_init(struct xbt_frame *f)
 	memset(f, 0, sizeof(*f));
 	f->l3_off = -1;
 	f->udp_off = -1;
+	f->icmp_off = -1;
 }
 
 void *xbt_push(struct xbt_frame *f, size_t len)
@@ -54,6 +55,13 @@ void xbt_push_eth(struct xbt_frame *f, uint16_t ethertype)
 {
 	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+	xbt_push_eth_addr(f, dst, src, ethertype);
+}
+
+void xbt_push_eth_addr(struct xbt_frame *f, const uint8_t *dst,
+		       const uint8_t *src, uint16_t ethertype)
+{
 	uint8_t *p = xbt_push(f, ETH_HLEN_);
 
 	if (!p)
@@ -93,6 +101,17 @@ int xbt_push_ipv4(struct xbt_frame *f, const char *src, const char *dst,
 		  uint8_t proto, uint8_t ttl, const uint8_t *opts,
 		  size_t optlen, uint16_t frag)
 {
+	uint8_t s[4], d[4];
+
+	if (inet_pton(AF_INET, src, s) != 1 || inet_pton(AF_INET, dst, d) != 1)
+		return -1;
+	return xbt_push_ipv4_addr(f, s, d, proto, ttl, opts, optlen, frag);
+}
+
+int xbt_push_ipv4_addr(struct xbt_frame *f, const void *src, const void *dst,
+		       uint8_t proto, uint8_t ttl, const uint8_t *opts,
+		       size_t optlen, uint16_t frag)
+{
 	size_t olen = (optlen + 3) & ~(size_t)3;
 	uint8_t *p;
 
@@ -105,9 +124,8 @@ int xbt_push_ipv4(struct xbt_frame *f, const char *src, const char *dst,
 	put16(p + 6, frag);
 	p[8] = ttl;
 	p[9] = proto;
-	if (inet_pton(AF_INET, src, p + 12) != 1 ||
-	    inet_pton(AF_INET, dst, p + 16) != 1)
-		return -1;
+	memcpy(p + 12, src, 4);
+	memcpy(p + 16, dst, 4);
 	if (optlen)
 		memcpy(p + 20, opts, optlen);
 	mark_l3(f, 20 + olen, 4);
@@ -117,6 +135,16 @@ int xbt_push_ipv4(struct xbt_frame *f, const char *src, const char *dst,
 int xbt_push_ipv6(struct xbt_frame *f, const char *src, const char *dst,
 		  uint8_t nexthdr, uint8_t hop_limit)
 {
+	uint8_t s[16], d[16];
+
+	if (inet_pton(AF_INET6, src, s) != 1 || inet_pton(AF_INET6, dst, d) != 1)
+		return -1;
+	return xbt_push_ipv6_addr(f, s, d, nexthdr, hop_limit);
+}
+
+int xbt_push_ipv6_addr(struct xbt_frame *f, const void *src, const void *dst,
+		       uint8_t nexthdr, uint8_t hop_limit)
+{
 	uint8_t *p = xbt_push(f, 40);
 
 	if (!p)
@@ -124,9 +152,8 @@ int xbt_push_ipv6(struct xbt_frame *f, const char *src, const char *dst,
 	p[0] = 0x60;
 	p[6] = nexthdr;
 	p[7] = hop_limit;
-	if (inet_pton(AF_INET6, src, p + 8) != 1 ||
-	    inet_pton(AF_INET6, dst, p + 24) != 1)
-		return -1;
+	memcpy(p + 8, src, 16);
+	memcpy(p + 24, dst, 16);
 	mark_l3(f, 40, 6);
 	return 0;
 }
@@ -169,14 +196,25 @@ void xbt_push_ext_frag(struct xbt_frame *f, uint8_t nexthdr,
 	put32(p + 4, 0x1234);
 }
 
+/* A transport header of len bytes that starts with the two ports. */
+static uint8_t *push_ports(struct xbt_frame *f, size_t len, uint16_t sport,
+			   uint16_t dport)
+{
+	uint8_t *p = xbt_push(f, len);
+
+	if (p) {
+		put16(p, sport);
+		put16(p + 2, dport);
+	}
+	return p;
+}
+
 void xbt_push_tcp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
 {
-	uint8_t *p = xbt_push(f, 20);
+	uint8_t *p = push_ports(f, 20, sport, dport);
 
 	if (!p)
 		return;
-	put16(p, sport);
-	put16(p + 2, dport);
 	p[12] = 5 << 4;
 	p[13] = 0x02;	/* SYN */
 	put16(p + 14, 65535);
@@ -184,27 +222,31 @@ void xbt_push_tcp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
 
 void xbt_push_udp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
 {
-	uint8_t *p = xbt_push(f, 8);
-
-	if (!p)
-		return;
-	put16(p, sport);
-	put16(p + 2, dport);
-	f->udp_off = (int)(f->len - 8);
+	if (push_ports(f, 8, sport, dport))
+		f->udp_off = (int)(f->len - 8);
 }
 
 void xbt_push_sctp(struct xbt_frame *f, uint16_t sport, uint16_t dport)
 {
-	uint8_t *p = xbt_push(f, 12);
+	xbt_push_sctp_vtag(f, sport, dport, 0xdeadbeef);
+}
 
-	if (!p)
-		return;
-	put16(p, sport);
-	put16(p + 2, dport);
-	put32(p + 4, 0xdeadbeef);	/* verification tag */
+void xbt_push_sctp_vtag(struct xbt_frame *f, uint16_t sport, uint16_t dport,
+			uint32_t vtag)
+{
+	uint8_t *p = push_ports(f, 12, sport, dport);
+
+	if (p)
+		put32(p + 4, vtag);
 }
 
 void xbt_push_icmp(struct xbt_frame *f, uint8_t type, uint8_t code)
+{
+	xbt_push_icmp_echo(f, type, code, 0x77, 1);
+}
+
+void xbt_push_icmp_echo(struct xbt_frame *f, uint8_t type, uint8_t code,
+			uint16_t id, uint16_t seq)
 {
 	uint8_t *p = xbt_push(f, 8);
 
@@ -212,8 +254,9 @@ void xbt_push_icmp(struct xbt_frame *f, uint8_t type, uint8_t code)
 		return;
 	p[0] = type;
 	p[1] = code;
-	put16(p + 4, 0x77);	/* id */
-	put16(p + 6, 1);	/* seq */
+	put16(p + 4, id);
+	put16(p + 6, seq);
+	f->icmp_off = (int)(f->len - 8);
 }
 
 void xbt_push_esp(struct xbt_frame *f, uint32_t spi, uint32_t seq)
@@ -228,12 +271,18 @@ void xbt_push_esp(struct xbt_frame *f, uint32_t spi, uint32_t seq)
 
 void xbt_push_ah(struct xbt_frame *f, uint8_t nexthdr, uint32_t spi)
 {
-	uint8_t *p = xbt_push(f, 24);	/* 12 + 12 bytes of ICV */
+	xbt_push_ah_icv(f, nexthdr, spi, 12);
+}
+
+void xbt_push_ah_icv(struct xbt_frame *f, uint8_t nexthdr, uint32_t spi,
+		     size_t icv_len)
+{
+	uint8_t *p = xbt_push(f, 12 + icv_len);
 
 	if (!p)
 		return;
 	p[0] = nexthdr;
-	p[1] = 24 / 4 - 2;
+	p[1] = (uint8_t)((12 + icv_len) / 4 - 2);	/* in 32-bit words, minus 2 */
 	put32(p + 4, spi);
 	put32(p + 8, 1);
 }
@@ -270,6 +319,7 @@ void xbt_push_payload(struct xbt_frame *f, size_t len, uint8_t fill)
 		memset(p, fill, len);
 }
 
+/* The Internet checksum (RFC 1071); an odd last byte is padded with 0. */
 static uint16_t ip_csum(const uint8_t *p, size_t len)
 {
 	uint32_t sum = 0;
@@ -277,6 +327,8 @@ static uint16_t ip_csum(const uint8_t *p, size_t len)
 
 	for (i = 0; i + 1 < len; i += 2)
 		sum += get16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
@@ -301,6 +353,13 @@ void xbt_frame_finish(struct xbt_frame *f)
 	if (f->udp_off >= 0)
 		put16(f->data + f->udp_off + 4,
 		      (uint16_t)(f->len - (size_t)f->udp_off));
+	/* ICMPv6 sums a pseudo-header too: left at zero. */
+	if (f->icmp_off >= 0 && f->l3_family == 4 && ip[9] == IPPROTO_ICMP) {
+		uint8_t *icmp = f->data + f->icmp_off;
+
+		put16(icmp + 2, 0);
+		put16(icmp + 2, ip_csum(icmp, f->len - (size_t)f->icmp_off));
+	}
 }
 
 /* IP protocol number of the first header after IP for a spec. */

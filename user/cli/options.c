@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The one option parser and the one usage printer (options.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "cli/options.h"
+
+/* getopt_long's value for entry i: above every short option character. */
+#define OPT_VAL_BASE	256
+#define HELP_COLUMN	28
+
+static bool takes_arg(const struct xb_option *o)
+{
+	return o->kind != XB_OPT_FLAG && o->kind != XB_OPT_COUNT && o->kind != XB_OPT_ACTION;
+}
+
+static size_t table_len(const struct xb_option *table)
+{
+	size_t n = 0;
+
+	while (table[n].kind != XB_OPT_END)
+		n++;
+	return n;
+}
+
+static void *field_of(const struct xb_option *o, struct xb_global *g, void *opts)
+{
+	return (char *)(o->global ? (void *)g : opts) + o->offset;
+}
+
+/* Fills what getopt_long takes; '+': the first argument that is not an
+ * option ends them (a command, a packet description). */
+static void build_getopt(const struct xb_option *table, size_t n, struct option *longopts,
+			 char *shortopts)
+{
+	size_t i;
+
+	*shortopts++ = '+';
+	for (i = 0; i < n; i++) {
+		const struct xb_option *o = &table[i];
+
+		longopts[i].name = o->name;
+		longopts[i].has_arg = takes_arg(o) ? required_argument : no_argument;
+		longopts[i].val = OPT_VAL_BASE + i;
+		if (!o->short_name)
+			continue;
+		*shortopts++ = o->short_name;
+		if (takes_arg(o))
+			*shortopts++ = ':';
+	}
+	*shortopts = '\0';
+}
+
+static long entry_index(const struct xb_option *table, size_t n, int val)
+{
+	size_t i;
+
+	if (val >= OPT_VAL_BASE)
+		return val - OPT_VAL_BASE;
+	for (i = 0; i < n; i++)
+		if (table[i].short_name == val)
+			return i;
+	return -1;
+}
+
+static void store_uint(void *p, size_t size, unsigned long v)
+{
+	switch (size) {
+	case sizeof(unsigned char):
+		*(unsigned char *)p = v;
+		break;
+	case sizeof(unsigned short):
+		*(unsigned short *)p = v;
+		break;
+	case sizeof(unsigned int):
+		*(unsigned int *)p = v;
+		break;
+	default:
+		*(unsigned long *)p = v;
+		break;
+	}
+}
+
+/* Decimal, 0x hex or 0 octal, within [min, max]. */
+static int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	if (errno || *end || *out < min || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+/* The names of the choices: "a, b or c" for messages, "a|b|c" for usage. */
+static void choices_text(const struct xb_opt_choice *c, const char *sep, const char *sep_last,
+			 char *buf, size_t len)
+{
+	size_t used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; c[i].name && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s",
+				 !i ? "" : c[i + 1].name ? sep : sep_last, c[i].name);
+}
+
+static int invalid(const struct xb_cmd *cmd, const struct xb_option *o, const char *arg,
+		   const struct xb_global *g)
+{
+	char choices[128];
+
+	if (o->kind == XB_OPT_ENUM && !o->expect) {
+		choices_text(o->choices, ", ", " or ", choices, sizeof(choices));
+		return xb_usage_error(g, cmd->name, "invalid --%s '%s' (%s)", o->name, arg,
+				      choices);
+	}
+	if (o->expect)
+		return xb_usage_error(g, cmd->name, "invalid --%s '%s' (%s)", o->name, arg,
+				      o->expect);
+	return xb_usage_error(g, cmd->name, "invalid value '%s' for --%s", arg, o->name);
+}
+
+static int store_choice(const struct xb_option *o, const char *arg, void *p)
+{
+	int i;
+
+	for (i = 0; o->choices[i].name; i++) {
+		if (!strcmp(arg, o->choices[i].name)) {
+			store_uint(p, o->size, o->choices[i].value);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int append_string(const struct xb_cmd *cmd, const struct xb_option *o,
+			 const char *arg, void *p, void *opts, const struct xb_global *g)
+{
+	int *n = (int *)((char *)opts + o->count_offset);
+
+	if ((unsigned long)*n >= o->max)
+		return xb_usage_error(g, cmd->name, "at most %lu %s", o->max, o->items);
+	((const char **)p)[(*n)++] = arg;
+	return -1;
+}
+
+/* Returns -1 to go on, or the exit code. */
+static int parse_one(const struct xb_cmd *cmd, const struct xb_option *o, const char *arg,
+		     struct xb_global *g, void *opts)
+{
+	void *p = field_of(o, g, opts);
+	char why[160] = "";
+	unsigned long v;
+
+	switch (o->kind) {
+	case XB_OPT_FLAG:
+		*(bool *)p = true;
+		return -1;
+	case XB_OPT_COUNT:
+		(*(unsigned int *)p)++;
+		return -1;
+	case XB_OPT_UINT:
+		if (parse_ulong(arg, o->min, o->max, &v))
+			return invalid(cmd, o, arg, g);
+		store_uint(p, o->size, v);
+		return -1;
+	case XB_OPT_STRING:
+		*(const char **)p = arg;
+		return -1;
+	case XB_OPT_STRINGS:
+		return append_string(cmd, o, arg, p, opts, g);
+	case XB_OPT_ENUM:
+		return store_choice(o, arg, p) ? invalid(cmd, o, arg, g) : -1;
+	case XB_OPT_CUSTOM:
+		if (!o->parse(arg, opts, why, sizeof(why)))
+			return -1;
+		return why[0] ? xb_usage_error(g, cmd->name, "%s", why) : invalid(cmd, o, arg, g);
+	case XB_OPT_ACTION:
+		return o->act(cmd, g);
+	default:
+		return -1;
+	}
+}
+
+/* "-i IFACE" or "--mode native|skb". */
+static void synopsis(const struct xb_option *o, char *buf, size_t len)
+{
+	char choices[128] = "";
+	const char *metavar = o->metavar;
+
+	if (!metavar && o->kind == XB_OPT_ENUM) {
+		choices_text(o->choices, "|", "|", choices, sizeof(choices));
+		metavar = choices;
+	}
+	if (o->short_name)
+		snprintf(buf, len, "-%c%s%s", o->short_name, metavar ? " " : "",
+			 metavar ? metavar : "");
+	else
+		snprintf(buf, len, "--%s%s%s", o->name, metavar ? " " : "",
+			 metavar ? metavar : "");
+}
+
+static int check_required(const struct xb_cmd *cmd, const struct xb_option *table,
+			  const bool *seen, const struct xb_global *g)
+{
+	char syn[96];
+	size_t i;
+
+	for (i = 0; table[i].kind != XB_OPT_END; i++) {
+		if (!table[i].required || seen[i])
+			continue;
+		synopsis(&table[i], syn, sizeof(syn));
+		return xb_usage_error(g, cmd->name, "%s is required", syn);
+	}
+	return -1;
+}
+
+int xb_parse_options(const struct xb_cmd *cmd, int argc, char **argv,
+		     struct xb_global *g, void *opts)
+{
+	const struct xb_option *table = cmd->options;
+	size_t n = table_len(table);
+	struct option *longopts = calloc(n + 1, sizeof(*longopts));
+	char *shortopts = calloc(2 * n + 2, 1);
+	bool *seen = calloc(n + 1, sizeof(*seen));
+	int c, ret = -1;
+	long i;
+
+	if (!longopts || !shortopts || !seen) {
+		ret = xb_error(g, XB_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	build_getopt(table, n, longopts, shortopts);
+	optind = 1;
+	opterr = 0;
+	while (ret < 0 && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		i = c == '?' ? -1 : entry_index(table, n, c);
+		if (i < 0) {
+			ret = xb_usage_error(g, cmd->name, "unknown option '%s'", argv[optind - 1]);
+			break;
+		}
+		seen[i] = true;
+		ret = parse_one(cmd, &table[i], optarg, g, opts);
+	}
+	if (ret < 0)
+		ret = check_required(cmd, table, seen, g);
+	if (ret < 0 && cmd->max_args >= 0 && argc - optind > cmd->max_args)
+		ret = xb_usage_error(g, cmd->name, "unexpected argument '%s'",
+				     argv[optind + cmd->max_args]);
+out:
+	free(longopts);
+	free(shortopts);
+	free(seen);
+	return ret;
+}
+
+static size_t append(char *buf, size_t len, size_t used, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (used >= len)
+		return used;
+	va_start(ap, fmt);
+	used += vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+	return used;
+}
+
+void xb_usage_line(const struct xb_cmd *cmd, char *buf, size_t len)
+{
+	const struct xb_option *o;
+	char syn[96];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (o = cmd->options; o->kind != XB_OPT_END; o++) {
+		if (o->kind == XB_OPT_ACTION)
+			continue;
+		synopsis(o, syn, sizeof(syn));
+		used = append(buf, len, used, "%s%s%s%s%s", used ? " " : "",
+			      o->required ? "" : "[", syn,
+			      o->kind == XB_OPT_STRINGS || o->repeat ? " ..." : "",
+			      o->required ? "" : "]");
+	}
+	if (cmd->args)
+		append(buf, len, used, "%s%s", used ? " " : "", cmd->args);
+}
+
+/* The help text, its later lines indented to the help column. */
+static void print_help_text(FILE *f, const char *help)
+{
+	const char *nl;
+
+	while ((nl = strchr(help, '\n'))) {
+		fprintf(f, "%.*s\n%*s", (int)(nl - help), help, HELP_COLUMN, "");
+		help = nl + 1;
+	}
+	fprintf(f, "%s\n", help);
+}
+
+void xb_print_options(FILE *f, const struct xb_option *table)
+{
+	const struct xb_option *o;
+	char syn[96];
+	int width;
+
+	for (o = table; o->kind != XB_OPT_END; o++) {
+		synopsis(o, syn, sizeof(syn));
+		/* "-i IFACE" shown as "-i, --interface IFACE" */
+		if (o->short_name)
+			width = fprintf(f, "  -%c, --%s%s", o->short_name, o->name, syn + 2);
+		else
+			width = fprintf(f, "      %s", syn);
+		if (width < HELP_COLUMN - 1)
+			fprintf(f, "%*s", HELP_COLUMN - width, "");
+		else
+			fprintf(f, "\n%*s", HELP_COLUMN, "");
+		print_help_text(f, o->help ? o->help : "");
+	}
+}
+
+int xb_print_cmd_help(const struct xb_cmd *cmd, const struct xb_global *g)
+{
+	char usage[512];
+
+	xb_usage_line(cmd, usage, sizeof(usage));
+	printf("Usage: %s %s %s\n  %s\n\nOptions:\n", g->prog, cmd->name, usage, cmd->summary);
+	xb_print_options(stdout, cmd->options);
+	if (cmd->notes)
+		printf("\n%s", cmd->notes);
+	return XB_EXIT_OK;
+}
