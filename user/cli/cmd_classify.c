@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <jansson.h>
 #include "lib/pktbuild.h"
+#include "loader/bpffs.h"
 #include "loader/attach.h"
 #include "cli/cli.h"
 #include "cli/show.h"

@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <jansson.h>
+#include "loader/bpffs.h"
 #include "loader/attach.h"
 #include "cli/cli.h"
 #include "lib/log.h"

@@ -16,6 +16,10 @@ void xb_log_set_level(enum xb_log_level level);
 enum xb_log_level xb_log_get_level(void);
 /* Route libbpf's and libxdp's messages into xb_log(). */
 void xb_log_hook_libs(void);
+/* Between these (nested), the libraries' warnings show only with -v: for
+ * calls whose failure is expected or explained by the caller. */
+void xb_log_libs_quiet(void);
+void xb_log_libs_loud(void);
 void xb_log(enum xb_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -55,9 +55,6 @@ struct xb_datapath {
 	char err[256];		/* the one line explaining the last failure */
 };
 
-/* libxdp keeps its dispatcher state on a bpffs: when /sys/fs/bpf is none
- * (e.g. under `ip netns exec`), use the one holding pin_dir. */
-void xb_libxdp_use_bpffs(const char *pin_dir);
 
 /* Size the datapath object's flow cache, before it is loaded on the pins
  * under pin_dir, as the pinned one (or the one that will be created). */

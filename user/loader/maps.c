@@ -10,43 +10,20 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <linux/bpf.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/log.h"
+#include "loader/bpffs.h"
 #include "loader/maps.h"
 #include "classifier/tss_filter.h"
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/limits.h"
 #include "xfrmbpf_maps.skel.h"
 
-const char *const xb_map_names[XB_MAP_COUNT] = {
-	[XB_MAP_SYNC] = "xb_sync",
-	[XB_MAP_POLICIES] = "xb_policies",
-	[XB_MAP_TMPLS] = "xb_tmpls",
-	[XB_MAP_SAS] = "xb_sas",
-	[XB_MAP_SPIS] = "xb_spis",
-	[XB_MAP_XFRM_LINKS] = "xb_xfrm_links",
-	[XB_MAP_SHAPE_LISTS] = "xb_shape_lists",
-	[XB_MAP_TSS] = "xb_tss",
-	[XB_MAP_IFACES] = "xb_ifaces",
-	[XB_MAP_BYPASS] = "xb_bypass",
-	[XB_MAP_STATS] = "xb_stats",
-	[XB_MAP_POLICY_STATS] = "xb_policy_stats",
-	[XB_MAP_FLOW_CACHE] = "xb_flow_cache",
-	[XB_MAP_FLOW_STATS] = "xb_flow_stats",
-	[XB_MAP_TSS_FILTER] = "xb_tss_filter",
-	[XB_MAP_WATCHDOG] = "xb_watchdog",
-};
-
-static bool is_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
-}
+#define XB_MAP_NAME(idx, name)	[XB_MAP_##idx] = #name,
+const char *const xb_map_names[XB_MAP_COUNT] = { XB_PINNED_MAPS(XB_MAP_NAME) };
+#undef XB_MAP_NAME
 
 static void parent_dir(const char *path, char *out, size_t len)
 {
@@ -65,7 +42,7 @@ int xb_pin_dir_check(const char *pin_dir, bool may_mount)
 	char parent[PATH_MAX];
 
 	parent_dir(pin_dir, parent, sizeof(parent));
-	if (is_bpffs(parent))
+	if (xb_is_bpffs(parent))
 		return 0;
 	if (may_mount && !strcmp(pin_dir, XB_PIN_DIR_DEFAULT)) {
 		/* As iproute2 and libxdp do: mount the usual bpffs. */

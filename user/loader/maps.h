@@ -10,25 +10,32 @@
 #include <stddef.h>
 #include "xfrmbpf/sync.h"
 
+/* Every pinned map, once: X(index suffix, pin name). The BPF objects
+ * define them (bpf/maps.bpf.h); this is the order of struct xb_maps.fd. */
+#define XB_PINNED_MAPS(X)			\
+	X(SYNC, xb_sync)			\
+	X(POLICIES, xb_policies)		\
+	X(TMPLS, xb_tmpls)			\
+	X(SAS, xb_sas)				\
+	X(SPIS, xb_spis)			\
+	X(XFRM_LINKS, xb_xfrm_links)		\
+	X(SHAPE_LISTS, xb_shape_lists)		\
+	X(TSS, xb_tss)				\
+	X(IFACES, xb_ifaces)			\
+	X(BYPASS, xb_bypass)			\
+	X(STATS, xb_stats)			\
+	X(POLICY_STATS, xb_policy_stats)	\
+	X(FLOW_CACHE, xb_flow_cache)		\
+	X(FLOW_STATS, xb_flow_stats)		\
+	X(TSS_FILTER, xb_tss_filter)		\
+	X(WATCHDOG, xb_watchdog)
+
+#define XB_MAP_ENUM(idx, name)	XB_MAP_##idx,
 enum xb_map_idx {
-	XB_MAP_SYNC,
-	XB_MAP_POLICIES,
-	XB_MAP_TMPLS,
-	XB_MAP_SAS,
-	XB_MAP_SPIS,
-	XB_MAP_XFRM_LINKS,
-	XB_MAP_SHAPE_LISTS,
-	XB_MAP_TSS,
-	XB_MAP_IFACES,
-	XB_MAP_BYPASS,
-	XB_MAP_STATS,
-	XB_MAP_POLICY_STATS,
-	XB_MAP_FLOW_CACHE,
-	XB_MAP_FLOW_STATS,
-	XB_MAP_TSS_FILTER,
-	XB_MAP_WATCHDOG,
+	XB_PINNED_MAPS(XB_MAP_ENUM)
 	XB_MAP_COUNT
 };
+#undef XB_MAP_ENUM
 
 struct xb_tss_filter;
 

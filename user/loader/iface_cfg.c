@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include "lib/log.h"
+#include "loader/iface_cfg.h"
+#include "loader/sync_record.h"
+
+static bool read_flag(const char *fmt, const char *ifname)
+{
+	char path[128], buf[16] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), fmt, ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;	/* no IPv6 on the device: nothing to disable */
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return atoi(buf) != 0;
+}
+
+static __u32 read_mtu(const char *ifname)
+{
+	struct ifreq ifr = {};
+	__u32 mtu = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (!ioctl(fd, SIOCGIFMTU, &ifr))
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+/*
+ * IPv6 takes disable_policy from the device of the route a packet takes
+ * (the device holding the local address, or the egress device: the
+ * fib6_info's dst_nopolicy), which XDP cannot know before routing. Any
+ * device with it set makes every IPv6 packet pass.
+ */
+static bool any_ipv6_disable_policy(void)
+{
+	DIR *d = opendir("/proc/sys/net/ipv6/conf");
+	struct dirent *e;
+	bool any = false;
+
+	if (!d)
+		return false;
+	while (!any && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "default"))
+			continue;
+		any = read_flag("/proc/sys/net/ipv6/conf/%s/disable_policy", e->d_name);
+	}
+	closedir(d);
+	return any;
+}
+
+/* The settings as the kernel has them now; the name follows renames. */
+struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer)
+{
+	struct xb_iface_cfg cfg = {};
+
+	if_indextoname(ifc->ifindex, ifc->name);
+	cfg.flags = XB_IF_XDP;
+	cfg.stats_slot = ifc->stats_slot;
+	if (steer && ifc->tc)
+		cfg.flags |= XB_IF_STEER;
+	if (ifc->clsact_created)
+		cfg.flags |= XB_IF_OWN_CLSACT;
+	/* IPv4: the ingress device's setting or "all" (IN_DEV_ORCONF). */
+	if (read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifc->name) ||
+	    read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", "all"))
+		cfg.flags |= XB_IF_DISABLE_POLICY4;
+	if (any_ipv6_disable_policy())
+		cfg.flags |= XB_IF_DISABLE_POLICY6;
+	cfg.mtu = read_mtu(ifc->name);
+	return cfg;
+}
+
+/* The flow cache holds verdicts computed with the old settings. */
+int xb_iface_cfg_write(const struct xb_maps *maps, struct xb_dp_iface *ifc,
+		     const struct xb_iface_cfg *cfg)
+{
+	__u32 key = ifc->ifindex;
+
+	if (bpf_map_update_elem(maps->fd[XB_MAP_IFACES], &key, cfg, BPF_ANY))
+		return -errno;
+	ifc->cfg = *cfg;
+	xb_sync_flows_stale(maps);
+	return 0;
+}
+
+/* The lowest counter slot no other device in xb_ifaces uses (a device
+ * of a crashed run included: `unload` still finds it there). */
+int xb_iface_pick_stats_slot(const struct xb_maps *maps, __u32 ifindex)
+{
+	bool used[XB_MAX_IFACES] = {};
+	int fd = maps->fd[XB_MAP_IFACES], i;
+	struct xb_iface_cfg cfg;
+	__u32 key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key != ifindex && !bpf_map_lookup_elem(fd, &key, &cfg) &&
+		    cfg.stats_slot < XB_MAX_IFACES)
+			used[cfg.stats_slot] = true;
+	}
+	for (i = 0; i < XB_MAX_IFACES; i++)
+		if (!used[i])
+			return i;
+	return -ENOSPC;
+}
+
+void xb_iface_forget(const struct xb_maps *maps, int ifindex)
+{
+	__u32 key = ifindex;
+
+	if (!maps)
+		return;
+	bpf_map_delete_elem(maps->fd[XB_MAP_IFACES], &key);
+	xb_sync_flows_stale(maps);
+}
+
+void xb_dp_refresh(struct xb_datapath *dp)
+{
+	struct xb_iface_cfg cfg;
+	int i;
+
+	for (i = 0; i < dp->n_ifaces; i++) {
+		struct xb_dp_iface *ifc = &dp->ifaces[i];
+
+		cfg = xb_iface_cfg_current(ifc, dp->steer);
+		if (cfg.flags == ifc->cfg.flags && cfg.mtu == ifc->cfg.mtu)
+			continue;
+		if (xb_iface_cfg_write(dp->maps, ifc, &cfg))
+			pr_warn("Couldn't update the settings of %s\n", ifc->name);
+		else
+			pr_info("%s: disable_policy ipv4 %d ipv6 %d, mtu %u\n", ifc->name,
+				!!(cfg.flags & XB_IF_DISABLE_POLICY4),
+				!!(cfg.flags & XB_IF_DISABLE_POLICY6), cfg.mtu);
+	}
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The settings of an attached device in xb_ifaces: its counter slot, the
+ * disable_policy sysctls and the MTU (re-read at every heartbeat), the
+ * steering flags. Every change makes the cached flow verdicts stale.
+ */
+#ifndef XFRMBPF_IFACE_CFG_H
+#define XFRMBPF_IFACE_CFG_H
+
+#include "loader/attach.h"
+
+/* The settings of ifc as the kernel has them now. */
+struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer);
+int xb_iface_cfg_write(const struct xb_maps *maps, struct xb_dp_iface *ifc,
+		       const struct xb_iface_cfg *cfg);
+/* The lowest counter slot no other device in xb_ifaces uses, or -ENOSPC. */
+int xb_iface_pick_stats_slot(const struct xb_maps *maps, __u32 ifindex);
+void xb_iface_forget(const struct xb_maps *maps, int ifindex);
+
+#endif

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <bpf/libbpf.h>
+#include <libmnl/libmnl.h>
+#include "lib/log.h"
+#include "loader/owner.h"
+#include "loader/tc.h"
+#include "xfrmbpf.skel.h"
+
+static int filter_count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWTFILTER)
+		(*(int *)data)++;
+	return MNL_CB_OK;
+}
+
+/* Filters on one clsact hook (RTM_GETTFILTER dump). */
+static int count_filters(int ifindex, __u32 parent)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+	unsigned int seq = time(NULL), portid;
+	int n = 0, ret;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETTFILTER;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_parent = parent;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, ret, seq, portid, filter_count_cb, &n);
+		if (ret <= MNL_CB_STOP)
+			break;
+	}
+	ret = ret < 0 ? -errno : n;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+bool xb_clsact_empty(int ifindex)
+{
+	return count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)) == 0 &&
+	       count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)) == 0;
+}
+
+/* Program id of the filter at our handle/priority, 0 when there is none. */
+static __u32 tc_slot_prog(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = XB_TC_HANDLE,
+			    .priority = XB_TC_PRIORITY);
+
+	int err;
+
+	/* "no such filter/qdisc" is the usual answer: not worth a warning */
+	xb_log_libs_quiet();
+	err = bpf_tc_query(&hook, &q);
+	xb_log_libs_loud();
+	return err ? 0 : q.prog_id;
+}
+
+int xb_tc_detach_ours(int ifindex, __u32 want_map)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = XB_TC_HANDLE,
+			    .priority = XB_TC_PRIORITY);
+	__u32 id = tc_slot_prog(ifindex);
+
+	if (!id || !xb_prog_is_ours(id, XB_TC_PROG_PREFIX, want_map))
+		return -ENOENT;
+	return bpf_tc_detach(&hook, &o);
+}
+
+static void clsact_delete_if_empty(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	/* INGRESS|EGRESS deletes the qdisc; either alone would flush every
+	 * filter on the hook, ours or not. */
+	if (xb_clsact_empty(ifindex))
+		bpf_tc_hook_destroy(&hook);
+}
+
+static int tc_prog_fd(struct xb_datapath *dp)
+{
+	int fd = bpf_program__fd(dp->skel->progs.xb_tc_steer_md);
+
+	return fd >= 0 ? fd : bpf_program__fd(dp->skel->progs.xb_tc_steer);
+}
+
+int xb_tc_attach(struct xb_datapath *dp, struct xb_dp_iface *ifc)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = XB_TC_HANDLE,
+			    .priority = XB_TC_PRIORITY);
+	__u32 id;
+	int err;
+
+	/* EEXIST (someone's clsact) is fine: quiet libbpf's kernel message */
+	xb_log_libs_quiet();
+	err = bpf_tc_hook_create(&hook);
+	xb_log_libs_loud();
+	if (!err)
+		ifc->clsact_created = true;
+	else if (err != -EEXIST)
+		goto fail;
+	id = tc_slot_prog(ifc->ifindex);
+	if (id) {
+		if (!xb_prog_is_ours(id, XB_TC_PROG_PREFIX, xb_our_map_id(dp->maps))) {
+			snprintf(dp->err, sizeof(dp->err),
+				 "Couldn't attach TC to %s: handle 0x%x priority %u is used by "
+				 "another filter (prog id %u)", ifc->name, XB_TC_HANDLE,
+				 XB_TC_PRIORITY, id);
+			err = -EEXIST;
+			goto undo;
+		}
+		pr_info("%s: replacing the TC filter a previous xfrmbpf left\n", ifc->name);
+		o.flags = BPF_TC_F_REPLACE;
+	}
+	o.prog_fd = tc_prog_fd(dp);
+	err = bpf_tc_attach(&hook, &o);
+	if (err)
+		goto fail;
+	ifc->tc = true;
+	return 0;
+fail:
+	snprintf(dp->err, sizeof(dp->err), "Couldn't attach TC to %s: %s", ifc->name,
+		 strerror(-err));
+undo:
+	if (ifc->clsact_created)
+		clsact_delete_if_empty(ifc->ifindex);
+	ifc->clsact_created = false;
+	return err;
+}
+
+void xb_tc_detach(struct xb_datapath *dp, struct xb_dp_iface *ifc)
+{
+	int err;
+
+	if (!ifc->tc)
+		return;
+	err = xb_tc_detach_ours(ifc->ifindex, xb_our_map_id(dp->maps));
+	if (err && err != -ENOENT)
+		pr_warn("Couldn't detach TC from %s: %s\n", ifc->name, strerror(-err));
+	if (ifc->clsact_created)
+		clsact_delete_if_empty(ifc->ifindex);
+	ifc->tc = false;
+}
