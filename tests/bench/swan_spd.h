@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include "xfrmbpf/spd.h"
 #include "spd_gen.h"
-#include "classifier/tss.h"
+#include "flow_decision.h"
 
 #define SWAN_SHAPES	12
 

@@ -8,8 +8,9 @@
  * packet takes in the test's network namespace. XB_SEED replays a run.
  *
  * The namespace (private, it dies with the process) routes as the
- * fixture test's does, plus a route for the rest of the generator's v6
- * pool, so that every generated destination has a known direction:
+ * fixture tests' (tests/lib/fixture.h) does, plus a route for the rest
+ * of the generator's v6 pool, so that every generated destination has
+ * a known direction:
  *	xbt-df0 (veth, ingress)	192.0.2.1/24, 2001:db8:1::1/64
  *	xbt-df2 (veth)		198.51.100.1/24, 2001:db8:2::1/64
  *	203.0.113.0/24, 2001:db8:3::/64, 2001:db8::/48 and the default
