@@ -33,6 +33,13 @@ int xb_dp_fit_flow_cache(struct xfrmbpf *skel, const char *pin_dir)
 	return 0;
 }
 
+/* dp->err = "what: strerror(-err)"; returns err. */
+static int dp_fail(struct xb_datapath *dp, int err, const char *what)
+{
+	snprintf(dp->err, sizeof(dp->err), "%s: %s", what, strerror(-err));
+	return err;
+}
+
 int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	       const struct xb_maps *maps, bool steer)
 {
@@ -45,18 +52,11 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	dp->steer = steer;
 	xb_libxdp_use_bpffs(pin_dir);
 	dp->skel = xfrmbpf__open_opts(&oopts);
-	if (!dp->skel) {
-		err = -errno;
-		snprintf(dp->err, sizeof(dp->err), "Couldn't open the datapath object: %s",
-			 strerror(errno));
-		return err;
-	}
+	if (!dp->skel)
+		return dp_fail(dp, -errno, "Couldn't open the datapath object");
 	err = xb_dp_fit_flow_cache(dp->skel, pin_dir);
-	if (err) {
-		snprintf(dp->err, sizeof(dp->err), "Couldn't size the flow cache: %s",
-			 strerror(-err));
-		return err;
-	}
+	if (err)
+		return dp_fail(dp, err, "Couldn't size the flow cache");
 	/* libxdp loads the object on the first attach (as a dispatcher
 	 * extension when it can); TC programs only when steering. */
 	bpf_program__set_autoload(dp->skel->progs.xb_tc_steer, steer);
@@ -65,12 +65,8 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	xopts.obj = dp->skel->obj;
 	xopts.prog_name = XB_XDP_PROG_NAME;
 	dp->xdp = xdp_program__create(&xopts);
-	if (!dp->xdp) {
-		err = -errno;
-		snprintf(dp->err, sizeof(dp->err), "Couldn't prepare the XDP program: %s",
-			 strerror(errno));
-		return err;
-	}
+	if (!dp->xdp)
+		return dp_fail(dp, -errno, "Couldn't prepare the XDP program");
 	xdp_program__set_run_prio(dp->xdp, XB_XDP_RUN_PRIO);
 	return 0;
 }

@@ -59,8 +59,9 @@ static int attr_collect_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* Collect the attributes that follow a hdrlen-byte family header. */
-static int msg_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
+/* Copy the hdrlen-byte family header into hdr (NULL: none to keep) and
+ * collect the attributes that follow it. */
+static int msg_attrs(const struct nlmsghdr *nlh, void *hdr, size_t hdrlen,
 		     const struct nlattr **tb, uint16_t max)
 {
 	const char *start = mnl_nlmsg_get_payload_offset(nlh, hdrlen);
@@ -70,6 +71,8 @@ static int msg_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
 	memset(tb, 0, (max + 1) * sizeof(*tb));
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + hdrlen)
 		return -EINVAL;
+	if (hdr)
+		memcpy(hdr, mnl_nlmsg_get_payload(nlh), hdrlen);
 	if (start >= end)
 		return 0;
 	/* libmnl walks up to the aligned end; the kernel always aligns a
@@ -275,22 +278,35 @@ static enum xb_event_kind policy_kind(const struct xb_policy_event *pe,
 	return pe->pol.dir >= XFRM_POLICY_MAX ? XB_EV_IGNORED : kind;
 }
 
+/* The attributes every policy message may carry, then its kind. */
+static int policy_event(struct xb_event *ev, const struct nlattr **tb,
+			enum xb_event_kind kind)
+{
+	int err = policy_attrs(&ev->policy, tb);
+
+	if (!err)
+		ev->kind = policy_kind(&ev->policy, kind);
+	return err;
+}
+
+/* Valid, but nothing the mirror follows (e.g. a soft expiry). */
+static void event_ignore(struct xb_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = XB_EV_IGNORED;
+}
+
 static int parse_policy(const struct nlmsghdr *nlh, struct xb_event *ev)
 {
 	const struct nlattr *tb[XFRMA_MAX + 1];
 	struct xfrm_userpolicy_info info;
 	int err;
 
-	err = msg_attrs(nlh, sizeof(info), tb, XFRMA_MAX);
+	err = msg_attrs(nlh, &info, sizeof(info), tb, XFRMA_MAX);
 	if (err)
 		return err;
-	memcpy(&info, mnl_nlmsg_get_payload(nlh), sizeof(info));
 	policy_from_user(&ev->policy.pol, &info);
-	err = policy_attrs(&ev->policy, tb);
-	if (err)
-		return err;
-	ev->kind = policy_kind(&ev->policy, XB_EV_POLICY_UPSERT);
-	return 0;
+	return policy_event(ev, tb, XB_EV_POLICY_UPSERT);
 }
 
 static int parse_delpolicy(const struct nlmsghdr *nlh, struct xb_event *ev)
@@ -300,10 +316,9 @@ static int parse_delpolicy(const struct nlmsghdr *nlh, struct xb_event *ev)
 	struct xfrm_userpolicy_id id;
 	int err;
 
-	err = msg_attrs(nlh, sizeof(id), tb, XFRMA_MAX);
+	err = msg_attrs(nlh, &id, sizeof(id), tb, XFRMA_MAX);
 	if (err)
 		return err;
-	memcpy(&id, mnl_nlmsg_get_payload(nlh), sizeof(id));
 	if (tb[XFRMA_POLICY]) {
 		err = attr_copy(tb[XFRMA_POLICY], &info, sizeof(info));
 		if (err)
@@ -316,11 +331,7 @@ static int parse_delpolicy(const struct nlmsghdr *nlh, struct xb_event *ev)
 		ev->policy.pol.index = id.index;
 		ev->policy.pol.dir = id.dir;
 	}
-	err = policy_attrs(&ev->policy, tb);
-	if (err)
-		return err;
-	ev->kind = policy_kind(&ev->policy, XB_EV_POLICY_DEL);
-	return 0;
+	return policy_event(ev, tb, XB_EV_POLICY_DEL);
 }
 
 static int parse_polexpire(const struct nlmsghdr *nlh, struct xb_event *ev)
@@ -329,23 +340,16 @@ static int parse_polexpire(const struct nlmsghdr *nlh, struct xb_event *ev)
 	struct xfrm_user_polexpire upe;
 	int err;
 
-	err = msg_attrs(nlh, sizeof(upe), tb, XFRMA_MAX);
+	err = msg_attrs(nlh, &upe, sizeof(upe), tb, XFRMA_MAX);
 	if (err)
 		return err;
-	memcpy(&upe, mnl_nlmsg_get_payload(nlh), sizeof(upe));
 	policy_from_user(&ev->policy.pol, &upe.pol);
-	err = policy_attrs(&ev->policy, tb);
-	if (err)
-		return err;
+	err = policy_event(ev, tb, XB_EV_POLICY_DEL);
 	/* A soft expiry only warns the key manager; hard deletes the policy
 	 * (xfrm_policy_timer(), xfrm_add_pol_expire()). */
-	if (!upe.hard) {
-		memset(ev, 0, sizeof(*ev));
-		ev->kind = XB_EV_IGNORED;
-		return 0;
-	}
-	ev->kind = policy_kind(&ev->policy, XB_EV_POLICY_DEL);
-	return 0;
+	if (!err && !upe.hard)
+		event_ignore(ev);
+	return err;
 }
 
 static int parse_flushpolicy(const struct nlmsghdr *nlh, struct xb_event *ev)
@@ -354,7 +358,7 @@ static int parse_flushpolicy(const struct nlmsghdr *nlh, struct xb_event *ev)
 	struct xfrm_userpolicy_type upt = { .type = XFRM_POLICY_TYPE_MAIN };
 	int err;
 
-	err = msg_attrs(nlh, 0, tb, XFRMA_MAX);
+	err = msg_attrs(nlh, NULL, 0, tb, XFRMA_MAX);
 	if (!err)
 		err = attr_copy(tb[XFRMA_POLICY_TYPE], &upt, sizeof(upt));
 	if (err)
@@ -422,18 +426,28 @@ static void sa_attr_table(const struct nlattr **all, const struct nlattr **tb)
 	tb[XFRMA_ENCAP] = all[XFRMA_ENCAP];
 }
 
-static int sa_msg_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
+static int sa_msg_attrs(const struct nlmsghdr *nlh, void *hdr, size_t hdrlen,
 			const struct nlattr **tb)
 {
 	const struct nlattr *all[XFRMA_MAX + 1];
 	int err;
 
-	err = msg_attrs(nlh, hdrlen, all, XFRMA_MAX);
+	err = msg_attrs(nlh, hdr, hdrlen, all, XFRMA_MAX);
 	if (err)
 		return err;
 	sa_attr_table(all, tb);
 	tb[XFRMA_SA] = all[XFRMA_SA];
 	return 0;
+}
+
+static int sa_event(struct xb_event *ev, const struct nlattr **tb,
+		    enum xb_event_kind kind)
+{
+	int err = sa_attrs(&ev->sa, tb);
+
+	if (!err)
+		ev->kind = kind;
+	return err;
 }
 
 static int parse_sa(const struct nlmsghdr *nlh, struct xb_event *ev)
@@ -442,16 +456,11 @@ static int parse_sa(const struct nlmsghdr *nlh, struct xb_event *ev)
 	struct xfrm_usersa_info info;
 	int err;
 
-	err = sa_msg_attrs(nlh, sizeof(info), tb);
+	err = sa_msg_attrs(nlh, &info, sizeof(info), tb);
 	if (err)
 		return err;
-	memcpy(&info, mnl_nlmsg_get_payload(nlh), sizeof(info));
 	sa_from_user(&ev->sa, &info);
-	err = sa_attrs(&ev->sa, tb);
-	if (err)
-		return err;
-	ev->kind = XB_EV_SA_UPSERT;
-	return 0;
+	return sa_event(ev, tb, XB_EV_SA_UPSERT);
 }
 
 static int parse_delsa(const struct nlmsghdr *nlh, struct xb_event *ev)
@@ -461,10 +470,9 @@ static int parse_delsa(const struct nlmsghdr *nlh, struct xb_event *ev)
 	struct xfrm_usersa_id id;
 	int err;
 
-	err = sa_msg_attrs(nlh, sizeof(id), tb);
+	err = sa_msg_attrs(nlh, &id, sizeof(id), tb);
 	if (err)
 		return err;
-	memcpy(&id, mnl_nlmsg_get_payload(nlh), sizeof(id));
 	if (tb[XFRMA_SA]) {
 		err = attr_copy(tb[XFRMA_SA], &info, sizeof(info));
 		if (err)
@@ -473,11 +481,7 @@ static int parse_delsa(const struct nlmsghdr *nlh, struct xb_event *ev)
 	}
 	/* The id is the kernel's lookup key (xfrm_user_state_lookup()). */
 	sa_key_from_user(&ev->sa.key, &id.daddr, id.spi, id.proto, id.family);
-	err = sa_attrs(&ev->sa, tb);
-	if (err)
-		return err;
-	ev->kind = XB_EV_SA_DEL;
-	return 0;
+	return sa_event(ev, tb, XB_EV_SA_DEL);
 }
 
 static int parse_expire(const struct nlmsghdr *nlh, struct xb_event *ev)
@@ -486,23 +490,16 @@ static int parse_expire(const struct nlmsghdr *nlh, struct xb_event *ev)
 	struct xfrm_user_expire ue;
 	int err;
 
-	err = sa_msg_attrs(nlh, sizeof(ue), tb);
+	err = sa_msg_attrs(nlh, &ue, sizeof(ue), tb);
 	if (err)
 		return err;
-	memcpy(&ue, mnl_nlmsg_get_payload(nlh), sizeof(ue));
 	sa_from_user(&ev->sa, &ue.state);
-	err = sa_attrs(&ev->sa, tb);
-	if (err)
-		return err;
+	err = sa_event(ev, tb, XB_EV_SA_DEL);
 	/* Soft: the key manager should rekey, the SA stays. Hard: the kernel
 	 * has deleted it and sends no DELSA (xfrm_timer_proc()). */
-	if (!ue.hard) {
-		memset(ev, 0, sizeof(*ev));
-		ev->kind = XB_EV_IGNORED;
-		return 0;
-	}
-	ev->kind = XB_EV_SA_DEL;
-	return 0;
+	if (!err && !ue.hard)
+		event_ignore(ev);
+	return err;
 }
 
 static int parse_flushsa(const struct nlmsghdr *nlh, struct xb_event *ev)
@@ -511,10 +508,9 @@ static int parse_flushsa(const struct nlmsghdr *nlh, struct xb_event *ev)
 	struct xfrm_usersa_flush f;
 	int err;
 
-	err = msg_attrs(nlh, sizeof(f), tb, XFRMA_MAX);
+	err = msg_attrs(nlh, &f, sizeof(f), tb, XFRMA_MAX);
 	if (err)
 		return err;
-	memcpy(&f, mnl_nlmsg_get_payload(nlh), sizeof(f));
 	ev->kind = XB_EV_SA_FLUSH;
 	ev->flush_sa_proto = f.proto;
 	return 0;
@@ -531,10 +527,9 @@ static int parse_getdefault(const struct nlmsghdr *nlh, struct xb_event *ev)
 	struct xfrm_userpolicy_default d;
 	int err;
 
-	err = msg_attrs(nlh, sizeof(d), tb, XFRMA_MAX);
+	err = msg_attrs(nlh, &d, sizeof(d), tb, XFRMA_MAX);
 	if (err)
 		return err;
-	memcpy(&d, mnl_nlmsg_get_payload(nlh), sizeof(d));
 	ev->kind = XB_EV_DEFAULTS;
 	ev->default_action[XFRM_POLICY_IN] = default_from_user(d.in);
 	ev->default_action[XFRM_POLICY_OUT] = default_from_user(d.out);
@@ -650,10 +645,9 @@ int xb_parse_link_msg(const struct nlmsghdr *nlh, struct xb_event *ev)
 		return 0;
 	}
 
-	err = msg_attrs(nlh, sizeof(ifi), tb, IFLA_MAX);
+	err = msg_attrs(nlh, &ifi, sizeof(ifi), tb, IFLA_MAX);
 	if (err)
 		return err;
-	memcpy(&ifi, mnl_nlmsg_get_payload(nlh), sizeof(ifi));
 	if (ifi.ifi_index <= 0)
 		return -EINVAL;
 	err = link_name(&ev->link, tb[IFLA_IFNAME]);
