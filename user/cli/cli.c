@@ -70,7 +70,7 @@ int xb_error(const struct xb_global *g, int code, const char *fmt, ...)
 	return code;
 }
 
-/* One line, as the issue asks: the problem, then where the usage is. */
+/* One line: the problem, then where the usage is (scripts read stderr). */
 int xb_usage_error(const struct xb_global *g, const char *cmd, const char *fmt, ...)
 {
 	const struct xb_cmd *c = cmd ? xb_find_command(cmd) : NULL;
