@@ -193,48 +193,60 @@ static int read_snapshot(const struct xb_global *g, struct xb_maps *maps,
 	return 0;
 }
 
-/* How one listing command prints the snapshot. */
+/* How one listing command prints a row of the snapshot, text or JSON. */
 struct listing {
-	void (*print_text)(const struct xb_snapshot *snap);
-	json_t *(*to_json)(const struct xb_snapshot *snap);
+	size_t (*rows)(const struct xb_snapshot *snap);
+	void (*print_text)(const struct xb_snapshot *snap, size_t row);
+	json_t *(*to_json)(const struct xb_snapshot *snap, size_t row);
 };
 
-static void policies_text(const struct xb_snapshot *snap)
+static size_t policy_rows(const struct xb_snapshot *snap)
 {
-	size_t i;
-
-	for (i = 0; i < snap->n_policies; i++)
-		print_policy_text(&snap->policies[i]);
+	return snap->n_policies;
 }
 
-static json_t *policies_json(const struct xb_snapshot *snap)
+static void policy_text(const struct xb_snapshot *snap, size_t row)
 {
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; i < snap->n_policies; i++)
-		json_array_append_new(arr, xb_policy_json(&snap->policies[i].pol,
-							  snap->policies[i].tmpls,
-							  &snap->policies[i].hits));
-	return arr;
+	print_policy_text(&snap->policies[row]);
 }
 
-static void sas_text(const struct xb_snapshot *snap)
+static json_t *policy_json(const struct xb_snapshot *snap, size_t row)
 {
-	size_t i;
+	const struct xb_snap_policy *sp = &snap->policies[row];
 
-	for (i = 0; i < snap->n_sas; i++)
-		print_sa_text(&snap->sas[i]);
+	return xb_policy_json(&sp->pol, sp->tmpls, &sp->hits);
 }
 
-static json_t *sas_json(const struct xb_snapshot *snap)
+static size_t sa_rows(const struct xb_snapshot *snap)
 {
-	json_t *arr = json_array();
-	size_t i;
+	return snap->n_sas;
+}
 
-	for (i = 0; i < snap->n_sas; i++)
-		json_array_append_new(arr, xb_sa_json(&snap->sas[i].key, &snap->sas[i].sa));
-	return arr;
+static void sa_text(const struct xb_snapshot *snap, size_t row)
+{
+	print_sa_text(&snap->sas[row]);
+}
+
+static json_t *sa_json(const struct xb_snapshot *snap, size_t row)
+{
+	return xb_sa_json(&snap->sas[row].key, &snap->sas[row].sa);
+}
+
+static void print_listing(const struct xb_global *g, const struct listing *l,
+			  const struct xb_snapshot *snap)
+{
+	size_t i, n = l->rows(snap);
+	json_t *arr;
+
+	if (!g->json) {
+		for (i = 0; i < n; i++)
+			l->print_text(snap, i);
+		return;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, l->to_json(snap, i));
+	print_json(arr);
 }
 
 static int run_listing(struct xb_global *g, const struct listing *l)
@@ -246,10 +258,7 @@ static int run_listing(struct xb_global *g, const struct listing *l)
 	ret = read_snapshot(g, &maps, &snap);
 	if (ret)
 		return ret;
-	if (g->json)
-		print_json(l->to_json(&snap));
-	else
-		l->print_text(&snap);
+	print_listing(g, l, &snap);
 	xb_snapshot_free(&snap);
 	xb_maps_close(&maps);
 	return XB_EXIT_OK;
@@ -257,7 +266,7 @@ static int run_listing(struct xb_global *g, const struct listing *l)
 
 static int cmd_policy(void *opts, int argc, char **argv, struct xb_global *g)
 {
-	static const struct listing l = { policies_text, policies_json };
+	static const struct listing l = { policy_rows, policy_text, policy_json };
 
 	(void)opts, (void)argc, (void)argv;
 	return run_listing(g, &l);
@@ -265,7 +274,7 @@ static int cmd_policy(void *opts, int argc, char **argv, struct xb_global *g)
 
 static int cmd_sa(void *opts, int argc, char **argv, struct xb_global *g)
 {
-	static const struct listing l = { sas_text, sas_json };
+	static const struct listing l = { sa_rows, sa_text, sa_json };
 
 	(void)opts, (void)argc, (void)argv;
 	return run_listing(g, &l);
