@@ -192,50 +192,47 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
 	return p;
 }
 
+/* A new zeroed row at the end of the array arr of n rows (growing it),
+ * or NULL when out of memory. */
+#define push_row(arr, n, cap)							\
+	(((arr) = grow((arr), (n), (cap), sizeof(*(arr)))) ?			\
+	 memset(&(arr)[(n)++], 0, sizeof(*(arr))) : NULL)
+
 static int read_policy(const void *key, const void *value, void *data)
 {
 	struct read_ctx *c = data;
 	struct xb_snapshot *s = c->snap;
-	struct xb_snap_policy *sp;
+	struct xb_snap_policy *sp = push_row(s->policies, s->n_policies, &c->cap);
 
-	s->policies = grow(s->policies, s->n_policies, &c->cap, sizeof(*sp));
-	if (!s->policies)
+	if (!sp)
 		return -ENOMEM;
-	sp = &s->policies[s->n_policies];
-	memset(sp, 0, sizeof(*sp));
 	policy_from_rec(c->maps, *(const __u32 *)key, value, &sp->pol, sp->tmpls);
 	percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &sp->pol.id, &sp->hits);
-	s->n_policies++;
 	return 0;
 }
 
 static int read_sa(const void *key, const void *value, void *data)
 {
 	struct read_ctx *c = data;
-	struct xb_snapshot *s = c->snap;
-	struct xb_snap_sa *ss;
+	struct xb_snap_sa *ss = push_row(c->snap->sas, c->snap->n_sas, &c->cap);
 
-	s->sas = grow(s->sas, s->n_sas, &c->cap, sizeof(*ss));
-	if (!s->sas)
+	if (!ss)
 		return -ENOMEM;
-	ss = &s->sas[s->n_sas];
 	memcpy(&ss->key, key, sizeof(ss->key));
 	memcpy(&ss->sa, value, sizeof(ss->sa));
-	s->n_sas++;
 	return 0;
 }
 
+/* The value is the whole link. */
 static int read_link(const void *key, const void *value, void *data)
 {
 	struct read_ctx *c = data;
-	struct xb_snapshot *s = c->snap;
+	struct xb_xfrm_link *l = push_row(c->snap->links, c->snap->n_links, &c->cap);
 
-	(void)key;	/* the value is the whole link */
-	s->links = grow(s->links, s->n_links, &c->cap, sizeof(*s->links));
-	if (!s->links)
+	(void)key;
+	if (!l)
 		return -ENOMEM;
-	memcpy(&s->links[s->n_links], value, sizeof(*s->links));
-	s->n_links++;
+	memcpy(l, value, sizeof(*l));
 	return 0;
 }
 
