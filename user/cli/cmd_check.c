@@ -72,78 +72,85 @@ static json_t *policy_cmp_json(const struct xb_policy *p, const struct xb_tmpl *
 	return o;
 }
 
+/*
+ * One entry as the kernel has it (kj) and as the mirror has it (mj), either
+ * NULL when that side has none; differs says whether two present entries
+ * differ. Takes the references.
+ */
+static void compare_entry(struct drift *d, const char *kind, json_t *kj, json_t *mj,
+			  bool differs)
+{
+	char what[64];
+
+	if (!kj)
+		snprintf(what, sizeof(what), "%s only in the mirror", kind);
+	else if (!mj)
+		snprintf(what, sizeof(what), "%s missing from the mirror", kind);
+	else
+		snprintf(what, sizeof(what), "%s differs", kind);
+	if (!kj || !mj || differs)
+		add_diff(d, what, kj, mj);
+	json_decref(kj);
+	json_decref(mj);
+}
+
+static json_t *kernel_policy_json(const struct xb_mirror_policy *kp)
+{
+	return policy_cmp_json(&kp->full->pol, kp->full->tmpls);
+}
+
+/* Every mirrored entry is looked up in the kernel's and marked seen there;
+ * what stays unseen is missing from the mirror. */
 static void compare_policies(struct xb_mirror *kernel, const struct xb_snapshot *snap,
 			     struct drift *d)
 {
+	struct xb_mirror_policy *kp;
 	struct xb_hnode *n, *tmp;
+	json_t *kj, *mj;
 	size_t i;
 
 	xb_mirror_mark_unseen(kernel);
 	for (i = 0; i < snap->n_policies; i++) {
 		const struct xb_snap_policy *sp = &snap->policies[i];
 		struct xb_hnode *kn = xb_htab_find(&kernel->policies, &sp->pol.index);
-		json_t *mj = policy_cmp_json(&sp->pol, sp->tmpls), *kj;
-		struct xb_mirror_policy *kp;
 
-		if (!kn) {
-			add_diff(d, "policy only in the mirror", NULL, mj);
-			json_decref(mj);
-			continue;
-		}
-		kp = xb_container_of(kn, struct xb_mirror_policy, node);
-		kp->seen = true;
-		kj = policy_cmp_json(&kp->full->pol, kp->full->tmpls);
-		if (!json_equal(kj, mj))
-			add_diff(d, "policy differs", kj, mj);
-		json_decref(kj);
-		json_decref(mj);
+		kp = kn ? xb_container_of(kn, struct xb_mirror_policy, node) : NULL;
+		if (kp)
+			kp->seen = true;
+		kj = kp ? kernel_policy_json(kp) : NULL;
+		mj = policy_cmp_json(&sp->pol, sp->tmpls);
+		compare_entry(d, "policy", kj, mj, kj && !json_equal(kj, mj));
 	}
 	xb_htab_for_each(&kernel->policies, n, tmp, i) {
-		struct xb_mirror_policy *kp = xb_container_of(n, struct xb_mirror_policy, node);
-		json_t *kj;
-
-		if (kp->seen)
-			continue;
-		kj = policy_cmp_json(&kp->full->pol, kp->full->tmpls);
-		add_diff(d, "policy missing from the mirror", kj, NULL);
-		json_decref(kj);
+		kp = xb_container_of(n, struct xb_mirror_policy, node);
+		if (!kp->seen)
+			compare_entry(d, "policy", kernel_policy_json(kp), NULL, true);
 	}
 }
 
 static void compare_sas(struct xb_mirror *kernel, const struct xb_snapshot *snap,
 			struct drift *d)
 {
+	struct xb_mirror_sa *ks;
 	struct xb_hnode *n, *tmp;
+	json_t *kj;
 	size_t i;
 
 	xb_mirror_mark_unseen(kernel);
 	for (i = 0; i < snap->n_sas; i++) {
 		const struct xb_snap_sa *ss = &snap->sas[i];
-		struct xb_mirror_sa *ks = xb_mirror_sa_find(kernel, &ss->key);
-		json_t *mj = xb_sa_json(&ss->key, &ss->sa);
 
-		if (!ks) {
-			add_diff(d, "SA only in the mirror", NULL, mj);
-		} else {
+		ks = xb_mirror_sa_find(kernel, &ss->key);
+		if (ks)
 			ks->seen = true;
-			if (memcmp(&ks->sa, &ss->sa, sizeof(ks->sa))) {
-				json_t *kj = xb_sa_json(&ks->key, &ks->sa);
-
-				add_diff(d, "SA differs", kj, mj);
-				json_decref(kj);
-			}
-		}
-		json_decref(mj);
+		kj = ks ? xb_sa_json(&ks->key, &ks->sa) : NULL;
+		compare_entry(d, "SA", kj, xb_sa_json(&ss->key, &ss->sa),
+			      ks && memcmp(&ks->sa, &ss->sa, sizeof(ks->sa)));
 	}
 	xb_htab_for_each(&kernel->sas, n, tmp, i) {
-		struct xb_mirror_sa *ks = xb_container_of(n, struct xb_mirror_sa, node);
-		json_t *kj;
-
-		if (ks->seen)
-			continue;
-		kj = xb_sa_json(&ks->key, &ks->sa);
-		add_diff(d, "SA missing from the mirror", kj, NULL);
-		json_decref(kj);
+		ks = xb_container_of(n, struct xb_mirror_sa, node);
+		if (!ks->seen)
+			compare_entry(d, "SA", xb_sa_json(&ks->key, &ks->sa), NULL, true);
 	}
 }
 
