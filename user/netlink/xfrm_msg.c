@@ -296,29 +296,40 @@ static void event_ignore(struct xb_event *ev)
 	ev->kind = XB_EV_IGNORED;
 }
 
-static int parse_policy(const struct nlmsghdr *nlh, struct xb_event *ev)
+/* A soft expiry only warns the key manager, so only a hard one (the kernel
+ * has deleted the entry) becomes the event err says was parsed. */
+static int expire_event(struct xb_event *ev, int err, __u8 hard)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
-	struct xfrm_userpolicy_info info;
-	int err;
+	if (!err && !hard)
+		event_ignore(ev);
+	return err;
+}
 
-	err = msg_attrs(nlh, &info, sizeof(info), tb, XFRMA_MAX);
-	if (err)
-		return err;
-	policy_from_user(&ev->policy.pol, &info);
+/* Each message's family header, copied out of the message to be aligned. */
+union xfrm_msg_hdr {
+	struct xfrm_userpolicy_info policy;
+	struct xfrm_userpolicy_id policy_id;
+	struct xfrm_user_polexpire polexpire;
+	struct xfrm_usersa_info sa;
+	struct xfrm_usersa_id sa_id;
+	struct xfrm_user_expire expire;
+	struct xfrm_usersa_flush flush_sa;
+	struct xfrm_userpolicy_default defaults;
+};
+
+static int parse_policy(const union xfrm_msg_hdr *h, const struct nlattr **tb,
+			struct xb_event *ev)
+{
+	policy_from_user(&ev->policy.pol, &h->policy);
 	return policy_event(ev, tb, XB_EV_POLICY_UPSERT);
 }
 
-static int parse_delpolicy(const struct nlmsghdr *nlh, struct xb_event *ev)
+static int parse_delpolicy(const union xfrm_msg_hdr *h,
+			   const struct nlattr **tb, struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
 	struct xfrm_userpolicy_info info;
-	struct xfrm_userpolicy_id id;
 	int err;
 
-	err = msg_attrs(nlh, &id, sizeof(id), tb, XFRMA_MAX);
-	if (err)
-		return err;
 	if (tb[XFRMA_POLICY]) {
 		err = attr_copy(tb[XFRMA_POLICY], &info, sizeof(info));
 		if (err)
@@ -327,40 +338,29 @@ static int parse_delpolicy(const struct nlmsghdr *nlh, struct xb_event *ev)
 	} else {
 		/* Only what the id names: the index for a delete by index,
 		 * the selector for a delete by selector. */
-		sel_from_user(&ev->policy.pol.sel, &id.sel);
-		ev->policy.pol.index = id.index;
-		ev->policy.pol.dir = id.dir;
+		sel_from_user(&ev->policy.pol.sel, &h->policy_id.sel);
+		ev->policy.pol.index = h->policy_id.index;
+		ev->policy.pol.dir = h->policy_id.dir;
 	}
 	return policy_event(ev, tb, XB_EV_POLICY_DEL);
 }
 
-static int parse_polexpire(const struct nlmsghdr *nlh, struct xb_event *ev)
+/* Hard: xfrm_policy_timer(), xfrm_add_pol_expire() delete the policy. */
+static int parse_polexpire(const union xfrm_msg_hdr *h,
+			   const struct nlattr **tb, struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
-	struct xfrm_user_polexpire upe;
-	int err;
-
-	err = msg_attrs(nlh, &upe, sizeof(upe), tb, XFRMA_MAX);
-	if (err)
-		return err;
-	policy_from_user(&ev->policy.pol, &upe.pol);
-	err = policy_event(ev, tb, XB_EV_POLICY_DEL);
-	/* A soft expiry only warns the key manager; hard deletes the policy
-	 * (xfrm_policy_timer(), xfrm_add_pol_expire()). */
-	if (!err && !upe.hard)
-		event_ignore(ev);
-	return err;
+	policy_from_user(&ev->policy.pol, &h->polexpire.pol);
+	return expire_event(ev, policy_event(ev, tb, XB_EV_POLICY_DEL),
+			    h->polexpire.hard);
 }
 
-static int parse_flushpolicy(const struct nlmsghdr *nlh, struct xb_event *ev)
+static int parse_flushpolicy(const union xfrm_msg_hdr *h,
+			     const struct nlattr **tb, struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
 	struct xfrm_userpolicy_type upt = { .type = XFRM_POLICY_TYPE_MAIN };
-	int err;
+	int err = attr_copy(tb[XFRMA_POLICY_TYPE], &upt, sizeof(upt));
 
-	err = msg_attrs(nlh, NULL, 0, tb, XFRMA_MAX);
-	if (!err)
-		err = attr_copy(tb[XFRMA_POLICY_TYPE], &upt, sizeof(upt));
+	(void)h;	/* FLUSHPOLICY has no header */
 	if (err)
 		return err;
 	ev->kind = XB_EV_POLICY_FLUSH;
@@ -426,53 +426,36 @@ static void sa_attr_table(const struct nlattr **all, const struct nlattr **tb)
 	tb[XFRMA_ENCAP] = all[XFRMA_ENCAP];
 }
 
-static int sa_msg_attrs(const struct nlmsghdr *nlh, void *hdr, size_t hdrlen,
-			const struct nlattr **tb)
-{
-	const struct nlattr *all[XFRMA_MAX + 1];
-	int err;
-
-	err = msg_attrs(nlh, hdr, hdrlen, all, XFRMA_MAX);
-	if (err)
-		return err;
-	sa_attr_table(all, tb);
-	tb[XFRMA_SA] = all[XFRMA_SA];
-	return 0;
-}
-
-static int sa_event(struct xb_event *ev, const struct nlattr **tb,
+/* The attributes every SA message may carry, then its kind. all holds
+ * every attribute of the message, keys included; sa_attrs() and what it
+ * calls get only the table without them. */
+static int sa_event(struct xb_event *ev, const struct nlattr **all,
 		    enum xb_event_kind kind)
 {
-	int err = sa_attrs(&ev->sa, tb);
+	const struct nlattr *tb[XFRMA_MAX + 1];
+	int err;
 
+	sa_attr_table(all, tb);
+	err = sa_attrs(&ev->sa, tb);
 	if (!err)
 		ev->kind = kind;
 	return err;
 }
 
-static int parse_sa(const struct nlmsghdr *nlh, struct xb_event *ev)
+static int parse_sa(const union xfrm_msg_hdr *h, const struct nlattr **tb,
+		    struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
-	struct xfrm_usersa_info info;
-	int err;
-
-	err = sa_msg_attrs(nlh, &info, sizeof(info), tb);
-	if (err)
-		return err;
-	sa_from_user(&ev->sa, &info);
+	sa_from_user(&ev->sa, &h->sa);
 	return sa_event(ev, tb, XB_EV_SA_UPSERT);
 }
 
-static int parse_delsa(const struct nlmsghdr *nlh, struct xb_event *ev)
+static int parse_delsa(const union xfrm_msg_hdr *h, const struct nlattr **tb,
+		       struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
+	const struct xfrm_usersa_id *id = &h->sa_id;
 	struct xfrm_usersa_info info;
-	struct xfrm_usersa_id id;
 	int err;
 
-	err = sa_msg_attrs(nlh, &id, sizeof(id), tb);
-	if (err)
-		return err;
 	if (tb[XFRMA_SA]) {
 		err = attr_copy(tb[XFRMA_SA], &info, sizeof(info));
 		if (err)
@@ -480,39 +463,25 @@ static int parse_delsa(const struct nlmsghdr *nlh, struct xb_event *ev)
 		sa_from_user(&ev->sa, &info);
 	}
 	/* The id is the kernel's lookup key (xfrm_user_state_lookup()). */
-	sa_key_from_user(&ev->sa.key, &id.daddr, id.spi, id.proto, id.family);
+	sa_key_from_user(&ev->sa.key, &id->daddr, id->spi, id->proto, id->family);
 	return sa_event(ev, tb, XB_EV_SA_DEL);
 }
 
-static int parse_expire(const struct nlmsghdr *nlh, struct xb_event *ev)
+/* Hard: the kernel has deleted the SA and sends no DELSA
+ * (xfrm_timer_proc()). Soft: the key manager should rekey. */
+static int parse_expire(const union xfrm_msg_hdr *h, const struct nlattr **tb,
+			struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
-	struct xfrm_user_expire ue;
-	int err;
-
-	err = sa_msg_attrs(nlh, &ue, sizeof(ue), tb);
-	if (err)
-		return err;
-	sa_from_user(&ev->sa, &ue.state);
-	err = sa_event(ev, tb, XB_EV_SA_DEL);
-	/* Soft: the key manager should rekey, the SA stays. Hard: the kernel
-	 * has deleted it and sends no DELSA (xfrm_timer_proc()). */
-	if (!err && !ue.hard)
-		event_ignore(ev);
-	return err;
+	sa_from_user(&ev->sa, &h->expire.state);
+	return expire_event(ev, sa_event(ev, tb, XB_EV_SA_DEL), h->expire.hard);
 }
 
-static int parse_flushsa(const struct nlmsghdr *nlh, struct xb_event *ev)
+static int parse_flushsa(const union xfrm_msg_hdr *h, const struct nlattr **tb,
+			 struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
-	struct xfrm_usersa_flush f;
-	int err;
-
-	err = msg_attrs(nlh, &f, sizeof(f), tb, XFRMA_MAX);
-	if (err)
-		return err;
+	(void)tb;	/* FLUSHSA has no attributes the mirror uses */
 	ev->kind = XB_EV_SA_FLUSH;
-	ev->flush_sa_proto = f.proto;
+	ev->flush_sa_proto = h->flush_sa.proto;
 	return 0;
 }
 
@@ -521,53 +490,77 @@ static __u8 default_from_user(__u8 v)
 	return v == XFRM_USERPOLICY_BLOCK ? XB_DEFAULT_BLOCK : XB_DEFAULT_ACCEPT;
 }
 
-static int parse_getdefault(const struct nlmsghdr *nlh, struct xb_event *ev)
+static int parse_getdefault(const union xfrm_msg_hdr *h,
+			    const struct nlattr **tb, struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
-	struct xfrm_userpolicy_default d;
-	int err;
-
-	err = msg_attrs(nlh, &d, sizeof(d), tb, XFRMA_MAX);
-	if (err)
-		return err;
+	(void)tb;	/* GETDEFAULT has no attributes */
 	ev->kind = XB_EV_DEFAULTS;
-	ev->default_action[XFRM_POLICY_IN] = default_from_user(d.in);
-	ev->default_action[XFRM_POLICY_OUT] = default_from_user(d.out);
-	ev->default_action[XFRM_POLICY_FWD] = default_from_user(d.fwd);
+	ev->default_action[XFRM_POLICY_IN] = default_from_user(h->defaults.in);
+	ev->default_action[XFRM_POLICY_OUT] = default_from_user(h->defaults.out);
+	ev->default_action[XFRM_POLICY_FWD] = default_from_user(h->defaults.fwd);
 	return 0;
+}
+
+/*
+ * What each followed message type carries before its attributes, and how it
+ * becomes an event: the shape of xfrm_msg_min[] and xfrm_dispatch[] in
+ * net/xfrm/xfrm_user.c. A type without a row is not followed.
+ */
+struct xfrm_msg_type {
+	size_t hdrlen;
+	int (*parse)(const union xfrm_msg_hdr *h, const struct nlattr **tb,
+		     struct xb_event *ev);
+};
+
+#define XMSG(type, hdr, fn) \
+	[XFRM_MSG_##type - XFRM_MSG_BASE] = { sizeof(hdr), fn }
+
+static const struct xfrm_msg_type xfrm_msg_types[] = {
+	XMSG(NEWPOLICY, struct xfrm_userpolicy_info, parse_policy),
+	XMSG(UPDPOLICY, struct xfrm_userpolicy_info, parse_policy),
+	XMSG(DELPOLICY, struct xfrm_userpolicy_id, parse_delpolicy),
+	XMSG(POLEXPIRE, struct xfrm_user_polexpire, parse_polexpire),
+	[XFRM_MSG_FLUSHPOLICY - XFRM_MSG_BASE] = { 0, parse_flushpolicy },
+	XMSG(NEWSA, struct xfrm_usersa_info, parse_sa),
+	XMSG(UPDSA, struct xfrm_usersa_info, parse_sa),
+	XMSG(DELSA, struct xfrm_usersa_id, parse_delsa),
+	XMSG(EXPIRE, struct xfrm_user_expire, parse_expire),
+	XMSG(FLUSHSA, struct xfrm_usersa_flush, parse_flushsa),
+	XMSG(GETDEFAULT, struct xfrm_userpolicy_default, parse_getdefault),
+};
+
+#define XMSG_ROWS (sizeof(xfrm_msg_types) / sizeof(xfrm_msg_types[0]))
+
+static const struct xfrm_msg_type *xfrm_msg_type(__u16 type)
+{
+	const struct xfrm_msg_type *t;
+	size_t i = (size_t)type - XFRM_MSG_BASE;
+
+	if (type < XFRM_MSG_BASE || i >= XMSG_ROWS)
+		return NULL;
+	t = &xfrm_msg_types[i];
+	return t->parse ? t : NULL;
 }
 
 int xb_parse_xfrm_msg(const struct nlmsghdr *nlh, struct xb_event *ev)
 {
+	const struct nlattr *tb[XFRMA_MAX + 1];
+	const struct xfrm_msg_type *t;
+	union xfrm_msg_hdr hdr;
+	int err;
+
 	memset(ev, 0, sizeof(*ev));
 	if (nlh->nlmsg_len < NLMSG_HDRLEN)
 		return -EINVAL;
-
-	switch (nlh->nlmsg_type) {
-	case XFRM_MSG_NEWPOLICY:
-	case XFRM_MSG_UPDPOLICY:
-		return parse_policy(nlh, ev);
-	case XFRM_MSG_DELPOLICY:
-		return parse_delpolicy(nlh, ev);
-	case XFRM_MSG_POLEXPIRE:
-		return parse_polexpire(nlh, ev);
-	case XFRM_MSG_FLUSHPOLICY:
-		return parse_flushpolicy(nlh, ev);
-	case XFRM_MSG_NEWSA:
-	case XFRM_MSG_UPDSA:
-		return parse_sa(nlh, ev);
-	case XFRM_MSG_DELSA:
-		return parse_delsa(nlh, ev);
-	case XFRM_MSG_EXPIRE:
-		return parse_expire(nlh, ev);
-	case XFRM_MSG_FLUSHSA:
-		return parse_flushsa(nlh, ev);
-	case XFRM_MSG_GETDEFAULT:
-		return parse_getdefault(nlh, ev);
-	default:
+	t = xfrm_msg_type(nlh->nlmsg_type);
+	if (!t) {
 		ev->kind = XB_EV_IGNORED;
 		return 0;
 	}
+	err = msg_attrs(nlh, &hdr, t->hdrlen, tb, XFRMA_MAX);
+	if (err)
+		return err;
+	return t->parse(&hdr, tb, ev);
 }
 
 /* IFLA_INFO_DATA of an xfrm interface (xfrmi_fill_info()). */
