@@ -558,11 +558,15 @@ int xb_mirror_apply(struct xb_mirror *m, const struct xb_event *ev)
 		return policy_upsert(m, &ev->policy);
 	case XB_EV_POLICY_DEL:
 		return policy_delete(m, &ev->policy);
+	case XB_EV_SA_UPSERT:
+		return sa_upsert(m, &ev->sa);
+	case XB_EV_LINK_UPSERT:
+		return link_upsert(m, &ev->link);
+	/* The rest only remove or overwrite what the mirror holds: they
+	 * cannot fail. */
 	case XB_EV_POLICY_FLUSH:
 		policy_flush(m, ev->flush_policy_type);
 		return 0;
-	case XB_EV_SA_UPSERT:
-		return sa_upsert(m, &ev->sa);
 	case XB_EV_SA_DEL:
 		sa_delete(m, &ev->sa);
 		return 0;
@@ -572,8 +576,6 @@ int xb_mirror_apply(struct xb_mirror *m, const struct xb_event *ev)
 	case XB_EV_DEFAULTS:
 		set_defaults(m, ev->default_action);
 		return 0;
-	case XB_EV_LINK_UPSERT:
-		return link_upsert(m, &ev->link);
 	case XB_EV_LINK_DEL:
 		link_delete(m, ev->link.ifindex);
 		return 0;
