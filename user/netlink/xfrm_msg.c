@@ -324,24 +324,44 @@ static int parse_policy(const union xfrm_msg_hdr *h, const struct nlattr **tb,
 	return policy_event(ev, tb, XB_EV_POLICY_UPSERT);
 }
 
+/*
+ * DELPOLICY and DELSA may carry the whole entry in an attribute next to
+ * their id (XFRMA_POLICY, XFRMA_SA). Returns 1 with its copy in entry, 0
+ * when there is none, or -EINVAL when it is not the kernel's struct.
+ */
+static int attr_entry(const struct nlattr *attr, union xfrm_msg_hdr *entry,
+		      size_t len)
+{
+	int err;
+
+	if (!attr)
+		return 0;
+	err = attr_copy(attr, entry, len);
+	return err ? err : 1;
+}
+
+/* Only what the id names: the index for a delete by index, the selector
+ * for a delete by selector. */
+static void policy_from_id(struct xb_policy *pol,
+			   const struct xfrm_userpolicy_id *id)
+{
+	sel_from_user(&pol->sel, &id->sel);
+	pol->index = id->index;
+	pol->dir = id->dir;
+}
+
 static int parse_delpolicy(const union xfrm_msg_hdr *h,
 			   const struct nlattr **tb, struct xb_event *ev)
 {
-	struct xfrm_userpolicy_info info;
-	int err;
+	union xfrm_msg_hdr entry;
+	int found = attr_entry(tb[XFRMA_POLICY], &entry, sizeof(entry.policy));
 
-	if (tb[XFRMA_POLICY]) {
-		err = attr_copy(tb[XFRMA_POLICY], &info, sizeof(info));
-		if (err)
-			return err;
-		policy_from_user(&ev->policy.pol, &info);
-	} else {
-		/* Only what the id names: the index for a delete by index,
-		 * the selector for a delete by selector. */
-		sel_from_user(&ev->policy.pol.sel, &h->policy_id.sel);
-		ev->policy.pol.index = h->policy_id.index;
-		ev->policy.pol.dir = h->policy_id.dir;
-	}
+	if (found < 0)
+		return found;
+	if (found)
+		policy_from_user(&ev->policy.pol, &entry.policy);
+	else
+		policy_from_id(&ev->policy.pol, &h->policy_id);
 	return policy_event(ev, tb, XB_EV_POLICY_DEL);
 }
 
@@ -453,15 +473,13 @@ static int parse_delsa(const union xfrm_msg_hdr *h, const struct nlattr **tb,
 		       struct xb_event *ev)
 {
 	const struct xfrm_usersa_id *id = &h->sa_id;
-	struct xfrm_usersa_info info;
-	int err;
+	union xfrm_msg_hdr entry;
+	int found = attr_entry(tb[XFRMA_SA], &entry, sizeof(entry.sa));
 
-	if (tb[XFRMA_SA]) {
-		err = attr_copy(tb[XFRMA_SA], &info, sizeof(info));
-		if (err)
-			return err;
-		sa_from_user(&ev->sa, &info);
-	}
+	if (found < 0)
+		return found;
+	if (found)
+		sa_from_user(&ev->sa, &entry.sa);
 	/* The id is the kernel's lookup key (xfrm_user_state_lookup()). */
 	sa_key_from_user(&ev->sa.key, &id->daddr, id->spi, id->proto, id->family);
 	return sa_event(ev, tb, XB_EV_SA_DEL);
