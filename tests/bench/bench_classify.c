@@ -228,7 +228,7 @@ static void publish(struct bench *b, __u32 n)
 		.filter = xbt_skel_filter(b->skel),
 	};
 	struct xb_tss_sink sink;
-	struct xb_tss *tss = xb_tss_new();
+	struct xb_tss *tss = xb_tss_new(XB_MAX_POLICIES);
 	__u64 t0, t1;
 	__u32 i;
 	int err;

@@ -162,7 +162,7 @@ static void publish(const struct xb_policy *pols, size_t n)
 	struct xb_tss *tss;
 	size_t i;
 
-	tss = xb_tss_new();
+	tss = xb_tss_new(XB_MAX_POLICIES);
 	assert_non_null(tss);
 	assert_int_equal(xb_tss_maps_clear(&maps), 0);
 	for (i = 0; i < n; i++)

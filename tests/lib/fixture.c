@@ -314,7 +314,7 @@ static int publish_with_builder(const struct xbt_policy *pols)
 
 	if (!maps.filter)
 		return fx_fail("cannot map the presence filter");
-	tss = xb_tss_new();
+	tss = xb_tss_new(XB_MAX_POLICIES);
 	if (!tss)
 		return fx_fail("cannot make a TSS builder");
 	if (xb_tss_maps_clear(&maps)) {

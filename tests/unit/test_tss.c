@@ -47,7 +47,7 @@ static struct fx *fx_new(void)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->tss = xb_tss_new();
+	f->tss = xb_tss_new(XB_MAX_POLICIES);
 	f->mem = xb_tss_mem_new();
 	assert_non_null(f->tss);
 	assert_non_null(f->mem);

@@ -158,9 +158,10 @@ struct list_state {
 };
 
 struct xb_tss {
-	/* XB_MAX_POLICIES entries, by policy id. One allocation that the
+	/* max_policies entries, by policy id. One allocation that the
 	 * kernel backs with pages only where ids are in use. */
 	struct pol_ent *pols;
+	__u32 max_policies;
 	struct xb_htab shapes;
 	struct xb_htab buckets;
 	struct list_state lists[XB_SHAPE_LISTS];
@@ -380,11 +381,11 @@ static bool policy_taints(const struct xb_policy *p)
 	       (p->dir == XFRM_POLICY_OUT || p->if_id == 0);
 }
 
-static int policy_check(const struct xb_policy *p)
+static int policy_check(const struct xb_tss *tss, const struct xb_policy *p)
 {
 	unsigned int max = p->sel.family == AF_INET6 ? 128 : 32;
 
-	if (p->id >= XB_MAX_POLICIES)
+	if (p->id >= tss->max_policies)
 		return -EINVAL;
 	if (p->type != XFRM_POLICY_TYPE_MAIN && p->type != XFRM_POLICY_TYPE_SUB)
 		return -EINVAL;
@@ -658,7 +659,7 @@ static __u32 next_gen(struct xb_tss *tss)
 
 static struct pol_ent *policy_find(const struct xb_tss *tss, __u32 id)
 {
-	if (id >= XB_MAX_POLICIES || !tss->pols[id].present)
+	if (id >= tss->max_policies || !tss->pols[id].present)
 		return NULL;
 	return &tss->pols[id];
 }
@@ -668,7 +669,7 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 	int list = policy_list(pol), err;
 	struct pol_ent *pe;
 
-	err = policy_check(pol);
+	err = policy_check(tss, pol);
 	if (err)
 		return err;
 	if (policy_find(tss, pol->id))
@@ -900,14 +901,15 @@ unsigned int xb_tss_offload_lists(const struct xb_tss *tss)
 	return n;
 }
 
-struct xb_tss *xb_tss_new(void)
+struct xb_tss *xb_tss_new(__u32 max_policies)
 {
 	struct xb_tss *tss = calloc(1, sizeof(*tss));
 	unsigned int i;
 
 	if (!tss)
 		return NULL;
-	tss->pols = calloc(XB_MAX_POLICIES, sizeof(*tss->pols));
+	tss->max_policies = max_policies;
+	tss->pols = calloc(max_policies, sizeof(*tss->pols));
 	if (!tss->pols ||
 	    xb_htab_init(&tss->shapes, offsetof(struct shape, key) -
 			 offsetof(struct shape, node), sizeof(struct shape_key)) ||

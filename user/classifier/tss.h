@@ -46,10 +46,11 @@ struct xb_tss_sink {
 	void *ctx;
 };
 
-struct xb_tss *xb_tss_new(void);
+/* Policy ids are below max_policies (the mirror's capacity). */
+struct xb_tss *xb_tss_new(__u32 max_policies);
 void xb_tss_free(struct xb_tss *tss);
 
-/* pol->id (below XB_MAX_POLICIES) and pol->pos must be set (the mirror
+/* pol->id (below max_policies) and pol->pos must be set (the mirror
  * assigns them). What the search needs is copied; the policy is identified
  * by pol->id afterwards. Returns -EEXIST for a known id, -EINVAL for an id
  * out of range or a selector the kernel would refuse. */
