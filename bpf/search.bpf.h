@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The tuple-space search of one published shape list (include/xfrmbpf/tss.h):
- * each shape masks the packet's flow into a key of xb_tss, and the best
- * policy of all hits wins. The lists are sorted by their shapes' best
- * priority, so the walk stops at the first shape that cannot beat what was
- * found.
+ * The search of one published shape list (include/xfrmbpf/tss.h): each
+ * table's shape masks the packet's flow into a key of xb_tss, the policies
+ * of the bucket found there are checked in full, and the best policy of
+ * all hits wins. Tables are sorted by their best priority, so the walk
+ * stops at the first table that cannot beat what was found.
  */
 #ifndef XFRMBPF_SEARCH_BPF_H
 #define XFRMBPF_SEARCH_BPF_H
@@ -24,13 +24,17 @@ struct xb_match {
 	 * one the kernel picks is not visible from netlink (user/classifier/tss.h) */
 	__u8 conflict;
 	__u8 overflow;
+	/* a bucket with more policies than it holds was hit */
+	__u8 full;
+	__u8 pad[3];
 };
 
-/* Overflowed list, conflicting tie or an undecidable winner. */
+/* Overflowed list, full bucket, conflicting tie or an undecidable
+ * winner. */
 static __always_inline bool xb_match_undecidable(const struct xb_match *m)
 {
-	return m->overflow || (m->found && (m->conflict ||
-					    m->verdict == XB_V_UNDECIDABLE));
+	return m->overflow || m->full ||
+	       (m->found && (m->conflict || m->verdict == XB_V_UNDECIDABLE));
 }
 
 /* bpf_loop() context of the search: the flow is copied in, so the
@@ -74,7 +78,7 @@ static __always_inline void xb_mask_addr(union xb_addr *dst,
 /* The (priority, pos, id)-least hit wins, as in the tested reader
  * xb_tss_lookup(). */
 static __always_inline void xb_match_consider(struct xb_match *m,
-					      const struct xb_tss_val *v)
+					      const struct xb_tss_rule *v)
 {
 	if (m->found && v->priority > m->priority)
 		return;
@@ -106,9 +110,70 @@ static __always_inline bool xb_tss_maybe(const struct xb_tss_key *key)
 	return !word || (*word & mask);
 }
 
-/* One shape: mask the flow, look it up, keep the better policy. Returns 1
- * (stop) past the last shape, or when this shape's best priority cannot
- * beat what was found (equal priority may still win by position). */
+/* Word `word` (0..3) of an address, without a variable stack offset. */
+static __always_inline __u32 xb_addr_word(const union xb_addr *a, __u32 word)
+{
+	switch (word & 3) {
+	case 0:
+		return a->a[0];
+	case 1:
+		return a->a[1];
+	case 2:
+		return a->a[2];
+	default:
+		return a->a[3];
+	}
+}
+
+/* What the table's key left unchecked of a bucket policy's selector:
+ * the last prefix word of each address, ports and proto in full. */
+static __always_inline bool xb_rule_matches(const struct xb_search_walk *w,
+					    const struct xb_tss_rule *r)
+{
+	__u32 word;
+
+	if (r->proto && r->proto != w->proto)
+		return false;
+	if ((w->sport ^ r->sport) & r->sport_mask)
+		return false;
+	if ((w->dport ^ r->dport) & r->dport_mask)
+		return false;
+	word = xb_tss_prefix_word(r->prefixlen_s);
+	if ((xb_addr_word(&w->saddr, word) ^ r->saddr_word) &
+	    xb_word_mask(r->prefixlen_s, word))
+		return false;
+	word = xb_tss_prefix_word(r->prefixlen_d);
+	return !((xb_addr_word(&w->daddr, word) ^ r->daddr_word) &
+		 xb_word_mask(r->prefixlen_d, word));
+}
+
+/* The bucket's policies in their order, until one cannot beat the best
+ * match (equal priority may still win by position, or conflict). */
+static __always_inline void xb_bucket_scan(struct xb_search_walk *w,
+					   const struct xb_tss_val *v)
+{
+	__u32 j;
+
+	if (v->full) {
+		w->best.full = 1;
+		return;
+	}
+#pragma unroll
+	for (j = 0; j < XB_BUCKET_RULES; j++) {
+		const struct xb_tss_rule *r = &v->rules[j];
+
+		if (j >= v->count)
+			break;
+		if (w->best.found && r->priority > w->best.priority)
+			break;
+		if (xb_rule_matches(w, r))
+			xb_match_consider(&w->best, r);
+	}
+}
+
+/* One table: mask the flow, look it up, check its bucket. Returns 1
+ * (stop) past the last table, when this table's best priority cannot beat
+ * what was found, or on a full bucket (the list is undecidable then). */
 static long xb_search_step(__u32 i, void *data)
 {
 	struct xb_search_walk *w = data;
@@ -125,7 +190,7 @@ static long xb_search_step(__u32 i, void *data)
 	 * and the access then use the same register, as the verifier
 	 * needs. */
 	asm volatile("" : "+r"(idx));
-	if (idx >= XB_MAX_SHAPES)
+	if (idx >= XB_MAX_TABLES)
 		return 1;
 	sh = &list->shapes[idx];
 	if (w->best.found && sh->best_priority > w->best.priority)
@@ -144,8 +209,8 @@ static long xb_search_step(__u32 i, void *data)
 	v = bpf_map_lookup_elem(&xb_tss, &key);
 	if (!v)
 		return 0;
-	xb_match_consider(&w->best, v);
-	return 0;
+	xb_bucket_scan(w, v);
+	return w->best.full;
 }
 
 /* "Nothing found yet", as values the verifier does not know: the best
@@ -161,6 +226,7 @@ static __always_inline void xb_match_opaque(struct xb_match *m)
 	m->verdict = z;
 	m->found = z;
 	m->conflict = z;
+	m->full = z;
 }
 
 /* Best policy of one (view, type, family) shape list. */
@@ -188,7 +254,7 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	w.proto = pkt->proto;
 	w.v6 = v6;
 	xb_match_opaque(&w.best);
-	bpf_loop(XB_MAX_SHAPES, xb_search_step, &w, 0);
+	bpf_loop(XB_MAX_TABLES, xb_search_step, &w, 0);
 	*m = w.best;
 	m->overflow = 0;
 }

@@ -11,9 +11,12 @@
 #define XB_MAX_TMPLS		6
 /* SA identities the mirror can hold. */
 #define XB_MAX_SAS		131072
-/* Tuple-space search: distinct mask shapes per shape list. A list with
- * more shapes is marked overflowed and the datapath passes its packets. */
-#define XB_MAX_SHAPES		32
+/* Tables of one shape list (include/xfrmbpf/tss.h). Policies of any
+ * number of distinct shapes share tables of relaxed shapes; a list whose
+ * policies would need more tables is undecidable (the datapath passes). */
+#define XB_MAX_TABLES		256
+/* Policies in one bucket of a table. */
+#define XB_BUCKET_RULES		4
 /* Entries of the tuple-space hash: one per (view, shape, masked key). */
 #define XB_MAX_TSS_ENTRIES	(2 * XB_MAX_POLICIES)
 /* XFRM interfaces followed over rtnetlink. */

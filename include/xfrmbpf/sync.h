@@ -37,7 +37,7 @@ struct xb_sync {
 	__u32 n_policies;
 	__u32 n_sas;
 	__u32 n_xfrm_links;
-	__u32 shape_overflows;		/* shape lists over XB_MAX_SHAPES */
+	__u32 shape_overflows;		/* shape lists undecidable as a whole */
 	/* Indexed by XFRM_POLICY_IN/OUT/FWD: the kernel's default for
 	 * packets no policy matches (XFRM_MSG_GETDEFAULT). */
 	__u8 default_action[4];

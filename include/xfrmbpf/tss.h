@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The published policy tables of a tuple-space search: user/classifier
- * builds them, the datapath searches them (bpf/search.bpf.h).
+ * The published policy tables of the classifier: user/classifier builds
+ * them, the datapath searches them (bpf/search.bpf.h).
  *
  * Each view (see enum xb_view) holds the policies that can decide a packet
- * the datapath sees there. Policies are grouped by mask shape (prefix
- * lengths, proto wildcard, port masks); each shape is one exact-match
- * lookup of the packet's masked 5-tuple in xb_tss. Shape lists are sorted
- * by the best (lowest) priority in the shape, so the search stops as soon
- * as no later shape can beat the best match found.
+ * the datapath sees there, in shape lists by (view, type, family). A list
+ * is a tuple-space search over relaxed tuples, as TupleMerge (Daly, Liu,
+ * Torng) does it: a table has a mask shape (prefix lengths, proto
+ * wildcard, port masks) that is at most as specific as the selectors of
+ * the policies it holds, so policies of many distinct shapes share one
+ * table and a list needs tens of tables where plain tuple-space search
+ * needs one per shape (thousands for firewall-style rule sets). A packet
+ * is masked by each table's shape into a key of xb_tss; the bucket found
+ * there holds up to XB_BUCKET_RULES policies with what it takes to check
+ * them in full. Tables are sorted by the best (lowest) priority they hold,
+ * so the search stops as soon as no later table can beat the best match.
  */
 #ifndef XFRMBPF_TSS_H
 #define XFRMBPF_TSS_H
@@ -48,9 +54,12 @@ enum xb_family_idx {
 #define XB_SHAPE_LIST_IDX(view, ptype, fam) \
 	(((view) * XB_PTYPE_MAX + (ptype)) * XB_FAM_MAX + (fam))
 
+/* A table of a shape list: its mask shape, which every policy in it
+ * refines (the policy's prefixes are at least as long, its port and proto
+ * masks keep every bit the table's keep). */
 struct xb_shape {
 	__u32 best_priority;	/* lowest priority of any policy here */
-	__u16 id;		/* shape id within its list, part of the key */
+	__u16 id;		/* table id within its list, part of the key */
 	__u8 prefixlen_s;
 	__u8 prefixlen_d;
 	__be16 sport_mask;
@@ -59,12 +68,27 @@ struct xb_shape {
 	__u8 pad[3];
 };
 
+/* Why a shape list is undecidable (xb_shape_list.undecidable, bits). */
+enum xb_list_undecidable {
+	XB_LIST_UNDEC_OFFLOAD = 1 << 0,	/* a packet-offload policy in the list */
+	XB_LIST_UNDEC_TABLES = 1 << 1,	/* a policy found no table (more than
+					 * XB_MAX_TABLES would be needed) */
+	XB_LIST_UNDEC_CAPACITY = 1 << 2, /* the maps could not take a policy */
+};
+
 /* Value of xb_shape_lists (array, XB_SHAPE_LISTS entries). */
 struct xb_shape_list {
-	__u32 count;
-	__u32 overflow;		/* 1: undecidable (more shapes than fit, or
-				 * a packet-offload policy in the list) */
-	struct xb_shape shapes[XB_MAX_SHAPES];
+	__u32 count;		/* tables */
+	__u32 overflow;		/* 1: undecidable, see undecidable */
+	/* For status, not read by the datapath. */
+	__u32 undecidable;	/* enum xb_list_undecidable bits */
+	__u32 n_policies;	/* policies in the list */
+	__u32 n_shapes;		/* distinct selector shapes among them */
+	__u32 n_buckets;
+	__u32 n_full_buckets;	/* more policies share a key than a bucket
+				 * holds: packets hitting it pass */
+	__u32 pad;
+	struct xb_shape shapes[XB_MAX_TABLES];
 };
 
 /* Key of xb_tss: a packet's 5-tuple masked by one shape. */
@@ -88,18 +112,51 @@ enum xb_verdict {
 				 * different outcomes in this bucket) */
 };
 
-/* Value of xb_tss: the policy that wins among those sharing the key, by
- * (priority, pos). Across shapes the datapath keeps the same order, and a
- * hit of the best priority whose verdict or if_id differs from the best's
- * makes the list undecidable: the kernel's tie-break is not visible from
- * netlink (user/classifier/tss.c explains). */
-struct xb_tss_val {
+/*
+ * One policy of a bucket, with what the table's key does not check: the
+ * selector is matched in full against the packet. A table's prefix is
+ * shorter than its policies' only within the 32-bit word that holds
+ * their last prefix bit, (prefixlen - 1) / 32 (user/classifier/tss.c
+ * keeps it so): the address bits the key leaves unchecked lie in that one
+ * word.
+ */
+struct xb_tss_rule {
 	__u32 policy_id;
 	__u32 priority;
 	__u32 pos;
 	__u32 if_id;
+	__be32 saddr_word;	/* that word of the selector's address */
+	__be32 daddr_word;
+	__be16 sport;
+	__be16 sport_mask;
+	__be16 dport;
+	__be16 dport_mask;
+	__u8 prefixlen_s;
+	__u8 prefixlen_d;
+	__u8 proto;		/* 0: any */
 	__u8 verdict;		/* enum xb_verdict */
-	__u8 pad[3];
+};
+
+/* The 32-bit word of an address that holds bit plen - 1 of a prefix. */
+static inline __u32 xb_tss_prefix_word(__u32 plen)
+{
+	return plen ? (plen - 1) / 32 : 0;
+}
+
+/*
+ * Value of xb_tss: the policies whose selectors the table's mask maps to
+ * this key, sorted by (priority, pos, id), the order in which they win.
+ * Across rules and tables the datapath keeps that order, and a hit of the
+ * best priority whose verdict or if_id differs from the best's makes the
+ * list undecidable: the kernel's tie-break is not visible from netlink
+ * (user/classifier/tss.c explains).
+ */
+struct xb_tss_val {
+	__u8 count;
+	__u8 full;		/* more policies share the key than fit: a
+				 * packet that hits this bucket passes */
+	__u8 pad[2];
+	struct xb_tss_rule rules[XB_BUCKET_RULES];
 };
 
 /*

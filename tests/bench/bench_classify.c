@@ -251,9 +251,9 @@ static void publish(struct bench *b, __u32 n)
 	if ((err = xb_tss_filter_maintain(maps.filter, maps.tss_fd)))
 		bench_die("xb_tss_filter_maintain", -err);
 	t1 = xbt_now_ns();
-	if (xb_tss_overflows(tss))
-		printf("# N=%u: %u shape lists overflowed\n", n,
-		       xb_tss_overflows(tss));
+	if (xb_tss_undecidable_lists(tss))
+		printf("# N=%u: %u shape lists undecidable\n", n,
+		       xb_tss_undecidable_lists(tss));
 	printf("publish,build_and_flush,all,%u,%.1f,ms\n", n, (t1 - t0) / 1e6);
 	xb_tss_free(tss);
 	set_sync(b);

@@ -54,7 +54,7 @@
 
 #define N_SPDS		1000
 #define N_PKTS		32	/* per SPD */
-#define MAX_POLS	200	/* some lists overflow XB_MAX_SHAPES */
+#define MAX_POLS	200	/* policies of many shapes per list */
 #define MAX_CPUS	4096
 #define SHOW_MAX	3	/* mismatches printed in full */
 

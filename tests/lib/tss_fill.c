@@ -73,7 +73,7 @@ static const struct xb_shape *shape_of(struct xb_shape_list *l,
 			return s;
 		}
 	}
-	if (l->count == XB_MAX_SHAPES) {
+	if (l->count == XB_MAX_TABLES) {
 		l->overflow = 1;
 		return NULL;
 	}
@@ -89,40 +89,56 @@ static const struct xb_shape *shape_of(struct xb_shape_list *l,
 	return s;
 }
 
-/* Puts p's entry unless the key holds a better policy already; a bucket
- * whose best priority is shared with a different outcome is published
- * undecidable, as user/classifier/tss.c does. */
+static void addr_word(__be32 *word, const union xb_addr *a, uint8_t plen)
+{
+	*word = a->a[xb_tss_prefix_word(plen)];
+}
+
+/* Adds p to its bucket, in (priority, pos, id) order; a bucket that has
+ * no room left is published full, as user/classifier/tss.c does. */
 static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 		     const struct xb_shape *shape)
 {
-	struct xb_tss_key key = {};
-	struct xb_tss_val val = {
+	struct xb_tss_rule rule = {
 		.policy_id = p->id,
 		.priority = p->priority,
 		.pos = p->pos,
 		.if_id = p->if_id,
+		.sport = htons(p->sport & p->sport_mask),
+		.sport_mask = htons(p->sport_mask),
+		.dport = htons(p->dport & p->dport_mask),
+		.dport_mask = htons(p->dport_mask),
+		.prefixlen_s = p->plen_s,
+		.prefixlen_d = p->plen_d,
+		.proto = p->proto,
 		.verdict = p->verdict,
-	}, old;
-	bool tie = false;
+	};
+	struct xb_tss_key key = {};
+	struct xb_tss_val val = {};
+	union xb_addr a;
+	uint32_t i;
 
+	parse_addr(&a, p, p->src);
+	addr_word(&rule.saddr_word, &a, p->plen_s);
+	key.saddr = a;
+	parse_addr(&a, p, p->dst);
+	addr_word(&rule.daddr_word, &a, p->plen_d);
+	key.daddr = a;
 	key.proto = p->proto;
 	key.sport = htons(p->sport);
 	key.dport = htons(p->dport);
-	parse_addr(&key.saddr, p, p->src);
-	parse_addr(&key.daddr, p, p->dst);
 	xb_tss_key_mask(&key, list, shape, af_of(p));
-	if (!bpf_map_lookup_elem(tss_fd, &key, &old)) {
-		tie = old.priority == val.priority &&
-		      !xb_tss_same_outcome(&old, &val);
-		if (xb_tss_val_before(&old, &val)) {
-			if (tie)
-				old.verdict = XB_V_UNDECIDABLE;
-			return bpf_map_update_elem(tss_fd, &key, &old,
-						   BPF_ANY) ? -errno : 0;
+	bpf_map_lookup_elem(tss_fd, &key, &val);	/* else empty */
+	if (val.count == XB_BUCKET_RULES) {
+		val.full = 1;
+	} else {
+		i = val.count++;
+		while (i > 0 && xb_tss_rule_before(&rule, &val.rules[i - 1])) {
+			val.rules[i] = val.rules[i - 1];
+			i--;
 		}
+		val.rules[i] = rule;
 	}
-	if (tie)
-		val.verdict = XB_V_UNDECIDABLE;
 	return bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY) ? -errno : 0;
 }
 

@@ -22,10 +22,41 @@ void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
 	xb_tss_key_mask(key, list_idx, shape, fl->family);
 }
 
+static __u32 word_mask(__u32 plen, __u32 word)
+{
+	__u32 lo = word * 32;
+
+	if (plen <= lo)
+		return 0;
+	if (plen >= lo + 32)
+		return 0xffffffff;
+	return htonl(~0U << (32 - (plen - lo)));
+}
+
+static bool prefix_word_matches(const union xb_addr *a, __be32 rule_word,
+				__u32 plen)
+{
+	__u32 w = xb_tss_prefix_word(plen);
+
+	return !((a->a[w] ^ rule_word) & word_mask(plen, w));
+}
+
+bool xb_tss_rule_matches(const struct xb_tss_rule *r, const struct xb_flow *fl)
+{
+	if (r->proto && r->proto != fl->proto)
+		return false;
+	if ((fl->sport ^ r->sport) & r->sport_mask)
+		return false;
+	if ((fl->dport ^ r->dport) & r->dport_mask)
+		return false;
+	return prefix_word_matches(&fl->saddr, r->saddr_word, r->prefixlen_s) &&
+	       prefix_word_matches(&fl->daddr, r->daddr_word, r->prefixlen_d);
+}
+
 /* Keep the best hit; remember when the best priority is shared by hits
  * with different outcomes (the kernel's choice among them is unknown). */
 static void result_consider(struct xb_list_result *r, bool *conflict,
-			    const struct xb_tss_val *v)
+			    const struct xb_tss_rule *v)
 {
 	if (!r->found || v->priority < r->val.priority) {
 		r->found = true;
@@ -37,8 +68,28 @@ static void result_consider(struct xb_list_result *r, bool *conflict,
 		return;
 	if (!xb_tss_same_outcome(v, &r->val))
 		*conflict = true;
-	if (xb_tss_val_before(v, &r->val))
+	if (xb_tss_rule_before(v, &r->val))
 		r->val = *v;
+}
+
+/* The bucket's policies in order, until one cannot beat the best. */
+static void bucket_scan(struct xb_list_result *r, bool *conflict,
+			const struct xb_tss_val *v, const struct xb_flow *fl)
+{
+	__u32 j, count = v->count < XB_BUCKET_RULES ? v->count : XB_BUCKET_RULES;
+
+	if (v->full) {
+		r->full = true;
+		return;
+	}
+	for (j = 0; j < count; j++) {
+		const struct xb_tss_rule *rule = &v->rules[j];
+
+		if (r->found && rule->priority > r->val.priority)
+			break;
+		if (xb_tss_rule_matches(rule, fl))
+			result_consider(r, conflict, rule);
+	}
 }
 
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
@@ -62,8 +113,8 @@ int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		r->undecidable = true;
 		return 0;
 	}
-	count = sl.count < XB_MAX_SHAPES ? sl.count : XB_MAX_SHAPES;
-	for (i = 0; i < count; i++) {
+	count = sl.count < XB_MAX_TABLES ? sl.count : XB_MAX_TABLES;
+	for (i = 0; i < count && !r->full; i++) {
 		const struct xb_shape *s = &sl.shapes[i];
 
 		if (r->found && s->best_priority > r->val.priority)
@@ -74,9 +125,10 @@ int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 			continue;
 		if (err)
 			return err;
-		result_consider(r, &conflict, &v);
+		bucket_scan(r, &conflict, &v, fl);
 	}
-	if (r->found && (conflict || r->val.verdict == XB_V_UNDECIDABLE))
+	if (r->full ||
+	    (r->found && (conflict || r->val.verdict == XB_V_UNDECIDABLE)))
 		r->undecidable = true;
 	return 0;
 }
@@ -87,7 +139,7 @@ static void decide(struct xb_ref_decision *d, __u8 reason, __u32 policy_id)
 	d->policy_id = policy_id;
 }
 
-static void decide_one(struct xb_ref_decision *d, const struct xb_tss_val *v)
+static void decide_one(struct xb_ref_decision *d, const struct xb_tss_rule *v)
 {
 	switch (v->verdict) {
 	case XB_V_ALLOW:
@@ -123,7 +175,8 @@ static int search(const struct xb_tss_source *src, int view, int ptype,
 	int err = xb_tss_search_list(src, XB_SHAPE_LIST_IDX(view, ptype,
 					xb_tss_family_idx(fl->family)), fl, r);
 
-	if (r->overflow)
+	/* limits of the structure, not the kernel's semantics */
+	if (r->overflow || r->full)
 		d->overflow = 1;
 	return err;
 }

@@ -17,12 +17,14 @@
 #include "classifier/tss.h"
 #include "flow_decision.h"
 
-/* The best bucket hit of one shape list for one flow. */
+/* The best policy of one shape list for one flow. */
 struct xb_list_result {
 	bool found;
-	bool undecidable;	/* overflow, conflicting tie, undecidable verdict */
+	bool undecidable;	/* overflow, full bucket, conflicting tie,
+				 * undecidable verdict */
 	bool overflow;
-	struct xb_tss_val val;	/* the (priority, pos, id)-least hit */
+	bool full;
+	struct xb_tss_rule val;	/* the (priority, pos, id)-least hit */
 };
 
 /* Read access to a published state (maps, or struct xb_tss_mem). Both
@@ -34,7 +36,7 @@ struct xb_tss_source {
 	void *ctx;
 };
 
-/* The datapath's search of one list: shapes in order, stop when a shape's
+/* The datapath's search of one list: tables in order, stop when a table's
  * best priority is above the best found. */
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *res);
@@ -49,7 +51,7 @@ int xb_tss_lookup(const struct xb_tss_source *src, __u8 dir,
 int xb_tss_lookup_steer(const struct xb_tss_source *src,
 			const struct xb_flow *fl, struct xb_ref_steer *s);
 
-/* Masks a flow into the key of one shape: what the datapath looks up. */
+/* Masks a flow into the key of one table: what the datapath looks up. */
 void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
 		     const struct xb_shape *shape, const struct xb_flow *fl);
 

@@ -29,7 +29,7 @@ static void random_key(struct xb_rng *rng, struct xb_tss_key *k, __u8 list)
 	memset(k, 0, sizeof(*k));
 	k->list = list;
 	k->proto = (__u8)xb_rng_below(rng, 3) * 6;
-	k->shape_id = (__u16)xb_rng_below(rng, XB_MAX_SHAPES);
+	k->shape_id = (__u16)xb_rng_below(rng, XB_MAX_TABLES);
 	k->sport = (__be16)xb_rng_next(rng);
 	k->dport = (__be16)xb_rng_next(rng);
 	k->saddr.a[0] = (__u32)xb_rng_next(rng);

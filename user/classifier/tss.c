@@ -1,7 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Tuple-space search builder: views, shapes and buckets of the mirrored
- * policies, kept incrementally, published as changes.
+ * Classifier builder: views, tables and buckets of the mirrored policies,
+ * kept incrementally, published as changes.
+ *
+ * Where a policy goes (TupleMerge's relaxed tuples, with a collision limit
+ * of XB_BUCKET_RULES): a table's shape may be coarser than the selectors
+ * it holds, so that the many shapes of a firewall-style rule set (a port
+ * range alone expands into up to 30 (port, mask) pairs, prefix lengths
+ * spread over 0..32) share few tables. A policy is put, in this order of
+ * preference, into the table of
+ *   1. its relaxed shape: prefix lengths rounded down to RELAX_V4 /
+ *      RELAX_V6 bits, port masks other than "exact port" widened to "any";
+ *   2. its exact prefix lengths with those port masks;
+ *   3. its exact shape,
+ * first into one that exists and whose bucket for it has room, else into
+ * the first one that can be created. Only an exact-shape bucket takes more
+ * than XB_BUCKET_RULES policies: those have equal selectors, and the
+ * bucket is published "full" (undecidable). Placement is never revised:
+ * adds and deletes stay local, at the cost of tables that a rebuild from
+ * scratch might not need.
  *
  * What the kernel does, and why the published state looks as it does
  * (net/xfrm/xfrm_policy.c, read for Linux 6.1 and 6.18):
@@ -69,24 +86,23 @@
 #include "lib/hashtab.h"
 #include "classifier/tss.h"
 
-/* Which heap a policy's index is for. */
-enum { HEAP_BUCKET = 0, HEAP_SHAPE = 1 };
+/* Relaxed prefix lengths are multiples of these; RELAX_V6 divides 32, so
+ * a relaxed prefix stays within the word of the exact one's last bit
+ * (struct xb_tss_rule). */
+#define RELAX_V4	8
+#define RELAX_V6	16
 
 struct pol_ent;
 
-/* Min-heap of policies by (priority, pos, id), indexed for removal. Most
- * buckets hold one policy: up to one, it lives in the heap itself, without
- * an allocation of its own (cap <= 1); beyond, in arr. */
+/* Min-heap of policies by (priority, pos, id), indexed for removal: a
+ * table's best priority. */
 struct pheap {
-	union {
-		struct pol_ent *one;
-		struct pol_ent **arr;
-	} u;
+	struct pol_ent **arr;
 	__u32 n;
 	__u32 cap;
 };
 
-struct shape_key {
+struct table_key {
 	__u8 list;
 	__u8 prefixlen_s;
 	__u8 prefixlen_d;
@@ -95,47 +111,45 @@ struct shape_key {
 	__be16 dport_mask;
 };
 
-struct shape {
+struct table {
 	struct xb_hnode node;
-	struct shape_key key;
+	struct table_key key;
 	__u16 id;
-	__u32 slot;		/* index in its list's shape array */
-	struct pheap pols;	/* all policies of the shape */
+	__u32 slot;		/* index in its list's table array */
+	struct pheap pols;	/* all policies of the table */
 };
 
-/* 100k policies make about as many buckets: every byte counts. What was
- * published is remembered as the winner's generation and the verdict
- * (the rest of the value follows from the winner, see bucket_value()). */
+/* Distinct selector shapes of a list, counted for status. */
+struct shape_count {
+	struct xb_hnode node;
+	struct table_key key;
+	__u32 n;
+};
+
+/* The policies sharing one key of a table, sorted by (priority, pos, id).
+ * At most XB_BUCKET_RULES but in exact-shape tables. */
 struct bucket {
 	struct xb_hnode node;
 	struct xb_tss_key key;
-	struct pheap pols;
-	__u32 pub_gen;		/* 0: matches no policy */
-	__u8 pub_verdict;
+	struct pol_ent **pols;
+	__u32 n;
+	__u32 cap;
 	bool dirty;
 	bool published;
 };
 
-/* Buckets come from chunks (no allocator header per bucket); freed ones
- * are kept for reuse, linked through node.next. */
-#define BUCKET_CHUNK	1024
-
-struct bucket_chunk {
-	struct bucket_chunk *next;
-	__u32 used;
-	struct bucket b[BUCKET_CHUNK];
-};
-
 /* What the search needs of a policy, nothing more: the mirror keeps the
- * policy itself. Indexed by policy id (struct xb_tss.pols); 56 bytes. */
+ * policy itself. Indexed by policy id (struct xb_tss.pols). */
 struct pol_ent {
-	struct xb_tss_val val;	/* what its bucket publishes when it wins */
-	__u32 gen;		/* this add's xb_tss.gen: unique per add */
-	__u32 hidx[2];
+	struct xb_tss_rule rule;	/* what its bucket publishes */
+	__u32 hidx;			/* in its table's heap */
 	bool present;
+	bool untabled;		/* no table could take it: list undecidable */
+	__s8 list;		/* its shape list, -1 when in no view */
 	__s8 taint_list;	/* list it makes undecidable, or -1 */
-	struct shape *shape;	/* NULL when in no view */
+	struct table *table;	/* NULL when in no table */
 	struct bucket *bucket;
+	struct shape_count *shape;
 };
 
 struct id_stack {
@@ -145,10 +159,15 @@ struct id_stack {
 };
 
 struct list_state {
-	struct shape **shapes;
+	struct table **tables;
 	__u32 n;
 	__u32 cap;
 	__u32 n_offload;
+	__u32 n_untabled;
+	__u32 n_policies;
+	__u32 n_shapes;
+	__u32 n_buckets;
+	__u32 n_full;
 	bool dirty;
 	bool published;
 	struct xb_shape_list pub;
@@ -162,15 +181,13 @@ struct xb_tss {
 	 * kernel backs with pages only where ids are in use. */
 	struct pol_ent *pols;
 	__u32 max_policies;
+	struct xb_htab tables;
 	struct xb_htab shapes;
 	struct xb_htab buckets;
 	struct list_state lists[XB_SHAPE_LISTS];
 	struct bucket **dirty;
 	__u32 n_dirty;
 	__u32 cap_dirty;
-	__u32 gen;		/* of the last add */
-	struct bucket_chunk *chunks;
-	struct bucket *free_buckets;
 };
 
 static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
@@ -191,9 +208,9 @@ static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
 	return 0;
 }
 
-/* ---- policy heap ---------------------------------------------------- */
+/* ---- order of policies ------------------------------------------------ */
 
-bool xb_tss_val_before(const struct xb_tss_val *a, const struct xb_tss_val *b)
+bool xb_tss_rule_before(const struct xb_tss_rule *a, const struct xb_tss_rule *b)
 {
 	if (a->priority != b->priority)
 		return a->priority < b->priority;
@@ -202,122 +219,83 @@ bool xb_tss_val_before(const struct xb_tss_val *a, const struct xb_tss_val *b)
 	return a->policy_id < b->policy_id;
 }
 
-bool xb_tss_same_outcome(const struct xb_tss_val *a, const struct xb_tss_val *b)
+bool xb_tss_same_outcome(const struct xb_tss_rule *a, const struct xb_tss_rule *b)
 {
 	return a->verdict == b->verdict && a->if_id == b->if_id;
 }
 
 static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
 {
-	return xb_tss_val_before(&a->val, &b->val);
-}
-
-/* The heap's array: the inline slot until a second policy comes. */
-static struct pol_ent **hv(struct pheap *h)
-{
-	return h->cap > 1 ? h->u.arr : &h->u.one;
+	return xb_tss_rule_before(&a->rule, &b->rule);
 }
 
 static struct pol_ent *heap_top(const struct pheap *h)
 {
-	return h->cap > 1 ? h->u.arr[0] : h->u.one;
+	return h->arr[0];
 }
 
-static void heap_set(struct pheap *h, int w, __u32 i, struct pol_ent *pe)
+static void heap_set(struct pheap *h, __u32 i, struct pol_ent *pe)
 {
-	hv(h)[i] = pe;
-	pe->hidx[w] = i;
+	h->arr[i] = pe;
+	pe->hidx = i;
 }
 
-static void heap_up(struct pheap *h, int w, __u32 i)
+static void heap_up(struct pheap *h, __u32 i)
 {
-	struct pol_ent *pe = hv(h)[i];
+	struct pol_ent *pe = h->arr[i];
 
 	while (i > 0) {
 		__u32 parent = (i - 1) / 2;
 
-		if (!pe_before(pe, hv(h)[parent]))
+		if (!pe_before(pe, h->arr[parent]))
 			break;
-		heap_set(h, w, i, hv(h)[parent]);
+		heap_set(h, i, h->arr[parent]);
 		i = parent;
 	}
-	heap_set(h, w, i, pe);
+	heap_set(h, i, pe);
 }
 
-static void heap_down(struct pheap *h, int w, __u32 i)
+static void heap_down(struct pheap *h, __u32 i)
 {
-	struct pol_ent *pe = hv(h)[i];
+	struct pol_ent *pe = h->arr[i];
 
 	for (;;) {
 		__u32 c = 2 * i + 1;
 
 		if (c >= h->n)
 			break;
-		if (c + 1 < h->n && pe_before(hv(h)[c + 1], hv(h)[c]))
+		if (c + 1 < h->n && pe_before(h->arr[c + 1], h->arr[c]))
 			c++;
-		if (!pe_before(hv(h)[c], pe))
+		if (!pe_before(h->arr[c], pe))
 			break;
-		heap_set(h, w, i, hv(h)[c]);
+		heap_set(h, i, h->arr[c]);
 		i = c;
 	}
-	heap_set(h, w, i, pe);
-}
-
-static void heap_free(struct pheap *h)
-{
-	if (h->cap > 1)
-		free(h->u.arr);
+	heap_set(h, i, pe);
 }
 
 static int heap_reserve(struct pheap *h)
 {
-	struct pol_ent **arr;
-
-	if (h->cap > 1)
-		return grow_array((void **)&h->u.arr, &h->cap, h->n + 1,
-				  sizeof(*h->u.arr));
-	if (!h->n)
-		return 0;
-	arr = malloc(4 * sizeof(*arr));
-	if (!arr)
-		return -ENOMEM;
-	arr[0] = h->u.one;
-	h->u.arr = arr;
-	h->cap = 4;
-	return 0;
+	return grow_array((void **)&h->arr, &h->cap, h->n + 1, sizeof(*h->arr));
 }
 
 /* Capacity must have been reserved. */
-static void heap_push(struct pheap *h, int w, struct pol_ent *pe)
+static void heap_push(struct pheap *h, struct pol_ent *pe)
 {
-	hv(h)[h->n] = pe;
-	pe->hidx[w] = h->n;
-	h->n++;
-	heap_up(h, w, h->n - 1);
+	heap_set(h, h->n++, pe);
+	heap_up(h, h->n - 1);
 }
 
-static void heap_remove(struct pheap *h, int w, struct pol_ent *pe)
+static void heap_remove(struct pheap *h, struct pol_ent *pe)
 {
-	__u32 i = pe->hidx[w];
-	struct pol_ent *last = hv(h)[--h->n];
+	__u32 i = pe->hidx;
+	struct pol_ent *last = h->arr[--h->n];
 
 	if (i == h->n)
 		return;
-	heap_set(h, w, i, last);
-	heap_up(h, w, i);
-	heap_down(h, w, last->hidx[w]);
-}
-
-/* Equal-priority entries form a subtree at the root: walk only that. */
-static bool heap_tie_conflict(struct pheap *h, __u32 i,
-			      const struct pol_ent *w)
-{
-	if (i >= h->n || hv(h)[i]->val.priority != w->val.priority)
-		return false;
-	if (!xb_tss_same_outcome(&hv(h)[i]->val, &w->val))
-		return true;
-	return heap_tie_conflict(h, 2 * i + 1, w) ||
-	       heap_tie_conflict(h, 2 * i + 2, w);
+	heap_set(h, i, last);
+	heap_up(h, i);
+	heap_down(h, last->hidx);
 }
 
 /* ---- policies, views, lists ------------------------------------------ */
@@ -394,6 +372,29 @@ static int policy_check(const struct xb_tss *tss, const struct xb_policy *p)
 	return 0;
 }
 
+/* The bucket entry of a policy: its order, outcome and what the table's
+ * key leaves unchecked of its selector. */
+static void policy_rule(const struct xb_policy *p, struct xb_tss_rule *r)
+{
+	const struct xb_selector *sel = &p->sel;
+
+	memset(r, 0, sizeof(*r));
+	r->policy_id = p->id;
+	r->priority = p->priority;
+	r->pos = p->pos;
+	r->if_id = p->if_id;
+	r->verdict = policy_verdict(p);
+	r->saddr_word = sel->saddr.a[xb_tss_prefix_word(sel->prefixlen_s)];
+	r->daddr_word = sel->daddr.a[xb_tss_prefix_word(sel->prefixlen_d)];
+	r->sport = sel->sport & sel->sport_mask;
+	r->sport_mask = sel->sport_mask;
+	r->dport = sel->dport & sel->dport_mask;
+	r->dport_mask = sel->dport_mask;
+	r->prefixlen_s = sel->prefixlen_s;
+	r->prefixlen_d = sel->prefixlen_d;
+	r->proto = sel->proto;
+}
+
 /* In place: the bytes of the family beyond plen are cleared, and so is
  * what lies past an IPv4 address. */
 static void mask_addr(union xb_addr *a, unsigned int plen, __u16 family)
@@ -419,32 +420,66 @@ void xb_tss_key_mask(struct xb_tss_key *key, __u32 list_idx,
 	mask_addr(&key->daddr, shape->prefixlen_d, family);
 }
 
-static void policy_shape_key(const struct xb_policy *p, int list,
-			     struct shape_key *sk)
+static void exact_shape(const struct xb_policy *p, int list,
+			struct table_key *tk)
 {
-	memset(sk, 0, sizeof(*sk));
-	sk->list = list;
-	sk->prefixlen_s = p->sel.prefixlen_s;
-	sk->prefixlen_d = p->sel.prefixlen_d;
-	sk->proto_mask = p->sel.proto ? 0xff : 0;
-	sk->sport_mask = p->sel.sport_mask;
-	sk->dport_mask = p->sel.dport_mask;
+	memset(tk, 0, sizeof(*tk));
+	tk->list = list;
+	tk->prefixlen_s = p->sel.prefixlen_s;
+	tk->prefixlen_d = p->sel.prefixlen_d;
+	tk->proto_mask = p->sel.proto ? 0xff : 0;
+	tk->sport_mask = p->sel.sport_mask;
+	tk->dport_mask = p->sel.dport_mask;
 }
 
-/* The published form of a shape; best_priority is left to the caller. */
-static void shape_describe(const struct shape *sh, struct xb_shape *out)
+/* A port mask other than "this port" (a range piece, a partial mask)
+ * becomes "any port": the pieces of one range share a bucket. */
+static __be16 relax_port(__be16 mask)
+{
+	return mask == 0xffff ? mask : 0;
+}
+
+/* The table shapes a policy may go to, most preferred first (see the top
+ * of the file); returns how many, duplicates left out. */
+static unsigned int candidate_tables(const struct xb_policy *p, int list,
+				     struct table_key out[3])
+{
+	unsigned int relax = p->sel.family == AF_INET6 ? RELAX_V6 : RELAX_V4;
+	struct table_key exact;
+	unsigned int n = 0, i;
+
+	exact_shape(p, list, &exact);
+	out[0] = exact;
+	out[0].prefixlen_s -= out[0].prefixlen_s % relax;
+	out[0].prefixlen_d -= out[0].prefixlen_d % relax;
+	out[0].sport_mask = relax_port(exact.sport_mask);
+	out[0].dport_mask = relax_port(exact.dport_mask);
+	out[1] = exact;
+	out[1].sport_mask = out[0].sport_mask;
+	out[1].dport_mask = out[0].dport_mask;
+	out[2] = exact;
+	for (i = 0; i < 3; i++) {
+		if (n && !memcmp(&out[n - 1], &out[i], sizeof(out[i])))
+			continue;
+		out[n++] = out[i];
+	}
+	return n;
+}
+
+/* The published form of a table; best_priority is left to the caller. */
+static void table_describe(const struct table *t, struct xb_shape *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->id = sh->id;
-	out->prefixlen_s = sh->key.prefixlen_s;
-	out->prefixlen_d = sh->key.prefixlen_d;
-	out->proto_mask = sh->key.proto_mask;
-	out->sport_mask = sh->key.sport_mask;
-	out->dport_mask = sh->key.dport_mask;
+	out->id = t->id;
+	out->prefixlen_s = t->key.prefixlen_s;
+	out->prefixlen_d = t->key.prefixlen_d;
+	out->proto_mask = t->key.proto_mask;
+	out->sport_mask = t->key.sport_mask;
+	out->dport_mask = t->key.dport_mask;
 }
 
-/* The bucket of a policy's selector in its shape. */
-static void selector_key(struct xb_tss_key *key, const struct shape *sh,
+/* The bucket of a policy's selector in a table. */
+static void selector_key(struct xb_tss_key *key, const struct table *t,
 			 const struct xb_selector *sel)
 {
 	struct xb_shape shape;
@@ -455,8 +490,8 @@ static void selector_key(struct xb_tss_key *key, const struct shape *sh,
 	key->dport = sel->dport;
 	key->saddr = sel->saddr;
 	key->daddr = sel->daddr;
-	shape_describe(sh, &shape);
-	xb_tss_key_mask(key, sh->key.list, &shape, sel->family);
+	table_describe(t, &shape);
+	xb_tss_key_mask(key, t->key.list, &shape, sel->family);
 }
 
 static void list_mark_dirty(struct xb_tss *tss, int list)
@@ -485,49 +520,55 @@ static int list_alloc_id(struct list_state *ls, __u16 *id)
 	return 0;
 }
 
-static struct shape *shape_get(struct xb_tss *tss, const struct shape_key *sk)
+static struct table *table_find(struct xb_tss *tss, const struct table_key *tk)
 {
-	struct list_state *ls = &tss->lists[sk->list];
-	struct xb_hnode *n = xb_htab_find(&tss->shapes, sk);
-	struct shape *sh;
+	struct xb_hnode *n = xb_htab_find(&tss->tables, tk);
 
-	if (n)
-		return xb_container_of(n, struct shape, node);
-	if (grow_array((void **)&ls->shapes, &ls->cap, ls->n + 1,
-		       sizeof(*ls->shapes)))
+	return n ? xb_container_of(n, struct table, node) : NULL;
+}
+
+/* NULL when the list has XB_MAX_TABLES tables, or out of memory. */
+static struct table *table_new(struct xb_tss *tss, const struct table_key *tk)
+{
+	struct list_state *ls = &tss->lists[tk->list];
+	struct table *t;
+
+	if (ls->n >= XB_MAX_TABLES ||
+	    grow_array((void **)&ls->tables, &ls->cap, ls->n + 1,
+		       sizeof(*ls->tables)))
 		return NULL;
-	sh = calloc(1, sizeof(*sh));
-	if (!sh)
+	t = calloc(1, sizeof(*t));
+	if (!t)
 		return NULL;
-	sh->key = *sk;
-	if (list_alloc_id(ls, &sh->id) || xb_htab_insert(&tss->shapes, &sh->node)) {
-		free(sh);
+	t->key = *tk;
+	if (list_alloc_id(ls, &t->id) || xb_htab_insert(&tss->tables, &t->node)) {
+		free(t);
 		return NULL;
 	}
-	sh->slot = ls->n;
-	ls->shapes[ls->n++] = sh;
-	list_mark_dirty(tss, sk->list);
-	return sh;
+	t->slot = ls->n;
+	ls->tables[ls->n++] = t;
+	list_mark_dirty(tss, tk->list);
+	return t;
 }
 
 /* Its buckets are empty and wait for the flush; the id waits too, so no
- * new shape reuses it while stale buckets of this one are published. */
-static void shape_put(struct xb_tss *tss, struct shape *sh)
+ * new table reuses it while stale buckets of this one are published. */
+static void table_put(struct xb_tss *tss, struct table *t)
 {
-	struct list_state *ls = &tss->lists[sh->key.list];
-	struct shape *last;
+	struct list_state *ls = &tss->lists[t->key.list];
+	struct table *last;
 
-	if (sh->pols.n)
+	if (t->pols.n)
 		return;
-	last = ls->shapes[--ls->n];
-	last->slot = sh->slot;
-	ls->shapes[sh->slot] = last;
+	last = ls->tables[--ls->n];
+	last->slot = t->slot;
+	ls->tables[t->slot] = last;
 	/* On ENOMEM the id is lost, which is harmless. */
-	(void)id_push(&ls->pend_ids, sh->id);
-	xb_htab_remove(&tss->shapes, &sh->node);
-	list_mark_dirty(tss, sh->key.list);
-	heap_free(&sh->pols);
-	free(sh);
+	(void)id_push(&ls->pend_ids, t->id);
+	xb_htab_remove(&tss->tables, &t->node);
+	list_mark_dirty(tss, t->key.list);
+	free(t->pols.arr);
+	free(t);
 }
 
 static int bucket_mark_dirty(struct xb_tss *tss, struct bucket *b)
@@ -545,116 +586,186 @@ static int bucket_mark_dirty(struct xb_tss *tss, struct bucket *b)
 	return 0;
 }
 
-static struct bucket *bucket_alloc(struct xb_tss *tss)
-{
-	struct bucket_chunk *c = tss->chunks;
-	struct bucket *b = tss->free_buckets;
-
-	if (b) {
-		tss->free_buckets = b->node.next ?
-			xb_container_of(b->node.next, struct bucket, node) : NULL;
-	} else {
-		if (!c || c->used == BUCKET_CHUNK) {
-			c = malloc(sizeof(*c));
-			if (!c)
-				return NULL;
-			c->next = tss->chunks;
-			c->used = 0;
-			tss->chunks = c;
-		}
-		b = &c->b[c->used++];
-	}
-	memset(b, 0, sizeof(*b));
-	return b;
-}
-
-static void bucket_release(struct xb_tss *tss, struct bucket *b)
-{
-	heap_free(&b->pols);
-	b->node.next = tss->free_buckets ? &tss->free_buckets->node : NULL;
-	tss->free_buckets = b;
-}
-
-static struct bucket *bucket_get(struct xb_tss *tss,
-				 const struct xb_tss_key *key)
+static struct bucket *bucket_find(struct xb_tss *tss,
+				  const struct xb_tss_key *key)
 {
 	struct xb_hnode *n = xb_htab_find(&tss->buckets, key);
-	struct bucket *b;
 
-	if (n)
-		return xb_container_of(n, struct bucket, node);
-	b = bucket_alloc(tss);
+	return n ? xb_container_of(n, struct bucket, node) : NULL;
+}
+
+static struct bucket *bucket_new(struct xb_tss *tss,
+				 const struct xb_tss_key *key)
+{
+	struct bucket *b = calloc(1, sizeof(*b));
+
 	if (!b)
 		return NULL;
 	b->key = *key;
-	if (bucket_mark_dirty(tss, b) || xb_htab_insert(&tss->buckets, &b->node)) {
-		if (b->dirty)
-			tss->n_dirty--;
-		bucket_release(tss, b);
+	if (xb_htab_insert(&tss->buckets, &b->node)) {
+		free(b);
 		return NULL;
 	}
+	if (bucket_mark_dirty(tss, b)) {
+		xb_htab_remove(&tss->buckets, &b->node);
+		free(b);
+		return NULL;
+	}
+	tss->lists[key->list].n_buckets++;
 	return b;
 }
 
+/* Capacity must have been reserved. */
+static void bucket_insert(struct bucket *b, struct pol_ent *pe)
+{
+	__u32 i = b->n++;
+
+	while (i > 0 && pe_before(pe, b->pols[i - 1])) {
+		b->pols[i] = b->pols[i - 1];
+		i--;
+	}
+	b->pols[i] = pe;
+}
+
+static void bucket_remove(struct bucket *b, struct pol_ent *pe)
+{
+	__u32 i = 0;
+
+	while (i < b->n && b->pols[i] != pe)
+		i++;
+	if (i == b->n)
+		return;
+	memmove(&b->pols[i], &b->pols[i + 1], (b->n - i - 1) * sizeof(*b->pols));
+	b->n--;
+}
+
+static int shape_count_get(struct xb_tss *tss, const struct table_key *tk,
+			   struct pol_ent *pe)
+{
+	struct xb_hnode *n = xb_htab_find(&tss->shapes, tk);
+	struct shape_count *sc;
+
+	if (n) {
+		sc = xb_container_of(n, struct shape_count, node);
+	} else {
+		sc = calloc(1, sizeof(*sc));
+		if (!sc)
+			return -ENOMEM;
+		sc->key = *tk;
+		if (xb_htab_insert(&tss->shapes, &sc->node)) {
+			free(sc);
+			return -ENOMEM;
+		}
+		tss->lists[tk->list].n_shapes++;
+		list_mark_dirty(tss, tk->list);
+	}
+	sc->n++;
+	pe->shape = sc;
+	return 0;
+}
+
+static void shape_count_put(struct xb_tss *tss, struct pol_ent *pe)
+{
+	struct shape_count *sc = pe->shape;
+
+	pe->shape = NULL;
+	if (!sc || --sc->n)
+		return;
+	tss->lists[sc->key.list].n_shapes--;
+	list_mark_dirty(tss, sc->key.list);
+	xb_htab_remove(&tss->shapes, &sc->node);
+	free(sc);
+}
+
+/* Puts pe into table t, bucket b (NULL: a new one for key). */
+static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
+			struct table *t, struct bucket *b,
+			const struct xb_tss_key *key)
+{
+	struct list_state *ls = &tss->lists[t->key.list];
+	bool was_full;
+
+	if (!b)
+		b = bucket_new(tss, key);
+	if (!b || heap_reserve(&t->pols) ||
+	    grow_array((void **)&b->pols, &b->cap, b->n + 1, sizeof(*b->pols)) ||
+	    bucket_mark_dirty(tss, b))
+		return -ENOMEM;	/* an empty bucket goes at the next flush */
+	was_full = b->n > XB_BUCKET_RULES;
+	heap_push(&t->pols, pe);
+	bucket_insert(b, pe);
+	if (!was_full && b->n > XB_BUCKET_RULES)
+		ls->n_full++;
+	if (heap_top(&t->pols) == pe)
+		list_mark_dirty(tss, t->key.list);
+	pe->table = t;
+	pe->bucket = b;
+	return 0;
+}
+
+/* Into the first candidate table that exists and has room in the
+ * policy's bucket, else into the first that can be created; the exact
+ * shape's table takes it even when its bucket is full. */
 static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
 			 const struct xb_policy *p, int list)
 {
-	struct shape_key sk;
+	struct table_key cand[3];
 	struct xb_tss_key key;
-	struct shape *sh;
+	unsigned int n, i;
+	struct table *t;
 	struct bucket *b;
 
-	policy_shape_key(p, list, &sk);
-	sh = shape_get(tss, &sk);
-	if (!sh)
-		return -ENOMEM;
-	selector_key(&key, sh, &p->sel);
-	b = bucket_get(tss, &key);
-	if (!b || heap_reserve(&sh->pols) || heap_reserve(&b->pols) ||
-	    bucket_mark_dirty(tss, b)) {
-		/* A new empty bucket is freed by the next flush. */
-		shape_put(tss, sh);	/* frees it only when empty */
-		return -ENOMEM;
+	n = candidate_tables(p, list, cand);
+	for (i = 0; i < n; i++) {
+		t = table_find(tss, &cand[i]);
+		if (!t)
+			continue;
+		selector_key(&key, t, &p->sel);
+		b = bucket_find(tss, &key);
+		if (!b || b->n < XB_BUCKET_RULES || i == n - 1)
+			return policy_place(tss, pe, t, b, &key);
 	}
-	heap_push(&sh->pols, HEAP_SHAPE, pe);
-	heap_push(&b->pols, HEAP_BUCKET, pe);
-	if (heap_top(&sh->pols) == pe)
-		list_mark_dirty(tss, list);
-	pe->shape = sh;
-	pe->bucket = b;
+	for (i = 0; i < n; i++) {
+		if (table_find(tss, &cand[i]))
+			continue;
+		t = table_new(tss, &cand[i]);
+		if (!t)
+			continue;
+		selector_key(&key, t, &p->sel);
+		if (policy_place(tss, pe, t, NULL, &key)) {
+			table_put(tss, t);
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	/* Every candidate exists with a full bucket but the exact one,
+	 * which cannot be created: the list is full of tables. */
+	pe->untabled = true;
+	tss->lists[list].n_untabled++;
+	list_mark_dirty(tss, list);
 	return 0;
 }
 
 static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 {
-	struct shape *sh = pe->shape;
-	bool was_best = heap_top(&sh->pols) == pe;
+	struct list_state *ls = &tss->lists[pe->list];
+	struct table *t = pe->table;
+	struct bucket *b = pe->bucket;
+	bool was_best = heap_top(&t->pols) == pe;
 
-	heap_remove(&pe->bucket->pols, HEAP_BUCKET, pe);
+	if (b->n == XB_BUCKET_RULES + 1)
+		ls->n_full--;
+	bucket_remove(b, pe);
 	/* Already in the dirty array when it got this policy, or marked
 	 * since; a failure here only leaves it for a later flush. */
-	bucket_mark_dirty(tss, pe->bucket);
-	heap_remove(&sh->pols, HEAP_SHAPE, pe);
+	bucket_mark_dirty(tss, b);
+	heap_remove(&t->pols, pe);
 	if (was_best)
-		list_mark_dirty(tss, sh->key.list);
-	if (!sh->pols.n)
-		shape_put(tss, sh);
-	pe->shape = NULL;
+		list_mark_dirty(tss, t->key.list);
+	if (!t->pols.n)
+		table_put(tss, t);
+	pe->table = NULL;
 	pe->bucket = NULL;
-}
-
-/* After 2^32 adds the generations start over: a published value could
- * then seem current when it is not, so none is trusted any more (0). */
-static __u32 next_gen(struct xb_tss *tss)
-{
-	struct xb_hnode *n, *tmp;
-	size_t i;
-
-	if (++tss->gen)
-		return tss->gen;
-	xb_htab_for_each(&tss->buckets, n, tmp, i)
-		xb_container_of(n, struct bucket, node)->pub_gen = 0;
-	return tss->gen = 1;
 }
 
 static struct pol_ent *policy_find(const struct xb_tss *tss, __u32 id)
@@ -667,6 +778,7 @@ static struct pol_ent *policy_find(const struct xb_tss *tss, __u32 id)
 int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 {
 	int list = policy_list(pol), err;
+	struct table_key exact;
 	struct pol_ent *pe;
 
 	err = policy_check(tss, pol);
@@ -676,17 +788,21 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 		return -EEXIST;
 	pe = &tss->pols[pol->id];
 	memset(pe, 0, sizeof(*pe));
-	pe->val.policy_id = pol->id;
-	pe->val.priority = pol->priority;
-	pe->val.pos = pol->pos;
-	pe->val.if_id = pol->if_id;
-	pe->val.verdict = policy_verdict(pol);
-	pe->gen = next_gen(tss);
+	policy_rule(pol, &pe->rule);
+	pe->list = -1;
 	pe->taint_list = -1;
 	if (list >= 0 && policy_in_view(pol)) {
-		err = policy_attach(tss, pe, pol, list);
-		if (err)
+		exact_shape(pol, list, &exact);
+		err = shape_count_get(tss, &exact, pe);
+		if (!err)
+			err = policy_attach(tss, pe, pol, list);
+		if (err) {
+			shape_count_put(tss, pe);
 			return err;
+		}
+		pe->list = list;
+		tss->lists[list].n_policies++;
+		list_mark_dirty(tss, list);
 	}
 	pe->present = true;
 	if (list >= 0 && policy_taints(pol)) {
@@ -703,8 +819,15 @@ int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
 
 	if (!pe)
 		return -ENOENT;
-	if (pe->shape)
+	if (pe->table)
 		policy_detach(tss, pe);
+	if (pe->untabled)
+		tss->lists[pe->list].n_untabled--;
+	if (pe->list >= 0) {
+		tss->lists[pe->list].n_policies--;
+		list_mark_dirty(tss, pe->list);
+		shape_count_put(tss, pe);
+	}
 	if (pe->taint_list >= 0) {
 		tss->lists[pe->taint_list].n_offload--;
 		list_mark_dirty(tss, pe->taint_list);
@@ -715,21 +838,21 @@ int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
 
 /* ---- publication ------------------------------------------------------ */
 
-/* Everything but the verdict is the winner's, and a winner never changes
- * under its generation: (gen, verdict) identifies the value. */
-static void bucket_value(struct bucket *b, struct xb_tss_val *v)
+static void bucket_value(const struct bucket *b, struct xb_tss_val *v)
 {
-	const struct pol_ent *w = heap_top(&b->pols);
+	__u32 i;
 
-	*v = w->val;
-	if (heap_tie_conflict(&b->pols, 0, w))
-		v->verdict = XB_V_UNDECIDABLE;
+	memset(v, 0, sizeof(*v));
+	v->count = b->n < XB_BUCKET_RULES ? b->n : XB_BUCKET_RULES;
+	v->full = b->n > XB_BUCKET_RULES;
+	for (i = 0; i < v->count; i++)
+		v->rules[i] = b->pols[i]->rule;
 }
 
-static int shape_cmp(const void *a, const void *b)
+static int table_cmp(const void *a, const void *b)
 {
-	const struct shape *x = *(struct shape *const *)a;
-	const struct shape *y = *(struct shape *const *)b;
+	const struct table *x = *(struct table *const *)a;
+	const struct table *y = *(struct table *const *)b;
 
 	if (pe_before(heap_top(&x->pols), heap_top(&y->pols)))
 		return -1;
@@ -738,27 +861,40 @@ static int shape_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static __u32 list_undecidable(const struct list_state *ls)
+{
+	__u32 why = 0;
+
+	if (ls->n_offload)
+		why |= XB_LIST_UNDEC_OFFLOAD;
+	if (ls->n_untabled)
+		why |= XB_LIST_UNDEC_TABLES;
+	return why;
+}
+
 static void list_build(struct list_state *ls, struct xb_shape_list *out)
 {
-	struct shape *sorted[XB_MAX_SHAPES];
+	struct table *sorted[XB_MAX_TABLES];
 	__u32 i;
 
 	memset(out, 0, sizeof(*out));
-	if (ls->n > XB_MAX_SHAPES || ls->n_offload) {
-		out->overflow = 1;
+	out->undecidable = list_undecidable(ls);
+	out->overflow = out->undecidable != 0;
+	out->n_policies = ls->n_policies;
+	out->n_shapes = ls->n_shapes;
+	out->n_buckets = ls->n_buckets;
+	out->n_full_buckets = ls->n_full;
+	if (out->overflow || !ls->n)
 		return;
-	}
-	if (!ls->n)
-		return;
-	memcpy(sorted, ls->shapes, ls->n * sizeof(*sorted));
-	qsort(sorted, ls->n, sizeof(*sorted), shape_cmp);
+	memcpy(sorted, ls->tables, ls->n * sizeof(*sorted));
+	qsort(sorted, ls->n, sizeof(*sorted), table_cmp);
 	out->count = ls->n;
 	for (i = 0; i < ls->n; i++) {
 		struct xb_shape *s = &out->shapes[i];
-		const struct shape *sh = sorted[i];
+		const struct table *t = sorted[i];
 
-		shape_describe(sh, s);
-		s->best_priority = heap_top(&sh->pols)->val.priority;
+		table_describe(t, s);
+		s->best_priority = heap_top(&t->pols)->rule.priority;
 	}
 }
 
@@ -772,20 +908,15 @@ static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
 	struct xb_tss_val val;
 	int first = 0;
-	__u32 i, gen;
+	__u32 i;
 
 	for (i = 0; i < tss->n_dirty; i++) {
 		struct bucket *b = tss->dirty[i];
 
-		if (!b->pols.n)
+		if (!b->n)
 			continue;
 		bucket_value(b, &val);
-		gen = heap_top(&b->pols)->gen;
-		if (b->published && b->pub_gen == gen && b->pub_verdict == val.verdict)
-			continue;
 		keep_err(&first, sink->put_entry(sink->ctx, &b->key, &val));
-		b->pub_gen = gen;
-		b->pub_verdict = val.verdict;
 		b->published = true;
 	}
 	return first;
@@ -824,12 +955,14 @@ static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		struct bucket *b = tss->dirty[i];
 
 		b->dirty = false;
-		if (b->pols.n)
+		if (b->n)
 			continue;
 		if (b->published)
 			keep_err(&first, sink->del_entry(sink->ctx, &b->key));
+		tss->lists[b->key.list].n_buckets--;
 		xb_htab_remove(&tss->buckets, &b->node);
-		bucket_release(tss, b);
+		free(b->pols);
+		free(b);
 	}
 	tss->n_dirty = 0;
 	/* A full dump made it large: give it back. */
@@ -841,7 +974,7 @@ static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 	return first;
 }
 
-/* Deleted shapes' buckets are gone now: their ids may be reused. */
+/* Deleted tables' buckets are gone now: their ids may be reused. */
 static void release_pending_ids(struct xb_tss *tss)
 {
 	__u32 i;
@@ -883,22 +1016,19 @@ void xb_tss_forget_published(struct xb_tss *tss)
 	}
 }
 
-unsigned int xb_tss_overflows(const struct xb_tss *tss)
+unsigned int xb_tss_undecidable_lists(const struct xb_tss *tss)
 {
 	unsigned int i, n = 0;
 
 	for (i = 0; i < XB_SHAPE_LISTS; i++)
-		n += tss->lists[i].n > XB_MAX_SHAPES;
+		n += list_undecidable(&tss->lists[i]) != 0;
 	return n;
 }
 
-unsigned int xb_tss_offload_lists(const struct xb_tss *tss)
+void xb_tss_list_stats(const struct xb_tss *tss, __u32 list_idx,
+		       struct xb_shape_list *out)
 {
-	unsigned int i, n = 0;
-
-	for (i = 0; i < XB_SHAPE_LISTS; i++)
-		n += tss->lists[i].n_offload > 0;
-	return n;
+	list_build((struct list_state *)&tss->lists[list_idx], out);
 }
 
 struct xb_tss *xb_tss_new(__u32 max_policies)
@@ -911,8 +1041,10 @@ struct xb_tss *xb_tss_new(__u32 max_policies)
 	tss->max_policies = max_policies;
 	tss->pols = calloc(max_policies, sizeof(*tss->pols));
 	if (!tss->pols ||
-	    xb_htab_init(&tss->shapes, offsetof(struct shape, key) -
-			 offsetof(struct shape, node), sizeof(struct shape_key)) ||
+	    xb_htab_init(&tss->tables, offsetof(struct table, key) -
+			 offsetof(struct table, node), sizeof(struct table_key)) ||
+	    xb_htab_init(&tss->shapes, offsetof(struct shape_count, key) -
+			 offsetof(struct shape_count, node), sizeof(struct table_key)) ||
 	    xb_htab_init(&tss->buckets, offsetof(struct bucket, key) -
 			 offsetof(struct bucket, node), sizeof(struct xb_tss_key))) {
 		xb_tss_free(tss);
@@ -931,33 +1063,33 @@ void xb_tss_free(struct xb_tss *tss)
 
 	if (!tss)
 		return;
-	if (tss->shapes.buckets) {
-		xb_htab_for_each(&tss->shapes, n, tmp, i) {
-			struct shape *sh = xb_container_of(n, struct shape, node);
+	if (tss->tables.buckets) {
+		xb_htab_for_each(&tss->tables, n, tmp, i) {
+			struct table *t = xb_container_of(n, struct table, node);
 
-			heap_free(&sh->pols);
-			free(sh);
+			free(t->pols.arr);
+			free(t);
 		}
+	}
+	if (tss->shapes.buckets) {
+		xb_htab_for_each(&tss->shapes, n, tmp, i)
+			free(xb_container_of(n, struct shape_count, node));
 	}
 	if (tss->buckets.buckets) {
 		xb_htab_for_each(&tss->buckets, n, tmp, i) {
 			struct bucket *b = xb_container_of(n, struct bucket, node);
 
-			heap_free(&b->pols);
+			free(b->pols);
+			free(b);
 		}
 	}
-	while (tss->chunks) {
-		struct bucket_chunk *c = tss->chunks;
-
-		tss->chunks = c->next;
-		free(c);
-	}
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
-		free(tss->lists[i].shapes);
+		free(tss->lists[i].tables);
 		free(tss->lists[i].free_ids.v);
 		free(tss->lists[i].pend_ids.v);
 	}
 	free(tss->pols);
+	xb_htab_fini(&tss->tables);
 	xb_htab_fini(&tss->shapes);
 	xb_htab_fini(&tss->buckets);
 	free(tss->dirty);

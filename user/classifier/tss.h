@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The classifier builder: turns the mirrored policies into the tuple-space
- * search the datapath reads (include/xfrmbpf/tss.h). It keeps, for every
- * view, the shapes and buckets of the policies, and emits the map changes
- * that make the published xb_tss / xb_shape_lists equal to it.
- * Incremental: adding or deleting one policy touches only its buckets and,
- * when the shape order changes, its shape list.
+ * The classifier builder: turns the mirrored policies into the tables the
+ * datapath searches (include/xfrmbpf/tss.h). It keeps, for every view, the
+ * tables and buckets of the policies, and emits the map changes that make
+ * the published xb_tss / xb_shape_lists equal to it. Incremental: adding
+ * or deleting one policy touches only its bucket and, when the table order
+ * changes, its shape list.
  *
  * Only the building is here. The datapath's search lives in bpf/; its
  * userspace replica, which the tests check against the reference
@@ -16,16 +16,16 @@
  *  - Equal priorities: the kernel's tie-break (pos, hash-chain order) is not
  *    fully visible from netlink (see tss.c), so two matches of the best
  *    priority with different outcomes (verdict, or if_id in the OUT view)
- *    make the list's result undecidable. A bucket holding such a tie is
- *    published with verdict XB_V_UNDECIDABLE.
+ *    make the list's result undecidable.
  *  - A matching sub policy that allows makes __xfrm_policy_check() look up
  *    the main policy too, and always in direction XFRM_POLICY_IN, also for
  *    forwarded packets: use the IN view's main list.
  *  - FWD, no policy at all, ICMP error (v4 type 3/11, v6 type 1/2/3): newer
  *    kernels (xfrm_in_fwd_icmp) look the policy up for the inner packet:
  *    undecidable.
- *  - xb_shape_list.overflow == 1 (too many shapes, or a packet-offload
- *    policy in the list): the list is undecidable.
+ *  - xb_shape_list.overflow == 1 (a packet-offload policy in the list, a
+ *    policy no table could take, see .undecidable): the list is
+ *    undecidable; so is a hit on a bucket published full.
  */
 #ifndef XFRMBPF_TSS_BUILD_H
 #define XFRMBPF_TSS_BUILD_H
@@ -69,10 +69,12 @@ int xb_tss_flush(struct xb_tss *tss, const struct xb_tss_sink *sink);
 /* Treat the published state as empty: the next flush writes everything. */
 void xb_tss_forget_published(struct xb_tss *tss);
 
-/* Number of shape lists that overflowed XB_MAX_SHAPES. */
-unsigned int xb_tss_overflows(const struct xb_tss *tss);
-/* Number of shape lists made undecidable by packet-offload policies. */
-unsigned int xb_tss_offload_lists(const struct xb_tss *tss);
+/* Number of shape lists that are undecidable as a whole. */
+unsigned int xb_tss_undecidable_lists(const struct xb_tss *tss);
+/* The shape list list_idx as the next flush would publish it: tables,
+ * sizes, and why it is undecidable, if it is. */
+void xb_tss_list_stats(const struct xb_tss *tss, __u32 list_idx,
+		       struct xb_shape_list *out);
 
 /* --- What the datapath's search shares with the builder ------------- */
 
@@ -84,12 +86,12 @@ int xb_tss_family_idx(__u16 family);
 /* Which of two policies wins where both match: the lower priority, then
  * the lower pos, then the lower id. Buckets, shape lists and the search
  * keep this order. */
-bool xb_tss_val_before(const struct xb_tss_val *a, const struct xb_tss_val *b);
+bool xb_tss_rule_before(const struct xb_tss_rule *a, const struct xb_tss_rule *b);
 /* Two policies lead to the same result (verdict, if_id). When policies of
  * the best priority do not, the kernel's choice among them is unknown. */
-bool xb_tss_same_outcome(const struct xb_tss_val *a, const struct xb_tss_val *b);
+bool xb_tss_same_outcome(const struct xb_tss_rule *a, const struct xb_tss_rule *b);
 
-/* The bucket key of a 5-tuple under one shape of list list_idx: on entry
+/* The bucket key of a 5-tuple under one table of list list_idx: on entry
  * key's proto, ports and addresses hold the tuple (network order); they
  * are masked by the shape, and list and shape_id set. The builder files a
  * policy's selector under this key and the datapath looks a packet up

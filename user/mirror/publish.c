@@ -349,7 +349,7 @@ static int publish_changes(struct xb_publisher *pub, struct xb_mirror *m)
 static void publish_counts(struct xb_publisher *pub, const struct xb_mirror *m)
 {
 	xb_sync_set_counts(pub->maps, m->policies.count, m->sas.count, m->links.count,
-			   xb_tss_overflows(pub->tss));
+			   xb_tss_undecidable_lists(pub->tss));
 }
 
 /*
