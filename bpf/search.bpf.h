@@ -158,7 +158,7 @@ static __always_inline void xb_bucket_scan(struct xb_search_walk *w,
 		w->best.full = 1;
 		return;
 	}
-#pragma unroll
+#pragma clang loop unroll(disable)
 	for (j = 0; j < XB_BUCKET_RULES; j++) {
 		const struct xb_tss_rule *r = &v->rules[j];
 
@@ -171,31 +171,24 @@ static __always_inline void xb_bucket_scan(struct xb_search_walk *w,
 	}
 }
 
-/* One table: mask the flow, look it up, check its bucket. Returns 1
- * (stop) past the last table, when this table's best priority cannot beat
- * what was found, or on a full bucket (the list is undecidable then). */
-static long xb_search_step(__u32 i, void *data)
+/*
+ * One table: mask the flow by its shape, look the key up, check the
+ * bucket found. Returns 1 on a full bucket (the list is undecidable, the
+ * walk can stop), else 0.
+ *
+ * Global, as xb_decide_policy() is: checked once on its own, instead of
+ * for every state of the walk that reaches it (inlined into the walk's
+ * callback, the bucket loop multiplied the verifier's work past its
+ * limit).
+ */
+__noinline int xb_table_probe(struct xb_search_walk *w,
+			      const struct xb_shape *sh)
 {
-	struct xb_search_walk *w = data;
-	struct xb_shape_list *list;
 	struct xb_tss_key key = {};
 	struct xb_tss_val *v;
-	struct xb_shape *sh;
-	__u64 idx = i;
 
-	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
-	if (!list || i >= list->count)
-		return 1;
-	/* A 64-bit index the compiler cannot see through: the bound check
-	 * and the access then use the same register, as the verifier
-	 * needs. */
-	asm volatile("" : "+r"(idx));
-	if (idx >= XB_MAX_TABLES)
-		return 1;
-	sh = &list->shapes[idx];
-	if (w->best.found && sh->best_priority > w->best.priority)
-		return 1;
-
+	if (!w || !sh)
+		return 0;
 	key.list = w->list_idx;
 	key.shape_id = sh->id;
 	key.proto = w->proto & sh->proto_mask;
@@ -210,7 +203,32 @@ static long xb_search_step(__u32 i, void *data)
 	if (!v)
 		return 0;
 	xb_bucket_scan(w, v);
-	return w->best.full;
+	return w->best.full ? 1 : 0;
+}
+
+/* One table of the list in order. Returns 1 (stop) past the last table,
+ * when this table's best priority cannot beat what was found, or on a
+ * full bucket. */
+static long xb_search_step(__u32 i, void *data)
+{
+	struct xb_search_walk *w = data;
+	struct xb_shape_list *list;
+	__u64 idx = i;
+
+	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
+	if (!list || i >= list->count)
+		return 1;
+	/* A 64-bit index the compiler cannot see through: the bound check
+	 * and the access then use the same register, as the verifier
+	 * needs. */
+	asm volatile("" : "+r"(idx));
+	if (idx >= XB_MAX_TABLES)
+		return 1;
+	if (w->best.found && list->shapes[idx].best_priority > w->best.priority)
+		return 1;
+	if (xb_table_probe(w, &list->shapes[idx]))
+		return 1;
+	return 0;
 }
 
 /* "Nothing found yet", as values the verifier does not know: the best

@@ -102,7 +102,7 @@ static int make_net(const char **skip_why)
 /* Verifier statistics (log level 4) of every program, printed as TAP
  * comments: how close each program is to the complexity limit on the
  * kernel under test (the kernel lab runs the fixtures on 6.1). */
-static char verifier_log[3][4096];
+static char verifier_log[3][65536];
 
 static void print_verifier_stats(void)
 {
