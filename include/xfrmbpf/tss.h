@@ -73,7 +73,8 @@ enum xb_list_undecidable {
 	XB_LIST_UNDEC_OFFLOAD = 1 << 0,	/* a packet-offload policy in the list */
 	XB_LIST_UNDEC_TABLES = 1 << 1,	/* a policy found no table (more than
 					 * XB_MAX_TABLES would be needed) */
-	XB_LIST_UNDEC_CAPACITY = 1 << 2, /* the maps could not take a policy */
+	XB_LIST_UNDEC_CAPACITY = 1 << 2, /* the builder or the maps could not
+					  * take a policy (memory, map size) */
 };
 
 /* Value of xb_shape_lists (array, XB_SHAPE_LISTS entries). */

@@ -79,6 +79,7 @@
  *   __xfrm_policy_link adds at the head: newest first.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -145,6 +146,7 @@ struct pol_ent {
 	__u32 hidx;			/* in its table's heap */
 	bool present;
 	bool untabled;		/* no table could take it: list undecidable */
+	bool unplaced;		/* out of memory placing it: the same */
 	__s8 list;		/* its shape list, -1 when in no view */
 	__s8 taint_list;	/* list it makes undecidable, or -1 */
 	struct table *table;	/* NULL when in no table */
@@ -164,6 +166,7 @@ struct list_state {
 	__u32 cap;
 	__u32 n_offload;
 	__u32 n_untabled;
+	__u32 n_unplaced;
 	__u32 n_policies;
 	__u32 n_shapes;
 	__u32 n_buckets;
@@ -793,14 +796,16 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 	pe->taint_list = -1;
 	if (list >= 0 && policy_in_view(pol)) {
 		exact_shape(pol, list, &exact);
+		pe->list = list;
 		err = shape_count_get(tss, &exact, pe);
 		if (!err)
 			err = policy_attach(tss, pe, pol, list);
 		if (err) {
-			shape_count_put(tss, pe);
-			return err;
+			/* Left out, the list would decide without it: its
+			 * packets pass until the policy goes. */
+			pe->unplaced = true;
+			tss->lists[list].n_unplaced++;
 		}
-		pe->list = list;
 		tss->lists[list].n_policies++;
 		list_mark_dirty(tss, list);
 	}
@@ -823,6 +828,8 @@ int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
 		policy_detach(tss, pe);
 	if (pe->untabled)
 		tss->lists[pe->list].n_untabled--;
+	if (pe->unplaced)
+		tss->lists[pe->list].n_unplaced--;
 	if (pe->list >= 0) {
 		tss->lists[pe->list].n_policies--;
 		list_mark_dirty(tss, pe->list);
@@ -869,6 +876,8 @@ static __u32 list_undecidable(const struct list_state *ls)
 		why |= XB_LIST_UNDEC_OFFLOAD;
 	if (ls->n_untabled)
 		why |= XB_LIST_UNDEC_TABLES;
+	if (ls->n_unplaced)
+		why |= XB_LIST_UNDEC_CAPACITY;
 	return why;
 }
 
@@ -1025,10 +1034,42 @@ unsigned int xb_tss_undecidable_lists(const struct xb_tss *tss)
 	return n;
 }
 
+__u32 xb_tss_list_undecidable(const struct xb_tss *tss, __u32 list_idx,
+			      __u32 *n_full_buckets)
+{
+	*n_full_buckets = tss->lists[list_idx].n_full;
+	return list_undecidable(&tss->lists[list_idx]);
+}
+
 void xb_tss_list_stats(const struct xb_tss *tss, __u32 list_idx,
 		       struct xb_shape_list *out)
 {
 	list_build((struct list_state *)&tss->lists[list_idx], out);
+}
+
+void xb_tss_list_name(__u32 list_idx, char *buf, size_t len)
+{
+	static const char *const views[XB_VIEW_MAX] = { "in", "fwd", "out" };
+	__u32 fam = list_idx % XB_FAM_MAX;
+	__u32 ptype = list_idx / XB_FAM_MAX % XB_PTYPE_MAX;
+	__u32 view = list_idx / XB_FAM_MAX / XB_PTYPE_MAX;
+
+	snprintf(buf, len, "%s %s %s", view < XB_VIEW_MAX ? views[view] : "?",
+		 ptype == XB_PTYPE_SUB ? "sub" : "main",
+		 fam == XB_FAM_V6 ? "inet6" : "inet");
+}
+
+const char *xb_tss_undecidable_name(__u32 bit)
+{
+	switch (bit) {
+	case XB_LIST_UNDEC_OFFLOAD:
+		return "a packet-offload policy (the kernel checks it first)";
+	case XB_LIST_UNDEC_TABLES:
+		return "more tables needed than a list holds";
+	case XB_LIST_UNDEC_CAPACITY:
+		return "a policy could not be stored (memory or map capacity)";
+	}
+	return "unknown";
 }
 
 struct xb_tss *xb_tss_new(__u32 max_policies)

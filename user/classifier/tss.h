@@ -31,6 +31,7 @@
 #define XFRMBPF_TSS_BUILD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "xfrmbpf/spd.h"
 #include "xfrmbpf/tss.h"
 
@@ -53,7 +54,9 @@ void xb_tss_free(struct xb_tss *tss);
 /* pol->id (below max_policies) and pol->pos must be set (the mirror
  * assigns them). What the search needs is copied; the policy is identified
  * by pol->id afterwards. Returns -EEXIST for a known id, -EINVAL for an id
- * out of range or a selector the kernel would refuse. */
+ * out of range or a selector the kernel would refuse. A policy that cannot
+ * be placed for want of memory is still taken: its list is published
+ * undecidable (XB_LIST_UNDEC_CAPACITY) until it is deleted. */
 int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol);
 int xb_tss_del(struct xb_tss *tss, __u32 policy_id);
 
@@ -75,6 +78,15 @@ unsigned int xb_tss_undecidable_lists(const struct xb_tss *tss);
  * sizes, and why it is undecidable, if it is. */
 void xb_tss_list_stats(const struct xb_tss *tss, __u32 list_idx,
 		       struct xb_shape_list *out);
+
+/* Why shape list list_idx is undecidable (XB_LIST_UNDEC_* bits, 0: it is
+ * not) and how many of its buckets are full: cheap, for every change. */
+__u32 xb_tss_list_undecidable(const struct xb_tss *tss, __u32 list_idx,
+			      __u32 *n_full_buckets);
+/* "fwd main inet": the (view, type, family) of shape list list_idx. */
+void xb_tss_list_name(__u32 list_idx, char *buf, size_t len);
+/* What one XB_LIST_UNDEC_* bit means, for logs and status. */
+const char *xb_tss_undecidable_name(__u32 bit);
 
 /* --- What the datapath's search shares with the builder ------------- */
 

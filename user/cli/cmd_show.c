@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <linux/xfrm.h>
 #include <jansson.h>
+#include <bpf/bpf.h>
 #include "cli/cli.h"
+#include "classifier/tss.h"
 #include "lib/clock.h"
 #include "cli/show.h"
 #include "mirror/snapshot.h"
@@ -372,6 +374,63 @@ static json_t *status_json(const struct xb_snapshot *snap)
 	return o;
 }
 
+/* The classifier's shape lists that hold policies or are undecidable:
+ * sizes, and why the datapath passes what it cannot decide. */
+static json_t *shape_lists_json(const struct xb_maps *maps)
+{
+	json_t *arr = json_array(), *why;
+	struct xb_shape_list sl;
+	char name[32];
+	__u32 i, bit;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		if (bpf_map_lookup_elem(maps->fd[XB_MAP_SHAPE_LISTS], &i, &sl))
+			continue;
+		if (!sl.n_policies && !sl.undecidable)
+			continue;
+		why = json_array();
+		for (bit = 1; bit <= XB_LIST_UNDEC_CAPACITY; bit <<= 1)
+			if (sl.undecidable & bit)
+				json_array_append_new(why, json_string(xb_tss_undecidable_name(bit)));
+		xb_tss_list_name(i, name, sizeof(name));
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
+			"list", name,
+			"policies", (json_int_t)sl.n_policies,
+			"shapes", (json_int_t)sl.n_shapes,
+			"tables", (json_int_t)sl.count,
+			"buckets", (json_int_t)sl.n_buckets,
+			"full_buckets", (json_int_t)sl.n_full_buckets,
+			"undecidable", sl.undecidable != 0,
+			"why", why));
+	}
+	return arr;
+}
+
+static void print_shape_lists_text(json_t *lists)
+{
+	json_t *l, *why;
+	size_t i, j;
+
+	if (!json_array_size(lists))
+		return;
+	printf("classifier:\n");
+	json_array_foreach(lists, i, l) {
+		printf("  %-15s %lld policies, %lld shapes in %lld tables, %lld buckets",
+		       json_string_value(json_object_get(l, "list")),
+		       json_integer_value(json_object_get(l, "policies")),
+		       json_integer_value(json_object_get(l, "shapes")),
+		       json_integer_value(json_object_get(l, "tables")),
+		       json_integer_value(json_object_get(l, "buckets")));
+		if (json_integer_value(json_object_get(l, "full_buckets")))
+			printf(", %lld full (their packets pass)",
+			       json_integer_value(json_object_get(l, "full_buckets")));
+		printf("\n");
+		json_array_foreach(json_object_get(l, "why"), j, why)
+			printf("    undecidable, every packet of the list passes: %s\n",
+			       json_string_value(why));
+	}
+}
+
 static void print_status_text(json_t *o)
 {
 	json_t *by = json_object_get(o, "policies_by_dir"), *def = json_object_get(o, "default");
@@ -408,6 +467,7 @@ static void print_status_text(json_t *o)
 	       json_string_value(json_object_get(def, "in")),
 	       json_string_value(json_object_get(def, "fwd")),
 	       json_string_value(json_object_get(def, "out")));
+	print_shape_lists_text(json_object_get(o, "shape_lists"));
 }
 
 static int cmd_status(void *opts, int argc, char **argv, struct xb_global *g)
@@ -422,6 +482,7 @@ static int cmd_status(void *opts, int argc, char **argv, struct xb_global *g)
 	if (ret)
 		return ret;
 	o = status_json(&snap);
+	json_object_set_new(o, "shape_lists", shape_lists_json(&maps));
 	if (g->json) {
 		print_json(o);
 	} else {

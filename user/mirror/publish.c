@@ -374,6 +374,32 @@ static void build_classifier(struct xb_tss *tss, const struct xb_mirror *m)
 	}
 }
 
+/* A warning when a shape list becomes undecidable, or gets a full
+ * bucket: the datapath then passes some of what the SPD would drop. */
+static void warn_undecidable(struct xb_publisher *pub)
+{
+	__u32 i, bit, why, n_full;
+	char name[32];
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		why = xb_tss_list_undecidable(pub->tss, i, &n_full);
+		if (why == pub->warned_why[i] && !n_full == !pub->warned_full[i])
+			continue;
+		xb_tss_list_name(i, name, sizeof(name));
+		for (bit = 1; bit <= XB_LIST_UNDEC_CAPACITY; bit <<= 1)
+			if ((why & bit) && !(pub->warned_why[i] & bit))
+				pr_warn("Shape list %s is undecidable, its packets pass: %s\n",
+					name, xb_tss_undecidable_name(bit));
+		if (pub->warned_why[i] && !why)
+			pr_info("Shape list %s is decidable again\n", name);
+		pub->warned_why[i] = why;
+		if (n_full && !pub->warned_full[i])
+			pr_warn("Shape list %s: %u selectors are shared by more than %u policies; packets matching them pass\n",
+				name, n_full, XB_BUCKET_RULES);
+		pub->warned_full[i] = n_full != 0;
+	}
+}
+
 int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 {
 	__u64 seq;
@@ -382,6 +408,7 @@ int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 	if (!xb_mirror_has_changes(m))
 		return 0;
 	build_classifier(pub->tss, m);
+	warn_undecidable(pub);
 	seq = xb_sync_window_open(pub->maps);
 	err = publish_changes(pub, m);
 	publish_counts(pub, m);

@@ -10,6 +10,7 @@
 #define XFRMBPF_PUBLISH_H
 
 #include <stdbool.h>
+#include "xfrmbpf/tss.h"
 #include "loader/maps.h"
 #include "mirror/mirror.h"
 
@@ -18,6 +19,10 @@ struct xb_tss;
 struct xb_publisher {
 	struct xb_maps *maps;
 	struct xb_tss *tss;		/* the classifier builder */
+	/* What was last warned about per shape list, so that the log says
+	 * when a part of the SPD becomes undecidable, once. */
+	__u32 warned_why[XB_SHAPE_LISTS];
+	bool warned_full[XB_SHAPE_LISTS];
 };
 
 int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps);
