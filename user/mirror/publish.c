@@ -220,6 +220,7 @@ static int load_policy(void *ctx, __u32 id, struct xb_policy *pol,
 
 int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
 {
+	memset(pub, 0, sizeof(*pub));
 	pub->maps = maps;
 	pub->tss = xb_tss_new(XB_MAX_POLICIES);
 	return pub->tss ? 0 : -ENOMEM;
