@@ -80,6 +80,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -423,48 +424,63 @@ void xb_tss_key_mask(struct xb_tss_key *key, __u32 list_idx,
 	mask_addr(&key->daddr, shape->prefixlen_d, family);
 }
 
-static void exact_shape(const struct xb_policy *p, int list,
+static void exact_shape(const struct xb_selector *sel, int list,
 			struct table_key *tk)
 {
 	memset(tk, 0, sizeof(*tk));
 	tk->list = list;
-	tk->prefixlen_s = p->sel.prefixlen_s;
-	tk->prefixlen_d = p->sel.prefixlen_d;
-	tk->proto_mask = p->sel.proto ? 0xff : 0;
-	tk->sport_mask = p->sel.sport_mask;
-	tk->dport_mask = p->sel.dport_mask;
+	tk->prefixlen_s = sel->prefixlen_s;
+	tk->prefixlen_d = sel->prefixlen_d;
+	tk->proto_mask = sel->proto ? 0xff : 0;
+	tk->sport_mask = sel->sport_mask;
+	tk->dport_mask = sel->dport_mask;
 }
 
-/* A port mask other than "this port" (a range piece, a partial mask)
- * becomes "any port": the pieces of one range share a bucket. */
-static __be16 relax_port(__be16 mask)
+/* Port masks relaxed to "any", or to the high byte when they keep all of
+ * it: the pieces of a range (0xfc00, 0xff80, ...) share a table, and
+ * pieces above one byte still spread over buckets by their high byte. */
+static __be16 relax_port_any(__be16 mask)
 {
 	return mask == 0xffff ? mask : 0;
 }
 
-/* The table shapes a policy may go to, most preferred first (see the top
- * of the file); returns how many, duplicates left out. */
-static unsigned int candidate_tables(const struct xb_policy *p, int list,
-				     struct table_key out[3])
+static __be16 relax_port_byte(__be16 mask)
 {
-	unsigned int relax = p->sel.family == AF_INET6 ? RELAX_V6 : RELAX_V4;
-	struct table_key exact;
+	__be16 high = htons(0xff00);
+
+	if (mask == 0xffff)
+		return mask;
+	return (mask & high) == high ? high : 0;
+}
+
+#define N_CANDIDATES	4
+
+/* The table shapes a selector may go to, most preferred first (see the
+ * top of the file); returns how many, duplicates left out. */
+static unsigned int candidate_tables(const struct xb_selector *sel, int list,
+				     struct table_key out[N_CANDIDATES])
+{
+	unsigned int relax = sel->family == AF_INET6 ? RELAX_V6 : RELAX_V4;
+	struct table_key exact, c[N_CANDIDATES];
 	unsigned int n = 0, i;
 
-	exact_shape(p, list, &exact);
-	out[0] = exact;
-	out[0].prefixlen_s -= out[0].prefixlen_s % relax;
-	out[0].prefixlen_d -= out[0].prefixlen_d % relax;
-	out[0].sport_mask = relax_port(exact.sport_mask);
-	out[0].dport_mask = relax_port(exact.dport_mask);
-	out[1] = exact;
-	out[1].sport_mask = out[0].sport_mask;
-	out[1].dport_mask = out[0].dport_mask;
-	out[2] = exact;
-	for (i = 0; i < 3; i++) {
-		if (n && !memcmp(&out[n - 1], &out[i], sizeof(out[i])))
+	exact_shape(sel, list, &exact);
+	c[0] = exact;
+	c[0].prefixlen_s -= c[0].prefixlen_s % relax;
+	c[0].prefixlen_d -= c[0].prefixlen_d % relax;
+	c[0].sport_mask = relax_port_any(exact.sport_mask);
+	c[0].dport_mask = relax_port_any(exact.dport_mask);
+	c[1] = c[0];
+	c[1].sport_mask = relax_port_byte(exact.sport_mask);
+	c[1].dport_mask = relax_port_byte(exact.dport_mask);
+	c[2] = exact;
+	c[2].sport_mask = c[1].sport_mask;
+	c[2].dport_mask = c[1].dport_mask;
+	c[3] = exact;
+	for (i = 0; i < N_CANDIDATES; i++) {
+		if (n && !memcmp(&out[n - 1], &c[i], sizeof(c[i])))
 			continue;
-		out[n++] = out[i];
+		out[n++] = c[i];
 	}
 	return n;
 }
@@ -706,49 +722,6 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 	return 0;
 }
 
-/* Into the first candidate table that exists and has room in the
- * policy's bucket, else into the first that can be created; the exact
- * shape's table takes it even when its bucket is full. */
-static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
-			 const struct xb_policy *p, int list)
-{
-	struct table_key cand[3];
-	struct xb_tss_key key;
-	unsigned int n, i;
-	struct table *t;
-	struct bucket *b;
-
-	n = candidate_tables(p, list, cand);
-	for (i = 0; i < n; i++) {
-		t = table_find(tss, &cand[i]);
-		if (!t)
-			continue;
-		selector_key(&key, t, &p->sel);
-		b = bucket_find(tss, &key);
-		if (!b || b->n < XB_BUCKET_RULES || i == n - 1)
-			return policy_place(tss, pe, t, b, &key);
-	}
-	for (i = 0; i < n; i++) {
-		if (table_find(tss, &cand[i]))
-			continue;
-		t = table_new(tss, &cand[i]);
-		if (!t)
-			continue;
-		selector_key(&key, t, &p->sel);
-		if (policy_place(tss, pe, t, NULL, &key)) {
-			table_put(tss, t);
-			return -ENOMEM;
-		}
-		return 0;
-	}
-	/* Every candidate exists with a full bucket but the exact one,
-	 * which cannot be created: the list is full of tables. */
-	pe->untabled = true;
-	tss->lists[list].n_untabled++;
-	list_mark_dirty(tss, list);
-	return 0;
-}
-
 static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 {
 	struct list_state *ls = &tss->lists[pe->list];
@@ -769,6 +742,118 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 		table_put(tss, t);
 	pe->table = NULL;
 	pe->bucket = NULL;
+}
+
+/* The selector of a placed policy, from its bucket's key and its rule:
+ * the key keeps every address word before the one that holds the last
+ * prefix bit (a relaxed prefix stays within that word), the rule holds
+ * that word. */
+static void placed_selector(const struct pol_ent *pe, struct xb_selector *sel)
+{
+	const struct xb_tss_rule *r = &pe->rule;
+	const struct xb_tss_key *key = &pe->bucket->key;
+
+	memset(sel, 0, sizeof(*sel));
+	sel->family = key->list % XB_FAM_MAX == XB_FAM_V6 ? AF_INET6 : AF_INET;
+	sel->saddr = key->saddr;
+	sel->daddr = key->daddr;
+	sel->saddr.a[xb_tss_prefix_word(r->prefixlen_s)] = r->saddr_word;
+	sel->daddr.a[xb_tss_prefix_word(r->prefixlen_d)] = r->daddr_word;
+	sel->prefixlen_s = r->prefixlen_s;
+	sel->prefixlen_d = r->prefixlen_d;
+	sel->proto = r->proto;
+	sel->sport = r->sport;
+	sel->sport_mask = r->sport_mask;
+	sel->dport = r->dport;
+	sel->dport_mask = r->dport_mask;
+}
+
+/* How far moving policies out of the way may cascade. */
+#define MAX_EVICT_DEPTH	4
+
+static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
+			 const struct xb_selector *sel, int list,
+			 unsigned int depth);
+
+/*
+ * A policy had to go into its exact shape's bucket, which was full: move
+ * out the policies that were only put there relaxed (their own shape is
+ * more specific), each to its next candidate, until the bucket holds no
+ * more than it publishes. What stays beyond is policies of this very
+ * shape and key: equal selectors, a full bucket.
+ */
+static void make_room(struct xb_tss *tss, struct table *t, struct bucket *b,
+		      unsigned int depth)
+{
+	struct xb_selector sel;
+	struct pol_ent *r;
+	__u32 i = 0;
+
+	while (b->n > XB_BUCKET_RULES && i < b->n && depth < MAX_EVICT_DEPTH) {
+		r = b->pols[i];
+		if (!r->shape || !memcmp(&r->shape->key, &t->key, sizeof(t->key))) {
+			i++;
+			continue;
+		}
+		placed_selector(r, &sel);
+		policy_detach(tss, r);
+		if (policy_attach(tss, r, &sel, t->key.list, depth + 1)) {
+			r->unplaced = true;
+			tss->lists[t->key.list].n_unplaced++;
+			list_mark_dirty(tss, t->key.list);
+		}
+	}
+}
+
+/* Into the first candidate table that exists and has room in the
+ * policy's bucket, else into the first that can be created; the exact
+ * shape's table takes it even when its bucket is full, and makes room. */
+static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
+			 const struct xb_selector *sel, int list,
+			 unsigned int depth)
+{
+	struct table_key cand[N_CANDIDATES];
+	struct xb_tss_key key;
+	unsigned int n, i;
+	struct table *t;
+	struct bucket *b;
+	int err;
+
+	n = candidate_tables(sel, list, cand);
+	for (i = 0; i < n; i++) {
+		t = table_find(tss, &cand[i]);
+		if (!t)
+			continue;
+		selector_key(&key, t, sel);
+		b = bucket_find(tss, &key);
+		if (!b || b->n < XB_BUCKET_RULES)
+			return policy_place(tss, pe, t, b, &key);
+		if (i < n - 1)
+			continue;
+		err = policy_place(tss, pe, t, b, &key);
+		if (!err)
+			make_room(tss, t, b, depth);
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		if (table_find(tss, &cand[i]))
+			continue;
+		t = table_new(tss, &cand[i]);
+		if (!t)
+			continue;
+		selector_key(&key, t, sel);
+		if (policy_place(tss, pe, t, NULL, &key)) {
+			table_put(tss, t);
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	/* Every candidate exists with a full bucket but the exact one,
+	 * which cannot be created: the list is full of tables. */
+	pe->untabled = true;
+	tss->lists[list].n_untabled++;
+	list_mark_dirty(tss, list);
+	return 0;
 }
 
 static struct pol_ent *policy_find(const struct xb_tss *tss, __u32 id)
@@ -795,11 +880,11 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 	pe->list = -1;
 	pe->taint_list = -1;
 	if (list >= 0 && policy_in_view(pol)) {
-		exact_shape(pol, list, &exact);
+		exact_shape(&pol->sel, list, &exact);
 		pe->list = list;
 		err = shape_count_get(tss, &exact, pe);
 		if (!err)
-			err = policy_attach(tss, pe, pol, list);
+			err = policy_attach(tss, pe, &pol->sel, list, 0);
 		if (err) {
 			/* Left out, the list would decide without it: its
 			 * packets pass until the policy goes. */
