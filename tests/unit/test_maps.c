@@ -100,10 +100,10 @@ static void test_create_sized(void **state)
 
 	(void)state;
 	xb_pin_dir_remove(pin_dir);
-	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
 	/* and again, on its own pins */
-	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
 	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
 }
@@ -117,7 +117,7 @@ static void test_reuse_pinned_size(void **state)
 
 	(void)state;
 	pin_cache(slots);
-	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(pinned_slots(), slots);
 
 	skel = xfrmbpf_maps__open();
@@ -141,9 +141,9 @@ static void test_reject_other_size(void **state)
 	assert_int_equal(xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir),
 			 -EINVAL);
 	xfrmbpf_maps__destroy(skel);
-	assert_int_not_equal(xb_maps_create(pin_dir), 0);
+	assert_int_not_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	pin_cache(1U << (XB_FLOW_CACHE_BITS + 1));
-	assert_int_not_equal(xb_maps_create(pin_dir), 0);
+	assert_int_not_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
 }
 

@@ -59,7 +59,7 @@ static void test_policy_lifecycle(void **state)
 	__u32 pos;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	nb_policy_init(&p, AF_INET, XFRM_POLICY_FWD);
 	nb_policy_add_tmpl(&p, false);
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
@@ -111,7 +111,7 @@ static void test_policy_flush_by_type(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	nb_policy_init(&p, AF_INET6, XFRM_POLICY_IN);
 	for (i = 0; i < 6; i++) {
 		p.info.index = 0x200 + 8 * i;
@@ -134,7 +134,7 @@ static void test_sa_spi_refcount_and_flush(void **state)
 	struct nb_sa s;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	nb_sa_init(&s, AF_INET, 0x1000);
 	apply_msg(&m, nb_sa_msg(buf, XFRM_MSG_NEWSA, &s), false);
 	/* Same (daddr, spi, proto), another mark: a second SA. */
@@ -171,7 +171,7 @@ static void test_mark_and_sweep(void **state)
 	struct nb_sa s;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	nb_policy_init(&p, AF_INET, XFRM_POLICY_IN);
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
 	p.info.index += 8;
@@ -215,7 +215,7 @@ static void test_xfrm_links_follow_newlink_and_dellink(void **state)
 	struct xb_mirror m;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	apply_msg(&m, nb_link_msg(buf, RTM_NEWLINK, &l), true);
 	assert_non_null(xb_mirror_link_by_key(&m, 42));
 	/* A new if_id moves the published key. */
@@ -363,7 +363,7 @@ static void open_pinned_maps(struct xb_maps *maps)
 {
 	if (!pin_root[0])
 		skip();
-	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(xb_maps_open(maps, pin_dir, true), 0);
 }
 
@@ -376,7 +376,7 @@ static void open_publisher(struct xb_publisher *pub, struct xb_maps *maps,
 
 	assert_int_equal(xb_publisher_init(pub, maps), 0);
 	store = xb_publisher_store(pub);
-	assert_int_equal(xb_mirror_init(m, &store), 0);
+	assert_int_equal(xb_mirror_init(m, &store, maps->max_policies), 0);
 }
 
 static void test_publish_roundtrip_no_keys(void **state)

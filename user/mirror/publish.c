@@ -221,7 +221,7 @@ static int load_policy(void *ctx, __u32 id, struct xb_policy *pol,
 int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
 {
 	pub->maps = maps;
-	pub->tss = xb_tss_new(XB_MAX_POLICIES);
+	pub->tss = xb_tss_new(maps->max_policies ? maps->max_policies : XB_MAX_POLICIES);
 	return pub->tss ? 0 : -ENOMEM;
 }
 
