@@ -127,6 +127,49 @@ static void test_policy_flush_by_type(void **state)
 	xb_mirror_fini(&m);
 }
 
+/* A capacity of 4: the fifth policy is refused (-ENOSPC) and marks the
+ * mirror incomplete; a re-dump clears the mark and sets it again only if
+ * the kernel's SPD still does not fit. */
+static void test_policy_capacity(void **state)
+{
+	struct xb_event ev;
+	struct xb_mirror m;
+	struct nb_policy p;
+	int i;
+
+	(void)state;
+	assert_int_equal(xb_mirror_init(&m, NULL, 4), 0);
+	assert_int_equal(m.max_policies, 4);
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
+	for (i = 0; i < 4; i++) {
+		p.info.index = 0x100 + 8 * i;
+		p.info.sel.prefixlen_d = 20 + i;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	}
+	assert_false(m.overflow);
+	p.info.index = 0x100 + 8 * 4;
+	assert_int_equal(xb_parse_xfrm_msg(nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), &ev), 0);
+	assert_int_equal(xb_mirror_apply(&m, &ev), -ENOSPC);
+	assert_true(m.overflow);
+	assert_int_equal(m.policies.count, 4);
+	assert_null(xb_mirror_policy_by_id(&m, 4));
+	/* A deletion frees an id, but only a re-dump says the SPD fits. */
+	p.info.index = 0x100;
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	assert_true(m.overflow);
+	xb_mirror_mark_unseen(&m);
+	assert_false(m.overflow);
+	for (i = 1; i < 4; i++) {
+		p.info.index = 0x100 + 8 * i;
+		p.info.sel.prefixlen_d = 20 + i;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	}
+	xb_mirror_sweep_unseen(&m);
+	assert_false(m.overflow);
+	assert_int_equal(m.policies.count, 3);
+	xb_mirror_fini(&m);
+}
+
 static void test_sa_spi_refcount_and_flush(void **state)
 {
 	struct xb_spi_key spi;
@@ -629,6 +672,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_lifecycle),
 		cmocka_unit_test(test_policy_flush_by_type),
+		cmocka_unit_test(test_policy_capacity),
 		cmocka_unit_test(test_sa_spi_refcount_and_flush),
 		cmocka_unit_test(test_mark_and_sweep),
 		cmocka_unit_test(test_xfrm_links_follow_newlink_and_dellink),
