@@ -35,6 +35,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_sync SEC(".maps");
 
+/* The maps sized by the policy capacity (xb_policies, xb_tmpls, xb_tss,
+ * xb_policy_stats) are compiled with XB_MAX_POLICIES; the daemon creates
+ * them with `run --max-policies` (user/loader/maps.c) and the datapath
+ * takes the pinned sizes. */
+
 /* Mirrored policies by mirror id, for inspection and `xfrmbpf check`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -49,7 +54,7 @@ struct {
  * position). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XB_MAX_POLICIES);
+	__uint(max_entries, XB_TMPLS_ENTRIES(XB_MAX_POLICIES));
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xb_tmpl_key);
 	__type(value, struct xb_tmpl);

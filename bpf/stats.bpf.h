@@ -36,8 +36,8 @@ static __always_inline void xb_count_policy(__u32 policy_id, __u64 bytes)
 {
 	struct xb_counter *c;
 
-	if (policy_id >= XB_MAX_POLICIES)
-		return;
+	/* Ids past the pinned map's size (`run --max-policies`) find
+	 * nothing: an array lookup beyond max_entries returns NULL. */
 	c = bpf_map_lookup_elem(&xb_policy_stats, &policy_id);
 	if (!c)
 		return;

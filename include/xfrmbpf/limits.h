@@ -5,8 +5,18 @@
 
 #define XB_PIN_DIR_DEFAULT	"/sys/fs/bpf/xfrmbpf"
 
-/* Policies the mirror can hold; one per-policy counter slot each. */
+/* Policies the mirror can hold; one per-policy counter slot each. This
+ * is the size compiled into the map definitions (bpf/maps.bpf.h) and what
+ * the tests use; `xfrmbpf run --max-policies N` sizes the pinned maps and
+ * the mirror at creation instead (user/loader/maps.c), from
+ * XB_MAX_POLICIES_DEFAULT up to XB_MAX_POLICIES_LIMIT. */
 #define XB_MAX_POLICIES		131072
+#define XB_MAX_POLICIES_DEFAULT	1048576
+#define XB_MAX_POLICIES_LIMIT	4194304
+/* Templates after the first (xb_tmpls) and tuple-space entries (xb_tss)
+ * for a capacity of n policies. */
+#define XB_TMPLS_ENTRIES(n)	(n)
+#define XB_TSS_ENTRIES(n)	(2 * (n))
 /* Templates (xfrm_user_tmpl) per policy, as XFRM_MAX_DEPTH. */
 #define XB_MAX_TMPLS		6
 /* SA identities the mirror can hold. */
@@ -18,7 +28,7 @@
 /* Policies in one bucket of a table. */
 #define XB_BUCKET_RULES		4
 /* Entries of the tuple-space hash: one per (view, shape, masked key). */
-#define XB_MAX_TSS_ENTRIES	(2 * XB_MAX_POLICIES)
+#define XB_MAX_TSS_ENTRIES	XB_TSS_ENTRIES(XB_MAX_POLICIES)
 /* XFRM interfaces followed over rtnetlink. */
 #define XB_MAX_XFRM_LINKS	4096
 /* NICs one daemon can attach to. */

@@ -49,6 +49,18 @@ struct xb_sync {
 	 * is older than its timeout, cleared by it or by the next beat: the
 	 * datapath then fails open without reading a clock per packet. */
 	__u32 heartbeat_stale;
+	/* Why synced is 0, when the daemon knows (XB_UNSYNCED_*). In what
+	 * was padding: the record keeps its size. */
+	__u32 unsynced_reason;
+};
+
+/* unsynced_reason values. */
+enum {
+	XB_UNSYNCED_NONE = 0,		/* synced, or no reason recorded */
+	/* The kernel SPD holds more policies than the maps were sized for
+	 * (`run --max-policies`): the mirror is incomplete, the datapath
+	 * passes everything until the SPD fits again. */
+	XB_UNSYNCED_OVER_CAPACITY = 1,
 };
 
 /* Value of xb_watchdog: the timer that checks the heartbeat. */

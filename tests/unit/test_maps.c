@@ -100,10 +100,10 @@ static void test_create_sized(void **state)
 
 	(void)state;
 	xb_pin_dir_remove(pin_dir);
-	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
 	/* and again, on its own pins */
-	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
 	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
 }
@@ -117,7 +117,7 @@ static void test_reuse_pinned_size(void **state)
 
 	(void)state;
 	pin_cache(slots);
-	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(pinned_slots(), slots);
 
 	skel = xfrmbpf_maps__open();
@@ -141,9 +141,57 @@ static void test_reject_other_size(void **state)
 	assert_int_equal(xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir),
 			 -EINVAL);
 	xfrmbpf_maps__destroy(skel);
-	assert_int_not_equal(xb_maps_create(pin_dir), 0);
+	assert_int_not_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	pin_cache(1U << (XB_FLOW_CACHE_BITS + 1));
-	assert_int_not_equal(xb_maps_create(pin_dir), 0);
+	assert_int_not_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
+	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
+}
+
+static __u32 pinned_entries(const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[sizeof(pin_dir) + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	return info.max_entries;
+}
+
+/* `run --max-policies`: the capacity maps are created at that size, kept
+ * when it stays, re-created (no program uses them here) when it changes;
+ * xb_maps_open() reports it and an object to be loaded is fitted to it. */
+static void test_capacity(void **state)
+{
+	struct xfrmbpf_maps *skel;
+	struct xb_maps maps;
+
+	(void)state;
+	xb_pin_dir_remove(pin_dir);
+	assert_int_equal(xb_maps_create(pin_dir, 1024), 0);
+	assert_int_equal(pinned_entries("xb_policies"), 1024);
+	assert_int_equal(pinned_entries("xb_tmpls"), 1024);
+	assert_int_equal(pinned_entries("xb_tss"), 2048);
+	assert_int_equal(pinned_entries("xb_policy_stats"), 1024);
+	assert_int_equal(xb_maps_create(pin_dir, 1024), 0);
+	assert_int_equal(xb_maps_create(pin_dir, 4096), 0);
+	assert_int_equal(pinned_entries("xb_policies"), 4096);
+	assert_int_equal(pinned_entries("xb_tss"), 8192);
+	assert_int_equal(pinned_entries("xb_policy_stats"), 4096);
+	assert_int_equal(xb_maps_open(&maps, pin_dir, false), 0);
+	assert_int_equal(maps.max_policies, 4096);
+	xb_maps_close(&maps);
+
+	skel = xfrmbpf_maps__open();
+	assert_non_null(skel);
+	assert_int_equal(xb_maps_fit_capacity(skel->obj, pin_dir, 0), 0);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_policies), 4096);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_tss), 8192);
+	xfrmbpf_maps__destroy(skel);
 	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
 }
 
@@ -154,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_create_sized),
 		cmocka_unit_test(test_reuse_pinned_size),
 		cmocka_unit_test(test_reject_other_size),
+		cmocka_unit_test(test_capacity),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -59,7 +59,7 @@ static void test_policy_lifecycle(void **state)
 	__u32 pos;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	nb_policy_init(&p, AF_INET, XFRM_POLICY_FWD);
 	nb_policy_add_tmpl(&p, false);
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
@@ -111,7 +111,7 @@ static void test_policy_flush_by_type(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	nb_policy_init(&p, AF_INET6, XFRM_POLICY_IN);
 	for (i = 0; i < 6; i++) {
 		p.info.index = 0x200 + 8 * i;
@@ -127,6 +127,49 @@ static void test_policy_flush_by_type(void **state)
 	xb_mirror_fini(&m);
 }
 
+/* A capacity of 4: the fifth policy is refused (-ENOSPC) and marks the
+ * mirror incomplete; a re-dump clears the mark and sets it again only if
+ * the kernel's SPD still does not fit. */
+static void test_policy_capacity(void **state)
+{
+	struct xb_event ev;
+	struct xb_mirror m;
+	struct nb_policy p;
+	int i;
+
+	(void)state;
+	assert_int_equal(xb_mirror_init(&m, NULL, 4), 0);
+	assert_int_equal(m.max_policies, 4);
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
+	for (i = 0; i < 4; i++) {
+		p.info.index = 0x100 + 8 * i;
+		p.info.sel.prefixlen_d = 20 + i;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	}
+	assert_false(m.overflow);
+	p.info.index = 0x100 + 8 * 4;
+	assert_int_equal(xb_parse_xfrm_msg(nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), &ev), 0);
+	assert_int_equal(xb_mirror_apply(&m, &ev), -ENOSPC);
+	assert_true(m.overflow);
+	assert_int_equal(m.policies.count, 4);
+	assert_null(xb_mirror_policy_by_id(&m, 4));
+	/* A deletion frees an id, but only a re-dump says the SPD fits. */
+	p.info.index = 0x100;
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	assert_true(m.overflow);
+	xb_mirror_mark_unseen(&m);
+	assert_false(m.overflow);
+	for (i = 1; i < 4; i++) {
+		p.info.index = 0x100 + 8 * i;
+		p.info.sel.prefixlen_d = 20 + i;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	}
+	xb_mirror_sweep_unseen(&m);
+	assert_false(m.overflow);
+	assert_int_equal(m.policies.count, 3);
+	xb_mirror_fini(&m);
+}
+
 static void test_sa_spi_refcount_and_flush(void **state)
 {
 	struct xb_spi_key spi;
@@ -134,7 +177,7 @@ static void test_sa_spi_refcount_and_flush(void **state)
 	struct nb_sa s;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	nb_sa_init(&s, AF_INET, 0x1000);
 	apply_msg(&m, nb_sa_msg(buf, XFRM_MSG_NEWSA, &s), false);
 	/* Same (daddr, spi, proto), another mark: a second SA. */
@@ -171,7 +214,7 @@ static void test_mark_and_sweep(void **state)
 	struct nb_sa s;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	nb_policy_init(&p, AF_INET, XFRM_POLICY_IN);
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
 	p.info.index += 8;
@@ -215,7 +258,7 @@ static void test_xfrm_links_follow_newlink_and_dellink(void **state)
 	struct xb_mirror m;
 
 	(void)state;
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	apply_msg(&m, nb_link_msg(buf, RTM_NEWLINK, &l), true);
 	assert_non_null(xb_mirror_link_by_key(&m, 42));
 	/* A new if_id moves the published key. */
@@ -363,7 +406,7 @@ static void open_pinned_maps(struct xb_maps *maps)
 {
 	if (!pin_root[0])
 		skip();
-	assert_int_equal(xb_maps_create(pin_dir), 0);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
 	assert_int_equal(xb_maps_open(maps, pin_dir, true), 0);
 }
 
@@ -376,7 +419,7 @@ static void open_publisher(struct xb_publisher *pub, struct xb_maps *maps,
 
 	assert_int_equal(xb_publisher_init(pub, maps), 0);
 	store = xb_publisher_store(pub);
-	assert_int_equal(xb_mirror_init(m, &store), 0);
+	assert_int_equal(xb_mirror_init(m, &store, maps->max_policies), 0);
 }
 
 static void test_publish_roundtrip_no_keys(void **state)
@@ -629,6 +672,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_lifecycle),
 		cmocka_unit_test(test_policy_flush_by_type),
+		cmocka_unit_test(test_policy_capacity),
 		cmocka_unit_test(test_sa_spi_refcount_and_flush),
 		cmocka_unit_test(test_mark_and_sweep),
 		cmocka_unit_test(test_xfrm_links_follow_newlink_and_dellink),

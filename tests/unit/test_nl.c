@@ -186,7 +186,7 @@ static void test_dump_and_get_policy(void **state)
 	sh("ip xfrm policy add src 192.0.2.0/24 dst 203.0.113.0/24 dir out index 0x301 ptype sub priority 5");
 	sh("ip xfrm policy setdefault fwd block");
 	assert_int_equal(xb_nl_open(&nl), 0);
-	assert_int_equal(xb_mirror_init(&m, NULL), 0);
+	assert_int_equal(xb_mirror_init(&m, NULL, 0), 0);
 	xb_mirror_mark_unseen(&m);
 	assert_int_equal(xb_nl_dump(&nl, false, apply, &m), 0);
 	xb_mirror_sweep_unseen(&m);
@@ -206,7 +206,7 @@ static void test_dump_and_get_policy(void **state)
 	assert_int_equal(c->full->pol.type, XFRM_POLICY_TYPE_SUB);
 
 	/* GETPOLICY finds each by index, type, mark and if_id. */
-	assert_int_equal(xb_mirror_init(&got, NULL), 0);
+	assert_int_equal(xb_mirror_init(&got, NULL, 0), 0);
 	assert_int_equal(xb_nl_get_policy(&nl, &b->full->pol, apply, &got), 0);
 	assert_int_equal(xb_nl_get_policy(&nl, &c->full->pol, apply, &got), 0);
 	assert_int_equal(got.policies.count, 2);

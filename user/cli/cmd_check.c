@@ -184,7 +184,8 @@ static int check_once(const struct xb_maps *maps, struct drift *d, __u64 *genera
 	struct xb_snapshot snap;
 	int err;
 
-	err = xb_mirror_init(&kernel, NULL);
+	/* The whole SPD, also when the maps hold fewer (over capacity). */
+	err = xb_mirror_init(&kernel, NULL, XB_MAX_POLICIES_LIMIT);
 	if (err)
 		return err;
 	err = xb_snapshot_read(maps, &snap);
@@ -192,7 +193,11 @@ static int check_once(const struct xb_maps *maps, struct drift *d, __u64 *genera
 		err = dump_kernel(&kernel);
 	if (!err) {
 		*generation = snap.sync.generation;
-		if (!snap.sync.synced)
+		if (!snap.sync.synced && snap.sync.unsynced_reason == XB_UNSYNCED_OVER_CAPACITY)
+			json_array_append_new(d->diffs, json_sprintf("the mirror is not synced "
+				"(the SPD holds more policies than --max-policies %u)",
+				maps->max_policies));
+		else if (!snap.sync.synced)
 			json_array_append_new(d->diffs, json_string("the mirror is not synced "
 				"(daemon starting, re-dumping, or not running)"));
 		compare_policies(&kernel, &snap, d);

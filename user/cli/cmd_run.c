@@ -147,6 +147,12 @@ static const struct xb_option run_options[] = {
 	{ .name = "rcvbuf", .kind = XB_OPT_UINT, XB_OPT_AT(struct run_opts, daemon.rcvbuf),
 	  .min = 1, .max = 1UL << 30, .metavar = "BYTES",
 	  .help = "netlink receive buffer (default 8 MiB)" },
+	{ .name = "max-policies", .kind = XB_OPT_UINT,
+	  XB_OPT_AT(struct run_opts, daemon.max_policies),
+	  .min = 1, .max = XB_MAX_POLICIES_LIMIT, .metavar = "N",
+	  .help = "policies the maps and the mirror hold (default 1048576);\n"
+		  "the maps are sized at creation. With more in the SPD\n"
+		  "the mirror is unsynced and the datapath passes everything" },
 	{ .name = "heartbeat-ms", .kind = XB_OPT_UINT,
 	  XB_OPT_AT(struct run_opts, daemon.heartbeat_ms),
 	  .min = 1, .max = 1UL << 30, .metavar = "MS",
@@ -164,6 +170,7 @@ static const struct xb_option run_options[] = {
 static const struct run_opts run_defaults = {
 	.daemon = {
 		.rcvbuf = XB_RCVBUF_DEFAULT,
+		.max_policies = XB_MAX_POLICIES_DEFAULT,
 		.heartbeat_ms = XB_HEARTBEAT_INTERVAL_MS_DEFAULT,
 		.heartbeat_timeout_ms = XB_HEARTBEAT_TIMEOUT_MS_DEFAULT,
 	},

@@ -338,21 +338,40 @@ static json_t *counts_json(const struct xb_snapshot *snap)
 	return by;
 }
 
-static json_t *status_json(const struct xb_snapshot *snap)
+/* Why the datapath does not trust the mirror, as a key; NULL when it
+ * does. */
+static const char *unsynced_reason(const struct xb_sync *s, bool synced, bool alive,
+				   bool fresh)
+{
+	if (synced)
+		return NULL;
+	if (!alive)
+		return "no_daemon";
+	if (!fresh || s->heartbeat_stale)
+		return "heartbeat_stale";
+	if (s->unsynced_reason == XB_UNSYNCED_OVER_CAPACITY)
+		return "over_capacity";
+	return "dumping";
+}
+
+static json_t *status_json(const struct xb_maps *maps, const struct xb_snapshot *snap)
 {
 	const struct xb_sync *s = &snap->sync;
 	__u64 now = xb_monotonic_ns();
-	bool alive = daemon_alive(s), fresh = false;
+	bool alive = daemon_alive(s), fresh = false, synced;
+	const char *reason;
 	json_t *o, *age = json_null();
 
 	if (s->heartbeat_ns && now >= s->heartbeat_ns) {
 		age = json_integer((now - s->heartbeat_ns) / 1000000);
 		fresh = now - s->heartbeat_ns <= s->heartbeat_timeout_ns;
 	}
+	synced = s->synced && alive && fresh && !s->heartbeat_stale;
+	reason = unsynced_reason(s, synced, alive, fresh);
 	/* As the datapath sees it: a stale heartbeat fails open too. The
 	 * watchdog's flag may lag the age by one of its ticks. */
 	o = json_pack("{s:b, s:b, s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		      "synced", s->synced && alive && fresh && !s->heartbeat_stale,
+		      "synced", synced,
 		      "daemon_running", alive,
 		      "heartbeat_stale", s->heartbeat_stale != 0,
 		      "generation", (json_int_t)s->generation,
@@ -371,6 +390,9 @@ static json_t *status_json(const struct xb_snapshot *snap)
 		"fwd", xb_default_name(s->default_action[XFRM_POLICY_FWD]),
 		"out", xb_default_name(s->default_action[XFRM_POLICY_OUT])));
 	json_object_set_new(o, "policies_by_dir", counts_json(snap));
+	json_object_set_new(o, "max_policies", json_integer(maps->max_policies));
+	json_object_set_new(o, "over_capacity", json_boolean(reason && !strcmp(reason, "over_capacity")));
+	json_object_set_new(o, "unsynced_reason", reason ? json_string(reason) : json_null());
 	return o;
 }
 
@@ -438,10 +460,20 @@ static void print_status_text(json_t *o)
 	const char *dir;
 	json_t *v;
 
-	printf("sync:        %s\n", json_is_true(json_object_get(o, "synced")) ? "synced" :
-	       json_is_true(json_object_get(o, "daemon_running")) ?
-	       "not synced (re-dumping, or heartbeat stale: the datapath passes everything)" :
-	       "not synced (no daemon running: the datapath passes everything)");
+	const char *reason = json_string_value(json_object_get(o, "unsynced_reason"));
+	json_int_t max = json_integer_value(json_object_get(o, "max_policies"));
+
+	if (!reason)
+		printf("sync:        synced\n");
+	else if (!strcmp(reason, "over_capacity"))
+		printf("sync:        not synced: the SPD holds more policies than --max-policies "
+		       "%lld; the datapath passes everything\n", max);
+	else if (!strcmp(reason, "no_daemon"))
+		printf("sync:        not synced (no daemon running: the datapath passes everything)\n");
+	else if (!strcmp(reason, "heartbeat_stale"))
+		printf("sync:        not synced (heartbeat stale: the datapath passes everything)\n");
+	else
+		printf("sync:        not synced (re-dumping: the datapath passes everything)\n");
 	printf("daemon:      pid %lld%s\n", json_integer_value(json_object_get(o, "daemon_pid")),
 	       json_is_true(json_object_get(o, "daemon_running")) ? "" : " (not running)");
 	printf("generation:  %lld\n", json_integer_value(json_object_get(o, "generation")));
@@ -456,7 +488,8 @@ static void print_status_text(json_t *o)
 		printf("heartbeat:   never\n");
 	printf("resyncs:     %lld\n", json_integer_value(json_object_get(o, "resyncs")));
 	printf("bad netlink: %lld\n", json_integer_value(json_object_get(o, "nl_bad_msgs")));
-	printf("policies:    %lld\n", json_integer_value(json_object_get(o, "policies")));
+	printf("policies:    %lld (at most %lld)\n", json_integer_value(json_object_get(o, "policies")),
+	       max);
 	json_object_foreach(by, dir, v)
 		printf("  %-4s inet %lld, inet6 %lld\n", dir,
 		       json_integer_value(json_object_get(v, "inet")),
@@ -481,7 +514,7 @@ static int cmd_status(void *opts, int argc, char **argv, struct xb_global *g)
 	ret = read_snapshot(g, &maps, &snap);
 	if (ret)
 		return ret;
-	o = status_json(&snap);
+	o = status_json(&maps, &snap);
 	json_object_set_new(o, "shape_lists", shape_lists_json(&maps));
 	if (g->json) {
 		print_json(o);

@@ -24,11 +24,15 @@
 #include <sys/timerfd.h>
 #include "daemon/daemon.h"
 #include "daemon/route_watch.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "loader/sync_record.h"
 #include "mirror/publish.h"
 
 #define XB_RESYNC_TRIES_WARN	10
+/* While over capacity, the kernel's policy count is read at most this
+ * often. */
+#define XB_CAPACITY_CHECK_NS	(1000ULL * 1000 * 1000)
 
 static int fail(struct xb_daemon *d, enum xb_daemon_failure failure, int err,
 		const char *fmt, ...)
@@ -106,6 +110,27 @@ static int drain_events(struct xb_daemon *d, bool xfrm, bool links)
 	return err ? err : lerr;
 }
 
+/*
+ * The mirror could not hold a policy (more than --max-policies): it is
+ * incomplete, so the datapath must not decide from it. Marks the maps
+ * unsynced with the reason, says so once, and keeps running: the SPD is
+ * re-dumped once it fits again (check_capacity()).
+ */
+static void note_capacity(struct xb_daemon *d)
+{
+	if (!d->mirror.overflow)
+		return;
+	xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_OVER_CAPACITY);
+	xb_sync_set_synced(&d->maps, false);
+	if (d->over_capacity)
+		return;
+	d->over_capacity = true;
+	d->capacity_checked_ns = xb_monotonic_ns();
+	pr_warn("The kernel SPD holds more policies than --max-policies %u: the mirror is "
+		"incomplete and the datapath passes everything until the SPD fits again\n",
+		d->mirror.max_policies);
+}
+
 /* Full re-dump into the mirror, repeated until no event was lost meanwhile. */
 static int resync(struct xb_daemon *d)
 {
@@ -137,11 +162,19 @@ static int resync(struct xb_daemon *d)
 	}
 	if (err)
 		return err;
+	note_capacity(d);
 	err = xb_publish(&d->publisher, &d->mirror);
 	if (err)
 		return err;
 	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
-	xb_sync_set_synced(&d->maps, !d->mirror.overflow);
+	if (d->mirror.overflow)
+		return 0;
+	if (d->over_capacity)
+		pr_info("The kernel SPD fits in --max-policies %u again\n",
+			d->mirror.max_policies);
+	d->over_capacity = false;
+	xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_NONE);
+	xb_sync_set_synced(&d->maps, true);
 	pr_info("Mirror synced: %zu policies, %zu SAs, %zu xfrm interfaces (generation %llu)\n",
 		d->mirror.policies.count, d->mirror.sas.count, d->mirror.links.count,
 		(unsigned long long)d->maps.sync->generation);
@@ -159,9 +192,34 @@ static int on_events(struct xb_daemon *d, bool xfrm, bool links)
 	}
 	if (err)
 		return err;
+	/* Before the incomplete mirror is published. */
+	note_capacity(d);
 	err = xb_publish(&d->publisher, &d->mirror);
 	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
 	return err;
+}
+
+/*
+ * Over capacity: once the kernel's SPD fits again (policies were deleted),
+ * re-dump; a dump that fits makes the mirror synced again. At most once a
+ * second; when the count cannot be read, the re-dump tells.
+ */
+static int check_capacity(struct xb_daemon *d)
+{
+	__u64 now = xb_monotonic_ns(), count = 0;
+	int err;
+
+	if (!d->over_capacity || now - d->capacity_checked_ns < XB_CAPACITY_CHECK_NS)
+		return 0;
+	d->capacity_checked_ns = now;
+	err = xb_nl_spd_count(&d->nl, &count);
+	if (err)
+		pr_debug("Couldn't read the SPD's policy count: %s\n", strerror(-err));
+	else if (count > d->mirror.max_policies)
+		return 0;
+	pr_debug("The SPD holds %llu policies: re-dumping\n", (unsigned long long)count);
+	d->resyncs++;
+	return resync(d);
 }
 
 static int open_signal_fd(void)
@@ -202,7 +260,7 @@ static int on_heartbeat(struct xb_daemon *d)
 	/* sysctl and MTU changes are followed at the beat */
 	if (d->dp.n_ifaces)
 		xb_dp_refresh(&d->dp);
-	return 0;
+	return check_capacity(d);
 }
 
 static int event_loop(struct xb_daemon *d)
@@ -232,8 +290,12 @@ static int event_loop(struct xb_daemon *d)
 		}
 		if (pfd[ROUTES].revents)
 			err = xb_route_watch_read(d->route_fd, &d->maps);
-		if (!err && (pfd[XFRM_EVENTS].revents || pfd[LINK_EVENTS].revents))
+		if (!err && (pfd[XFRM_EVENTS].revents || pfd[LINK_EVENTS].revents)) {
 			err = on_events(d, pfd[XFRM_EVENTS].revents, pfd[LINK_EVENTS].revents);
+			/* Deletions may have made the SPD fit again. */
+			if (!err)
+				err = check_capacity(d);
+		}
 		if (!err && pfd[HEARTBEAT].revents)
 			err = on_heartbeat(d);
 	}
@@ -292,8 +354,13 @@ static int start_mirror(struct xb_daemon *d)
 {
 	int err;
 
-	if (xb_maps_create(d->pin_dir) || xb_maps_open(&d->maps, d->pin_dir, true))
+	err = xb_maps_create(d->pin_dir, d->opts.max_policies);
+	if (err == -EBUSY)
+		return fail(d, XB_DAEMON_ENV, err, "the pinned maps under %s have another size "
+			    "than --max-policies %u", d->pin_dir, d->opts.max_policies);
+	if (err || xb_maps_open(&d->maps, d->pin_dir, true))
 		return fail(d, XB_DAEMON_ENV, -ENOENT, "%s", "");
+	xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_NONE);
 	/* Until the first dump is published the datapath must not trust the
 	 * maps: they may hold a dead daemon's state. */
 	xb_sync_set_synced(&d->maps, false);
@@ -305,7 +372,7 @@ static int start_mirror(struct xb_daemon *d)
 	if (!err) {
 		struct xb_policy_store store = xb_publisher_store(&d->publisher);
 
-		err = xb_mirror_init(&d->mirror, &store);
+		err = xb_mirror_init(&d->mirror, &store, d->maps.max_policies);
 	}
 	if (!err)
 		err = xb_nl_open(&d->nl);
@@ -369,6 +436,7 @@ void xb_daemon_stop(struct xb_daemon *d)
 {
 	if (d->maps.sync) {
 		xb_sync_set_synced(&d->maps, false);
+		xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_NONE);
 		xb_sync_set_daemon(&d->maps, 0, d->opts.heartbeat_timeout_ms * 1000000ull);
 	}
 	if (d->dp.skel)

@@ -17,6 +17,7 @@
 
 struct xb_daemon_opts {
 	int rcvbuf;
+	__u32 max_policies;		/* the maps' and the mirror's capacity */
 	unsigned int heartbeat_ms;
 	unsigned int heartbeat_timeout_ms;
 	const char *ifaces[XB_MAX_IFACES];
@@ -48,6 +49,11 @@ struct xb_daemon {
 	int timer_fd;
 	int route_fd;		/* daemon/route_watch.h: invalidates cached flows */
 	__u32 resyncs;
+	/* The kernel's SPD did not fit in max_policies: unsynced until a
+	 * re-dump fits, which is tried when the kernel's count (checked at
+	 * most once a second) fits again. */
+	bool over_capacity;
+	__u64 capacity_checked_ns;
 	/* Policy notifications omit XFRMA_SEC_CTX; with SELinux labelled
 	 * IPsec possible, each notified policy is read back in full. */
 	bool refetch_policies;

@@ -23,12 +23,15 @@
 #include "loader/xdp.h"
 #include "xfrmbpf.skel.h"
 
-int xb_dp_fit_flow_cache(struct xfrmbpf *skel, const char *pin_dir)
+int xb_dp_fit_maps(struct xfrmbpf *skel, const char *pin_dir)
 {
 	int bits = xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir);
 
 	if (bits < 0)
 		return bits;
+	/* The policy capacity is the pinned maps' (`run --max-policies`). */
+	if (xb_maps_fit_capacity(skel->obj, pin_dir, 0))
+		return -EINVAL;
 	skel->rodata->xb_flow_cache_bits = (__u32)bits;
 	return 0;
 }
@@ -54,9 +57,9 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	dp->skel = xfrmbpf__open_opts(&oopts);
 	if (!dp->skel)
 		return dp_fail(dp, -errno, "Couldn't open the datapath object");
-	err = xb_dp_fit_flow_cache(dp->skel, pin_dir);
+	err = xb_dp_fit_maps(dp->skel, pin_dir);
 	if (err)
-		return dp_fail(dp, err, "Couldn't size the flow cache");
+		return dp_fail(dp, err, "Couldn't size the maps as the pinned ones");
 	/* libxdp loads the object on the first attach (as a dispatcher
 	 * extension when it can); TC programs only when steering. */
 	bpf_program__set_autoload(dp->skel->progs.xb_tc_steer, steer);

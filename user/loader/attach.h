@@ -56,9 +56,10 @@ struct xb_datapath {
 };
 
 
-/* Size the datapath object's flow cache, before it is loaded on the pins
- * under pin_dir, as the pinned one (or the one that will be created). */
-int xb_dp_fit_flow_cache(struct xfrmbpf *skel, const char *pin_dir);
+/* Size the datapath object's flow cache and its policy-capacity maps,
+ * before it is loaded on the pins under pin_dir, as the pinned ones (or
+ * the flow cache that will be created). */
+int xb_dp_fit_maps(struct xfrmbpf *skel, const char *pin_dir);
 
 /* Open the datapath object; its maps are the pins under pin_dir. */
 int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,

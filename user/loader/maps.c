@@ -21,6 +21,10 @@
 #include "xfrmbpf/limits.h"
 #include "xfrmbpf_maps.skel.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define XB_MAP_NAME(idx, name)	[XB_MAP_##idx] = #name,
 const char *const xb_map_names[XB_MAP_COUNT] = { XB_PINNED_MAPS(XB_MAP_NAME) };
 #undef XB_MAP_NAME
@@ -139,7 +143,147 @@ int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir)
 	return err ? err : bits;
 }
 
-int xb_maps_create(const char *pin_dir)
+/* The maps sized by the policy capacity (`run --max-policies`). */
+static const enum xb_map_idx capacity_maps[] = {
+	XB_MAP_POLICIES, XB_MAP_TMPLS, XB_MAP_TSS, XB_MAP_POLICY_STATS,
+};
+
+__u32 xb_capacity_map_entries(int idx, __u32 max_policies)
+{
+	switch (idx) {
+	case XB_MAP_TMPLS:
+		return XB_TMPLS_ENTRIES(max_policies);
+	case XB_MAP_TSS:
+		return XB_TSS_ENTRIES(max_policies);
+	default:
+		return max_policies;
+	}
+}
+
+/* max_entries and id of the pinned map idx: 1, 0 when there is no pin,
+ * or a negative errno. */
+static int pinned_map_info(const char *pin_dir, int idx, __u32 *entries, __u32 *id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, xb_map_names[idx]);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 1;
+	close(fd);
+	*entries = info.max_entries;
+	if (id)
+		*id = info.id;
+	return err;
+}
+
+/* Does a loaded program (attached, or held by someone) use one of the
+ * maps of ids[]? */
+static bool maps_in_use(const __u32 *ids, int n)
+{
+	__u32 prog_id = 0;
+
+	while (!bpf_prog_get_next_id(prog_id, &prog_id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info), map_ids[64], i;
+		int fd = bpf_prog_get_fd_by_id(prog_id), j;
+		bool used = false;
+
+		if (fd < 0)
+			continue;
+		info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
+		info.map_ids = (__u64)(unsigned long)map_ids;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			if (info.nr_map_ids > sizeof(map_ids) / sizeof(map_ids[0]))
+				info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
+			for (i = 0; i < info.nr_map_ids && !used; i++)
+				for (j = 0; j < n && !used; j++)
+					used = map_ids[i] == ids[j];
+		}
+		close(fd);
+		if (used)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Pins of an earlier run sized for another capacity: re-created when no
+ * program uses them (their contents are the mirror's, re-published
+ * anyway), refused otherwise: an attached datapath would keep the old
+ * maps.
+ */
+static int fit_pinned_capacity(const char *pin_dir, __u32 max_policies)
+{
+	__u32 ids[ARRAY_SIZE(capacity_maps)], entries, found = 0;
+	int i, n = 0, ret;
+	bool differ = false;
+	char path[PATH_MAX];
+
+	for (i = 0; i < (int)ARRAY_SIZE(capacity_maps); i++) {
+		ret = pinned_map_info(pin_dir, capacity_maps[i], &entries, &ids[n]);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
+		n++;
+		if (capacity_maps[i] == XB_MAP_POLICIES)
+			found = entries;
+		if (entries != xb_capacity_map_entries(capacity_maps[i], max_policies))
+			differ = true;
+	}
+	if (!differ)
+		return 0;
+	if (maps_in_use(ids, n)) {
+		pr_warn("The maps under %s are sized for %u policies and a loaded program "
+			"uses them: run with --max-policies %u, or detach it first "
+			"(`xfrmbpf unload --all`)\n", pin_dir, found, found);
+		return -EBUSY;
+	}
+	pr_info("Re-creating the maps under %s for %u policies (they were sized for %u)\n",
+		pin_dir, max_policies, found);
+	for (i = 0; i < (int)ARRAY_SIZE(capacity_maps); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, xb_map_names[capacity_maps[i]]);
+		if (unlink(path) && errno != ENOENT) {
+			ret = -errno;
+			pr_warn("Couldn't remove %s: %s\n", path, strerror(errno));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int xb_maps_fit_capacity(struct bpf_object *obj, const char *pin_dir, __u32 max_policies)
+{
+	__u32 entries;
+	int i, ret;
+
+	for (i = 0; i < (int)ARRAY_SIZE(capacity_maps); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj,
+						xb_map_names[capacity_maps[i]]);
+
+		if (!map)
+			continue;
+		ret = pin_dir ? pinned_map_info(pin_dir, capacity_maps[i], &entries, NULL) : 0;
+		if (ret < 0)
+			return ret;
+		if (!ret) {
+			if (!max_policies)
+				continue;	/* as compiled */
+			entries = xb_capacity_map_entries(capacity_maps[i], max_policies);
+		}
+		ret = bpf_map__set_max_entries(map, entries);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int xb_maps_create(const char *pin_dir, __u32 max_policies)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct xfrmbpf_maps *skel;
@@ -150,6 +294,9 @@ int xb_maps_create(const char *pin_dir)
 		pr_warn("Couldn't create %s: %s\n", pin_dir, strerror(errno));
 		return err;
 	}
+	err = fit_pinned_capacity(pin_dir, max_policies);
+	if (err)
+		return err;
 	skel = xfrmbpf_maps__open_opts(&opts);
 	if (!skel) {
 		err = -errno;
@@ -157,6 +304,8 @@ int xb_maps_create(const char *pin_dir)
 		return err;
 	}
 	err = xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir);
+	if (err >= 0)
+		err = xb_maps_fit_capacity(skel->obj, pin_dir, max_policies);
 	err = err < 0 ? err : xfrmbpf_maps__load(skel);
 	if (err)
 		pr_warn("Couldn't create or reuse the maps under %s: %s "
@@ -209,6 +358,17 @@ int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable)
 			xb_maps_close(maps);
 			return err;
 		}
+	}
+	{
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(maps->fd[XB_MAP_POLICIES], &info, &len)) {
+			err = -errno;
+			xb_maps_close(maps);
+			return err;
+		}
+		maps->max_policies = info.max_entries;
 	}
 	if (writable) {
 		void *p = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,

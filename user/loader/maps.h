@@ -46,11 +46,14 @@ struct xb_maps {
 	 * only (user/classifier/tss_filter.h). */
 	struct xb_tss_filter *filter;
 	int n_cpus;
+	/* Policies the maps hold: xb_policies' size (`run --max-policies`). */
+	__u32 max_policies;
 };
 
 extern const char *const xb_map_names[XB_MAP_COUNT];
 
 struct bpf_map;
+struct bpf_object;
 
 /* log2 of the flow cache's slots per CPU for n_cpus CPUs: the most that
  * keeps all the CPUs' caches within XB_FLOW_CACHE_BUDGET. */
@@ -65,9 +68,19 @@ int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir);
 /* Make sure dir's parent is a bpffs; mounts /sys/fs/bpf when it is the
  * default location and nothing is mounted there. */
 int xb_pin_dir_check(const char *pin_dir, bool may_mount);
-/* Create (or reuse) every pinned map under pin_dir, and arm the heartbeat
- * watchdog's timer (or re-arm it with this version's program). */
-int xb_maps_create(const char *pin_dir);
+/* Entries of the capacity-sized map idx (xb_policies, xb_tmpls, xb_tss,
+ * xb_policy_stats) for max_policies policies. */
+__u32 xb_capacity_map_entries(int idx, __u32 max_policies);
+/* Size the capacity-sized maps of obj, about to be loaded on pin_dir's
+ * maps: as the pinned ones where there are pins, else for max_policies
+ * (0: as compiled). pin_dir NULL: no pins. */
+int xb_maps_fit_capacity(struct bpf_object *obj, const char *pin_dir, __u32 max_policies);
+/* Create (or reuse) every pinned map under pin_dir, the capacity-sized
+ * ones for max_policies policies, and arm the heartbeat watchdog's timer
+ * (or re-arm it with this version's program). Pins sized for another
+ * capacity are re-created when no loaded program uses them; -EBUSY (with
+ * a message naming --max-policies) when one does. */
+int xb_maps_create(const char *pin_dir, __u32 max_policies);
 /* Open every pinned map. writable: also mmap the sync record and the
  * presence filter (left as it is: xb_publish_clear() empties it). */
 int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable);

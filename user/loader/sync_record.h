@@ -26,6 +26,8 @@ void xb_sync_set_counts(struct xb_maps *maps, __u32 n_policies, __u32 n_sas,
 
 /* Outside the window: each is one field the datapath reads on its own. */
 void xb_sync_set_synced(struct xb_maps *maps, bool synced);
+/* Why synced is 0 (XB_UNSYNCED_*), for `xfrmbpf status`. */
+void xb_sync_set_unsynced_reason(struct xb_maps *maps, __u32 reason);
 /* Also lowers the watchdog's stale flag at once. */
 void xb_sync_heartbeat(struct xb_maps *maps);
 /* pid 0: no daemon. */

@@ -10,21 +10,21 @@
 #include "mirror/mirror.h"
 
 /* Room for every policy at its largest: copies beyond it use malloc. */
-#define ARENA_SIZE	((size_t)XB_MAX_POLICIES * \
+#define ARENA_SIZE(max)	((size_t)(max) * \
 			 (sizeof(struct xb_mirror_full) + XB_MAX_TMPLS * sizeof(struct xb_tmpl)))
 /* Below this, an emptied arena keeps its pages for the next events. */
 #define ARENA_KEEP	(256 * 1024)
 
 static void arena_init(struct xb_mirror *m)
 {
-	void *p = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+	void *p = mmap(NULL, ARENA_SIZE(m->max_policies), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	/* Without it every copy is malloc'd: slower to give back, no less
 	 * correct. */
 	if (p != MAP_FAILED) {
 		m->arena = p;
-		m->arena_size = ARENA_SIZE;
+		m->arena_size = ARENA_SIZE(m->max_policies);
 	}
 }
 
@@ -62,9 +62,11 @@ static void full_free(struct xb_mirror *m, struct xb_mirror_full *f)
 	m->arena_used = 0;
 }
 
-int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store)
+int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store,
+		   __u32 max_policies)
 {
 	memset(m, 0, sizeof(*m));
+	m->max_policies = max_policies ? max_policies : XB_MAX_POLICIES;
 	if (store)
 		m->store = *store;
 	m->dirty_policies = (struct xb_vec)XB_VEC_INIT(__u32);
@@ -81,9 +83,9 @@ int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store)
 	    xb_htab_init(&m->links, offsetof(struct xb_mirror_link, ifindex),
 			 sizeof(__u32)))
 		goto err;
-	m->slots = calloc(XB_MAX_POLICIES, sizeof(*m->slots));
-	m->free_ids = calloc(XB_MAX_POLICIES, sizeof(*m->free_ids));
-	m->published_tmpls = calloc(XB_MAX_POLICIES, sizeof(*m->published_tmpls));
+	m->slots = calloc(m->max_policies, sizeof(*m->slots));
+	m->free_ids = calloc(m->max_policies, sizeof(*m->free_ids));
+	m->published_tmpls = calloc(m->max_policies, sizeof(*m->published_tmpls));
 	if (!m->slots || !m->free_ids || !m->published_tmpls)
 		goto err;
 	arena_init(m);
@@ -142,7 +144,7 @@ static int alloc_policy_id(struct xb_mirror *m, __u32 *id)
 {
 	if (m->n_free_ids) {
 		*id = m->free_ids[--m->n_free_ids];
-	} else if (m->next_id < XB_MAX_POLICIES) {
+	} else if (m->next_id < m->max_policies) {
 		*id = m->next_id++;
 	} else {
 		return -ENOSPC;
@@ -239,11 +241,9 @@ static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 
 	err = alloc_policy_id(m, &id);
 	if (err) {
-		if (err == -ENOSPC && !m->overflow) {
-			pr_warn("More than %u policies: the mirror is incomplete\n",
-				XB_MAX_POLICIES);
+		/* The caller (the daemon) says so, once, and fails open. */
+		if (err == -ENOSPC)
 			m->overflow = true;
-		}
 		return err;
 	}
 	f = full_alloc(m, pe, id, new_pos(m));
@@ -354,7 +354,7 @@ static void policy_flush(struct xb_mirror *m, __u8 type)
 
 struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id)
 {
-	return id < XB_MAX_POLICIES && m->slots[id].used ? &m->slots[id] : NULL;
+	return id < m->max_policies && m->slots[id].used ? &m->slots[id] : NULL;
 }
 
 /* ---- SAs ---- */
@@ -591,8 +591,10 @@ void xb_mirror_mark_unseen(struct xb_mirror *m)
 	size_t i;
 
 	m->dumping = true;
-	m->dump_top = m->next_pos + XB_MAX_POLICIES + 1;
+	m->dump_top = m->next_pos + m->max_policies + 1;
 	m->dump_count = 0;
+	/* A re-dump tells anew whether the kernel's SPD fits. */
+	m->overflow = false;
 
 	xb_htab_for_each(&m->policies, n, tmp, i)
 		xb_container_of(n, struct xb_mirror_policy, node)->seen = false;

@@ -71,7 +71,9 @@ struct xb_mirror {
 	struct xb_htab sas;		/* by struct xb_sa_key */
 	struct xb_htab spis;		/* by struct xb_spi_key */
 	struct xb_htab links;		/* by ifindex */
-	/* XB_MAX_POLICIES slots, by id: one allocation whose pages the
+	/* Policies the mirror can hold: ids are below it. */
+	__u32 max_policies;
+	/* max_policies slots, by id: one allocation whose pages the
 	 * kernel provides only as ids get used. */
 	struct xb_mirror_policy *slots;
 	__u32 *free_ids;
@@ -106,11 +108,17 @@ struct xb_mirror {
 	struct xb_vec dirty_spis;	/* struct xb_spi_key */
 	struct xb_vec dirty_links;	/* __u32 xb_xfrm_links key */
 	bool defaults_dirty;
-	bool overflow;			/* more policies than XB_MAX_POLICIES */
+	/* A policy did not fit (more than max_policies): the mirror is
+	 * incomplete until a re-dump that fits (xb_mirror_mark_unseen()
+	 * clears it). */
+	bool overflow;
 };
 
-/* store: where the publisher puts the policies; NULL keeps every copy. */
-int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store);
+/* store: where the publisher puts the policies; NULL keeps every copy.
+ * max_policies: the capacity (0: XB_MAX_POLICIES); a policy past it is
+ * refused with -ENOSPC and sets overflow. */
+int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store,
+		   __u32 max_policies);
 void xb_mirror_fini(struct xb_mirror *m);
 
 /* Apply one parsed event. */

@@ -222,7 +222,7 @@ int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
 {
 	memset(pub, 0, sizeof(*pub));
 	pub->maps = maps;
-	pub->tss = xb_tss_new(XB_MAX_POLICIES);
+	pub->tss = xb_tss_new(maps->max_policies ? maps->max_policies : XB_MAX_POLICIES);
 	return pub->tss ? 0 : -ENOMEM;
 }
 

@@ -328,6 +328,63 @@ static int dump_defaults(struct xb_nl *nl, xb_event_cb cb, void *data)
 	return err;
 }
 
+/* XFRMA_SPD_INFO of a NEWSPDINFO reply: the main and sub policies per
+ * direction (socket policies are counted apart and never dumped). */
+static int spd_info_attr(const struct nlattr *attr, void *data)
+{
+	const struct xfrmu_spdinfo *si;
+
+	if (mnl_attr_get_type(attr) != XFRMA_SPD_INFO)
+		return MNL_CB_OK;
+	if (mnl_attr_get_payload_len(attr) < sizeof(*si))
+		return MNL_CB_ERROR;
+	si = mnl_attr_get_payload(attr);
+	*(__u64 *)data = (__u64)si->incnt + si->outcnt + si->fwdcnt;
+	return MNL_CB_OK;
+}
+
+int xb_nl_spd_count(struct xb_nl *nl, __u64 *count)
+{
+	unsigned char reply[1024] __attribute__((aligned(8)));
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	__u64 n = ~0ULL;
+
+	nlh->nlmsg_type = XFRM_MSG_GETSPDINFO;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++nl->seq;
+	*(__u32 *)mnl_nlmsg_put_extra_header(nlh, sizeof(__u32)) = 0;
+	if (mnl_socket_sendto(nl->xfrm_req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(nl->xfrm_req, reply, sizeof(reply));
+		const struct nlmsghdr *r = (const struct nlmsghdr *)reply;
+		int left = (int)len;
+
+		if (len < 0)
+			return -errno;
+		for (; mnl_nlmsg_ok(r, left); r = mnl_nlmsg_next(r, &left)) {
+			if (r->nlmsg_seq != nl->seq)
+				continue;	/* left over from an earlier request */
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(r);
+
+				return r->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error ?
+				       e->error : -EBADMSG;
+			}
+			if (r->nlmsg_type != XFRM_MSG_NEWSPDINFO)
+				continue;
+			if (mnl_attr_parse(r, sizeof(__u32), spd_info_attr, &n) < 0 ||
+			    n == ~0ULL) {
+				nl->bad_msgs++;
+				return -EBADMSG;
+			}
+			*count = n;
+			return 0;
+		}
+	}
+}
+
 int xb_nl_dump(struct xb_nl *nl, bool links, xb_event_cb cb, void *data)
 {
 	struct xfrm_usersa_id sa_filter = {};

@@ -45,6 +45,10 @@ int xb_nl_dump(struct xb_nl *nl, bool links, xb_event_cb cb, void *data);
 int xb_nl_get_policy(struct xb_nl *nl, const struct xb_policy *pol, xb_event_cb cb,
 		     void *data);
 
+/* How many policies the kernel's SPD holds (XFRM_MSG_GETSPDINFO): what a
+ * dump lists, main and sub, every direction. */
+int xb_nl_spd_count(struct xb_nl *nl, __u64 *count);
+
 /* Read every queued multicast message without blocking. Returns 0, or
  * -ENOBUFS when messages were lost (the caller must re-dump). */
 int xb_nl_drain(struct xb_nl *nl, bool link_socket, xb_event_cb cb, void *data);
