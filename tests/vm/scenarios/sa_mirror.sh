@@ -270,7 +270,11 @@ main() {
 	}
 
 	# Not through xb(): $! must be the daemon itself, not a subshell.
-	"$XFRMBPF" --pin-dir "$PIN" run >"$WORK/daemon.out" 2>"$WORK/daemon.log" &
+	# A small capacity: the scan below dumps every pinned map whole, and
+	# per-policy arrays of the default million entries would fill the
+	# VM's /tmp; where keys could leak does not depend on the capacity.
+	"$XFRMBPF" --pin-dir "$PIN" run --max-policies 4096 \
+		>"$WORK/daemon.out" 2>"$WORK/daemon.log" &
 	DAEMON=$!
 	if wait_for 20 synced; then
 		tap_ok "daemon synced: $(xb status -j | jq -c '{generation, resyncs, sas, policies}')"
