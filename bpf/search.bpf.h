@@ -46,10 +46,22 @@ struct xb_search_walk {
 	__be16 dport;
 	__u8 proto;
 	__u8 v6;
-	__u16 pad;
+	/* where the walk is: table << XB_TSS_CHUNK_BITS | chunk of the
+	 * bucket in it (one field: the stack has no room for two) */
+	__u16 at;
 	__u32 list_idx;
 	struct xb_match best;
 };
+
+#define XB_TSS_CHUNK_BITS	3	/* XB_BUCKET_CHUNKS == 1 << 3 */
+#define XB_WALK_TABLE(w)	((w)->at >> XB_TSS_CHUNK_BITS)
+#define XB_WALK_CHUNK(w)	((w)->at & (XB_BUCKET_CHUNKS - 1))
+_Static_assert(XB_BUCKET_CHUNKS == 1 << XB_TSS_CHUNK_BITS, "chunk bits");
+_Static_assert((XB_MAX_TABLES & (XB_MAX_TABLES - 1)) == 0, "tables: a power of 2");
+
+/* Steps of one list's walk: a table each, and the further chunks of the
+ * crowded buckets it meets. Past them the list is undecidable. */
+#define XB_SEARCH_STEPS		(2 * XB_MAX_TABLES)
 
 /* Network-order mask of 32-bit word `word` of a prefix of plen bits. */
 static __always_inline __u32 xb_word_mask(__u32 plen, __u32 word)
@@ -147,17 +159,15 @@ static __always_inline bool xb_rule_matches(const struct xb_search_walk *w,
 		 xb_word_mask(r->prefixlen_d, word));
 }
 
-/* The bucket's policies in their order, until one cannot beat the best
- * match (equal priority may still win by position, or conflict). */
-static __always_inline void xb_bucket_scan(struct xb_search_walk *w,
-					   const struct xb_tss_val *v)
+/* One chunk of a bucket's policies, in their order. Returns 1 when a
+ * policy cannot beat the best match (nor can any after it: the walk of
+ * the bucket stops), else 0. Equal priority may still win by position,
+ * or conflict. */
+static __always_inline int xb_chunk_scan(struct xb_search_walk *w,
+					 const struct xb_tss_val *v)
 {
 	__u32 j;
 
-	if (v->full) {
-		w->best.full = 1;
-		return;
-	}
 #pragma clang loop unroll(disable)
 	for (j = 0; j < XB_BUCKET_RULES; j++) {
 		const struct xb_tss_rule *r = &v->rules[j];
@@ -165,21 +175,25 @@ static __always_inline void xb_bucket_scan(struct xb_search_walk *w,
 		if (j >= v->count)
 			break;
 		if (w->best.found && r->priority > w->best.priority)
-			break;
+			return 1;
 		if (xb_rule_matches(w, r))
 			xb_match_consider(&w->best, r);
 	}
+	return 0;
 }
 
 /*
- * One table: mask the flow by its shape, look the key up, check the
- * bucket found. Returns 1 on a full bucket (the list is undecidable, the
- * walk can stop), else 0.
+ * One step of the walk: one entry of xb_tss, chunk w->chunk of the bucket
+ * of the flow in table sh. Moves the walk on to the next chunk when the
+ * bucket has one whose policies may still beat the best, else to the
+ * next table. Returns 1 on a full bucket (the list is undecidable, the
+ * walk stops), else 0.
  *
  * Global, as xb_decide_policy() is: checked once on its own, instead of
  * for every state of the walk that reaches it (inlined into the walk's
  * callback, the bucket loop multiplied the verifier's work past its
- * limit).
+ * limit). One entry per step, not a loop over the chunks, for the same
+ * reason.
  */
 __noinline int xb_table_probe(struct xb_search_walk *w,
 			      const struct xb_shape *sh)
@@ -189,7 +203,7 @@ __noinline int xb_table_probe(struct xb_search_walk *w,
 
 	if (!w || !sh)
 		return 0;
-	key.list = w->list_idx;
+	key.list = XB_TSS_KEY_CHUNK(w->list_idx, XB_WALK_CHUNK(w));
 	key.shape_id = sh->id;
 	key.proto = w->proto & sh->proto_mask;
 	key.sport = w->sport & sh->sport_mask;
@@ -197,26 +211,34 @@ __noinline int xb_table_probe(struct xb_search_walk *w,
 	xb_mask_addr(&key.saddr, &w->saddr, sh->prefixlen_s, w->v6);
 	xb_mask_addr(&key.daddr, &w->daddr, sh->prefixlen_d, w->v6);
 
-	if (!xb_tss_maybe(&key))
+	/* the bitmap knows every chunk 0 (chunks need no second look) */
+	v = !XB_WALK_CHUNK(w) && !xb_tss_maybe(&key) ? NULL :
+	    bpf_map_lookup_elem(&xb_tss, &key);
+	if (v && v->full) {
+		w->best.full = 1;
+		return 1;
+	}
+	if (v && !xb_chunk_scan(w, v) && v->more &&
+	    XB_WALK_CHUNK(w) + 1 < XB_BUCKET_CHUNKS) {
+		w->at++;
 		return 0;
-	v = bpf_map_lookup_elem(&xb_tss, &key);
-	if (!v)
-		return 0;
-	xb_bucket_scan(w, v);
-	return w->best.full ? 1 : 0;
+	}
+	w->at = (XB_WALK_TABLE(w) + 1) << XB_TSS_CHUNK_BITS;
+	return 0;
 }
 
-/* One table of the list in order. Returns 1 (stop) past the last table,
- * when this table's best priority cannot beat what was found, or on a
- * full bucket. */
+/* One step of the list's walk. Returns 1 (stop) past the last table,
+ * when the next table's best priority cannot beat what was found, or on
+ * a full bucket. */
 static long xb_search_step(__u32 i, void *data)
 {
 	struct xb_search_walk *w = data;
 	struct xb_shape_list *list;
-	__u64 idx = i;
+	__u64 idx = XB_WALK_TABLE(w);
 
+	(void)i;
 	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
-	if (!list || i >= list->count)
+	if (!list || idx >= list->count)
 		return 1;
 	/* A 64-bit index the compiler cannot see through: the bound check
 	 * and the access then use the same register, as the verifier
@@ -224,11 +246,25 @@ static long xb_search_step(__u32 i, void *data)
 	asm volatile("" : "+r"(idx));
 	if (idx >= XB_MAX_TABLES)
 		return 1;
-	if (w->best.found && list->shapes[idx].best_priority > w->best.priority)
+	if (!XB_WALK_CHUNK(w) && w->best.found &&
+	    list->shapes[idx].best_priority > w->best.priority)
 		return 1;
 	if (xb_table_probe(w, &list->shapes[idx]))
 		return 1;
 	return 0;
+}
+
+/* Whether the walk ended before the list did (out of steps). */
+static __always_inline bool xb_walk_cut(const struct xb_search_walk *w)
+{
+	__u32 table = XB_WALK_TABLE(w);
+	struct xb_shape_list *list;
+
+	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
+	return list && !w->best.full && table < list->count &&
+	       !(w->best.found && !XB_WALK_CHUNK(w) &&
+		 list->shapes[table & (XB_MAX_TABLES - 1)].best_priority >
+		 w->best.priority);
 }
 
 /* "Nothing found yet", as values the verifier does not know: the best
@@ -272,9 +308,9 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	w.proto = pkt->proto;
 	w.v6 = v6;
 	xb_match_opaque(&w.best);
-	bpf_loop(XB_MAX_TABLES, xb_search_step, &w, 0);
+	bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
 	*m = w.best;
-	m->overflow = 0;
+	m->overflow = xb_walk_cut(&w);
 }
 
 #endif

@@ -25,8 +25,11 @@
  * number of distinct shapes share tables of relaxed shapes; a list whose
  * policies would need more tables is undecidable (the datapath passes). */
 #define XB_MAX_TABLES		256
-/* Policies in one bucket of a table. */
+/* Policies in one entry of xb_tss, and entries (chunks) one bucket of a
+ * table may span: a crowded key holds up to XB_BUCKET_MAX policies. */
 #define XB_BUCKET_RULES		4
+#define XB_BUCKET_CHUNKS	8
+#define XB_BUCKET_MAX		(XB_BUCKET_RULES * XB_BUCKET_CHUNKS)
 /* Entries of the tuple-space hash: one per (view, shape, masked key). */
 #define XB_MAX_TSS_ENTRIES	XB_TSS_ENTRIES(XB_MAX_POLICIES)
 /* XFRM interfaces followed over rtnetlink. */

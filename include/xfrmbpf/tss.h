@@ -12,8 +12,9 @@
  * table and a list needs tens of tables where plain tuple-space search
  * needs one per shape (thousands for firewall-style rule sets). A packet
  * is masked by each table's shape into a key of xb_tss; the bucket found
- * there holds up to XB_BUCKET_RULES policies with what it takes to check
- * them in full. Tables are sorted by the best (lowest) priority they hold,
+ * there holds the policies with what it takes to check them in full, up to
+ * XB_BUCKET_RULES in the entry of the key, more (up to XB_BUCKET_MAX) in
+ * further entries, chunks 1.. of the key (XB_TSS_KEY_CHUNK()). Tables are sorted by the best (lowest) priority they hold,
  * so the search stops as soon as no later table can beat the best match.
  */
 #ifndef XFRMBPF_TSS_H
@@ -94,7 +95,8 @@ struct xb_shape_list {
 
 /* Key of xb_tss: a packet's 5-tuple masked by one shape. */
 struct xb_tss_key {
-	__u8 list;		/* XB_SHAPE_LIST_IDX() */
+	__u8 list;		/* XB_SHAPE_LIST_IDX(), and the chunk above
+				 * (XB_TSS_KEY_CHUNK) */
 	__u8 proto;
 	__u16 shape_id;
 	__be16 sport;
@@ -138,6 +140,10 @@ struct xb_tss_rule {
 	__u8 verdict;		/* enum xb_verdict */
 };
 
+/* xb_tss_key.list of chunk `chunk` of a bucket of list `list`. */
+#define XB_TSS_CHUNK_SHIFT	4
+#define XB_TSS_KEY_CHUNK(list, chunk)	((list) | (chunk) << XB_TSS_CHUNK_SHIFT)
+
 /* The 32-bit word of an address that holds bit plen - 1 of a prefix. */
 static inline __u32 xb_tss_prefix_word(__u32 plen)
 {
@@ -153,10 +159,11 @@ static inline __u32 xb_tss_prefix_word(__u32 plen)
  * (user/classifier/tss.c explains).
  */
 struct xb_tss_val {
-	__u8 count;
-	__u8 full;		/* more policies share the key than fit: a
-				 * packet that hits this bucket passes */
-	__u8 pad[2];
+	__u8 count;		/* rules in this chunk */
+	__u8 full;		/* (chunk 0) more policies share the key than
+				 * XB_BUCKET_MAX: a packet that hits it passes */
+	__u8 more;		/* the next chunk holds the following rules */
+	__u8 pad;
 	struct xb_tss_rule rules[XB_BUCKET_RULES];
 };
 
@@ -197,7 +204,9 @@ static inline __u32 xb_tss_filter_word(const struct xb_tss_key *k, __u64 *mask)
 	__u32 bit = xb_tss_filter_bit(k);
 
 	*mask = 1ULL << (bit & 63);
-	return (__u32)k->list * XB_TSS_FILTER_WORDS + (bit >> 6);
+	/* chunks of a bucket set bits in their list's bitmap */
+	return (__u32)(k->list & ((1U << XB_TSS_CHUNK_SHIFT) - 1)) *
+	       XB_TSS_FILTER_WORDS + (bit >> 6);
 }
 
 #endif

@@ -94,8 +94,9 @@ static void addr_word(__be32 *word, const union xb_addr *a, uint8_t plen)
 	*word = a->a[xb_tss_prefix_word(plen)];
 }
 
-/* Adds p to its bucket, in (priority, pos, id) order; a bucket that has
- * no room left is published full, as user/classifier/tss.c does. */
+/* Adds p to its bucket, in (priority, pos, id) order within its chunk
+ * (fixtures list a bucket's policies in order), a chunk after the last
+ * when that one has no room, as user/classifier/tss.c publishes them. */
 static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 		     const struct xb_shape *shape)
 {
@@ -116,7 +117,7 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 	struct xb_tss_key key = {};
 	struct xb_tss_val val = {};
 	union xb_addr a;
-	uint32_t i;
+	uint32_t i, c;
 
 	parse_addr(&a, p, p->src);
 	addr_word(&rule.saddr_word, &a, p->plen_s);
@@ -128,17 +129,27 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 	key.sport = htons(p->sport);
 	key.dport = htons(p->dport);
 	xb_tss_key_mask(&key, list, shape, af_of(p));
-	bpf_map_lookup_elem(tss_fd, &key, &val);	/* else empty */
-	if (val.count == XB_BUCKET_RULES) {
-		val.full = 1;
-	} else {
-		i = val.count++;
-		while (i > 0 && xb_tss_rule_before(&rule, &val.rules[i - 1])) {
-			val.rules[i] = val.rules[i - 1];
-			i--;
+	/* the first chunk with room; a fixture's policies come in order */
+	for (c = 0; c < XB_BUCKET_CHUNKS; c++) {
+		key.list = XB_TSS_KEY_CHUNK(list, c);
+		memset(&val, 0, sizeof(val));
+		if (bpf_map_lookup_elem(tss_fd, &key, &val) ||
+		    val.count < XB_BUCKET_RULES)
+			break;
+		if (!val.more) {
+			val.more = 1;
+			if (bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY))
+				return -errno;
 		}
-		val.rules[i] = rule;
 	}
+	if (c == XB_BUCKET_CHUNKS)
+		return -ENOSPC;
+	i = val.count++;
+	while (i > 0 && xb_tss_rule_before(&rule, &val.rules[i - 1])) {
+		val.rules[i] = val.rules[i - 1];
+		i--;
+	}
+	val.rules[i] = rule;
 	return bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY) ? -errno : 0;
 }
 

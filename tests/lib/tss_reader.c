@@ -72,31 +72,55 @@ static void result_consider(struct xb_list_result *r, bool *conflict,
 		r->val = *v;
 }
 
-/* The bucket's policies in order, until one cannot beat the best. */
-static void bucket_scan(struct xb_list_result *r, bool *conflict,
-			const struct xb_tss_val *v, const struct xb_flow *fl)
+/* One chunk of a bucket's policies in order; false once one cannot beat
+ * the best (nor can any after it). */
+static bool chunk_scan(struct xb_list_result *r, bool *conflict,
+		       const struct xb_tss_val *v, const struct xb_flow *fl)
 {
 	__u32 j, count = v->count < XB_BUCKET_RULES ? v->count : XB_BUCKET_RULES;
 
-	if (v->full) {
-		r->full = true;
-		return;
-	}
 	for (j = 0; j < count; j++) {
 		const struct xb_tss_rule *rule = &v->rules[j];
 
 		if (r->found && rule->priority > r->val.priority)
-			break;
+			return false;
 		if (xb_tss_rule_matches(rule, fl))
 			result_consider(r, conflict, rule);
 	}
+	return true;
+}
+
+/* The bucket at key, chunk after chunk. */
+static int bucket_scan(const struct xb_tss_source *src, struct xb_tss_key *key,
+		       struct xb_list_result *r, bool *conflict,
+		       const struct xb_flow *fl)
+{
+	__u8 list = key->list;
+	struct xb_tss_val v;
+	__u32 c;
+	int err;
+
+	for (c = 0; c < XB_BUCKET_CHUNKS; c++) {
+		key->list = XB_TSS_KEY_CHUNK(list, c);
+		err = src->get_entry(src->ctx, key, &v);
+		if (err == -ENOENT)
+			return 0;
+		if (err)
+			return err;
+		if (v.full) {
+			r->full = true;
+			return 0;
+		}
+		if (!chunk_scan(r, conflict, &v, fl) || !v.more)
+			return 0;
+	}
+	return 0;
 }
 
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *r)
 {
 	struct xb_shape_list sl;
-	struct xb_tss_val v;
 	struct xb_tss_key key;
 	bool conflict = false;
 	__u32 i, count;
@@ -120,12 +144,9 @@ int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		if (r->found && s->best_priority > r->val.priority)
 			break;
 		xb_tss_flow_key(&key, list_idx, s, fl);
-		err = src->get_entry(src->ctx, &key, &v);
-		if (err == -ENOENT)
-			continue;
+		err = bucket_scan(src, &key, r, &conflict, fl);
 		if (err)
 			return err;
-		bucket_scan(r, &conflict, &v, fl);
 	}
 	if (r->full ||
 	    (r->found && (conflict || r->val.verdict == XB_V_UNDECIDABLE)))

@@ -810,7 +810,7 @@ static void test_full_bucket(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i <= XB_BUCKET_RULES; i++) {
+	for (i = 0; i <= XB_BUCKET_MAX; i++) {
 		p = pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 10 + i, BLOCK);
 		/* the same selector is allowed again under another mark mask */
 		p->mark_m = i;
@@ -823,7 +823,7 @@ static void test_full_bucket(void **state)
 	assert_int_equal(xb_tss_lookup(&f->src, IN, &fl, accept_all, &d), 0);
 	assert_int_equal(d.reason, XB_R_PASS_UNDECIDABLE);
 	assert_int_equal(d.overflow, 1);
-	expect(f, IN, &other, XB_R_PASS_POLICY_ALLOW, XB_BUCKET_RULES + 1);
+	expect(f, IN, &other, XB_R_PASS_POLICY_ALLOW, XB_BUCKET_MAX + 1);
 	assert_int_equal(xb_tss_del(f->tss, 0), 0);
 	f->pols[0].mark_v = 1;	/* out of every view, for the reference */
 	fx_flush(f);

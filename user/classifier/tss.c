@@ -4,7 +4,7 @@
  * kept incrementally, published as changes.
  *
  * Where a policy goes (TupleMerge's relaxed tuples, with a collision limit
- * of XB_BUCKET_RULES): a table's shape may be coarser than the selectors
+ * of XB_BUCKET_MAX): a table's shape may be coarser than the selectors
  * it holds, so that the many shapes of a firewall-style rule set (a port
  * range alone expands into up to 30 (port, mask) pairs, prefix lengths
  * spread over 0..32) share few tables. A policy is put, in this order of
@@ -15,7 +15,7 @@
  *   3. its exact shape,
  * first into one that exists and whose bucket for it has room, else into
  * the first one that can be created. Only an exact-shape bucket takes more
- * than XB_BUCKET_RULES policies: those have equal selectors, and the
+ * than XB_BUCKET_MAX policies: those have equal selectors, and the
  * bucket is published "full" (undecidable). Placement is never revised:
  * adds and deletes stay local, at the cost of tables that a rebuild from
  * scratch might not need.
@@ -129,7 +129,8 @@ struct shape_count {
 };
 
 /* The policies sharing one key of a table, sorted by (priority, pos, id).
- * At most XB_BUCKET_RULES but in exact-shape tables. */
+ * At most XB_BUCKET_MAX but in exact-shape tables; published in chunks of
+ * XB_BUCKET_RULES. */
 struct bucket {
 	struct xb_hnode node;
 	struct xb_tss_key key;
@@ -137,7 +138,7 @@ struct bucket {
 	__u32 n;
 	__u32 cap;
 	bool dirty;
-	bool published;
+	__u8 pub_chunks;	/* entries of it in xb_tss */
 };
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
@@ -710,10 +711,10 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 	    grow_array((void **)&b->pols, &b->cap, b->n + 1, sizeof(*b->pols)) ||
 	    bucket_mark_dirty(tss, b))
 		return -ENOMEM;	/* an empty bucket goes at the next flush */
-	was_full = b->n > XB_BUCKET_RULES;
+	was_full = b->n > XB_BUCKET_MAX;
 	heap_push(&t->pols, pe);
 	bucket_insert(b, pe);
-	if (!was_full && b->n > XB_BUCKET_RULES)
+	if (!was_full && b->n > XB_BUCKET_MAX)
 		ls->n_full++;
 	if (heap_top(&t->pols) == pe)
 		list_mark_dirty(tss, t->key.list);
@@ -729,7 +730,7 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 	struct bucket *b = pe->bucket;
 	bool was_best = heap_top(&t->pols) == pe;
 
-	if (b->n == XB_BUCKET_RULES + 1)
+	if (b->n == XB_BUCKET_MAX + 1)
 		ls->n_full--;
 	bucket_remove(b, pe);
 	/* Already in the dirty array when it got this policy, or marked
@@ -789,7 +790,7 @@ static void make_room(struct xb_tss *tss, struct table *t, struct bucket *b,
 	struct pol_ent *r;
 	__u32 i = 0;
 
-	while (b->n > XB_BUCKET_RULES && i < b->n && depth < MAX_EVICT_DEPTH) {
+	while (b->n > XB_BUCKET_MAX && i < b->n && depth < MAX_EVICT_DEPTH) {
 		r = b->pols[i];
 		if (!r->shape || !memcmp(&r->shape->key, &t->key, sizeof(t->key))) {
 			i++;
@@ -805,55 +806,85 @@ static void make_room(struct xb_tss *tss, struct table *t, struct bucket *b,
 	}
 }
 
-/* Into the first candidate table that exists and has room in the
- * policy's bucket, else into the first that can be created; the exact
- * shape's table takes it even when its bucket is full, and makes room. */
+/* The candidate tables that exist, and the policy's bucket in each. */
+struct placement {
+	unsigned int n;
+	struct table_key cand[N_CANDIDATES];
+	struct table *t[N_CANDIDATES];
+	struct bucket *b[N_CANDIDATES];
+	struct xb_tss_key key[N_CANDIDATES];
+};
+
+/* The first existing candidate (from the most relaxed) whose bucket for
+ * the policy holds fewer than room policies, or -1; last: whether the
+ * exact shape (the last candidate) counts. */
+static int find_room(const struct placement *pl, __u32 room, bool last)
+{
+	unsigned int i, n = last ? pl->n : pl->n - 1;
+
+	for (i = 0; i < n; i++)
+		if (pl->t[i] && (!pl->b[i] || pl->b[i]->n < room))
+			return i;
+	return -1;
+}
+
+/*
+ * Where a policy goes, in this order: a bucket of an existing candidate
+ * table with room in one entry (XB_BUCKET_RULES); a crowded bucket (up to
+ * XB_BUCKET_MAX, more entries to probe) of an existing relaxed table;
+ * the first candidate table that can be created; the exact shape's table,
+ * full or not, which then makes room. Fewer tables first: each one costs
+ * every packet a probe, a crowded bucket only those that hit it.
+ */
 static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
 			 const struct xb_selector *sel, int list,
 			 unsigned int depth)
 {
-	struct table_key cand[N_CANDIDATES];
-	struct xb_tss_key key;
-	unsigned int n, i;
+	struct placement pl;
+	unsigned int i;
 	struct table *t;
-	struct bucket *b;
-	int err;
+	int at, err;
 
-	n = candidate_tables(sel, list, cand);
-	for (i = 0; i < n; i++) {
-		t = table_find(tss, &cand[i]);
-		if (!t)
+	pl.n = candidate_tables(sel, list, pl.cand);
+	for (i = 0; i < pl.n; i++) {
+		pl.t[i] = table_find(tss, &pl.cand[i]);
+		pl.b[i] = NULL;
+		if (!pl.t[i])
 			continue;
-		selector_key(&key, t, sel);
-		b = bucket_find(tss, &key);
-		if (!b || b->n < XB_BUCKET_RULES)
-			return policy_place(tss, pe, t, b, &key);
-		if (i < n - 1)
-			continue;
-		err = policy_place(tss, pe, t, b, &key);
-		if (!err)
-			make_room(tss, t, b, depth);
-		return err;
+		selector_key(&pl.key[i], pl.t[i], sel);
+		pl.b[i] = bucket_find(tss, &pl.key[i]);
 	}
-	for (i = 0; i < n; i++) {
-		if (table_find(tss, &cand[i]))
+	at = find_room(&pl, XB_BUCKET_RULES, true);
+	if (at < 0)
+		at = find_room(&pl, XB_BUCKET_MAX, false);
+	if (at >= 0)
+		return policy_place(tss, pe, pl.t[at], pl.b[at], &pl.key[at]);
+	for (i = 0; i < pl.n; i++) {
+		if (pl.t[i])
 			continue;
-		t = table_new(tss, &cand[i]);
+		t = table_new(tss, &pl.cand[i]);
 		if (!t)
 			continue;
-		selector_key(&key, t, sel);
-		if (policy_place(tss, pe, t, NULL, &key)) {
+		selector_key(&pl.key[i], t, sel);
+		if (policy_place(tss, pe, t, NULL, &pl.key[i])) {
 			table_put(tss, t);
 			return -ENOMEM;
 		}
 		return 0;
 	}
-	/* Every candidate exists with a full bucket but the exact one,
-	 * which cannot be created: the list is full of tables. */
-	pe->untabled = true;
-	tss->lists[list].n_untabled++;
-	list_mark_dirty(tss, list);
-	return 0;
+	i = pl.n - 1;
+	if (!pl.t[i]) {
+		/* Every candidate is full but the exact one, which cannot be
+		 * created: the list is full of tables. */
+		pe->untabled = true;
+		tss->lists[list].n_untabled++;
+		list_mark_dirty(tss, list);
+		return 0;
+	}
+	err = policy_place(tss, pe, pl.t[i], pl.b[i], &pl.key[i]);
+	if (!err && pl.b[i])
+		make_room(tss, pl.t[i], pl.b[i], depth);
+	return err;
 }
 
 static struct pol_ent *policy_find(const struct xb_tss *tss, __u32 id)
@@ -930,15 +961,50 @@ int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
 
 /* ---- publication ------------------------------------------------------ */
 
-static void bucket_value(const struct bucket *b, struct xb_tss_val *v)
+/* Entries a bucket is published in: one when full (it only says so). */
+static __u32 bucket_chunks(const struct bucket *b)
 {
-	__u32 i;
+	if (b->n > XB_BUCKET_MAX)
+		return 1;
+	return (b->n + XB_BUCKET_RULES - 1) / XB_BUCKET_RULES;
+}
+
+static void bucket_chunk_value(const struct bucket *b, __u32 chunk,
+			       struct xb_tss_val *v)
+{
+	__u32 i, first = chunk * XB_BUCKET_RULES, n_chunks = bucket_chunks(b);
 
 	memset(v, 0, sizeof(*v));
-	v->count = b->n < XB_BUCKET_RULES ? b->n : XB_BUCKET_RULES;
-	v->full = b->n > XB_BUCKET_RULES;
+	if (b->n > XB_BUCKET_MAX) {
+		v->full = 1;
+		return;
+	}
+	v->count = b->n - first < XB_BUCKET_RULES ? b->n - first : XB_BUCKET_RULES;
+	v->more = chunk + 1 < n_chunks;
 	for (i = 0; i < v->count; i++)
-		v->rules[i] = b->pols[i]->rule;
+		v->rules[i] = b->pols[first + i]->rule;
+}
+
+static void chunk_key(const struct bucket *b, __u32 chunk, struct xb_tss_key *key)
+{
+	*key = b->key;
+	key->list = XB_TSS_KEY_CHUNK(b->key.list, chunk);
+}
+
+/* Chunks from `from` on that were published and are no longer. */
+static int unpublish_chunks(struct bucket *b, __u32 from,
+			    const struct xb_tss_sink *sink)
+{
+	struct xb_tss_key key;
+	int first = 0, err;
+
+	for (; b->pub_chunks > from; b->pub_chunks--) {
+		chunk_key(b, b->pub_chunks - 1, &key);
+		err = sink->del_entry(sink->ctx, &key);
+		if (err && !first)
+			first = err;
+	}
+	return first;
 }
 
 static int table_cmp(const void *a, const void *b)
@@ -998,20 +1064,29 @@ static void keep_err(int *first, int err)
 		*first = err;
 }
 
+/* Later chunks first, so that the datapath never follows "more" into a
+ * chunk not yet written. */
 static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
+	struct xb_tss_key key;
 	struct xb_tss_val val;
 	int first = 0;
-	__u32 i;
+	__u32 i, c, n;
 
 	for (i = 0; i < tss->n_dirty; i++) {
 		struct bucket *b = tss->dirty[i];
 
 		if (!b->n)
 			continue;
-		bucket_value(b, &val);
-		keep_err(&first, sink->put_entry(sink->ctx, &b->key, &val));
-		b->published = true;
+		n = bucket_chunks(b);
+		for (c = n; c-- > 0;) {
+			bucket_chunk_value(b, c, &val);
+			chunk_key(b, c, &key);
+			keep_err(&first, sink->put_entry(sink->ctx, &key, &val));
+		}
+		keep_err(&first, unpublish_chunks(b, n, sink));
+		if (b->pub_chunks < n)
+			b->pub_chunks = n;
 	}
 	return first;
 }
@@ -1051,8 +1126,7 @@ static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		b->dirty = false;
 		if (b->n)
 			continue;
-		if (b->published)
-			keep_err(&first, sink->del_entry(sink->ctx, &b->key));
+		keep_err(&first, unpublish_chunks(b, 0, sink));
 		tss->lists[b->key.list].n_buckets--;
 		xb_htab_remove(&tss->buckets, &b->node);
 		free(b->pols);
@@ -1101,7 +1175,7 @@ void xb_tss_forget_published(struct xb_tss *tss)
 	xb_htab_for_each(&tss->buckets, n, tmp, i) {
 		struct bucket *b = xb_container_of(n, struct bucket, node);
 
-		b->published = false;
+		b->pub_chunks = 0;
 		bucket_mark_dirty(tss, b);
 	}
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
