@@ -48,6 +48,7 @@
 #include "classify_ref.h"
 #include "lib/pktbuild.h"
 #include "spd_gen.h"
+#include "ruleset_gen.h"
 #include "classifier/tss.h"
 #include "tss_reader.h"
 #include "tss_sink_maps.h"
@@ -55,6 +56,11 @@
 #define N_SPDS		1000
 #define N_PKTS		32	/* per SPD */
 #define MAX_POLS	200	/* policies of many shapes per list */
+/* Realistic rule sets (ruleset_gen.h): policies per profile and family. */
+#define REAL_POLS	10000
+#define REAL_PKTS	1500
+/* Per-policy counters the checks follow. */
+#define SEEN_POLS	REAL_POLS
 #define MAX_CPUS	4096
 #define SHOW_MAX	3	/* mismatches printed in full */
 
@@ -192,7 +198,7 @@ static uint64_t policy_count(uint32_t id)
  * at most one policy, so only the expected ones are read per packet and
  * the rest only to explain a mismatch. */
 static uint64_t seen_reason[XB_R_MAX];
-static uint64_t seen_policy[MAX_POLS];
+static uint64_t seen_policy[SEEN_POLS];
 
 static void snap_all(void)
 {
@@ -200,7 +206,7 @@ static void snap_all(void)
 
 	for (r = 0; r < XB_R_MAX; r++)
 		seen_reason[r] = reason_count(r);
-	for (r = 0; r < MAX_POLS; r++)
+	for (r = 0; r < SEEN_POLS; r++)
 		seen_policy[r] = policy_count((uint32_t)r);
 }
 
@@ -214,7 +220,7 @@ static void find_counted(int *reason, uint32_t *policy)
 	for (r = 0; r < XB_R_MAX; r++)
 		if (reason_count(r) != seen_reason[r])
 			*reason = r;
-	for (r = 0; r < MAX_POLS; r++)
+	for (r = 0; r < SEEN_POLS; r++)
 		if (policy_count((uint32_t)r) != seen_policy[r])
 			*policy = (uint32_t)r;
 }
@@ -276,9 +282,12 @@ static void avoid_special(struct xb_flow *fl)
  * for this host is an SPI lookup, not a policy check: it is forwarded.
  */
 static __u8 gen_packet(struct xb_rng *rng, const struct xb_policy *pols,
-		       size_t n, struct xb_flow *fl)
+		       size_t n, bool realistic, struct xb_flow *fl)
 {
-	xb_spd_gen_flow(rng, pols, n, fl);
+	if (realistic)
+		xb_rs_flow(rng, pols, n, fl);
+	else
+		xb_spd_gen_flow(rng, pols, n, fl);
 	if (xb_rng_pct(rng, 25))
 		set_local(rng, fl);
 	avoid_special(fl);
@@ -426,31 +435,48 @@ static void random_defaults(struct xb_rng *rng, __u8 dflt[4])
 
 /* One SPD: publish, then every packet twice (classifier, then the flow
  * cache the first run filled). */
+static void run_packets(struct xb_rng *rng, unsigned int spd,
+			const struct xb_policy *pols, size_t n,
+			const __u8 dflt[4], unsigned int n_pkts,
+			bool realistic, struct stats *st);
+
 static void run_spd(struct xb_rng *rng, unsigned int spd,
 		    struct xb_policy *pols, struct stats *st)
 {
-	struct xb_tss_maps maps = skel_maps();
-	struct xb_tss_source src;
-	struct xb_ref_decision r, t;
 	struct xb_spd_cfg cfg;
-	struct xbt_frame f;
-	struct xb_flow fl;
-	uint32_t verdict, policy;
-	__u8 dflt[4], dir;
-	unsigned int k, pass;
-	int reason;
+	__u8 dflt[4];
 	size_t n;
 
 	xb_spd_cfg_random(rng, MAX_POLS, &cfg);
 	n = xb_spd_gen(rng, &cfg, pols, MAX_POLS);
 	random_defaults(rng, dflt);
+	run_packets(rng, spd, pols, n, dflt, N_PKTS, false, st);
+}
+
+/* Publishes pols and sends n_pkts packets, each twice (classifier, then
+ * the flow cache the first run filled), against the reference. */
+static void run_packets(struct xb_rng *rng, unsigned int spd,
+			const struct xb_policy *pols, size_t n,
+			const __u8 dflt[4], unsigned int n_pkts,
+			bool realistic, struct stats *st)
+{
+	struct xb_tss_maps maps = skel_maps();
+	struct xb_tss_source src;
+	struct xb_ref_decision r, t;
+	struct xbt_frame f;
+	struct xb_flow fl;
+	uint32_t verdict, policy;
+	unsigned int k, pass;
+	__u8 dir;
+	int reason;
+
 	publish(pols, n);
 	set_sync(dflt);
 	xb_tss_maps_source(&maps, &src);
 	st->spds++;
 	st->policies += n;
-	for (k = 0; k < N_PKTS; k++) {
-		dir = gen_packet(rng, pols, n, &fl);
+	for (k = 0; k < n_pkts; k++) {
+		dir = gen_packet(rng, pols, n, realistic, &fl);
 		xb_ref_classify_input(pols, n, dir, &fl, dflt, &r);
 		assert_int_equal(xb_tss_lookup(&src, dir, &fl, dflt, &t), 0);
 		build_frame(&fl, &f);
@@ -508,6 +534,47 @@ static void test_random_datapath(void **state)
 	assert_true(st.decided[XB_R_PASS_UNDECIDABLE] > 100);
 }
 
+/* Realistic rule sets, every profile and family: the datapath against
+ * the reference, packets mostly inside the rules. */
+static void test_realistic_datapath(void **state)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	static const __u8 accept_all[4];
+	struct xb_policy *pols = calloc(REAL_POLS, sizeof(*pols));
+	struct xb_rng rng;
+	unsigned int prof, fam;
+
+	(void)state;
+	assert_non_null(pols);
+	xb_rng_seed(&rng, xb_test_seed("realistic_datapath"));
+	set_iface();
+	for (prof = 0; prof < XB_RS_PROFILES; prof++) {
+		for (fam = 0; fam < 2; fam++) {
+			struct xb_rs_cfg cfg = { prof, families[fam], REAL_POLS,
+						 XFRM_POLICY_FWD, false };
+			struct stats st = { 0 };
+			size_t n = xb_rs_gen(&rng, &cfg, pols, REAL_POLS);
+
+			snap_all();
+			run_packets(&rng, prof, pols, n, accept_all, REAL_PKTS,
+				    true, &st);
+			printf("# realistic %s inet%s: %zu policies, %lu runs, %lu "
+			       "mismatches, %lu undecided (structure), %lu v6 gre; "
+			       "allow %lu block %lu no_policy %lu undecidable %lu\n",
+			       xb_rs_profile_name(prof), fam ? "6" : "", n,
+			       st.runs, st.mismatches, st.overflow_pass,
+			       st.parser_pass, st.decided[XB_R_PASS_POLICY_ALLOW],
+			       st.decided[XB_R_DROP_POLICY_BLOCK],
+			       st.decided[XB_R_PASS_NO_POLICY],
+			       st.decided[XB_R_PASS_UNDECIDABLE]);
+			assert_int_equal(st.mismatches, 0);
+			assert_true(st.decided[XB_R_DROP_POLICY_BLOCK] +
+				    st.decided[XB_R_PASS_POLICY_ALLOW] > 0);
+		}
+	}
+	free(pols);
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
@@ -519,6 +586,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_datapath),
+		cmocka_unit_test(test_realistic_datapath),
 	};
 
 	/* cmocka reports a skip as "not ok": print the runner's form */

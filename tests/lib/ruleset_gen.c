@@ -162,7 +162,11 @@ static void pool_fill(struct gen *g)
 			memcpy(a->b, doc_nets[xb_rng_below(g->r, 3)], 3);
 			a->b[3] = (__u8)xb_rng_next(g->r);
 		} else {
-			a->a[0] = (__u32)xb_rng_next(g->r);
+			/* unicast networks: no 0/8, loopback, multicast or
+			 * class E, which the datapath leaves to the kernel */
+			do {
+				a->a[0] = (__u32)xb_rng_next(g->r);
+			} while (a->b[0] == 0 || a->b[0] == 127 || a->b[0] >= 224);
 		}
 	}
 }
@@ -351,6 +355,14 @@ static __be16 port_inside(struct xb_rng *r, __be16 port, __be16 mask)
 	return (port & mask) | ((__be16)xb_rng_next(r) & ~mask);
 }
 
+/* Outside the unicast space (0/8, loopback, multicast, class E) the
+ * datapath leaves packets to the kernel: keep flows in it. */
+static void unicast_v4(union xb_addr *a)
+{
+	if (a->b[0] == 0 || a->b[0] == 127 || a->b[0] >= 224)
+		a->b[0] = 1 + a->b[0] % 126;
+}
+
 void xb_rs_flow(struct xb_rng *r, const struct xb_policy *pols, size_t n,
 		struct xb_flow *fl)
 {
@@ -370,6 +382,14 @@ void xb_rs_flow(struct xb_rng *r, const struct xb_policy *pols, size_t n,
 		fl->saddr.a[0] = s->saddr.a[0];
 		if (s->family == AF_INET6)
 			fl->daddr.a[0] = s->daddr.a[0];
+	}
+	if (s->family == AF_INET) {
+		unicast_v4(&fl->saddr);
+		unicast_v4(&fl->daddr);
+	} else {
+		/* where the rule set lives, also under a /0 */
+		fl->saddr.a[0] = htonl(0x20010db8);
+		fl->daddr.a[0] = htonl(0x20010db8);
 	}
 	fl->proto = s->proto ? s->proto : any_protos[xb_rng_below(r, 3)];
 	if (fl->proto == IPPROTO_TCP || fl->proto == IPPROTO_UDP) {
