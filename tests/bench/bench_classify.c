@@ -55,6 +55,7 @@
 #include "xfrmbpf/sync.h"
 #include "lib/pktbuild.h"
 #include "swan_spd.h"
+#include "ruleset_gen.h"
 #include "tss_sink_maps.h"
 #include "bpf_harness.h"
 #include "tool.h"
@@ -91,6 +92,8 @@ struct bench {
 	struct xb_policy *pols;
 	struct bench_flow *flows;
 	__u64 *seen;
+	int profile;		/* ruleset_gen.h profile, -1: swan_spd.h */
+	__u32 n_pols;		/* in pols, as generated */
 };
 
 static const char *const reason_names[] = {
@@ -219,8 +222,43 @@ static void set_iface(struct bench *b)
 	bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_bypass), &k, &one, 0);
 }
 
-/* Publishes policies 0..n-1 with the real builder; prints its cost. */
-static void publish(struct bench *b, __u32 n)
+/* The shape lists that hold policies: sizes and tables, as comments. */
+static void print_lists(const struct xb_tss *tss, __u32 n)
+{
+	struct xb_shape_list sl;
+	char name[32];
+	__u32 i;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		xb_tss_list_stats(tss, i, &sl);
+		if (!sl.n_policies)
+			continue;
+		xb_tss_list_name(i, name, sizeof(name));
+		printf("# N=%u %s: %u policies, %u shapes, %u tables, %u buckets%s\n",
+		       n, name, sl.n_policies, sl.n_shapes, sl.count, sl.n_buckets,
+		       sl.undecidable ? ", undecidable" : "");
+	}
+}
+
+/* The SPD of size n: charon-like tunnels of both families, or a rule set
+ * of profile b->profile and family af. Returns how many policies. */
+static __u32 make_spd(struct bench *b, __u32 n, int af)
+{
+	struct xb_rs_cfg cfg = { b->profile, af, n, XFRM_POLICY_FWD, false };
+	struct xb_rng rng;
+	__u32 i;
+
+	if (b->profile < 0) {
+		for (i = 0; i < n; i++)
+			swan_policy(i, &b->pols[i]);
+		return n;
+	}
+	xb_rng_seed(&rng, 0x5e7000ull + n);
+	return (__u32)xb_rs_gen(&rng, &cfg, b->pols, n);
+}
+
+/* Publishes the SPD of size n with the real builder; prints its cost. */
+static void publish(struct bench *b, __u32 n, int af)
 {
 	struct xb_tss_maps maps = {
 		.tss_fd = bpf_map__fd(b->skel->maps.xb_tss),
@@ -237,9 +275,9 @@ static void publish(struct bench *b, __u32 n)
 		bench_die("xb_tss_new", ENOMEM);
 	if ((err = xb_tss_maps_clear(&maps)))
 		bench_die("clear classifier maps", -err);
+	b->n_pols = make_spd(b, n, af);
 	t0 = xbt_now_ns();
-	for (i = 0; i < n; i++) {
-		swan_policy(i, &b->pols[i]);
+	for (i = 0; i < b->n_pols; i++) {
 		if ((err = xb_tss_add(tss, &b->pols[i])))
 			bench_die("xb_tss_add", -err);
 	}
@@ -254,7 +292,10 @@ static void publish(struct bench *b, __u32 n)
 	if (xb_tss_undecidable_lists(tss))
 		printf("# N=%u: %u shape lists undecidable\n", n,
 		       xb_tss_undecidable_lists(tss));
-	printf("publish,build_and_flush,all,%u,%.1f,ms\n", n, (t1 - t0) / 1e6);
+	print_lists(tss, n);
+	printf("publish,build_and_flush,%s,%u,%.1f,ms\n",
+	       b->profile < 0 ? "all" : af == AF_INET ? "v4" : "v6", n,
+	       (t1 - t0) / 1e6);
 	xb_tss_free(tss);
 	set_sync(b);
 }
@@ -319,7 +360,9 @@ static __u32 make_flows(struct bench *b, __u32 n, int af)
 	memset(b->seen, 0, sizeof(__u64) << SEEN_BITS);
 	xb_rng_seed(&rng, 0x5eed0000ull + n * 2 + (af == AF_INET6));
 	while (nf < MAX_FLOWS && tries++ < 8ul * MAX_FLOWS) {
-		if (nc)
+		if (b->profile >= 0)
+			xb_rs_flow(&rng, b->pols, n, &fl);
+		else if (nc)
 			swan_flow_in(&b->pols[cand[xb_rng_below(&rng, nc)]],
 				     &rng, &fl);
 		else
@@ -464,7 +507,7 @@ static void bench_family(struct bench *b, __u32 n, int af)
 	__u32 nf, ns;
 
 	build_frame(af, &tmpl);
-	nf = make_flows(b, n, af);
+	nf = make_flows(b, b->n_pols, af);
 	if (nf < 2 * XB_FLOW_CACHE_ENTRIES)
 		printf("# %s N=%u: only %u distinct flows: some \"misses\" "
 		       "may hit\n", fam, n, nf);
@@ -493,14 +536,14 @@ static void bench_family(struct bench *b, __u32 n, int af)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "Usage: %s [-r REPEAT] [-t TRIALS] [-n MAX_N] "
-		"[-o BENCH_BPF_OBJ]\n", prog);
+		"[-p acl|fw|ipc] [-o BENCH_BPF_OBJ]\n", prog);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const __u32 sizes[] = { 1, 100, 1000, 10000, 100000 };
-	struct bench b = { .repeat = 200000, .trials = 5 };
+	struct bench b = { .repeat = 200000, .trials = 5, .profile = -1 };
 	char obj[PATH_MAX], self[PATH_MAX];
 	__u32 max_n = 100000;
 	size_t i;
@@ -508,7 +551,7 @@ int main(int argc, char **argv)
 
 	snprintf(self, sizeof(self), "%s", argv[0]);
 	snprintf(obj, sizeof(obj), "%s/bench.bpf.o", dirname(self));
-	while ((opt = getopt(argc, argv, "r:t:n:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:t:n:o:p:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			b.repeat = (unsigned int)strtoul(optarg, NULL, 0);
@@ -521,6 +564,11 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			snprintf(obj, sizeof(obj), "%s", optarg);
+			break;
+		case 'p':
+			b.profile = xb_rs_profile_parse(optarg);
+			if (b.profile < 0)
+				usage(argv[0]);
 			break;
 		default:
 			usage(argv[0]);
@@ -543,8 +591,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (sizes[i] > max_n)
 			break;
-		publish(&b, sizes[i]);
+		publish(&b, sizes[i], AF_INET);
 		bench_family(&b, sizes[i], AF_INET);
+		/* a rule set is of one family: the other's of the same size */
+		if (b.profile >= 0)
+			publish(&b, sizes[i], AF_INET6);
 		bench_family(&b, sizes[i], AF_INET6);
 	}
 	bpf_object__close(b.obj);

@@ -454,7 +454,7 @@ static __be16 relax_port_byte(__be16 mask)
 	return (mask & high) == high ? high : 0;
 }
 
-#define N_CANDIDATES	4
+#define N_CANDIDATES	6
 
 /* The table shapes a selector may go to, most preferred first (see the
  * top of the file); returns how many, duplicates left out. */
@@ -463,25 +463,44 @@ static unsigned int candidate_tables(const struct xb_selector *sel, int list,
 {
 	unsigned int relax = sel->family == AF_INET6 ? RELAX_V6 : RELAX_V4;
 	struct table_key exact, c[N_CANDIDATES];
-	unsigned int n = 0, i;
+	unsigned int n = 0, i, j;
 
 	exact_shape(sel, list, &exact);
+	/* relaxed prefixes, ports "any" (an exact port stays) */
 	c[0] = exact;
 	c[0].prefixlen_s -= c[0].prefixlen_s % relax;
 	c[0].prefixlen_d -= c[0].prefixlen_d % relax;
 	c[0].sport_mask = relax_port_any(exact.sport_mask);
 	c[0].dport_mask = relax_port_any(exact.dport_mask);
+	/* ports by their high byte */
 	c[1] = c[0];
 	c[1].sport_mask = relax_port_byte(exact.sport_mask);
 	c[1].dport_mask = relax_port_byte(exact.dport_mask);
-	c[2] = exact;
-	c[2].sport_mask = c[1].sport_mask;
-	c[2].dport_mask = c[1].dport_mask;
-	c[3] = exact;
+	/* one side's port mask exact: a rule with ranges on both sides
+	 * expands into their cross product, whose pieces share the other
+	 * side's mask */
+	c[2] = c[0];
+	c[2].dport_mask = exact.dport_mask;
+	c[3] = c[0];
+	c[3].sport_mask = exact.sport_mask;
+	c[4] = exact;
+	c[4].sport_mask = c[1].sport_mask;
+	c[4].dport_mask = c[1].dport_mask;
+	c[5] = exact;
 	for (i = 0; i < N_CANDIDATES; i++) {
-		if (n && !memcmp(&out[n - 1], &c[i], sizeof(c[i])))
-			continue;
-		out[n++] = c[i];
+		for (j = 0; j < n; j++)
+			if (!memcmp(&out[j], &c[i], sizeof(c[i])))
+				break;
+		if (j == n)
+			out[n++] = c[i];
+	}
+	/* the exact shape last, whatever came before */
+	for (j = 0; j < n - 1; j++) {
+		if (!memcmp(&out[j], &exact, sizeof(exact))) {
+			memmove(&out[j], &out[j + 1], (n - 1 - j) * sizeof(out[j]));
+			out[n - 1] = exact;
+			break;
+		}
 	}
 	return n;
 }
