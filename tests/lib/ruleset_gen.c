@@ -95,14 +95,18 @@ static const struct profile profiles[XB_RS_PROFILES] = {
 	[XB_RS_IPC] = { "ipc", ipc_lens, ipc_protos, ipc_sports, ipc_dports },
 };
 
-/* Base addresses rules share (and nest under, at different lengths). */
-#define POOL	1024
+/* Base addresses rules share (and nest under, at different lengths):
+ * one for every eight rules, as a larger rule set covers more hosts and
+ * networks, within these bounds. */
+#define POOL_MIN	1024
+#define POOL_MAX	(1U << 17)
 
 struct gen {
 	struct xb_rng *r;
 	const struct xb_rs_cfg *cfg;
 	const struct profile *prof;
-	union xb_addr pool[POOL];
+	union xb_addr *pool;
+	__u32 pool_size;
 	__u64 *seen;		/* selector hashes, open addressing */
 	size_t seen_mask;
 };
@@ -149,7 +153,7 @@ static void pool_fill(struct gen *g)
 {
 	unsigned int i;
 
-	for (i = 0; i < POOL; i++) {
+	for (i = 0; i < g->pool_size; i++) {
 		union xb_addr *a = &g->pool[i];
 
 		memset(a, 0, sizeof(*a));
@@ -262,7 +266,7 @@ static void prefix(struct gen *g, union xb_addr *a, __u8 *plen, int len4)
 	unsigned int i, bits;
 
 	*plen = family_len(g->cfg->family, len4);
-	*a = g->pool[skewed_below(g->r, POOL)];
+	*a = g->pool[skewed_below(g->r, g->pool_size)];
 	bits = *plen;
 	for (i = 0; i < 16; i++) {
 		a->b[i] &= (__u8)(0xff00 >> (bits >= 8 ? 8 : bits));
@@ -324,14 +328,21 @@ size_t xb_rs_gen(struct xb_rng *r, const struct xb_rs_cfg *cfg,
 
 	while (slots < 2 * want)
 		slots *= 2;
+	g.pool_size = want / 8 < POOL_MIN ? POOL_MIN :
+		      want / 8 > POOL_MAX ? POOL_MAX : want / 8;
 	g.seen = calloc(slots, sizeof(*g.seen));
-	if (!g.seen)
+	g.pool = calloc(g.pool_size, sizeof(*g.pool));
+	if (!g.seen || !g.pool) {
+		free(g.seen);
+		free(g.pool);
 		return 0;
+	}
 	g.seen_mask = slots - 1;
 	pool_fill(&g);
 	for (rule = 0; n < want && rule < 8 * want + 64; rule++)
 		n += gen_rule(&g, rule, pols, n, want);
 	free(g.seen);
+	free(g.pool);
 	return n;
 }
 

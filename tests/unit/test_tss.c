@@ -834,9 +834,9 @@ static void test_full_bucket(void **state)
 }
 
 /* Realistic rule sets (ruleset_gen.h), every profile and family, 10k
- * policies with hundreds to thousands of shapes in one list: no flow
- * decided otherwise than the reference decides, also after half of the
- * policies went one by one. */
+ * policies with hundreds to thousands of shapes in one list: every flow
+ * decided as the reference decides (no structural pass), also after half
+ * of the policies went one by one. */
 static void test_realistic_profiles(void **state)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
@@ -878,6 +878,7 @@ static void test_realistic_profiles(void **state)
 			       fam ? "6" : "", n, sl.n_shapes, sl.count,
 			       sl.n_buckets, sl.n_full_buckets);
 			assert_true(sl.n_shapes > 32);
+			assert_int_equal(sl.undecidable, 0);
 			for (k = 0; k < 1500; k++) {
 				xb_rs_flow(&rng, pols, n, &fl);
 				compare_input(pols, n, &src, XFRM_POLICY_FWD, &fl,
@@ -896,15 +897,10 @@ static void test_realistic_profiles(void **state)
 					      &fl, accept_all, &st);
 			}
 			print_stats(xb_rs_profile_name(prof), &st);
-			/* never a wrong verdict; what is not decided (a list
-			 * that needs more tables than it holds) passes, and
-			 * is counted */
 			assert_int_equal(st.mismatches, 0);
-			assert_int_equal(st.compared, st.overflow_pass +
-					 st.decided[XB_R_DROP_POLICY_BLOCK] +
-					 st.decided[XB_R_PASS_POLICY_ALLOW] +
-					 st.decided[XB_R_PASS_NO_POLICY] +
-					 st.decided[XB_R_PASS_UNDECIDABLE]);
+			assert_int_equal(st.overflow_pass, 0);
+			assert_true(st.decided[XB_R_DROP_POLICY_BLOCK] > 10);
+			assert_true(st.decided[XB_R_PASS_POLICY_ALLOW] > 10);
 			xb_tss_free(tss);
 			xb_tss_mem_free(mem);
 		}

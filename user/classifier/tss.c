@@ -6,19 +6,25 @@
  * Where a policy goes (TupleMerge's relaxed tuples, with a collision limit
  * of XB_BUCKET_MAX): a table's shape may be coarser than the selectors
  * it holds, so that the many shapes of a firewall-style rule set (a port
- * range alone expands into up to 30 (port, mask) pairs, prefix lengths
- * spread over 0..32) share few tables. A policy is put, in this order of
- * preference, into the table of
- *   1. its relaxed shape: prefix lengths rounded down to RELAX_V4 /
- *      RELAX_V6 bits, port masks other than "exact port" widened to "any";
- *   2. its exact prefix lengths with those port masks;
- *   3. its exact shape,
- * first into one that exists and whose bucket for it has room, else into
- * the first one that can be created. Only an exact-shape bucket takes more
- * than XB_BUCKET_MAX policies: those have equal selectors, and the
- * bucket is published "full" (undecidable). Placement is never revised:
- * adds and deletes stay local, at the cost of tables that a rebuild from
- * scratch might not need.
+ * range alone expands into up to 30 (port, mask) pairs, a rule with ranges
+ * on both sides into their cross product, prefix lengths spread over
+ * 0..32) share few tables. The candidate tables of a policy, from the most
+ * relaxed (candidate_tables()):
+ *   - prefix lengths rounded down to RELAX_V4 / RELAX_V6 bits, port masks
+ *     other than "exact port" widened to "any";
+ *   - the same with port masks relaxed to their high byte;
+ *   - the same with one side's port mask exact (for cross products);
+ *   - exact prefix lengths with high-byte port masks;
+ *   - its exact shape.
+ * The policy goes into the first existing candidate whose bucket for it
+ * has room in one entry (XB_BUCKET_RULES), else into a crowded bucket (up
+ * to XB_BUCKET_MAX, published in chunks) of an existing relaxed candidate,
+ * else into the first candidate table that can be created, else into its
+ * exact shape's table, which moves relaxed policies out of a bucket past
+ * XB_BUCKET_MAX (make_room()). What stays beyond has equal selectors: the
+ * bucket is published "full" (undecidable). Placement is not revised
+ * otherwise: adds and deletes stay local, at the cost of tables that a
+ * rebuild from scratch might not need.
  *
  * What the kernel does, and why the published state looks as it does
  * (net/xfrm/xfrm_policy.c, read for Linux 6.1 and 6.18):
