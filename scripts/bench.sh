@@ -13,6 +13,10 @@
 #               own policy drop (FWD block, no xfrmbpf), xfrmbpf's XDP drop
 #               (`xfrmbpf run -i`), parse+XDP_DROP and a bare XDP_DROP, at 1
 #               and 10,000 policies
+#  spd       the same cache-miss cost on realistic rule sets (acl, fw, ipc
+#               profiles of tests/lib/ruleset_gen.h, 1..100k policies, each
+#               family), with the share of packets decided and the tables
+#               the classifier needed
 #  3. control   time to mirror 100k policies at start beside
 #               `ip xfrm policy list`, event-to-visible latency with 100k
 #               policies, memory per mirrored policy
@@ -32,7 +36,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$TOP/build/bench
 XFRMBPF=$TOP/build/xfrmbpf
 QUICK=${BENCH_QUICK:-0}
-SECTIONS=${BENCH_SECTIONS:-classify drop control}
+SECTIONS=${BENCH_SECTIONS:-classify spd drop control}
 # BENCH_OUT=DIR: results elsewhere than beside the binaries.
 RES=${BENCH_OUT:-$OUT}
 CSV=$RES/results.csv
@@ -42,10 +46,13 @@ NS_RX=xbt-brx-$$
 NS_CP=xbt-bcp-$$
 PIDS=()
 
+SPD_PROFILES="acl fw ipc"
 if [ "$QUICK" = 1 ]; then
+	SPD_MAX=10000
 	REPEAT=50000 TRIALS=3 DROP_SECONDS=1 DROP_ROUNDS=1 CP_N=10000 LAT_COUNT=50
 	LIST_TRIALS=1
 else
+	SPD_MAX=100000
 	REPEAT=200000 TRIALS=5 DROP_SECONDS=2 DROP_ROUNDS=5 CP_N=100000 LAT_COUNT=200
 	LIST_TRIALS=3
 fi
@@ -148,6 +155,21 @@ bench_classify() {
 	log "classify: SPD sizes 1..100k, hits and misses (about a minute)"
 	"$OUT/bench_classify" -r "$REPEAT" -t "$TRIALS" -o "$OUT/bench.bpf.o" >> "$CSV" ||
 		die "bench_classify failed"
+}
+
+# Realistic rule sets: rows "spd-PROFILE,miss|hit|...,FAMILY,N" and the
+# builder's time per size; the reasons and shape lists as comments.
+bench_spd_profiles() {
+	local p
+
+	for p in $SPD_PROFILES; do
+		log "spd: $p rule sets, 1..$SPD_MAX policies per family"
+		"$OUT/bench_classify" -r "$REPEAT" -t "$TRIALS" -n "$SPD_MAX" -p "$p" \
+			-o "$OUT/bench.bpf.o" |
+			sed -e "s/^classify,/spd-$p,/" -e "s/^publish,/spd-$p,/" \
+			    -e "s/^# /# spd $p: /" >> "$CSV" ||
+			die "bench_classify -p $p failed"
+	done
 }
 
 # ---- 2. early drop on veth ----
@@ -656,7 +678,7 @@ report() {
 		grep -v '^#' "$CSV" | tail -n +2 |
 			awk -F, '{ printf "%-9s %-28s %-4s %8s %12s %s\n", $1, $2, $3, $4, $5, $6 }'
 		echo
-		grep '^# miss\|^# drop\|^# control\|^# latency' "$CSV" || true
+		grep '^# miss\|^# drop\|^# control\|^# latency\|^# spd .*\(reasons\|fwd main\)' "$CSV" || true
 		echo
 		echo "Goals (ratios measured in this run):"
 		for f in v4 v6; do
@@ -669,6 +691,12 @@ report() {
 			goal "classify $f: cache hit / (floor + one hash lookup)" "$hit" "$lookup" 1.2
 			goal "classify $f: cache hit / (floor + FIB lookup) (info)" "$hit" \
 				"$(val classify floor_fib $f 100000)" 1.2
+		done
+		for p in $SPD_PROFILES; do
+			for f in v4 v6; do
+				goal "spd $p $f: cache miss at $SPD_MAX / at 1 policy" \
+					"$(val "spd-$p" miss $f "$SPD_MAX")" "$(val "spd-$p" miss $f 1)" 2
+			done
 		done
 		for n in 1 10000; do
 			drop_goals "$n" rx_cpu saturated
@@ -730,6 +758,7 @@ main() {
 	for s in $SECTIONS; do
 		case $s in
 		classify) bench_classify ;;
+		spd) bench_spd_profiles ;;
 		drop) bench_drop ;;
 		control) bench_control ;;
 		*) die "unknown section $s" ;;
