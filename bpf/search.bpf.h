@@ -236,7 +236,6 @@ static long xb_search_step(__u32 i, void *data)
 	struct xb_shape_list *list;
 	__u64 idx = XB_WALK_TABLE(w);
 
-	(void)i;
 	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
 	if (!list || idx >= list->count)
 		return 1;
@@ -251,20 +250,10 @@ static long xb_search_step(__u32 i, void *data)
 		return 1;
 	if (xb_table_probe(w, &list->shapes[idx]))
 		return 1;
+	/* out of steps before the list is done: undecidable */
+	if (i == XB_SEARCH_STEPS - 1)
+		w->best.full = 1;
 	return 0;
-}
-
-/* Whether the walk ended before the list did (out of steps). */
-static __always_inline bool xb_walk_cut(const struct xb_search_walk *w)
-{
-	__u32 table = XB_WALK_TABLE(w);
-	struct xb_shape_list *list;
-
-	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
-	return list && !w->best.full && table < list->count &&
-	       !(w->best.found && !XB_WALK_CHUNK(w) &&
-		 list->shapes[table & (XB_MAX_TABLES - 1)].best_priority >
-		 w->best.priority);
 }
 
 /* "Nothing found yet", as values the verifier does not know: the best
@@ -310,7 +299,7 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	xb_match_opaque(&w.best);
 	bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
 	*m = w.best;
-	m->overflow = xb_walk_cut(&w);
+	m->overflow = 0;
 }
 
 #endif
