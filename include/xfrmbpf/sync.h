@@ -61,6 +61,11 @@ enum {
 	 * (`run --max-policies`): the mirror is incomplete, the datapath
 	 * passes everything until the SPD fits again. */
 	XB_UNSYNCED_OVER_CAPACITY = 1,
+	/* A map refused a new entry because it was full: what it lacks is
+	 * lost, so the datapath passes everything until the mirror is
+	 * rebuilt on empty maps and fits. XB_UNSYNCED_MAP_FULL + the map's
+	 * index in XB_PINNED_MAPS (user/loader/maps.h) names the map. */
+	XB_UNSYNCED_MAP_FULL = 0x100,
 };
 
 /* Value of xb_watchdog: the timer that checks the heartbeat. */

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include "lib/log.h"
 #include "loader/maps.h"
+#include "loader/sync_record.h"
 #include "mirror/mirror.h"
 #include "netlink/nl.h"
 #include "nlbuild.h"
@@ -608,6 +609,49 @@ static void test_publish_templates_and_readback(void **state)
 	xb_maps_close(&maps);
 }
 
+/* A map that refuses an entry because it is full: the publication fails,
+ * names the map (the daemon survives that one), and the maps are left
+ * unsynced; the next publication that fits clears the name. */
+static void test_publish_full_map(void **state)
+{
+	struct xb_publisher pub;
+	struct xb_maps maps;
+	struct xb_mirror m;
+	struct nb_policy p;
+	int i;
+
+	(void)state;
+	if (!pin_root[0])
+		skip();
+	/* Four policies: xb_tmpls holds four templates past the first. */
+	assert_int_equal(xb_maps_create(pin_dir, 4), 0);
+	assert_int_equal(xb_maps_open(&maps, pin_dir, true), 0);
+	assert_int_equal(maps.max_policies, 4);
+	open_publisher(&pub, &maps, &m);
+	assert_int_equal(pub.full_map, -1);
+	xb_sync_set_synced(&maps, true);
+
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
+	for (i = 0; i < XB_MAX_TMPLS; i++)
+		nb_policy_add_tmpl(&p, false);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	assert_int_equal(xb_publish(&pub, &m), -E2BIG);
+	assert_int_equal(pub.full_map, XB_MAP_TMPLS);
+	assert_int_equal(maps.sync->synced, 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 4);
+	assert_false(xb_mirror_has_changes(&m));
+
+	/* Deleted: nothing more to write, and nothing full. */
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(pub.full_map, -1);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 0);
+	xb_mirror_fini(&m);
+	xb_publisher_fini(&pub);
+	xb_maps_close(&maps);
+}
+
 /* The publisher hands the builder the changed policy ids: xb_tss follows
  * inserts, updates and deletes, also when an id comes and goes between two
  * publications. */
@@ -679,6 +723,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_publish_roundtrip_no_keys,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_templates_and_readback,
+						maps_setup, maps_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_full_map,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_feeds_classifier,
 						maps_setup, maps_teardown),

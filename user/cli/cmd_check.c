@@ -197,6 +197,11 @@ static int check_once(const struct xb_maps *maps, struct drift *d, __u64 *genera
 			json_array_append_new(d->diffs, json_sprintf("the mirror is not synced "
 				"(the SPD holds more policies than --max-policies %u)",
 				maps->max_policies));
+		else if (!snap.sync.synced && snap.sync.unsynced_reason >= XB_UNSYNCED_MAP_FULL &&
+			 snap.sync.unsynced_reason - XB_UNSYNCED_MAP_FULL < XB_MAP_COUNT)
+			json_array_append_new(d->diffs, json_sprintf("the mirror is not synced "
+				"(the map %s is full)",
+				xb_map_names[snap.sync.unsynced_reason - XB_UNSYNCED_MAP_FULL]));
 		else if (!snap.sync.synced)
 			json_array_append_new(d->diffs, json_string("the mirror is not synced "
 				"(daemon starting, re-dumping, or not running)"));

@@ -338,6 +338,15 @@ static json_t *counts_json(const struct xb_snapshot *snap)
 	return by;
 }
 
+/* The map the daemon found full (XB_UNSYNCED_MAP_FULL), or NULL. */
+static const char *full_map_name(const struct xb_sync *s)
+{
+	__u32 map = s->unsynced_reason - XB_UNSYNCED_MAP_FULL;
+
+	return s->unsynced_reason >= XB_UNSYNCED_MAP_FULL && map < XB_MAP_COUNT ?
+	       xb_map_names[map] : NULL;
+}
+
 /* Why the datapath does not trust the mirror, as a key; NULL when it
  * does. */
 static const char *unsynced_reason(const struct xb_sync *s, bool synced, bool alive,
@@ -351,6 +360,8 @@ static const char *unsynced_reason(const struct xb_sync *s, bool synced, bool al
 		return "heartbeat_stale";
 	if (s->unsynced_reason == XB_UNSYNCED_OVER_CAPACITY)
 		return "over_capacity";
+	if (full_map_name(s))
+		return "map_full";
 	return "dumping";
 }
 
@@ -393,6 +404,8 @@ static json_t *status_json(const struct xb_maps *maps, const struct xb_snapshot 
 	json_object_set_new(o, "max_policies", json_integer(maps->max_policies));
 	json_object_set_new(o, "over_capacity", json_boolean(reason && !strcmp(reason, "over_capacity")));
 	json_object_set_new(o, "unsynced_reason", reason ? json_string(reason) : json_null());
+	json_object_set_new(o, "full_map", reason && !strcmp(reason, "map_full") ?
+			    json_string(full_map_name(s)) : json_null());
 	return o;
 }
 
@@ -468,6 +481,9 @@ static void print_status_text(json_t *o)
 	else if (!strcmp(reason, "over_capacity"))
 		printf("sync:        not synced: the SPD holds more policies than --max-policies "
 		       "%lld; the datapath passes everything\n", max);
+	else if (!strcmp(reason, "map_full"))
+		printf("sync:        not synced: the map %s is full; the datapath passes everything\n",
+		       json_string_value(json_object_get(o, "full_map")));
 	else if (!strcmp(reason, "no_daemon"))
 		printf("sync:        not synced (no daemon running: the datapath passes everything)\n");
 	else if (!strcmp(reason, "heartbeat_stale"))

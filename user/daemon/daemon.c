@@ -131,12 +131,80 @@ static void note_capacity(struct xb_daemon *d)
 		d->mirror.max_policies);
 }
 
-/* Full re-dump into the mirror, repeated until no event was lost meanwhile. */
+/* What a full map's episode waits to see shrink: the mirror's entries. */
+static size_t mirror_size(const struct xb_mirror *m)
+{
+	return m->policies.count + m->sas.count + m->links.count;
+}
+
+/*
+ * xb_publish(), and what the daemon does when a map was full: the entries
+ * that publication did not write are lost, so the maps stay unsynced (with
+ * the map's name for `status`) until they are rebuilt from empty, which
+ * check_capacity() tries once the mirror has shrunk below the size that
+ * did not fit. Logged once per episode; the daemon keeps running. Any
+ * other failure is returned.
+ */
+static int publish(struct xb_daemon *d)
+{
+	int err = xb_publish(&d->publisher, &d->mirror);
+	int map = d->publisher.full_map;
+
+	if (!err || map < 0)
+		return err;
+	xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_MAP_FULL + map);
+	xb_sync_set_synced(&d->maps, false);
+	/* Only a failure on complete maps tells what does not fit. */
+	if (!d->map_full) {
+		d->map_full = true;
+		d->map_full_size = mirror_size(&d->mirror);
+	}
+	if (!d->map_full_warned) {
+		d->map_full_warned = true;
+		d->capacity_checked_ns = xb_monotonic_ns();
+		pr_warn("The map %s is full (%zu policies, %zu SAs, %zu xfrm interfaces)%s: "
+			"the datapath passes everything until the mirror shrinks and fits again\n",
+			xb_map_names[map], d->mirror.policies.count, d->mirror.sas.count,
+			d->mirror.links.count, xb_map_by_capacity(map) ?
+			"; --max-policies sizes it" : "");
+	}
+	return 0;
+}
+
+/* Empty maps, a new classifier builder and an empty mirror: what a dump
+ * then fills is complete, whatever an earlier publication lost. */
+static int fresh_mirror(struct xb_daemon *d)
+{
+	struct xb_policy_store store;
+	int err;
+
+	xb_mirror_fini(&d->mirror);
+	xb_publisher_fini(&d->publisher);
+	err = xb_publish_clear(&d->maps);
+	if (!err)
+		err = xb_publisher_init(&d->publisher, &d->maps);
+	if (err)
+		return err;
+	store = xb_publisher_store(&d->publisher);
+	return xb_mirror_init(&d->mirror, &store, d->maps.max_policies);
+}
+
+/* Full re-dump into the mirror, repeated until no event was lost meanwhile.
+ * After a full map, on empty maps and a new mirror. */
 static int resync(struct xb_daemon *d)
 {
 	int err, tries = 0;
 
 	xb_sync_set_synced(&d->maps, false);
+	if (d->map_full) {
+		pr_info("Rebuilding the mirror on empty maps\n");
+		err = fresh_mirror(d);
+		if (err) {
+			pr_warn("Couldn't reset the mirror: %s\n", strerror(-err));
+			return err;
+		}
+		d->map_full = false;
+	}
 	for (;;) {
 		/* What is queued is older than the dump that follows. */
 		do {
@@ -163,16 +231,17 @@ static int resync(struct xb_daemon *d)
 	if (err)
 		return err;
 	note_capacity(d);
-	err = xb_publish(&d->publisher, &d->mirror);
+	err = publish(d);
 	if (err)
 		return err;
 	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
-	if (d->mirror.overflow)
+	if (d->mirror.overflow || d->map_full)
 		return 0;
-	if (d->over_capacity)
-		pr_info("The kernel SPD fits in --max-policies %u again\n",
+	if (d->over_capacity || d->map_full_warned)
+		pr_info("The kernel's state fits in the maps again (--max-policies %u)\n",
 			d->mirror.max_policies);
 	d->over_capacity = false;
+	d->map_full_warned = false;
 	xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_NONE);
 	xb_sync_set_synced(&d->maps, true);
 	pr_info("Mirror synced: %zu policies, %zu SAs, %zu xfrm interfaces (generation %llu)\n",
@@ -194,30 +263,40 @@ static int on_events(struct xb_daemon *d, bool xfrm, bool links)
 		return err;
 	/* Before the incomplete mirror is published. */
 	note_capacity(d);
-	err = xb_publish(&d->publisher, &d->mirror);
+	err = publish(d);
 	xb_sync_set_counters(&d->maps, d->resyncs, d->nl.bad_msgs);
 	return err;
 }
 
 /*
  * Over capacity: once the kernel's SPD fits again (policies were deleted),
- * re-dump; a dump that fits makes the mirror synced again. At most once a
- * second; when the count cannot be read, the re-dump tells.
+ * re-dump; after a full map, once the mirror is smaller than when the map
+ * was full, rebuild. A dump that fits makes the mirror synced again. At
+ * most once a second; when the SPD's count cannot be read, the re-dump
+ * tells.
  */
 static int check_capacity(struct xb_daemon *d)
 {
 	__u64 now = xb_monotonic_ns(), count = 0;
 	int err;
 
-	if (!d->over_capacity || now - d->capacity_checked_ns < XB_CAPACITY_CHECK_NS)
+	if (!(d->over_capacity || d->map_full) ||
+	    now - d->capacity_checked_ns < XB_CAPACITY_CHECK_NS)
 		return 0;
 	d->capacity_checked_ns = now;
-	err = xb_nl_spd_count(&d->nl, &count);
-	if (err)
-		pr_debug("Couldn't read the SPD's policy count: %s\n", strerror(-err));
-	else if (count > d->mirror.max_policies)
+	if (d->over_capacity) {
+		/* The mirror lacks policies, so its size says nothing: the
+		 * kernel's count decides, and a rebuild that finds a map
+		 * still full records the size anew. */
+		err = xb_nl_spd_count(&d->nl, &count);
+		if (err)
+			pr_debug("Couldn't read the SPD's policy count: %s\n", strerror(-err));
+		else if (count > d->mirror.max_policies)
+			return 0;
+		pr_debug("The SPD holds %llu policies: re-dumping\n", (unsigned long long)count);
+	} else if (mirror_size(&d->mirror) >= d->map_full_size) {
 		return 0;
-	pr_debug("The SPD holds %llu policies: re-dumping\n", (unsigned long long)count);
+	}
 	d->resyncs++;
 	return resync(d);
 }
@@ -366,14 +445,7 @@ static int start_mirror(struct xb_daemon *d)
 	xb_sync_set_synced(&d->maps, false);
 	xb_sync_set_daemon(&d->maps, getpid(), d->opts.heartbeat_timeout_ms * 1000000ull);
 	xb_sync_heartbeat(&d->maps);
-	err = xb_publish_clear(&d->maps);
-	if (!err)
-		err = xb_publisher_init(&d->publisher, &d->maps);
-	if (!err) {
-		struct xb_policy_store store = xb_publisher_store(&d->publisher);
-
-		err = xb_mirror_init(&d->mirror, &store, d->maps.max_policies);
-	}
+	err = fresh_mirror(d);
 	if (!err)
 		err = xb_nl_open(&d->nl);
 	if (!err)

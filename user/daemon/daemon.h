@@ -53,6 +53,13 @@ struct xb_daemon {
 	 * re-dump fits, which is tried when the kernel's count (checked at
 	 * most once a second) fits again. */
 	bool over_capacity;
+	/* A map was full: the maps lack what that publication did not
+	 * write, until a rebuild on empty maps (resync()) that fits; tried
+	 * once the mirror is smaller than map_full_size, its size when a
+	 * map was found full. map_full_warned: this episode was logged. */
+	bool map_full;
+	bool map_full_warned;
+	size_t map_full_size;
 	__u64 capacity_checked_ns;
 	/* Policy notifications omit XFRMA_SEC_CTX; with SELinux labelled
 	 * IPsec possible, each notified policy is read back in full. */

@@ -148,6 +148,16 @@ static const enum xb_map_idx capacity_maps[] = {
 	XB_MAP_POLICIES, XB_MAP_TMPLS, XB_MAP_TSS, XB_MAP_POLICY_STATS,
 };
 
+bool xb_map_by_capacity(int idx)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(capacity_maps); i++)
+		if ((int)capacity_maps[i] == idx)
+			return true;
+	return false;
+}
+
 __u32 xb_capacity_map_entries(int idx, __u32 max_policies)
 {
 	switch (idx) {

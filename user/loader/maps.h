@@ -68,6 +68,8 @@ int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir);
 /* Make sure dir's parent is a bpffs; mounts /sys/fs/bpf when it is the
  * default location and nothing is mounted there. */
 int xb_pin_dir_check(const char *pin_dir, bool may_mount);
+/* Is map idx sized by the policy capacity (`run --max-policies`)? */
+bool xb_map_by_capacity(int idx);
 /* Entries of the capacity-sized map idx (xb_policies, xb_tmpls, xb_tss,
  * xb_policy_stats) for max_policies policies. */
 __u32 xb_capacity_map_entries(int idx, __u32 max_policies);

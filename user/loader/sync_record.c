@@ -44,14 +44,14 @@ void xb_sync_set_synced(struct xb_maps *maps, bool synced)
 	SYNC_STORE(maps, synced, synced ? 1 : 0);
 }
 
-/* Lowering the watchdog's flag here (it would at its next tick) lets the
- * datapath trust the maps again at once after a start or a stall longer
- * than the timeout. */
 void xb_sync_set_unsynced_reason(struct xb_maps *maps, __u32 reason)
 {
 	SYNC_STORE(maps, unsynced_reason, reason);
 }
 
+/* Lowering the watchdog's flag here (it would at its next tick) lets the
+ * datapath trust the maps again at once after a start or a stall longer
+ * than the timeout. */
 void xb_sync_heartbeat(struct xb_maps *maps)
 {
 	SYNC_STORE(maps, heartbeat_ns, xb_monotonic_ns());

@@ -12,12 +12,23 @@
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/tss.h"
 
+/* A hash map refuses a new key with E2BIG when it holds max_entries. */
+static bool map_full_err(int err)
+{
+	return err == -E2BIG || err == -ENOSPC;
+}
+
 static int map_put(struct xb_maps *maps, int map, const void *key, const void *val)
 {
 	if (bpf_map_update_elem(maps->fd[map], key, val, BPF_ANY)) {
 		int err = -errno;
 
-		pr_warn("Couldn't update %s: %s\n", xb_map_names[map], strerror(errno));
+		/* A full map is the daemon's to report, once an episode
+		 * (struct xb_publisher's full_map), not once a write. */
+		if (map_full_err(err))
+			pr_debug("%s is full\n", xb_map_names[map]);
+		else
+			pr_warn("Couldn't update %s: %s\n", xb_map_names[map], strerror(errno));
 		return err;
 	}
 	return 0;
@@ -61,7 +72,20 @@ struct publish_ctx {
 	struct batch stats;
 	struct xb_counter *zero;	/* n_cpus zeroed counters */
 	int err;			/* first error */
+	int full_map;			/* the first map found full, or -1 */
 };
+
+/* map_put() that remembers the first map that was full: the daemon
+ * survives that one (it fails open until the state fits, see
+ * xb_publish()). */
+static int ctx_put(struct publish_ctx *c, int map, const void *key, const void *val)
+{
+	int err = map_put(c->maps, map, key, val);
+
+	if (map_full_err(err) && c->full_map < 0)
+		c->full_map = map;
+	return err;
+}
 
 static void keep_err(int *first, int err)
 {
@@ -86,7 +110,7 @@ static void batch_free(struct batch *b)
 
 /* What a failed (or unsupported) batch left undone goes element by
  * element, which also names the error of the element that fails. */
-static int batch_flush(struct xb_maps *maps, struct batch *b)
+static int batch_flush(struct publish_ctx *c, struct batch *b)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 	__u32 count = b->n, i;
@@ -96,15 +120,15 @@ static int batch_flush(struct xb_maps *maps, struct batch *b)
 		return 0;
 	if (b->n == 1) {
 		b->n = 0;
-		return map_put(maps, b->map, b->keys, b->vals);
+		return ctx_put(c, b->map, b->keys, b->vals);
 	}
-	if (bpf_map_update_batch(maps->fd[b->map], b->keys, b->vals, &count, &opts)) {
+	if (bpf_map_update_batch(c->maps->fd[b->map], b->keys, b->vals, &count, &opts)) {
 		pr_debug("Batch update of %s stopped at %u of %u (%s): one by one\n",
 			 xb_map_names[b->map], count, b->n, strerror(errno));
 		if (count > b->n)
 			count = 0;
 		for (i = count; !err && i < b->n; i++)
-			err = map_put(maps, b->map, (char *)b->keys + i * b->key_size,
+			err = ctx_put(c, b->map, (char *)b->keys + i * b->key_size,
 				      (char *)b->vals + i * b->val_size);
 	}
 	b->n = 0;
@@ -143,7 +167,7 @@ static int batch_put(struct publish_ctx *c, struct batch *b, const void *key,
 	memcpy((char *)b->keys + b->n * b->key_size, key, b->key_size);
 	memcpy((char *)b->vals + b->n * b->val_size, val, b->val_size);
 	if (++b->n == BATCH_MAX)
-		return batch_flush(c->maps, b);
+		return batch_flush(c, b);
 	return 0;
 }
 
@@ -151,6 +175,7 @@ static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
 {
 	memset(c, 0, sizeof(*c));
 	c->maps = maps;
+	c->full_map = -1;
 	batch_init(&c->policies, XB_MAP_POLICIES, sizeof(__u32), sizeof(struct xb_policy_rec));
 	batch_init(&c->tmpls, XB_MAP_TMPLS, sizeof(struct xb_tmpl_key), sizeof(struct xb_tmpl));
 	batch_init(&c->tss, XB_MAP_TSS, sizeof(struct xb_tss_key), sizeof(struct xb_tss_val));
@@ -164,10 +189,10 @@ static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
  * publication. */
 static int ctx_finish(struct publish_ctx *c)
 {
-	keep_err(&c->err, batch_flush(c->maps, &c->stats));
-	keep_err(&c->err, batch_flush(c->maps, &c->policies));
-	keep_err(&c->err, batch_flush(c->maps, &c->tmpls));
-	keep_err(&c->err, batch_flush(c->maps, &c->tss));
+	keep_err(&c->err, batch_flush(c, &c->stats));
+	keep_err(&c->err, batch_flush(c, &c->policies));
+	keep_err(&c->err, batch_flush(c, &c->tmpls));
+	keep_err(&c->err, batch_flush(c, &c->tss));
 	batch_free(&c->stats);
 	batch_free(&c->policies);
 	batch_free(&c->tmpls);
@@ -222,6 +247,7 @@ int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
 {
 	memset(pub, 0, sizeof(*pub));
 	pub->maps = maps;
+	pub->full_map = -1;
 	pub->tss = xb_tss_new(maps->max_policies ? maps->max_policies : XB_MAX_POLICIES);
 	return pub->tss ? 0 : -ENOMEM;
 }
@@ -238,33 +264,33 @@ struct xb_policy_store xb_publisher_store(const struct xb_publisher *pub)
 	return (struct xb_policy_store){ .load = load_policy, .ctx = pub->maps };
 }
 
-static int publish_sa(struct xb_maps *maps, struct xb_mirror *m,
+static int publish_sa(struct publish_ctx *c, struct xb_mirror *m,
 		      const struct xb_sa_key *key)
 {
 	struct xb_mirror_sa *ms = xb_mirror_sa_find(m, key);
 
-	return ms ? map_put(maps, XB_MAP_SAS, key, &ms->sa) :
-		    map_del(maps, XB_MAP_SAS, key);
+	return ms ? ctx_put(c, XB_MAP_SAS, key, &ms->sa) :
+		    map_del(c->maps, XB_MAP_SAS, key);
 }
 
-static int publish_spi(struct xb_maps *maps, struct xb_mirror *m,
+static int publish_spi(struct publish_ctx *c, struct xb_mirror *m,
 		       const struct xb_spi_key *key)
 {
 	struct xb_mirror_spi *s = xb_mirror_spi_find(m, key);
 	struct xb_spi_val val;
 
 	if (!s)
-		return map_del(maps, XB_MAP_SPIS, key);
+		return map_del(c->maps, XB_MAP_SPIS, key);
 	val.n_sas = s->n_sas;
-	return map_put(maps, XB_MAP_SPIS, key, &val);
+	return ctx_put(c, XB_MAP_SPIS, key, &val);
 }
 
-static int publish_link(struct xb_maps *maps, struct xb_mirror *m, __u32 key)
+static int publish_link(struct publish_ctx *c, struct xb_mirror *m, __u32 key)
 {
 	struct xb_mirror_link *ml = xb_mirror_link_by_key(m, key);
 
-	return ml ? map_put(maps, XB_MAP_XFRM_LINKS, &key, &ml->link) :
-		    map_del(maps, XB_MAP_XFRM_LINKS, &key);
+	return ml ? ctx_put(c, XB_MAP_XFRM_LINKS, &key, &ml->link) :
+		    map_del(c->maps, XB_MAP_XFRM_LINKS, &key);
 }
 
 static int sink_put_entry(void *ctx, const struct xb_tss_key *key,
@@ -303,7 +329,7 @@ static void maintain_filter(struct xb_maps *maps)
 
 static int sink_put_list(void *ctx, __u32 idx, const struct xb_shape_list *list)
 {
-	return map_put(((struct publish_ctx *)ctx)->maps, XB_MAP_SHAPE_LISTS, &idx, list);
+	return ctx_put(ctx, XB_MAP_SHAPE_LISTS, &idx, list);
 }
 
 static int publish_tss(struct publish_ctx *c, struct xb_tss *tss)
@@ -332,15 +358,16 @@ static int publish_changes(struct xb_publisher *pub, struct xb_mirror *m)
 	for (i = 0; !err && i < m->dirty_policies.n; i++)
 		err = publish_policy(&c, m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
 	for (i = 0; !err && i < m->dirty_sas.n; i++)
-		err = publish_sa(maps, m, xb_vec_at(&m->dirty_sas, i));
+		err = publish_sa(&c, m, xb_vec_at(&m->dirty_sas, i));
 	for (i = 0; !err && i < m->dirty_spis.n; i++)
-		err = publish_spi(maps, m, xb_vec_at(&m->dirty_spis, i));
+		err = publish_spi(&c, m, xb_vec_at(&m->dirty_spis, i));
 	for (i = 0; !err && i < m->dirty_links.n; i++)
-		err = publish_link(maps, m, *(__u32 *)xb_vec_at(&m->dirty_links, i));
+		err = publish_link(&c, m, *(__u32 *)xb_vec_at(&m->dirty_links, i));
 	if (!err)
 		err = publish_tss(&c, pub->tss);
 	keep_err(&c.err, err);
 	err = ctx_finish(&c);
+	pub->full_map = c.full_map;
 	maintain_filter(maps);
 	if (!err && m->defaults_dirty)
 		xb_sync_set_defaults(maps, m->default_action);
@@ -421,8 +448,11 @@ int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 	xb_mirror_clear_changes(m);
 	if (err) {
 		/* A map refused an update: the datapath must not trust it.
-		 * The daemon stops on this error, so synced stays 0. */
-		pr_warn("Publication failed: the mirror is marked unsynced and the datapath fails open\n");
+		 * The daemon survives a full map (pub->full_map: it stays
+		 * unsynced until a rebuild fits) and stops on any other
+		 * error; either way synced stays 0. */
+		if (pub->full_map < 0)
+			pr_warn("Publication failed: the mirror is marked unsynced and the datapath fails open\n");
 		xb_sync_set_synced(pub->maps, false);
 	}
 	return err;

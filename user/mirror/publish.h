@@ -23,6 +23,9 @@ struct xb_publisher {
 	 * when a part of the SPD becomes undecidable, once. */
 	__u32 warned_why[XB_SHAPE_LISTS];
 	bool warned_full[XB_SHAPE_LISTS];
+	/* The map (XB_MAP_*) that refused a new entry because it was full
+	 * in the last publication, or -1. */
+	int full_map;
 };
 
 int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps);
@@ -33,7 +36,10 @@ struct xb_policy_store xb_publisher_store(const struct xb_publisher *pub);
 
 /* Hand the mirror's changed policies to the builder, then write the
  * pending changes into the maps; clears them. A failure marks the maps
- * unsynced: the datapath then passes everything. */
+ * unsynced: the datapath then passes everything. When a map was full
+ * (pub->full_map), what that publication did not write is lost for good:
+ * only a rebuild on empty maps (xb_publish_clear(), a new publisher and
+ * mirror, a dump) makes them complete again. */
 int xb_publish(struct xb_publisher *pub, struct xb_mirror *m);
 /* Empty every state map (start-up: pins may hold a dead daemon's state). */
 int xb_publish_clear(struct xb_maps *maps);
