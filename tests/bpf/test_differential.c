@@ -571,8 +571,10 @@ static void test_realistic_datapath(void **state)
 			/* nearly every packet decided (a seed may give a list
 			 * whose walk runs out of steps: it passes, visibly) */
 			assert_true(st.overflow_pass * 50 <= st.runs);
-			assert_true(st.decided[XB_R_DROP_POLICY_BLOCK] > 10);
-			assert_true(st.decided[XB_R_PASS_POLICY_ALLOW] > 10);
+			/* decided by policies (one may take them all: flows
+			 * favour the first rules) */
+			assert_true(st.decided[XB_R_DROP_POLICY_BLOCK] +
+				    st.decided[XB_R_PASS_POLICY_ALLOW] > 100);
 		}
 	}
 	free(pols);

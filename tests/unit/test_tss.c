@@ -901,9 +901,10 @@ static void test_realistic_profiles(void **state)
 			 * packets pass, visibly; the profiles fit with room */
 			assert_true(st.overflow_pass * 50 <= st.compared ||
 				    sl.undecidable == XB_LIST_UNDEC_TABLES);
-			assert_true(st.decided[XB_R_DROP_POLICY_BLOCK] > 10 ||
-				    sl.undecidable);
-			assert_true(st.decided[XB_R_PASS_POLICY_ALLOW] > 10 ||
+			/* decided by policies (one may take them all: flows
+			 * favour the first rules) */
+			assert_true(st.decided[XB_R_DROP_POLICY_BLOCK] +
+				    st.decided[XB_R_PASS_POLICY_ALLOW] > 100 ||
 				    sl.undecidable);
 			xb_tss_free(tss);
 			xb_tss_mem_free(mem);
