@@ -29,7 +29,8 @@ struct xb_decision {
 	__u32 if_id;
 	__u8 reason;
 	__u8 flow;		/* enum xb_flow_outcome */
-	__u8 pad[2];
+	__u8 cause;		/* enum xb_undecidable_cause, when undecidable */
+	__u8 pad;
 };
 
 static __always_inline void xb_decision_set(struct xb_decision *d,
@@ -37,6 +38,13 @@ static __always_inline void xb_decision_set(struct xb_decision *d,
 {
 	d->reason = reason;
 	d->policy_id = policy_id;
+}
+
+static __always_inline void xb_decision_undecidable(struct xb_decision *d,
+						    __u8 cause)
+{
+	xb_decision_set(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+	d->cause = cause;
 }
 
 /* The verdict of one matching policy, as a reason. */
@@ -55,7 +63,7 @@ static __always_inline void xb_decide_match(const struct xb_match *m,
 		xb_decision_set(d, XB_R_DROP_REQUIRES_IPSEC, m->policy_id);
 		break;
 	default:
-		xb_decision_set(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+		xb_decision_undecidable(d, XB_U_POLICY);
 		break;
 	}
 }
@@ -90,7 +98,7 @@ static __always_inline void xb_decide_sub_allow(const struct xb_pkt *pkt,
 
 	xb_search_list(pkt, XB_VIEW_IN, XB_PTYPE_MAIN, &m);
 	if (xb_match_undecidable(&m))
-		xb_decision_set(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+		xb_decision_undecidable(d, xb_match_cause(&m));
 	else if (!m.found)
 		xb_decide_match(sub, d);
 	else if (m.verdict == XB_V_BLOCK)
@@ -126,7 +134,7 @@ __noinline int xb_decide_policy(const struct xb_pkt *pkt, __u32 view,
 	d->if_id = 0;
 	xb_search_list(pkt, view, XB_PTYPE_SUB, &r);
 	if (xb_match_undecidable(&r)) {
-		xb_decision_set(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+		xb_decision_undecidable(d, xb_match_cause(&r));
 		return 0;
 	}
 	if (r.found) {
@@ -138,7 +146,7 @@ __noinline int xb_decide_policy(const struct xb_pkt *pkt, __u32 view,
 	}
 	xb_search_list(pkt, view, XB_PTYPE_MAIN, &r);
 	if (xb_match_undecidable(&r)) {
-		xb_decision_set(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+		xb_decision_undecidable(d, xb_match_cause(&r));
 		return 0;
 	}
 	if (r.found) {
@@ -146,7 +154,7 @@ __noinline int xb_decide_policy(const struct xb_pkt *pkt, __u32 view,
 		return 0;
 	}
 	if (dir == XB_DIR_FWD && xb_icmp_error(pkt)) {
-		xb_decision_set(d, XB_R_PASS_UNDECIDABLE, XB_NO_POLICY);
+		xb_decision_undecidable(d, XB_U_ICMP_ERROR);
 		return 0;
 	}
 	xb_decision_set(d, def == XB_DEFAULT_BLOCK ? XB_R_DROP_DEFAULT_BLOCK :

@@ -75,7 +75,7 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 {
 	struct xb_flow_key k = {};
 	struct xb_flow_entry *e;
-	__u8 reason, counter_slot;
+	__u8 reason, cause, counter_slot;
 	__u32 policy_id;
 	__u64 hash;
 
@@ -86,15 +86,17 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 	/* The verdict as read once: the check covers exactly these. */
 	policy_id = e->val.policy_id;
 	reason = e->val.reason;
+	cause = e->val.cause;
 	counter_slot = e->val.stats_slot;
 	if (e->val.generation != snap->generation ||
 	    e->val.flow_epoch != snap->flow_epoch ||
 	    e->check != xb_flow_check(hash, snap->generation, snap->flow_epoch,
-				      policy_id, reason, counter_slot))
+				      policy_id, reason, cause, counter_slot))
 		return false;
 	d->flow = XB_FLOW_HIT;
 	d->policy_id = policy_id;
 	d->reason = reason;
+	d->cause = cause;
 	d->if_id = 0;
 	*stats_slot = counter_slot;
 	return true;
@@ -139,12 +141,13 @@ static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 	e->val.flow_epoch = snap->flow_epoch;
 	e->val.policy_id = d->policy_id;
 	e->val.reason = d->reason;
+	e->val.cause = d->cause;
 	e->val.stats_slot = stats_slot;
 	/* Last: until it is written the entry is a miss (see
 	 * struct xb_flow_entry). */
 	XB_BARRIER();
 	e->check = xb_flow_check(hash, snap->generation, snap->flow_epoch,
-				 d->policy_id, d->reason, stats_slot);
+				 d->policy_id, d->reason, d->cause, stats_slot);
 }
 
 #endif

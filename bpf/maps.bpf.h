@@ -177,6 +177,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_flow_stats SEC(".maps");
 
+/* Undecidable packets by cause (include/xfrmbpf/reasons.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xb_undecidable_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_undecidable_stats SEC(".maps");
+
 /* The heartbeat watchdog's timer (bpf/watchdog.bpf.h). Pinned: the pin
  * keeps the timer running after the daemon is gone, which is when it is
  * needed. */

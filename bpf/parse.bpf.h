@@ -73,11 +73,19 @@ struct xb_pkt {
 	__u16 l3_off;		/* offset of the IP header in the frame */
 	__u16 l3_len;		/* IP total length from the header */
 	__u8 sa_proto;		/* IPsec: ESP or AH (NAT-T: ESP in UDP) */
-	__u8 pad;
+	__u8 cause;		/* enum xb_undecidable_cause of a parser's
+				 * XB_R_PASS_UNDECIDABLE */
 };
 
 /* The parsers return this, or the reason to pass the packet with. */
 #define XB_PARSE_OK	XB_R_NONE
+
+/* A parser's "the kernel decides", with what it could not follow. */
+static __always_inline int xb_parse_undecidable(struct xb_pkt *pkt, __u8 cause)
+{
+	pkt->cause = cause;
+	return XB_R_PASS_UNDECIDABLE;
+}
 
 static __always_inline int xb_parse_l2(void *data, void *data_end,
 				       __u16 *proto, __u16 *off)
@@ -148,12 +156,12 @@ static __always_inline int xb_parse_l4(void *l4, void *data_end,
 		/* Older kernels decode the GRE key only for IPv4 and only
 		 * version 0 is unambiguous across kernel versions. */
 		if (pkt->family != AF_INET)
-			return XB_R_PASS_UNDECIDABLE;
+			return xb_parse_undecidable(pkt, XB_U_GRE);
 		if ((void *)(b + 4) > data_end)
 			return XB_R_PASS_UNPARSED;
 		flags = bpf_ntohs(*(__be16 *)b);
 		if (flags & XB_GRE_VER)
-			return XB_R_PASS_UNDECIDABLE;
+			return xb_parse_undecidable(pkt, XB_U_GRE);
 		if (flags & XB_GRE_KEY) {
 			__u8 *key = b + ((flags & XB_GRE_CSUM) ? 8 : 4);
 
@@ -166,7 +174,7 @@ static __always_inline int xb_parse_l4(void *l4, void *data_end,
 	}
 	case IPPROTO_COMP:
 		/* IPComp is looked up by CPI in the SAD; not mirrored. */
-		return XB_R_PASS_UNDECIDABLE;
+		return xb_parse_undecidable(pkt, XB_U_IPCOMP);
 	default:
 		break;
 	}
@@ -346,6 +354,8 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 	if (hlen > sizeof(*iph)) {
 		ret = xb_scan_ipopts(ctx, xdp, off + sizeof(*iph),
 				     hlen - sizeof(*iph));
+		if (ret == XB_R_PASS_UNDECIDABLE)
+			pkt->cause = XB_U_SOURCE_ROUTE;
 		if (ret != XB_PARSE_OK)
 			return ret;
 	}
@@ -402,7 +412,7 @@ static __always_inline int xb_parse_ipv6(void *data, void *data_end,
 			if ((void *)(h + 4) > data_end)
 				return XB_R_PASS_UNPARSED;
 			if (h[3] != 0)		/* segments left */
-				return XB_R_PASS_UNDECIDABLE;
+				return xb_parse_undecidable(pkt, XB_U_SOURCE_ROUTE);
 			nexthdr = h[0];
 			off += (h[1] + 1) * 8;
 			continue;
@@ -421,7 +431,7 @@ static __always_inline int xb_parse_ipv6(void *data, void *data_end,
 			return ret;
 		return xb_parse_ipsec(h, data_end, pkt);
 	}
-	return XB_R_PASS_UNDECIDABLE;
+	return xb_parse_undecidable(pkt, XB_U_HEADER_CHAIN);
 }
 
 /* Returns XB_PARSE_OK or the reason to pass the packet with. frame_len is

@@ -24,9 +24,15 @@ struct xb_match {
 	 * one the kernel picks is not visible from netlink (user/classifier/tss.h) */
 	__u8 conflict;
 	__u8 overflow;
-	/* a bucket with more policies than it holds was hit */
+	/* XB_FULL_BUCKET: a bucket with more policies than it holds was hit;
+	 * XB_FULL_STEPS: the walk ran out of steps */
 	__u8 full;
 	__u8 pad[3];
+};
+
+enum {
+	XB_FULL_BUCKET = 1,
+	XB_FULL_STEPS,
 };
 
 /* Overflowed list, full bucket, conflicting tie or an undecidable
@@ -35,6 +41,19 @@ static __always_inline bool xb_match_undecidable(const struct xb_match *m)
 {
 	return m->overflow || m->full ||
 	       (m->found && (m->conflict || m->verdict == XB_V_UNDECIDABLE));
+}
+
+/* Which of those, for an undecidable match. */
+static __always_inline __u8 xb_match_cause(const struct xb_match *m)
+{
+	if (m->overflow)
+		return XB_U_LIST;
+	if (m->full)
+		return m->full == XB_FULL_STEPS ? XB_U_SEARCH_STEPS :
+						  XB_U_FULL_BUCKET;
+	if (m->conflict)
+		return XB_U_TIE;
+	return XB_U_POLICY;
 }
 
 /* bpf_loop() context of the search: the flow is copied in, so the
@@ -215,7 +234,7 @@ __noinline int xb_table_probe(struct xb_search_walk *w,
 	v = !XB_WALK_CHUNK(w) && !xb_tss_maybe(&key) ? NULL :
 	    bpf_map_lookup_elem(&xb_tss, &key);
 	if (v && v->full) {
-		w->best.full = 1;
+		w->best.full = XB_FULL_BUCKET;
 		return 1;
 	}
 	if (v && !xb_chunk_scan(w, v) && v->more &&
@@ -252,7 +271,7 @@ static long xb_search_step(__u32 i, void *data)
 		return 1;
 	/* out of steps before the list is done: undecidable */
 	if (i == XB_SEARCH_STEPS - 1)
-		w->best.full = 1;
+		w->best.full = XB_FULL_STEPS;
 	return 0;
 }
 

@@ -45,4 +45,16 @@ static __always_inline void xb_count_policy(__u32 policy_id, __u64 bytes)
 	c->bytes += bytes;
 }
 
+static __always_inline void xb_count_undecidable(__u32 reason, __u32 cause)
+{
+	struct xb_undecidable_stats *u;
+	__u32 zero = 0;
+
+	if (reason != XB_R_PASS_UNDECIDABLE || cause >= XB_U_MAX)
+		return;
+	u = bpf_map_lookup_elem(&xb_undecidable_stats, &zero);
+	if (u)
+		u->packets[cause]++;
+}
+
 #endif

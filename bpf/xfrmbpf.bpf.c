@@ -15,6 +15,22 @@
 #include "stats.bpf.h"
 #include "steer.bpf.h"
 
+/*
+ * `xfrmbpf classify` loads an instance of its own with xb_dry_run set: the
+ * decision goes to xb_trace (not pinned: the instance's own) instead of the
+ * counters, and the flow cache is read but not written, so a test packet
+ * leaves the live datapath's state alone. The attached instance has it
+ * clear, and the verifier prunes those branches.
+ */
+const volatile bool xb_dry_run = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xb_trace);
+} xb_trace SEC(".maps");
+
 /* (daddr, SPI, proto) of ESP/AH: does any SA have it? */
 static __always_inline bool xb_spi_known(const struct xb_pkt *pkt)
 {
@@ -65,7 +81,7 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 
 	rt = xb_route(ctx, pkt, ctx->ingress_ifindex);
 	if (rt == XB_RT_UNKNOWN) {
-		d->reason = XB_R_PASS_UNDECIDABLE;
+		xb_decision_undecidable(d, XB_U_ROUTE);
 		return;
 	}
 	if (rt == XB_RT_LOCAL && pkt->kind == XB_PK_IPSEC) {
@@ -120,12 +136,15 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 	int reason;
 
 	reason = xb_parse(ctx, true, data, data_end, data_end - data, &pkt);
-	if (reason == XB_R_NONE && (pkt.frag || !xb_plain_unicast(&pkt)))
+	if (reason == XB_R_NONE && (pkt.frag || !xb_plain_unicast(&pkt))) {
 		reason = XB_R_PASS_UNDECIDABLE;
+		pkt.cause = pkt.frag ? XB_U_FRAGMENT : XB_U_NOT_UNICAST;
+	}
 	if (reason == XB_R_NONE)
 		reason = xb_sync_begin(&snap);
 	if (reason != XB_R_NONE && reason != XB_R_PASS_PUBLISHING) {
 		d->reason = reason;
+		d->cause = pkt.cause;
 		return xb_iface_slot(ifindex);
 	}
 	if (xb_flow_cached(&pkt, ifindex, &snap, d, &slot))
@@ -146,7 +165,8 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		d->policy_id = XB_NO_POLICY;
 		return slot;
 	}
-	xb_flow_store(&pkt, ifindex, &snap, d, slot);
+	if (!xb_dry_run)
+		xb_flow_store(&pkt, ifindex, &snap, d, slot);
 	return slot;
 }
 
@@ -154,12 +174,31 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
  * xb_count() puts in the row of other devices. Inline: a call costs a
  * cache hit ~1 ns of its ~50, and the verifier takes the few extra
  * states (the decision's tree is behind the global xb_decide_policy). */
-static __always_inline int xb_xdp_account(int slot, __u32 reason, __u32 policy_id,
-			      __u64 bytes)
+static __always_inline int xb_xdp_account(int slot, const struct xb_decision *d,
+					  __u64 bytes)
 {
+	__u32 reason = d->reason, policy_id = d->policy_id;
+
 	xb_count((__u32)slot, reason, bytes);
+	xb_count_undecidable(reason, d->cause);
 	xb_count_policy(policy_id, bytes);
 	return xb_reason_drops(reason);
+}
+
+/* The dry run's verdict: the decision into xb_trace, nothing counted. */
+static __always_inline int xb_xdp_trace(const struct xb_decision *d)
+{
+	struct xb_trace *t;
+	__u32 zero = 0;
+
+	t = bpf_map_lookup_elem(&xb_trace, &zero);
+	if (t) {
+		t->policy_id = d->policy_id;
+		t->reason = d->reason;
+		t->cause = d->cause;
+		t->flow = d->flow;
+	}
+	return xb_reason_drops(d->reason) ? XDP_DROP : XDP_PASS;
 }
 
 SEC("xdp")
@@ -169,8 +208,10 @@ int xb_xdp(struct xdp_md *ctx)
 	__u64 bytes = ctx->data_end - ctx->data;
 	int slot = xb_xdp_decide(ctx, &d);
 
+	if (xb_dry_run)
+		return xb_xdp_trace(&d);
 	xb_flow_count(d.flow);
-	if (xb_xdp_account(slot, d.reason, d.policy_id, bytes))
+	if (xb_xdp_account(slot, &d, bytes))
 		return XDP_DROP;
 	return XDP_PASS;
 }

@@ -95,7 +95,8 @@ struct xb_flow_val {
 	__u32 policy_id;	/* XB_NO_POLICY when none matched */
 	__u8 reason;		/* enum xb_reason */
 	__u8 stats_slot;	/* xb_iface_cfg.stats_slot of the ingress */
-	__u8 pad[2];
+	__u8 cause;		/* enum xb_undecidable_cause, when undecidable */
+	__u8 pad;
 };
 
 #define XB_NO_POLICY	0xffffffffu
@@ -160,14 +161,25 @@ static inline __u32 xb_flow_slot(__u64 hash, __u32 bits)
 /* What xb_flow_entry.check holds for a key of hash `hash` and a verdict. */
 static inline __u64 xb_flow_check(__u64 hash, __u64 generation,
 				  __u32 flow_epoch, __u32 policy_id,
-				  __u8 reason, __u8 stats_slot)
+				  __u8 reason, __u8 cause, __u8 stats_slot)
 {
 	__u64 c;
 
 	c = hash ^ generation * 0xc2b2ae3d27d4eb4fULL;
 	c ^= ((__u64)flow_epoch << 32 | policy_id) * 0x165667b19e3779f9ULL;
-	c ^= ((__u64)reason << 8 | stats_slot) * 0xd6e8feb86659fd93ULL;
+	c ^= ((__u64)cause << 16 | (__u64)reason << 8 | stats_slot) *
+	     0xd6e8feb86659fd93ULL;
 	return c ^ (c >> 31);
 }
+
+/* Value of xb_trace, the one-entry array of a dry-run instance of the
+ * datapath (`xfrmbpf classify`): the decision on the last packet it ran. */
+struct xb_trace {
+	__u32 policy_id;	/* XB_NO_POLICY when none decided */
+	__u8 reason;		/* enum xb_reason */
+	__u8 cause;		/* enum xb_undecidable_cause, when undecidable */
+	__u8 flow;		/* 0 decided before the flow cache, 1 hit, 2 miss */
+	__u8 pad;
+};
 
 #endif

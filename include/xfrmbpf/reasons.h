@@ -9,6 +9,8 @@
 #ifndef XFRMBPF_REASONS_H
 #define XFRMBPF_REASONS_H
 
+#include <linux/types.h>
+
 #define XB_REASONS(X)							\
 	X(XB_R_PASS_NO_POLICY,		"pass_no_policy")		\
 	X(XB_R_PASS_POLICY_ALLOW,	"pass_policy_allow")		\
@@ -37,6 +39,42 @@ enum xb_reason {
 	XB_R_MAX
 };
 #undef XB_REASON_ENUM
+
+/*
+ * What made a packet pass_undecidable: the part of the kernel's path the
+ * datapath cannot see as the kernel does. Counted per CPU in
+ * xb_undecidable_stats (struct xb_undecidable_stats) beside the reason;
+ * `xfrmbpf stats` and `classify` print the names. New causes go at the
+ * end, as reasons do.
+ */
+#define XB_UNDECIDABLE_CAUSES(X)					\
+	X(XB_U_OTHER,		"other")				\
+	X(XB_U_FRAGMENT,	"fragment")				\
+	X(XB_U_NOT_UNICAST,	"not_unicast")				\
+	X(XB_U_ROUTE,		"route")				\
+	X(XB_U_SOURCE_ROUTE,	"source_route")				\
+	X(XB_U_HEADER_CHAIN,	"ipv6_header_chain")			\
+	X(XB_U_GRE,		"gre_key")				\
+	X(XB_U_IPCOMP,		"ipcomp")				\
+	X(XB_U_LIST,		"shape_list")				\
+	X(XB_U_FULL_BUCKET,	"full_bucket")				\
+	X(XB_U_SEARCH_STEPS,	"search_steps")				\
+	X(XB_U_TIE,		"priority_tie")				\
+	X(XB_U_POLICY,		"policy_selector")			\
+	X(XB_U_ICMP_ERROR,	"forwarded_icmp_error")
+
+#define XB_CAUSE_ENUM(sym, name) sym,
+enum xb_undecidable_cause {
+	XB_UNDECIDABLE_CAUSES(XB_CAUSE_ENUM)
+	XB_U_MAX
+};
+#undef XB_CAUSE_ENUM
+
+/* Value of xb_undecidable_stats (a per-CPU array of one): packets passed
+ * as undecidable, by cause. */
+struct xb_undecidable_stats {
+	__u64 packets[XB_U_MAX];
+};
 
 /* No verdict yet: what a step of the datapath returns when the next one
  * decides (the packet parsed, the mirror trusted, a flow that steering

@@ -60,6 +60,7 @@ static void flow_cache_put(int fd, __u32 slot, struct xb_flow_entry *ents,
 					      ents[i].val.flow_epoch,
 					      ents[i].val.policy_id,
 					      ents[i].val.reason,
+					      ents[i].val.cause,
 					      ents[i].val.stats_slot);
 	assert_int_equal(bpf_map_update_elem(fd, &slot, ents, BPF_ANY), 0);
 }
@@ -158,7 +159,7 @@ static void test_flow_cache_answers_only_its_flow_generation_and_epoch(void **st
 		assert_int_equal(ents[i].val.stats_slot, IF_IN_SLOT);
 		assert_true(ents[i].check ==
 			    xb_flow_check(xb_flow_hash(&k), xbt_fx.generation,
-					  0, 2, XB_R_DROP_REQUIRES_IPSEC,
+					  0, 2, XB_R_DROP_REQUIRES_IPSEC, 0,
 					  IF_IN_SLOT));
 	}
 

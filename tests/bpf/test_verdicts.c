@@ -29,6 +29,7 @@
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
+#include "loader/stats.h"
 #include <bpf/libbpf.h>
 
 #include "xfrmbpf.skel.h"
@@ -41,9 +42,14 @@ struct verdict_case {
 	const struct xbt_sa *sas;
 	unsigned int state;	/* ST_* */
 	int verdict;		/* XDP_PASS / XDP_DROP */
-	int reason;
+	int reason;		/* XB_R_*, or UNDECIDABLE(cause) */
 	uint32_t policy;	/* counted policy, NO_POL for none */
 };
+
+/* pass_undecidable, counted under cause (XB_U_*) */
+#define UNDECIDABLE(cause)	(XB_R_PASS_UNDECIDABLE | (cause) << 8)
+#define CASE_REASON(c)		((c)->reason & 0xff)
+#define CASE_CAUSE(c)		((c)->reason >> 8)
 
 /* Sub policies beside main ones, as CONFIG_XFRM_SUB_POLICY has them. */
 static const struct xbt_policy pol_sub[] = {
@@ -184,13 +190,13 @@ static const struct verdict_case verdict_cases[] = {
 	{ "v4 with options, blocked", PKT(TCP4(V4_LOCAL, 23), .ip_opts = 40),
 	  gw_spd, gw_sas, 0, DROP, XB_R_DROP_REQUIRES_IPSEC, 2 },
 	{ "v4 loose source route undecidable", PKT(TCP4(V4_LOCAL, 23),
-	  .lsrr = true), gw_spd, gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE,
+	  .lsrr = true), gw_spd, gw_sas, 0, PASS, UNDECIDABLE(XB_U_SOURCE_ROUTE),
 	  NO_POL },
 	{ "v4 first fragment undecidable", PKT(TCP4(V4_LOCAL, 23),
-	  .frag = 0x2000), gw_spd, gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE,
+	  .frag = 0x2000), gw_spd, gw_sas, 0, PASS, UNDECIDABLE(XB_U_FRAGMENT),
 	  NO_POL },
 	{ "v4 later fragment undecidable", PKT(TCP4(V4_LOCAL, 23),
-	  .frag = 0x0010), gw_spd, gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE,
+	  .frag = 0x0010), gw_spd, gw_sas, 0, PASS, UNDECIDABLE(XB_U_FRAGMENT),
 	  NO_POL },
 	{ "v4 DF is not a fragment", PKT(TCP4(V4_LOCAL, 23), .frag = 0x4000),
 	  gw_spd, gw_sas, 0, DROP, XB_R_DROP_REQUIRES_IPSEC, 2 },
@@ -230,26 +236,26 @@ static const struct verdict_case verdict_cases[] = {
 	  XB_R_DROP_REQUIRES_IPSEC, 10 },
 	{ "v6 routing with segments left undecidable",
 	  PKT(TCP6(V6_LOCAL, 23), .ext = "R"), gw_spd, gw_sas, 0, PASS,
-	  XB_R_PASS_UNDECIDABLE, NO_POL },
+	  UNDECIDABLE(XB_U_SOURCE_ROUTE), NO_POL },
 	{ "v6 first fragment undecidable", PKT(TCP6(V6_LOCAL, 23),
-	  .ext = "hf"), gw_spd, gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE,
+	  .ext = "hf"), gw_spd, gw_sas, 0, PASS, UNDECIDABLE(XB_U_FRAGMENT),
 	  NO_POL },
 	{ "v6 later fragment undecidable", PKT(TCP6(V6_LOCAL, 23),
-	  .ext = "F"), gw_spd, gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE,
+	  .ext = "F"), gw_spd, gw_sas, 0, PASS, UNDECIDABLE(XB_U_FRAGMENT),
 	  NO_POL },
 	{ "v6 too many extension headers undecidable",
 	  PKT(TCP6(V6_LOCAL, 23), .ext = "dddddddd"), gw_spd, gw_sas, 0,
-	  PASS, XB_R_PASS_UNDECIDABLE, NO_POL },
+	  PASS, UNDECIDABLE(XB_U_HEADER_CHAIN), NO_POL },
 	{ "v6 policy marked undecidable", PKT(.family = 6,
 	  .src = "2001:db8:1::66", .dst = V6_LOCAL, .l4 = XBT_L4_TCP,
 	  .sport = 1, .dport = 23), gw_spd, gw_sas, 0, PASS,
-	  XB_R_PASS_UNDECIDABLE, NO_POL },
+	  UNDECIDABLE(XB_U_POLICY), NO_POL },
 	{ "v6 multicast undecidable", PKT(UDP6("ff02::1", 9)), gw_spd,
-	  gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE, NO_POL },
+	  gw_sas, 0, PASS, UNDECIDABLE(XB_U_NOT_UNICAST), NO_POL },
 	{ "v6 link-local destination undecidable", PKT(UDP6("fe80::1", 9)),
-	  gw_spd, gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE, NO_POL },
+	  gw_spd, gw_sas, 0, PASS, UNDECIDABLE(XB_U_NOT_UNICAST), NO_POL },
 	{ "v4 broadcast undecidable", PKT(UDP4("255.255.255.255", 9)),
-	  gw_spd, gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE, NO_POL },
+	  gw_spd, gw_sas, 0, PASS, UNDECIDABLE(XB_U_NOT_UNICAST), NO_POL },
 	/* ESP, AH, NAT-T */
 	{ "v4 esp known spi", PKT(.family = 4, .src = V4_SRC, .dst = V4_LOCAL,
 	  .l4 = XBT_L4_ESP, .spi = 0x1000, .payload = 32), gw_spd, gw_sas,
@@ -316,7 +322,7 @@ static const struct verdict_case verdict_cases[] = {
 	  XB_R_PASS_BYPASS, NO_POL },
 	{ "v6 esp fragment undecidable", PKT(.family = 6, .src = V6_SRC,
 	  .dst = V6_LOCAL, .l4 = XBT_L4_ESP, .spi = 0x3001, .ext = "f",
-	  .payload = 32), gw_spd, gw_sas, 0, PASS, XB_R_PASS_UNDECIDABLE,
+	  .payload = 32), gw_spd, gw_sas, 0, PASS, UNDECIDABLE(XB_U_FRAGMENT),
 	  NO_POL },
 	/* fail open */
 	{ "unsynced passes", PKT(TCP4(V4_LOCAL, 23)), gw_spd, gw_sas,
@@ -344,7 +350,7 @@ static const struct verdict_case verdict_cases[] = {
 	{ "v6 disable_policy passes", PKT(TCP6(V6_LOCAL, 23)), gw_spd,
 	  gw_sas, ST_DISABLE6, PASS, XB_R_PASS_DISABLED_DEV, NO_POL },
 	{ "shape list overflow undecidable", PKT(TCP4(V4_LOCAL, 23)), gw_spd,
-	  gw_sas, ST_OVERFLOW, PASS, XB_R_PASS_UNDECIDABLE, NO_POL },
+	  gw_sas, ST_OVERFLOW, PASS, UNDECIDABLE(XB_U_LIST), NO_POL },
 	{ "overflow of another list does not matter", PKT(TCP6(V6_LOCAL, 23)),
 	  gw_spd, gw_sas, ST_OVERFLOW, DROP, XB_R_DROP_REQUIRES_IPSEC, 10 },
 	/* default policies */
@@ -365,11 +371,11 @@ static const struct verdict_case verdict_cases[] = {
 	{ "v4 forwarded icmp error without policy: undecidable",
 	  PKT(.family = 4, .src = V4_SRC, .dst = "198.51.100.9",
 	  .l4 = XBT_L4_ICMP, .sport = 3, .dport = 1), pol_none, gw_sas,
-	  ST_DEF_BLOCK_FWD, PASS, XB_R_PASS_UNDECIDABLE, NO_POL },
+	  ST_DEF_BLOCK_FWD, PASS, UNDECIDABLE(XB_U_ICMP_ERROR), NO_POL },
 	{ "v6 forwarded icmpv6 error without policy: undecidable",
 	  PKT(.family = 6, .src = V6_SRC, .dst = V6_FWD, .l4 = XBT_L4_ICMP,
 	  .sport = 1, .dport = 4), pol_none, gw_sas, ST_DEF_BLOCK_FWD, PASS,
-	  XB_R_PASS_UNDECIDABLE, NO_POL },
+	  UNDECIDABLE(XB_U_ICMP_ERROR), NO_POL },
 	{ "v4 forwarded icmp echo default block", PKT(.family = 4,
 	  .src = V4_SRC, .dst = "198.51.100.9", .l4 = XBT_L4_ICMP, .sport = 8),
 	  pol_none, gw_sas, ST_DEF_BLOCK_FWD, DROP, XB_R_DROP_DEFAULT_BLOCK,
@@ -403,16 +409,16 @@ static const struct verdict_case verdict_cases[] = {
 	  pol_order, NULL, 0, DROP, XB_R_DROP_POLICY_BLOCK, 42 },
 	{ "v4 tie across shapes, different outcomes: undecidable",
 	  PKT(UDP4(V4_LOCAL, 7000)), pol_order, NULL, 0, PASS,
-	  XB_R_PASS_UNDECIDABLE, NO_POL },
+	  UNDECIDABLE(XB_U_TIE), NO_POL },
 	{ "v6 tie across shapes, different outcomes: undecidable",
 	  PKT(UDP6(V6_LOCAL, 7000)), pol_order, NULL, 0, PASS,
-	  XB_R_PASS_UNDECIDABLE, NO_POL },
+	  UNDECIDABLE(XB_U_TIE), NO_POL },
 	{ "v6 tie, same outcome: lower position decides",
 	  PKT(UDP6(V6_LOCAL, 7001)), pol_order, NULL, 0, DROP,
 	  XB_R_DROP_POLICY_BLOCK, 48 },
 	{ "v4 tie in one bucket, different outcomes: undecidable",
 	  PKT(UDP4(V4_LOCAL, 7002)), pol_order, NULL, 0, PASS,
-	  XB_R_PASS_UNDECIDABLE, NO_POL },
+	  UNDECIDABLE(XB_U_TIE), NO_POL },
 	/* not IP, truncated, malformed: pass, never drop */
 	{ "v4 truncated in tcp header", PKT(TCP4(V4_LOCAL, 23),
 	  .truncate = 14 + 20 + 3), gw_spd, gw_sas, 0, PASS,
@@ -445,6 +451,7 @@ static const struct verdict_case verdict_cases[] = {
 static void run_case(const struct verdict_case *c, bool use_builder)
 {
 	struct xbt_frame f;
+	uint64_t cause0;
 	int err;
 
 	xbt_fx.use_builder = use_builder;
@@ -452,9 +459,14 @@ static void run_case(const struct verdict_case *c, bool use_builder)
 	xbt_fx.use_builder = false;
 	assert_int_equal(err, 0);
 	assert_true(xbt_build(&c->pkt, &f) > 0);
-	if (xbt_fx_expect(&f, (uint32_t)c->verdict, c->reason, c->policy))
+	cause0 = xbt_fx_cause_count(CASE_CAUSE(c));
+	if (xbt_fx_expect(&f, (uint32_t)c->verdict, CASE_REASON(c), c->policy))
 		fail_msg("%s: want verdict %d, reason %d, policy %u", c->name,
-			 c->verdict, c->reason, c->policy);
+			 c->verdict, CASE_REASON(c), c->policy);
+	if (CASE_REASON(c) == XB_R_PASS_UNDECIDABLE &&
+	    xbt_fx_cause_count(CASE_CAUSE(c)) - cause0 != 1)
+		fail_msg("%s: want undecidable cause %s counted once", c->name,
+			 xb_cause_name(CASE_CAUSE(c)));
 }
 
 static void test_verdict_of_filled_spd(void **state)

@@ -388,6 +388,19 @@ uint64_t xbt_fx_reason_count(int reason)
 				  (uint32_t)reason);
 }
 
+uint64_t xbt_fx_cause_count(int cause)
+{
+	struct xb_maps maps = { .n_cpus = xbt_fx_num_cpus() };
+	struct xb_undecidable_stats u;
+
+	maps.fd[XB_MAP_UNDECIDABLE_STATS] =
+		bpf_map__fd(xbt_fx.skel->maps.xb_undecidable_stats);
+	if (maps.n_cpus < 1 || xb_undecidable_stats_read(&maps, &u) ||
+	    cause < 0 || cause >= XB_U_MAX)
+		return 0;
+	return u.packets[cause];
+}
+
 uint64_t xbt_fx_policy_count(uint32_t id)
 {
 	return xbt_percpu_packets(bpf_map__fd(xbt_fx.skel->maps.xb_policy_stats),

@@ -161,6 +161,8 @@ int xbt_fx_num_cpus(void);
 /* Packets counted under reason, or for policy id, over every CPU. */
 uint64_t xbt_fx_reason_count(int reason);
 uint64_t xbt_fx_policy_count(uint32_t id);
+/* pass_undecidable packets of one cause (xb_undecidable_stats). */
+uint64_t xbt_fx_cause_count(int cause);
 
 /* Every reason's packets, and one policy's (NO_POL: none). */
 struct xbt_counts {

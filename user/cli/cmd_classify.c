@@ -1,19 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * `xfrmbpf classify -i IFACE DESCRIPTION`: build the described packet and
- * run the XDP program attached to IFACE on it (BPF_PROG_TEST_RUN with
- * ingress_ifindex = IFACE, so the FIB answers for that device). The verdict
- * is the program's return value; the reason, the deciding policy and
- * whether the flow cache answered are the counters that the run moved (a
- * verdict from the cache names the reason and policy it was cached with:
- * the datapath does not look further). The run is pinned to one CPU and only
- * that CPU's slot of the per-CPU counters is compared, so traffic on other
- * CPUs does not disturb it; a sample that moved more than one reason (a
- * real packet on the same CPU) is retried. The test packet is counted like
- * a real one, and its verdict is cached like a real one's.
+ * run it through a dry-run instance of the datapath on the pinned maps
+ * (BPF_PROG_TEST_RUN with ingress_ifindex = IFACE, so the FIB answers for
+ * that device). The dry run writes its decision (reason, undecidable
+ * cause, policy, flow cache outcome) into a map of its own instead of the
+ * counters and never writes the flow cache, so the live datapath's state
+ * is left alone. A verdict from the cache names the reason and policy it
+ * was cached with: the datapath does not look further.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +30,9 @@
 #include "mirror/snapshot.h"
 #include "loader/stats.h"
 #include "netlink/xfrm_names.h"
+#include "classifier/tss.h"
 #include "xfrmbpf/reasons.h"
+#include "xfrmbpf.skel.h"
 
 #define MAX_VLANS	2
 #define RUN_TRIES	5
@@ -306,82 +304,8 @@ static void build_frame(const struct pkt_desc *d, const char *ifname, struct xbt
 
 /* ---- running it ---- */
 
-struct counters {
-	struct xb_flow_stats flow;	/* this CPU's flow cache hits, misses */
-	__u64 *reasons;		/* this CPU's packets per reason */
-	__u32 *ids;		/* policy ids present */
-	__u64 *hits;		/* this CPU's packets per policy */
-	size_t n_ids;
-};
-
-static int read_cpu_slot(const struct xb_maps *maps, int map, __u32 key, int cpu,
-			 __u64 *packets)
-{
-	struct xb_counter *v;
-	int err;
-
-	v = xb_maps_lookup_percpu(maps, map, &key, sizeof(*v), &err);
-	if (v)
-		*packets = v[cpu].packets;
-	free(v);
-	return err;
-}
-
-static int list_policy_ids(const struct xb_maps *maps, struct counters *c)
-{
-	__u32 key, next, *prev = NULL;
-	size_t cap = 0;
-
-	while (!bpf_map_get_next_key(maps->fd[XB_MAP_POLICIES], prev, &next)) {
-		if (c->n_ids == cap) {
-			__u32 *ids = realloc(c->ids, (cap = cap ? 2 * cap : 64) * sizeof(*ids));
-
-			if (!ids)
-				return -ENOMEM;
-			c->ids = ids;
-		}
-		c->ids[c->n_ids++] = next;
-		key = next;
-		prev = &key;
-	}
-	c->hits = calloc(c->n_ids + 1, sizeof(*c->hits));
-	c->reasons = calloc(XB_R_MAX, sizeof(*c->reasons));
-	return c->hits && c->reasons ? 0 : -ENOMEM;
-}
-
-/* after compares the same policies as before. */
-static int share_ids(const struct counters *before, struct counters *after)
-{
-	after->ids = before->ids;
-	after->n_ids = before->n_ids;
-	after->hits = calloc(after->n_ids + 1, sizeof(*after->hits));
-	after->reasons = calloc(XB_R_MAX, sizeof(*after->reasons));
-	return after->hits && after->reasons ? 0 : -ENOMEM;
-}
-
-static int read_counters(const struct xb_maps *maps, int cpu, struct counters *c)
-{
-	struct xb_stats st;
-	size_t i;
-	int err;
-
-	err = xb_flow_stats_cpu(maps, cpu, &c->flow);
-	if (err)
-		return err;
-	err = xb_stats_read(maps, &st);
-	if (err)
-		return err;
-	xb_stats_cpu_packets(&st, cpu, c->reasons);
-	xb_stats_free(&st);
-	for (i = 0; i < c->n_ids; i++)
-		if (read_cpu_slot(maps, XB_MAP_POLICY_STATS, c->ids[i], cpu, &c->hits[i]))
-			c->hits[i] = 0;
-	return 0;
-}
-
-/* What the flow cache did for the packet. */
+/* What the flow cache did for the packet (xb_trace.flow). */
 enum cache_outcome {
-	CACHE_UNKNOWN = -1,	/* other packets moved the counters */
 	CACHE_NONE,		/* decided before the cache */
 	CACHE_HIT,
 	CACHE_MISS,
@@ -389,58 +313,40 @@ enum cache_outcome {
 
 struct outcome {
 	int action;		/* XDP_* */
-	int reason;		/* -1: could not tell */
-	long policy;		/* index into ids, -1: none */
-	enum cache_outcome cache;
+	struct xb_trace trace;
 };
 
-/* The one reason and the one policy whose counters moved by one. */
-static void diff_counters(const struct counters *a, const struct counters *b,
-			  struct outcome *o)
+/*
+ * A dry-run instance of the datapath on the pinned maps (xb_dry_run in
+ * bpf/xfrmbpf.bpf.c): the same program and maps as the attached one, but
+ * its decision goes to its own xb_trace map instead of the counters, and
+ * it does not write the flow cache.
+ */
+static struct xfrmbpf *load_dry_run(const char *pin_dir, int *err)
 {
-	int moved = 0, i;
-	size_t j;
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_dir);
+	struct xfrmbpf *skel = xfrmbpf__open_opts(&oopts);
 
-	__u64 hits = b->flow.hits - a->flow.hits;
-	__u64 misses = b->flow.misses - a->flow.misses;
-
-	o->reason = -1;
-	o->policy = -1;
-	if (hits + misses > 1)
-		o->cache = CACHE_UNKNOWN;
-	else
-		o->cache = hits ? CACHE_HIT : misses ? CACHE_MISS : CACHE_NONE;
-	for (i = 0; i < XB_R_MAX; i++) {
-		if (b->reasons[i] == a->reasons[i])
-			continue;
-		moved++;
-		o->reason = b->reasons[i] - a->reasons[i] == 1 ? i : -1;
+	if (!skel) {
+		*err = -errno;
+		return NULL;
 	}
-	if (moved != 1)
-		o->reason = -1;
-	for (j = 0; j < a->n_ids; j++) {
-		if (b->hits[j] == a->hits[j])
-			continue;
-		o->policy = o->policy == -1 && b->hits[j] - a->hits[j] == 1 ? (long)j : -2;
+	*err = xb_dp_fit_maps(skel, pin_dir);
+	if (!*err) {
+		skel->rodata->xb_dry_run = true;
+		bpf_program__set_autoload(skel->progs.xb_tc_steer, false);
+		bpf_program__set_autoload(skel->progs.xb_tc_steer_md, false);
+		*err = xfrmbpf__load(skel);
 	}
+	if (*err) {
+		xfrmbpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
 }
 
-static int pin_cpu(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0)
-		return -errno;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		return -errno;
-	return cpu;
-}
-
-static int run_once(struct xdp_program *prog, int ifindex, const __u8 *frame, size_t len,
-		    int *action)
+static int run_dry(struct xfrmbpf *skel, int ifindex, const __u8 *frame, size_t len,
+		   struct outcome *o)
 {
 	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
 	__u8 out[XBT_FRAME_MAX + 256];
@@ -453,36 +359,16 @@ static int run_once(struct xdp_program *prog, int ifindex, const __u8 *frame, si
 		.ctx_size_in = sizeof(ctx),
 		.repeat = 1,
 	);
-	int err = xdp_program__test_run(prog, &opts, 0);
+	__u32 zero = 0;
+	int err;
 
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xb_xdp), &opts);
 	if (err)
-		return err;
-	*action = opts.retval;
+		return -errno;
+	o->action = opts.retval;
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.xb_trace), &zero, &o->trace))
+		return -errno;
 	return 0;
-}
-
-static int classify(const struct xb_maps *maps, struct xdp_program *prog, int ifindex,
-		    const __u8 *frame, size_t len, struct counters *before,
-		    struct counters *after, struct outcome *o)
-{
-	int cpu, tries, err;
-
-	cpu = pin_cpu();
-	if (cpu < 0)
-		return cpu;
-	for (tries = 0; tries < RUN_TRIES; tries++) {
-		err = read_counters(maps, cpu, before);
-		if (!err)
-			err = run_once(prog, ifindex, frame, len, &o->action);
-		if (!err)
-			err = read_counters(maps, cpu, after);
-		if (err)
-			return err;
-		diff_counters(before, after, o);
-		if (o->reason >= 0 && o->policy != -2 && o->cache != CACHE_UNKNOWN)
-			return 0;
-	}
-	return 0;		/* reason stays unknown (-1) */
 }
 
 /* ---- output ---- */
@@ -505,7 +391,7 @@ static const char *action_name(int action)
 	}
 }
 
-static const char *cache_name(enum cache_outcome c)
+static const char *cache_name(unsigned int c)
 {
 	switch (c) {
 	case CACHE_NONE:
@@ -533,34 +419,84 @@ static void print_policy_line(const struct xb_policy *p)
 	       xb_action_name(p->action), p->priority, xb_ptype_name(p->type));
 }
 
-static void print_outcome(const struct xb_global *g, const struct outcome *o,
-			  const struct xb_policy *pol, const struct xb_tmpl *tmpls,
-			  const char *ifname)
+static bool undecidable(const struct outcome *o)
 {
-	const char *reason = xb_reason_name(o->reason);
+	return o->trace.reason == XB_R_PASS_UNDECIDABLE;
+}
 
+/* The undecidable shape lists of a family, as `status` names them. */
+static json_t *undecidable_lists_json(const struct xb_maps *maps, int family)
+{
+	json_t *arr = json_array(), *why;
+	struct xb_shape_list sl;
+	char name[32];
+	__u32 i, bit;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		if ((int)(i % XB_FAM_MAX) != (family == AF_INET6 ? XB_FAM_V6 : XB_FAM_V4) ||
+		    bpf_map_lookup_elem(maps->fd[XB_MAP_SHAPE_LISTS], &i, &sl) ||
+		    !sl.overflow)
+			continue;
+		why = json_array();
+		for (bit = 1; bit <= XB_LIST_UNDEC_CAPACITY; bit <<= 1)
+			if (sl.undecidable & bit)
+				json_array_append_new(why, json_string(xb_tss_undecidable_name(bit)));
+		xb_tss_list_name(i, name, sizeof(name));
+		json_array_append_new(arr, json_pack("{s:s, s:o}", "list", name, "why", why));
+	}
+	return arr;
+}
+
+static void print_outcome(const struct xb_global *g, const struct xb_maps *maps,
+			  int family, const struct outcome *o, const struct xb_policy *pol,
+			  const struct xb_tmpl *tmpls, const char *ifname)
+{
+	const char *reason = xb_reason_name(o->trace.reason);
+	unsigned int cause = o->trace.cause;
+	json_t *lists = NULL, *l;
+	size_t i;
+
+	if (undecidable(o) && cause == XB_U_LIST)
+		lists = undecidable_lists_json(maps, family);
 	if (g->json) {
-		json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s}", "interface", ifname,
+		json_t *j = json_pack("{s:s, s:s, s:i, s:s}", "interface", ifname,
 				      "verdict", action_name(o->action), "xdp_action", o->action,
-				      "reason", reason, "flow_cache", cache_name(o->cache));
+				      "reason", reason);
 
+		json_object_set_new(j, "undecidable_cause", undecidable(o) ?
+				    json_string(xb_cause_name(cause)) : json_null());
+		if (lists)
+			json_object_set_new(j, "undecidable_lists", json_incref(lists));
+		json_object_set_new(j, "flow_cache", json_string(cache_name(o->trace.flow)));
 		json_object_set_new(j, "policy", pol ? xb_policy_json(pol, tmpls, NULL) :
 						      json_null());
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(j);
+		json_decref(lists);
 		return;
 	}
 	printf("verdict  %s\n", action_name(o->action));
-	printf("reason   %s%s\n", reason, o->reason >= 0 ? "" :
-	       " (other packets moved the counters on every try)");
-	printf("cache    %s\n", o->cache == CACHE_HIT ? "hit (the flow's cached verdict)" :
-	       o->cache == CACHE_MISS ? "miss (classified, and cached when it could be)" :
-	       o->cache == CACHE_NONE ? "none (decided before the flow cache)" : "unknown");
+	printf("reason   %s\n", reason);
+	if (undecidable(o))
+		printf("cause    %s: %s\n", xb_cause_name(cause), xb_cause_help(cause));
+	json_array_foreach(lists, i, l) {
+		json_t *why = json_object_get(l, "why"), *w;
+		size_t k;
+
+		printf("list     %s:", json_string_value(json_object_get(l, "list")));
+		json_array_foreach(why, k, w)
+			printf("%s %s", k ? "," : "", json_string_value(w));
+		putchar('\n');
+	}
+	printf("cache    %s\n", o->trace.flow == CACHE_HIT ? "hit (the flow's cached verdict)" :
+	       o->trace.flow == CACHE_MISS ? "miss (classified)" :
+	       "none (decided before the flow cache)");
 	if (pol)
 		print_policy_line(pol);
 	else
 		printf("policy   none\n");
+	json_decref(lists);
 }
 
 /* The options, and the packet description that follows them. */
@@ -586,9 +522,9 @@ static int cmd_classify(void *opts, int argc, char **argv, struct xb_global *g)
 	struct classify_opts *co = opts;
 	const char *ifname = co->ifname, *msg, *bad;
 	struct pkt_desc *d = &co->desc;
-	struct counters before = {}, after = {};
 	struct xdp_multiprog *mp = NULL;
-	struct outcome o = { .reason = -1, .policy = -1, .cache = CACHE_UNKNOWN };
+	struct xfrmbpf *skel = NULL;
+	struct outcome o = {};
 	struct xdp_program *prog;
 	struct xb_tmpl tmpls[XB_MAX_TMPLS];
 	struct xb_policy pol;
@@ -614,28 +550,27 @@ static int cmd_classify(void *opts, int argc, char **argv, struct xb_global *g)
 			       "running?)", ifname, ifname);
 		goto out;
 	}
+	skel = load_dry_run(g->pin_dir, &err);
+	if (!skel) {
+		ret = xb_error(g, XB_EXIT_FAIL, "couldn't load the datapath on the pinned maps: %s",
+			       strerror(-err));
+		goto out;
+	}
 	build_frame(d, ifname, &frame);
-	err = list_policy_ids(&maps, &before);
-	if (!err)
-		err = share_ids(&before, &after);
-	if (!err)
-		err = classify(&maps, prog, ifindex, frame.data, frame.len, &before, &after, &o);
+	err = run_dry(skel, ifindex, frame.data, frame.len, &o);
 	if (err) {
 		ret = xb_error(g, XB_EXIT_FAIL, "couldn't run the XDP program of %s: %s", ifname,
 			       strerror(-err));
 		goto out;
 	}
 	ret = XB_EXIT_OK;
-	if (o.policy >= 0 && !xb_snapshot_policy(&maps, before.ids[o.policy], &pol, tmpls))
-		print_outcome(g, &o, &pol, tmpls, ifname);
+	if (o.trace.policy_id != XB_NO_POLICY &&
+	    !xb_snapshot_policy(&maps, o.trace.policy_id, &pol, tmpls))
+		print_outcome(g, &maps, d->family, &o, &pol, tmpls, ifname);
 	else
-		print_outcome(g, &o, NULL, NULL, ifname);
+		print_outcome(g, &maps, d->family, &o, NULL, NULL, ifname);
 out:
-	free(before.ids);
-	free(before.hits);
-	free(before.reasons);
-	free(after.hits);
-	free(after.reasons);
+	xfrmbpf__destroy(skel);
 	if (mp)
 		xdp_multiprog__close(mp);
 	xb_maps_close(&maps);
@@ -678,6 +613,8 @@ const struct xb_cmd xb_cmd_classify = {
 		"Keywords: ttl N (default 64), len N (payload bytes, default 32), vlan ID\n"
 		"  (up to two, outer first; same as --vlan).\n"
 		"Example: classify -i eth0 udp 192.0.2.1:1234 198.51.100.2:80 ttl 5\n"
-		"Prints the XDP verdict, the reason (as in `stats`) and the policy that\n"
-		"decided, if one did. The test packet is counted like a real one.\n",
+		"Prints the XDP verdict, the reason (as in `stats`), for pass_undecidable\n"
+		"its cause, and the policy that decided, if one did. The packet runs through\n"
+		"a dry-run copy of the datapath on the same maps: it reads the flow cache\n"
+		"but neither counts nor caches the test packet.\n",
 };

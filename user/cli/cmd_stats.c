@@ -31,6 +31,7 @@ struct iface_sample {
 struct sample {
 	struct xb_counter reasons[XB_R_MAX];
 	struct xb_flow_stats flow;
+	struct xb_undecidable_stats undecidable;
 	struct iface_sample ifaces[MAX_IFACES_SHOWN];
 	int n_ifaces;
 	double t;		/* CLOCK_MONOTONIC seconds */
@@ -69,6 +70,8 @@ static int read_sample(const struct xb_maps *maps, struct sample *s)
 	memset(s, 0, sizeof(*s));
 	s->t = now_s();
 	err = xb_flow_stats_read(maps, &s->flow);
+	if (!err)
+		err = xb_undecidable_stats_read(maps, &s->undecidable);
 	if (err)
 		return err;
 	err = xb_stats_read(maps, &st);
@@ -131,6 +134,19 @@ static json_t *flow_json(const struct sample *s, const struct sample *prev)
 	return o;
 }
 
+/* pass_undecidable by cause: only the non-zero ones. */
+static json_t *undecidable_json(const struct sample *s)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < XB_U_MAX; i++)
+		if (s->undecidable.packets[i])
+			json_object_set_new(o, xb_cause_name(i),
+					    json_integer((json_int_t)s->undecidable.packets[i]));
+	return o;
+}
+
 static json_t *sample_json(const struct sample *s, const struct sample *prev)
 {
 	json_t *o = json_object(), *reasons = json_object(), *ifs = json_array();
@@ -159,6 +175,7 @@ static json_t *sample_json(const struct sample *s, const struct sample *prev)
 			"reasons", iface_reasons_json(s->ifaces[i].reasons)));
 	}
 	json_object_set_new(o, "reasons", reasons);
+	json_object_set_new(o, "undecidable_causes", undecidable_json(s));
 	json_object_set_new(o, "interfaces", ifs);
 	json_object_set_new(o, "flow_cache", flow_json(s, prev));
 	return o;
@@ -205,6 +222,23 @@ static void print_flow(const struct sample *s, const struct sample *prev)
 	putchar('\n');
 }
 
+/* Under pass_undecidable: its non-zero causes, "  cause packets, ...". */
+static void print_undecidable(const struct sample *s)
+{
+	const char *sep = "  (";
+	int i;
+
+	for (i = 0; i < XB_U_MAX; i++) {
+		if (!s->undecidable.packets[i])
+			continue;
+		printf("%s%s %llu", sep, xb_cause_name(i),
+		       (unsigned long long)s->undecidable.packets[i]);
+		sep = ", ";
+	}
+	if (*sep == ',')
+		printf(")\n");
+}
+
 static void print_text(const struct sample *s, const struct sample *prev)
 {
 	char name[IF_NAMESIZE];
@@ -219,6 +253,8 @@ static void print_text(const struct sample *s, const struct sample *prev)
 			printf(" %12.1f", rate(s->reasons[i].packets, prev->reasons[i].packets,
 						s, prev));
 		putchar('\n');
+		if (i == XB_R_PASS_UNDECIDABLE)
+			print_undecidable(s);
 	}
 	printf("\n%-16s %12s %12s %12s %12s%s\n", "interface", "rx_packets", "passed",
 	       "dropped", "steered", prev ? "      rx/s" : "");
@@ -324,5 +360,7 @@ const struct xb_cmd xb_cmd_stats = {
 	.summary = "per-reason and per-interface datapath counters",
 	.options = stats_options,
 	.opts_size = sizeof(struct stats_opts),
-	.notes = "Packets and bytes per reason and per interface, summed over CPUs.\n",
+	.notes = "Packets and bytes per reason and per interface, summed over CPUs;\n"
+		 "pass_undecidable also by cause (what the kernel would see that the\n"
+		 "datapath cannot), as `classify` names it.\n",
 };

@@ -27,6 +27,7 @@
 	X(POLICY_STATS, xb_policy_stats)	\
 	X(FLOW_CACHE, xb_flow_cache)		\
 	X(FLOW_STATS, xb_flow_stats)		\
+	X(UNDECIDABLE_STATS, xb_undecidable_stats) \
 	X(TSS_FILTER, xb_tss_filter)		\
 	X(WATCHDOG, xb_watchdog)
 

@@ -15,6 +15,43 @@ const char *xb_reason_name(unsigned int reason)
 	return reason < XB_R_MAX ? names[reason] : "unknown";
 }
 
+const char *xb_cause_name(unsigned int cause)
+{
+#define XB_CAUSE_NAME(sym, name) [sym] = name,
+	static const char *const names[XB_U_MAX] = { XB_UNDECIDABLE_CAUSES(XB_CAUSE_NAME) };
+#undef XB_CAUSE_NAME
+
+	return cause < XB_U_MAX ? names[cause] : "unknown";
+}
+
+const char *xb_cause_help(unsigned int cause)
+{
+	static const char *const help[XB_U_MAX] = {
+		[XB_U_OTHER] = "a packet the datapath leaves to the kernel",
+		[XB_U_FRAGMENT] = "a fragment: no ports before reassembly",
+		[XB_U_NOT_UNICAST] = "a multicast, broadcast, loopback or link-local "
+				     "destination, routed as the FIB helper does not describe",
+		[XB_U_ROUTE] = "the FIB lookup gave no plain local or forward answer",
+		[XB_U_SOURCE_ROUTE] = "an IPv4 source route option or an IPv6 routing "
+				      "header with segments left",
+		[XB_U_HEADER_CHAIN] = "more IPv6 extension headers than the parser walks",
+		[XB_U_GRE] = "GRE whose key the kernel reads otherwise (IPv6, version 1)",
+		[XB_U_IPCOMP] = "IPComp, looked up by CPI (not mirrored)",
+		[XB_U_LIST] = "the shape list is undecidable as a whole (see `status`)",
+		[XB_U_FULL_BUCKET] = "a bucket of the classifier holds more policies than "
+				     "it can check",
+		[XB_U_SEARCH_STEPS] = "the search ran out of steps",
+		[XB_U_TIE] = "policies of the best priority with different outcomes: the "
+			     "kernel's pick is not visible over netlink",
+		[XB_U_POLICY] = "the best policy has what the datapath does not model "
+				"(an interface, a security context, offload)",
+		[XB_U_ICMP_ERROR] = "a forwarded ICMP error, which the kernel checks by its "
+				    "inner packet",
+	};
+
+	return cause < XB_U_MAX && help[cause] ? help[cause] : "";
+}
+
 static struct xb_counter *cell(const struct xb_stats *s, __u32 key)
 {
 	return &s->v[(size_t)key * s->n_cpus];
@@ -96,6 +133,29 @@ int xb_flow_stats_cpu(const struct xb_maps *maps, int cpu, struct xb_flow_stats 
 	v = flow_stats_cpus(maps, &err);
 	if (v)
 		*out = v[cpu];
+	free(v);
+	return err;
+}
+
+/* Every CPU's xb_undecidable_stats (maps->n_cpus values), for free(). */
+static struct xb_undecidable_stats *undecidable_cpus(const struct xb_maps *maps, int *err)
+{
+	__u32 zero = 0;
+
+	return xb_maps_lookup_percpu(maps, XB_MAP_UNDECIDABLE_STATS, &zero,
+				     sizeof(struct xb_undecidable_stats), err);
+}
+
+int xb_undecidable_stats_read(const struct xb_maps *maps, struct xb_undecidable_stats *out)
+{
+	struct xb_undecidable_stats *v;
+	int i, c, err;
+
+	memset(out, 0, sizeof(*out));
+	v = undecidable_cpus(maps, &err);
+	for (i = 0; v && i < maps->n_cpus; i++)
+		for (c = 0; c < XB_U_MAX; c++)
+			out->packets[c] += v[i].packets[c];
 	free(v);
 	return err;
 }

@@ -29,6 +29,10 @@ struct xb_iface_counters {
 /* The name `stats` and `classify` print for a reason (XB_REASONS);
  * "unknown" outside them. */
 const char *xb_reason_name(unsigned int reason);
+/* The name of an undecidable cause (XB_UNDECIDABLE_CAUSES), and a line
+ * saying what it means. */
+const char *xb_cause_name(unsigned int cause);
+const char *xb_cause_help(unsigned int cause);
 /* Read all of xb_stats; free with xb_stats_free(). */
 int xb_stats_read(const struct xb_maps *maps, struct xb_stats *s);
 void xb_stats_free(struct xb_stats *s);
@@ -43,6 +47,8 @@ void xb_stats_iface(const struct xb_counter *row, struct xb_iface_counters *out)
 /* xb_flow_stats summed over CPUs; one CPU's. */
 int xb_flow_stats_read(const struct xb_maps *maps, struct xb_flow_stats *out);
 int xb_flow_stats_cpu(const struct xb_maps *maps, int cpu, struct xb_flow_stats *out);
+/* xb_undecidable_stats summed over CPUs. */
+int xb_undecidable_stats_read(const struct xb_maps *maps, struct xb_undecidable_stats *out);
 /* Hand row to a new device: its counts move into XB_STATS_ROW_RETIRED
  * (per CPU), then it starts at zero. */
 int xb_stats_retire_row(const struct xb_maps *maps, __u32 row);
