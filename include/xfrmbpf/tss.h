@@ -89,7 +89,9 @@ struct xb_shape_list {
 	__u32 n_buckets;
 	__u32 n_full_buckets;	/* more policies share a key than a bucket
 				 * holds: packets hitting it pass */
-	__u32 pad;
+	__u32 n_out_of_view;	/* policies of the list's (view, type,
+				 * family) that no packet seen at XDP
+				 * matches (a mark, an if_id): not in it */
 	struct xb_shape shapes[XB_MAX_TABLES];
 };
 

@@ -207,6 +207,14 @@ step "update sub policy" \
 n=$(kernel_count)
 check "status policies equals kernel count ($n)" \
 	bash -c "[ \"\$(ip netns exec $XBT_NS $XFRMBPF --pin-dir $XBT_PIN status -j | jq .policies)\" = $n ]"
+# status counts from the classifier's lists; policy -j lists every policy
+check "status policies_by_dir equals the mirrored policies per direction and family" \
+	bash -c "[ \"\$(ip netns exec $XBT_NS $XFRMBPF --pin-dir $XBT_PIN status -j |
+		jq -c '.policies_by_dir')\" = \"\$(ip netns exec $XBT_NS $XFRMBPF --pin-dir $XBT_PIN policy -j |
+		jq -c 'def n(d; f): [.[] | select(.dir == d and .family == f)] | length;
+		       {in: {inet: n(\"in\"; \"inet\"), inet6: n(\"in\"; \"inet6\")},
+		        out: {inet: n(\"out\"; \"inet\"), inet6: n(\"out\"; \"inet6\")},
+		        fwd: {inet: n(\"fwd\"; \"inet\"), inet6: n(\"fwd\"; \"inet6\")}}')\" ]"
 
 # Default policies.
 step "setdefault in block fwd block out accept" $P setdefault in block fwd block out accept

@@ -157,6 +157,7 @@ struct pol_ent {
 	bool unplaced;		/* out of memory placing it: the same */
 	__s8 list;		/* its shape list, -1 when in no view */
 	__s8 taint_list;	/* list it makes undecidable, or -1 */
+	__s8 skipped_list;	/* its list when out of view, or -1 */
 	struct table *table;	/* NULL when in no table */
 	struct bucket *bucket;
 	struct shape_count *shape;
@@ -175,6 +176,7 @@ struct list_state {
 	__u32 n_offload;
 	__u32 n_untabled;
 	__u32 n_unplaced;
+	__u32 n_out_of_view;
 	__u32 n_policies;
 	__u32 n_shapes;
 	__u32 n_buckets;
@@ -935,6 +937,12 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 	policy_rule(pol, &pe->rule);
 	pe->list = -1;
 	pe->taint_list = -1;
+	pe->skipped_list = -1;
+	if (list >= 0 && !policy_in_view(pol)) {
+		pe->skipped_list = list;
+		tss->lists[list].n_out_of_view++;
+		list_mark_dirty(tss, list);
+	}
 	if (list >= 0 && policy_in_view(pol)) {
 		exact_shape(&pol->sel, list, &exact);
 		pe->list = list;
@@ -979,6 +987,10 @@ int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
 	if (pe->taint_list >= 0) {
 		tss->lists[pe->taint_list].n_offload--;
 		list_mark_dirty(tss, pe->taint_list);
+	}
+	if (pe->skipped_list >= 0) {
+		tss->lists[pe->skipped_list].n_out_of_view--;
+		list_mark_dirty(tss, pe->skipped_list);
 	}
 	pe->present = false;
 	return 0;
@@ -1069,6 +1081,7 @@ static void list_build(struct list_state *ls, struct xb_shape_list *out)
 	out->n_shapes = ls->n_shapes;
 	out->n_buckets = ls->n_buckets;
 	out->n_full_buckets = ls->n_full;
+	out->n_out_of_view = ls->n_out_of_view;
 	if (out->overflow || !ls->n)
 		return;
 	memcpy(sorted, ls->tables, ls->n * sizeof(*sorted));

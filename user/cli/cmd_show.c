@@ -313,27 +313,36 @@ static bool daemon_alive(const struct xb_sync *s)
 	return alive;
 }
 
-static json_t *counts_json(const struct xb_snapshot *snap)
+/* The classifier's shape lists, as published; a list that cannot be read
+ * counts as empty. */
+static void read_shape_lists(const struct xb_maps *maps,
+			     struct xb_shape_list lists[XB_SHAPE_LISTS])
+{
+	__u32 i;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++)
+		if (bpf_map_lookup_elem(maps->fd[XB_MAP_SHAPE_LISTS], &i, &lists[i]))
+			memset(&lists[i], 0, sizeof(lists[i]));
+}
+
+/* Policies per direction and family: every mirrored policy belongs to the
+ * shape list of its direction's view, sub or main, searched or (marks,
+ * if_id) out of view. */
+static json_t *counts_json(const struct xb_shape_list lists[XB_SHAPE_LISTS])
 {
 	json_t *by = json_object();
-	unsigned int dir;
-	size_t i;
+	unsigned int dir, ptype;
 
 	for (dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_FWD; dir++) {
-		json_int_t v4 = 0, v6 = 0;
+		json_int_t n[XB_FAM_MAX] = {};
+		int view = xb_tss_dir_view(dir), fam;
 
-		for (i = 0; i < snap->n_policies; i++) {
-			const struct xb_policy *p = &snap->policies[i].pol;
-
-			if (p->dir != dir)
-				continue;
-			if (p->sel.family == AF_INET6)
-				v6++;
-			else
-				v4++;
-		}
-		json_object_set_new(by, dir_keys[dir], json_pack("{s:I, s:I}", "inet", v4,
-								 "inet6", v6));
+		for (ptype = 0; view >= 0 && ptype < XB_PTYPE_MAX; ptype++)
+			for (fam = 0; fam < XB_FAM_MAX; fam++)
+				n[fam] += lists[XB_SHAPE_LIST_IDX(view, ptype, fam)].n_policies +
+					  lists[XB_SHAPE_LIST_IDX(view, ptype, fam)].n_out_of_view;
+		json_object_set_new(by, dir_keys[dir], json_pack("{s:I, s:I}",
+			"inet", n[XB_FAM_V4], "inet6", n[XB_FAM_V6]));
 	}
 	return by;
 }
@@ -365,9 +374,11 @@ static const char *unsynced_reason(const struct xb_sync *s, bool synced, bool al
 	return "dumping";
 }
 
-static json_t *status_json(const struct xb_maps *maps, const struct xb_snapshot *snap)
+/* From one read of the sync record and the shape lists: cheap at any SPD
+ * size, and the heartbeat's age is that of the record just read. */
+static json_t *status_json(const struct xb_maps *maps, const struct xb_sync *s,
+			   const struct xb_shape_list lists[XB_SHAPE_LISTS])
 {
-	const struct xb_sync *s = &snap->sync;
 	__u64 now = xb_monotonic_ns();
 	bool alive = daemon_alive(s), fresh = false, synced;
 	const char *reason;
@@ -392,15 +403,15 @@ static json_t *status_json(const struct xb_maps *maps, const struct xb_snapshot 
 		      "daemon_pid", (json_int_t)s->daemon_pid,
 		      "resyncs", (json_int_t)s->resyncs,
 		      "nl_bad_msgs", (json_int_t)s->nl_bad_msgs,
-		      "policies", (json_int_t)snap->n_policies,
-		      "sas", (json_int_t)snap->n_sas,
-		      "xfrm_links", (json_int_t)snap->n_links,
+		      "policies", (json_int_t)s->n_policies,
+		      "sas", (json_int_t)s->n_sas,
+		      "xfrm_links", (json_int_t)s->n_xfrm_links,
 		      "shape_overflows", (json_int_t)s->shape_overflows);
 	json_object_set_new(o, "default", json_pack("{s:s, s:s, s:s}",
 		"in", xb_default_name(s->default_action[XFRM_POLICY_IN]),
 		"fwd", xb_default_name(s->default_action[XFRM_POLICY_FWD]),
 		"out", xb_default_name(s->default_action[XFRM_POLICY_OUT])));
-	json_object_set_new(o, "policies_by_dir", counts_json(snap));
+	json_object_set_new(o, "policies_by_dir", counts_json(lists));
 	json_object_set_new(o, "max_policies", json_integer(maps->max_policies));
 	json_object_set_new(o, "over_capacity", json_boolean(reason && !strcmp(reason, "over_capacity")));
 	json_object_set_new(o, "unsynced_reason", reason ? json_string(reason) : json_null());
@@ -411,26 +422,26 @@ static json_t *status_json(const struct xb_maps *maps, const struct xb_snapshot 
 
 /* The classifier's shape lists that hold policies or are undecidable:
  * sizes, and why the datapath passes what it cannot decide. */
-static json_t *shape_lists_json(const struct xb_maps *maps)
+static json_t *shape_lists_json(const struct xb_shape_list lists[XB_SHAPE_LISTS])
 {
 	json_t *arr = json_array(), *why;
-	struct xb_shape_list sl;
 	char name[32];
 	__u32 i, bit;
 
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
-		if (bpf_map_lookup_elem(maps->fd[XB_MAP_SHAPE_LISTS], &i, &sl))
-			continue;
-		if (!sl.n_policies && !sl.undecidable)
+		struct xb_shape_list sl = lists[i];
+
+		if (!sl.n_policies && !sl.n_out_of_view && !sl.undecidable)
 			continue;
 		why = json_array();
 		for (bit = 1; bit <= XB_LIST_UNDEC_CAPACITY; bit <<= 1)
 			if (sl.undecidable & bit)
 				json_array_append_new(why, json_string(xb_tss_undecidable_name(bit)));
 		xb_tss_list_name(i, name, sizeof(name));
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
 			"list", name,
 			"policies", (json_int_t)sl.n_policies,
+			"out_of_view", (json_int_t)sl.n_out_of_view,
 			"shapes", (json_int_t)sl.n_shapes,
 			"tables", (json_int_t)sl.count,
 			"buckets", (json_int_t)sl.n_buckets,
@@ -459,6 +470,9 @@ static void print_shape_lists_text(json_t *lists)
 		if (json_integer_value(json_object_get(l, "full_buckets")))
 			printf(", %lld full (their packets pass)",
 			       json_integer_value(json_object_get(l, "full_buckets")));
+		if (json_integer_value(json_object_get(l, "out_of_view")))
+			printf(", %lld more no packet at XDP matches (mark, if_id)",
+			       json_integer_value(json_object_get(l, "out_of_view")));
 		printf("\n");
 		json_array_foreach(json_object_get(l, "why"), j, why)
 			printf("    undecidable, every packet of the list passes: %s\n",
@@ -521,24 +535,31 @@ static void print_status_text(json_t *o)
 
 static int cmd_status(void *opts, int argc, char **argv, struct xb_global *g)
 {
-	struct xb_snapshot snap;
+	struct xb_shape_list lists[XB_SHAPE_LISTS];
+	struct xb_sync sync;
 	struct xb_maps maps;
 	json_t *o;
-	int ret;
+	int ret, err;
 
 	(void)opts, (void)argc, (void)argv;
-	ret = read_snapshot(g, &maps, &snap);
+	ret = xb_open_maps(g, &maps);
 	if (ret)
 		return ret;
-	o = status_json(&maps, &snap);
-	json_object_set_new(o, "shape_lists", shape_lists_json(&maps));
+	err = xb_maps_read_sync(&maps, &sync);
+	if (err) {
+		xb_maps_close(&maps);
+		return xb_error(g, XB_EXIT_FAIL, "couldn't read the sync record under %s: %s",
+				g->pin_dir, strerror(-err));
+	}
+	read_shape_lists(&maps, lists);
+	o = status_json(&maps, &sync, lists);
+	json_object_set_new(o, "shape_lists", shape_lists_json(lists));
 	if (g->json) {
 		print_json(o);
 	} else {
 		print_status_text(o);
 		json_decref(o);
 	}
-	xb_snapshot_free(&snap);
 	xb_maps_close(&maps);
 	return XB_EXIT_OK;
 }
