@@ -131,7 +131,8 @@ $(OUT)/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(TEST_LIB_SRCS) $(TEST_HDRS) 
 
 unit-tests: $(UNIT_BINS) $(BPFTEST_BINS)
 
-test: all unit-tests
+# The kernel-equivalence test loads realistic rule sets with bench_ruleset.
+test: all unit-tests $(OUT)/bench/bench_ruleset
 	$(Q)bash tests/run.sh
 
 vmtest: all unit-tests

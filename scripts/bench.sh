@@ -17,9 +17,20 @@
 #               profiles of tests/lib/ruleset_gen.h, 1..100k policies, each
 #               family), with the share of packets decided and the tables
 #               the classifier needed
+#               On the same veth, a third case: a realistic firewall rule
+#               set of 10,000 FWD policies (fw profile, documentation
+#               addresses) and a generator that sends 262,144 flows of it,
+#               each decided by a block policy, one new flow per frame
+#               (more flows than the receiver's flow cache holds)
 #  3. control   time to mirror 100k policies at start beside
 #               `ip xfrm policy list`, event-to-visible latency with 100k
 #               policies, memory per mirrored policy
+#  spdctl    the control plane on realistic rule sets: per profile and
+#               size (1k, 10k, 100k, and 1M unless BENCH_QUICK), half
+#               IPv4 half IPv6, the kernel's load time over netlink, `ip
+#               xfrm policy list`, the mirror's start-up, memory per
+#               policy (maps + daemon RSS), `status` time, and at 100k the
+#               event-to-visible latency of single changes
 #
 # Output in build/bench/: results.csv (section,case,family,n_policies,value,
 # unit; '#' lines are the environment and notes), results.txt (the table
@@ -36,7 +47,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$TOP/build/bench
 XFRMBPF=$TOP/build/xfrmbpf
 QUICK=${BENCH_QUICK:-0}
-SECTIONS=${BENCH_SECTIONS:-classify spd drop control}
+SECTIONS=${BENCH_SECTIONS:-classify spd drop control spdctl}
 # BENCH_OUT=DIR: results elsewhere than beside the binaries.
 RES=${BENCH_OUT:-$OUT}
 CSV=$RES/results.csv
@@ -50,12 +61,16 @@ SPD_PROFILES="acl fw ipc"
 if [ "$QUICK" = 1 ]; then
 	SPD_MAX=10000
 	REPEAT=50000 TRIALS=3 DROP_SECONDS=1 DROP_ROUNDS=1 CP_N=10000 LAT_COUNT=50
-	LIST_TRIALS=1
+	LIST_TRIALS=1 SPDCTL_SIZES="1000 10000" SPDCTL_LAT_N=10000
 else
 	SPD_MAX=100000
 	REPEAT=200000 TRIALS=5 DROP_SECONDS=2 DROP_ROUNDS=5 CP_N=100000 LAT_COUNT=200
-	LIST_TRIALS=3
+	LIST_TRIALS=3 SPDCTL_SIZES="1000 10000 100000 1000000" SPDCTL_LAT_N=100000
 fi
+# The realistic drop case: rule set and the flows its generator cycles.
+DROP_RS_PROFILE=fw
+DROP_RS_N=10000
+DROP_RS_FLOWS=262144
 # BENCH_DROP_MPPS=R: the drop section's paced rate. 0.4 Mpps is 70% of
 # the kernel case's saturated rate on a 2-vCPU EPYC VM with neighbours at
 # its slowest (0.6 Mpps; 0.8-1.7 when quiet): one rate for every run, so
@@ -288,6 +303,7 @@ gen_run() {
 		args+=(-p "$prog")
 		secs=$DROP_STATS_SECONDS
 	fi
+	[ -n "$DROP_FLOWS" ] && args+=(-F "$DROP_FLOWS")
 	d0=$(tx_delivered)
 	out=$(ip netns exec "$NS_TX" "${rt[@]}" "$OUT/bench_txgen" -x "$OUT/bench.bpf.o" \
 		-i xbt-btx0 -s 198.51.100.2 -d 203.0.113.5 -t "$secs" \
@@ -313,7 +329,7 @@ gen_run() {
 drop_check_rate() {
 	local n=$1 cap
 
-	cap=$(drop_pick -r ${DROP_RATE[kernel@$n]})
+	cap=$(drop_pick -r ${DROP_RATE[${DROP_SET}kernel@$n]})
 	awk -v r="$DROP_MPPS" -v c="$cap" 'BEGIN { exit !(r > c * 0.7) }' || return 0
 	note "drop N=$n: paced rate $DROP_MPPS Mpps is above 70% of the kernel case's saturated $cap Mpps: set BENCH_DROP_MPPS lower"
 	log "warning: paced rate $DROP_MPPS Mpps above 70% of the kernel's $cap Mpps at N=$n"
@@ -339,8 +355,12 @@ drop_run() {
 # keeps the results in DROP_*[case@n], space-separated, one per round.
 # $1 case, $2 n_policies, $3 command printing the case's drop counter.
 declare -A DROP_CPU DROP_RATE DROP_PROG DROP_PCPU DROP_PSENT DROP_LOSS
+# The case set: "" for the one fixed flow, "${DROP_RS_PROFILE}_" for the
+# realistic rule set and its flows (DROP_FLOWS, for bench_txgen -F).
+DROP_SET=
+DROP_FLOWS=
 drop_case() {
-	local name=$1 n=$2 counter=$3 key=$1@$2 res sent got cpu rate srate loss prog
+	local name=$1 n=$2 counter=$3 key=$DROP_SET$1@$2 res sent got cpu rate srate loss prog
 
 	res=$(drop_run sat "$key" "$counter") || exit 1
 	read -r sent got cpu rate srate loss prog <<<"$res"
@@ -389,11 +409,12 @@ drop_rows() {
 	local n=$1 name key
 
 	for name in kernel xfrmbpf parse_drop bare_xdp_drop; do
-		key=$name@$n
+		key=$DROP_SET$name@$n
+		name=$DROP_SET$name
 		row drop "${name}_rx_cpu" v4 "$n" "$(drop_median ${DROP_CPU[$key]})" ns_per_pkt
 		row drop "${name}_rx_cpu_paced" v4 "$n" "$(drop_median ${DROP_PCPU[$key]})" ns_per_pkt
 		row drop "${name}_rate" v4 "$n" "$(drop_median ${DROP_RATE[$key]})" mpps
-		[ "$name" = kernel ] ||
+		[ "$name" = "${DROP_SET}kernel" ] ||
 			row drop "${name}_xdp_prog" v4 "$n" "$(drop_median ${DROP_PROG[$key]})" ns_per_run
 		note "drop $name N=$n rounds: saturated rx_cpu ${DROP_CPU[$key]}ns, rate ${DROP_RATE[$key]}Mpps; paced at $DROP_MPPS Mpps: rx_cpu ${DROP_PCPU[$key]}ns, sent ${DROP_PSENT[$key]}Mpps, loss ${DROP_LOSS[$key]}%; xdp prog (stats on) ${DROP_PROG[$key]:-- }ns"
 	done
@@ -419,7 +440,7 @@ xdp_start() {
 		PIDS+=($!)
 		XDP_PIDS=($!)
 	fi
-	ip netns exec "$NS_RX" "$OUT/bench_ctl" waitsync "$pin" "$n" 60 >/dev/null ||
+	ip netns exec "$NS_RX" "$OUT/bench_ctl" waitsync "$pin" "${XDP_WAIT_N:-$n}" 60 >/dev/null ||
 		die "daemon did not sync (log: $RUN_DIR/daemon-drop-$n.log)"
 	if ! have_run_iface; then
 		ip netns exec "$NS_RX" "$OUT/bench_attach" -i xbt-brx0 -P "$pin" \
@@ -447,6 +468,17 @@ xdp_stop() {
 
 xdp_drops() {
 	ip netns exec "$NS_RX" "$OUT/bench_ctl" drops "$XDP_PIN"
+}
+
+# The XDP case's flow cache and undecidable counts, as a note.
+xdp_note_stats() {
+	local s
+
+	s=$(ip netns exec "$NS_RX" "$XFRMBPF" --pin-dir "$XDP_PIN" stats -j 2>/dev/null |
+		jq -c '{flow_cache: .flow_cache, policy_block: .reasons.policy_block.packets,
+			pass_undecidable: .reasons.pass_undecidable.packets,
+			undecidable_causes: .undecidable_causes}') || return 0
+	note "drop ${DROP_SET}xfrmbpf@$1 counters: $s"
 }
 
 # A plain program of bench.bpf.o on xbt-brx0 for one run.
@@ -477,6 +509,7 @@ drop_round() {
 		drop_case kernel "$n" xfrm_blocks
 		xdp_start "$n"
 		drop_case xfrmbpf "$n" xdp_drops
+		xdp_note_stats "$n"
 		xdp_stop
 		bare_case bench_parse_drop parse_drop "$n"
 		bare_case bench_drop bare_xdp_drop "$n"
@@ -496,6 +529,28 @@ bench_drop() {
 	"$OUT/bench_spd" 10000 1 | ip -n "$NS_RX" -batch - ||
 		die "installing 9,999 policies failed"
 	drop_round 10000
+	drop_realistic
+}
+
+# The realistic case: the SPD is the rule set alone (the fixed flow's
+# block policy goes), the generator cycles flows that its block policies
+# decide.
+drop_realistic() {
+	local out
+
+	ip -n "$NS_RX" xfrm policy flush
+	DROP_FLOWS=$RUN_DIR/drop-flows.txt
+	out=$(ip netns exec "$NS_RX" "$OUT/bench_ruleset" -p "$DROP_RS_PROFILE" -f 4 \
+		-n "$DROP_RS_N" -d -F "$DROP_FLOWS" -k "$DROP_RS_FLOWS") ||
+		die "installing the $DROP_RS_PROFILE rule set failed"
+	note "drop ${DROP_RS_PROFILE}: $(tr '\n' ' ' <<<"$out")"
+	note "drop ${DROP_RS_PROFILE}: 128-byte TCP and UDP/IPv4 frames, each the next of $(wc -l < "$DROP_FLOWS") flows ($(sort -u "$DROP_FLOWS" | wc -l) distinct) that block policies of the rule set decide, between documentation addresses, forwarded by the receiver"
+	XDP_WAIT_N=$(sed -n 's/^loaded \([0-9]*\) policies.*/\1/p' <<<"$out")
+	DROP_SET=${DROP_RS_PROFILE}_
+	drop_round "$DROP_RS_N"
+	DROP_SET=
+	DROP_FLOWS=
+	XDP_WAIT_N=
 }
 
 # ---- 3. control plane ----
@@ -624,6 +679,74 @@ bench_control() {
 	ip -n "$NS_CP" xfrm policy flush
 }
 
+# ---- control plane on realistic rule sets ----
+
+# Loads profile $1 with $2 policies into NS_CP, half IPv4 and half IPv6;
+# prints "policies_loaded kernel_ms".
+spdctl_load() {
+	local p=$1 n=$2 f out loaded=0 ms=0
+
+	for f in 4 6; do
+		out=$(ip netns exec "$NS_CP" "$OUT/bench_ruleset" -p "$p" -f "$f" -n $((n / 2))) ||
+			die "loading the $p rule set ($n policies) failed"
+		read -r l s < <(sed -n 's/^loaded \([0-9]*\) policies in \([0-9.]*\) s.*/\1 \2/p' <<<"$out")
+		loaded=$((loaded + l))
+		ms=$(awk -v a="$ms" -v s="$s" 'BEGIN { printf "%.0f", a + s * 1000 }')
+	done
+	echo "$loaded $ms"
+}
+
+# Event-to-visible latency rows of section $1 at $2 policies.
+spdctl_latency() {
+	local sec=$1 n=$2
+
+	ip netns exec "$NS_CP" "$OUT/bench_ctl" latency "$RUN_DIR/bpffs/spdctl" "$LAT_COUNT" |
+		while IFS=, read -r s op q v unit; do
+			[ "$s" = latency ] && row "$sec" "event_${op}_${q}" mixed "$n" "$v" "$unit"
+		done
+}
+
+bench_spdctl() {
+	local pin=$RUN_DIR/bpffs/spdctl p n loaded kms t mem0 rss0 mem1 rss1 sec
+
+	ip netns list | grep -qw "$NS_CP" || {
+		ip netns add "$NS_CP"
+		ip -n "$NS_CP" link set lo up
+	}
+	ip -n "$NS_CP" xfrm policy flush
+	cp_start "$pin"
+	cp_wait_ms "$pin" 0 > /dev/null
+	mem0=$(map_memlock "$pin")
+	rss0=$(rss_kb "$CP_PID")
+	stop_pid "$CP_PID"
+	note "spdctl: empty SPD: map memlock $mem0 B, daemon RSS $rss0 kB; the maps are sized for the default --max-policies"
+	for p in $SPD_PROFILES; do
+		sec=spdctl-$p
+		for n in $SPDCTL_SIZES; do
+			log "spdctl: $p rule set, $n policies (half IPv4, half IPv6)"
+			read -r loaded kms < <(spdctl_load "$p" "$n")
+			row "$sec" kernel_load mixed "$n" "$kms" ms
+			t=$(date +%s%N)
+			ip -n "$NS_CP" xfrm policy list > /dev/null
+			row "$sec" ip_xfrm_policy_list mixed "$n" $((($(date +%s%N) - t) / 1000000)) ms
+			cp_start "$pin"
+			row "$sec" initial_sync mixed "$n" "$(cp_wait_ms "$pin" "$loaded")" ms
+			mem1=$(map_memlock "$pin")
+			rss1=$(rss_kb "$CP_PID")
+			row "$sec" bytes_per_policy mixed "$n" \
+				$(((mem1 - mem0 + (rss1 - rss0) * 1024) / loaded)) bytes
+			note "spdctl $p N=$n: $loaded policies; map memlock +$((mem1 - mem0)) B, daemon RSS +$((rss1 - rss0)) kB"
+			t=$(date +%s%N)
+			ip netns exec "$NS_CP" "$XFRMBPF" --pin-dir "$pin" status -j > "$RUN_DIR/status.json"
+			row "$sec" status mixed "$n" $((($(date +%s%N) - t) / 1000000)) ms
+			note "spdctl $p N=$n classifier: $(jq -c '[.shape_lists[] | {list, policies, shapes, tables, undecidable}]' "$RUN_DIR/status.json")"
+			[ "$n" = "$SPDCTL_LAT_N" ] && spdctl_latency "$sec" "$n"
+			stop_pid "$CP_PID"
+			ip -n "$NS_CP" xfrm policy flush
+		done
+	done
+}
+
 # ---- report ----
 
 val() {
@@ -651,19 +774,20 @@ drop_paced_mpps() {
 	sed -n 's/^# drop: paced at \([0-9.]*\) Mpps.*/\1/p' "$CSV" | head -1
 }
 
-# Drop goals at n for the receive CPU rows *_$2, labelled $3.
+# Drop goals at n for the receive CPU rows *_$2, labelled $3, of the case
+# set $4 (DROP_SET) against the kernel with goal $5.
 drop_goals() {
-	local n=$1 m=$2 label=$3 k x b p
+	local n=$1 m=$2 label=$3 set=${4:-} kgoal=${5:-0.6} k x b p
 
-	k=$(val drop "kernel_$m" v4 "$n")
-	x=$(val drop "xfrmbpf_$m" v4 "$n")
-	b=$(val drop "bare_xdp_drop_$m" v4 "$n")
-	p=$(val drop "parse_drop_$m" v4 "$n")
+	k=$(val drop "${set}kernel_$m" v4 "$n")
+	x=$(val drop "${set}xfrmbpf_$m" v4 "$n")
+	b=$(val drop "${set}bare_xdp_drop_$m" v4 "$n")
+	p=$(val drop "${set}parse_drop_$m" v4 "$n")
 	[ -n "$x" ] && [ -n "$b" ] &&
-		echo "  drop N=$n receive CPU, $label: xfrmbpf $x ns, parse+drop $p ns, bare XDP_DROP $b ns, kernel $k ns"
-	goal "drop N=$n $label: xfrmbpf / parse+XDP_DROP (info)" "$x" "$p" 1.15
-	goal "drop N=$n $label: xfrmbpf / bare XDP_DROP" "$x" "$b" 1.15
-	goal "drop N=$n $label: xfrmbpf / kernel policy drop" "$x" "$k" 0.6
+		echo "  drop ${set}N=$n receive CPU, $label: xfrmbpf $x ns, parse+drop $p ns, bare XDP_DROP $b ns, kernel $k ns"
+	goal "drop ${set}N=$n $label: xfrmbpf / parse+XDP_DROP (info)" "$x" "$p" 1.15
+	goal "drop ${set}N=$n $label: xfrmbpf / bare XDP_DROP" "$x" "$b" 1.15
+	goal "drop ${set}N=$n $label: xfrmbpf / kernel policy drop" "$x" "$k" "$kgoal"
 }
 
 report() {
@@ -678,7 +802,7 @@ report() {
 		grep -v '^#' "$CSV" | tail -n +2 |
 			awk -F, '{ printf "%-9s %-28s %-4s %8s %12s %s\n", $1, $2, $3, $4, $5, $6 }'
 		echo
-		grep '^# miss\|^# drop\|^# control\|^# latency\|^# spd .*\(reasons\|fwd main\)' "$CSV" || true
+		grep '^# miss\|^# drop\|^# control\|^# latency\|^# spd .*\(reasons\|fwd main\)\|^# spdctl' "$CSV" || true
 		echo
 		echo "Goals (ratios measured in this run):"
 		for f in v4 v6; do
@@ -704,6 +828,10 @@ report() {
 			goal "drop N=$n: xfrmbpf / bare XDP_DROP (XDP program time, info)" \
 				"$(val drop xfrmbpf_xdp_prog v4 $n)" "$(val drop bare_xdp_drop_xdp_prog v4 $n)" 1.15
 		done
+		# realistic rule set, new flows: the goal is 0.35x the kernel
+		drop_goals "$DROP_RS_N" rx_cpu saturated "${DROP_RS_PROFILE}_" 0.35
+		drop_goals "$DROP_RS_N" rx_cpu_paced "paced at $(drop_paced_mpps) Mpps" \
+			"${DROP_RS_PROFILE}_" 0.35
 		goal "control: initial mirror / ip xfrm policy list ($CP_N)" \
 			"$(val control initial_sync all "$CP_N")" \
 			"$(val control ip_xfrm_policy_list all "$CP_N")" 2
@@ -713,6 +841,18 @@ report() {
 			"$(val control event_del_p99 all "$CP_N")" 1000 1
 		goal "control: bytes per mirrored policy / 256" \
 			"$(val control bytes_per_policy all "$CP_N")" 256 1
+		local big=${SPDCTL_SIZES##* }
+		for p in $SPD_PROFILES; do
+			goal "spdctl $p: initial mirror / ip xfrm policy list ($big)" \
+				"$(val "spdctl-$p" initial_sync mixed "$big")" \
+				"$(val "spdctl-$p" ip_xfrm_policy_list mixed "$big")" 2
+			goal "spdctl $p: event latency p99 (add) / 1 ms ($SPDCTL_LAT_N)" \
+				"$(val "spdctl-$p" event_add_p99 mixed "$SPDCTL_LAT_N")" 1000 1
+			goal "spdctl $p: event latency p99 (del) / 1 ms ($SPDCTL_LAT_N)" \
+				"$(val "spdctl-$p" event_del_p99 mixed "$SPDCTL_LAT_N")" 1000 1
+			goal "spdctl $p: bytes per mirrored policy / 256 ($big)" \
+				"$(val "spdctl-$p" bytes_per_policy mixed "$big")" 256 1
+		done
 	} > "$t"
 	cat "$t"
 }
@@ -759,6 +899,7 @@ main() {
 		case $s in
 		classify) bench_classify ;;
 		spd) bench_spd_profiles ;;
+		spdctl) bench_spdctl ;;
 		drop) bench_drop ;;
 		control) bench_control ;;
 		*) die "unknown section $s" ;;

@@ -24,6 +24,9 @@
  * bench_tx: redirects the frame to ifindex bench_state.target: run with
  *   BPF_F_TEST_XDP_LIVE_FRAMES it is a packet generator (bench_txgen -x)
  *   whose frames reach a veth peer as XDP frames, as from a NIC's ring.
+ *   With more than one flow in bench_flows (bench_txgen -F), each frame
+ *   is the next flow, IPv4 only, header checksum made good: a stream of
+ *   new flows for the receiver.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -204,16 +207,47 @@ int bench_vary(struct xdp_md *ctx)
 	return XDP_ABORTED;
 }
 
+/* The IPv4 header checksum of a frame bench_write() rewrote (no
+ * options: the bench builds its frames so). */
+static __always_inline int bench_ipv4_csum(void *data, void *data_end)
+{
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	__u16 *w = (__u16 *)iph;
+	__u32 sum = 0;
+	int i;
+
+	if ((void *)(iph + 1) > data_end)
+		return -1;
+	iph->check = 0;
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*iph) / 2); i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	iph->check = (__u16)~sum;
+	return 0;
+}
+
 SEC("xdp")
 int bench_tx(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
 	struct bench_state *st;
-	__u32 zero = 0;
+	struct bench_flow *f;
+	__u32 zero = 0, idx;
 
-	(void)ctx;
 	st = bpf_map_lookup_elem(&bench_state, &zero);
 	if (!st)
 		return XDP_ABORTED;
+	if (st->n_flows > 1) {
+		idx = st->next;
+		st->next = idx + 1 >= st->n_flows ? 0 : idx + 1;
+		f = bpf_map_lookup_elem(&bench_flows, &idx);
+		if (!f || bench_write(data, data_end, f) ||
+		    bench_ipv4_csum(data, data_end))
+			return XDP_ABORTED;
+	}
 	return bpf_redirect(st->target, 0);
 }
 

@@ -6,11 +6,21 @@
  * and prints how long the kernel took:
  *
  *	bench_ruleset -p acl|fw|ipc -f 4|6 -n N [-s SEED] [-d] [-i]
+ *		      [-F FLOWS -k COUNT]
  *
  * -d keeps every IPv4 address in the documentation ranges (rule sets whose
  * flows go on a wire), -i makes the policies dir in instead of fwd. Port
  * ranges are loaded as the (port, mask) pieces they expand into, which
  * `ip xfrm` cannot express.
+ *
+ * -F writes COUNT flows of the rule set that a block policy decides (as
+ * the classifier's tested reader says, with every policy in the SPD) to
+ * FLOWS, one "SADDR DADDR PROTO SPORT DPORT" line each, for the drop
+ * benchmark's generator (bench_txgen -F): TCP and UDP over IPv4, between
+ * documentation addresses the drop bench's receiver forwards (its own
+ * addresses, network and broadcast addresses left out). Drawn inside the
+ * rule set, a flow may fall under a wildcard anywhere: only those inside
+ * the documentation ranges are kept.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,8 +30,11 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <libmnl/libmnl.h>
+#include <arpa/inet.h>
 #include "nlbuild.h"
 #include "ruleset_gen.h"
+#include "tss_mem.h"
+#include "xfrmbpf/reasons.h"
 
 /* Messages per send: about 20 KiB of requests, acks well within the
  * socket's receive buffer. */
@@ -76,6 +89,72 @@ static unsigned int read_acks(struct mnl_socket *nl, unsigned int first,
 	return errors;
 }
 
+/* May a generated frame carry this address? Only the documentation
+ * ranges go on a wire, and not the drop bench receiver's own addresses
+ * (scripts/bench.sh drop_setup) nor network and broadcast addresses, which
+ * it would not forward. */
+static bool frame_address(__be32 a)
+{
+	__u32 h = ntohl(a), net = h >> 8, host = h & 0xff;
+
+	if (net != 0xc00002 && net != 0xc63364 && net != 0xcb0071)
+		return false;
+	if (h == 0xc6336401 || h == 0xc0000201)	/* 198.51.100.1, 192.0.2.1 */
+		return false;
+	return host != 0 && host != 255;
+}
+
+/* Up to count distinct-enough flows that a block policy decides, from
+ * flows drawn inside the rule set (xb_rs_flow); returns how many. */
+static size_t write_block_flows(struct xb_rng *rng, const struct xb_policy *pols,
+				size_t n, size_t count, FILE *out)
+{
+	static const __u8 dflt[4];
+	struct xb_tss *tss = xb_tss_new((__u32)n);
+	struct xb_tss_mem *mem = xb_tss_mem_new();
+	struct xb_tss_source src;
+	struct xb_tss_sink sink;
+	size_t i, got = 0, tries = 0;
+
+	if (!tss || !mem) {
+		fprintf(stderr, "bench_ruleset: out of memory\n");
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		if (xb_tss_add(tss, &pols[i])) {
+			fprintf(stderr, "bench_ruleset: the classifier refused policy %zu\n", i);
+			exit(1);
+		}
+	xb_tss_mem_sink(mem, &sink);
+	xb_tss_mem_source(mem, &src);
+	if (xb_tss_flush(tss, &sink)) {
+		fprintf(stderr, "bench_ruleset: building the classifier failed\n");
+		exit(1);
+	}
+	while (got < count && tries++ < 50 * count) {
+		struct xb_ref_decision d;
+		struct xb_flow fl;
+		char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+
+		xb_rs_flow(rng, pols, n, &fl);
+		if (fl.family != AF_INET ||
+		    (fl.proto != IPPROTO_TCP && fl.proto != IPPROTO_UDP) ||
+		    !frame_address(fl.saddr.a[0]) || !frame_address(fl.daddr.a[0]))
+			continue;
+		if (xb_tss_lookup(&src, XFRM_POLICY_FWD, &fl, dflt, &d) ||
+		    d.reason != XB_R_DROP_POLICY_BLOCK)
+			continue;
+		fprintf(out, "%s %s %u %u %u\n",
+			inet_ntop(AF_INET, &fl.saddr, s, sizeof(s)),
+			inet_ntop(AF_INET, &fl.daddr, t, sizeof(t)), fl.proto,
+			ntohs(fl.sport), ntohs(fl.dport));
+		got++;
+	}
+	xb_tss_mem_free(mem);
+	xb_tss_free(tss);
+	return got;
+}
+
 static double now_s(void)
 {
 	struct timespec t;
@@ -86,8 +165,8 @@ static double now_s(void)
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "Usage: %s -p acl|fw|ipc -f 4|6 -n N [-s SEED] [-d] [-i]\n",
-		prog);
+	fprintf(stderr, "Usage: %s -p acl|fw|ipc -f 4|6 -n N [-s SEED] [-d] [-i] "
+		"[-F FLOWS -k COUNT]\n", prog);
 	exit(2);
 }
 
@@ -101,10 +180,11 @@ int main(int argc, char **argv)
 	unsigned long long seed = 1;
 	struct xb_rng rng;
 	int opt, first_err = 0, profile;
-	size_t n, i, off = 0;
+	size_t n, i, off = 0, n_flows = 0;
+	const char *flows_path = NULL;
 	double t0, t1;
 
-	while ((opt = getopt(argc, argv, "p:f:n:s:dih")) != -1) {
+	while ((opt = getopt(argc, argv, "p:f:n:s:diF:k:h")) != -1) {
 		switch (opt) {
 		case 'p':
 			profile = xb_rs_profile_parse(optarg);
@@ -127,11 +207,18 @@ int main(int argc, char **argv)
 		case 'i':
 			cfg.dir = XFRM_POLICY_IN;
 			break;
+		case 'F':
+			flows_path = optarg;
+			break;
+		case 'k':
+			n_flows = strtoul(optarg, NULL, 0);
+			break;
 		default:
 			usage(argv[0]);
 		}
 	}
-	if (!cfg.n_policies)
+	if (!cfg.n_policies || !flows_path != !n_flows ||
+	    (flows_path && (cfg.family != AF_INET || cfg.dir != XFRM_POLICY_FWD)))
 		usage(argv[0]);
 	pols = calloc(cfg.n_policies, sizeof(*pols));
 	if (!pols) {
@@ -176,6 +263,21 @@ int main(int argc, char **argv)
 	       n - errors, t1 - t0, (n - errors) / (t1 - t0), errors,
 	       errors ? ": " : "", errors ? strerror(first_err) : "");
 	mnl_socket_close(nl);
+	if (flows_path && !errors) {
+		FILE *f = fopen(flows_path, "w");
+		size_t got;
+
+		if (!f) {
+			perror(flows_path);
+			return 1;
+		}
+		got = write_block_flows(&rng, pols, n, n_flows, f);
+		if (fclose(f)) {
+			perror(flows_path);
+			return 1;
+		}
+		printf("wrote %zu flows decided by block policies to %s\n", got, flows_path);
+	}
 	free(pols);
 	return errors ? 1 : 0;
 }

@@ -22,6 +22,10 @@
  * receiver's capacity, nothing is dropped and the receiver's CPU per
  * packet is its own work (with its wake-ups, one or more per run).
  *
+ * -F FLOWS (with -x, IPv4) makes every frame the next of the flows in
+ * FLOWS, "SADDR DADDR PROTO SPORT DPORT" per line (bench_ruleset -F), in
+ * turn: a stream of new flows for the receiver's flow cache.
+ *
  * -N PID adds the run time of that task over the run: the receiving
  * veth's threaded NAPI poller, pinned to another CPU, which then holds
  * all of the receive side's work. -p PROG_ID adds the run time and run
@@ -39,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -72,6 +77,7 @@ struct gen_opts {
 	const char *src;
 	const char *dst;
 	const char *xdp_obj;
+	const char *flows;
 	double seconds;
 	double mpps;
 	unsigned int chunk;
@@ -124,7 +130,7 @@ static void parse_opts(int argc, char **argv, struct gen_opts *o)
 	o->seconds = 3;
 	o->cpu = -1;
 	o->chunk = PACE_CHUNK;
-	while ((opt = getopt(argc, argv, "i:s:d:t:c:x:N:p:r:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:s:d:t:c:x:F:N:p:r:b:")) != -1) {
 		switch (opt) {
 		case 'i':
 			o->ifname = optarg;
@@ -143,6 +149,9 @@ static void parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 'x':
 			o->xdp_obj = optarg;
+			break;
+		case 'F':
+			o->flows = optarg;
 			break;
 		case 'N':
 			o->napi_pid = atoi(optarg);
@@ -165,11 +174,11 @@ static void parse_opts(int argc, char **argv, struct gen_opts *o)
 		}
 	}
 	if (o->ifname && o->src && o->dst && o->seconds > 0 &&
-	    o->seconds <= 60 && (!o->mpps || o->xdp_obj))
+	    o->seconds <= 60 && (!o->mpps || o->xdp_obj) && (!o->flows || o->xdp_obj))
 		return;
 usage:
 	fprintf(stderr, "Usage: %s -i IFACE -s SRC -d DST [-t SECONDS (<= 60)] "
-		"[-c CPU] [-x BENCH_BPF_OBJ [-r MPPS [-b FRAMES]]] "
+		"[-c CPU] [-x BENCH_BPF_OBJ [-r MPPS [-b FRAMES]] [-F FLOWS]] "
 		"[-N NAPI_PID] [-p PROG_ID]\n", argv[0]);
 	exit(2);
 }
@@ -211,7 +220,52 @@ struct bench_state {
 	__u32 pad;
 };
 
-static int load_tx_prog(const char *path, __u32 ifindex)
+/* As bench.bpf.c's. */
+struct bench_flow {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 l4[4];
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* Fills bench_flows from a flows file; returns how many it holds. */
+static __u32 load_flows(struct bpf_object *obj, const char *path)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "bench_flows");
+	char s[64], d[64];
+	unsigned int proto, sport, dport;
+	__u32 n = 0;
+	FILE *f;
+
+	if (!map)
+		bench_die("bench_flows", ENOENT);
+	f = fopen(path, "r");
+	if (!f)
+		bench_die(path, errno);
+	while (n < bpf_map__max_entries(map) &&
+	       fscanf(f, "%63s %63s %u %u %u", s, d, &proto, &sport, &dport) == 5) {
+		struct bench_flow fl = { .proto = (__u8)proto };
+		__be16 p;
+
+		if (inet_pton(AF_INET, s, fl.saddr) != 1 || inet_pton(AF_INET, d, fl.daddr) != 1 ||
+		    proto > 255 || sport > 65535 || dport > 65535)
+			bench_die(path, EINVAL);
+		p = htons((__u16)sport);
+		memcpy(fl.l4, &p, 2);
+		p = htons((__u16)dport);
+		memcpy(fl.l4 + 2, &p, 2);
+		if (bpf_map_update_elem(bpf_map__fd(map), &n, &fl, BPF_ANY))
+			bench_die("bench_flows", errno);
+		n++;
+	}
+	fclose(f);
+	if (!n)
+		bench_die(path, ENODATA);
+	return n;
+}
+
+static int load_tx_prog(const char *path, __u32 ifindex, const char *flows)
 {
 	struct bench_state st = { .n_flows = 1, .target = ifindex };
 	struct bpf_program *prog;
@@ -226,6 +280,8 @@ static int load_tx_prog(const char *path, __u32 ifindex)
 	map = bpf_object__find_map_by_name(obj, "bench_state");
 	if (!prog || !map)
 		bench_die("bench_tx", errno);
+	if (flows)
+		st.n_flows = load_flows(obj, flows);
 	if (bpf_map_update_elem(bpf_map__fd(map), &zero, &st, BPF_ANY))
 		bench_die("bench_state", errno);
 	return bpf_program__fd(prog);
@@ -370,7 +426,7 @@ int main(int argc, char **argv)
 		if (!ifindex)
 			bench_die(o.ifname, errno);
 		libbpf_set_print(NULL);
-		tx_fd = load_tx_prog(o.xdp_obj, ifindex);
+		tx_fd = load_tx_prog(o.xdp_obj, ifindex, o.flows);
 		if (o.mpps > 0)
 			hold_in_dispatcher(tx_fd);
 	}

@@ -11,6 +11,11 @@
 #   EQUIV_SEED=N     base seed (round r uses N + r - 1; printed, replayable)
 #   EQUIV_ROUNDS=N   random rounds after the empty-SPD baseline (default 6)
 #   EQUIV_PACKETS=N  packets per round (default 300)
+#   EQUIV_REALISTIC=N  policies of the last round's realistic rule set
+#                    (tests/lib/ruleset_gen.h through bench_ruleset: fw
+#                    profile FWD and acl profile IN over IPv4, ipc profile
+#                    FWD over IPv6, documentation addresses; default 10000,
+#                    0 for none)
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 
@@ -18,6 +23,8 @@ EQ=$TOP/tests/integration/equiv
 SEED=${EQUIV_SEED:-$(( $(date +%s) % 1000000 ))}
 ROUNDS=${EQUIV_ROUNDS:-6}
 PACKETS=${EQUIV_PACKETS:-300}
+REALISTIC=${EQUIV_REALISTIC:-10000}
+RULESET=$TOP/build/bench/bench_ruleset
 
 xbt_setup eq-gw
 # The interpreter itself, not a version-manager shim: it starts many times.
@@ -117,12 +124,26 @@ install_spd() {
 		net.ipv6.conf.xbt-gwl0.disable_policy=0 net.ipv4.conf.xbt-gww0.disable_policy=0 \
 		net.ipv6.conf.xbt-gww0.disable_policy=0 || return 1
 	[ "$seed" = empty ] && { echo "empty SPD"; return 0; }
+	[ "${seed%%-*}" = realistic ] && { install_realistic "${seed#realistic-}"; return; }
 	"$PY" "$EQ/spdgen.py" "$seed" "$XBT_DIR/spd" || return 1
 	ip -n "$GW" -batch "$XBT_DIR/spd.batch" || return 1
 	in_ns "$GW" sysctl -qw $(cat "$XBT_DIR/spd.sysctl") || return 1
 	while read -r spec; do
 		in_ns "$GW" "$PY" "$SPD_COMPARE" --nl-add-policy "$spec" || return 1
 	done <"$XBT_DIR/spd.nl"
+}
+
+# install_realistic SEED: a realistic rule set of REALISTIC policies in
+# gw's flushed SPD: 40% fw FWD IPv4, 20% acl IN IPv4, 40% ipc FWD IPv6.
+install_realistic() {
+	local seed=$1 out
+
+	: >"$XBT_DIR/spd.batch"; : >"$XBT_DIR/spd.nl"; : >"$XBT_DIR/spd.sysctl"
+	out=$(in_ns "$GW" "$RULESET" -p fw -f 4 -n $((REALISTIC * 2 / 5)) -d -s "$seed" &&
+	      in_ns "$GW" "$RULESET" -p acl -f 4 -n $((REALISTIC / 5)) -d -i -s "$seed" &&
+	      in_ns "$GW" "$RULESET" -p ipc -f 6 -n $((REALISTIC * 2 / 5)) -s "$seed") ||
+		{ echo "$out"; return 1; }
+	echo "realistic rule sets:" $(grep -v '^#' <<<"$out" | cut -d' ' -f2)
 }
 
 # with_half TAG OUT: the same packets with xfrmbpf attached to gw's lan veth.
@@ -161,6 +182,7 @@ run_round() {
 	local num=$1 name=$2 seed=$3 out rc
 
 	round_seed=${seed/empty/$SEED}
+	round_seed=${round_seed#realistic-}
 	if ! out=$(install_spd "$seed" 2>&1); then
 		tap_fail "$name (seed $round_seed): SPD installed" "$out"
 		return
@@ -241,6 +263,9 @@ run_round 0 "baseline (empty SPD)" empty
 for r in $(seq 1 "$ROUNDS"); do
 	run_round "$r" "round $r" $((SEED + r - 1))
 done
+if [ "$REALISTIC" -gt 0 ]; then
+	run_round $((ROUNDS + 1)) "realistic $REALISTIC-policy rule sets" "realistic-$SEED"
+fi
 tap_skip "ESP/AH with an unknown SPI dropped as the kernel does" \
 	"this kernel has no ESP: no SA can be installed, so no SPI can be known or unknown to it"
 tap_done
