@@ -94,6 +94,7 @@ struct bench {
 	__u64 *seen;
 	int profile;		/* ruleset_gen.h profile, -1: swan_spd.h */
 	__u32 n_pols;		/* in pols, as generated */
+	__u32 max_policies;	/* the maps' and the builder's capacity */
 };
 
 static const char *const reason_names[] = {
@@ -138,7 +139,8 @@ static void make_net(struct bench *b)
 
 static void load_datapath(struct bench *b)
 {
-	b->skel = xbt_skel_load(NULL, 0, 0);
+	/* maps for the largest SPD of the run, as `run --max-policies` */
+	b->skel = xbt_skel_load_sized(NULL, 0, 0, b->max_policies);
 	if (!b->skel)
 		bench_die("load xfrmbpf", errno);
 	b->xdp_fd = bpf_program__fd(b->skel->progs.xb_xdp);
@@ -266,7 +268,7 @@ static void publish(struct bench *b, __u32 n, int af)
 		.filter = xbt_skel_filter(b->skel),
 	};
 	struct xb_tss_sink sink;
-	struct xb_tss *tss = xb_tss_new(XB_MAX_POLICIES);
+	struct xb_tss *tss = xb_tss_new(b->max_policies);
 	__u64 t0, t1;
 	__u32 i;
 	int err;
@@ -278,8 +280,13 @@ static void publish(struct bench *b, __u32 n, int af)
 	b->n_pols = make_spd(b, n, af);
 	t0 = xbt_now_ns();
 	for (i = 0; i < b->n_pols; i++) {
-		if ((err = xb_tss_add(tss, &b->pols[i])))
+		if ((err = xb_tss_add(tss, &b->pols[i]))) {
+			fprintf(stderr, "bench_classify: policy %u of %u: id %u type %u "
+				"prefixes %u/%u\n", i, b->n_pols, b->pols[i].id,
+				b->pols[i].type, b->pols[i].sel.prefixlen_s,
+				b->pols[i].sel.prefixlen_d);
 			bench_die("xb_tss_add", -err);
+		}
 	}
 	xb_tss_maps_sink(&maps, &sink);
 	if ((err = xb_tss_flush(tss, &sink)))
@@ -542,7 +549,7 @@ static void usage(const char *prog)
 
 int main(int argc, char **argv)
 {
-	static const __u32 sizes[] = { 1, 100, 1000, 10000, 100000 };
+	static const __u32 sizes[] = { 1, 100, 1000, 10000, 100000, 1000000 };
 	struct bench b = { .repeat = 200000, .trials = 5, .profile = -1 };
 	char obj[PATH_MAX], self[PATH_MAX];
 	__u32 max_n = 100000;
@@ -583,6 +590,7 @@ int main(int argc, char **argv)
 	if (!b.pols || !b.flows || !b.seen)
 		bench_die("calloc", ENOMEM);
 	make_net(&b);
+	b.max_policies = max_n > XB_MAX_POLICIES ? max_n : XB_MAX_POLICIES;
 	load_datapath(&b);
 	load_bench(&b, obj);
 	set_iface(&b);

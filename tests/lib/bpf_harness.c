@@ -14,6 +14,7 @@
 #include "xfrmbpf/datapath.h"
 #include "bpf_harness.h"
 #include "classifier/tss_filter.h"
+#include "loader/maps.h"
 
 int xbt_sh(const char *cmd)
 {
@@ -68,6 +69,12 @@ bool xbt_have_kfunc(const char *name)
 
 struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size)
 {
+	return xbt_skel_load_sized(logs, n_logs, log_size, 0);
+}
+
+struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
+				    __u32 max_policies)
+{
 	struct bpf_program *prog;
 	struct xfrmbpf *skel;
 	struct bpf_map *map;
@@ -84,6 +91,11 @@ struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size)
 		bpf_program__set_log_buf(prog, logs + (size_t)i++ * log_size,
 					 log_size);
 		bpf_program__set_log_level(prog, 4);
+	}
+	if (max_policies && xb_maps_fit_capacity(skel->obj, NULL, max_policies)) {
+		xfrmbpf__destroy(skel);
+		errno = EINVAL;
+		return NULL;
 	}
 	/* as the daemon does: the kfunc is 6.2+ */
 	if (!xbt_have_kfunc("bpf_skb_set_xfrm_info"))

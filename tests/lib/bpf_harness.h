@@ -31,6 +31,10 @@ bool xbt_have_kfunc(const char *name);
  * buffers of log_size bytes that receive the verifier statistics (log
  * level 4) of the first n_logs programs. NULL on failure (errno set). */
 struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size);
+/* The same with the policy-sized maps made for max_policies (as `run
+ * --max-policies` does; 0: as compiled). */
+struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
+				    __u32 max_policies);
 
 /* The presence filter of the skeleton's xb_tss_filter map, mapped once
  * and cleared (user/classifier/tss_filter.h); NULL if it cannot be mapped. */

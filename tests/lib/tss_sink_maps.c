@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -98,19 +99,48 @@ void xb_tss_maps_close(struct xb_tss_maps *maps)
 	maps->tss_fd = maps->lists_fd = -1;
 }
 
+/* Deletes every entry of xb_tss: the keys are collected first, as a walk
+ * restarted from the first key after each delete would scan the emptied
+ * buckets again and again (quadratic at a million entries). */
+static int clear_tss(int fd)
+{
+	struct xb_tss_key *keys = NULL, *prev = NULL;
+	size_t n = 0, cap = 0, i;
+	int err = 0;
+
+	for (;;) {
+		if (n == cap) {
+			struct xb_tss_key *k = realloc(keys, (cap = cap ? 2 * cap : 1024) *
+						       sizeof(*keys));
+
+			if (!k) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = k;
+			prev = n ? &keys[n - 1] : NULL;
+		}
+		if (bpf_map_get_next_key(fd, prev, &keys[n]))
+			break;
+		prev = &keys[n++];
+	}
+	for (i = 0; i < n && !err; i++)
+		if (bpf_map_delete_elem(fd, &keys[i]))
+			err = -errno;
+	free(keys);
+	return err;
+}
+
 int xb_tss_maps_clear(struct xb_tss_maps *maps)
 {
 	struct xb_shape_list empty;
-	struct xb_tss_key key, next;
 	__u32 i;
+	int err;
 
 	memset(&empty, 0, sizeof(empty));
-	/* Deleting while walking: restart from the first key each time. */
-	while (!bpf_map_get_next_key(maps->tss_fd, NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(maps->tss_fd, &key))
-			return -errno;
-	}
+	err = clear_tss(maps->tss_fd);
+	if (err)
+		return err;
 	for (i = 0; i < XB_SHAPE_LISTS; i++)
 		if (bpf_map_update_elem(maps->lists_fd, &i, &empty, BPF_ANY))
 			return -errno;
