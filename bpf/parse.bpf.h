@@ -55,6 +55,7 @@
 /* IP_MF | IP_OFFSET (the kernel's net/ip.h): set in any fragment. */
 #define XB_IP_MF_OFFSET		0x3fff
 #define XB_GRE_CSUM		0x8000
+#define XB_GRE_ROUTING		0x4000
 #define XB_GRE_KEY		0x2000
 #define XB_GRE_VER		0x0007
 
@@ -72,6 +73,9 @@ struct xb_pkt {
 	__u8 frag;		/* any fragment (first or not) */
 	__u16 l3_off;		/* offset of the IP header in the frame */
 	__u16 l3_len;		/* IP total length from the header */
+	/* What input routing reads beside the addresses: IPv4 TOS (low
+	 * byte), IPv6 traffic class and flow label (network order). */
+	__be32 flowinfo;
 	__u8 sa_proto;		/* IPsec: ESP or AH (NAT-T: ESP in UDP) */
 	__u8 cause;		/* enum xb_undecidable_cause of a parser's
 				 * XB_R_PASS_UNDECIDABLE */
@@ -115,9 +119,16 @@ static __always_inline int xb_parse_l2(void *data, void *data_end,
 	return XB_PARSE_OK;
 }
 
-/* Ports or their XFRM stand-ins for a non-fragment transport header at
- * l4. Returns XB_PARSE_OK, or a reason when the header is cut short. */
-static __always_inline int xb_parse_l4(void *l4, void *data_end,
+/*
+ * Ports or their XFRM stand-ins for a non-fragment transport header at
+ * l4, of which len bytes are inside the IP datagram (the rest of the frame
+ * is a trailer, which the kernel trims before it looks). Returns
+ * XB_PARSE_OK, or a reason when the header is cut short: past the frame,
+ * unparsed; past the datagram, undecidable, as kernels then read the
+ * ports (or the ICMP type, for which newer ones want the whole 8-byte
+ * header) differently.
+ */
+static __always_inline int xb_parse_l4(void *l4, void *data_end, __u32 len,
 				       struct xb_pkt *pkt)
 {
 	__u8 *b = l4;
@@ -127,6 +138,8 @@ static __always_inline int xb_parse_l4(void *l4, void *data_end,
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
 	case IPPROTO_SCTP:
+		if (len < 4)
+			return xb_parse_undecidable(pkt, XB_U_TRUNCATED_L4);
 		if ((void *)(b + 4) > data_end)
 			return XB_R_PASS_UNPARSED;
 		pkt->sport = *(__be16 *)b;
@@ -138,17 +151,18 @@ static __always_inline int xb_parse_l4(void *l4, void *data_end,
 		 * the kernel keeps ports 0. */
 		if (pkt->proto != (pkt->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 			break;
+		if (len < 8)
+			return xb_parse_undecidable(pkt, XB_U_TRUNCATED_L4);
 		if ((void *)(b + 2) > data_end)
 			return XB_R_PASS_UNPARSED;
 		pkt->sport = bpf_htons(b[0]);	/* type */
 		pkt->dport = bpf_htons(b[1]);	/* code */
 		break;
 	case XB_IPPROTO_MH:
-		if (pkt->family != AF_INET6)
-			break;
-		if ((void *)(b + 3) > data_end)
-			return XB_R_PASS_UNPARSED;
-		pkt->sport = bpf_htons(b[2]);
+		/* Older kernels match a policy's MH type, current ones (flow
+		 * dissection) see type 0. */
+		if (pkt->family == AF_INET6)
+			return xb_parse_undecidable(pkt, XB_U_MOBILITY);
 		break;
 	case IPPROTO_GRE: {
 		__u16 flags;
@@ -157,14 +171,20 @@ static __always_inline int xb_parse_l4(void *l4, void *data_end,
 		 * version 0 is unambiguous across kernel versions. */
 		if (pkt->family != AF_INET)
 			return xb_parse_undecidable(pkt, XB_U_GRE);
+		if (len < 4)
+			return xb_parse_undecidable(pkt, XB_U_TRUNCATED_L4);
 		if ((void *)(b + 4) > data_end)
 			return XB_R_PASS_UNPARSED;
 		flags = bpf_ntohs(*(__be16 *)b);
-		if (flags & XB_GRE_VER)
+		/* with the routing bit the kernel does not read the key */
+		if (flags & (XB_GRE_VER | XB_GRE_ROUTING))
 			return xb_parse_undecidable(pkt, XB_U_GRE);
 		if (flags & XB_GRE_KEY) {
-			__u8 *key = b + ((flags & XB_GRE_CSUM) ? 8 : 4);
+			__u32 koff = (flags & XB_GRE_CSUM) ? 8 : 4;
+			__u8 *key = b + koff;
 
+			if (len < koff + 4)
+				return xb_parse_undecidable(pkt, XB_U_TRUNCATED_L4);
 			if ((void *)(key + 4) > data_end)
 				return XB_R_PASS_UNPARSED;
 			pkt->sport = *(__be16 *)key;
@@ -183,19 +203,25 @@ static __always_inline int xb_parse_l4(void *l4, void *data_end,
 
 /* ESP, AH and ESP in UDP/4500 (non-ESP marker zero = IKE, a one-byte
  * 0xff is a keepalive: both stay plaintext UDP, as in the kernel's
- * xfrm4_udp_encap_rcv which wants more than an ESP header's 8 bytes). */
-static __always_inline int xb_parse_ipsec(void *l4, void *data_end,
+ * xfrm4_udp_encap_rcv which wants more than an ESP header's 8 bytes).
+ * len: the bytes from l4 to the end of the IP datagram. */
+static __always_inline int xb_parse_ipsec(void *l4, void *data_end, __u32 len,
 					  struct xb_pkt *pkt)
 {
 	__u8 *b = l4;
 
 	if (pkt->proto == IPPROTO_ESP) {
+		/* the kernel wants the whole ESP header (SPI, sequence) */
+		if (len < 8)
+			return xb_parse_undecidable(pkt, XB_U_TRUNCATED_L4);
 		if ((void *)(b + 4) > data_end)
 			return XB_R_PASS_UNPARSED;
 		pkt->spi = *(__be32 *)b;
 		pkt->sa_proto = IPPROTO_ESP;
 		pkt->kind = XB_PK_IPSEC;
 	} else if (pkt->proto == IPPROTO_AH) {
+		if (len < 12)
+			return xb_parse_undecidable(pkt, XB_U_TRUNCATED_L4);
 		if ((void *)(b + 8) > data_end)
 			return XB_R_PASS_UNPARSED;
 		pkt->spi = *(__be32 *)(b + 4);
@@ -208,8 +234,9 @@ static __always_inline int xb_parse_ipsec(void *l4, void *data_end,
 		if ((void *)(b + 8) > data_end)
 			return XB_R_PASS_UNPARSED;
 		ulen = bpf_ntohs(*(__be16 *)(b + 4));
-		/* UDP header + ESP header (SPI, seq) + at least one byte */
-		if (ulen <= 8 + 8 || (void *)(b + 12) > data_end)
+		/* UDP header + ESP header (SPI, seq) + at least one byte, all
+		 * inside the datagram (a trailer is trimmed) */
+		if (ulen <= 8 + 8 || len <= 8 + 8 || (void *)(b + 12) > data_end)
 			return XB_PARSE_OK;
 		if (*(__be32 *)(b + 8) == 0)
 			return XB_PARSE_OK;
@@ -345,6 +372,7 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 	pkt->daddr.a[0] = iph->daddr;
 	pkt->proto = iph->protocol;
 	pkt->ttl = iph->ttl;
+	pkt->flowinfo = iph->tos;
 	pkt->l3_off = off;
 	pkt->l3_len = tot;
 	if (iph->frag_off & bpf_htons(XB_IP_MF_OFFSET)) {
@@ -362,10 +390,10 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 	/* No bound to add: at most two VLAN tags, Ethernet and 60 bytes of
 	 * header (ihl has 4 bits), a range clang and the verifier both see. */
 	off += hlen;
-	ret = xb_parse_l4(data + off, data_end, pkt);
+	ret = xb_parse_l4(data + off, data_end, tot - hlen, pkt);
 	if (ret != XB_PARSE_OK)
 		return ret;
-	return xb_parse_ipsec(data + off, data_end, pkt);
+	return xb_parse_ipsec(data + off, data_end, tot - hlen, pkt);
 }
 
 /* Walks hop-by-hop, routing, destination options and fragment headers.
@@ -375,6 +403,7 @@ static __always_inline int xb_parse_ipv6(void *data, void *data_end,
 					 struct xb_pkt *pkt)
 {
 	struct ipv6hdr *ip6h = data + off;
+	__u32 l4_len;
 	__u8 nexthdr;
 	int i, ret;
 
@@ -389,6 +418,7 @@ static __always_inline int xb_parse_ipv6(void *data, void *data_end,
 	__builtin_memcpy(pkt->saddr.b, &ip6h->saddr, 16);
 	__builtin_memcpy(pkt->daddr.b, &ip6h->daddr, 16);
 	pkt->ttl = ip6h->hop_limit;
+	pkt->flowinfo = *(__be32 *)ip6h & bpf_htonl(0x0fffffff);
 	pkt->l3_off = off;
 	pkt->l3_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
 	nexthdr = ip6h->nexthdr;
@@ -426,10 +456,14 @@ static __always_inline int xb_parse_ipv6(void *data, void *data_end,
 			break;
 		}
 		pkt->proto = nexthdr;
-		ret = xb_parse_l4(h, data_end, pkt);
+		/* extension headers past the payload: the kernel drops */
+		if (off > pkt->l3_off + pkt->l3_len)
+			return XB_R_PASS_UNPARSED;
+		l4_len = pkt->l3_off + pkt->l3_len - off;
+		ret = xb_parse_l4(h, data_end, l4_len, pkt);
 		if (ret != XB_PARSE_OK)
 			return ret;
-		return xb_parse_ipsec(h, data_end, pkt);
+		return xb_parse_ipsec(h, data_end, l4_len, pkt);
 	}
 	return xb_parse_undecidable(pkt, XB_U_HEADER_CHAIN);
 }

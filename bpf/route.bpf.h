@@ -39,6 +39,27 @@ static __always_inline bool xb_plain_unicast(const struct xb_pkt *pkt)
 	return true;
 }
 
+/* An IPv6 link-local source: input routing and forwarding treat such
+ * packets by scope, which the FIB helper does not describe either. */
+static __always_inline bool xb_link_local_source(const struct xb_pkt *pkt)
+{
+	return pkt->family == AF_INET6 && pkt->saddr.b[0] == 0xfe &&
+	       (pkt->saddr.b[1] & 0xc0) == 0x80;
+}
+
+/* Why the kernel's routing of a parsed packet is not the FIB helper's to
+ * tell (XB_U_*), or XB_U_MAX when it is. Fragments have no ports. */
+static __always_inline __u8 xb_route_undecidable(const struct xb_pkt *pkt)
+{
+	if (pkt->frag)
+		return XB_U_FRAGMENT;
+	if (!xb_plain_unicast(pkt))
+		return XB_U_NOT_UNICAST;
+	if (xb_link_local_source(pkt))
+		return XB_U_LINK_LOCAL_SRC;
+	return XB_U_MAX;
+}
+
 /*
  * bpf_fib_lookup() from the ingress device, as ip_route_input would:
  * SUCCESS, NO_NEIGH and FRAG_NEEDED are unicast routes out of the box
@@ -57,6 +78,11 @@ static __always_inline int xb_route(void *ctx, const struct xb_pkt *pkt,
 
 	p.family = pkt->family;
 	p.l4_protocol = pkt->proto;
+	/* ip rules and routes by TOS / traffic class and flow label */
+	if (pkt->family == AF_INET)
+		p.tos = (__u8)pkt->flowinfo;
+	else
+		p.flowinfo = pkt->flowinfo;
 	if (pkt->proto == IPPROTO_TCP || pkt->proto == IPPROTO_UDP ||
 	    pkt->proto == IPPROTO_SCTP || pkt->proto == IPPROTO_UDPLITE) {
 		p.sport = pkt->sport;

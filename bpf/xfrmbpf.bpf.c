@@ -79,6 +79,10 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 	__u32 view, dir;
 	int rt;
 
+	if (cfg->flags & XB_IF_STACKED) {
+		xb_decision_undecidable(d, XB_U_STACKED_DEV);
+		return;
+	}
 	rt = xb_route(ctx, pkt, ctx->ingress_ifindex);
 	if (rt == XB_RT_UNKNOWN) {
 		xb_decision_undecidable(d, XB_U_ROUTE);
@@ -100,6 +104,8 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 		return;
 	}
 	xb_decide_policy(pkt, view, dir, xb_sync_default(snap, dir), d);
+	if ((cfg->flags & XB_IF_GENERIC) && d->reason == XB_R_DROP_REQUIRES_IPSEC)
+		xb_decision_undecidable(d, XB_U_GENERIC_XDP);
 }
 
 /* Counter slot of an attached device, -1 for any other. */
@@ -136,9 +142,10 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 	int reason;
 
 	reason = xb_parse(ctx, true, data, data_end, data_end - data, &pkt);
-	if (reason == XB_R_NONE && (pkt.frag || !xb_plain_unicast(&pkt))) {
-		reason = XB_R_PASS_UNDECIDABLE;
-		pkt.cause = pkt.frag ? XB_U_FRAGMENT : XB_U_NOT_UNICAST;
+	if (reason == XB_R_NONE) {
+		pkt.cause = xb_route_undecidable(&pkt);
+		if (pkt.cause != XB_U_MAX)
+			reason = XB_R_PASS_UNDECIDABLE;
 	}
 	if (reason == XB_R_NONE)
 		reason = xb_sync_begin(&snap);

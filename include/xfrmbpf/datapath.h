@@ -17,6 +17,14 @@ enum {
 	/* The daemon created the clsact qdisc: `unload` may delete it once
 	 * nothing else is on it. Not read by the datapath. */
 	XB_IF_OWN_CLSACT	= 1 << 4,
+	/* XDP runs in skb (generic) mode, or may: it then sees tunnel-mode
+	 * ESP again once decrypted, when the secpath satisfies templates
+	 * the datapath cannot check, so "requires IPsec" never drops. */
+	XB_IF_GENERIC		= 1 << 5,
+	/* The device is a port (bridge, bond, team, VRF) or carries
+	 * macvlan/ipvlan devices: its packets are another device's to the
+	 * kernel, so the datapath passes them all. */
+	XB_IF_STACKED		= 1 << 6,
 };
 
 /* Value of xb_ifaces, keyed by ifindex (__u32). */

@@ -61,7 +61,12 @@ enum xb_reason {
 	X(XB_U_SEARCH_STEPS,	"search_steps")				\
 	X(XB_U_TIE,		"priority_tie")				\
 	X(XB_U_POLICY,		"policy_selector")			\
-	X(XB_U_ICMP_ERROR,	"forwarded_icmp_error")
+	X(XB_U_ICMP_ERROR,	"forwarded_icmp_error")			\
+	X(XB_U_TRUNCATED_L4,	"truncated_transport")			\
+	X(XB_U_MOBILITY,	"mobility_header")			\
+	X(XB_U_LINK_LOCAL_SRC,	"link_local_source")			\
+	X(XB_U_GENERIC_XDP,	"generic_xdp")				\
+	X(XB_U_STACKED_DEV,	"stacked_device")
 
 #define XB_CAUSE_ENUM(sym, name) sym,
 enum xb_undecidable_cause {

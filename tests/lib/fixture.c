@@ -207,6 +207,10 @@ static int set_iface(unsigned int st, uint32_t flags)
 		cfg.flags |= XB_IF_DISABLE_POLICY4;
 	if (st & ST_DISABLE6)
 		cfg.flags |= XB_IF_DISABLE_POLICY6;
+	if (st & ST_GENERIC)
+		cfg.flags |= XB_IF_GENERIC;
+	if (st & ST_STACKED)
+		cfg.flags |= XB_IF_STACKED;
 	if (st & ST_NO_IFACE) {
 		bpf_map_delete_elem(fd, &key);
 		return 0;

@@ -108,6 +108,8 @@ enum {
 	ST_DISABLE6	= 1 << 6,
 	ST_NO_IFACE	= 1 << 7,	/* ingress not in xb_ifaces */
 	ST_OVERFLOW	= 1 << 8,	/* IN main v4 list overflowed */
+	ST_GENERIC	= 1 << 9,	/* XDP in skb (generic) mode */
+	ST_STACKED	= 1 << 10,	/* the ingress is another device's port */
 };
 
 /* An inbound SA, as xb_spis knows it. */

@@ -507,8 +507,27 @@ static void push_l4(const struct xbt_pkt_spec *s, struct xbt_frame *f)
 	}
 }
 
+/* The IP length fields as if the datagram ended keep bytes after l4_off;
+ * the frame keeps the rest as a trailer. */
+static void cut_datagram(struct xbt_frame *f, size_t l4_off, size_t keep)
+{
+	uint8_t *ip = f->data + f->l3_off;
+	size_t end = l4_off + keep;
+
+	if (f->l3_family == 4) {
+		size_t hlen = (size_t)(ip[0] & 0xf) * 4;
+
+		put16(ip + 2, (uint16_t)(end - (size_t)f->l3_off));
+		put16(ip + 10, 0);
+		put16(ip + 10, ip_csum(ip, hlen));
+	} else {
+		put16(ip + 4, (uint16_t)(end - (size_t)f->l3_off - 40));
+	}
+}
+
 size_t xbt_build(const struct xbt_pkt_spec *s, struct xbt_frame *f)
 {
+	size_t l4_off;
 	int i;
 
 	xbt_frame_init(f);
@@ -521,9 +540,14 @@ size_t xbt_build(const struct xbt_pkt_spec *s, struct xbt_frame *f)
 		xbt_push_vlan(f, 0x8100, (uint16_t)(200 + i));
 	if (push_l3(s, f))
 		return 0;
+	l4_off = f->len;
 	push_l4(s, f);
+	if (s->gre_flags && s->l4 == XBT_L4_GRE && l4_off < f->len)
+		f->data[l4_off] |= (uint8_t)(s->gre_flags >> 8);
 	xbt_push_payload(f, s->payload, 0x5a);
 	xbt_frame_finish(f);
+	if (s->cut_l4)
+		cut_datagram(f, l4_off, s->l4_keep);
 	if (s->bad_version)
 		f->data[f->l3_off] = (uint8_t)((f->data[f->l3_off] & 0x0f) |
 					       0x50);

@@ -122,6 +122,12 @@ struct xbt_pkt_spec {
 	size_t truncate;	/* cut the frame to this length (0: no) */
 	bool bad_version;	/* IP version field wrong */
 	bool other_host;	/* destination MAC not the test's NIC */
+	/* cut_l4: the IP datagram ends l4_keep bytes into the transport
+	 * header (its length field says so); the rest stays in the frame as
+	 * an Ethernet trailer. */
+	bool cut_l4;
+	uint8_t l4_keep;
+	uint16_t gre_flags;	/* more GRE flag bits (e.g. 0x4000 routing) */
 };
 
 /* Builds the frame; returns its length, 0 on a bad spec. */

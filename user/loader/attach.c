@@ -128,6 +128,8 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 	}
 	cfg = xb_iface_cfg_current(ifc, dp->steer);
 	xb_iface_cfg_write(dp->maps, ifc, &cfg);
+	if (cfg.flags & XB_IF_STACKED)
+		xb_iface_log_stacked(ifc->name, cfg.flags);
 	dp->n_ifaces++;
 	return 0;
 }

@@ -67,6 +67,53 @@ static bool any_ipv6_disable_policy(void)
 	return any;
 }
 
+/* Does the upper device upper take frames off its lower device before the
+ * lower's protocol handlers see them (macvlan, ipvlan and their taps)? */
+static bool upper_takes_frames(const char *upper)
+{
+	char path[PATH_MAX], line[128];
+	bool takes = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/uevent", upper);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!takes && fgets(line, sizeof(line), f))
+		takes = !strcmp(line, "DEVTYPE=macvlan\n") || !strcmp(line, "DEVTYPE=ipvlan\n") ||
+			!strcmp(line, "DEVTYPE=macvtap\n") || !strcmp(line, "DEVTYPE=ipvtap\n");
+	fclose(f);
+	return takes;
+}
+
+/*
+ * Is the device stacked under another one that receives its packets: a
+ * port of a bridge, bond or team, a VRF member (a "master"), or the lower
+ * device of a macvlan or ipvlan device (an "upper_*" that takes frames)?
+ * The kernel then routes and checks policy with the other device as the
+ * input (or bridges without any), which the datapath cannot follow.
+ */
+static bool iface_stacked(const char *ifname)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	bool stacked;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", ifname);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, sizeof(path), "/sys/class/net/%s", ifname);
+	d = opendir(path);
+	if (!d)
+		return false;
+	stacked = false;
+	while (!stacked && (e = readdir(d)))
+		stacked = !strncmp(e->d_name, "upper_", 6) && upper_takes_frames(e->d_name + 6);
+	closedir(d);
+	return stacked;
+}
+
 /* The settings as the kernel has them now; the name follows renames. */
 struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer)
 {
@@ -79,6 +126,11 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer)
 		cfg.flags |= XB_IF_STEER;
 	if (ifc->clsact_created)
 		cfg.flags |= XB_IF_OWN_CLSACT;
+	/* before the attach the mode is not known: as if generic */
+	if (!ifc->xdp || ifc->mode == XDP_MODE_SKB)
+		cfg.flags |= XB_IF_GENERIC;
+	if (iface_stacked(ifc->name))
+		cfg.flags |= XB_IF_STACKED;
 	/* IPv4: the ingress device's setting or "all" (IN_DEV_ORCONF). */
 	if (read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifc->name) ||
 	    read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", "all"))
@@ -134,6 +186,16 @@ void xb_iface_forget(const struct xb_maps *maps, int ifindex)
 	xb_sync_flows_stale(maps);
 }
 
+void xb_iface_log_stacked(const char *ifname, __u32 flags)
+{
+	if (flags & XB_IF_STACKED)
+		pr_warn("%s is a bridge, bond or team port, a VRF member or under a macvlan or "
+			"ipvlan device: the kernel handles its packets as another device's, so "
+			"the datapath passes them all (pass_undecidable, stacked_device)\n", ifname);
+	else
+		pr_info("%s is no longer stacked under another device: decided again\n", ifname);
+}
+
 void xb_dp_refresh(struct xb_datapath *dp)
 {
 	struct xb_iface_cfg cfg;
@@ -141,15 +203,19 @@ void xb_dp_refresh(struct xb_datapath *dp)
 
 	for (i = 0; i < dp->n_ifaces; i++) {
 		struct xb_dp_iface *ifc = &dp->ifaces[i];
+		__u32 ifc_old_flags = ifc->cfg.flags;
 
 		cfg = xb_iface_cfg_current(ifc, dp->steer);
 		if (cfg.flags == ifc->cfg.flags && cfg.mtu == ifc->cfg.mtu)
 			continue;
-		if (xb_iface_cfg_write(dp->maps, ifc, &cfg))
+		if (xb_iface_cfg_write(dp->maps, ifc, &cfg)) {
 			pr_warn("Couldn't update the settings of %s\n", ifc->name);
-		else
-			pr_info("%s: disable_policy ipv4 %d ipv6 %d, mtu %u\n", ifc->name,
-				!!(cfg.flags & XB_IF_DISABLE_POLICY4),
-				!!(cfg.flags & XB_IF_DISABLE_POLICY6), cfg.mtu);
+			continue;
+		}
+		pr_info("%s: disable_policy ipv4 %d ipv6 %d, mtu %u\n", ifc->name,
+			!!(cfg.flags & XB_IF_DISABLE_POLICY4),
+			!!(cfg.flags & XB_IF_DISABLE_POLICY6), cfg.mtu);
+		if ((cfg.flags ^ ifc_old_flags) & XB_IF_STACKED)
+			xb_iface_log_stacked(ifc->name, cfg.flags);
 	}
 }

@@ -17,4 +17,7 @@ int xb_iface_cfg_write(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 int xb_iface_pick_stats_slot(const struct xb_maps *maps, __u32 ifindex);
 void xb_iface_forget(const struct xb_maps *maps, int ifindex);
 
+/* Logs what XB_IF_STACKED in flags means for the device's packets. */
+void xb_iface_log_stacked(const char *ifname, __u32 flags);
+
 #endif

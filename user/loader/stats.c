@@ -47,6 +47,16 @@ const char *xb_cause_help(unsigned int cause)
 				"(an interface, a security context, offload)",
 		[XB_U_ICMP_ERROR] = "a forwarded ICMP error, which the kernel checks by its "
 				    "inner packet",
+		[XB_U_TRUNCATED_L4] = "the transport header is cut short inside the IP datagram: "
+				      "kernels read its ports (or ICMP type) differently",
+		[XB_U_MOBILITY] = "an IPv6 Mobility Header, whose type kernels decode "
+				  "differently (older ones only)",
+		[XB_U_LINK_LOCAL_SRC] = "an IPv6 link-local source, routed by scope",
+		[XB_U_GENERIC_XDP] = "skb-mode XDP sees tunnel-mode ESP again after decryption, "
+				     "when its policy's templates are satisfied",
+		[XB_U_STACKED_DEV] = "the device is a bridge, bond or team port, in a VRF, or "
+				     "has macvlan/ipvlan devices on it: the kernel handles its "
+				     "packets as another device's",
 	};
 
 	return cause < XB_U_MAX && help[cause] ? help[cause] : "";
