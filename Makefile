@@ -118,7 +118,7 @@ $(OUT)/bench/libxb.a: $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
 	$(Q)mkdir -p $(@D)
 	$(Q)$(AR) rcs $@ $^
 
-$(OUT)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) | $(OUT)/.deps-ok
+$(OUT)/bench/%.bpf.o: tests/bench/%.bpf.c $(BPF_HDRS) $(wildcard tests/bench/*.h) | $(OUT)/.deps-ok
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

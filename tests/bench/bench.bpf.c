@@ -34,22 +34,7 @@
 #include "xfrmbpf/limits.h"
 #include "parse.bpf.h"
 #include "route.bpf.h"
-
-/* One flow as bench_vary writes it. */
-struct bench_flow {
-	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
-	__u8 daddr[16];
-	__u8 l4[4];		/* ports, or ICMP type and code */
-	__u8 proto;
-	__u8 pad[3];
-};
-
-struct bench_state {
-	__u32 n_flows;		/* flows in use, >= 1 */
-	__u32 next;		/* next flow to write */
-	__u32 target;		/* bench_progs slot to run */
-	__u32 pad;
-};
+#include "bench_maps.h"
 
 #define BENCH_MAX_FLOWS	(8 * XB_FLOW_CACHE_ENTRIES)
 

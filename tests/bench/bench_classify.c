@@ -59,22 +59,8 @@
 #include "tss_sink_maps.h"
 #include "bpf_harness.h"
 #include "tool.h"
+#include "bench_maps.h"
 
-/* As in bench.bpf.c. */
-struct bench_flow {
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__u8 l4[4];
-	__u8 proto;
-	__u8 pad[3];
-};
-
-struct bench_state {
-	__u32 n_flows;
-	__u32 next;
-	__u32 target;
-	__u32 pad;
-};
 
 enum { SLOT_XDP, SLOT_FLOOR, SLOT_FLOOR_LOOKUP, SLOT_FLOOR_FIB, SLOT_MAX };
 

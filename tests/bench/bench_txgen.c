@@ -55,6 +55,7 @@
 #include <bpf/libbpf.h>
 #include "lib/pktbuild.h"
 #include "tool.h"
+#include "bench_maps.h"
 
 #define BATCH	64
 /* Frames per test run call when paced: the longest burst the receiver
@@ -213,21 +214,6 @@ static unsigned long long send_packet(const struct gen_opts *o,
 	return sent;
 }
 
-struct bench_state {
-	__u32 n_flows;
-	__u32 next;
-	__u32 target;
-	__u32 pad;
-};
-
-/* As bench.bpf.c's. */
-struct bench_flow {
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__u8 l4[4];
-	__u8 proto;
-	__u8 pad[3];
-};
 
 /* Fills bench_flows from a flows file; returns how many it holds. */
 static __u32 load_flows(struct bpf_object *obj, const char *path)

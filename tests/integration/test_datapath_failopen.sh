@@ -3,8 +3,9 @@
 # Fail open, with real traffic between namespaces: a block policy drops
 # ping and UDP at XDP (reason counters, `classify`); with the daemon alive
 # a deleted policy stops dropping as soon as the event is mirrored; with
-# the daemon killed (-9) the stale maps stop dropping within the heartbeat
-# timeout + 1 s, and the kernel's own policy check takes over.
+# the daemon stopped (SIGSTOP) the stale maps stop dropping within the
+# heartbeat timeout; killed (-9), at once (the exit watch); then the
+# kernel's own policy check takes over.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 source "$(dirname "$0")/../lib/datapath.sh"
@@ -157,18 +158,37 @@ xbt_ns ip xfrm policy add dir in $ICMP_SEL action block priority 10
 ms=$(until_ok 2000 eval '! ping1')
 expect "daemon alive: a re-added block drops again after ${ms} ms" [ "$ms" != timeout ]
 
-# ---- daemon killed: stale maps stop dropping within the timeout + 1 s ----
-kill -KILL "$XBT_DAEMON_PID"
-wait "$XBT_DAEMON_PID" 2>/dev/null
-XBT_DAEMON_PID=
-expect "kill -9: XDP stays attached" \
-	xbt_xdp_ours "$XBT_NS" xbt-gw0
+# ---- daemon stopped (SIGSTOP): the heartbeat times out ----
+kill -STOP "$XBT_DAEMON_PID"
 u0=$(reason unsynced_pass)
 xbt_ns ip xfrm policy delete dir in $ICMP_SEL
 ms=$(until_ok $(( TIMEOUT_MS + 1000 )) ping1)
-expect "daemon dead: ping passes ${ms} ms after the deletion (limit $(( TIMEOUT_MS + 1000 )))" \
+expect "SIGSTOP: ping passes ${ms} ms after the deletion (heartbeat timeout $TIMEOUT_MS ms)" \
 	[ "$ms" != timeout ]
 expect "... counted as unsynced_pass" grew unsynced_pass "$u0" 1
+kill -CONT "$XBT_DAEMON_PID"
+expect "SIGCONT: the daemon beats and is synced again" xbt_daemon_wait_synced 5
+xbt_ns ip xfrm policy add dir in $ICMP_SEL action block priority 10
+ms=$(until_ok 2000 eval '! ping1')
+expect "... and a re-added block drops again after ${ms} ms" [ "$ms" != timeout ]
+
+# ---- daemon killed: noticed as it exits, not after the heartbeat ----
+expect "the watch on the daemon's exit is pinned" test -e "$XBT_PIN/xb_exit_watch"
+kill -KILL "$XBT_DAEMON_PID"
+wait "$XBT_DAEMON_PID" 2>/dev/null
+XBT_DAEMON_PID=
+xbt_ns ip xfrm policy delete dir in $ICMP_SEL
+sleep 0.01
+u0=$(reason unsynced_pass)
+b0=$(reason policy_block)
+expect "kill -9: the first ping 10 ms after the kill passes (heartbeat timeout $TIMEOUT_MS ms)" \
+	ping1
+expect "... counted as unsynced_pass, not dropped" \
+	eval 'grew unsynced_pass "$u0" 1 && [ "$(reason policy_block)" -eq "$b0" ]'
+expect "kill -9: XDP stays attached" \
+	xbt_xdp_ours "$XBT_NS" xbt-gw0
+expect "status: not synced, no daemon" \
+	eval 'xb status -j | jq -e ".synced == false and .unsynced_reason == \"no_daemon\"" >/dev/null'
 b2=$(reason policy_block)
 u1=$(reason unsynced_pass)
 udp3
@@ -176,6 +196,7 @@ expect "daemon dead: UDP to 7777 passes XDP (unsynced_pass +3), the kernel decid
 	eval 'grew unsynced_pass "$u1" 3 && [ "$(reason policy_block)" -eq "$b2" ]'
 
 xb unload --all >/dev/null 2>&1
-expect "unload --all after the crash" eval '[ -z "$(xbt_xdp_prog_of "$XBT_NS" xbt-gw0)" ] && [ ! -e "$XBT_PIN" ]'
+expect "unload --all after the crash: no program, no pin, not the exit watch's either" \
+	eval '[ -z "$(xbt_xdp_prog_of "$XBT_NS" xbt-gw0)" ] && [ ! -e "$XBT_PIN" ]'
 
 tap_done

@@ -61,7 +61,7 @@ def tun_reader(ifname, log):
             out.write(describe(os.read(fd, 65535)) + "\n")
 
 
-def send(dst, port, count, ttl, size, sport):
+def send(dst, port, count, ttl, size, sport, tos):
     family = socket.AF_INET6 if ipaddress.ip_address(dst).version == 6 else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
     if sport:
@@ -71,8 +71,10 @@ def send(dst, port, count, ttl, size, sport):
     if family == socket.AF_INET:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
     else:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, ttl)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, tos)
     errors = 0
     for _ in range(count):
         try:
@@ -96,11 +98,13 @@ def main():
     s.add_argument("--ttl", type=int, default=64)
     s.add_argument("--size", type=int, default=32)
     s.add_argument("--sport", type=int, default=0)
+    s.add_argument("--tos", type=int, default=0,
+                   help="IPv4 TOS or IPv6 traffic class")
     a = p.parse_args()
     if a.cmd == "tun-reader":
         tun_reader(a.ifname, a.log)
     else:
-        send(a.dst, a.port, a.count, a.ttl, a.size, a.sport)
+        send(a.dst, a.port, a.count, a.ttl, a.size, a.sport, a.tos)
 
 
 if __name__ == "__main__":

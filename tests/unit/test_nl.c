@@ -87,6 +87,37 @@ static void test_dispatch_skips_malformed(void **state)
 	assert_int_equal(nl.bad_msgs, 1);
 }
 
+/* A length of 2 GiB or more (which libmnl's int compare lets through):
+ * the messages before it are dispatched, it and what follows are not, the
+ * run ends (a fuzzer found it looping forever). */
+static void test_dispatch_huge_length(void **state)
+{
+	static unsigned char dgram[3 * NB_BUF_SIZE] __attribute__((aligned(8)));
+	static const __u32 lens[] = { 0x80000000u, 0xfffffff0u, 0xffffffffu };
+	struct nlmsghdr *nlh;
+	struct nb_policy p;
+	size_t off, i;
+
+	(void)state;
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct xb_nl nl = {};
+		int events = 0;
+
+		/* a good message, then the same with the huge length */
+		nlh = nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p);
+		off = NLMSG_ALIGN(nlh->nlmsg_len);
+		memcpy(dgram, nlh, nlh->nlmsg_len);
+		memcpy(dgram + off, nlh, nlh->nlmsg_len);
+		((struct nlmsghdr *)(dgram + off))->nlmsg_len = lens[i];
+		off *= 2;
+		assert_int_equal(xb_nl_dispatch(&nl, dgram, off, false, 0, count_event,
+						&events), 0);
+		assert_int_equal(events, 1);
+		assert_int_equal(nl.bad_msgs, 1);
+	}
+}
+
 /* Appends nlh to the datagram at off, as a message of request seq. */
 static size_t dgram_put(unsigned char *dgram, size_t off, const struct nlmsghdr *nlh,
 			__u32 seq)
@@ -224,6 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dispatch_skips_malformed),
+		cmocka_unit_test(test_dispatch_huge_length),
 		cmocka_unit_test(test_dispatch_answer),
 		cmocka_unit_test(test_dump_and_get_policy),
 	};

@@ -427,22 +427,19 @@ static bool undecidable(const struct outcome *o)
 /* The undecidable shape lists of a family, as `status` names them. */
 static json_t *undecidable_lists_json(const struct xb_maps *maps, int family)
 {
-	json_t *arr = json_array(), *why;
+	json_t *arr = json_array();
 	struct xb_shape_list sl;
 	char name[32];
-	__u32 i, bit;
+	__u32 i;
 
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
 		if ((int)(i % XB_FAM_MAX) != (family == AF_INET6 ? XB_FAM_V6 : XB_FAM_V4) ||
 		    bpf_map_lookup_elem(maps->fd[XB_MAP_SHAPE_LISTS], &i, &sl) ||
 		    !sl.overflow)
 			continue;
-		why = json_array();
-		for (bit = 1; bit <= XB_LIST_UNDEC_CAPACITY; bit <<= 1)
-			if (sl.undecidable & bit)
-				json_array_append_new(why, json_string(xb_tss_undecidable_name(bit)));
 		xb_tss_list_name(i, name, sizeof(name));
-		json_array_append_new(arr, json_pack("{s:s, s:o}", "list", name, "why", why));
+		json_array_append_new(arr, json_pack("{s:s, s:o}", "list", name,
+						     "why", xb_list_why_json(sl.undecidable)));
 	}
 	return arr;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/xfrm.h>
+#include <net/if.h>
 #include <jansson.h>
 #include <bpf/bpf.h>
 #include "cli/cli.h"
@@ -420,23 +421,30 @@ static json_t *status_json(const struct xb_maps *maps, const struct xb_sync *s,
 	return o;
 }
 
+json_t *xb_list_why_json(__u32 undecidable)
+{
+	json_t *why = json_array();
+	__u32 bit;
+
+	for (bit = 1; bit <= XB_LIST_UNDEC_CAPACITY; bit <<= 1)
+		if (undecidable & bit)
+			json_array_append_new(why, json_string(xb_tss_undecidable_name(bit)));
+	return why;
+}
+
 /* The classifier's shape lists that hold policies or are undecidable:
  * sizes, and why the datapath passes what it cannot decide. */
 static json_t *shape_lists_json(const struct xb_shape_list lists[XB_SHAPE_LISTS])
 {
-	json_t *arr = json_array(), *why;
+	json_t *arr = json_array();
 	char name[32];
-	__u32 i, bit;
+	__u32 i;
 
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
 		struct xb_shape_list sl = lists[i];
 
 		if (!sl.n_policies && !sl.n_out_of_view && !sl.undecidable)
 			continue;
-		why = json_array();
-		for (bit = 1; bit <= XB_LIST_UNDEC_CAPACITY; bit <<= 1)
-			if (sl.undecidable & bit)
-				json_array_append_new(why, json_string(xb_tss_undecidable_name(bit)));
 		xb_tss_list_name(i, name, sizeof(name));
 		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
 			"list", name,
@@ -447,7 +455,7 @@ static json_t *shape_lists_json(const struct xb_shape_list lists[XB_SHAPE_LISTS]
 			"buckets", (json_int_t)sl.n_buckets,
 			"full_buckets", (json_int_t)sl.n_full_buckets,
 			"undecidable", sl.undecidable != 0,
-			"why", why));
+			"why", xb_list_why_json(sl.undecidable)));
 	}
 	return arr;
 }
@@ -477,6 +485,51 @@ static void print_shape_lists_text(json_t *lists)
 		json_array_foreach(json_object_get(l, "why"), j, why)
 			printf("    undecidable, every packet of the list passes: %s\n",
 			       json_string_value(why));
+	}
+}
+
+/* The attached devices, and what makes the datapath pass their packets. */
+static json_t *interfaces_json(const struct xb_maps *maps)
+{
+	json_t *arr = json_array();
+	struct xb_iface_cfg cfg;
+	__u32 key, next, *prev = NULL;
+	char name[IF_NAMESIZE];
+
+	while (!bpf_map_get_next_key(maps->fd[XB_MAP_IFACES], prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(maps->fd[XB_MAP_IFACES], &key, &cfg))
+			continue;
+		if (!if_indextoname(key, name))
+			snprintf(name, sizeof(name), "if%u", key);
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:b, s:b, s:b, s:b}",
+			"name", name, "ifindex", (json_int_t)key,
+			"generic_xdp", (cfg.flags & XB_IF_GENERIC) != 0,
+			"stacked", (cfg.flags & XB_IF_STACKED) != 0,
+			"disable_policy_ipv4", (cfg.flags & XB_IF_DISABLE_POLICY4) != 0,
+			"disable_policy_ipv6", (cfg.flags & XB_IF_DISABLE_POLICY6) != 0));
+	}
+	return arr;
+}
+
+static void print_interfaces_text(json_t *ifs)
+{
+	json_t *i;
+	size_t k;
+
+	json_array_foreach(ifs, k, i) {
+		printf("%-12s %s", k ? "" : "interfaces:",
+		       json_string_value(json_object_get(i, "name")));
+		if (json_is_true(json_object_get(i, "generic_xdp")))
+			printf(", skb-mode XDP (\"requires IPsec\" passes: generic_xdp)");
+		if (json_is_true(json_object_get(i, "stacked")))
+			printf(", stacked under another device (all its packets pass: "
+			       "stacked_device)");
+		if (json_is_true(json_object_get(i, "disable_policy_ipv4")) ||
+		    json_is_true(json_object_get(i, "disable_policy_ipv6")))
+			printf(", disable_policy");
+		putchar('\n');
 	}
 }
 
@@ -530,6 +583,7 @@ static void print_status_text(json_t *o)
 	       json_string_value(json_object_get(def, "in")),
 	       json_string_value(json_object_get(def, "fwd")),
 	       json_string_value(json_object_get(def, "out")));
+	print_interfaces_text(json_object_get(o, "interfaces"));
 	print_shape_lists_text(json_object_get(o, "shape_lists"));
 }
 
@@ -554,6 +608,7 @@ static int cmd_status(void *opts, int argc, char **argv, struct xb_global *g)
 	read_shape_lists(&maps, lists);
 	o = status_json(&maps, &sync, lists);
 	json_object_set_new(o, "shape_lists", shape_lists_json(lists));
+	json_object_set_new(o, "interfaces", interfaces_json(&maps));
 	if (g->json) {
 		print_json(o);
 	} else {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -466,6 +467,11 @@ int xb_daemon_start(struct xb_daemon *d, const char *pin_dir,
 	int i, err;
 
 	memset(d, 0, sizeof(*d));
+	/* SA messages carry keys through the receive buffers (wiped after
+	 * each parse, but a crash may come first): no core dump, and no
+	 * ptrace or /proc/PID/mem for other users. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		pr_warn("Couldn't turn core dumps off: %s\n", strerror(errno));
 	d->lock_fd = d->signal_fd = d->timer_fd = d->route_fd = -1;
 	for (i = 0; i < XB_MAP_COUNT; i++)
 		d->maps.fd[i] = -1;

@@ -86,6 +86,31 @@ static int arm_watchdog(const struct xfrmbpf_maps *skel)
 	return 0;
 }
 
+/*
+ * Pins the watch on the daemon's exit (bpf/exit_watch.bpf.h) in place of
+ * an earlier daemon's. Without it (a kernel that refuses it), a dead
+ * daemon is noticed when its heartbeat goes stale.
+ */
+static void pin_exit_watch(const struct xfrmbpf_maps *skel, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	struct bpf_link *link;
+
+	link = bpf_program__attach_raw_tracepoint(skel->progs.xb_exit_watch,
+						  "sched_process_exit");
+	if (!link) {
+		pr_warn("Couldn't watch for the daemon's exit (%s): a dead daemon is noticed "
+			"only when its heartbeat times out\n", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XB_EXIT_WATCH_PIN);
+	if ((unlink(path) && errno != ENOENT) || bpf_link__pin(link, path))
+		pr_warn("Couldn't pin the watch on the daemon's exit at %s (%s): a dead daemon "
+			"is noticed only when its heartbeat times out\n", path, strerror(errno));
+	/* pinned, the link outlives this descriptor and this process */
+	bpf_link__destroy(link);
+}
+
 /* A CPU of a bigger machine gets fewer slots, and also sees fewer of the
  * flows: the NIC spreads them over its queues. */
 __u32 xb_flow_cache_bits(int n_cpus)
@@ -323,6 +348,8 @@ int xb_maps_create(const char *pin_dir, __u32 max_policies)
 			pin_dir, strerror(-err));
 	else
 		err = arm_watchdog(skel);
+	if (!err)
+		pin_exit_watch(skel, pin_dir);
 	/* The pins keep the maps (and the watchdog's timer its program);
 	 * the skeleton is not needed any more. */
 	xfrmbpf_maps__destroy(skel);
@@ -471,6 +498,9 @@ int xb_pin_dir_remove(const char *pin_dir)
 		if (unlink(path) && errno != ENOENT)
 			err = -errno;
 	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XB_EXIT_WATCH_PIN);
+	if (unlink(path) && errno != ENOENT)
+		err = -errno;
 	if (rmdir(pin_dir) && errno != ENOENT && errno != ENOTEMPTY)
 		err = -errno;
 	return err;

@@ -31,6 +31,10 @@
 	X(TSS_FILTER, xb_tss_filter)		\
 	X(WATCHDOG, xb_watchdog)
 
+/* The pinned link of the watch on the daemon's exit (bpf/exit_watch.bpf.h),
+ * beside the maps. */
+#define XB_EXIT_WATCH_PIN	"xb_exit_watch"
+
 #define XB_MAP_ENUM(idx, name)	XB_MAP_##idx,
 enum xb_map_idx {
 	XB_PINNED_MAPS(XB_MAP_ENUM)

@@ -201,6 +201,30 @@ static mnl_cb_t control_cbs[NLMSG_MIN_TYPE] = {
 	[0 ... NLMSG_MIN_TYPE - 1] = on_control,
 };
 
+/* NLMSG_OK() as the kernel has it, on unsigned lengths: mnl_nlmsg_ok()
+ * compares nlmsg_len as an int, so a length of 2 GiB or more passes it and
+ * mnl_nlmsg_next() then steps backwards (an endless loop, or reads out of
+ * the buffer). */
+static bool nlmsg_ok(const struct nlmsghdr *nlh, size_t left)
+{
+	return left >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= left;
+}
+
+/* The bytes at the start of buf that are whole messages; what follows the
+ * first bad length is not parsed. */
+static size_t whole_messages(const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t off = 0, step;
+
+	while (off < len && nlmsg_ok((const struct nlmsghdr *)(p + off), len - off)) {
+		step = NLMSG_ALIGN(((const struct nlmsghdr *)(p + off))->nlmsg_len);
+		off += step < len - off ? step : len - off;
+	}
+	return off;
+}
+
 int xb_nl_dispatch(struct xb_nl *nl, const void *buf, size_t len, bool rtnl,
 		   unsigned int seq, xb_event_cb cb, void *data)
 {
@@ -208,8 +232,12 @@ int xb_nl_dispatch(struct xb_nl *nl, const void *buf, size_t len, bool rtnl,
 		.nl = nl, .rtnl = rtnl, .seq = seq, .cb = cb, .data = data,
 		.parsed_end = buf,
 	};
-	int ret = mnl_cb_run2(buf, len, 0, 0, on_data, &d, control_cbs,
-			      NLMSG_MIN_TYPE);
+	size_t whole = whole_messages(buf, len);
+	int ret;
+
+	if (whole < len)
+		nl->bad_msgs++;
+	ret = mnl_cb_run2(buf, whole, 0, 0, on_data, &d, control_cbs, NLMSG_MIN_TYPE);
 
 	/* Our callbacks only stop; an error is mnl's own: NLM_F_DUMP_INTR,
 	 * the kernel's dump was inconsistent. */
@@ -218,7 +246,7 @@ int xb_nl_dispatch(struct xb_nl *nl, const void *buf, size_t len, bool rtnl,
 	if (ret == MNL_CB_STOP)
 		return d.result;
 	/* Bytes after the last whole message: a malformed one. */
-	if (d.parsed_end < (const char *)buf + len)
+	if (whole == len && d.parsed_end < (const char *)buf + len)
 		nl->bad_msgs++;
 	return 0;
 }
@@ -234,6 +262,38 @@ static int dispatch_and_wipe(struct xb_nl *nl, void *buf, size_t len, bool rtnl,
 	return ret;
 }
 
+/* Did the message come from the kernel, whole? Anyone may send to a
+ * netlink socket's port; only the kernel's replies and events count. */
+static bool from_kernel(struct xb_nl *nl, const struct sockaddr_nl *from,
+			const struct msghdr *msg, void *buf, size_t n)
+{
+	if (from->nl_pid == 0 && msg->msg_namelen == sizeof(*from) &&
+	    !(msg->msg_flags & MSG_TRUNC))
+		return true;
+	nl->bad_msgs++;
+	explicit_bzero(buf, n);
+	return false;
+}
+
+/* One datagram from the kernel on s (others are counted and dropped). */
+static ssize_t recv_kernel(struct xb_nl *nl, struct mnl_socket *s, void *buf, size_t len)
+{
+	for (;;) {
+		struct sockaddr_nl from;
+		struct iovec iov = { buf, len };
+		struct msghdr msg = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+		};
+		ssize_t n = recvmsg(mnl_socket_get_fd(s), &msg, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || from_kernel(nl, &from, &msg, buf, (size_t)n))
+			return n;
+	}
+}
+
 /* Receive and dispatch until the answer to request seq is complete. */
 static int recv_answer(struct xb_nl *nl, struct mnl_socket *s, bool rtnl,
 		       unsigned int seq, xb_event_cb cb, void *data)
@@ -241,7 +301,7 @@ static int recv_answer(struct xb_nl *nl, struct mnl_socket *s, bool rtnl,
 	int ret;
 
 	do {
-		ssize_t n = mnl_socket_recvfrom(s, nl->buf, nl->buf_len);
+		ssize_t n = recv_kernel(nl, s, nl->buf, nl->buf_len);
 
 		if (n < 0)
 			return -errno;
@@ -258,7 +318,7 @@ static int recv_reply(struct xb_nl *nl, struct mnl_socket *s, unsigned int seq,
 		      xb_event_cb cb, void *data)
 {
 	unsigned char reply[8192] __attribute__((aligned(8)));
-	ssize_t n = mnl_socket_recvfrom(s, reply, sizeof(reply));
+	ssize_t n = recv_kernel(nl, s, reply, sizeof(reply));
 	int ret;
 
 	if (n < 0)
@@ -357,12 +417,13 @@ int xb_nl_spd_count(struct xb_nl *nl, __u64 *count)
 	if (mnl_socket_sendto(nl->xfrm_req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(nl->xfrm_req, reply, sizeof(reply));
+		ssize_t len = recv_kernel(nl, nl->xfrm_req, reply, sizeof(reply));
 		const struct nlmsghdr *r = (const struct nlmsghdr *)reply;
-		int left = (int)len;
+		int left;
 
 		if (len < 0)
 			return -errno;
+		left = (int)whole_messages(reply, (size_t)len);
 		for (; mnl_nlmsg_ok(r, left); r = mnl_nlmsg_next(r, &left)) {
 			if (r->nlmsg_seq != nl->seq)
 				continue;	/* left over from an earlier request */
@@ -387,15 +448,17 @@ int xb_nl_spd_count(struct xb_nl *nl, __u64 *count)
 
 int xb_nl_dump(struct xb_nl *nl, bool links, xb_event_cb cb, void *data)
 {
-	struct xfrm_usersa_id sa_filter = {};
 	struct ifinfomsg ifm = { .ifi_family = AF_UNSPEC };
 	int err;
 
 	err = request(nl, nl->xfrm_req, false, XFRM_MSG_GETPOLICY, NLM_F_DUMP,
 		      NULL, 0, cb, data);
 	if (!err)
+		/* No body: the kernel reads a dump's body as filter
+		 * attributes (an xfrm_usersa_id there is "24 bytes
+		 * leftover after parsing attributes"). */
 		err = request(nl, nl->xfrm_req, false, XFRM_MSG_GETSA, NLM_F_DUMP,
-			      &sa_filter, sizeof(sa_filter), cb, data);
+			      NULL, 0, cb, data);
 	if (!err)
 		err = dump_defaults(nl, cb, data);
 	if (!err && links)
@@ -430,11 +493,8 @@ int xb_nl_drain(struct xb_nl *nl, bool link_socket, xb_event_cb cb, void *data)
 			return -errno;
 		}
 		/* Only the kernel speaks on these groups. */
-		if (from.nl_pid != 0 || (msg.msg_flags & MSG_TRUNC)) {
-			nl->bad_msgs++;
-			explicit_bzero(nl->buf, n);
+		if (!from_kernel(nl, &from, &msg, nl->buf, (size_t)n))
 			continue;
-		}
 		err = dispatch_and_wipe(nl, nl->buf, n, link_socket, 0, cb, data);
 		if (err < 0)
 			return err;

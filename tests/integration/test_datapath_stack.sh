@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# What lies between XDP and the kernel's XFRM lookup and changes a
+# packet's path, with real traffic: an ip rule by TOS (IPv4) or traffic
+# class (IPv6) that makes a forwarded destination local, and a bridge port,
+# whose frames the kernel bridges without any XFRM lookup. A FWD block
+# policy covers both flows: the datapath must route by TOS as the kernel
+# does, and pass everything a bridge port receives (stacked_device).
+source "$(dirname "$0")/../lib/tap.sh"
+source "$(dirname "$0")/../lib/netns.sh"
+source "$(dirname "$0")/../lib/datapath.sh"
+
+xbt_dp_setup dp-stack
+xbt_have_binary dp-stack || exit 0
+xbt_dp_ns PEER dp-stack-peer
+xbt_dp_ns SINK dp-stack-sink
+xbt_dp_ns LEFT dp-stack-left
+xbt_dp_ns RIGHT dp-stack-right
+xbt_dp_veth "$XBT_NS" xbt-gw0 "$PEER" xbt-p0
+xbt_dp_veth "$XBT_NS" xbt-gw1 "$SINK" xbt-s0
+xbt_dp_veth "$XBT_NS" xbt-gwl "$LEFT" xbt-l0
+xbt_dp_veth "$XBT_NS" xbt-gwr "$RIGHT" xbt-r0
+xbt_ns sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+ip -n "$XBT_NS" addr add 192.0.2.1/24 dev xbt-gw0
+ip -n "$PEER" addr add 192.0.2.2/24 dev xbt-p0
+ip -n "$XBT_NS" addr add 2001:db8:1::1/64 dev xbt-gw0 nodad
+ip -n "$PEER" addr add 2001:db8:1::2/64 dev xbt-p0 nodad
+ip -n "$XBT_NS" addr add 198.51.100.1/24 dev xbt-gw1
+ip -n "$SINK" addr add 198.51.100.2/24 dev xbt-s0
+ip -n "$XBT_NS" addr add 2001:db8:2::1/64 dev xbt-gw1 nodad
+ip -n "$SINK" addr add 2001:db8:2::2/64 dev xbt-s0 nodad
+ip -n "$PEER" route add 203.0.113.0/24 via 192.0.2.1
+ip -n "$PEER" route add 2001:db8:3::/64 via 2001:db8:1::1
+# main table: 203.0.113.0/24 is forwarded to the sink; TOS 0x10 (traffic
+# class 0x10) looks in table 200, where it is local
+xbt_ns ip route add 203.0.113.0/24 via 198.51.100.2
+xbt_ns ip -6 route add 2001:db8:3::/64 via 2001:db8:2::2
+xbt_ns ip rule add tos 0x10 table 200 pref 100
+xbt_ns ip -6 rule add tos 0x10 table 200 pref 100
+xbt_ns ip route add local 203.0.113.0/24 dev lo table 200
+xbt_ns ip -6 route add local 2001:db8:3::/64 dev lo table 200
+# a bridge of two ports; the hosts on it talk at layer 2
+xbt_ns ip link add xbt-br0 type bridge
+xbt_ns ip link set xbt-gwl master xbt-br0
+xbt_ns ip link set xbt-gwr master xbt-br0
+xbt_ns ip link set xbt-br0 up
+ip -n "$LEFT" addr add 203.0.113.10/24 dev xbt-l0
+ip -n "$RIGHT" addr add 203.0.113.11/24 dev xbt-r0
+
+xbt_ns ip xfrm policy add dir fwd src 0.0.0.0/0 dst 203.0.113.0/24 proto udp \
+	action block priority 10 || xbt_bail "cannot add the IPv4 FWD block policy"
+xbt_ns ip xfrm policy add dir fwd src ::/0 dst 2001:db8:3::/64 proto udp \
+	action block priority 10 || xbt_bail "cannot add the IPv6 FWD block policy"
+
+reason() { xbt_reason "$1"; }
+cause() { xb stats -j 2>/dev/null | jq -r ".undecidable_causes.$1 // 0"; }
+no_ports() { ip netns exec "$XBT_NS" nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
+send() { ip netns exec "$1" python3 "$XBT_DP_PY" send "${@:2}" >/dev/null; }
+
+xbt_daemon_start -i xbt-gw0 -i xbt-gwl
+expect "daemon synced, attached to the routed port and the bridge port" xbt_daemon_wait_synced 10
+
+# ---- ip rules by TOS ----
+b0=$(reason policy_block)
+send "$PEER" 203.0.113.5 7777 --count 3
+expect "TOS 0: forwarded, dropped at XDP by the FWD block (policy_block +3)" \
+	[ "$(reason policy_block)" -ge $((b0 + 3)) ]
+b0=$(reason policy_block)
+p0=$(reason pass_no_policy)
+n0=$(no_ports UdpNoPorts)
+send "$PEER" 203.0.113.5 7777 --count 3 --tos 16
+expect "TOS 0x10: local by the rule, passed without a policy (pass_no_policy +3)" \
+	[ "$(reason pass_no_policy)" -ge $((p0 + 3)) ]
+expect "... none dropped at XDP" [ "$(reason policy_block)" -eq "$b0" ]
+expect "... and the kernel delivered them locally (UdpNoPorts +3)" \
+	[ "$(no_ports UdpNoPorts)" -ge $((n0 + 3)) ]
+b0=$(reason policy_block)
+p0=$(reason pass_no_policy)
+n0=$(no_ports Udp6NoPorts)
+send "$PEER" 2001:db8:3::5 7777 --count 3 --tos 16
+expect "IPv6 traffic class 0x10: local by the rule, passed (pass_no_policy +3)" \
+	[ "$(reason pass_no_policy)" -ge $((p0 + 3)) ]
+expect "... none dropped at XDP, the kernel delivered them (Udp6NoPorts +3)" \
+	[ "$(reason policy_block)" -eq "$b0" ] && [ "$(no_ports Udp6NoPorts)" -ge $((n0 + 3)) ]
+b0=$(reason policy_block)
+send "$PEER" 2001:db8:3::5 7777 --count 3
+expect "IPv6 traffic class 0: forwarded, dropped by the FWD block" \
+	[ "$(reason policy_block)" -ge $((b0 + 3)) ]
+
+# ---- a bridge port ----
+rx() { ip netns exec "$RIGHT" cat /sys/class/net/xbt-r0/statistics/rx_packets; }
+ip netns exec "$LEFT" ping -c 1 -W 1 203.0.113.11 >/dev/null 2>&1	# neighbours
+b0=$(reason policy_block)
+s0=$(cause stacked_device)
+r0=$(rx)
+send "$LEFT" 203.0.113.11 7777 --count 3
+expect "bridged UDP under the FWD block: none dropped at XDP" [ "$(reason policy_block)" -eq "$b0" ]
+expect "... passed as stacked_device (+3)" [ "$(cause stacked_device)" -ge $((s0 + 3)) ]
+expect "... and bridged to the other port (+3 frames)" [ "$(rx)" -ge $((r0 + 3)) ]
+expect "status -j: the bridge port is stacked, the routed one is not" \
+	eval 'xb status -j | jq -e "[.interfaces[] | select(.stacked) | .name] == [\"xbt-gwl\"]" >/dev/null'
+expect "daemon log names the stacked device" grep -q "xbt-gwl is a bridge, bond or team port" \
+	"$XBT_LOG"
+
+xbt_daemon_stop
+tap_done
