@@ -109,22 +109,14 @@ int xb_stats_read(const struct xb_maps *maps, struct xb_stats *s)
 	return err;
 }
 
-/* Every CPU's xb_flow_stats (maps->n_cpus values), for free(). */
-static struct xb_flow_stats *flow_stats_cpus(const struct xb_maps *maps, int *err)
-{
-	__u32 zero = 0;
-
-	return xb_maps_lookup_percpu(maps, XB_MAP_FLOW_STATS, &zero,
-				     sizeof(struct xb_flow_stats), err);
-}
-
 int xb_flow_stats_read(const struct xb_maps *maps, struct xb_flow_stats *out)
 {
 	struct xb_flow_stats *v;
+	__u32 zero = 0;
 	int i, err;
 
 	memset(out, 0, sizeof(*out));
-	v = flow_stats_cpus(maps, &err);
+	v = xb_maps_lookup_percpu(maps, XB_MAP_FLOW_STATS, &zero, sizeof(*v), &err);
 	for (i = 0; v && i < maps->n_cpus; i++) {
 		out->hits += v[i].hits;
 		out->misses += v[i].misses;
@@ -133,36 +125,14 @@ int xb_flow_stats_read(const struct xb_maps *maps, struct xb_flow_stats *out)
 	return err;
 }
 
-int xb_flow_stats_cpu(const struct xb_maps *maps, int cpu, struct xb_flow_stats *out)
-{
-	struct xb_flow_stats *v;
-	int err;
-
-	if (cpu < 0 || cpu >= maps->n_cpus)
-		return -ERANGE;
-	v = flow_stats_cpus(maps, &err);
-	if (v)
-		*out = v[cpu];
-	free(v);
-	return err;
-}
-
-/* Every CPU's xb_undecidable_stats (maps->n_cpus values), for free(). */
-static struct xb_undecidable_stats *undecidable_cpus(const struct xb_maps *maps, int *err)
-{
-	__u32 zero = 0;
-
-	return xb_maps_lookup_percpu(maps, XB_MAP_UNDECIDABLE_STATS, &zero,
-				     sizeof(struct xb_undecidable_stats), err);
-}
-
 int xb_undecidable_stats_read(const struct xb_maps *maps, struct xb_undecidable_stats *out)
 {
 	struct xb_undecidable_stats *v;
+	__u32 zero = 0;
 	int i, c, err;
 
 	memset(out, 0, sizeof(*out));
-	v = undecidable_cpus(maps, &err);
+	v = xb_maps_lookup_percpu(maps, XB_MAP_UNDECIDABLE_STATS, &zero, sizeof(*v), &err);
 	for (i = 0; v && i < maps->n_cpus; i++)
 		for (c = 0; c < XB_U_MAX; c++)
 			out->packets[c] += v[i].packets[c];

@@ -44,9 +44,8 @@ void xb_stats_totals(const struct xb_stats *s, struct xb_counter *out);
 void xb_stats_cpu_packets(const struct xb_stats *s, int cpu, __u64 *out);
 /* The interface view of a row (XB_R_MAX counters). */
 void xb_stats_iface(const struct xb_counter *row, struct xb_iface_counters *out);
-/* xb_flow_stats summed over CPUs; one CPU's. */
+/* xb_flow_stats summed over CPUs. */
 int xb_flow_stats_read(const struct xb_maps *maps, struct xb_flow_stats *out);
-int xb_flow_stats_cpu(const struct xb_maps *maps, int cpu, struct xb_flow_stats *out);
 /* xb_undecidable_stats summed over CPUs. */
 int xb_undecidable_stats_read(const struct xb_maps *maps, struct xb_undecidable_stats *out);
 /* Hand row to a new device: its counts move into XB_STATS_ROW_RETIRED
