@@ -56,6 +56,17 @@ static __always_inline bool xb_bypassed(const struct xb_pkt *pkt)
 	return bpf_map_lookup_elem(&xb_bypass, &k) != NULL;
 }
 
+/* ESP in UDP to this host is ESP only where a socket decapsulates it. */
+static __always_inline bool xb_natt_decapsulated(const struct xb_pkt *pkt)
+{
+	struct xb_bypass_key k = {};
+
+	k.proto = IPPROTO_UDP;
+	k.kind = XB_BYPASS_ENCAP_SOCKET;
+	k.port = pkt->dport;
+	return bpf_map_lookup_elem(&xb_bypass, &k) != NULL;
+}
+
 static __always_inline bool xb_policy_disabled(const struct xb_iface_cfg *cfg,
 					       const struct xb_pkt *pkt)
 {
@@ -88,7 +99,8 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 		xb_decision_undecidable(d, XB_U_ROUTE);
 		return;
 	}
-	if (rt == XB_RT_LOCAL && pkt->kind == XB_PK_IPSEC) {
+	if (rt == XB_RT_LOCAL && pkt->kind == XB_PK_IPSEC &&
+	    (pkt->proto != IPPROTO_UDP || xb_natt_decapsulated(pkt))) {
 		d->reason = xb_spi_known(pkt) ? XB_R_PASS_KNOWN_SPI :
 						XB_R_DROP_UNKNOWN_SPI;
 		return;

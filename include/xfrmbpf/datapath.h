@@ -39,8 +39,19 @@ struct xb_iface_cfg {
 /* Key of xb_bypass: traffic to this local port is never dropped inbound. */
 struct xb_bypass_key {
 	__u8 proto;		/* IPPROTO_UDP / IPPROTO_TCP */
-	__u8 pad;
+	__u8 kind;		/* XB_BYPASS_* */
 	__be16 port;
+};
+
+/* xb_bypass_key.kind */
+enum {
+	/* a local port never dropped inbound (IKE, `--bypass-port`) */
+	XB_BYPASS_PORT = 0,
+	/* a UDP socket holds this port (the NAT-T port, 4500): the kernel
+	 * decapsulates ESP in UDP there, so an unknown SPI is dropped. With
+	 * no socket it is plain UDP to the kernel (port unreachable, or an
+	 * IN policy), and to the datapath. The daemon keeps it current. */
+	XB_BYPASS_ENCAP_SOCKET = 1,
 };
 
 /* Per-CPU counter: xb_stats (by XB_STATS_KEY()), xb_policy_stats (by

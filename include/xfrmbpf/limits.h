@@ -36,8 +36,11 @@
 #define XB_MAX_XFRM_LINKS	4096
 /* NICs one daemon can attach to. */
 #define XB_MAX_IFACES		64
-/* IKE and other bypass ports (proto, port) never dropped inbound. */
+/* IKE and other bypass ports (proto, port) never dropped inbound, and the
+ * NAT-T port's encapsulation socket (XB_BYPASS_ENCAP_SOCKET): one entry
+ * of xb_bypass is kept for it. */
 #define XB_MAX_BYPASS		16
+#define XB_MAX_BYPASS_PORTS	(XB_MAX_BYPASS - 1)
 /* Slots of the exact-flow cache on each CPU, 80 bytes each: at most
  * 2^16 (5 MiB a CPU), fewer where the CPUs' caches together would pass
  * XB_FLOW_CACHE_BUDGET, never fewer than 2^XB_FLOW_CACHE_MIN_BITS

@@ -330,6 +330,11 @@ static const struct verdict_case verdict_cases[] = {
 	{ "v4 nat-t esp unknown spi", PKT(.family = 4, .src = V4_SRC,
 	  .dst = V4_LOCAL, .l4 = XBT_L4_NATT, .spi = 0x1002, .payload = 32),
 	  gw_spd, gw_sas, 0, DROP, XB_R_DROP_UNKNOWN_SPI, NO_POL },
+	/* no socket decapsulates ESP in UDP: plain udp/4500 to the kernel */
+	{ "v4 nat-t unknown spi, no socket on 4500: plain udp (bypass)",
+	  PKT(.family = 4, .src = V4_SRC, .dst = V4_LOCAL, .l4 = XBT_L4_NATT,
+	  .spi = 0x1002, .payload = 32), gw_spd, gw_sas, ST_NO_NATT_SOCKET,
+	  PASS, XB_R_PASS_BYPASS, NO_POL },
 	{ "v4 nat-t ike (zero marker) bypassed", PKT(.family = 4,
 	  .src = V4_SRC, .dst = V4_LOCAL, .l4 = XBT_L4_IKE), gw_spd,
 	  gw_sas, 0, PASS, XB_R_PASS_BYPASS, NO_POL },

@@ -121,6 +121,34 @@ RC=$?
 expect "classify with a bad description: exit 2, one line" \
 	eval '[ $RC -eq 2 ] && [ "$(wc -l <"$ERR")" -eq 1 ] && [ ! -s "$OUT" ]'
 
+# ---- ESP in UDP is ESP only where a socket holds udp/4500 ----
+# dp_traffic's payload ("xxxx...") reads as ESP in UDP with SPI 0x78787878,
+# which no SA has. With no socket on 4500 the kernel answers port
+# unreachable: plain UDP, so XDP must not drop it as an unknown SPI.
+natt3() { ip netns exec "$PEER" python3 "$XBT_DP_PY" send 192.0.2.1 4500 --count 3 >/dev/null; }
+no_ports() { ip netns exec "$XBT_NS" nstat -az UdpNoPorts | awk '$1 == "UdpNoPorts" { print $2 }'; }
+s0=$(reason unknown_spi)
+n0=$(no_ports)
+natt3
+expect "udp/4500 with no socket there: not dropped as an unknown SPI" [ "$(reason unknown_spi)" -eq "$s0" ]
+expect "... the kernel answered port unreachable (UdpNoPorts +3)" [ "$(no_ports)" -ge $((n0 + 3)) ]
+ip netns exec "$XBT_NS" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 4500))
+time.sleep(120)' &
+NATT_SOCK_PID=$!
+xbt_track_pid "$NATT_SOCK_PID"
+natt_dropped() { s0=$(reason unknown_spi); natt3; [ "$(reason unknown_spi)" -ge $((s0 + 3)) ]; }
+ms=$(until_ok 2000 natt_dropped)
+expect "a socket on 4500 (as an IKE daemon's): ESP in UDP with an unknown SPI dropped after ${ms} ms" \
+	[ "$ms" != timeout ]
+xb -j classify -i xbt-gw0 natt 192.0.2.2 192.0.2.1 spi 0x1000 >"$OUT" 2>"$ERR"
+expect "... classify says unknown_spi" jq_ok '.reason == "unknown_spi"' "$OUT"
+xbt_kill_pid "$NATT_SOCK_PID"
+natt_plain() { s0=$(reason unknown_spi); natt3; [ "$(reason unknown_spi)" -eq "$s0" ]; }
+ms=$(until_ok 2000 natt_plain)
+expect "socket closed: plain udp/4500 again after ${ms} ms" [ "$ms" != timeout ]
+
 # ---- disable_policy on the device is followed at the next heartbeat ----
 xbt_ns sysctl -qw net.ipv4.conf.xbt-gw0.disable_policy=1
 d0=$(reason pass_disable_policy)

@@ -220,8 +220,10 @@ static int set_iface(unsigned int st, uint32_t flags)
 	return 0;
 }
 
-/* IKE (udp/500) and NAT-T (udp/4500) go to the kernel undecided. */
-static int set_bypass(void)
+/* IKE (udp/500) and NAT-T (udp/4500) go to the kernel undecided; an IKE
+ * daemon's socket holds udp/4500 (ESP in UDP is decapsulated there)
+ * unless ST_NO_NATT_SOCKET. */
+static int set_bypass(unsigned int st)
 {
 	static const uint16_t ports[] = { 500, 4500 };
 	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_bypass);
@@ -234,6 +236,12 @@ static int set_bypass(void)
 		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
 			return fx_fail("cannot write xb_bypass");
 	}
+	k.kind = XB_BYPASS_ENCAP_SOCKET;
+	k.port = htons(4500);
+	if (st & ST_NO_NATT_SOCKET)
+		bpf_map_delete_elem(fd, &k);
+	else if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+		return fx_fail("cannot write xb_bypass");
 	return 0;
 }
 
@@ -369,7 +377,7 @@ int xbt_fx_set_state(const struct xbt_policy *pols, const struct xbt_sa *sas,
 			     XB_SHAPE_LIST_IDX(XB_VIEW_IN, XB_PTYPE_MAIN,
 					       XB_FAM_V4)))
 		return fx_fail("cannot overflow the IN main v4 list");
-	if (set_sas(sas) || set_iface(st, if_flags) || set_bypass())
+	if (set_sas(sas) || set_iface(st, if_flags) || set_bypass(st))
 		return -1;
 	return xbt_fx_set_sync(st);
 }

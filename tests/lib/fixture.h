@@ -110,6 +110,7 @@ enum {
 	ST_OVERFLOW	= 1 << 8,	/* IN main v4 list overflowed */
 	ST_GENERIC	= 1 << 9,	/* XDP in skb (generic) mode */
 	ST_STACKED	= 1 << 10,	/* the ingress is another device's port */
+	ST_NO_NATT_SOCKET = 1 << 11,	/* no UDP socket holds udp/4500 */
 };
 
 /* An inbound SA, as xb_spis knows it. */

@@ -37,7 +37,7 @@ static int parse_bypass(const char *arg, struct xb_bypass_key *k)
 	port = strtol(arg + 4, &end, 10);
 	if (errno || *end || end == arg + 4 || port < 1 || port > 65535)
 		return -EINVAL;
-	k->pad = 0;
+	k->kind = XB_BYPASS_PORT;
 	k->port = htons(port);
 	return 0;
 }
@@ -49,7 +49,7 @@ static int add_bypass(struct xb_daemon_opts *o, const struct xb_bypass_key *k)
 	for (i = 0; i < o->n_bypass; i++)
 		if (o->bypass[i].proto == k->proto && o->bypass[i].port == k->port)
 			return 0;
-	if (o->n_bypass >= XB_MAX_BYPASS)
+	if (o->n_bypass >= XB_MAX_BYPASS_PORTS)
 		return -E2BIG;
 	o->bypass[o->n_bypass++] = *k;
 	return 0;
@@ -64,7 +64,7 @@ static int parse_bypass_opt(const char *arg, void *opts, char *why, size_t why_l
 	if (parse_bypass(arg, &k))
 		return -EINVAL;
 	if (add_bypass(&o->daemon, &k)) {
-		snprintf(why, why_len, "at most %d bypass ports", XB_MAX_BYPASS);
+		snprintf(why, why_len, "at most %d bypass ports", XB_MAX_BYPASS_PORTS);
 		return -E2BIG;
 	}
 	return 0;
@@ -84,7 +84,7 @@ static int check_run_opts(struct run_opts *o, struct xb_global *g)
 		return xb_usage_error(g, "run", "--steer and --mode need -i IFACE");
 	for (i = 0; !o->no_default_bypass && i < 2; i++)
 		if (parse_bypass(ike[i], &k) || add_bypass(d, &k))
-			return xb_usage_error(g, "run", "at most %d bypass ports", XB_MAX_BYPASS);
+			return xb_usage_error(g, "run", "at most %d bypass ports", XB_MAX_BYPASS_PORTS);
 	return -1;
 }
 

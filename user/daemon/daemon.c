@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include "daemon/daemon.h"
+#include "daemon/encap_watch.h"
 #include "daemon/route_watch.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -330,6 +331,35 @@ static int open_timer_fd(unsigned int ms)
 	return fd;
 }
 
+/* The NAT-T port's socket, looked at every beat: an IKE daemon may start
+ * or stop at any time. When the sockets cannot be listed, udp/4500 is
+ * taken as plain UDP, which never drops what the kernel would deliver. */
+static void refresh_natt_socket(struct xb_daemon *d)
+{
+	int bound = xb_udp_port_bound(XB_NATT_UDP_PORT);
+
+	if (bound < 0) {
+		if (!d->natt_scan_warned)
+			pr_warn("Couldn't list the UDP sockets (%s): udp/%d is taken as plain UDP, "
+				"not as ESP in UDP\n", strerror(-bound), XB_NATT_UDP_PORT);
+		d->natt_scan_warned = true;
+		bound = 0;
+	}
+	if (bound == d->natt_socket)
+		return;
+	if (xb_encap_socket_write(&d->maps, XB_NATT_UDP_PORT, bound)) {
+		pr_warn("Couldn't update the NAT-T socket entry of xb_bypass: %s\n", strerror(errno));
+		return;
+	}
+	d->natt_socket = bound;
+	if (bound)
+		pr_info("A UDP socket holds port %d: ESP in UDP to it is checked for a known SPI\n",
+			XB_NATT_UDP_PORT);
+	else
+		pr_info("No UDP socket holds port %d: udp/%d is plain UDP to the datapath\n",
+			XB_NATT_UDP_PORT, XB_NATT_UDP_PORT);
+}
+
 static int on_heartbeat(struct xb_daemon *d)
 {
 	__u64 expirations;
@@ -337,6 +367,7 @@ static int on_heartbeat(struct xb_daemon *d)
 	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return -errno;
 	xb_sync_heartbeat(&d->maps);
+	refresh_natt_socket(d);
 	/* sysctl and MTU changes are followed at the beat */
 	if (d->dp.n_ifaces)
 		xb_dp_refresh(&d->dp);
@@ -391,6 +422,9 @@ static int start_datapath(struct xb_daemon *d)
 	if (err)
 		return fail(d, XB_DAEMON_FAILED, err, "couldn't write the bypass ports: %s",
 			    strerror(-err));
+	/* the write emptied the map: the NAT-T socket's entry too */
+	d->natt_socket = -1;
+	refresh_natt_socket(d);
 	if (!d->opts.n_ifaces)
 		return 0;
 	err = xb_dp_open(&d->dp, d->pin_dir, &d->maps, d->opts.steer);

@@ -64,6 +64,10 @@ struct xb_daemon {
 	/* Policy notifications omit XFRMA_SEC_CTX; with SELinux labelled
 	 * IPsec possible, each notified policy is read back in full. */
 	bool refetch_policies;
+	/* Does a UDP socket hold the NAT-T port (daemon/encap_watch.h)?
+	 * -1 before the first look. */
+	int natt_socket;
+	bool natt_scan_warned;
 	enum xb_daemon_failure failure;
 	char err[320];		/* the one line explaining the failure */
 };

@@ -215,10 +215,13 @@ main() {
 	echo "#   rcv SA spi ${SPI[4]} in: $(sa_in 4) packets, spi ${SPI[6]} in: $(sa_in 6) packets"
 }
 
-# NAT-T: rcv gets a UDP 4500 encapsulating socket via an espinudp SA; ESP
-# in UDP 4500 with a SPI no SA has is dropped at XDP too.
+# NAT-T: an espinudp SA, then ESP in UDP 4500 with a SPI no SA has. The
+# kernel decapsulates it only where a UDP socket with UDP_ENCAP_ESPINUDP
+# holds 4500 (as an IKE daemon's): without one it is plain UDP (port
+# unreachable) and XDP must not drop it; with one, XDP drops it as the
+# kernel would (XfrmInNoStates).
 nat_t() {
-	local out
+	local out pid i
 
 	# shellcheck disable=SC2086 # KEY holds several arguments
 	out=$(ip -n $RCV xfrm state add src $S4 dst $R4 proto esp spi 0x4500 reqid 45 \
@@ -230,8 +233,24 @@ nat_t() {
 	fi
 	tap_ok "NAT-T: espinudp SA spi 0x4500 mirrored"
 	burst 4 0xdead4500 4500
-	expect_eq "NAT-T: UDP 4500 ESP spi 0xdead4500 x$N: unknown_spi +" $N "$D_UNKNOWN"
+	expect_eq "NAT-T, no socket on 4500: plain UDP, unknown_spi +" 0 "$D_UNKNOWN"
+	expect_eq "NAT-T, no socket on 4500: ... XfrmInNoStates +" 0 "$D_NOSTATES"
+	# UDP_ENCAP (100) = UDP_ENCAP_ESPINUDP (2), as charon sets it
+	ip netns exec $RCV /usr/bin/python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_UDP, 100, 2)
+s.bind(("0.0.0.0", 4500))
+time.sleep(60)' &
+	pid=$!
+	for i in $(seq 30); do
+		burst 4 0xdead4500 4500
+		[ "$D_UNKNOWN" = "$N" ] && break
+		sleep 0.2
+	done
+	expect_eq "NAT-T, an encapsulating socket on 4500: unknown_spi +" $N "$D_UNKNOWN"
 	expect_eq "NAT-T: ... pass_known_spi +" 0 "$D_KNOWN"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 }
 
 main
