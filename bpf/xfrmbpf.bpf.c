@@ -94,6 +94,11 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 		xb_decision_undecidable(d, XB_U_STACKED_DEV);
 		return;
 	}
+	if (cfg->flags & (pkt->family == AF_INET ? XB_IF_NF_PREROUTING4 :
+						   XB_IF_NF_PREROUTING6)) {
+		xb_decision_undecidable(d, XB_U_NETFILTER);
+		return;
+	}
 	rt = xb_route(ctx, pkt, ctx->ingress_ifindex);
 	if (rt == XB_RT_UNKNOWN) {
 		xb_decision_undecidable(d, XB_U_ROUTE);

@@ -8,7 +8,7 @@ pkgs=(
 	libbpf-dev libxdp-dev libmnl-dev libjansson-dev libcmocka-dev libelf-dev zlib1g-dev
 	bpftool iproute2 xdp-tools
 	python3 jq util-linux
-	iputils-ping kmod xz-utils
+	iputils-ping kmod xz-utils nftables
 	linux-libc-dev libc6-dev
 )
 

@@ -25,6 +25,13 @@ enum {
 	 * macvlan/ipvlan devices: its packets are another device's to the
 	 * kernel, so the datapath passes them all. */
 	XB_IF_STACKED		= 1 << 6,
+	/* Netfilter hooks other than conntrack's sit on prerouting (NAT,
+	 * mangle, raw or filter chains, user/loader/nf_hooks.h) for IPv4 or
+	 * IPv6: they may rewrite or drop a packet before the XFRM lookup, so
+	 * the datapath passes that family's packets. Set on every device:
+	 * the hooks are the netns'. */
+	XB_IF_NF_PREROUTING4	= 1 << 7,
+	XB_IF_NF_PREROUTING6	= 1 << 8,
 };
 
 /* Value of xb_ifaces, keyed by ifindex (__u32). */

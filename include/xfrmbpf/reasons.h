@@ -66,7 +66,8 @@ enum xb_reason {
 	X(XB_U_MOBILITY,	"mobility_header")			\
 	X(XB_U_LINK_LOCAL_SRC,	"link_local_source")			\
 	X(XB_U_GENERIC_XDP,	"generic_xdp")				\
-	X(XB_U_STACKED_DEV,	"stacked_device")
+	X(XB_U_STACKED_DEV,	"stacked_device")				\
+	X(XB_U_NETFILTER,	"netfilter_prerouting")
 
 #define XB_CAUSE_ENUM(sym, name) sym,
 enum xb_undecidable_cause {

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # What lies between XDP and the kernel's XFRM lookup and changes a
 # packet's path, with real traffic: an ip rule by TOS (IPv4) or traffic
-# class (IPv6) that makes a forwarded destination local, and a bridge port,
-# whose frames the kernel bridges without any XFRM lookup. A FWD block
-# policy covers both flows: the datapath must route by TOS as the kernel
-# does, and pass everything a bridge port receives (stacked_device).
+# class (IPv6) that makes a forwarded destination local, a bridge port,
+# whose frames the kernel bridges without any XFRM lookup, and a DNAT rule
+# at prerouting that makes a blocked forwarded destination local. A FWD block
+# policy covers every flow: the datapath must route by TOS as the kernel
+# does, pass everything a bridge port receives (stacked_device), and pass
+# the family that has netfilter chains at prerouting
+# (netfilter_prerouting).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 source "$(dirname "$0")/../lib/datapath.sh"
@@ -101,6 +104,40 @@ expect "status -j: the bridge port is stacked, the routed one is not" \
 	eval 'xb status -j | jq -e "[.interfaces[] | select(.stacked) | .name] == [\"xbt-gwl\"]" >/dev/null'
 expect "daemon log names the stacked device" grep -q "xbt-gwl is a bridge, bond or team port" \
 	"$XBT_LOG"
+
+# ---- DNAT at prerouting ----
+nf_on() {
+	xb status -j | jq -e '.interfaces[] | select(.name == "xbt-gw0") |
+		.netfilter_prerouting_ipv4 and (.netfilter_prerouting_ipv6 | not)' >/dev/null
+}
+nf_off() {
+	xb status -j | jq -e '.interfaces[] | select(.name == "xbt-gw0") |
+		(.netfilter_prerouting_ipv4 | not)' >/dev/null
+}
+if ! command -v nft >/dev/null; then
+	tap_skip "DNAT at prerouting" "nft not installed (scripts/install-deps.sh installs nftables)"
+else
+	xbt_ns nft add table ip xbt_nat &&
+	xbt_ns nft add chain ip xbt_nat pre '{ type nat hook prerouting priority -100; }' &&
+	xbt_ns nft add rule ip xbt_nat pre ip daddr 203.0.113.5 udp dport 7777 \
+		dnat to 192.0.2.1 || xbt_bail "cannot add the DNAT rule"
+	expect "status: IPv4 chains at prerouting seen within 2 s" wait_for 2 nf_on
+	b0=$(reason policy_block)
+	c0=$(cause netfilter_prerouting)
+	n0=$(no_ports UdpNoPorts)
+	send "$PEER" 203.0.113.5 7777 --count 3
+	expect "DNAT of a FWD-blocked destination to a local one: none dropped at XDP" \
+		[ "$(reason policy_block)" -eq "$b0" ]
+	expect "... passed as netfilter_prerouting (+3)" [ "$(cause netfilter_prerouting)" -ge $((c0 + 3)) ]
+	expect "... and the kernel delivered them locally (UdpNoPorts +3)" \
+		[ "$(no_ports UdpNoPorts)" -ge $((n0 + 3)) ]
+	b0=$(reason policy_block)
+	send "$PEER" 2001:db8:3::5 7777 --count 3
+	expect "... IPv6, with no chain of its own, is still decided (policy_block +3)" \
+		[ "$(reason policy_block)" -ge $((b0 + 3)) ]
+	xbt_ns nft delete table ip xbt_nat
+	expect "table deleted: IPv4 decided again within 2 s" wait_for 2 nf_off
+fi
 
 xbt_daemon_stop
 tap_done

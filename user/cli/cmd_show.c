@@ -503,10 +503,12 @@ static json_t *interfaces_json(const struct xb_maps *maps)
 			continue;
 		if (!if_indextoname(key, name))
 			snprintf(name, sizeof(name), "if%u", key);
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:b, s:b, s:b, s:b}",
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:b}",
 			"name", name, "ifindex", (json_int_t)key,
 			"generic_xdp", (cfg.flags & XB_IF_GENERIC) != 0,
 			"stacked", (cfg.flags & XB_IF_STACKED) != 0,
+			"netfilter_prerouting_ipv4", (cfg.flags & XB_IF_NF_PREROUTING4) != 0,
+			"netfilter_prerouting_ipv6", (cfg.flags & XB_IF_NF_PREROUTING6) != 0,
 			"disable_policy_ipv4", (cfg.flags & XB_IF_DISABLE_POLICY4) != 0,
 			"disable_policy_ipv6", (cfg.flags & XB_IF_DISABLE_POLICY6) != 0));
 	}
@@ -526,6 +528,10 @@ static void print_interfaces_text(json_t *ifs)
 		if (json_is_true(json_object_get(i, "stacked")))
 			printf(", stacked under another device (all its packets pass: "
 			       "stacked_device)");
+		if (json_is_true(json_object_get(i, "netfilter_prerouting_ipv4")) ||
+		    json_is_true(json_object_get(i, "netfilter_prerouting_ipv6")))
+			printf(", netfilter chains at prerouting (their family passes: "
+			       "netfilter_prerouting)");
 		if (json_is_true(json_object_get(i, "disable_policy_ipv4")) ||
 		    json_is_true(json_object_get(i, "disable_policy_ipv6")))
 			printf(", disable_policy");

@@ -351,13 +351,18 @@ static void refresh_natt_socket(struct xb_daemon *d)
 		pr_warn("Couldn't update the NAT-T socket entry of xb_bypass: %s\n", strerror(errno));
 		return;
 	}
-	d->natt_socket = bound;
-	if (bound)
-		pr_info("A UDP socket holds port %d: ESP in UDP to it is checked for a known SPI\n",
-			XB_NATT_UDP_PORT);
+	/* the state at start is a detail; a change is news */
+	if (d->natt_socket < 0)
+		pr_debug("UDP port %d %s\n", XB_NATT_UDP_PORT,
+			 bound ? "has a socket: ESP in UDP to it is checked for a known SPI" :
+				 "has no socket: it is plain UDP to the datapath");
+	else if (bound)
+		pr_info("A UDP socket holds port %d now: ESP in UDP to it is checked for a known "
+			"SPI\n", XB_NATT_UDP_PORT);
 	else
-		pr_info("No UDP socket holds port %d: udp/%d is plain UDP to the datapath\n",
-			XB_NATT_UDP_PORT, XB_NATT_UDP_PORT);
+		pr_info("No UDP socket holds port %d any more: udp/%d is plain UDP to the "
+			"datapath\n", XB_NATT_UDP_PORT, XB_NATT_UDP_PORT);
+	d->natt_socket = bound;
 }
 
 static int on_heartbeat(struct xb_daemon *d)

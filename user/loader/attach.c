@@ -130,6 +130,8 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 	xb_iface_cfg_write(dp->maps, ifc, &cfg);
 	if (cfg.flags & XB_IF_STACKED)
 		xb_iface_log_stacked(ifc->name, cfg.flags);
+	if (cfg.flags & (XB_IF_NF_PREROUTING4 | XB_IF_NF_PREROUTING6))
+		xb_iface_log_netfilter(ifc->name, cfg.flags);
 	dp->n_ifaces++;
 	return 0;
 }

@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include "lib/log.h"
+#include <linux/netfilter.h>
 #include "loader/iface_cfg.h"
+#include "loader/nf_hooks.h"
 #include "loader/sync_record.h"
 
 static bool read_flag(const char *fmt, const char *ifname)
@@ -114,6 +116,23 @@ static bool iface_stacked(const char *ifname)
 	return stacked;
 }
 
+/* Netfilter hooks on prerouting of nfproto, as XB_IF_NF_PREROUTING* says.
+ * Without netfilter there are none; a kernel that cannot list them is
+ * taken as having none, with a warning (once). */
+static bool nf_prerouting(__u8 nfproto)
+{
+	static bool warned;
+	int hooked = xb_nf_prerouting_hooked(nfproto);
+
+	if (hooked >= 0 || hooked == -EPROTONOSUPPORT)
+		return hooked > 0;
+	if (!warned)
+		pr_warn("Couldn't list the netfilter hooks (%s): NAT or mangle rules at prerouting "
+			"are not taken into account\n", strerror(-hooked));
+	warned = true;
+	return false;
+}
+
 /* The settings as the kernel has them now; the name follows renames. */
 struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer)
 {
@@ -131,6 +150,10 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer)
 		cfg.flags |= XB_IF_GENERIC;
 	if (iface_stacked(ifc->name))
 		cfg.flags |= XB_IF_STACKED;
+	if (nf_prerouting(NFPROTO_IPV4))
+		cfg.flags |= XB_IF_NF_PREROUTING4;
+	if (nf_prerouting(NFPROTO_IPV6))
+		cfg.flags |= XB_IF_NF_PREROUTING6;
 	/* IPv4: the ingress device's setting or "all" (IN_DEV_ORCONF). */
 	if (read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifc->name) ||
 	    read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", "all"))
@@ -196,6 +219,18 @@ void xb_iface_log_stacked(const char *ifname, __u32 flags)
 		pr_info("%s is no longer stacked under another device: decided again\n", ifname);
 }
 
+void xb_iface_log_netfilter(const char *ifname, __u32 flags)
+{
+	if (flags & (XB_IF_NF_PREROUTING4 | XB_IF_NF_PREROUTING6))
+		pr_warn("%s: netfilter chains at prerouting (IPv4 %s, IPv6 %s) may rewrite or drop "
+			"packets before the XFRM lookup: the datapath passes those families' packets "
+			"(pass_undecidable, netfilter_prerouting)\n", ifname,
+			flags & XB_IF_NF_PREROUTING4 ? "yes" : "no",
+			flags & XB_IF_NF_PREROUTING6 ? "yes" : "no");
+	else
+		pr_info("%s: no netfilter chain at prerouting any more: decided again\n", ifname);
+}
+
 void xb_dp_refresh(struct xb_datapath *dp)
 {
 	struct xb_iface_cfg cfg;
@@ -217,5 +252,7 @@ void xb_dp_refresh(struct xb_datapath *dp)
 			!!(cfg.flags & XB_IF_DISABLE_POLICY6), cfg.mtu);
 		if ((cfg.flags ^ ifc_old_flags) & XB_IF_STACKED)
 			xb_iface_log_stacked(ifc->name, cfg.flags);
+		if ((cfg.flags ^ ifc_old_flags) & (XB_IF_NF_PREROUTING4 | XB_IF_NF_PREROUTING6))
+			xb_iface_log_netfilter(ifc->name, cfg.flags);
 	}
 }

@@ -19,5 +19,7 @@ void xb_iface_forget(const struct xb_maps *maps, int ifindex);
 
 /* Logs what XB_IF_STACKED in flags means for the device's packets. */
 void xb_iface_log_stacked(const char *ifname, __u32 flags);
+/* Logs what XB_IF_NF_PREROUTING* in flags mean for the device's packets. */
+void xb_iface_log_netfilter(const char *ifname, __u32 flags);
 
 #endif

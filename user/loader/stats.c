@@ -57,6 +57,8 @@ const char *xb_cause_help(unsigned int cause)
 		[XB_U_STACKED_DEV] = "the device is a bridge, bond or team port, in a VRF, or "
 				     "has macvlan/ipvlan devices on it: the kernel handles its "
 				     "packets as another device's",
+		[XB_U_NETFILTER] = "netfilter chains at prerouting (NAT, mangle, raw, filter) "
+				   "may rewrite or drop the packet before the XFRM lookup",
 	};
 
 	return cause < XB_U_MAX && help[cause] ? help[cause] : "";
