@@ -11,6 +11,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
 #include "loader/nf_hooks.h"
+#include "netlink/nl_dump.h"
 
 /* Hook functions that leave a packet's fate and path alone. */
 static bool hook_is_tracking(const char *fn)
@@ -55,46 +56,16 @@ static int nfnl_dump(__u8 subsys, __u8 msg, __u8 family, __u16 attr, __u32 attr_
 		     mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	unsigned int seq = 1, portid;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *g;
-	ssize_t n;
-	int ret = MNL_CB_OK, err = 0;
 
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (__u16)(subsys << 8 | msg);
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = family;
 	g->version = NFNETLINK_V0;
 	if (attr)
 		mnl_attr_put_u32(nlh, attr, attr_be);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		err = -errno;
-		goto out;
-	}
-	while (ret > MNL_CB_STOP) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
-		if (ret < 0)
-			err = -errno;
-	}
-out:
-	mnl_socket_close(nl);
-	return err;
+	return xb_nl_dump_once(NETLINK_NETFILTER, nlh, cb, data);
 }
 
 /* ---- without nfnetlink_hook: nftables base chains, iptables tables ---- */

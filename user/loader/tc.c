@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -11,6 +10,7 @@
 #include "lib/log.h"
 #include "loader/owner.h"
 #include "loader/tc.h"
+#include "netlink/nl_dump.h"
 #include "xfrmbpf.skel.h"
 
 static int filter_count_cb(const struct nlmsghdr *nlh, void *data)
@@ -24,41 +24,17 @@ static int filter_count_cb(const struct nlmsghdr *nlh, void *data)
 static int count_filters(int ifindex, __u32 parent)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct tcmsg *tcm;
-	unsigned int seq = time(NULL), portid;
-	int n = 0, ret;
+	int n = 0, err;
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETTFILTER;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
 	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
 	tcm->tcm_family = AF_UNSPEC;
 	tcm->tcm_ifindex = ifindex;
 	tcm->tcm_parent = parent;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, ret, seq, portid, filter_count_cb, &n);
-		if (ret <= MNL_CB_STOP)
-			break;
-	}
-	ret = ret < 0 ? -errno : n;
-out:
-	mnl_socket_close(nl);
-	return ret;
+	err = xb_nl_dump_once(NETLINK_ROUTE, nlh, filter_count_cb, &n);
+	return err ? err : n;
 }
 
 bool xb_clsact_empty(int ifindex)
