@@ -57,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFTEST_SRCS))
 
-.PHONY: all deps test unit-tests vmtest bench demo install clean
+.PHONY: all deps test unit-tests vmtest bench demo install clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 # Keep objects and skeletons that pattern rules chain through.
 .SECONDARY:
@@ -131,8 +131,25 @@ $(OUT)/bench/%: tests/bench/%.c $(BENCH_LIB_SRCS) $(TEST_LIB_SRCS) $(TEST_HDRS) 
 
 unit-tests: $(UNIT_BINS) $(BPFTEST_BINS)
 
+# libFuzzer targets: clang's sanitizers over the parsers' own sources (not
+# the gcc-built objects: one sanitizer runtime per binary).
+FUZZ_NETLINK_SRCS := tests/fuzz/fuzz_netlink.c user/netlink/nl.c user/netlink/xfrm_msg.c \
+	user/netlink/xfrm_names.c user/lib/log.c
+
+$(OUT)/tests/fuzz/fuzz_netlink: $(FUZZ_NETLINK_SRCS) $(USER_HDRS) | $(OUT)/.deps-ok
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined -Iuser -Iinclude \
+		$(PKG_CFLAGS) -o $@ $(FUZZ_NETLINK_SRCS) $(PKG_LIBS)
+
+fuzz-build: $(OUT)/tests/fuzz/fuzz_netlink
+
+# FUZZ_SECONDS=N (default 600 here, 60 in `make test`).
+fuzz: fuzz-build
+	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash tests/fuzz/test_fuzz_netlink.sh
+
 # The kernel-equivalence test loads realistic rule sets with bench_ruleset.
-test: all unit-tests $(OUT)/bench/bench_ruleset
+test: all unit-tests $(OUT)/bench/bench_ruleset fuzz-build
 	$(Q)bash tests/run.sh
 
 vmtest: all unit-tests

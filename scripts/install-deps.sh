@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-	make gcc clang llvm pkg-config
+	make gcc clang llvm pkg-config libclang-rt-14-dev
 	libbpf-dev libxdp-dev libmnl-dev libjansson-dev libcmocka-dev libelf-dev zlib1g-dev
 	bpftool iproute2 xdp-tools
 	python3 jq util-linux
