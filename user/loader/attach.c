@@ -76,6 +76,7 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 
 int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mode)
 {
+	__u32 netns_flags = xb_netns_cfg_flags();
 	struct xb_dp_iface *ifc;
 	struct xb_iface_cfg cfg;
 	int err, i;
@@ -110,7 +111,7 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 		err = xb_stats_retire_row(dp->maps, ifc->stats_slot);
 	}
 	if (!err) {
-		cfg = xb_iface_cfg_current(ifc, false);
+		cfg = xb_iface_cfg_current(ifc, false, netns_flags);
 		err = xb_iface_cfg_write(dp->maps, ifc, &cfg);
 	}
 	if (err) {
@@ -126,7 +127,7 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 		xb_iface_forget(dp->maps, ifc->ifindex);
 		return err;
 	}
-	cfg = xb_iface_cfg_current(ifc, dp->steer);
+	cfg = xb_iface_cfg_current(ifc, dp->steer, netns_flags);
 	xb_iface_cfg_write(dp->maps, ifc, &cfg);
 	if (cfg.flags & XB_IF_STACKED)
 		xb_iface_log_stacked(ifc->name, cfg.flags);

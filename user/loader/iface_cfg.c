@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include "lib/log.h"
-#include <linux/netfilter.h>
 #include "loader/iface_cfg.h"
 #include "loader/nf_hooks.h"
 #include "loader/sync_record.h"
@@ -116,30 +115,35 @@ static bool iface_stacked(const char *ifname)
 	return stacked;
 }
 
-/* Netfilter hooks on prerouting of nfproto, as XB_IF_NF_PREROUTING* says.
- * Without netfilter there are none; a kernel that cannot list them is
- * taken as having none, with a warning (once). */
-static bool nf_prerouting(__u8 nfproto)
+/* Netfilter hooks on prerouting, as XB_IF_NF_PREROUTING* flags. Without
+ * netfilter there are none; a kernel that cannot list them is taken as
+ * having none, with a warning (once). */
+__u32 xb_netns_cfg_flags(void)
 {
 	static bool warned;
-	int hooked = xb_nf_prerouting_hooked(nfproto);
+	int families = xb_nf_prerouting_families();
 
-	if (hooked >= 0 || hooked == -EPROTONOSUPPORT)
-		return hooked > 0;
-	if (!warned)
-		pr_warn("Couldn't list the netfilter hooks (%s): NAT or mangle rules at prerouting "
-			"are not taken into account\n", strerror(-hooked));
-	warned = true;
-	return false;
+	if (families == -EPROTONOSUPPORT)
+		return 0;
+	if (families < 0) {
+		if (!warned)
+			pr_warn("Couldn't list the netfilter hooks (%s): NAT or mangle rules at "
+				"prerouting are not taken into account\n", strerror(-families));
+		warned = true;
+		return 0;
+	}
+	return (families & XB_NF_IPV4 ? XB_IF_NF_PREROUTING4 : 0) |
+	       (families & XB_NF_IPV6 ? XB_IF_NF_PREROUTING6 : 0);
 }
 
 /* The settings as the kernel has them now; the name follows renames. */
-struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer)
+struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
+					 __u32 netns_flags)
 {
 	struct xb_iface_cfg cfg = {};
 
 	if_indextoname(ifc->ifindex, ifc->name);
-	cfg.flags = XB_IF_XDP;
+	cfg.flags = XB_IF_XDP | netns_flags;
 	cfg.stats_slot = ifc->stats_slot;
 	if (steer && ifc->tc)
 		cfg.flags |= XB_IF_STEER;
@@ -150,10 +154,6 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer)
 		cfg.flags |= XB_IF_GENERIC;
 	if (iface_stacked(ifc->name))
 		cfg.flags |= XB_IF_STACKED;
-	if (nf_prerouting(NFPROTO_IPV4))
-		cfg.flags |= XB_IF_NF_PREROUTING4;
-	if (nf_prerouting(NFPROTO_IPV6))
-		cfg.flags |= XB_IF_NF_PREROUTING6;
 	/* IPv4: the ingress device's setting or "all" (IN_DEV_ORCONF). */
 	if (read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifc->name) ||
 	    read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", "all"))
@@ -233,6 +233,7 @@ void xb_iface_log_netfilter(const char *ifname, __u32 flags)
 
 void xb_dp_refresh(struct xb_datapath *dp)
 {
+	__u32 netns_flags = xb_netns_cfg_flags();
 	struct xb_iface_cfg cfg;
 	int i;
 
@@ -240,7 +241,7 @@ void xb_dp_refresh(struct xb_datapath *dp)
 		struct xb_dp_iface *ifc = &dp->ifaces[i];
 		__u32 ifc_old_flags = ifc->cfg.flags;
 
-		cfg = xb_iface_cfg_current(ifc, dp->steer);
+		cfg = xb_iface_cfg_current(ifc, dp->steer, netns_flags);
 		if (cfg.flags == ifc->cfg.flags && cfg.mtu == ifc->cfg.mtu)
 			continue;
 		if (xb_iface_cfg_write(dp->maps, ifc, &cfg)) {

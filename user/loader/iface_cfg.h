@@ -9,8 +9,12 @@
 
 #include "loader/attach.h"
 
-/* The settings of ifc as the kernel has them now. */
-struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer);
+/* The settings of the network namespace that go into every device's
+ * flags (netfilter hooks at prerouting), read once for all of them. */
+__u32 xb_netns_cfg_flags(void);
+/* The settings of ifc as the kernel has them now, with netns_flags. */
+struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
+					 __u32 netns_flags);
 int xb_iface_cfg_write(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 		       const struct xb_iface_cfg *cfg);
 /* The lowest counter slot no other device in xb_ifaces uses, or -ENOSPC. */

@@ -70,9 +70,9 @@ static int nfnl_dump(__u8 subsys, __u8 msg, __u8 family, __u16 attr, __u32 attr_
 
 /* ---- without nfnetlink_hook: nftables base chains, iptables tables ---- */
 
+/* The families (XB_NF_* bits) with a base chain at prerouting. */
 struct chain_scan {
-	__u8 nfproto;
-	bool hooked;
+	unsigned int families;
 };
 
 static int on_chain_hook_attr(const struct nlattr *a, void *data)
@@ -93,18 +93,20 @@ static int on_chain_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* A base chain at prerouting of the family (inet: both). */
+/* A base chain at prerouting of ip, ip6 or inet (both). */
 static int on_chain(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	struct chain_scan *scan = data;
 	__u32 hooknum = ~0U;
 
-	if (g->nfgen_family != scan->nfproto && g->nfgen_family != NFPROTO_INET)
-		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*g), on_chain_attr, &hooknum);
-	if (hooknum == NF_INET_PRE_ROUTING)
-		scan->hooked = true;
+	if (hooknum != NF_INET_PRE_ROUTING)
+		return MNL_CB_OK;
+	if (g->nfgen_family == NFPROTO_IPV4 || g->nfgen_family == NFPROTO_INET)
+		scan->families |= XB_NF_IPV4;
+	if (g->nfgen_family == NFPROTO_IPV6 || g->nfgen_family == NFPROTO_INET)
+		scan->families |= XB_NF_IPV6;
 	return MNL_CB_OK;
 }
 
@@ -125,28 +127,46 @@ static bool legacy_tables(__u8 nfproto)
 	return hooked;
 }
 
-static int prerouting_chains(__u8 nfproto)
+/* Both families from one dump of every nftables chain. */
+static int prerouting_chains(void)
 {
-	struct chain_scan scan = { .nfproto = nfproto };
+	struct chain_scan scan = {};
 	int err;
 
 	err = nfnl_dump(NFNL_SUBSYS_NFTABLES, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, 0, 0,
 			on_chain, &scan);
 	if (err && err != -EINVAL)	/* EINVAL: no nf_tables */
 		return err;
-	return scan.hooked || legacy_tables(nfproto);
+	if (legacy_tables(NFPROTO_IPV4))
+		scan.families |= XB_NF_IPV4;
+	if (legacy_tables(NFPROTO_IPV6))
+		scan.families |= XB_NF_IPV6;
+	return (int)scan.families;
 }
 
-int xb_nf_prerouting_hooked(__u8 nfproto)
+/* nfnetlink_hook's list of one family's prerouting hooks: 1 when more
+ * than tracking is there, 0 when not, or -errno. */
+static int prerouting_hooks(__u8 nfproto)
 {
 	bool hooked = false;
 	int err;
 
 	err = nfnl_dump(NFNL_SUBSYS_HOOK, NFNL_MSG_HOOK_GET, nfproto, NFNLA_HOOK_HOOKNUM,
 			htonl(NF_INET_PRE_ROUTING), on_hook, &hooked);
+	return err ? err : hooked;
+}
+
+int xb_nf_prerouting_families(void)
+{
+	int v4, v6;
+
+	v4 = prerouting_hooks(NFPROTO_IPV4);
 	/* EINVAL: no nfnetlink_hook (before 5.14, or not built): every
 	 * hook is a chain of nftables or a table of iptables */
-	if (err == -EINVAL)
-		return prerouting_chains(nfproto);
-	return err ? err : hooked;
+	if (v4 == -EINVAL)
+		return prerouting_chains();
+	v6 = v4 < 0 ? v4 : prerouting_hooks(NFPROTO_IPV6);
+	if (v6 < 0)
+		return v6;
+	return (v4 ? XB_NF_IPV4 : 0) | (v6 ? XB_NF_IPV6 : 0);
 }

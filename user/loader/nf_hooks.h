@@ -13,9 +13,14 @@
 
 #include <linux/types.h>
 
-/* Is any hook other than conntrack's and defrag's on prerouting of
- * nfproto (NFPROTO_IPV4 or NFPROTO_IPV6)? 1 yes, 0 no, or -errno (a
- * kernel that lists neither hooks nor nftables chains). */
-int xb_nf_prerouting_hooked(__u8 nfproto);
+enum {
+	XB_NF_IPV4 = 1 << 0,
+	XB_NF_IPV6 = 1 << 1,
+};
+
+/* The families (XB_NF_* bits) with a hook other than conntrack's and
+ * defrag's on prerouting, or -errno (a kernel that lists neither hooks
+ * nor nftables chains). */
+int xb_nf_prerouting_families(void);
 
 #endif
