@@ -35,7 +35,6 @@
 #include "xfrmbpf.skel.h"
 
 #define MAX_VLANS	2
-#define RUN_TRIES	5
 #define NATT_PORT	4500
 
 struct pkt_desc {
