@@ -90,6 +90,17 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 	__u32 view, dir;
 	int rt;
 
+	/* What runs between XDP and the XFRM lookup, in the kernel's order:
+	 * tc ingress, netfilter ingress, the rx handler of an upper device,
+	 * prerouting. Any of it may rewrite, redirect or drop the packet. */
+	if (cfg->flags & XB_IF_TC_INGRESS) {
+		xb_decision_undecidable(d, XB_U_TC_INGRESS);
+		return;
+	}
+	if (cfg->flags & XB_IF_NF_INGRESS) {
+		xb_decision_undecidable(d, XB_U_NF_INGRESS);
+		return;
+	}
 	if (cfg->flags & XB_IF_STACKED) {
 		xb_decision_undecidable(d, XB_U_STACKED_DEV);
 		return;

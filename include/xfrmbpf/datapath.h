@@ -32,6 +32,17 @@ enum {
 	 * the hooks are the netns'. */
 	XB_IF_NF_PREROUTING4	= 1 << 7,
 	XB_IF_NF_PREROUTING6	= 1 << 8,
+	/* A tc classifier on the device's ingress (clsact or ingress qdisc)
+	 * or a tcx ingress program that is not our steering filter
+	 * (user/loader/tc_filters.h): it runs after XDP and may rewrite,
+	 * redirect, re-mark or drop any packet, so the datapath passes all
+	 * of the device's packets. */
+	XB_IF_TC_INGRESS	= 1 << 9,
+	/* A netfilter hook on the device's ingress (a netdev-family base
+	 * chain, an inet-family ingress chain, a flowtable,
+	 * user/loader/nf_hooks.h): it runs after tc and before IP receive,
+	 * with the same powers, so all of the device's packets pass. */
+	XB_IF_NF_INGRESS	= 1 << 10,
 };
 
 /* Value of xb_ifaces, keyed by ifindex (__u32). */

@@ -67,7 +67,9 @@ enum xb_reason {
 	X(XB_U_LINK_LOCAL_SRC,	"link_local_source")			\
 	X(XB_U_GENERIC_XDP,	"generic_xdp")				\
 	X(XB_U_STACKED_DEV,	"stacked_device")				\
-	X(XB_U_NETFILTER,	"netfilter_prerouting")
+	X(XB_U_NETFILTER,	"netfilter_prerouting")			\
+	X(XB_U_TC_INGRESS,	"tc_ingress")				\
+	X(XB_U_NF_INGRESS,	"netfilter_ingress")
 
 #define XB_CAUSE_ENUM(sym, name) sym,
 enum xb_undecidable_cause {

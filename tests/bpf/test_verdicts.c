@@ -40,7 +40,7 @@ struct verdict_case {
 	struct xbt_pkt_spec pkt;
 	const struct xbt_policy *pols;
 	const struct xbt_sa *sas;
-	unsigned int state;	/* ST_* */
+	unsigned int state;	/* ST_*, | IF_FLAGS(XB_IF_*) */
 	int verdict;		/* XDP_PASS / XDP_DROP */
 	int reason;		/* XB_R_*, or UNDECIDABLE(cause) */
 	uint32_t policy;	/* counted policy, NO_POL for none */
@@ -50,6 +50,10 @@ struct verdict_case {
 #define UNDECIDABLE(cause)	(XB_R_PASS_UNDECIDABLE | (cause) << 8)
 #define CASE_REASON(c)		((c)->reason & 0xff)
 #define CASE_CAUSE(c)		((c)->reason >> 8)
+/* more XB_IF_* flags of the ingress device, beside the ST_* bits */
+#define IF_FLAGS(flags)		((flags) << 16)
+#define CASE_STATE(c)		((c)->state & 0xffff)
+#define CASE_IF_FLAGS(c)	((c)->state >> 16)
 
 /* Sub policies beside main ones, as CONFIG_XFRM_SUB_POLICY has them. */
 static const struct xbt_policy pol_sub[] = {
@@ -412,6 +416,34 @@ static const struct verdict_case verdict_cases[] = {
 	{ "stacked device: a block passes", PKT(TCP4("203.0.113.7", 80)),
 	  gw_spd, gw_sas, ST_STACKED, PASS, UNDECIDABLE(XB_U_STACKED_DEV),
 	  NO_POL },
+	/* what runs between XDP and the XFRM lookup: tc filters and
+	 * netfilter hooks on the device's ingress (all its packets pass),
+	 * netfilter chains at prerouting (their family's packets pass); the
+	 * cause is the first of them in the kernel's order */
+	{ "tc filter on ingress: a block passes", PKT(TCP4("203.0.113.7", 80)),
+	  gw_spd, gw_sas, IF_FLAGS(XB_IF_TC_INGRESS), PASS,
+	  UNDECIDABLE(XB_U_TC_INGRESS), NO_POL },
+	{ "tc filter on ingress: an unknown spi passes", PKT(.family = 4,
+	  .src = V4_SRC, .dst = V4_LOCAL, .l4 = XBT_L4_ESP, .spi = 0x1001,
+	  .payload = 32), gw_spd, gw_sas, IF_FLAGS(XB_IF_TC_INGRESS), PASS,
+	  UNDECIDABLE(XB_U_TC_INGRESS), NO_POL },
+	{ "netfilter ingress hook: requires ipsec passes",
+	  PKT(TCP6(V6_LOCAL, 23)), gw_spd, gw_sas, IF_FLAGS(XB_IF_NF_INGRESS),
+	  PASS, UNDECIDABLE(XB_U_NF_INGRESS), NO_POL },
+	{ "tc before netfilter ingress before a stacked device",
+	  PKT(TCP4("203.0.113.7", 80)), gw_spd, gw_sas, ST_STACKED |
+	  IF_FLAGS(XB_IF_TC_INGRESS | XB_IF_NF_INGRESS | XB_IF_NF_PREROUTING4),
+	  PASS, UNDECIDABLE(XB_U_TC_INGRESS), NO_POL },
+	{ "netfilter ingress before prerouting", PKT(TCP4("203.0.113.7", 80)),
+	  gw_spd, gw_sas, IF_FLAGS(XB_IF_NF_INGRESS | XB_IF_NF_PREROUTING4),
+	  PASS, UNDECIDABLE(XB_U_NF_INGRESS), NO_POL },
+	{ "netfilter prerouting v4: a block passes",
+	  PKT(TCP4("203.0.113.7", 80)), gw_spd, gw_sas,
+	  IF_FLAGS(XB_IF_NF_PREROUTING4), PASS, UNDECIDABLE(XB_U_NETFILTER),
+	  NO_POL },
+	{ "netfilter prerouting v4: v6 still decided", PKT(TCP6(V6_LOCAL, 23)),
+	  gw_spd, gw_sas, IF_FLAGS(XB_IF_NF_PREROUTING4), DROP,
+	  XB_R_DROP_REQUIRES_IPSEC, 10 },
 	{ "shape list overflow undecidable", PKT(TCP4(V4_LOCAL, 23)), gw_spd,
 	  gw_sas, ST_OVERFLOW, PASS, UNDECIDABLE(XB_U_LIST), NO_POL },
 	{ "overflow of another list does not matter", PKT(TCP6(V6_LOCAL, 23)),
@@ -518,7 +550,7 @@ static void run_case(const struct verdict_case *c, bool use_builder)
 	int err;
 
 	xbt_fx.use_builder = use_builder;
-	err = xbt_fx_set_state(c->pols, c->sas, c->state, 0);
+	err = xbt_fx_set_state(c->pols, c->sas, CASE_STATE(c), CASE_IF_FLAGS(c));
 	xbt_fx.use_builder = false;
 	assert_int_equal(err, 0);
 	assert_true(xbt_build(&c->pkt, &f) > 0);

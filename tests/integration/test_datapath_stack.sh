@@ -3,12 +3,17 @@
 # What lies between XDP and the kernel's XFRM lookup and changes a
 # packet's path, with real traffic: an ip rule by TOS (IPv4) or traffic
 # class (IPv6) that makes a forwarded destination local, a bridge port,
-# whose frames the kernel bridges without any XFRM lookup, and a DNAT rule
-# at prerouting that makes a blocked forwarded destination local. A FWD block
-# policy covers every flow: the datapath must route by TOS as the kernel
-# does, pass everything a bridge port receives (stacked_device), and pass
-# the family that has netfilter chains at prerouting
-# (netfilter_prerouting).
+# whose frames the kernel bridges without any XFRM lookup, a DNAT rule
+# at prerouting that makes a blocked forwarded destination local, a tc
+# filter on ingress that redirects a blocked flow out of another device, and
+# a netdev-family nftables chain on ingress that rewrites a blocked
+# destination to a local one. A FWD block policy covers every flow: the
+# datapath must route by TOS as the kernel does, pass everything a bridge
+# port receives (stacked_device), pass the family that has netfilter
+# chains at prerouting (netfilter_prerouting), and pass everything a device
+# with other tc filters (tc_ingress) or netfilter hooks (netfilter_ingress)
+# on its ingress receives; once those are gone, it decides again. Our own
+# steering filter does not count.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 source "$(dirname "$0")/../lib/datapath.sh"
@@ -139,5 +144,90 @@ else
 	expect "table deleted: IPv4 decided again within 2 s" wait_for 2 nf_off
 fi
 
+# ---- a tc filter on ingress ----
+# jq -e on the attached device's entry in `status -j`
+iface_is() { xb status -j | jq -e ".interfaces[] | select(.name == \"$1\") | $2" >/dev/null; }
+sink_rx() { ip netns exec "$SINK" cat /sys/class/net/xbt-s0/statistics/rx_packets; }
+expect "status: no tc filter or netfilter hook on the ingress of xbt-gw0 at start" \
+	iface_is xbt-gw0 '(.tc_ingress | not) and (.netfilter_ingress | not)'
+xbt_ns tc qdisc add dev xbt-gw0 clsact &&
+xbt_ns tc filter add dev xbt-gw0 ingress pref 10 protocol ip u32 \
+	match ip dst 203.0.113.5/32 action mirred egress redirect dev xbt-gw1 ||
+	xbt_bail "cannot add the tc filter"
+expect "status: the u32 filter on ingress seen within 2 s" wait_for 2 iface_is xbt-gw0 .tc_ingress
+expect "... on that device only" iface_is xbt-gwl '.tc_ingress | not'
+b0=$(reason policy_block)
+c0=$(cause tc_ingress)
+r0=$(sink_rx)
+send "$PEER" 203.0.113.5 7777 --count 3
+expect "tc redirect of a FWD-blocked flow: none dropped at XDP" [ "$(reason policy_block)" -eq "$b0" ]
+expect "... passed as tc_ingress (+3)" [ "$(cause tc_ingress)" -ge $((c0 + 3)) ]
+expect "... and redirected by tc out to the sink (+3 frames)" [ "$(sink_rx)" -ge $((r0 + 3)) ]
+b0=$(reason policy_block)
+c0=$(cause tc_ingress)
+send "$PEER" 2001:db8:3::5 7777 --count 3
+expect "... IPv6, which the filter does not match, passes too: the device is undecidable" \
+	[ "$(reason policy_block)" -eq "$b0" ] && [ "$(cause tc_ingress)" -ge $((c0 + 3)) ]
+expect "status text names the tc filters" eval 'xb status | grep -q "tc filters on ingress"'
+expect "daemon log names the device" grep -q "xbt-gw0: tc filters on ingress" "$XBT_LOG"
+xbt_ns tc filter del dev xbt-gw0 ingress pref 10
+expect "filter deleted (the empty clsact stays): decided again within 2 s" \
+	wait_for 2 iface_is xbt-gw0 '.tc_ingress | not'
+b0=$(reason policy_block)
+send "$PEER" 203.0.113.5 7777 --count 3
+expect "... the FWD block drops at XDP again (policy_block +3)" \
+	[ "$(reason policy_block)" -ge $((b0 + 3)) ]
+
+# ---- a netdev chain on ingress ----
+if ! command -v nft >/dev/null; then
+	tap_skip "netdev chain on ingress" "nft not installed (scripts/install-deps.sh installs nftables)"
+else
+	xbt_ns nft add table netdev xbt_in &&
+	xbt_ns nft add chain netdev xbt_in in \
+		'{ type filter hook ingress device xbt-gw0 priority 0; }' &&
+	xbt_ns nft add rule netdev xbt_in in ip daddr 203.0.113.5 udp dport 7777 \
+		ip daddr set 192.0.2.1 || xbt_bail "cannot add the netdev chain"
+	expect "status: the netdev chain on ingress seen within 2 s" \
+		wait_for 2 iface_is xbt-gw0 .netfilter_ingress
+	expect "... on that device only, and not as prerouting" \
+		eval 'xb status -j | jq -e "([.interfaces[] | select(.netfilter_ingress) | .name]
+			== [\"xbt-gw0\"]) and ([.interfaces[] |
+			select(.netfilter_prerouting_ipv4 or .netfilter_prerouting_ipv6)] == [])" >/dev/null'
+	b0=$(reason policy_block)
+	c0=$(cause netfilter_ingress)
+	n0=$(no_ports UdpNoPorts)
+	send "$PEER" 203.0.113.5 7777 --count 3
+	expect "netdev rewrite of a FWD-blocked destination to a local one: none dropped at XDP" \
+		[ "$(reason policy_block)" -eq "$b0" ]
+	expect "... passed as netfilter_ingress (+3)" \
+		[ "$(cause netfilter_ingress)" -ge $((c0 + 3)) ]
+	expect "... and the kernel delivered them locally (UdpNoPorts +3)" \
+		[ "$(no_ports UdpNoPorts)" -ge $((n0 + 3)) ]
+	expect "status text names the netfilter hooks" \
+		eval 'xb status | grep -q "netfilter hooks on ingress"'
+	xbt_ns nft delete table netdev xbt_in
+	expect "table deleted: decided again within 2 s" \
+		wait_for 2 iface_is xbt-gw0 '.netfilter_ingress | not'
+	b0=$(reason policy_block)
+	send "$PEER" 203.0.113.5 7777 --count 3
+	expect "... the FWD block drops at XDP again (policy_block +3)" \
+		[ "$(reason policy_block)" -ge $((b0 + 3)) ]
+fi
+xbt_daemon_stop
+
+# ---- our own steering filter does not count ----
+xbt_daemon_start -i xbt-gw0 --steer
+expect "daemon with steering synced" xbt_daemon_wait_synced 10
+expect "our TC filter is on the ingress of xbt-gw0" \
+	eval 'xbt_ns tc filter show dev xbt-gw0 ingress | grep -q xb_tc_steer'
+expect "... and the device is still decided (no tc_ingress)" iface_is xbt-gw0 '.tc_ingress | not'
+b0=$(reason policy_block)
+send "$PEER" 203.0.113.5 7777 --count 3
+expect "... the FWD block drops at XDP (policy_block +3)" [ "$(reason policy_block)" -ge $((b0 + 3)) ]
+xbt_ns tc filter add dev xbt-gw0 ingress pref 10 protocol ip u32 match u32 0 0 \
+	action mirred egress mirror dev xbt-gw1 || xbt_bail "cannot add the tc filter"
+expect "a filter beside ours makes it undecidable within 2 s" wait_for 2 iface_is xbt-gw0 .tc_ingress
+xbt_ns tc filter del dev xbt-gw0 ingress pref 10
+expect "... and decided again once it is gone" wait_for 2 iface_is xbt-gw0 '.tc_ingress | not'
 xbt_daemon_stop
 tap_done

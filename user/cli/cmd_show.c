@@ -503,10 +503,13 @@ static json_t *interfaces_json(const struct xb_maps *maps)
 			continue;
 		if (!if_indextoname(key, name))
 			snprintf(name, sizeof(name), "if%u", key);
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:b}",
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:b, "
+						     "s:b, s:b}",
 			"name", name, "ifindex", (json_int_t)key,
 			"generic_xdp", (cfg.flags & XB_IF_GENERIC) != 0,
 			"stacked", (cfg.flags & XB_IF_STACKED) != 0,
+			"tc_ingress", (cfg.flags & XB_IF_TC_INGRESS) != 0,
+			"netfilter_ingress", (cfg.flags & XB_IF_NF_INGRESS) != 0,
 			"netfilter_prerouting_ipv4", (cfg.flags & XB_IF_NF_PREROUTING4) != 0,
 			"netfilter_prerouting_ipv6", (cfg.flags & XB_IF_NF_PREROUTING6) != 0,
 			"disable_policy_ipv4", (cfg.flags & XB_IF_DISABLE_POLICY4) != 0,
@@ -528,6 +531,11 @@ static void print_interfaces_text(json_t *ifs)
 		if (json_is_true(json_object_get(i, "stacked")))
 			printf(", stacked under another device (all its packets pass: "
 			       "stacked_device)");
+		if (json_is_true(json_object_get(i, "tc_ingress")))
+			printf(", tc filters on ingress (all its packets pass: tc_ingress)");
+		if (json_is_true(json_object_get(i, "netfilter_ingress")))
+			printf(", netfilter hooks on ingress (all its packets pass: "
+			       "netfilter_ingress)");
 		if (json_is_true(json_object_get(i, "netfilter_prerouting_ipv4")) ||
 		    json_is_true(json_object_get(i, "netfilter_prerouting_ipv6")))
 			printf(", netfilter chains at prerouting (their family passes: "

@@ -14,6 +14,7 @@
 #include "loader/iface_cfg.h"
 #include "loader/nf_hooks.h"
 #include "loader/sync_record.h"
+#include "loader/tc_filters.h"
 
 static bool read_flag(const char *fmt, const char *ifname)
 {
@@ -136,6 +137,42 @@ __u32 xb_netns_cfg_flags(void)
 	       (families & XB_NF_IPV6 ? XB_IF_NF_PREROUTING6 : 0);
 }
 
+/* Netfilter hooks on the device's ingress. A kernel that cannot list them
+ * is taken as having none, with a warning (once), as at prerouting. */
+static bool nf_ingress_hooked(const char *ifname)
+{
+	static bool warned;
+	int hooked = xb_nf_ingress_hooked(ifname);
+
+	if (hooked >= 0)
+		return hooked;
+	if (!warned)
+		pr_warn("Couldn't list the netfilter hooks at the ingress of %s (%s): netdev "
+			"chains are not taken into account\n", ifname, strerror(-hooked));
+	warned = true;
+	return false;
+}
+
+/*
+ * tc classifiers on the device's ingress other than our steering filter.
+ * Any xfrmbpf program at our priority and handle is ours while ifc->tc:
+ * xb_tc_attach() lets no other instance's program take that slot. Filters
+ * that cannot be read are taken as there: the device's packets pass.
+ */
+static bool tc_ingress_others(const struct xb_dp_iface *ifc)
+{
+	static bool warned;
+	int others = xb_tc_ingress_others(ifc->ifindex, ifc->tc, 0);
+
+	if (others >= 0)
+		return others;
+	if (!warned)
+		pr_warn("Couldn't list the tc filters on the ingress of %s (%s): its packets "
+			"pass\n", ifc->name, strerror(-others));
+	warned = true;
+	return true;
+}
+
 /* The settings as the kernel has them now; the name follows renames. */
 struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
 					 __u32 netns_flags)
@@ -154,6 +191,10 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
 		cfg.flags |= XB_IF_GENERIC;
 	if (iface_stacked(ifc->name))
 		cfg.flags |= XB_IF_STACKED;
+	if (tc_ingress_others(ifc))
+		cfg.flags |= XB_IF_TC_INGRESS;
+	if (nf_ingress_hooked(ifc->name))
+		cfg.flags |= XB_IF_NF_INGRESS;
 	/* IPv4: the ingress device's setting or "all" (IN_DEV_ORCONF). */
 	if (read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifc->name) ||
 	    read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", "all"))
@@ -164,6 +205,26 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
 	return cfg;
 }
 
+/* What a change of XB_IF_TC_INGRESS or XB_IF_NF_INGRESS means for the
+ * device's packets: logged where every attach and refresh writes. */
+static void log_ingress_hooks(const char *ifname, __u32 old_flags, __u32 flags)
+{
+	__u32 changed = old_flags ^ flags;
+
+	if ((changed & XB_IF_TC_INGRESS) && (flags & XB_IF_TC_INGRESS))
+		pr_warn("%s: tc filters on ingress (not xfrmbpf's) may rewrite, redirect, re-mark "
+			"or drop packets before the XFRM lookup: the datapath passes all of the "
+			"device's packets (pass_undecidable, tc_ingress)\n", ifname);
+	else if (changed & XB_IF_TC_INGRESS)
+		pr_info("%s: no tc filter on ingress any more: decided again\n", ifname);
+	if ((changed & XB_IF_NF_INGRESS) && (flags & XB_IF_NF_INGRESS))
+		pr_warn("%s: netfilter hooks on ingress (netdev chains, flowtables) may rewrite, "
+			"redirect or drop packets before the XFRM lookup: the datapath passes all "
+			"of the device's packets (pass_undecidable, netfilter_ingress)\n", ifname);
+	else if (changed & XB_IF_NF_INGRESS)
+		pr_info("%s: no netfilter hook on ingress any more: decided again\n", ifname);
+}
+
 /* The flow cache holds verdicts computed with the old settings. */
 int xb_iface_cfg_write(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 		     const struct xb_iface_cfg *cfg)
@@ -172,6 +233,7 @@ int xb_iface_cfg_write(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 
 	if (bpf_map_update_elem(maps->fd[XB_MAP_IFACES], &key, cfg, BPF_ANY))
 		return -errno;
+	log_ingress_hooks(ifc->name, ifc->cfg.flags, cfg->flags);
 	ifc->cfg = *cfg;
 	xb_sync_flows_stale(maps);
 	return 0;

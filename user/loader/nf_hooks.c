@@ -50,12 +50,10 @@ static int on_hook(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* One nfnetlink dump request (subsystem, message, family, and a u32
- * attribute when attr is not 0), its messages to cb. 0 or -errno. */
-static int nfnl_dump(__u8 subsys, __u8 msg, __u8 family, __u16 attr, __u32 attr_be,
-		     mnl_cb_t cb, void *data)
+/* The header of an nfnetlink request (subsystem, message, family) in buf;
+ * the caller adds attributes. */
+static struct nlmsghdr *nfnl_request(char *buf, __u8 subsys, __u8 msg, __u8 family)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *g;
 
@@ -63,51 +61,150 @@ static int nfnl_dump(__u8 subsys, __u8 msg, __u8 family, __u16 attr, __u32 attr_
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->nfgen_family = family;
 	g->version = NFNETLINK_V0;
-	if (attr)
-		mnl_attr_put_u32(nlh, attr, attr_be);
-	return xb_nl_dump_once(NETLINK_NETFILTER, nlh, cb, data);
+	return nlh;
 }
 
-/* ---- without nfnetlink_hook: nftables base chains, iptables tables ---- */
+/* ---- without nfnetlink_hook: nftables base chains and flowtables,
+ * iptables tables ---- */
 
-/* The families (XB_NF_* bits) with a base chain at prerouting. */
+/* NFTA_DEVICE_PREFIX (6.17+): a wildcard device name ("eth*" as "eth"). */
+#define XB_NFTA_DEVICE_PREFIX	(NFTA_DEVICE_NAME + 1)
+
+/* What a chain dump is asked: the families (XB_NF_* bits) with a base
+ * chain at prerouting, or, given ifname, whether a chain or a flowtable
+ * hooks that device's ingress. */
 struct chain_scan {
 	unsigned int families;
+	const char *ifname;
+	bool ingress;
 };
+
+/* A base chain's or a flowtable's hook: its number and whether ifname is
+ * among its devices. */
+struct chain_hook {
+	__u32 hooknum;
+	const char *ifname;
+	bool on_dev;
+};
+
+/* Does a device name attribute name ifname (exactly, or as a prefix)? The
+ * kernel does not always count the NUL in the length. */
+static bool names_dev(const struct nlattr *a, const char *ifname, bool prefix)
+{
+	const char *s = mnl_attr_get_payload(a);
+	size_t len = mnl_attr_get_payload_len(a), n = strlen(ifname);
+
+	while (len && !s[len - 1])
+		len--;
+	return prefix ? len <= n && !memcmp(s, ifname, len) : len == n && !memcmp(s, ifname, n);
+}
+
+static int on_hook_dev(const struct nlattr *a, void *data)
+{
+	struct chain_hook *h = data;
+	int type = mnl_attr_get_type(a);
+
+	if (h->ifname && (type == NFTA_DEVICE_NAME || type == XB_NFTA_DEVICE_PREFIX) &&
+	    !mnl_attr_validate(a, MNL_TYPE_STRING) &&
+	    names_dev(a, h->ifname, type == XB_NFTA_DEVICE_PREFIX))
+		h->on_dev = true;
+	return MNL_CB_OK;
+}
 
 static int on_chain_hook_attr(const struct nlattr *a, void *data)
 {
-	__u32 *hooknum = data;
+	struct chain_hook *h = data;
 
-	if (mnl_attr_get_type(a) == NFTA_HOOK_HOOKNUM && !mnl_attr_validate(a, MNL_TYPE_U32))
-		*hooknum = ntohl(mnl_attr_get_u32(a));
+	switch (mnl_attr_get_type(a)) {
+	case NFTA_HOOK_HOOKNUM:
+		if (!mnl_attr_validate(a, MNL_TYPE_U32))
+			h->hooknum = ntohl(mnl_attr_get_u32(a));
+		break;
+	case NFTA_HOOK_DEV:
+		if (h->ifname && !mnl_attr_validate(a, MNL_TYPE_STRING) &&
+		    names_dev(a, h->ifname, false))
+			h->on_dev = true;
+		break;
+	case NFTA_HOOK_DEVS:
+		if (!mnl_attr_validate(a, MNL_TYPE_NESTED))
+			mnl_attr_parse_nested(a, on_hook_dev, h);
+		break;
+	}
 	return MNL_CB_OK;
 }
 
 static int on_chain_attr(const struct nlattr *a, void *data)
 {
-	__u32 *hooknum = data;
-
 	if (mnl_attr_get_type(a) == NFTA_CHAIN_HOOK && !mnl_attr_validate(a, MNL_TYPE_NESTED))
-		mnl_attr_parse_nested(a, on_chain_hook_attr, hooknum);
+		mnl_attr_parse_nested(a, on_chain_hook_attr, data);
 	return MNL_CB_OK;
 }
 
-/* A base chain at prerouting of ip, ip6 or inet (both). */
+/* A base chain at prerouting of ip, ip6 or inet (both); given ifname, an
+ * ingress chain of netdev or inet on that device. */
 static int on_chain(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	struct chain_scan *scan = data;
-	__u32 hooknum = ~0U;
+	struct chain_hook hook = { .hooknum = ~0U, .ifname = scan->ifname };
 
-	mnl_attr_parse(nlh, sizeof(*g), on_chain_attr, &hooknum);
-	if (hooknum != NF_INET_PRE_ROUTING)
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*g), on_chain_attr, &hook);
+	if (scan->ifname) {
+		if (hook.on_dev &&
+		    ((g->nfgen_family == NFPROTO_NETDEV && hook.hooknum == NF_NETDEV_INGRESS) ||
+		     (g->nfgen_family == NFPROTO_INET && hook.hooknum == NF_INET_INGRESS)))
+			scan->ingress = true;
+		return MNL_CB_OK;
+	}
+	if (hook.hooknum != NF_INET_PRE_ROUTING)
 		return MNL_CB_OK;
 	if (g->nfgen_family == NFPROTO_IPV4 || g->nfgen_family == NFPROTO_INET)
 		scan->families |= XB_NF_IPV4;
 	if (g->nfgen_family == NFPROTO_IPV6 || g->nfgen_family == NFPROTO_INET)
 		scan->families |= XB_NF_IPV6;
 	return MNL_CB_OK;
+}
+
+static int on_flowtable_hook_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NFTA_FLOWTABLE_HOOK_DEVS &&
+	    !mnl_attr_validate(a, MNL_TYPE_NESTED))
+		mnl_attr_parse_nested(a, on_hook_dev, data);
+	return MNL_CB_OK;
+}
+
+static int on_flowtable_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NFTA_FLOWTABLE_HOOK && !mnl_attr_validate(a, MNL_TYPE_NESTED))
+		mnl_attr_parse_nested(a, on_flowtable_hook_attr, data);
+	return MNL_CB_OK;
+}
+
+/* A flowtable (its hook is always ingress) on scan->ifname. */
+static int on_flowtable(const struct nlmsghdr *nlh, void *data)
+{
+	struct chain_scan *scan = data;
+	struct chain_hook hook = { .ifname = scan->ifname };
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), on_flowtable_attr, &hook);
+	if (hook.on_dev)
+		scan->ingress = true;
+	return MNL_CB_OK;
+}
+
+/* One nftables dump of every family's objects of one kind (NFT_MSG_GET*).
+ * EINVAL: a kernel without nf_tables, which has none. */
+static int nft_dump(__u8 msg, mnl_cb_t cb, struct chain_scan *scan)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfnl_request(buf, NFNL_SUBSYS_NFTABLES, msg, NFPROTO_UNSPEC);
+	int err = xb_nl_dump_once(NETLINK_NETFILTER, nlh, cb, scan);
+
+	return err == -EINVAL ? 0 : err;
 }
 
 /* Legacy iptables: a nat, mangle or raw table has prerouting hooks. */
@@ -133,9 +230,8 @@ static int prerouting_chains(void)
 	struct chain_scan scan = {};
 	int err;
 
-	err = nfnl_dump(NFNL_SUBSYS_NFTABLES, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, 0, 0,
-			on_chain, &scan);
-	if (err && err != -EINVAL)	/* EINVAL: no nf_tables */
+	err = nft_dump(NFT_MSG_GETCHAIN, on_chain, &scan);
+	if (err)
 		return err;
 	if (legacy_tables(NFPROTO_IPV4))
 		scan.families |= XB_NF_IPV4;
@@ -148,11 +244,13 @@ static int prerouting_chains(void)
  * than tracking is there, 0 when not, or -errno. */
 static int prerouting_hooks(__u8 nfproto)
 {
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfnl_request(buf, NFNL_SUBSYS_HOOK, NFNL_MSG_HOOK_GET, nfproto);
 	bool hooked = false;
 	int err;
 
-	err = nfnl_dump(NFNL_SUBSYS_HOOK, NFNL_MSG_HOOK_GET, nfproto, NFNLA_HOOK_HOOKNUM,
-			htonl(NF_INET_PRE_ROUTING), on_hook, &hooked);
+	mnl_attr_put_u32(nlh, NFNLA_HOOK_HOOKNUM, htonl(NF_INET_PRE_ROUTING));
+	err = xb_nl_dump_once(NETLINK_NETFILTER, nlh, on_hook, &hooked);
 	return err ? err : hooked;
 }
 
@@ -169,4 +267,46 @@ int xb_nf_prerouting_families(void)
 	if (v6 < 0)
 		return v6;
 	return (v4 ? XB_NF_IPV4 : 0) | (v6 ? XB_NF_IPV6 : 0);
+}
+
+/* ---- the ingress of one device ---- */
+
+static int on_any_hook(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	*(bool *)data = true;
+	return MNL_CB_OK;
+}
+
+/* Without nfnetlink_hook, the nftables objects that hook a device's
+ * ingress: netdev and inet ingress chains, flowtables. */
+static int ingress_chains(const char *ifname)
+{
+	struct chain_scan scan = { .ifname = ifname };
+	int err;
+
+	err = nft_dump(NFT_MSG_GETCHAIN, on_chain, &scan);
+	if (!err && !scan.ingress)
+		err = nft_dump(NFT_MSG_GETFLOWTABLE, on_flowtable, &scan);
+	return err ? err : scan.ingress;
+}
+
+int xb_nf_ingress_hooked(const char *ifname)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfnl_request(buf, NFNL_SUBSYS_HOOK, NFNL_MSG_HOOK_GET,
+					    NFPROTO_NETDEV);
+	bool hooked = false;
+	int err;
+
+	mnl_attr_put_u32(nlh, NFNLA_HOOK_HOOKNUM, htonl(NF_NETDEV_INGRESS));
+	mnl_attr_put_strz(nlh, NFNLA_HOOK_DEV, ifname);
+	/* every hook there counts: no tracking runs at ingress */
+	err = xb_nl_dump_once(NETLINK_NETFILTER, nlh, on_any_hook, &hooked);
+	if (err == -EINVAL)
+		return ingress_chains(ifname);
+	/* EPROTONOSUPPORT: no netfilter, or no ingress hooks in it */
+	if (err == -EPROTONOSUPPORT)
+		return 0;
+	return err ? err : hooked;
 }

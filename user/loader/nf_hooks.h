@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Netfilter hooks at prerouting in the current netns, as nfnetlink_hook
- * lists them (`nft list hooks`), or where a kernel has no such listing,
- * the nftables base chains and the iptables tables that hook there: NAT,
- * mangle, raw and filter chains there
- * run between XDP and the kernel's XFRM lookup and may change a packet's
- * addresses, ports, mark or route, or drop it. Connection tracking and
- * defragmentation alone change none of that.
+ * Netfilter hooks between XDP and the kernel's XFRM lookup, as
+ * nfnetlink_hook lists them (`nft list hooks`), or where a kernel has no
+ * such listing, the nftables base chains (and flowtables) and the
+ * iptables tables that hook there: at prerouting of the current netns
+ * (NAT, mangle, raw and filter chains), and at the ingress of one device
+ * (netdev-family chains, inet-family ingress chains, flowtables), which
+ * runs before IP receive. They may change a packet's addresses, ports,
+ * mark or route, or drop it. Connection tracking and defragmentation
+ * alone change none of that.
  */
 #ifndef XFRMBPF_NF_HOOKS_H
 #define XFRMBPF_NF_HOOKS_H
@@ -22,5 +24,8 @@ enum {
  * defrag's on prerouting, or -errno (a kernel that lists neither hooks
  * nor nftables chains). */
 int xb_nf_prerouting_families(void);
+/* 1 when a hook sits on the ingress of device ifname, 0 when none does,
+ * or -errno (a kernel that lists neither hooks nor nftables objects). */
+int xb_nf_ingress_hooked(const char *ifname);
 
 #endif
