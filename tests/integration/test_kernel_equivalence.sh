@@ -16,15 +16,29 @@
 #                    profile FWD and acl profile IN over IPv4, ipc profile
 #                    FWD over IPv6, documentation addresses; default 10000,
 #                    0 for none)
+#   XB_EQUIV_SEED=N  alias of EQUIV_SEED (wins over it)
+#   EQUIV_SHAPES_PACKETS=N  packets per environment of the packet-shape
+#                    rounds (equiv/shapes.py; default 1300, 0 for none)
+#
+# The packet-shape rounds: a twin gw (K, the kernel alone) beside gw (X,
+# xfrmbpf attached all along), both fed the same frames from lan at once
+# (shapes_run.py). Odd shapes (truncated L4, trailers, IPv4 options, IPv6
+# extension-header chains, GRE flags, fragments, link-local, broadcast and
+# multicast, TTL 0-2, VLAN) against an SPD of blocks that would decide
+# them, one round per environment set up identically in both gws (nft
+# DNAT/mangle at prerouting, ip rules by tos, fwmark, iif, uidrange and
+# suppress_prefixlength over local route tables, a bridge port, a VLAN
+# device with its own ip rule or disable_policy).
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 
 EQ=$TOP/tests/integration/equiv
-SEED=${EQUIV_SEED:-$(( $(date +%s) % 1000000 ))}
+SEED=${XB_EQUIV_SEED:-${EQUIV_SEED:-$(( $(date +%s) % 1000000 ))}}
 ROUNDS=${EQUIV_ROUNDS:-6}
 PACKETS=${EQUIV_PACKETS:-300}
 REALISTIC=${EQUIV_REALISTIC:-10000}
 RULESET=$TOP/build/bench/bench_ruleset
+SHAPES_PACKETS=${EQUIV_SHAPES_PACKETS:-1300}
 
 xbt_setup eq-gw
 # The interpreter itself, not a version-manager shim: it starts many times.
@@ -32,6 +46,7 @@ PY=$(python3 -c 'import sys; print(sys.executable)') || xbt_bail "python3 does n
 GW=$XBT_NS
 LAN=xbt-eq-lan-$$
 WAN=xbt-eq-wan-$$
+GWK=xbt-eq-gwk-$$
 RECV_PIDS=()
 
 eq_cleanup() {
@@ -42,6 +57,7 @@ eq_cleanup() {
 	done
 	ip netns del "$LAN" 2>/dev/null
 	ip netns del "$WAN" 2>/dev/null
+	ip netns del "$GWK" 2>/dev/null
 	(exit "$rc")
 	xbt_cleanup
 }
@@ -227,6 +243,179 @@ print('#   without xfrmbpf: %d/%d delivered, gw xfrm_stat %s' % (n, len(d['packe
 	fi
 }
 
+# --- packet-shape rounds --------------------------------------------------
+
+# twin_gw NS: gw's addresses, routes and permanent wan neighbours in NS
+# (the kernel twin K), with the fixed MACs of both twins (shapes.py).
+twin_gw() {
+	local ns=$1 h
+
+	ip -n "$ns" link set xbt-gwl0 address 02:58:42:00:00:01 &&
+	ip -n "$ns" link set xbt-gww0 address 02:58:42:00:00:03 || return 1
+	if [ "$ns" != "$GW" ]; then
+		in_ns "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+			net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+			net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 &&
+		ip -n "$ns" addr add 192.0.2.1/24 dev xbt-gwl0 &&
+		ip -n "$ns" addr add 2001:db8:1::1/64 dev xbt-gwl0 nodad &&
+		ip -n "$ns" addr add 198.51.100.1/24 dev xbt-gww0 &&
+		ip -n "$ns" addr add 2001:db8:2::1/64 dev xbt-gww0 nodad &&
+		ip -n "$ns" link set lo up && ip -n "$ns" link set xbt-gwl0 up &&
+		ip -n "$ns" link set xbt-gww0 up || return 1
+	fi
+	for h in $("$PY" -c "import sys; sys.path.insert(0, '$EQ'); import lab
+print(' '.join(lab.WAN_HOSTS4 + lab.WAN_HOSTS6))"); do
+		ip -n "$ns" neigh replace "$h" lladdr 02:58:42:00:00:04 dev xbt-gww0 \
+			nud permanent || return 1
+	done
+	if [ "$ns" != "$GW" ]; then
+		ip -n "$ns" route add 203.0.113.0/24 via 198.51.100.2 &&
+		ip -n "$ns" -6 route add 2001:db8:3::/64 via 2001:db8:2::2 || return 1
+	fi
+	"$PY" "$EQ/shapes.py" base up | in_ns "$ns" sh -e
+}
+
+twin_setup() {
+	local d
+
+	ip netns add "$GWK" && ip -n "$GWK" link set lo up &&
+	ip -n "$GWK" link add xbt-gwl0 type veth peer name xbt-lan1 netns "$LAN" &&
+	ip -n "$GWK" link add xbt-gww0 type veth peer name xbt-wan1 netns "$WAN" || return 1
+	for d in xbt-lan0 xbt-lan1; do
+		in_ns "$LAN" sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1" &&
+		ip -n "$LAN" link set "$d" address 02:58:42:00:00:02 &&
+		ip -n "$LAN" link set "$d" up || return 1
+	done
+	for d in xbt-wan0 xbt-wan1; do
+		in_ns "$WAN" sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1" &&
+		ip -n "$WAN" link set "$d" address 02:58:42:00:00:04 &&
+		ip -n "$WAN" link set "$d" up || return 1
+	done
+	twin_gw "$GW" && twin_gw "$GWK"
+}
+
+# both CMD...: the same command in X's gw and in K's.
+both() {
+	in_ns "$GW" "$@" && in_ns "$GWK" "$@"
+}
+
+# both_sh: stdin as `sh -e` in both gws.
+both_sh() {
+	local script
+	script=$(cat)
+	[ -z "$script" ] && return 0
+	in_ns "$GW" sh -ec "$script" && in_ns "$GWK" sh -ec "$script"
+}
+
+shape_spd() {
+	local ns
+
+	for ns in "$GW" "$GWK"; do
+		ip -n "$ns" xfrm policy flush && ip -n "$ns" xfrm policy flush ptype sub &&
+		ip -n "$ns" -batch "$XBT_DIR/shapes.spd" || return 1
+	done
+}
+
+# X's lan veth as the daemon reports it is what ENV makes it.
+shape_flags_are() {
+	local env=$1 nf=false st=false
+
+	[ "$env" = nat ] && nf=true
+	[ "$env" = bridge ] && st=true
+	xb status -j 2>/dev/null | jq -e --argjson nf "$nf" --argjson st "$st" \
+		'[.interfaces[] | select(.name == "xbt-gwl0")][0] |
+		 .netfilter_prerouting_ipv4 == $nf and .netfilter_prerouting_ipv6 == $nf and
+		 .stacked == $st'
+}
+
+start_recvx() {
+	local ns=$1 tag=$2
+	shift 2
+
+	ip netns exec "$ns" "$PY" "$EQ/recvx.py" "$@" "$XBT_DIR/$tag.log" \
+		"$XBT_DIR/$tag.ready" </dev/null 2>>"$XBT_DIR/$tag.err" &
+	RECV_PIDS+=("$!")
+	wait_for 5 test -e "$XBT_DIR/$tag.ready"
+}
+
+shape_rounds() {
+	local envs env i=0 seed out rc start=$SECONDS pid total=0 fails=0
+
+	# the trailer receivers hold the IKE ports: the shape receivers' now
+	for pid in "${RECV_PIDS[@]}"; do
+		xbt_kill_pid "$pid"
+	done
+	RECV_PIDS=()
+	if ! out=$(twin_setup 2>&1); then
+		tap_fail "shapes: twin labs set up" "$out"
+		return
+	fi
+	start_recvx "$GW" shx-gw gw && start_recvx "$GWK" shk-gw gw &&
+	start_recvx "$WAN" shx-wan wan xbt-wan0 && start_recvx "$WAN" shk-wan wan xbt-wan1 ||
+		{ tap_fail "shapes: receivers started"; return; }
+	install_spd empty >/dev/null && both sysctl -qw \
+		net.ipv4.conf.xbt-gwl0.disable_policy=0 net.ipv6.conf.xbt-gwl0.disable_policy=0 ||
+		{ tap_fail "shapes: SPD reset"; return; }
+	xbt_daemon_start -i xbt-gwl0
+	if ! xbt_daemon_wait_synced 10 || ! xdp_attached; then
+		tap_fail "shapes: xfrmbpf attached and synced"
+		xbt_daemon_stop
+		return
+	fi
+	envs=$("$PY" "$EQ/shapes.py" envs)
+	echo "# shapes: seed $SEED (XB_EQUIV_SEED=$SEED replays), $SHAPES_PACKETS packets" \
+		"per environment: $envs"
+	for env in $envs; do
+		seed=$((SEED + i))
+		if [ "${env#vlan}" != "$env" ] && ! ip -n "$GW" link add link xbt-gwl0 \
+			name xbt-vprobe type vlan id 4000 2>/dev/null; then
+			tap_skip "shapes $env" "this kernel has no VLAN devices (CONFIG_VLAN_8021Q)"
+			i=$((i + 1))
+			continue
+		fi
+		ip -n "$GW" link del xbt-vprobe 2>/dev/null
+		if ! out=$("$PY" "$EQ/shapes.py" spd "$seed" "$XBT_DIR/shapes.spd" 2>&1) ||
+			! shape_spd 2>&1 || ! "$PY" "$EQ/shapes.py" env "$env" up | both_sh 2>&1; then
+			tap_fail "shapes $env (seed $seed): environment and SPD set up" "$out"
+			"$PY" "$EQ/shapes.py" env "$env" down | both_sh >/dev/null 2>&1
+			i=$((i + 1))
+			continue
+		fi
+		echo "# shapes $env: $out"
+		if ! wait_for 5 shape_flags_are "$env" || ! wait_for 5 xbt_converged; then
+			tap_fail "shapes $env (seed $seed): xfrmbpf follows the environment" \
+				"status: $(xb status -j | jq -c '.interfaces')"
+		fi
+		out=$(in_ns "$LAN" "$PY" "$EQ/shapes_run.py" --seed "$seed" --env "$env" \
+			--count "$SHAPES_PACKETS" --id-base $((i * SHAPES_PACKETS)) \
+			--lan-x xbt-lan0 --lan-k xbt-lan1 \
+			--logs-x "$XBT_DIR/shx-gw.log,$XBT_DIR/shx-wan.log" \
+			--logs-k "$XBT_DIR/shk-gw.log,$XBT_DIR/shk-wan.log" \
+			--xstat-x "/proc/${RECV_PIDS[0]}/net/xfrm_stat" \
+			--xstat-k "/proc/${RECV_PIDS[1]}/net/xfrm_stat" \
+			--pin-dir "$XBT_PIN" --reasons-h "$TOP/include/xfrmbpf/reasons.h" \
+			--spd "$XBT_DIR/shapes.spd" 2>&1)
+		rc=$?
+		echo "$out"
+		total=$((total + SHAPES_PACKETS))
+		if [ $rc -eq 0 ]; then
+			tap_ok "shapes $env (seed $seed): kernel-equivalent"
+		else
+			fails=$((fails + 1))
+			tap_fail "shapes $env (seed $seed): kernel-equivalent" \
+				"replay: XB_EQUIV_SEED=$SEED EQUIV_ROUNDS=0 EQUIV_REALISTIC=0 $0"
+		fi
+		if ! out=$("$PY" "$EQ/shapes.py" env "$env" down | both_sh 2>&1); then
+			tap_fail "shapes $env: environment taken down" "$out"
+			break
+		fi
+		i=$((i + 1))
+	done
+	xbt_daemon_stop || tap_fail "shapes: xfrmbpf run exited cleanly"
+	echo "# shapes: $total packets in $((SECONDS - start)) s, seed $SEED," \
+		"$fails environment(s) with differences"
+}
+
 lab_setup || xbt_bail "lab setup failed"
 GW_MAC=$(in_ns "$GW" cat /sys/class/net/xbt-gwl0/address)
 start_receiver "$GW" gw || xbt_bail "receiver in gw did not start"
@@ -266,6 +455,7 @@ done
 if [ "$REALISTIC" -gt 0 ]; then
 	run_round $((ROUNDS + 1)) "realistic $REALISTIC-policy rule sets" "realistic-$SEED"
 fi
+[ "$HAVE_RUN_I" = 1 ] && [ "$SHAPES_PACKETS" -gt 0 ] && shape_rounds
 tap_skip "ESP/AH with an unknown SPI dropped as the kernel does" \
 	"this kernel has no ESP: no SA can be installed, so no SPI can be known or unknown to it"
 tap_done
