@@ -109,6 +109,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_tss SEC(".maps");
 
+/* Tuple-space search: candidate tables by region (include/xfrmbpf/tss.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_TSS_INDEX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xb_tss_idx_key);
+	__type(value, struct xb_tss_idx_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_tss_index SEC(".maps");
+
 /* Tuple-space search: presence bitmaps of the xb_tss keys, per list
  * (include/xfrmbpf/tss.h). Mmapable: the mirror sets bits with stores. */
 struct {

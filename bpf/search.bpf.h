@@ -12,6 +12,15 @@
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 
+/* The candidate tables of the list being searched, per CPU: no room on
+ * the stack. The program's own, not pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xb_tss_idx_val);
+} xb_search_cand SEC(".maps");
+
 /* The best policy of one shape list for one flow. */
 struct xb_match {
 	__u32 policy_id;
@@ -78,9 +87,11 @@ struct xb_search_walk {
 _Static_assert(XB_BUCKET_CHUNKS == 1 << XB_TSS_CHUNK_BITS, "chunk bits");
 _Static_assert((XB_MAX_TABLES & (XB_MAX_TABLES - 1)) == 0, "tables: a power of 2");
 
-/* Steps of one list's walk: a table each, and the further chunks of the
- * crowded buckets it meets. Past them the list is undecidable. */
-#define XB_SEARCH_STEPS		(2 * XB_MAX_TABLES)
+/* Steps of one list's walk: a table (or a table id passed over) each, and
+ * the further chunks of the crowded buckets it meets. Past them the list
+ * is undecidable. */
+#define XB_SEARCH_STEPS		(3 * XB_MAX_TABLES)
+_Static_assert(XB_TABLE_IDS << XB_TSS_CHUNK_BITS <= 0x10000, "walk.at: 16 bits");
 
 /* Network-order mask of 32-bit word `word` of a prefix of plen bits. */
 static __always_inline __u32 xb_word_mask(__u32 plen, __u32 word)
@@ -275,6 +286,138 @@ static long xb_search_step(__u32 i, void *data)
 	return 0;
 }
 
+/* Index of the lowest set bit of x != 0 (BPF has no such instruction). */
+static __always_inline __u32 xb_ctz64(__u64 x)
+{
+	__u32 n = 0;
+
+	if (!(x & 0xffffffffULL)) {
+		n += 32;
+		x >>= 32;
+	}
+	if (!(x & 0xffff)) {
+		n += 16;
+		x >>= 16;
+	}
+	if (!(x & 0xff)) {
+		n += 8;
+		x >>= 8;
+	}
+	if (!(x & 0xf)) {
+		n += 4;
+		x >>= 4;
+	}
+	if (!(x & 0x3)) {
+		n += 2;
+		x >>= 2;
+	}
+	return n + !(x & 1);
+}
+
+/* The first candidate table id at or after from, XB_TABLE_IDS for none. */
+static __always_inline __u32 xb_next_candidate(const struct xb_tss_idx_val *cand,
+					       __u32 from)
+{
+	__u32 j, first = from / 64;
+	__u64 bits;
+
+#pragma clang loop unroll(full)
+	for (j = 0; j < XB_TABLE_ID_WORDS; j++) {
+		if (j < first)
+			continue;
+		bits = cand->ids[j];
+		if (j == first)
+			bits &= ~0ULL << (from & 63);
+		if (bits)
+			return j * 64 + xb_ctz64(bits);
+	}
+	return XB_TABLE_IDS;
+}
+
+/*
+ * One step of the walk of an indexed list: the next candidate table id
+ * (include/xfrmbpf/tss.h), or the next chunk of the bucket the last step
+ * found. Ids are in no priority order, so the walk goes over every
+ * candidate, passing over those whose best priority cannot beat what was
+ * found. Returns 1 (stop) past the last candidate or on a full bucket.
+ */
+static long xb_search_candidate_step(__u32 i, void *data)
+{
+	struct xb_search_walk *w = data;
+	const struct xb_tss_idx_val *cand;
+	struct xb_shape_list *list;
+	__u32 zero = 0, id = XB_WALK_TABLE(w);
+	__u64 pos;
+
+	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
+	cand = bpf_map_lookup_elem(&xb_search_cand, &zero);
+	if (!list || !cand)
+		return 1;
+	if (!XB_WALK_CHUNK(w)) {
+		id = xb_next_candidate(cand, id);
+		if (id >= XB_TABLE_IDS)
+			return 1;
+		w->at = id << XB_TSS_CHUNK_BITS;
+	}
+	pos = list->pos_of_id[id & (XB_TABLE_IDS - 1)];
+	/* see xb_search_step() */
+	asm volatile("" : "+r"(pos));
+	if (pos >= XB_MAX_TABLES ||
+	    (!XB_WALK_CHUNK(w) && w->best.found &&
+	     list->shapes[pos].best_priority > w->best.priority)) {
+		/* a table gone since the index named it, or no better */
+		w->at = (id + 1) << XB_TSS_CHUNK_BITS;
+		return 0;
+	}
+	if (xb_table_probe(w, &list->shapes[pos]))
+		return 1;
+	if (i == XB_SEARCH_STEPS - 1)
+		w->best.full = XB_FULL_STEPS;
+	return 0;
+}
+
+/*
+ * The candidate tables of the walk's (indexed) list for its flow, into
+ * xb_search_cand. Returns 1 when there is any, else 0 (nothing can
+ * match). Global, as xb_table_probe() is: checked once on its own, and
+ * its stack (the index key) is not added to the walk's.
+ */
+__noinline int xb_search_candidates(const struct xb_search_walk *w)
+{
+	const struct xb_tss_idx_val *src, *dst, *port;
+	struct xb_tss_idx_key k = {};
+	struct xb_shape_list *list;
+	struct xb_tss_idx_val *cand;
+	__u32 zero = 0, j;
+	__u64 any = 0, c;
+
+	if (!w)
+		return 0;
+	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
+	cand = bpf_map_lookup_elem(&xb_search_cand, &zero);
+	if (!list || !cand)
+		return 0;
+	k.list = w->list_idx;
+	k.dim = XB_IDX_SRC;
+	xb_idx_addr_region(&k, w->saddr.a[0], w->saddr.a[1], w->v6);
+	src = bpf_map_lookup_elem(&xb_tss_index, &k);
+	k.dim = XB_IDX_DST;
+	xb_idx_addr_region(&k, w->daddr.a[0], w->daddr.a[1], w->v6);
+	dst = bpf_map_lookup_elem(&xb_tss_index, &k);
+	k.dim = XB_IDX_PORT;
+	xb_idx_port_region(&k, w->proto, w->dport);
+	port = bpf_map_lookup_elem(&xb_tss_index, &k);
+#pragma clang loop unroll(full)
+	for (j = 0; j < XB_TABLE_ID_WORDS; j++) {
+		c = list->unindexed[XB_IDX_SRC][j] | (src ? src->ids[j] : 0);
+		c &= list->unindexed[XB_IDX_DST][j] | (dst ? dst->ids[j] : 0);
+		c &= list->unindexed[XB_IDX_PORT][j] | (port ? port->ids[j] : 0);
+		cand->ids[j] = c;
+		any |= c;
+	}
+	return any != 0;
+}
+
 /* "Nothing found yet", as values the verifier does not know: the best
  * match is carried across the callback's iterations (xb_opaque_zero). */
 static __always_inline void xb_match_opaque(struct xb_match *m)
@@ -316,7 +459,10 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	w.proto = pkt->proto;
 	w.v6 = v6;
 	xb_match_opaque(&w.best);
-	bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
+	if (!list->indexed)
+		bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
+	else if (xb_search_candidates(&w))
+		bpf_loop(XB_SEARCH_STEPS, xb_search_candidate_step, &w, 0);
 	*m = w.best;
 	m->overflow = 0;
 }

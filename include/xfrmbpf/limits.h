@@ -23,8 +23,11 @@
 #define XB_MAX_SAS		131072
 /* Tables of one shape list (include/xfrmbpf/tss.h). Policies of any
  * number of distinct shapes share tables of relaxed shapes; a list whose
- * policies would need more tables is undecidable (the datapath passes). */
-#define XB_MAX_TABLES		256
+ * policies would need more tables is undecidable (the datapath passes).
+ * A packet probes only its candidate tables (xb_tss_index), so the
+ * number of tables costs memory, not time: the firewall-style sets of
+ * the bench need up to ~360 (tests/lib/ruleset_gen.h). */
+#define XB_MAX_TABLES		512
 /* Policies in one entry of xb_tss, and entries (chunks) one bucket of a
  * table may span: a crowded key holds up to XB_BUCKET_MAX policies. */
 #define XB_BUCKET_RULES		4
@@ -32,6 +35,12 @@
 #define XB_BUCKET_MAX		(XB_BUCKET_RULES * XB_BUCKET_CHUNKS)
 /* Entries of the tuple-space hash: one per (view, shape, masked key). */
 #define XB_MAX_TSS_ENTRIES	XB_TSS_ENTRIES(XB_MAX_POLICIES)
+/* Entries of the candidate-table index (xb_tss_index) for a capacity of
+ * n policies: at most three per bucket, far fewer in practice, as
+ * policies share regions; a list whose entries do not fit is published
+ * unindexed (searched in full). */
+#define XB_TSS_INDEX_ENTRIES(n)	(n)
+#define XB_MAX_TSS_INDEX_ENTRIES XB_TSS_INDEX_ENTRIES(XB_MAX_POLICIES)
 /* XFRM interfaces followed over rtnetlink. */
 #define XB_MAX_XFRM_LINKS	4096
 /* NICs one daemon can attach to. */

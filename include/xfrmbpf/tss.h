@@ -69,6 +69,103 @@ struct xb_shape {
 	__u8 pad[3];
 };
 
+/*
+ * Candidate tables. A flow can only hit a table that holds a key with the
+ * flow's source region, one with its destination region and one with its
+ * (proto, destination port high byte): xb_tss_index holds, per list,
+ * dimension and region, the ids of the tables that have keys there (the
+ * mirror keeps it exact: a table's bit is set while it has a bucket
+ * there). A table whose shape is coarser than a dimension's region (a
+ * prefix shorter than XB_IDX_BITS_V4/_V6, a proto or port wildcard) is
+ * "unindexed" in it: a candidate as far as that dimension goes. The
+ * candidates of a flow are the AND over the dimensions of (unindexed |
+ * the region's ids): ClassBench-like rule sets of 100k policies leave
+ * 15-35 of 100-140 tables, where a plain tuple-space search probes all.
+ * Lists of up to XB_IDX_MIN_TABLES tables are not indexed: three lookups
+ * would cost more than they save.
+ */
+enum xb_idx_dim {
+	XB_IDX_SRC = 0,
+	XB_IDX_DST = 1,
+	XB_IDX_PORT = 2,
+	XB_IDX_DIMS
+};
+
+/* Region of an address: its first XB_IDX_BITS_V4 / _V6 bits. */
+#define XB_IDX_BITS_V4		16
+#define XB_IDX_BITS_V6		48
+#define XB_IDX_MIN_TABLES	8
+/* Table ids: twice the tables a list holds, as ids of tables deleted in
+ * one publication wait for the next (user/classifier/tss.c). */
+#define XB_TABLE_IDS		(2 * XB_MAX_TABLES)
+#define XB_TABLE_ID_WORDS	(XB_TABLE_IDS / 64)
+#define XB_NO_POS		0xffff
+
+/* The high byte of a network-order port, and a network-order word in
+ * host order: the builder and the datapath compute regions alike. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define XB_IDX_PORT_HI		0x00ff
+#define xb_idx_ntohl(x)		__builtin_bswap32(x)
+#else
+#define XB_IDX_PORT_HI		0xff00
+#define xb_idx_ntohl(x)		(x)
+#endif
+
+/* Key of xb_tss_index. */
+struct xb_tss_idx_key {
+	__u8 list;		/* XB_SHAPE_LIST_IDX() */
+	__u8 dim;		/* enum xb_idx_dim */
+	__u16 pad;
+	__u32 region_hi;	/* xb_idx_region(), high and low half */
+	__u32 region_lo;
+};
+
+/* Value of xb_tss_index: table ids, bit i of word i / 64. */
+struct xb_tss_idx_val {
+	__u64 ids[XB_TABLE_ID_WORDS];
+};
+
+/* Whether dimension dim indexes a table of this shape. */
+static inline int xb_idx_indexes(__u32 dim, __u8 prefixlen_s, __u8 prefixlen_d,
+				 __u8 proto_mask, __be16 dport_mask, int v6)
+{
+	__u32 bits = v6 ? XB_IDX_BITS_V6 : XB_IDX_BITS_V4;
+
+	switch (dim) {
+	case XB_IDX_SRC:
+		return prefixlen_s >= bits;
+	case XB_IDX_DST:
+		return prefixlen_d >= bits;
+	default:
+		/* the high byte of the port, whatever the byte order */
+		return proto_mask == 0xff &&
+		       (dport_mask & XB_IDX_PORT_HI) == XB_IDX_PORT_HI;
+	}
+}
+
+/* The region of a network-order address a (first words) in dim's key. */
+static inline void xb_idx_addr_region(struct xb_tss_idx_key *k, __be32 w0,
+				      __be32 w1, int v6)
+{
+	__u32 a0 = xb_idx_ntohl(w0), a1 = xb_idx_ntohl(w1);
+
+	if (v6) {
+		k->region_hi = a0;
+		k->region_lo = a1 >> 16;
+	} else {
+		k->region_hi = a0 >> 16;
+		k->region_lo = 0;
+	}
+}
+
+/* The region of (proto, dport) in the port dimension. */
+static inline void xb_idx_port_region(struct xb_tss_idx_key *k, __u8 proto,
+				      __be16 dport)
+{
+	k->region_hi = proto;
+	k->region_lo = (__u32)(dport & XB_IDX_PORT_HI);
+}
+
 /* Why a shape list is undecidable (xb_shape_list.undecidable, bits). */
 enum xb_list_undecidable {
 	XB_LIST_UNDEC_OFFLOAD = 1 << 0,	/* a packet-offload policy in the list */
@@ -92,7 +189,17 @@ struct xb_shape_list {
 	__u32 n_out_of_view;	/* policies of the list's (view, type,
 				 * family) that no packet seen at XDP
 				 * matches (a mark, an if_id): not in it */
+	/* Read by the datapath: 1 when xb_tss_index covers every table of
+	 * the list (the walk then probes only a flow's candidates, see
+	 * below), 0 when every table must be probed in order. */
+	__u32 indexed;
+	__u32 n_index_entries;	/* for status: the list's xb_tss_index keys */
 	struct xb_shape shapes[XB_MAX_TABLES];
+	/* Position in shapes[] of table id i, XB_NO_POS for none. */
+	__u16 pos_of_id[XB_TABLE_IDS];
+	/* Per index dimension, the table ids that dimension does not index
+	 * (their shape leaves it too coarse): candidates for every flow. */
+	__u64 unindexed[XB_IDX_DIMS][XB_TABLE_ID_WORDS];
 };
 
 /* Key of xb_tss: a packet's 5-tuple masked by one shape. */

@@ -81,6 +81,7 @@ struct bench {
 	int profile;		/* ruleset_gen.h profile, -1: swan_spd.h */
 	__u32 n_pols;		/* in pols, as generated */
 	__u32 max_policies;	/* the maps' and the builder's capacity */
+	bool was_indexed[XB_SHAPE_LISTS];	/* set_lists_indexed() */
 };
 
 static const char *const reason_names[] = {
@@ -210,20 +211,22 @@ static void set_iface(struct bench *b)
 	bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_bypass), &k, &one, 0);
 }
 
-/* The shape lists that hold policies: sizes and tables, as comments. */
-static void print_lists(const struct xb_tss *tss, __u32 n)
+/* The published shape lists that hold policies: sizes, tables and the
+ * candidate index, as comments. */
+static void print_lists(int lists_fd, __u32 n)
 {
 	struct xb_shape_list sl;
 	char name[32];
 	__u32 i;
 
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
-		xb_tss_list_stats(tss, i, &sl);
-		if (!sl.n_policies)
+		if (bpf_map_lookup_elem(lists_fd, &i, &sl) || !sl.n_policies)
 			continue;
 		xb_tss_list_name(i, name, sizeof(name));
-		printf("# N=%u %s: %u policies, %u shapes, %u tables, %u buckets%s\n",
+		printf("# N=%u %s: %u policies, %u shapes, %u tables, %u buckets, "
+		       "%s (%u index entries)%s\n",
 		       n, name, sl.n_policies, sl.n_shapes, sl.count, sl.n_buckets,
+		       sl.indexed ? "indexed" : "not indexed", sl.n_index_entries,
 		       sl.undecidable ? ", undecidable" : "");
 	}
 }
@@ -251,6 +254,7 @@ static void publish(struct bench *b, __u32 n, int af)
 	struct xb_tss_maps maps = {
 		.tss_fd = bpf_map__fd(b->skel->maps.xb_tss),
 		.lists_fd = bpf_map__fd(b->skel->maps.xb_shape_lists),
+		.index_fd = bpf_map__fd(b->skel->maps.xb_tss_index),
 		.filter = xbt_skel_filter(b->skel),
 	};
 	struct xb_tss_sink sink;
@@ -285,7 +289,7 @@ static void publish(struct bench *b, __u32 n, int af)
 	if (xb_tss_undecidable_lists(tss))
 		printf("# N=%u: %u shape lists undecidable\n", n,
 		       xb_tss_undecidable_lists(tss));
-	print_lists(tss, n);
+	print_lists(maps.lists_fd, n);
 	printf("publish,build_and_flush,%s,%u,%.1f,ms\n",
 	       b->profile < 0 ? "all" : af == AF_INET ? "v4" : "v6", n,
 	       (t1 - t0) / 1e6);
@@ -459,6 +463,30 @@ static __u32 measure(struct bench *b, int fd, const struct xbt_frame *f)
 	return d[n / 2];
 }
 
+/* Turns the candidate index of the published lists off (the tables are
+ * then all probed, in order) or back on, where it was built. Returns
+ * whether any list has one. */
+static bool set_lists_indexed(struct bench *b, bool on)
+{
+	int fd = bpf_map__fd(b->skel->maps.xb_shape_lists);
+	struct xb_shape_list sl;
+	bool any = false;
+	__u32 i;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &sl) || !sl.count)
+			continue;
+		if (on ? b->was_indexed[i] : sl.indexed) {
+			b->was_indexed[i] = !on;
+			sl.indexed = on;
+			any = true;
+			if (bpf_map_update_elem(fd, &i, &sl, BPF_ANY))
+				bench_die("xb_shape_lists", errno);
+		}
+	}
+	return any;
+}
+
 /* Packets per reason, every row of xb_stats. */
 static void reason_counts(struct bench *b, __u64 *out)
 {
@@ -523,6 +551,12 @@ static void bench_family(struct bench *b, __u32 n, int af)
 	reason_counts(b, after);
 	print_ns("miss", fam, n, ns);
 	print_reasons(fam, n, before, after);
+	/* the same lists searched table after table, for comparison */
+	if (set_lists_indexed(b, false)) {
+		set_state(b, nf, SLOT_XDP);
+		print_ns("miss_unindexed", fam, n, measure(b, b->vary_fd, &tmpl));
+		set_lists_indexed(b, true);
+	}
 	fflush(stdout);
 }
 

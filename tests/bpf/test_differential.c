@@ -153,6 +153,7 @@ static struct xb_tss_maps skel_maps(void)
 	struct xb_tss_maps m = {
 		.tss_fd = bpf_map__fd(skel->maps.xb_tss),
 		.lists_fd = bpf_map__fd(skel->maps.xb_shape_lists),
+		.index_fd = bpf_map__fd(skel->maps.xb_tss_index),
 		.filter = xbt_skel_filter(skel),
 	};
 

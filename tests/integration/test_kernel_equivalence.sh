@@ -162,6 +162,27 @@ install_realistic() {
 	echo "realistic rule sets:" $(grep -v '^#' <<<"$out" | cut -d' ' -f2)
 }
 
+# check_indexed: every shape list of more than a handful of tables is
+# searched through its candidate index (the packets then test the index).
+check_indexed() {
+	local out
+
+	if out=$(xb status -j | "$PY" -c '
+import json, sys
+lists = json.load(sys.stdin)["shape_lists"]
+big = [l for l in lists if l["tables"] > 8]
+bad = [l["list"] for l in big if not l["indexed"]]
+for l in big:
+    print("#   %s: %d tables, %d index entries, indexed %s" %
+          (l["list"], l["tables"], l["index_entries"], l["indexed"]))
+sys.exit(1 if bad or not big else 0)'); then
+		tap_ok "$name: the big shape lists are indexed"
+	else
+		tap_fail "$name: the big shape lists are indexed" "$out"
+	fi
+	echo "$out"
+}
+
 # with_half TAG OUT: the same packets with xfrmbpf attached to gw's lan veth.
 with_half() {
 	local tag=$1 out=$2 rc=0
@@ -179,6 +200,7 @@ with_half() {
 			"xfrmbpf check / spd_compare disagree:"
 		{ xb check; xbt_spd_compare; } 2>&1 | grep -v '^  ' | head -10 | sed 's/^/#     /'
 	fi
+	[[ $name == realistic* ]] && check_indexed
 	xb stats -j >"$out.stats-before" || rc=1
 	send_run "$tag" "$out" "$XBT_PIN" || rc=1
 	xb stats -j >"$out.stats-after" || rc=1

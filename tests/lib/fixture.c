@@ -317,6 +317,7 @@ static int publish_with_builder(const struct xbt_policy *pols)
 	struct xb_tss_maps maps = {
 		.tss_fd = bpf_map__fd(xbt_fx.skel->maps.xb_tss),
 		.lists_fd = bpf_map__fd(xbt_fx.skel->maps.xb_shape_lists),
+		.index_fd = bpf_map__fd(xbt_fx.skel->maps.xb_tss_index),
 		.filter = xbt_skel_filter(xbt_fx.skel),
 	};
 	struct xb_tss_sink sink;

@@ -117,6 +117,76 @@ static int bucket_scan(const struct xb_tss_source *src, struct xb_tss_key *key,
 	return 0;
 }
 
+/* The ids of region k's tables, none when it has no entry. */
+static int index_ids(const struct xb_tss_source *src,
+		     const struct xb_tss_idx_key *k, struct xb_tss_idx_val *v)
+{
+	int err = src->get_index(src->ctx, k, v);
+
+	if (err == -ENOENT) {
+		memset(v, 0, sizeof(*v));
+		return 0;
+	}
+	return err;
+}
+
+/* The flow's candidate tables of an indexed list (include/xfrmbpf/tss.h). */
+static int candidates(const struct xb_tss_source *src, __u32 list_idx,
+		      const struct xb_shape_list *sl, const struct xb_flow *fl,
+		      struct xb_tss_idx_val *cand)
+{
+	bool v6 = fl->family == AF_INET6;
+	struct xb_tss_idx_val ids;
+	struct xb_tss_idx_key k;
+	__u32 d, j;
+	int err;
+
+	for (j = 0; j < XB_TABLE_ID_WORDS; j++)
+		cand->ids[j] = ~0ULL;
+	for (d = 0; d < XB_IDX_DIMS; d++) {
+		memset(&k, 0, sizeof(k));
+		k.list = list_idx;
+		k.dim = d;
+		if (d == XB_IDX_SRC)
+			xb_idx_addr_region(&k, fl->saddr.a[0], fl->saddr.a[1], v6);
+		else if (d == XB_IDX_DST)
+			xb_idx_addr_region(&k, fl->daddr.a[0], fl->daddr.a[1], v6);
+		else
+			xb_idx_port_region(&k, fl->proto, fl->dport);
+		err = index_ids(src, &k, &ids);
+		if (err)
+			return err;
+		for (j = 0; j < XB_TABLE_ID_WORDS; j++)
+			cand->ids[j] &= sl->unindexed[d][j] | ids.ids[j];
+	}
+	return 0;
+}
+
+/* The walk of an indexed list: candidates by id, as bpf/search.bpf.h. */
+static int search_candidates(const struct xb_tss_source *src, __u32 list_idx,
+			     const struct xb_shape_list *sl,
+			     const struct xb_flow *fl, struct xb_list_result *r,
+			     bool *conflict)
+{
+	struct xb_tss_idx_val cand;
+	struct xb_tss_key key;
+	__u32 id, pos;
+	int err;
+
+	err = candidates(src, list_idx, sl, fl, &cand);
+	for (id = 0; !err && id < XB_TABLE_IDS && !r->full; id++) {
+		if (!(cand.ids[id / 64] & 1ULL << (id % 64)))
+			continue;
+		pos = sl->pos_of_id[id];
+		if (pos >= XB_MAX_TABLES ||
+		    (r->found && sl->shapes[pos].best_priority > r->val.priority))
+			continue;
+		xb_tss_flow_key(&key, list_idx, &sl->shapes[pos], fl);
+		err = bucket_scan(src, &key, r, conflict, fl);
+	}
+	return err;
+}
+
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *r)
 {
@@ -137,6 +207,12 @@ int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		r->undecidable = true;
 		return 0;
 	}
+	if (sl.indexed && src->get_index) {
+		err = search_candidates(src, list_idx, &sl, fl, r, &conflict);
+		if (err)
+			return err;
+		goto done;
+	}
 	count = sl.count < XB_MAX_TABLES ? sl.count : XB_MAX_TABLES;
 	for (i = 0; i < count && !r->full; i++) {
 		const struct xb_shape *s = &sl.shapes[i];
@@ -148,6 +224,7 @@ int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		if (err)
 			return err;
 	}
+done:
 	if (r->full ||
 	    (r->found && (conflict || r->val.verdict == XB_V_UNDECIDABLE)))
 		r->undecidable = true;

@@ -33,11 +33,15 @@ struct xb_tss_source {
 	int (*get_entry)(void *ctx, const struct xb_tss_key *key,
 			 struct xb_tss_val *val);
 	int (*get_list)(void *ctx, __u32 list_idx, struct xb_shape_list *list);
+	/* xb_tss_index; NULL where none is kept (every list unindexed) */
+	int (*get_index)(void *ctx, const struct xb_tss_idx_key *key,
+			 struct xb_tss_idx_val *val);
 	void *ctx;
 };
 
 /* The datapath's search of one list: tables in order, stop when a table's
- * best priority is above the best found. */
+ * best priority is above the best found; for an indexed list, the flow's
+ * candidate tables by id, passing over those that cannot beat the best. */
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *res);
 

@@ -32,6 +32,29 @@ static int put_list(void *ctx, __u32 idx, const struct xb_shape_list *list)
 	return bpf_map_update_elem(m->lists_fd, &idx, list, BPF_ANY) ? -errno : 0;
 }
 
+static int put_index(void *ctx, const struct xb_tss_idx_key *key,
+		     const struct xb_tss_idx_val *val)
+{
+	struct xb_tss_maps *m = ctx;
+
+	return bpf_map_update_elem(m->index_fd, key, val, BPF_ANY) ? -errno : 0;
+}
+
+static int del_index(void *ctx, const struct xb_tss_idx_key *key)
+{
+	struct xb_tss_maps *m = ctx;
+
+	return bpf_map_delete_elem(m->index_fd, key) ? -errno : 0;
+}
+
+static int get_index(void *ctx, const struct xb_tss_idx_key *key,
+		     struct xb_tss_idx_val *val)
+{
+	struct xb_tss_maps *m = ctx;
+
+	return bpf_map_lookup_elem(m->index_fd, key, val) ? -errno : 0;
+}
+
 static int get_entry(void *ctx, const struct xb_tss_key *key,
 		     struct xb_tss_val *val)
 {
@@ -52,6 +75,8 @@ void xb_tss_maps_sink(struct xb_tss_maps *maps, struct xb_tss_sink *sink)
 	sink->put_entry = put_entry;
 	sink->del_entry = del_entry;
 	sink->put_list = put_list;
+	sink->put_index = maps->index_fd > 0 ? put_index : NULL;
+	sink->del_index = maps->index_fd > 0 ? del_index : NULL;
 	sink->ctx = maps;
 }
 
@@ -59,6 +84,7 @@ void xb_tss_maps_source(struct xb_tss_maps *maps, struct xb_tss_source *src)
 {
 	src->get_entry = get_entry;
 	src->get_list = get_list;
+	src->get_index = maps->index_fd > 0 ? get_index : NULL;
 	src->ctx = maps;
 }
 
@@ -68,12 +94,23 @@ int xb_tss_maps_create(struct xb_tss_maps *maps)
 
 	maps->owned = true;
 	maps->lists_fd = -1;
+	maps->index_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_tss_index",
+					sizeof(struct xb_tss_idx_key),
+					sizeof(struct xb_tss_idx_val),
+					XB_MAX_TSS_INDEX_ENTRIES, &opts);
+	if (maps->index_fd < 0)
+		return -errno;
 	maps->tss_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xb_tss",
 				      sizeof(struct xb_tss_key),
 				      sizeof(struct xb_tss_val),
 				      XB_MAX_TSS_ENTRIES, &opts);
-	if (maps->tss_fd < 0)
-		return -errno;
+	if (maps->tss_fd < 0) {
+		int err = -errno;
+
+		close(maps->index_fd);
+		maps->index_fd = -1;
+		return err;
+	}
 	maps->lists_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xb_shape_lists",
 					sizeof(__u32),
 					sizeof(struct xb_shape_list),
@@ -82,7 +119,8 @@ int xb_tss_maps_create(struct xb_tss_maps *maps)
 		int err = -errno;
 
 		close(maps->tss_fd);
-		maps->tss_fd = -1;
+		close(maps->index_fd);
+		maps->tss_fd = maps->index_fd = -1;
 		return err;
 	}
 	return 0;
@@ -96,36 +134,38 @@ void xb_tss_maps_close(struct xb_tss_maps *maps)
 		close(maps->tss_fd);
 	if (maps->lists_fd >= 0)
 		close(maps->lists_fd);
-	maps->tss_fd = maps->lists_fd = -1;
+	if (maps->index_fd > 0)
+		close(maps->index_fd);
+	maps->tss_fd = maps->lists_fd = maps->index_fd = -1;
 }
 
-/* Deletes every entry of xb_tss: the keys are collected first, as a walk
- * restarted from the first key after each delete would scan the emptied
- * buckets again and again (quadratic at a million entries). */
-static int clear_tss(int fd)
+/* Deletes every entry of a hash map with keys of key_size bytes: the
+ * keys are collected first, as a walk restarted from the first key after
+ * each delete would scan the emptied buckets again and again (quadratic
+ * at a million entries). */
+static int clear_hash(int fd, size_t key_size)
 {
-	struct xb_tss_key *keys = NULL, *prev = NULL;
+	char *keys = NULL, *prev = NULL;
 	size_t n = 0, cap = 0, i;
 	int err = 0;
 
 	for (;;) {
 		if (n == cap) {
-			struct xb_tss_key *k = realloc(keys, (cap = cap ? 2 * cap : 1024) *
-						       sizeof(*keys));
+			char *k = realloc(keys, (cap = cap ? 2 * cap : 1024) * key_size);
 
 			if (!k) {
 				free(keys);
 				return -ENOMEM;
 			}
 			keys = k;
-			prev = n ? &keys[n - 1] : NULL;
+			prev = n ? keys + (n - 1) * key_size : NULL;
 		}
-		if (bpf_map_get_next_key(fd, prev, &keys[n]))
+		if (bpf_map_get_next_key(fd, prev, keys + n * key_size))
 			break;
-		prev = &keys[n++];
+		prev = keys + n++ * key_size;
 	}
 	for (i = 0; i < n && !err; i++)
-		if (bpf_map_delete_elem(fd, &keys[i]))
+		if (bpf_map_delete_elem(fd, keys + i * key_size))
 			err = -errno;
 	free(keys);
 	return err;
@@ -138,7 +178,9 @@ int xb_tss_maps_clear(struct xb_tss_maps *maps)
 	int err;
 
 	memset(&empty, 0, sizeof(empty));
-	err = clear_tss(maps->tss_fd);
+	err = clear_hash(maps->tss_fd, sizeof(struct xb_tss_key));
+	if (!err && maps->index_fd > 0)
+		err = clear_hash(maps->index_fd, sizeof(struct xb_tss_idx_key));
 	if (err)
 		return err;
 	for (i = 0; i < XB_SHAPE_LISTS; i++)

@@ -5,7 +5,8 @@
  * builder produced:
  *
  *	struct xb_tss_maps maps = { .tss_fd = bpf_map__fd(skel->maps.xb_tss),
- *				    .lists_fd = bpf_map__fd(skel->maps.xb_shape_lists) };
+ *				    .lists_fd = bpf_map__fd(skel->maps.xb_shape_lists),
+ *				    .index_fd = bpf_map__fd(skel->maps.xb_tss_index) };
  *	struct xb_tss_sink sink;
  *	xb_tss_maps_sink(&maps, &sink);
  *	xb_tss_flush(tss, &sink);	// bpf_map_update_elem / _delete_elem
@@ -24,6 +25,9 @@
 struct xb_tss_maps {
 	int tss_fd;		/* xb_tss: struct xb_tss_key -> struct xb_tss_val */
 	int lists_fd;		/* xb_shape_lists: __u32 -> struct xb_shape_list */
+	/* xb_tss_index, or 0 (left out of an initializer): no index, every
+	 * list is published unindexed */
+	int index_fd;
 	/* the presence filter the sink keeps (user/classifier/tss_filter.h), or NULL:
 	 * a datapath that has one needs it filled */
 	struct xb_tss_filter *filter;
@@ -38,7 +42,7 @@ int xb_tss_maps_create(struct xb_tss_maps *maps);
 /* Closes the fds only when created here. */
 void xb_tss_maps_close(struct xb_tss_maps *maps);
 
-/* Deletes every xb_tss entry and zeroes every list (before a republish
+/* Deletes every xb_tss (and xb_tss_index) entry and zeroes every list (before a republish
  * after a failed flush: see xb_tss_forget_published()). */
 int xb_tss_maps_clear(struct xb_tss_maps *maps);
 

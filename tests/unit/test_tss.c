@@ -833,6 +833,17 @@ static void test_full_bucket(void **state)
 	fx_free(f);
 }
 
+/* The published candidate index holds exactly the regions of the
+ * published buckets: none missing (a wrong miss), none stale. */
+static void check_index_exact(const struct xb_tss_mem *mem)
+{
+	unsigned long missing, stale;
+
+	assert_int_equal(xb_tss_mem_check_index(mem, &missing, &stale), 0);
+	assert_int_equal(missing, 0);
+	assert_int_equal(stale, 0);
+}
+
 /* Realistic rule sets (ruleset_gen.h), every profile and family, 10k
  * policies with hundreds to thousands of shapes in one list: every flow
  * decided as the reference decides (no structural pass), also after half
@@ -874,10 +885,13 @@ static void test_realistic_profiles(void **state)
 			xb_tss_list_stats(tss, XB_SHAPE_LIST_IDX(XB_VIEW_FWD,
 					  XB_PTYPE_MAIN, fam ? XB_FAM_V6 : XB_FAM_V4), &sl);
 			printf("# %s inet%s: %zu policies, %u shapes, %u tables, "
-			       "%u buckets, %u full\n", xb_rs_profile_name(prof),
-			       fam ? "6" : "", n, sl.n_shapes, sl.count,
-			       sl.n_buckets, sl.n_full_buckets);
+			       "%u buckets, %u full, %u index entries\n",
+			       xb_rs_profile_name(prof), fam ? "6" : "", n,
+			       sl.n_shapes, sl.count, sl.n_buckets,
+			       sl.n_full_buckets, sl.n_index_entries);
 			assert_true(sl.n_shapes > 32);
+			assert_true(sl.indexed || sl.undecidable);
+			check_index_exact(mem);
 			for (k = 0; k < 1500; k++) {
 				xb_rs_flow(&rng, pols, n, &fl);
 				compare_input(pols, n, &src, XFRM_POLICY_FWD, &fl,
@@ -890,6 +904,7 @@ static void test_realistic_profiles(void **state)
 					assert_int_equal(xb_tss_flush(tss, &sink), 0);
 			}
 			assert_int_equal(xb_tss_flush(tss, &sink), 0);
+			check_index_exact(mem);
 			for (k = 0; k < 1500; k++) {
 				xb_rs_flow(&rng, pols, n - n / 2, &fl);
 				compare_input(pols, n - n / 2, &src, XFRM_POLICY_FWD,
@@ -1108,10 +1123,152 @@ static int flaky_list(void *ctx, __u32 idx, const struct xb_shape_list *l)
 	return flaky_fail(fk) ?: fk->inner.put_list(fk->inner.ctx, idx, l);
 }
 
+static int flaky_put_index(void *ctx, const struct xb_tss_idx_key *key,
+			   const struct xb_tss_idx_val *val)
+{
+	struct flaky *fk = ctx;
+
+	return flaky_fail(fk) ?: fk->inner.put_index(fk->inner.ctx, key, val);
+}
+
+static int flaky_del_index(void *ctx, const struct xb_tss_idx_key *key)
+{
+	struct flaky *fk = ctx;
+
+	return flaky_fail(fk) ?: fk->inner.del_index(fk->inner.ctx, key);
+}
+
+/* Shape list idx as published into mem. */
+static struct xb_shape_list mem_list(struct xb_tss_mem *mem, __u32 idx)
+{
+	struct xb_shape_list sl;
+	struct xb_tss_source src;
+
+	xb_tss_mem_source(mem, &src);
+	assert_int_equal(src.get_list(src.ctx, idx, &sl), 0);
+	return sl;
+}
+
+/* The firewall profile confined to the documentation ranges (as the
+ * drop bench sends it on a wire): its addresses collide in every relaxed
+ * table, so it needs more tables than any other set (about 250 at 10k);
+ * it must still fit and be decided in full. */
+static void test_dense_firewall(void **state)
+{
+	const unsigned int n_pols = 10000;
+	struct xb_rs_cfg cfg = { XB_RS_FW, AF_INET, n_pols, XFRM_POLICY_FWD, true };
+	struct xb_policy *pols = calloc(n_pols, sizeof(*pols));
+	struct diff_stats st = { 0 };
+	struct xb_tss_source src;
+	struct xb_tss_sink sink;
+	struct xb_shape_list sl;
+	struct xb_tss_mem *mem;
+	struct xb_tss *tss;
+	struct xb_flow fl;
+	struct xb_rng rng;
+	unsigned int k;
+	size_t n, i;
+
+	(void)state;
+	assert_non_null(pols);
+	xb_rng_seed(&rng, xb_test_seed("dense_firewall"));
+	n = xb_rs_gen(&rng, &cfg, pols, n_pols);
+	tss = xb_tss_new(XB_MAX_POLICIES);
+	mem = xb_tss_mem_new();
+	assert_non_null(tss);
+	assert_non_null(mem);
+	xb_tss_mem_sink(mem, &sink);
+	xb_tss_mem_source(mem, &src);
+	for (i = 0; i < n; i++)
+		assert_int_equal(xb_tss_add(tss, &pols[i]), 0);
+	assert_int_equal(xb_tss_flush(tss, &sink), 0);
+	sl = mem_list(mem, XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4));
+	printf("# dense_firewall: %zu policies, %u shapes, %u tables, %u index entries\n",
+	       n, sl.n_shapes, sl.count, sl.n_index_entries);
+	assert_int_equal(sl.undecidable, 0);
+	assert_int_equal(sl.indexed, 1);
+	check_index_exact(mem);
+	for (k = 0; k < 3000; k++) {
+		xb_rs_flow(&rng, pols, n, &fl);
+		compare_input(pols, n, &src, XFRM_POLICY_FWD, &fl, accept_all, &st);
+	}
+	print_stats("dense_firewall", &st);
+	assert_int_equal(st.mismatches, 0);
+	assert_int_equal(st.overflow_pass, 0);
+	xb_tss_free(tss);
+	xb_tss_mem_free(mem);
+	free(pols);
+}
+
+/* An index that does not fit its map: the list is published unindexed
+ * and still decides as the reference does; once the entries fit, the
+ * next flush writes them and the list is indexed again. */
+static void test_index_capacity(void **state)
+{
+	const unsigned int n_pols = 5000, list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD,
+						XB_PTYPE_MAIN, XB_FAM_V4);
+	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, n_pols, XFRM_POLICY_FWD, false };
+	struct xb_policy *pols = calloc(n_pols, sizeof(*pols));
+	struct diff_stats st = { 0 };
+	struct xb_tss_source src;
+	struct xb_tss_sink sink;
+	struct xb_shape_list sl;
+	struct xb_tss_mem *mem;
+	struct xb_tss *tss;
+	struct xb_flow fl;
+	struct xb_rng rng;
+	size_t n, i;
+	unsigned int k;
+
+	(void)state;
+	assert_non_null(pols);
+	xb_rng_seed(&rng, xb_test_seed("index_capacity"));
+	n = xb_rs_gen(&rng, &cfg, pols, n_pols);
+	tss = xb_tss_new(XB_MAX_POLICIES);
+	mem = xb_tss_mem_new();
+	assert_non_null(tss);
+	assert_non_null(mem);
+	xb_tss_mem_sink(mem, &sink);
+	xb_tss_mem_source(mem, &src);
+	xb_tss_mem_set_index_limit(mem, 50);
+	for (i = 0; i < n; i++)
+		assert_int_equal(xb_tss_add(tss, &pols[i]), 0);
+	/* a full index is no error: the list is searched in full */
+	assert_int_equal(xb_tss_flush(tss, &sink), 0);
+	assert_int_equal(mem_list(mem, list).indexed, 0);
+	assert_true(mem_list(mem, list).count > XB_IDX_MIN_TABLES);
+	assert_int_equal(xb_tss_mem_index_count(mem), 50);
+	for (k = 0; k < 2000; k++) {
+		xb_rs_flow(&rng, pols, n, &fl);
+		compare_input(pols, n, &src, XFRM_POLICY_FWD, &fl, accept_all, &st);
+	}
+	/* room again: the entries left out are written, the list indexed */
+	xb_tss_mem_set_index_limit(mem, 0);
+	assert_int_equal(xb_tss_del(tss, pols[n - 1].id), 0);
+	assert_int_equal(xb_tss_flush(tss, &sink), 0);
+	sl = mem_list(mem, list);
+	assert_int_equal(sl.indexed, 1);
+	assert_int_equal(sl.n_index_entries, xb_tss_mem_index_count(mem));
+	check_index_exact(mem);
+	for (k = 0; k < 2000; k++) {
+		xb_rs_flow(&rng, pols, n - 1, &fl);
+		compare_input(pols, n - 1, &src, XFRM_POLICY_FWD, &fl, accept_all, &st);
+	}
+	print_stats("index_capacity", &st);
+	assert_int_equal(st.mismatches, 0);
+	xb_tss_free(tss);
+	xb_tss_mem_free(mem);
+	free(pols);
+}
+
 /* After a failed flush: forget, clear, flush again gives a whole state. */
 static void test_flush_error_recovery(void **state)
 {
-	struct xb_tss_sink sink = { flaky_put, flaky_del, flaky_list, NULL };
+	struct xb_tss_sink sink = {
+		.put_entry = flaky_put, .del_entry = flaky_del,
+		.put_list = flaky_list, .put_index = flaky_put_index,
+		.del_index = flaky_del_index,
+	};
 	struct diff_stats st = { 0 };
 	struct xb_spd_cfg cfg;
 	struct xb_rng rng;
@@ -1274,6 +1431,8 @@ int main(void)
 		cmocka_unit_test(test_random_incremental),
 		cmocka_unit_test(test_maps_sink),
 		cmocka_unit_test(test_flush_error_recovery),
+		cmocka_unit_test(test_index_capacity),
+		cmocka_unit_test(test_dense_firewall),
 		cmocka_unit_test(test_scale_100k),
 	};
 

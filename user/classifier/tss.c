@@ -93,6 +93,7 @@
 #include <linux/xfrm.h>
 #include "lib/hashtab.h"
 #include "classifier/tss.h"
+#include "classifier/tss_index.h"
 
 /* Relaxed prefix lengths are multiples of these; RELAX_V6 divides 32, so
  * a relaxed prefix stays within the word of the exact one's last bit
@@ -145,6 +146,7 @@ struct bucket {
 	__u32 cap;
 	bool dirty;
 	__u8 pub_chunks;	/* entries of it in xb_tss */
+	__u8 idx_dims;		/* index dimensions it is in (tss_index.h) */
 };
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
@@ -201,6 +203,7 @@ struct xb_tss {
 	struct bucket **dirty;
 	__u32 n_dirty;
 	__u32 cap_dirty;
+	struct xb_tss_index *index;
 };
 
 static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
@@ -561,7 +564,8 @@ static int list_alloc_id(struct list_state *ls, __u16 *id)
 		*id = ls->free_ids.v[--ls->free_ids.n];
 		return 0;
 	}
-	if (ls->next_id > 0xffff)
+	/* ids are bits of xb_tss_index values */
+	if (ls->next_id >= XB_TABLE_IDS)
 		return -ENOSPC;
 	*id = ls->next_id++;
 	return 0;
@@ -641,19 +645,28 @@ static struct bucket *bucket_find(struct xb_tss *tss,
 	return n ? xb_container_of(n, struct bucket, node) : NULL;
 }
 
-static struct bucket *bucket_new(struct xb_tss *tss,
+static struct bucket *bucket_new(struct xb_tss *tss, const struct table *t,
 				 const struct xb_tss_key *key)
 {
 	struct bucket *b = calloc(1, sizeof(*b));
+	struct xb_shape shape;
 
 	if (!b)
 		return NULL;
 	b->key = *key;
+	table_describe(t, &shape);
+	b->idx_dims = xb_tss_index_dims(key->list, &shape);
 	if (xb_htab_insert(&tss->buckets, &b->node)) {
 		free(b);
 		return NULL;
 	}
+	if (xb_tss_index_ref(tss->index, key, b->idx_dims)) {
+		xb_htab_remove(&tss->buckets, &b->node);
+		free(b);
+		return NULL;
+	}
 	if (bucket_mark_dirty(tss, b)) {
+		xb_tss_index_unref(tss->index, key, b->idx_dims);
 		xb_htab_remove(&tss->buckets, &b->node);
 		free(b);
 		return NULL;
@@ -733,7 +746,7 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 	bool was_full;
 
 	if (!b)
-		b = bucket_new(tss, key);
+		b = bucket_new(tss, t, key);
 	if (!b || heap_reserve(&t->pols) ||
 	    grow_array((void **)&b->pols, &b->cap, b->n + 1, sizeof(*b->pols)) ||
 	    bucket_mark_dirty(tss, b))
@@ -1069,8 +1082,39 @@ static __u32 list_undecidable(const struct list_state *ls)
 	return why;
 }
 
-static void list_build(struct list_state *ls, struct xb_shape_list *out)
+/* Whether list list_idx is published indexed: big enough, and every
+ * index entry of it written. */
+static bool list_indexed(const struct xb_tss *tss, __u32 list_idx,
+			 bool sink_indexes)
 {
+	return sink_indexes && tss->lists[list_idx].n > XB_IDX_MIN_TABLES &&
+	       !xb_tss_index_missing(tss->index, list_idx);
+}
+
+/* What the walk over candidates needs: where each table id is, and the
+ * ids each index dimension leaves to every flow. */
+static void list_build_index(__u32 list_idx, struct xb_shape_list *out)
+{
+	__u32 i, d;
+	__u8 dims;
+
+	for (i = 0; i < XB_TABLE_IDS; i++)
+		out->pos_of_id[i] = XB_NO_POS;
+	for (i = 0; i < out->count; i++) {
+		const struct xb_shape *sh = &out->shapes[i];
+
+		out->pos_of_id[sh->id] = i;
+		dims = xb_tss_index_dims(list_idx, sh);
+		for (d = 0; d < XB_IDX_DIMS; d++)
+			if (!(dims & 1U << d))
+				out->unindexed[d][sh->id / 64] |= 1ULL << (sh->id % 64);
+	}
+}
+
+static void list_build(const struct xb_tss *tss, __u32 list_idx,
+		       bool sink_indexes, struct xb_shape_list *out)
+{
+	const struct list_state *ls = &tss->lists[list_idx];
 	struct table *sorted[XB_MAX_TABLES];
 	__u32 i;
 
@@ -1082,6 +1126,7 @@ static void list_build(struct list_state *ls, struct xb_shape_list *out)
 	out->n_buckets = ls->n_buckets;
 	out->n_full_buckets = ls->n_full;
 	out->n_out_of_view = ls->n_out_of_view;
+	out->n_index_entries = xb_tss_index_entries(tss->index, list_idx);
 	if (out->overflow || !ls->n)
 		return;
 	memcpy(sorted, ls->tables, ls->n * sizeof(*sorted));
@@ -1094,6 +1139,8 @@ static void list_build(struct list_state *ls, struct xb_shape_list *out)
 		table_describe(t, s);
 		s->best_priority = heap_top(&t->pols)->rule.priority;
 	}
+	out->indexed = list_indexed(tss, list_idx, sink_indexes);
+	list_build_index(list_idx, out);
 }
 
 static void keep_err(int *first, int err)
@@ -1129,6 +1176,11 @@ static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 	return first;
 }
 
+static bool sink_indexes(const struct xb_tss_sink *sink)
+{
+	return sink->put_index && sink->del_index;
+}
+
 static int flush_lists(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
 	struct xb_shape_list sl;
@@ -1138,10 +1190,14 @@ static int flush_lists(struct xb_tss *tss, const struct xb_tss_sink *sink)
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
 		struct list_state *ls = &tss->lists[i];
 
+		/* an index entry written or lost since changes the list */
+		if (ls->published && ls->pub.count &&
+		    ls->pub.indexed != list_indexed(tss, i, sink_indexes(sink)))
+			ls->dirty = true;
 		if (!ls->dirty)
 			continue;
 		ls->dirty = false;
-		list_build(ls, &sl);
+		list_build(tss, i, sink_indexes(sink), &sl);
 		if (ls->published && !memcmp(&sl, &ls->pub, sizeof(sl)))
 			continue;
 		keep_err(&first, sink->put_list(sink->ctx, i, &sl));
@@ -1165,6 +1221,7 @@ static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		if (b->n)
 			continue;
 		keep_err(&first, unpublish_chunks(b, 0, sink));
+		xb_tss_index_unref(tss->index, &b->key, b->idx_dims);
 		tss->lists[b->key.list].n_buckets--;
 		xb_htab_remove(&tss->buckets, &b->node);
 		free(b->pols);
@@ -1198,9 +1255,13 @@ int xb_tss_flush(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
 	int first = 0;
 
+	/* index entries that gain tables before the buckets they lead to,
+	 * those that lose them after (tss_index.h) */
+	xb_tss_index_flush(tss->index, sink, false);
 	keep_err(&first, flush_puts(tss, sink));
 	keep_err(&first, flush_lists(tss, sink));
 	keep_err(&first, flush_dels(tss, sink));
+	xb_tss_index_flush(tss->index, sink, true);
 	release_pending_ids(tss);
 	return first;
 }
@@ -1220,6 +1281,7 @@ void xb_tss_forget_published(struct xb_tss *tss)
 		tss->lists[i].published = false;
 		tss->lists[i].dirty = true;
 	}
+	xb_tss_index_forget_published(tss->index);
 }
 
 unsigned int xb_tss_undecidable_lists(const struct xb_tss *tss)
@@ -1238,10 +1300,17 @@ __u32 xb_tss_list_undecidable(const struct xb_tss *tss, __u32 list_idx,
 	return list_undecidable(&tss->lists[list_idx]);
 }
 
+__u32 xb_tss_list_index_missing(const struct xb_tss *tss, __u32 list_idx)
+{
+	return tss->lists[list_idx].n > XB_IDX_MIN_TABLES ?
+	       xb_tss_index_missing(tss->index, list_idx) : 0;
+}
+
 void xb_tss_list_stats(const struct xb_tss *tss, __u32 list_idx,
 		       struct xb_shape_list *out)
 {
-	list_build((struct list_state *)&tss->lists[list_idx], out);
+	/* as a sink that writes the index (the daemon's) would get it */
+	list_build(tss, list_idx, true, out);
 }
 
 void xb_tss_list_name(__u32 list_idx, char *buf, size_t len)
@@ -1278,7 +1347,8 @@ struct xb_tss *xb_tss_new(__u32 max_policies)
 		return NULL;
 	tss->max_policies = max_policies;
 	tss->pols = calloc(max_policies, sizeof(*tss->pols));
-	if (!tss->pols ||
+	tss->index = xb_tss_index_new();
+	if (!tss->pols || !tss->index ||
 	    xb_htab_init(&tss->tables, offsetof(struct table, key) -
 			 offsetof(struct table, node), sizeof(struct table_key)) ||
 	    xb_htab_init(&tss->shapes, offsetof(struct shape_count, key) -
@@ -1327,6 +1397,7 @@ void xb_tss_free(struct xb_tss *tss)
 		free(tss->lists[i].pend_ids.v);
 	}
 	free(tss->pols);
+	xb_tss_index_free(tss->index);
 	xb_htab_fini(&tss->tables);
 	xb_htab_fini(&tss->shapes);
 	xb_htab_fini(&tss->buckets);

@@ -44,6 +44,11 @@ struct xb_tss_sink {
 	int (*del_entry)(void *ctx, const struct xb_tss_key *key);
 	int (*put_list)(void *ctx, __u32 list_idx,
 			const struct xb_shape_list *list);
+	/* xb_tss_index; a sink without them publishes every list
+	 * unindexed (searched table after table). */
+	int (*put_index)(void *ctx, const struct xb_tss_idx_key *key,
+			 const struct xb_tss_idx_val *val);
+	int (*del_index)(void *ctx, const struct xb_tss_idx_key *key);
 	void *ctx;
 };
 
@@ -61,8 +66,9 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol);
 int xb_tss_del(struct xb_tss *tss, __u32 policy_id);
 
 /*
- * Send every change since the last flush to the sink: new and changed
- * buckets, then changed shape lists, then deleted buckets. A failed sink
+ * Send every change since the last flush to the sink: index entries that
+ * gained tables, new and changed buckets, then changed shape lists, then
+ * deleted buckets and the index entries that lost tables. A failed sink
  * call does not stop the flush; the first error is returned, and the
  * published state is then unknown: clear the maps, call
  * xb_tss_forget_published() and flush again.
@@ -83,6 +89,10 @@ void xb_tss_list_stats(const struct xb_tss *tss, __u32 list_idx,
  * not) and how many of its buckets are full: cheap, for every change. */
 __u32 xb_tss_list_undecidable(const struct xb_tss *tss, __u32 list_idx,
 			      __u32 *n_full_buckets);
+/* Index entries of shape list list_idx that could not be written (the
+ * xb_tss_index map is full): while there are any, the list is published
+ * unindexed and every packet probes all its tables. */
+__u32 xb_tss_list_index_missing(const struct xb_tss *tss, __u32 list_idx);
 /* "fwd main inet": the (view, type, family) of shape list list_idx. */
 void xb_tss_list_name(__u32 list_idx, char *buf, size_t len);
 /* What one XB_LIST_UNDEC_* bit means, for logs and status. */

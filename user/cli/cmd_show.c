@@ -446,7 +446,7 @@ static json_t *shape_lists_json(const struct xb_shape_list lists[XB_SHAPE_LISTS]
 		if (!sl.n_policies && !sl.n_out_of_view && !sl.undecidable)
 			continue;
 		xb_tss_list_name(i, name, sizeof(name));
-		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:b, s:o}",
 			"list", name,
 			"policies", (json_int_t)sl.n_policies,
 			"out_of_view", (json_int_t)sl.n_out_of_view,
@@ -454,6 +454,9 @@ static json_t *shape_lists_json(const struct xb_shape_list lists[XB_SHAPE_LISTS]
 			"tables", (json_int_t)sl.count,
 			"buckets", (json_int_t)sl.n_buckets,
 			"full_buckets", (json_int_t)sl.n_full_buckets,
+			/* candidate tables by region (include/xfrmbpf/tss.h) */
+			"indexed", sl.indexed != 0,
+			"index_entries", (json_int_t)sl.n_index_entries,
 			"undecidable", sl.undecidable != 0,
 			"why", xb_list_why_json(sl.undecidable)));
 	}
@@ -478,6 +481,11 @@ static void print_shape_lists_text(json_t *lists)
 		if (json_integer_value(json_object_get(l, "full_buckets")))
 			printf(", %lld full (their packets pass)",
 			       json_integer_value(json_object_get(l, "full_buckets")));
+		if (json_is_true(json_object_get(l, "indexed")))
+			printf(", indexed (%lld regions)",
+			       json_integer_value(json_object_get(l, "index_entries")));
+		else if (json_integer_value(json_object_get(l, "tables")) > XB_IDX_MIN_TABLES)
+			printf(", not indexed: every table probed (xb_tss_index full)");
 		if (json_integer_value(json_object_get(l, "out_of_view")))
 			printf(", %lld more no packet at XDP matches (mark, if_id)",
 			       json_integer_value(json_object_get(l, "out_of_view")));

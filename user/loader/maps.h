@@ -21,6 +21,7 @@
 	X(XFRM_LINKS, xb_xfrm_links)		\
 	X(SHAPE_LISTS, xb_shape_lists)		\
 	X(TSS, xb_tss)				\
+	X(TSS_INDEX, xb_tss_index)		\
 	X(IFACES, xb_ifaces)			\
 	X(BYPASS, xb_bypass)			\
 	X(STATS, xb_stats)			\

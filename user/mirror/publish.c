@@ -332,12 +332,31 @@ static int sink_put_list(void *ctx, __u32 idx, const struct xb_shape_list *list)
 	return ctx_put(ctx, XB_MAP_SHAPE_LISTS, &idx, list);
 }
 
+/* Not ctx_put(): a full index is no capacity problem, its list is only
+ * searched in full (user/classifier/tss_index.h). */
+static int sink_put_index(void *ctx, const struct xb_tss_idx_key *key,
+			  const struct xb_tss_idx_val *val)
+{
+	struct publish_ctx *c = ctx;
+
+	return map_put(c->maps, XB_MAP_TSS_INDEX, key, val);
+}
+
+static int sink_del_index(void *ctx, const struct xb_tss_idx_key *key)
+{
+	struct publish_ctx *c = ctx;
+
+	return map_del(c->maps, XB_MAP_TSS_INDEX, key);
+}
+
 static int publish_tss(struct publish_ctx *c, struct xb_tss *tss)
 {
 	struct xb_tss_sink sink = {
 		.put_entry = sink_put_entry,
 		.del_entry = sink_del_entry,
 		.put_list = sink_put_list,
+		.put_index = sink_put_index,
+		.del_index = sink_del_index,
 		.ctx = c,
 	};
 
@@ -428,6 +447,28 @@ static void warn_undecidable(struct xb_publisher *pub)
 	}
 }
 
+/* A warning when a shape list loses its candidate index (xb_tss_index is
+ * full): still exact, but every packet then probes all of its tables. */
+static void warn_unindexed(struct xb_publisher *pub)
+{
+	bool unindexed;
+	char name[32];
+	__u32 i;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		unindexed = xb_tss_list_index_missing(pub->tss, i) != 0;
+		if (unindexed == pub->warned_unindexed[i])
+			continue;
+		xb_tss_list_name(i, name, sizeof(name));
+		if (unindexed)
+			pr_warn("Shape list %s is searched table after table: xb_tss_index is full (raise --max-policies)\n",
+				name);
+		else
+			pr_info("Shape list %s is indexed again\n", name);
+		pub->warned_unindexed[i] = unindexed;
+	}
+}
+
 int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 {
 	__u64 seq;
@@ -441,6 +482,7 @@ int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 	err = publish_changes(pub, m);
 	publish_counts(pub, m);
 	xb_sync_window_close(pub->maps, seq);
+	warn_unindexed(pub);
 	/* Also after a failure: the mirror then compares what the kernel
 	 * sends with what the maps really hold, never with a copy whose
 	 * write failed. */
@@ -486,6 +528,7 @@ int xb_publish_clear(struct xb_maps *maps)
 		{ XB_MAP_SPIS, sizeof(struct xb_spi_key) },
 		{ XB_MAP_XFRM_LINKS, sizeof(__u32) },
 		{ XB_MAP_TSS, sizeof(struct xb_tss_key) },
+		{ XB_MAP_TSS_INDEX, sizeof(struct xb_tss_idx_key) },
 	};
 	static const __u8 accept_all[4] = { XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT,
 					    XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT };

@@ -23,6 +23,7 @@ struct xb_publisher {
 	 * when a part of the SPD becomes undecidable, once. */
 	__u32 warned_why[XB_SHAPE_LISTS];
 	bool warned_full[XB_SHAPE_LISTS];
+	bool warned_unindexed[XB_SHAPE_LISTS];
 	/* The map (XB_MAP_*) that refused a new entry because it was full
 	 * in the last publication, or -1. */
 	int full_map;
