@@ -388,12 +388,14 @@ __noinline int xb_search_candidates(const struct xb_search_walk *w)
 	struct xb_tss_idx_key k = {};
 	struct xb_shape_list *list;
 	struct xb_tss_idx_val *cand;
-	__u32 zero = 0, j;
+	__u32 zero = 0, list_idx, j;
 	__u64 any = 0, c;
 
 	if (!w)
 		return 0;
-	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
+	/* a key on the stack: 6.1 takes no argument memory as a map key */
+	list_idx = w->list_idx;
+	list = bpf_map_lookup_elem(&xb_shape_lists, &list_idx);
 	cand = bpf_map_lookup_elem(&xb_search_cand, &zero);
 	if (!list || !cand)
 		return 0;
