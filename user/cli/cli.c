@@ -16,7 +16,7 @@
 /* In the order `--help` lists them. */
 const struct xb_cmd *const xb_commands[] = {
 	&xb_cmd_run, &xb_cmd_status, &xb_cmd_policy, &xb_cmd_sa, &xb_cmd_check,
-	&xb_cmd_stats, &xb_cmd_classify, &xb_cmd_unload,
+	&xb_cmd_stats, &xb_cmd_metrics, &xb_cmd_classify, &xb_cmd_unload,
 };
 
 const size_t xb_n_commands = sizeof(xb_commands) / sizeof(xb_commands[0]);

@@ -38,7 +38,7 @@ struct xb_cmd {
 };
 
 extern const struct xb_cmd xb_cmd_run, xb_cmd_status, xb_cmd_policy, xb_cmd_sa,
-	xb_cmd_check, xb_cmd_stats, xb_cmd_classify, xb_cmd_unload;
+	xb_cmd_check, xb_cmd_stats, xb_cmd_metrics, xb_cmd_classify, xb_cmd_unload;
 extern const struct xb_cmd *const xb_commands[];
 extern const size_t xb_n_commands;
 /* -j and -h: the options of a command that has no others. */

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include "cli/cli.h"
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "xfrmbpf/limits.h"
 
 #define XB_RCVBUF_DEFAULT	(8 * 1024 * 1024)
@@ -68,6 +69,15 @@ static int parse_bypass_opt(const char *arg, void *opts, char *why, size_t why_l
 		return -E2BIG;
 	}
 	return 0;
+}
+
+/* --metrics ADDR:PORT */
+static int parse_metrics_opt(const char *arg, void *opts, char *why, size_t why_len)
+{
+	struct run_opts *o = opts;
+
+	(void)why, (void)why_len;
+	return xb_metrics_parse_addr(arg, &o->daemon.metrics);
 }
 
 /* What one option cannot say alone. Returns -1 to go on, or the exit code. */
@@ -163,6 +173,15 @@ static const struct xb_option run_options[] = {
 	  .min = 1, .max = 1UL << 30, .metavar = "MS",
 	  .help = "the datapath passes everything once the daemon has\n"
 		  "not beaten for this long (default 3000)" },
+	{ .name = "metrics", .kind = XB_OPT_CUSTOM, .parse = parse_metrics_opt,
+	  .metavar = "ADDR:PORT", .expect = "IPV4:PORT or [IPV6]:PORT, numeric",
+	  .help = "serve Prometheus metrics at http://ADDR:PORT/metrics,\n"
+		  "bound to that address only (e.g. 127.0.0.1:9571)" },
+	{ .name = "metrics-top-policies", .kind = XB_OPT_UINT,
+	  XB_OPT_AT(struct run_opts, daemon.metrics.top_policies),
+	  .min = 0, .max = XB_METRICS_TOP_POLICIES_MAX, .metavar = "N", .expect = "0 to 1000",
+	  .help = "per-policy series for the N policies with the most\n"
+		  "packets (default 20; 0: none)" },
 	XB_OPT_HELP,
 	{}
 };
@@ -173,6 +192,7 @@ static const struct run_opts run_defaults = {
 		.max_policies = XB_MAX_POLICIES_DEFAULT,
 		.heartbeat_ms = XB_HEARTBEAT_INTERVAL_MS_DEFAULT,
 		.heartbeat_timeout_ms = XB_HEARTBEAT_TIMEOUT_MS_DEFAULT,
+		.metrics = { .top_policies = XB_METRICS_TOP_POLICIES_DEFAULT },
 	},
 };
 

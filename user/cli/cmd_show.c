@@ -12,6 +12,7 @@
 #include "classifier/tss.h"
 #include "lib/clock.h"
 #include "cli/show.h"
+#include "loader/mirror_state.h"
 #include "mirror/snapshot.h"
 #include "netlink/xfrm_names.h"
 
@@ -297,82 +298,18 @@ const struct xb_cmd xb_cmd_sa = {
 	.options = xb_common_options,
 };
 
-/* Is the daemon that wrote the record still alive? */
-static bool daemon_alive(const struct xb_sync *s)
-{
-	char path[64];
-	FILE *f;
-	bool alive;
-
-	if (!s->daemon_pid)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%u/comm", s->daemon_pid);
-	f = fopen(path, "r");
-	alive = f != NULL;
-	if (f)
-		fclose(f);
-	return alive;
-}
-
-/* The classifier's shape lists, as published; a list that cannot be read
- * counts as empty. */
-static void read_shape_lists(const struct xb_maps *maps,
-			     struct xb_shape_list lists[XB_SHAPE_LISTS])
-{
-	__u32 i;
-
-	for (i = 0; i < XB_SHAPE_LISTS; i++)
-		if (bpf_map_lookup_elem(maps->fd[XB_MAP_SHAPE_LISTS], &i, &lists[i]))
-			memset(&lists[i], 0, sizeof(lists[i]));
-}
-
-/* Policies per direction and family: every mirrored policy belongs to the
- * shape list of its direction's view, sub or main, searched or (marks,
- * if_id) out of view. */
+/* Policies per direction and family (loader/mirror_state.h). */
 static json_t *counts_json(const struct xb_shape_list lists[XB_SHAPE_LISTS])
 {
+	__u64 n[XFRM_POLICY_FWD + 1][XB_FAM_MAX];
 	json_t *by = json_object();
-	unsigned int dir, ptype;
+	unsigned int dir;
 
-	for (dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_FWD; dir++) {
-		json_int_t n[XB_FAM_MAX] = {};
-		int view = xb_tss_dir_view(dir), fam;
-
-		for (ptype = 0; view >= 0 && ptype < XB_PTYPE_MAX; ptype++)
-			for (fam = 0; fam < XB_FAM_MAX; fam++)
-				n[fam] += lists[XB_SHAPE_LIST_IDX(view, ptype, fam)].n_policies +
-					  lists[XB_SHAPE_LIST_IDX(view, ptype, fam)].n_out_of_view;
+	xb_policy_counts(lists, n);
+	for (dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_FWD; dir++)
 		json_object_set_new(by, dir_keys[dir], json_pack("{s:I, s:I}",
-			"inet", n[XB_FAM_V4], "inet6", n[XB_FAM_V6]));
-	}
+			"inet", (json_int_t)n[dir][XB_FAM_V4], "inet6", (json_int_t)n[dir][XB_FAM_V6]));
 	return by;
-}
-
-/* The map the daemon found full (XB_UNSYNCED_MAP_FULL), or NULL. */
-static const char *full_map_name(const struct xb_sync *s)
-{
-	__u32 map = s->unsynced_reason - XB_UNSYNCED_MAP_FULL;
-
-	return s->unsynced_reason >= XB_UNSYNCED_MAP_FULL && map < XB_MAP_COUNT ?
-	       xb_map_names[map] : NULL;
-}
-
-/* Why the datapath does not trust the mirror, as a key; NULL when it
- * does. */
-static const char *unsynced_reason(const struct xb_sync *s, bool synced, bool alive,
-				   bool fresh)
-{
-	if (synced)
-		return NULL;
-	if (!alive)
-		return "no_daemon";
-	if (!fresh || s->heartbeat_stale)
-		return "heartbeat_stale";
-	if (s->unsynced_reason == XB_UNSYNCED_OVER_CAPACITY)
-		return "over_capacity";
-	if (full_map_name(s))
-		return "map_full";
-	return "dumping";
 }
 
 /* From one read of the sync record and the shape lists: cheap at any SPD
@@ -380,22 +317,17 @@ static const char *unsynced_reason(const struct xb_sync *s, bool synced, bool al
 static json_t *status_json(const struct xb_maps *maps, const struct xb_sync *s,
 			   const struct xb_shape_list lists[XB_SHAPE_LISTS])
 {
-	__u64 now = xb_monotonic_ns();
-	bool alive = daemon_alive(s), fresh = false, synced;
+	struct xb_sync_view v;
 	const char *reason;
 	json_t *o, *age = json_null();
 
-	if (s->heartbeat_ns && now >= s->heartbeat_ns) {
-		age = json_integer((now - s->heartbeat_ns) / 1000000);
-		fresh = now - s->heartbeat_ns <= s->heartbeat_timeout_ns;
-	}
-	synced = s->synced && alive && fresh && !s->heartbeat_stale;
-	reason = unsynced_reason(s, synced, alive, fresh);
-	/* As the datapath sees it: a stale heartbeat fails open too. The
-	 * watchdog's flag may lag the age by one of its ticks. */
+	xb_sync_view(s, xb_monotonic_ns(), &v);
+	if (v.has_heartbeat)
+		age = json_integer(v.heartbeat_age_ns / 1000000);
+	reason = v.unsynced_reason;
 	o = json_pack("{s:b, s:b, s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		      "synced", synced,
-		      "daemon_running", alive,
+		      "synced", v.synced,
+		      "daemon_running", v.daemon_running,
 		      "heartbeat_stale", s->heartbeat_stale != 0,
 		      "generation", (json_int_t)s->generation,
 		      "flow_epoch", (json_int_t)s->flow_epoch,
@@ -416,8 +348,7 @@ static json_t *status_json(const struct xb_maps *maps, const struct xb_sync *s,
 	json_object_set_new(o, "max_policies", json_integer(maps->max_policies));
 	json_object_set_new(o, "over_capacity", json_boolean(reason && !strcmp(reason, "over_capacity")));
 	json_object_set_new(o, "unsynced_reason", reason ? json_string(reason) : json_null());
-	json_object_set_new(o, "full_map", reason && !strcmp(reason, "map_full") ?
-			    json_string(full_map_name(s)) : json_null());
+	json_object_set_new(o, "full_map", v.full_map ? json_string(v.full_map) : json_null());
 	return o;
 }
 
@@ -627,7 +558,7 @@ static int cmd_status(void *opts, int argc, char **argv, struct xb_global *g)
 		return xb_error(g, XB_EXIT_FAIL, "couldn't read the sync record under %s: %s",
 				g->pin_dir, strerror(-err));
 	}
-	read_shape_lists(&maps, lists);
+	xb_shape_lists_read(&maps, lists);
 	o = status_json(&maps, &sync, lists);
 	json_object_set_new(o, "shape_lists", shape_lists_json(lists));
 	json_object_set_new(o, "interfaces", interfaces_json(&maps));

@@ -531,6 +531,14 @@ int xb_daemon_start(struct xb_daemon *d, const char *pin_dir,
 	if (d->route_fd < 0)
 		return fail(d, XB_DAEMON_FAILED, d->route_fd, "couldn't follow route changes: %s",
 			    strerror(-d->route_fd));
+	/* After the signal fd: its thread inherits the blocked signals. */
+	if (d->opts.metrics.enabled) {
+		char why[sizeof(d->err)];
+
+		d->metrics = xb_metrics_http_start(d->pin_dir, &d->opts.metrics, why, sizeof(why));
+		if (!d->metrics)
+			return fail(d, XB_DAEMON_FAILED, -EADDRNOTAVAIL, "%s", why);
+	}
 	/* After the signal fd: a SIGTERM during attach waits for the loop,
 	 * which detaches. */
 	return start_datapath(d);
@@ -551,6 +559,8 @@ int xb_daemon_run(struct xb_daemon *d)
 
 void xb_daemon_stop(struct xb_daemon *d)
 {
+	xb_metrics_http_stop(d->metrics);
+	d->metrics = NULL;
 	if (d->maps.sync) {
 		xb_sync_set_synced(&d->maps, false);
 		xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_NONE);

@@ -8,6 +8,7 @@
 #define XFRMBPF_DAEMON_H
 
 #include <stdbool.h>
+#include "daemon/metrics_http.h"
 #include "loader/attach.h"
 #include "loader/maps.h"
 #include "mirror/mirror.h"
@@ -26,6 +27,7 @@ struct xb_daemon_opts {
 	bool steer;
 	struct xb_bypass_key bypass[XB_MAX_BYPASS];
 	int n_bypass;
+	struct xb_metrics_http_opts metrics;	/* --metrics */
 };
 
 /* What went wrong, for the command line's exit code. */
@@ -48,6 +50,7 @@ struct xb_daemon {
 	int signal_fd;
 	int timer_fd;
 	int route_fd;		/* daemon/route_watch.h: invalidates cached flows */
+	struct xb_metrics_http *metrics;	/* --metrics: its own thread */
 	__u32 resyncs;
 	/* The kernel's SPD did not fit in max_policies: unsynced until a
 	 * re-dump fits, which is tried when the kernel's count (checked at
