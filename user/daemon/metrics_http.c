@@ -191,11 +191,12 @@ struct xb_metrics_http *xb_metrics_http_start(const char *pin_dir,
 		flags |= MHD_USE_IPv6;
 	/* MHD owns fd from now on (MHD_stop_daemon() closes it); when it
 	 * fails to start, the daemon exits. */
+	/* the logger first: it applies to the options after it */
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)XB_METRICS_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)XB_METRICS_TIMEOUT_S,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(err, err_len, "couldn't start the metrics endpoint on %s", o->addr_str);
