@@ -307,6 +307,8 @@ mkdir -p "$XBT_DIR/textfile"
 expect "metrics -o FILE writes a file that parses, mode 0644, no temporary left" \
 	eval 'xb metrics -o "$TF" 2>"$XBT_DIR/err" && parses "$TF" &&
 	      [ "$(stat -c %a "$TF")" = 644 ] && [ "$(ls "$XBT_DIR/textfile" | wc -l)" = 1 ]'
+# a second link keeps the first file's inode from being reused
+ln "$TF" "$XBT_DIR/first.prom"
 ino0=$(stat -c %i "$TF")
 # A writer rewrites it 40 times while a reader reads it: every read whole.
 ( for i in $(seq 40); do xb metrics -o "$TF" || exit 1; done ) &
