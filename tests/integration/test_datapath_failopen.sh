@@ -121,33 +121,122 @@ RC=$?
 expect "classify with a bad description: exit 2, one line" \
 	eval '[ $RC -eq 2 ] && [ "$(wc -l <"$ERR")" -eq 1 ] && [ ! -s "$OUT" ]'
 
-# ---- ESP in UDP is ESP only where a socket holds udp/4500 ----
+# ---- ESP in UDP is ESP only where a socket decapsulates udp/4500 ----
 # dp_traffic's payload ("xxxx...") reads as ESP in UDP with SPI 0x78787878,
-# which no SA has. With no socket on 4500 the kernel answers port
-# unreachable: plain UDP, so XDP must not drop it as an unknown SPI.
+# which no SA has. The kernel decapsulates it only in the socket the lookup
+# delivers it to, and only if that socket has UDP_ENCAP_ESPINUDP (as an IKE
+# daemon's): with no socket on 4500 it answers port unreachable, a plain
+# socket receives it. XDP may drop it as an unknown SPI only where every
+# datagram to the port would meet an encapsulating socket (the entry is one
+# for the port: both families, every local address).
+ip -n "$XBT_NS" addr add 2001:db8:1::1/64 dev xbt-gw0 nodad
+ip -n "$PEER" addr add 2001:db8:1::2/64 dev xbt-p0 nodad
 natt3() { ip netns exec "$PEER" python3 "$XBT_DP_PY" send 192.0.2.1 4500 --count 3 >/dev/null; }
+natt3_6() { ip netns exec "$PEER" python3 "$XBT_DP_PY" send 2001:db8:1::1 4500 --count 3 >/dev/null; }
 no_ports() { ip netns exec "$XBT_NS" nstat -az UdpNoPorts | awk '$1 == "UdpNoPorts" { print $2 }'; }
 s0=$(reason unknown_spi)
 n0=$(no_ports)
 natt3
-expect "udp/4500 with no socket there: not dropped as an unknown SPI" [ "$(reason unknown_spi)" -eq "$s0" ]
+natt3_6
+expect "udp/4500 with no socket there: not dropped as an unknown SPI (IPv4, IPv6)" \
+	[ "$(reason unknown_spi)" -eq "$s0" ]
 expect "... the kernel answered port unreachable (UdpNoPorts +3)" [ "$(no_ports)" -ge $((n0 + 3)) ]
-ip netns exec "$XBT_NS" python3 -c 'import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 4500))
-time.sleep(120)' &
-NATT_SOCK_PID=$!
-xbt_track_pid "$NATT_SOCK_PID"
+
+# natt_listen SOCK...: a process (NATT_SOCK_PID) that holds UDP sockets on
+# 4500, each SOCK as FAMILY/ADDRESS/UDP_ENCAP (FAMILY 4, 6 = IPv6 without
+# IPV6_V6ONLY, 6only), SO_REUSEADDR on all; it logs one line per datagram
+# it receives to $NATT_RCVD.
+NATT_RCVD=$XBT_DIR/natt-received
+natt_listen() {
+	: >"$NATT_RCVD"
+	ip netns exec "$XBT_NS" python3 -c 'import select, socket, sys, time
+out = open(sys.argv[1], "w", buffering=1)
+socks = []
+for spec in sys.argv[2:]:
+    fam, addr, encap = spec.split("/")
+    s = socket.socket(socket.AF_INET if fam == "4" else socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam != "4":
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, fam == "6only")
+    if int(encap):
+        s.setsockopt(socket.IPPROTO_UDP, 100, int(encap))  # UDP_ENCAP
+    s.bind((addr, 4500))
+    socks.append(s)
+out.write("ready\n")
+end = time.time() + 120
+while time.time() < end:
+    for s in select.select(socks, [], [], 1)[0]:
+        data, peer = s.recvfrom(2048)
+        out.write("%s %s\n" % (peer[0], data[:4].hex()))
+' "$NATT_RCVD" "$@" &
+	NATT_SOCK_PID=$!
+	xbt_track_pid "$NATT_SOCK_PID"
+	until_ok 3000 grep -q ready "$NATT_RCVD" >/dev/null
+}
+# received ADDR_PREFIX: datagrams with a non-zero SPI the listener got from it
+received() { grep -c "^$1.* 78787878$" "$NATT_RCVD"; }
 natt_dropped() { s0=$(reason unknown_spi); natt3; [ "$(reason unknown_spi)" -ge $((s0 + 3)) ]; }
+natt_dropped6() { s0=$(reason unknown_spi); natt3_6; [ "$(reason unknown_spi)" -ge $((s0 + 3)) ]; }
+natt_plain() { s0=$(reason unknown_spi); natt3; [ "$(reason unknown_spi)" -eq "$s0" ]; }
+# beats: a few heartbeats (100 ms), for what must not change
+beats() { sleep 0.5; }
+
+# a plain socket (no UDP_ENCAP), as in the kernel-equivalence lab's shape rounds
+natt_listen 4/0.0.0.0/0 6only/::/0
+beats
+s0=$(reason unknown_spi)
+natt3
+natt3_6
+expect "plain UDP sockets on 4500: ESP-like datagrams not dropped as an unknown SPI" \
+	[ "$(reason unknown_spi)" -eq "$s0" ]
+ms=$(until_ok 2000 eval '[ "$(received 192.0.2.2)" -eq 3 ] && [ "$(received 2001:db8:1::2)" -eq 3 ]')
+expect "... the kernel delivered them to the sockets (3 IPv4, 3 IPv6)" [ "$ms" != timeout ]
+xbt_kill_pid "$NATT_SOCK_PID"
+
+# UDP_ENCAP_ESPINUDP on IPv4 and IPv6 sockets, as charon sets it
+natt_listen 4/0.0.0.0/2 6only/::/2
 ms=$(until_ok 2000 natt_dropped)
-expect "a socket on 4500 (as an IKE daemon's): ESP in UDP with an unknown SPI dropped after ${ms} ms" \
+expect "encapsulating sockets on 4500 (an IKE daemon's): ESP in UDP with an unknown SPI dropped after ${ms} ms" \
 	[ "$ms" != timeout ]
+ms=$(until_ok 2000 natt_dropped6)
+expect "... IPv6 too" [ "$ms" != timeout ]
 xb -j classify -i xbt-gw0 natt 192.0.2.2 192.0.2.1 spi 0x1000 >"$OUT" 2>"$ERR"
 expect "... classify says unknown_spi" jq_ok '.reason == "unknown_spi"' "$OUT"
+expect "... none reached the sockets" [ "$(received '')" -eq 0 ]
 xbt_kill_pid "$NATT_SOCK_PID"
-natt_plain() { s0=$(reason unknown_spi); natt3; [ "$(reason unknown_spi)" -eq "$s0" ]; }
 ms=$(until_ok 2000 natt_plain)
-expect "socket closed: plain udp/4500 again after ${ms} ms" [ "$ms" != timeout ]
+expect "sockets closed: plain udp/4500 again after ${ms} ms" [ "$ms" != timeout ]
+
+# one IPv6 socket without IPV6_V6ONLY decapsulates IPv4 as well
+natt_listen 6/::/2
+ms=$(until_ok 2000 natt_dropped)
+expect "one dual-stack encapsulating socket: IPv4 ESP in UDP dropped after ${ms} ms" [ "$ms" != timeout ]
+xbt_kill_pid "$NATT_SOCK_PID"
+ms=$(until_ok 2000 natt_plain)
+expect "... closed: plain again after ${ms} ms" [ "$ms" != timeout ]
+
+# An encapsulating IPv4 socket alone: IPv6 datagrams to 4500 meet no
+# socket, and the entry cannot say "IPv4 only", so neither is dropped.
+natt_listen 4/0.0.0.0/2
+beats
+s0=$(reason unknown_spi)
+natt3
+natt3_6
+expect "an encapsulating IPv4 socket only: not dropped at XDP (IPv6 is plain UDP there)" \
+	[ "$(reason unknown_spi)" -eq "$s0" ]
+xbt_kill_pid "$NATT_SOCK_PID"
+
+# A plain socket bound to the address wins the lookup over the wildcard
+# encapsulating ones (__udp4_lib_lookup: bound address first).
+natt_listen 4/0.0.0.0/2 6only/::/2 4/192.0.2.1/0
+beats
+s0=$(reason unknown_spi)
+natt3
+expect "a plain socket on 192.0.2.1:4500 beside encapsulating wildcard ones: not dropped" \
+	[ "$(reason unknown_spi)" -eq "$s0" ]
+ms=$(until_ok 2000 eval '[ "$(received 192.0.2.2)" -eq 3 ]')
+expect "... the kernel delivered them to it" [ "$ms" != timeout ]
+xbt_kill_pid "$NATT_SOCK_PID"
 
 # ---- disable_policy on the device is followed at the next heartbeat ----
 xbt_ns sysctl -qw net.ipv4.conf.xbt-gw0.disable_policy=1

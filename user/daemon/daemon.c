@@ -336,7 +336,7 @@ static int open_timer_fd(unsigned int ms)
  * taken as plain UDP, which never drops what the kernel would deliver. */
 static void refresh_natt_socket(struct xb_daemon *d)
 {
-	int bound = xb_udp_port_bound(XB_NATT_UDP_PORT);
+	int bound = xb_udp_port_decapsulated(XB_NATT_UDP_PORT);
 
 	if (bound < 0) {
 		if (!d->natt_scan_warned)

@@ -216,12 +216,43 @@ main() {
 }
 
 # NAT-T: an espinudp SA, then ESP in UDP 4500 with a SPI no SA has. The
-# kernel decapsulates it only where a UDP socket with UDP_ENCAP_ESPINUDP
-# holds 4500 (as an IKE daemon's): without one it is plain UDP (port
-# unreachable) and XDP must not drop it; with one, XDP drops it as the
-# kernel would (XfrmInNoStates).
+# kernel decapsulates it only in the socket the lookup delivers it to, and
+# only if that socket has UDP_ENCAP_ESPINUDP (as an IKE daemon's): without
+# a socket it is plain UDP (port unreachable), a plain socket receives it,
+# and XDP must not drop it; with encapsulating sockets for both families,
+# XDP drops it as the kernel would (XfrmInNoStates).
+#
+# natt_sockets ENCAP: a process in rcv holding udp/4500 on IPv4 and IPv6
+# (IPV6_V6ONLY, as charon's), UDP_ENCAP set to ENCAP unless 0; its pid in
+# NATT_PID, what it received (one line per datagram) in $NATT_RCVD.
+natt_sockets() {
+	NATT_RCVD=${VPN_WORK:-/tmp}/natt-received
+	: >"$NATT_RCVD"
+	ip netns exec $RCV /usr/bin/python3 -c 'import select, socket, sys, time
+out = open(sys.argv[2], "w", buffering=1)
+socks = []
+for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    if int(sys.argv[1]):
+        s.setsockopt(socket.IPPROTO_UDP, 100, int(sys.argv[1]))  # UDP_ENCAP
+    s.bind((addr, 4500))
+    socks.append(s)
+end = time.time() + 60
+while time.time() < end:
+    for s in select.select(socks, [], [], 1)[0]:
+        out.write("%s\n" % s.recvfrom(2048)[1][0])
+' "$1" "$NATT_RCVD" &
+	NATT_PID=$!
+}
+natt_stop() {
+	kill "$NATT_PID" 2>/dev/null
+	wait "$NATT_PID" 2>/dev/null
+}
+
 nat_t() {
-	local out pid i
+	local out i
 
 	# shellcheck disable=SC2086 # KEY holds several arguments
 	out=$(ip -n $RCV xfrm state add src $S4 dst $R4 proto esp spi 0x4500 reqid 45 \
@@ -235,22 +266,41 @@ nat_t() {
 	burst 4 0xdead4500 4500
 	expect_eq "NAT-T, no socket on 4500: plain UDP, unknown_spi +" 0 "$D_UNKNOWN"
 	expect_eq "NAT-T, no socket on 4500: ... XfrmInNoStates +" 0 "$D_NOSTATES"
+
+	# plain sockets: the kernel delivers ESP in UDP to them as UDP
+	natt_sockets 0
+	sleep 2
+	for f in 4 6; do
+		burst $f 0xdead4500 4500
+		expect_eq "NAT-T, plain IPv$f socket on 4500: unknown_spi +" 0 "$D_UNKNOWN"
+		expect_eq "NAT-T, plain IPv$f socket on 4500: ... XfrmInNoStates +" 0 "$D_NOSTATES"
+	done
+	sleep 0.5
+	expect_eq "NAT-T, plain sockets on 4500: ... datagrams they received" $((2 * N)) \
+		"$(wc -l <"$NATT_RCVD")"
+	natt_stop
+
 	# UDP_ENCAP (100) = UDP_ENCAP_ESPINUDP (2), as charon sets it
-	ip netns exec $RCV /usr/bin/python3 -c 'import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_UDP, 100, 2)
-s.bind(("0.0.0.0", 4500))
-time.sleep(60)' &
-	pid=$!
+	natt_sockets 2
 	for i in $(seq 30); do
 		burst 4 0xdead4500 4500
 		[ "$D_UNKNOWN" = "$N" ] && break
 		sleep 0.2
 	done
-	expect_eq "NAT-T, an encapsulating socket on 4500: unknown_spi +" $N "$D_UNKNOWN"
+	expect_eq "NAT-T, encapsulating sockets on 4500: unknown_spi +" $N "$D_UNKNOWN"
 	expect_eq "NAT-T: ... pass_known_spi +" 0 "$D_KNOWN"
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	burst 6 0xdead4500 4500
+	expect_eq "NAT-T, encapsulating sockets on 4500: IPv6 unknown_spi +" $N "$D_UNKNOWN"
+	expect_eq "NAT-T, encapsulating sockets: ... received none" 0 "$(wc -l <"$NATT_RCVD")"
+	natt_stop
+	# without xfrmbpf's drop the kernel would have counted them: checked
+	# with the sockets gone, xfrmbpf is plain again within a beat
+	for i in $(seq 30); do
+		burst 4 0xdead4500 4500
+		[ "$D_UNKNOWN" = 0 ] && break
+		sleep 0.2
+	done
+	expect_eq "NAT-T, encapsulating sockets closed: unknown_spi +" 0 "$D_UNKNOWN"
 }
 
 main
