@@ -207,4 +207,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_watchdog SEC(".maps");
 
+/* The ABI stamp of the pins (include/xfrmbpf/abi.h), written by the mirror
+ * when it creates or reuses them; never read by the datapath. */
+#include "xfrmbpf/abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xb_abi_stamp);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_abi SEC(".maps");
+
 #endif

@@ -46,7 +46,7 @@ const struct xb_cmd *xb_find_command(const char *name)
 
 static void vprint_error(const struct xb_global *g, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (g->json) {

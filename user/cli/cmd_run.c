@@ -15,6 +15,15 @@
 #include "xfrmbpf/limits.h"
 
 #define XB_RCVBUF_DEFAULT	(8 * 1024 * 1024)
+/*
+ * The least --rcvbuf: a policy notification takes about 1.25 KiB of the
+ * receive buffer (its skb's truesize, one template), an SA's about 2 KiB,
+ * and the kernel allows twice the value set. 256 KiB hold a burst of a few
+ * hundred notifications, the policies and SAs of dozens of tunnels set up
+ * at once; below that an ordinary burst overruns the buffer, and each
+ * overrun costs a full re-dump (ENOBUFS).
+ */
+#define XB_RCVBUF_MIN		(256 * 1024)
 
 /* The daemon's options, and whether the IKE ports are added to theirs. */
 struct run_opts {
@@ -155,8 +164,11 @@ static const struct xb_option run_options[] = {
 	  XB_OPT_AT(struct run_opts, no_default_bypass),
 	  .help = "do not add udp/500 and udp/4500" },
 	{ .name = "rcvbuf", .kind = XB_OPT_UINT, XB_OPT_AT(struct run_opts, daemon.rcvbuf),
-	  .min = 1, .max = 1UL << 30, .metavar = "BYTES",
-	  .help = "netlink receive buffer (default 8 MiB)" },
+	  .min = XB_RCVBUF_MIN, .max = 1UL << 30, .metavar = "BYTES",
+	  .expect = "262144 (256 KiB) to 1073741824 bytes",
+	  .help = "netlink receive buffer (default 8 MiB, at least 256 KiB:\n"
+		  "a smaller one overruns in a burst of events, and each\n"
+		  "overrun costs a full re-dump)" },
 	{ .name = "max-policies", .kind = XB_OPT_UINT,
 	  XB_OPT_AT(struct run_opts, daemon.max_policies),
 	  .min = 1, .max = XB_MAX_POLICIES_LIMIT, .metavar = "N",

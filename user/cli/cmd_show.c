@@ -22,8 +22,12 @@ static const char *const dir_keys[] = {
 
 int xb_open_maps(const struct xb_global *g, struct xb_maps *maps)
 {
-	int err = xb_maps_open(maps, g->pin_dir, false);
+	char why[1024];
+	int err = xb_maps_open_checked(maps, g->pin_dir, why, sizeof(why));
 
+	/* not on a bpffs, an unsafe pin dir, pins of another ABI */
+	if (err && why[0])
+		return xb_error(g, XB_EXIT_ENV, "%s", why);
 	if (err == -EPERM || err == -EACCES)
 		return xb_error(g, XB_EXIT_ENV, "no permission to open the maps under %s: run as root",
 				g->pin_dir);

@@ -75,15 +75,17 @@ static void unload_all_ifaces(struct unload_ctx *c, const struct xb_global *g)
 	}
 }
 
+/* Only what is ours: the names we pin, each checked to be our object;
+ * anything else in the directory stays, and so does the directory. */
 static int remove_pins(const struct xb_global *g)
 {
-	int err = xb_pin_dir_remove(g->pin_dir);
+	int kept, err = xb_pin_dir_remove_ours(g->pin_dir, &kept);
 
 	if (err)
 		return xb_error(g, XB_EXIT_FAIL, "couldn't remove the pins under %s: %s",
 				g->pin_dir, strerror(-err));
 	if (!access(g->pin_dir, F_OK))
-		pr_warn("%s is not empty (pins that are not ours): left in place\n", g->pin_dir);
+		pr_warn("%s still holds files that are not ours: left in place\n", g->pin_dir);
 	return XB_EXIT_OK;
 }
 
@@ -96,7 +98,8 @@ static int cmd_unload(void *opts, int argc, char **argv, struct xb_global *g)
 	bool all = ((struct unload_opts *)opts)->all;
 	const char *ifname = argc ? argv[0] : NULL;
 	struct unload_ctx c = {};
-	int ret, lock_fd, ifindex = 0;
+	int ret, err, lock_fd, ifindex = 0;
+	char why[1024];
 
 	if (all == !!ifname)
 		return xb_usage_error(g, "unload", "give one interface or --all");
@@ -107,13 +110,24 @@ static int cmd_unload(void *opts, int argc, char **argv, struct xb_global *g)
 		if (!ifindex)
 			return xb_error(g, XB_EXIT_USAGE, "no interface '%s'", ifname);
 	}
+	/* A pin dir another user may have made or swapped: its pins say
+	 * nothing about what is ours, and removing them is not our call.
+	 * Not on a bpffs: no pins, our programs are still found by name. */
+	err = xb_pin_dir_where(g->pin_dir, false, why, sizeof(why));
+	if (err && err != -ENOENT)
+		return xb_error(g, XB_EXIT_ENV, "%s", why);
 	/* No pin dir (already removed): nothing can hold it, go on. */
 	lock_fd = xb_pin_dir_lock(g->pin_dir);
 	if (lock_fd == -EBUSY)
 		return xb_error(g, XB_EXIT_ENV, "a daemon is running on %s: stop it (SIGTERM "
 				"detaches) instead of unloading", g->pin_dir);
 	xb_libxdp_use_bpffs(g->pin_dir);
-	c.have_maps = !xb_maps_open(&c.maps, g->pin_dir, false);
+	/* Pins of another ABI are not read: our programs are then found by
+	 * their names alone. */
+	err = xb_maps_open(&c.maps, g->pin_dir, false);
+	c.have_maps = !err;
+	if (err == -EPROTO && xb_abi_check(g->pin_dir, why, sizeof(why)) == -EPROTO)
+		pr_debug("%s; unloading our programs by name\n", why);
 	c.done = json_array();
 	if (all)
 		unload_all_ifaces(&c, g);
@@ -140,7 +154,8 @@ static const struct xb_option unload_options[] = {
 	XB_OPT_JSON,
 	{ .name = "all", .kind = XB_OPT_FLAG, XB_OPT_AT(struct unload_opts, all),
 	  .help = "instead of IFACE: from every interface, then remove\n"
-		  "the pinned maps and the pin directory" },
+		  "our pins (of any version) and the pin directory;\n"
+		  "other files in it are left alone" },
 	XB_OPT_HELP,
 	{}
 };

@@ -32,13 +32,15 @@ static void *field_of(const struct xb_option *o, struct xb_global *g, void *opts
 }
 
 /* Fills what getopt_long takes; '+': the first argument that is not an
- * option ends them (a command, a packet description). */
+ * option ends them (a command, a packet description); ':' tells a missing
+ * value (':') from an unknown option ('?'). */
 static void build_getopt(const struct xb_option *table, size_t n, struct option *longopts,
 			 char *shortopts)
 {
 	size_t i;
 
 	*shortopts++ = '+';
+	*shortopts++ = ':';
 	for (i = 0; i < n; i++) {
 		const struct xb_option *o = &table[i];
 
@@ -223,13 +225,25 @@ static int check_required(const struct xb_cmd *cmd, const struct xb_option *tabl
 	return -1;
 }
 
+/* getopt_long returned ':': optopt is the short option, or the value of
+ * the long one, that came last without its value. */
+static int missing_value(const struct xb_cmd *cmd, const struct xb_option *table, size_t n,
+			 const struct xb_global *g)
+{
+	long i = entry_index(table, n, optopt);
+
+	if (i < 0 || (size_t)i >= n)
+		return xb_usage_error(g, cmd->name, "an option needs a value");
+	return xb_usage_error(g, cmd->name, "option --%s needs a value", table[i].name);
+}
+
 int xb_parse_options(const struct xb_cmd *cmd, int argc, char **argv,
 		     struct xb_global *g, void *opts)
 {
 	const struct xb_option *table = cmd->options;
 	size_t n = table_len(table);
 	struct option *longopts = calloc(n + 1, sizeof(*longopts));
-	char *shortopts = calloc(2 * n + 2, 1);
+	char *shortopts = calloc(2 * n + 3, 1);
 	bool *seen = calloc(n + 1, sizeof(*seen));
 	int c, ret = -1;
 	long i;
@@ -242,12 +256,23 @@ int xb_parse_options(const struct xb_cmd *cmd, int argc, char **argv,
 	optind = 1;
 	opterr = 0;
 	while (ret < 0 && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		i = c == '?' ? -1 : entry_index(table, n, c);
+		i = c == '?' || c == ':' ? -1 : entry_index(table, n, c);
+		if (c == ':') {
+			ret = missing_value(cmd, table, n, g);
+			break;
+		}
 		if (i < 0) {
 			ret = xb_usage_error(g, cmd->name, "unknown option '%s'", argv[optind - 1]);
 			break;
 		}
 		seen[i] = true;
+		/* "--pin-dir --json": the value is missing, the next option
+		 * taken for it. No value of ours starts with "--". */
+		if (takes_arg(&table[i]) && !strncmp(optarg, "--", 2) && optarg[2]) {
+			ret = xb_usage_error(g, cmd->name, "option --%s needs a value (got '%s')",
+					     table[i].name, optarg);
+			break;
+		}
 		ret = parse_one(cmd, &table[i], optarg, g, opts);
 	}
 	if (ret < 0)

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -441,16 +442,27 @@ static int start_datapath(struct xb_daemon *d)
 	return 0;
 }
 
+/* What a start made, to be removed when it fails. */
+struct pins_made {
+	bool dir;
+	bool pins;
+};
+
 /* One daemon per pin directory: the flock, or who holds it. */
-static int lock_pin_dir(struct xb_daemon *d)
+static int lock_pin_dir(struct xb_daemon *d, struct pins_made *made)
 {
+	char sync_pin[PATH_MAX];
 	struct xb_maps maps;
 	struct xb_sync s;
 	unsigned int pid = 0;
+	int err;
 
-	if (xb_pin_dir_check(d->pin_dir, true))
-		return fail(d, XB_DAEMON_ENV, -ENOENT, "%s", "");
-	if (mkdir(d->pin_dir, 0700) && errno != EEXIST)
+	/* on a bpffs, and nobody else's (it says why) */
+	err = xb_pin_dir_check(d->pin_dir, true);
+	if (err)
+		return fail(d, XB_DAEMON_ENV, err, "%s", "");
+	made->dir = !mkdir(d->pin_dir, 0700);
+	if (!made->dir && errno != EEXIST)
 		return fail(d, XB_DAEMON_ENV, -errno, "couldn't create %s: %s", d->pin_dir,
 			    strerror(errno));
 	d->lock_fd = xb_pin_dir_lock(d->pin_dir);
@@ -466,6 +478,9 @@ static int lock_pin_dir(struct xb_daemon *d)
 	if (d->lock_fd < 0)
 		return fail(d, XB_DAEMON_ENV, d->lock_fd, "couldn't lock %s: %s", d->pin_dir,
 			    strerror(-d->lock_fd));
+	/* Under the lock: no sync record, no earlier run's pins. */
+	snprintf(sync_pin, sizeof(sync_pin), "%s/%s", d->pin_dir, xb_map_names[XB_MAP_SYNC]);
+	made->pins = access(sync_pin, F_OK) && errno == ENOENT;
 	return 0;
 }
 
@@ -500,8 +515,8 @@ static int start_mirror(struct xb_daemon *d)
 	return 0;
 }
 
-int xb_daemon_start(struct xb_daemon *d, const char *pin_dir,
-		    const struct xb_daemon_opts *opts)
+static int start(struct xb_daemon *d, const char *pin_dir,
+		 const struct xb_daemon_opts *opts, struct pins_made *made)
 {
 	int i, err;
 
@@ -516,7 +531,7 @@ int xb_daemon_start(struct xb_daemon *d, const char *pin_dir,
 		d->maps.fd[i] = -1;
 	d->opts = *opts;
 	d->pin_dir = pin_dir;
-	err = lock_pin_dir(d);
+	err = lock_pin_dir(d, made);
 	if (!err)
 		err = start_mirror(d);
 	if (err)
@@ -542,6 +557,35 @@ int xb_daemon_start(struct xb_daemon *d, const char *pin_dir,
 	/* After the signal fd: a SIGTERM during attach waits for the loop,
 	 * which detaches. */
 	return start_datapath(d);
+}
+
+/* A run that failed to start leaves none of the pins it made (a bad
+ * interface, a refused attach): detached, closed and removed while the
+ * lock is still held, and the directory too when it made it. */
+static void remove_own_pins(struct xb_daemon *d, bool made_dir)
+{
+	int err;
+
+	if (d->dp.skel)
+		xb_dp_close(&d->dp);
+	xb_maps_close(&d->maps);
+	err = xb_pins_remove(d->pin_dir, made_dir);
+	if (err)
+		pr_warn("Couldn't remove the pins this run made under %s: %s\n", d->pin_dir,
+			strerror(-err));
+	else
+		pr_info("Removed the pins this run made under %s\n", d->pin_dir);
+}
+
+int xb_daemon_start(struct xb_daemon *d, const char *pin_dir,
+		    const struct xb_daemon_opts *opts)
+{
+	struct pins_made made = {};
+	int err = start(d, pin_dir, opts, &made);
+
+	if (err && made.pins)
+		remove_own_pins(d, made.dir);
+	return err;
 }
 
 int xb_daemon_run(struct xb_daemon *d)

@@ -12,11 +12,13 @@
 #include <sys/stat.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "lib/log.h"
 #include "loader/bpffs.h"
 #include "loader/maps.h"
 #include "classifier/tss_filter.h"
+#include "xfrmbpf/abi.h"
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/limits.h"
 #include "xfrmbpf_maps.skel.h"
@@ -31,9 +33,13 @@ const char *const xb_map_names[XB_MAP_COUNT] = { XB_PINNED_MAPS(XB_MAP_NAME) };
 
 static void parent_dir(const char *path, char *out, size_t len)
 {
+	size_t n;
 	char *slash;
 
 	snprintf(out, len, "%s", path);
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
 	slash = strrchr(out, '/');
 	if (slash && slash != out)
 		*slash = '\0';
@@ -41,24 +47,249 @@ static void parent_dir(const char *path, char *out, size_t len)
 		slash[1] = '\0';
 }
 
+/* Our own bpffs is mounted only where it outlives this process and every
+ * command sees it: not under `ip netns exec`, whose mounts vanish with
+ * it (and which hides the host's /sys/fs/bpf). */
+static bool may_mount_sys_bpffs(const char *pin_dir)
+{
+	char ns[128];
+
+	return !strcmp(pin_dir, XB_PIN_DIR_DEFAULT) && !xb_under_ip_netns_exec(ns, sizeof(ns));
+}
+
+int xb_pin_dir_where(const char *pin_dir, bool may_mount, char *why, size_t len)
+{
+	char parent[PATH_MAX], hint[768];
+	int err;
+
+	why[0] = '\0';
+	parent_dir(pin_dir, parent, sizeof(parent));
+	if (pin_dir[0] == '/' && !xb_is_bpffs(parent)) {
+		if (may_mount && may_mount_sys_bpffs(pin_dir)) {
+			/* As iproute2 and libxdp do: mount the usual bpffs. */
+			if (!mount("bpf", parent, "bpf", 0, "mode=0700")) {
+				pr_info("Mounted a bpffs at %s\n", parent);
+				return xb_pin_dir_safe(pin_dir, why, len);
+			}
+			pr_warn("Couldn't mount a bpffs at %s: %s\n", parent, strerror(errno));
+		}
+		xb_bpffs_hint(pin_dir, hint, sizeof(hint));
+		snprintf(why, len, "%s is not on a bpffs; %s", pin_dir, hint);
+		return -ENOENT;
+	}
+	err = xb_pin_dir_safe(pin_dir, why, len);
+	return err;
+}
+
 int xb_pin_dir_check(const char *pin_dir, bool may_mount)
 {
-	char parent[PATH_MAX];
+	char why[1024];
+	int err = xb_pin_dir_where(pin_dir, may_mount, why, sizeof(why));
 
-	parent_dir(pin_dir, parent, sizeof(parent));
-	if (xb_is_bpffs(parent))
-		return 0;
-	if (may_mount && !strcmp(pin_dir, XB_PIN_DIR_DEFAULT)) {
-		/* As iproute2 and libxdp do: mount the usual bpffs. */
-		if (!mount("bpf", parent, "bpf", 0, "mode=0700")) {
-			pr_info("Mounted a bpffs at %s\n", parent);
-			return 0;
-		}
-		pr_warn("Couldn't mount a bpffs at %s: %s\n", parent, strerror(errno));
+	if (err)
+		pr_warn("%s\n", why);
+	return err;
+}
+
+/* FNV-1a, a byte at a time. */
+static void hash_u32(__u32 *h, __u32 v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		*h ^= (v >> (8 * i)) & 0xff;
+		*h *= 16777619u;
 	}
-	pr_warn("%s is not on a bpffs; mount one with: mount -t bpf bpf %s\n",
-		pin_dir, parent);
-	return -ENOENT;
+}
+
+/* The shape of type id: kinds, sizes, offsets, element counts and int
+ * encodings, through typedefs and qualifiers; names are left out (a
+ * renamed field changes no layout), pointers not followed. */
+static void hash_btf_type(__u32 *h, const struct btf *btf, __u32 id, int depth)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m;
+	__u16 i;
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || depth > 16) {
+		hash_u32(h, ~0u);
+		return;
+	}
+	hash_u32(h, btf_kind(t));
+	if (btf_is_int(t)) {
+		hash_u32(h, t->size);
+		hash_u32(h, btf_int_encoding(t));
+		hash_u32(h, btf_int_bits(t));
+		hash_u32(h, btf_int_offset(t));
+	} else if (btf_is_any_enum(t)) {
+		hash_u32(h, t->size);
+	} else if (btf_is_array(t)) {
+		hash_u32(h, btf_array(t)->nelems);
+		hash_btf_type(h, btf, btf_array(t)->type, depth + 1);
+	} else if (btf_is_composite(t)) {
+		hash_u32(h, t->size);
+		hash_u32(h, btf_vlen(t));
+		for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++) {
+			hash_u32(h, btf_member_bit_offset(t, i));
+			hash_u32(h, btf_member_bitfield_size(t, i));
+			hash_btf_type(h, btf, m->type, depth + 1);
+		}
+	}
+}
+
+/* The layout of every pinned map as this binary defines them. Sizes that
+ * are set at creation (capacity, flow cache) are left out. */
+static int layout_hash(__u32 *out)
+{
+	static __u32 cached;
+	static bool have;
+	struct xfrmbpf_maps *skel;
+	const struct btf *btf;
+	__u32 h = 2166136261u;
+	int i;
+
+	if (have) {
+		*out = cached;
+		return 0;
+	}
+	skel = xfrmbpf_maps__open();
+	if (!skel)
+		return -errno;
+	btf = bpf_object__btf(skel->obj);
+	for (i = 0; i < XB_MAP_COUNT; i++) {
+		const struct bpf_map *map = bpf_object__find_map_by_name(skel->obj,
+									 xb_map_names[i]);
+		const char *c;
+
+		if (i == XB_MAP_ABI)
+			continue;
+		for (c = xb_map_names[i]; *c; c++)
+			hash_u32(&h, (unsigned char)*c);
+		if (!map) {
+			hash_u32(&h, ~0u);
+			continue;
+		}
+		hash_u32(&h, bpf_map__type(map));
+		hash_u32(&h, bpf_map__key_size(map));
+		hash_u32(&h, bpf_map__value_size(map));
+		hash_u32(&h, bpf_map__map_flags(map));
+		if (!xb_map_by_capacity(i) && i != XB_MAP_FLOW_CACHE)
+			hash_u32(&h, bpf_map__max_entries(map));
+		if (btf) {
+			hash_btf_type(&h, btf, bpf_map__btf_key_type_id(map), 0);
+			hash_btf_type(&h, btf, bpf_map__btf_value_type_id(map), 0);
+		}
+	}
+	xfrmbpf_maps__destroy(skel);
+	cached = h;
+	have = true;
+	*out = h;
+	return 0;
+}
+
+int xb_abi_ours(struct xb_abi_stamp *stamp)
+{
+	memset(stamp, 0, sizeof(*stamp));
+	stamp->magic = XB_ABI_MAGIC;
+	stamp->version = XB_ABI_VERSION;
+	return layout_hash(&stamp->layout);
+}
+
+/* The stamp in the map fd: 0, or -EPROTO when it is no stamp of ours
+ * (another map named xb_abi, or never written). */
+static int read_stamp(int fd, struct xb_abi_stamp *stamp)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	/* Read only what fits: the size is checked before the lookup. */
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(key) ||
+	    info.value_size != sizeof(*stamp))
+		return -EPROTO;
+	if (bpf_map_lookup_elem(fd, &key, stamp))
+		return -errno;
+	if (!stamp->magic && !stamp->version && !stamp->layout)
+		return -ENODATA;	/* created, the daemon gone before stamping */
+	return stamp->magic == XB_ABI_MAGIC ? 0 : -EPROTO;
+}
+
+static bool pinned(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	return !access(path, F_OK);
+}
+
+int xb_abi_check(const char *pin_dir, char *why, size_t len)
+{
+	struct xb_abi_stamp ours, theirs;
+	char path[PATH_MAX];
+	int fd, err;
+
+	why[0] = '\0';
+	err = xb_abi_ours(&ours);
+	if (err) {
+		snprintf(why, len, "couldn't open the maps object: %s", strerror(-err));
+		return err;
+	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, xb_map_names[XB_MAP_ABI]);
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT) {
+		/* Only the sync record tells a whole older set from pins
+		 * nobody would take for ours. */
+		if (!pinned(pin_dir, xb_map_names[XB_MAP_SYNC]))
+			return -ENOENT;
+		snprintf(why, len, "the pins under %s carry no ABI stamp (an older xfrmbpf made "
+			 "them), this xfrmbpf uses ABI %u.%08x: stop the daemon using them and "
+			 "remove them with `xfrmbpf --pin-dir %s unload --all`", pin_dir,
+			 ours.version, ours.layout, pin_dir);
+		return -EPROTO;
+	}
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, len, "couldn't open %s: %s", path, strerror(errno));
+		return err;
+	}
+	err = read_stamp(fd, &theirs);
+	close(fd);
+	if (err == -ENODATA)
+		return -ENOENT;
+	if (err == -EPROTO) {
+		snprintf(why, len, "%s is no xfrmbpf ABI stamp: the pins under %s are not ours "
+			 "(left alone); use another --pin-dir", path, pin_dir);
+		return err;
+	}
+	if (err) {
+		snprintf(why, len, "couldn't read %s: %s", path, strerror(-err));
+		return err;
+	}
+	if (theirs.version != ours.version || theirs.layout != ours.layout) {
+		snprintf(why, len, "the pins under %s are of xfrmbpf ABI %u.%08x, this xfrmbpf "
+			 "uses ABI %u.%08x: stop the daemon using them and remove them with "
+			 "`xfrmbpf --pin-dir %s unload --all` (a daemon of this version then "
+			 "makes new ones)", pin_dir, theirs.version, theirs.layout, ours.version,
+			 ours.layout, pin_dir);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int write_stamp(const struct xfrmbpf_maps *skel)
+{
+	struct xb_abi_stamp stamp;
+	__u32 key = 0;
+	int err = xb_abi_ours(&stamp);
+
+	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.xb_abi), &key, &stamp, BPF_ANY))
+		err = -errno;
+	if (err)
+		pr_warn("Couldn't write the ABI stamp: %s\n", strerror(-err));
+	return err;
 }
 
 /*
@@ -325,11 +556,21 @@ int xb_maps_create(const char *pin_dir, __u32 max_policies)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct xfrmbpf_maps *skel;
+	char why[512];
 	int err;
 
 	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
 		err = -errno;
 		pr_warn("Couldn't create %s: %s\n", pin_dir, strerror(errno));
+		return err;
+	}
+	/* Pins of another ABI are never reused nor re-created here: an
+	 * attached datapath of that version may still read them. A
+	 * directory with some of our names but no sync record (a creation
+	 * cut short) is taken as it is, where libbpf finds it fits. */
+	err = xb_abi_check(pin_dir, why, sizeof(why));
+	if (err && err != -ENOENT) {
+		pr_warn("%s\n", why);
 		return err;
 	}
 	err = fit_pinned_capacity(pin_dir, max_policies);
@@ -350,6 +591,8 @@ int xb_maps_create(const char *pin_dir, __u32 max_policies)
 			"(pins of another version? `xfrmbpf unload --all` removes them)\n",
 			pin_dir, strerror(-err));
 	else
+		err = write_stamp(skel);
+	if (!err)
 		err = arm_watchdog(skel);
 	if (!err)
 		pin_exit_watch(skel, pin_dir);
@@ -379,7 +622,7 @@ static int open_filter(struct xb_maps *maps)
 
 int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[512];
 	int i, err;
 
 	for (i = 0; i < XB_MAP_COUNT; i++)
@@ -389,6 +632,13 @@ int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable)
 	maps->n_cpus = libbpf_num_possible_cpus();
 	if (maps->n_cpus < 0)
 		return maps->n_cpus;
+	/* Maps of another layout are never read (nor written). */
+	err = xb_abi_check(pin_dir, why, sizeof(why));
+	if (err) {
+		if (err != -ENOENT)
+			pr_debug("%s\n", why);
+		return err;
+	}
 	for (i = 0; i < XB_MAP_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, xb_map_names[i]);
 		maps->fd[i] = bpf_obj_get(path);
@@ -493,6 +743,11 @@ int xb_pin_dir_lock(const char *pin_dir)
 
 int xb_pin_dir_remove(const char *pin_dir)
 {
+	return xb_pins_remove(pin_dir, true);
+}
+
+int xb_pins_remove(const char *pin_dir, bool and_dir)
+{
 	char path[PATH_MAX];
 	int i, err = 0;
 
@@ -504,7 +759,109 @@ int xb_pin_dir_remove(const char *pin_dir)
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, XB_EXIT_WATCH_PIN);
 	if (unlink(path) && errno != ENOENT)
 		err = -errno;
+	if (and_dir && rmdir(pin_dir) && errno != ENOENT && errno != ENOTEMPTY)
+		err = -errno;
+	return err;
+}
+
+/* What the BPF object behind fd is: "map", "link", "prog" (from its
+ * fdinfo), or NULL. */
+static const char *bpf_fd_kind(int fd)
+{
+	char path[64], line[128];
+	const char *kind = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	while (!kind && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "map_type:", 9))
+			kind = "map";
+		else if (!strncmp(line, "link_type:", 10))
+			kind = "link";
+		else if (!strncmp(line, "prog_type:", 10))
+			kind = "prog";
+	}
+	fclose(f);
+	return kind;
+}
+
+/* Is the pin at path, of our name `name`, the object we pin there: a map
+ * the kernel names so (its first BPF_OBJ_NAME_LEN - 1 characters), or
+ * the exit watch's raw tracepoint link? */
+static bool pin_is_ours(const char *path, const char *name)
+{
+	int fd = bpf_obj_get(path);
+	const char *kind;
+	bool ours = false;
+
+	if (fd < 0)
+		return false;
+	kind = bpf_fd_kind(fd);
+	if (!strcmp(name, XB_EXIT_WATCH_PIN)) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		ours = kind && !strcmp(kind, "link") &&
+		       !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		       info.type == BPF_LINK_TYPE_RAW_TRACEPOINT;
+	} else if (kind && !strcmp(kind, "map")) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		size_t want = strlen(name) < BPF_OBJ_NAME_LEN - 1 ? strlen(name) :
+				BPF_OBJ_NAME_LEN - 1;
+
+		ours = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		       strlen(info.name) == want && !strncmp(info.name, name, want);
+	}
+	close(fd);
+	return ours;
+}
+
+int xb_pin_dir_remove_ours(const char *pin_dir, int *kept)
+{
+	char path[PATH_MAX];
+	int i, err = 0;
+
+	_Static_assert(XB_MAP_ABI == XB_MAP_COUNT - 1, "xb_abi is the last pinned map");
+	*kept = 0;
+	/* The exit watch first, the stamp (the last map) last. */
+	for (i = -1; i < XB_MAP_COUNT; i++) {
+		const char *name = i < 0 ? XB_EXIT_WATCH_PIN : xb_map_names[i];
+
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+		if (access(path, F_OK))
+			continue;
+		if (!pin_is_ours(path, name)) {
+			pr_warn("%s is not a pin of ours: left in place\n", path);
+			(*kept)++;
+			continue;
+		}
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
 	if (rmdir(pin_dir) && errno != ENOENT && errno != ENOTEMPTY)
 		err = -errno;
+	return err;
+}
+
+int xb_maps_open_checked(struct xb_maps *maps, const char *pin_dir, char *why, size_t len)
+{
+	int err;
+
+	for (err = 0; err < XB_MAP_COUNT; err++)
+		maps->fd[err] = -1;
+	maps->sync = NULL;
+	maps->filter = NULL;
+	err = xb_pin_dir_where(pin_dir, false, why, len);
+	if (err)
+		return err;
+	err = xb_maps_open(maps, pin_dir, false);
+	if (err == -EPROTO || (err && err != -ENOENT && err != -EPERM && err != -EACCES))
+		if (xb_abi_check(pin_dir, why, len) != -EPROTO)
+			snprintf(why, len, "couldn't open the maps under %s: %s", pin_dir,
+				 strerror(-err));
 	return err;
 }

@@ -11,7 +11,9 @@
 #include "xfrmbpf/sync.h"
 
 /* Every pinned map, once: X(index suffix, pin name). The BPF objects
- * define them (bpf/maps.bpf.h); this is the order of struct xb_maps.fd. */
+ * define them (bpf/maps.bpf.h); this is the order of struct xb_maps.fd,
+ * and an index names a full map in xb_sync (append only). xb_abi, the
+ * ABI stamp, is checked before any other is opened. */
 #define XB_PINNED_MAPS(X)			\
 	X(SYNC, xb_sync)			\
 	X(POLICIES, xb_policies)		\
@@ -30,7 +32,8 @@
 	X(FLOW_STATS, xb_flow_stats)		\
 	X(UNDECIDABLE_STATS, xb_undecidable_stats) \
 	X(TSS_FILTER, xb_tss_filter)		\
-	X(WATCHDOG, xb_watchdog)
+	X(WATCHDOG, xb_watchdog)		\
+	X(ABI, xb_abi)
 
 /* The pinned link of the watch on the daemon's exit (bpf/exit_watch.bpf.h),
  * beside the maps. */
@@ -71,9 +74,23 @@ __u32 xb_flow_cache_bits(int n_cpus);
  * negative errno. */
 int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir);
 
-/* Make sure dir's parent is a bpffs; mounts /sys/fs/bpf when it is the
- * default location and nothing is mounted there. */
+/* Is pin_dir a place for our pins: an absolute path whose parent is a
+ * bpffs (may_mount: /sys/fs/bpf mounted when it is the default location,
+ * nothing is mounted there and this is not `ip netns exec`), and safe
+ * (xb_pin_dir_safe(), loader/bpffs.h)? 0, or a negative errno with why,
+ * one line that says what to do. */
+int xb_pin_dir_where(const char *pin_dir, bool may_mount, char *why, size_t len);
+/* The same, why printed as a warning. */
 int xb_pin_dir_check(const char *pin_dir, bool may_mount);
+
+struct xb_abi_stamp;
+/* This binary's ABI stamp (include/xfrmbpf/abi.h). */
+int xb_abi_ours(struct xb_abi_stamp *stamp);
+/* The pins' stamp against ours: 0 when equal; -ENOENT when there is none
+ * and no sync record either (no pins, or a creation cut short); -EPROTO
+ * when it differs, is missing beside a sync record (an older xfrmbpf) or
+ * is no stamp of ours; why says which and how to clear them. */
+int xb_abi_check(const char *pin_dir, char *why, size_t len);
 /* Is map idx sized by the policy capacity (`run --max-policies`)? */
 bool xb_map_by_capacity(int idx);
 /* Entries of the capacity-sized map idx (xb_policies, xb_tmpls, xb_tss,
@@ -89,9 +106,14 @@ int xb_maps_fit_capacity(struct bpf_object *obj, const char *pin_dir, __u32 max_
  * capacity are re-created when no loaded program uses them; -EBUSY (with
  * a message naming --max-policies) when one does. */
 int xb_maps_create(const char *pin_dir, __u32 max_policies);
-/* Open every pinned map. writable: also mmap the sync record and the
- * presence filter (left as it is: xb_publish_clear() empties it). */
+/* Open every pinned map, after checking their ABI stamp (-EPROTO, see
+ * xb_abi_check()). writable: also mmap the sync record and the presence
+ * filter (left as it is: xb_publish_clear() empties it). */
 int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable);
+/* For the commands: xb_pin_dir_where() (no mount), then xb_maps_open()
+ * read-only. On error why says what is wrong when more than "no maps"
+ * (-ENOENT, why empty) or a permission (-EPERM/-EACCES) is. */
+int xb_maps_open_checked(struct xb_maps *maps, const char *pin_dir, char *why, size_t len);
 void xb_maps_close(struct xb_maps *maps);
 /* Read the sync record (through the map, consistent copy). */
 int xb_maps_read_sync(const struct xb_maps *maps, struct xb_sync *out);
@@ -104,7 +126,16 @@ void *xb_maps_lookup_percpu(const struct xb_maps *maps, int map, const void *key
 /* flock() on the pin directory: one daemon per pin directory. Returns the
  * lock fd, or -EBUSY when another process holds it. */
 int xb_pin_dir_lock(const char *pin_dir);
-/* Remove every pin of ours under pin_dir, then the directory. */
+/* Remove every pin of our names under pin_dir, then the directory when
+ * that leaves it empty. */
 int xb_pin_dir_remove(const char *pin_dir);
+/* The same; and_dir false: the directory stays. */
+int xb_pins_remove(const char *pin_dir, bool and_dir);
+/* `unload --all`: the same, but only pins that are ours: all our names
+ * when the directory holds our ABI stamp (any version); without one, only
+ * those that are maps of our kernel name or our exit watch's link (an
+ * xfrmbpf older than the stamp). Nothing else in the directory is
+ * touched. *kept: how many of our names were left, not being ours. */
+int xb_pin_dir_remove_ours(const char *pin_dir, int *kept);
 
 #endif
