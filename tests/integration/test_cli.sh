@@ -182,6 +182,9 @@ expect_eval "--pin-dir /tmp: the hint proposes a dedicated bpffs, never /" \
 run_pin "$XBT_DIR/fresh/xfrmbpf" status
 expect_eval "--pin-dir below a directory yet to make: the hint mounts on that directory" \
 	"grep -qF 'mkdir -p $XBT_DIR/fresh && mount -t bpf -o mode=0700 bpf $XBT_DIR/fresh' '$ERR'"
+run_pin "$XBT_BPFFS/" status
+expect_eval "--pin-dir the bpffs's root itself: says to pin below it" \
+	"[ \$RC -eq 3 ] && grep -qF -- '--pin-dir $XBT_BPFFS/xfrmbpf' '$ERR'"
 # `ip netns exec` mounts a fresh sysfs on /sys: /sys/fs/bpf is no bpffs
 # there, and a bpffs mounted in it would vanish with the command.
 expect_eval "/sys/fs/bpf under ip netns exec is not the host's bpffs (as the hint says)" \

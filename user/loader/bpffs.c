@@ -129,8 +129,8 @@ void xb_bpffs_hint(const char *pin_dir, char *buf, size_t len)
 	}
 	why_not = strcmp(parent, XB_SYS_BPFFS) ? unfit_for_bpffs(parent) : NULL;
 	if (!why_not)
-		snprintf(buf, len, "mount one with: mkdir -p %s && mount -t bpf -o mode=0700 bpf %s",
-			 parent, parent);
+		snprintf(buf, len, "mount one with: mkdir -p %s && "
+			 "mount -t bpf -o mode=0700 bpf %s", parent, parent);
 	else if (!unfit_for_bpffs(pin_dir))
 		snprintf(buf, len, "its parent %s %s, no place for a bpffs: make %s one with "
 			 "`mkdir -p %s && mount -t bpf -o mode=0700 bpf %s`, then use --pin-dir "

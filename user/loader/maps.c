@@ -73,6 +73,15 @@ int xb_pin_dir_where(const char *pin_dir, bool may_mount, char *why, size_t len)
 			}
 			pr_warn("Couldn't mount a bpffs at %s: %s\n", parent, strerror(errno));
 		}
+		if (xb_is_bpffs(pin_dir)) {
+			size_t n = strlen(pin_dir);
+
+			while (n > 1 && pin_dir[n - 1] == '/')
+				n--;
+			snprintf(why, len, "%s is the root of a bpffs, the pins go in a directory "
+				 "on it: e.g. --pin-dir %.*s/xfrmbpf", pin_dir, (int)n, pin_dir);
+			return -ENOENT;
+		}
 		xb_bpffs_hint(pin_dir, hint, sizeof(hint));
 		snprintf(why, len, "%s is not on a bpffs; %s", pin_dir, hint);
 		return -ENOENT;
