@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "tss_sink_maps.h"
+#include "lib/map_clear.h"
 
 static int put_entry(void *ctx, const struct xb_tss_key *key,
 		     const struct xb_tss_val *val)
@@ -139,38 +140,6 @@ void xb_tss_maps_close(struct xb_tss_maps *maps)
 	maps->tss_fd = maps->lists_fd = maps->index_fd = -1;
 }
 
-/* Deletes every entry of a hash map with keys of key_size bytes: the
- * keys are collected first, as a walk restarted from the first key after
- * each delete would scan the emptied buckets again and again (quadratic
- * at a million entries). */
-static int clear_hash(int fd, size_t key_size)
-{
-	char *keys = NULL, *prev = NULL;
-	size_t n = 0, cap = 0, i;
-	int err = 0;
-
-	for (;;) {
-		if (n == cap) {
-			char *k = realloc(keys, (cap = cap ? 2 * cap : 1024) * key_size);
-
-			if (!k) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = k;
-			prev = n ? keys + (n - 1) * key_size : NULL;
-		}
-		if (bpf_map_get_next_key(fd, prev, keys + n * key_size))
-			break;
-		prev = keys + n++ * key_size;
-	}
-	for (i = 0; i < n && !err; i++)
-		if (bpf_map_delete_elem(fd, keys + i * key_size))
-			err = -errno;
-	free(keys);
-	return err;
-}
-
 int xb_tss_maps_clear(struct xb_tss_maps *maps)
 {
 	struct xb_shape_list empty;
@@ -178,9 +147,9 @@ int xb_tss_maps_clear(struct xb_tss_maps *maps)
 	int err;
 
 	memset(&empty, 0, sizeof(empty));
-	err = clear_hash(maps->tss_fd, sizeof(struct xb_tss_key));
+	err = xb_map_clear(maps->tss_fd, sizeof(struct xb_tss_key));
 	if (!err && maps->index_fd > 0)
-		err = clear_hash(maps->index_fd, sizeof(struct xb_tss_idx_key));
+		err = xb_map_clear(maps->index_fd, sizeof(struct xb_tss_idx_key));
 	if (err)
 		return err;
 	for (i = 0; i < XB_SHAPE_LISTS; i++)

@@ -9,6 +9,7 @@
 #include "mirror/snapshot.h"
 #include "classifier/tss.h"
 #include "classifier/tss_filter.h"
+#include "lib/map_clear.h"
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/tss.h"
 
@@ -502,18 +503,7 @@ int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 
 static int clear_map(struct xb_maps *maps, int map, size_t key_size)
 {
-	unsigned char key[64], next[64];
-	int fd = maps->fd[map];
-
-	if (key_size > sizeof(key))
-		return -E2BIG;
-	/* Always restart from the first key: we delete as we go. */
-	while (!bpf_map_get_next_key(fd, NULL, next)) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(fd, key))
-			return -errno;
-	}
-	return 0;
+	return xb_map_clear(maps->fd[map], key_size);
 }
 
 int xb_publish_clear(struct xb_maps *maps)
