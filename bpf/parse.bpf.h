@@ -73,12 +73,20 @@ struct xb_pkt {
 	__u8 frag;		/* any fragment (first or not) */
 	__u16 l3_off;		/* offset of the IP header in the frame */
 	__u16 l3_len;		/* IP total length from the header */
+	__u16 vlan;		/* outer VLAN tag: VID | XB_VLAN_TAG_AD */
 	/* What input routing reads beside the addresses: IPv4 TOS (low
 	 * byte), IPv6 traffic class and flow label (network order). */
 	__be32 flowinfo;
 	__u8 sa_proto;		/* IPsec: ESP or AH (NAT-T: ESP in UDP) */
 	__u8 cause;		/* enum xb_undecidable_cause of a parser's
 				 * XB_R_PASS_UNDECIDABLE */
+	__u8 vlans;		/* VLAN tags in the frame (0, 1) */
+	/* XDP: the device the kernel receives the packet on, the VLAN device
+	 * of a tagged frame (vlan_dev: its position in the attached device's
+	 * xb_iface_cfg.vlans + 1, 0 for the attached device itself). Set by
+	 * xb_xdp_decide(); in the padding the struct has anyway. */
+	__u8 vlan_dev;
+	__u32 ifindex;
 };
 
 /* The parsers return this, or the reason to pass the packet with. */
@@ -91,8 +99,16 @@ static __always_inline int xb_parse_undecidable(struct xb_pkt *pkt, __u8 cause)
 	return XB_R_PASS_UNDECIDABLE;
 }
 
+/*
+ * Ethernet and up to two VLAN tags. The outer tag goes into pkt (the
+ * kernel receives the frame on the VLAN device of that tag: the caller
+ * decides it as that device's). Two tags (QinQ) are not modelled: the
+ * inner one is the outer VLAN device's to untag, and a VLAN device on a
+ * VLAN device, a bridge or a priority tag may take it; undecidable.
+ */
 static __always_inline int xb_parse_l2(void *data, void *data_end,
-				       __u16 *proto, __u16 *off)
+				       __u16 *proto, __u16 *off,
+				       struct xb_pkt *pkt)
 {
 	struct ethhdr *eth = data;
 	__u16 h_proto, o = sizeof(*eth);
@@ -111,11 +127,20 @@ static __always_inline int xb_parse_l2(void *data, void *data_end,
 			break;
 		if ((void *)(tag + 2) > data_end)
 			return XB_R_PASS_UNPARSED;
+		if (i == 0)
+			pkt->vlan = (bpf_ntohs(tag[0]) & XB_VLAN_VID_MASK) |
+				    (h_proto == bpf_htons(XB_ETH_P_8021AD) ?
+				     XB_VLAN_TAG_AD : 0);
 		h_proto = tag[1];
 		o += 4;
 	}
 	*proto = h_proto;
 	*off = o;
+	if (o == sizeof(*eth) + 4)
+		pkt->vlans = 1;
+	else if (o > sizeof(*eth) + 4 &&
+		 (h_proto == bpf_htons(ETH_P_IP) || h_proto == bpf_htons(ETH_P_IPV6)))
+		return xb_parse_undecidable(pkt, XB_U_VLAN);
 	return XB_PARSE_OK;
 }
 
@@ -478,7 +503,7 @@ static __always_inline int xb_parse(void *ctx, bool xdp, void *data,
 	__u16 h_proto, off;
 	int ret;
 
-	ret = xb_parse_l2(data, data_end, &h_proto, &off);
+	ret = xb_parse_l2(data, data_end, &h_proto, &off, pkt);
 	if (ret != XB_PARSE_OK)
 		return ret;
 	if (h_proto == bpf_htons(ETH_P_IP))

@@ -61,7 +61,9 @@ static __always_inline __u8 xb_route_undecidable(const struct xb_pkt *pkt)
 }
 
 /*
- * bpf_fib_lookup() from the ingress device, as ip_route_input would:
+ * bpf_fib_lookup() from the ingress device as the kernel has it (for a
+ * tagged frame the VLAN device, xb_vlan_dev(): ip rules by iif, and its
+ * addresses and routes), as ip_route_input would:
  * SUCCESS, NO_NEIGH and FRAG_NEEDED are unicast routes out of the box
  * (the kernel checks the FWD policy before TTL and MTU). NOT_FWDED is a
  * local or broadcast route (local delivery, IN policy) or no route at all;

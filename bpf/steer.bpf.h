@@ -173,6 +173,13 @@ static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
 	/* ip_forward() forwards only frames addressed to this host */
 	if (skb->pkt_type != PACKET_HOST)
 		return TC_ACT_OK;
+	/* A tagged frame: at tc ingress the kernel has already taken the
+	 * outer tag out of the frame (skb_vlan_untag(), or the NIC did), and
+	 * it then receives the frame on the VLAN device of that tag (its ip
+	 * rules, VRF, disable_policy), or drops it when there is none: not
+	 * ours to forward. */
+	if (skb->vlan_present)
+		return TC_ACT_OK;
 	pull = skb->len < XB_TC_PULL ? skb->len : XB_TC_PULL;
 	if ((void *)(long)skb->data + pull > (void *)(long)skb->data_end)
 		bpf_skb_pull_data(skb, pull);
@@ -180,7 +187,8 @@ static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
 	data_end = (void *)(long)skb->data_end;
 	if (xb_parse(skb, false, data, data_end, skb->len, &pkt) != XB_PARSE_OK)
 		return TC_ACT_OK;
-	/* In-band VLAN tags (QinQ) would survive the MAC header pull. */
+	/* An in-band tag (the inner one of QinQ) would survive the MAC
+	 * header pull, and is another device's anyway (above). */
 	if (pkt.frag || pkt.kind != XB_PK_PLAIN || pkt.l3_off != ETH_HLEN ||
 	    !xb_plain_unicast(&pkt))
 		return TC_ACT_OK;

@@ -67,12 +67,68 @@ static __always_inline bool xb_natt_decapsulated(const struct xb_pkt *pkt)
 	return bpf_map_lookup_elem(&xb_bypass, &k) != NULL;
 }
 
-static __always_inline bool xb_policy_disabled(const struct xb_iface_cfg *cfg,
+static __always_inline bool xb_policy_disabled(__u32 flags,
 					       const struct xb_pkt *pkt)
 {
 	if (pkt->family == AF_INET)
-		return cfg->flags & XB_IF_DISABLE_POLICY4;
-	return cfg->flags & XB_IF_DISABLE_POLICY6;
+		return flags & XB_IF_DISABLE_POLICY4;
+	return flags & XB_IF_DISABLE_POLICY6;
+}
+
+/* The position in cfg->vlans of the VLAN device with this tag, or
+ * XB_MAX_IF_VLANS. Global: verified once, not once per position the
+ * caller goes on with. */
+__noinline __u32 xb_vlan_find(const struct xb_iface_cfg *cfg, __u32 tag)
+{
+	__u32 i, n;
+
+	if (!cfg)
+		return XB_MAX_IF_VLANS;
+	n = cfg->n_vlans;
+	for (i = 0; i < XB_MAX_IF_VLANS; i++) {
+		if (i >= n)
+			break;
+		if (cfg->vlans[i].tag == tag)
+			return i;
+	}
+	return XB_MAX_IF_VLANS;
+}
+
+/*
+ * The device the kernel receives a tagged frame on, as vlan_do_receive()
+ * finds it: the attached device's VLAN device of that tag (into
+ * pkt->ifindex and pkt->vlan_dev). A priority tag (VID 0) with no VLAN
+ * device of its own is cleared and the frame received on the attached
+ * device (__netif_receive_skb_core). Any other tag: false, the kernel
+ * decides (it drops the frame as PACKET_OTHERHOST, or a bridge or a
+ * device the daemon did not publish takes it).
+ */
+static __always_inline bool xb_vlan_dev(const struct xb_iface_cfg *cfg,
+					struct xb_pkt *pkt)
+{
+	__u32 i = xb_vlan_find(cfg, pkt->vlan);
+
+	if (i < XB_MAX_IF_VLANS) {
+		/* the verifier's bound, whatever clang makes of the test */
+		i &= XB_MAX_IF_VLANS - 1;
+		pkt->ifindex = cfg->vlans[i].ifindex;
+		pkt->vlan_dev = (__u8)(i + 1);
+		return true;
+	}
+	return (pkt->vlan & XB_VLAN_VID_MASK) == 0;
+}
+
+/* The settings the packet meets: the attached device's, or for a frame of
+ * a VLAN device that device's own with the attached device's hooks. */
+static __always_inline __u32 xb_in_flags(const struct xb_iface_cfg *cfg,
+					 const struct xb_pkt *pkt)
+{
+	__u32 i = pkt->vlan_dev;
+
+	if (!i)
+		return cfg->flags;
+	i = (i - 1) & (XB_MAX_IF_VLANS - 1);
+	return (cfg->flags & XB_IF_VLAN_PARENT) | (cfg->vlans[i].flags & XB_IF_VLAN_OWN);
 }
 
 /*
@@ -87,30 +143,36 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 		       const struct xb_iface_cfg *cfg,
 		       const struct xb_sync_snap *snap, struct xb_decision *d)
 {
-	__u32 view, dir;
+	__u32 view, dir, flags = xb_in_flags(cfg, pkt);
 	int rt;
 
 	/* What runs between XDP and the XFRM lookup, in the kernel's order:
 	 * tc ingress, netfilter ingress, the rx handler of an upper device,
-	 * prerouting. Any of it may rewrite, redirect or drop the packet. */
-	if (cfg->flags & XB_IF_TC_INGRESS) {
+	 * prerouting. Any of it may rewrite, redirect or drop the packet.
+	 * flags: the ingress device's, or for a tagged frame its VLAN
+	 * device's with the attached device's hooks (xb_in_flags()). */
+	if (flags & XB_IF_TC_INGRESS) {
 		xb_decision_undecidable(d, XB_U_TC_INGRESS);
 		return;
 	}
-	if (cfg->flags & XB_IF_NF_INGRESS) {
+	if (flags & XB_IF_NF_INGRESS) {
 		xb_decision_undecidable(d, XB_U_NF_INGRESS);
 		return;
 	}
-	if (cfg->flags & XB_IF_STACKED) {
+	if (flags & XB_IF_STACKED) {
 		xb_decision_undecidable(d, XB_U_STACKED_DEV);
 		return;
 	}
-	if (cfg->flags & (pkt->family == AF_INET ? XB_IF_NF_PREROUTING4 :
-						   XB_IF_NF_PREROUTING6)) {
+	if (flags & XB_IF_VLAN_BLIND) {
+		xb_decision_undecidable(d, XB_U_VLAN);
+		return;
+	}
+	if (flags & (pkt->family == AF_INET ? XB_IF_NF_PREROUTING4 :
+					      XB_IF_NF_PREROUTING6)) {
 		xb_decision_undecidable(d, XB_U_NETFILTER);
 		return;
 	}
-	rt = xb_route(ctx, pkt, ctx->ingress_ifindex);
+	rt = xb_route(ctx, pkt, pkt->ifindex);
 	if (rt == XB_RT_UNKNOWN) {
 		xb_decision_undecidable(d, XB_U_ROUTE);
 		return;
@@ -121,7 +183,7 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 						XB_R_DROP_UNKNOWN_SPI;
 		return;
 	}
-	if (xb_policy_disabled(cfg, pkt)) {
+	if (xb_policy_disabled(flags, pkt)) {
 		d->reason = XB_R_PASS_DISABLED_DEV;
 		return;
 	}
@@ -132,7 +194,7 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 		return;
 	}
 	xb_decide_policy(pkt, view, dir, xb_sync_default(snap, dir), d);
-	if ((cfg->flags & XB_IF_GENERIC) && d->reason == XB_R_DROP_REQUIRES_IPSEC)
+	if ((flags & XB_IF_GENERIC) && d->reason == XB_R_DROP_REQUIRES_IPSEC)
 		xb_decision_undecidable(d, XB_U_GENERIC_XDP);
 }
 
@@ -157,6 +219,9 @@ static __always_inline int xb_iface_slot(__u32 ifindex)
  * complete SPD: it may be used while the next publication runs, or while
  * it starts during the lookup, as the packet then sees the old SPD. Only
  * a miss needs a quiet seq count.
+ *
+ * A tagged frame is the VLAN device's: its device lookup comes before the
+ * cache, whose key then has the VLAN device (pkt.ifindex).
  */
 static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 					 struct xb_decision *d)
@@ -164,7 +229,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xb_sync_snap snap = {};
-	struct xb_iface_cfg *cfg;
+	struct xb_iface_cfg *cfg = NULL;
 	struct xb_pkt pkt = {};
 	__u32 ifindex = ctx->ingress_ifindex, slot;
 	int reason;
@@ -182,16 +247,30 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		d->cause = pkt.cause;
 		return xb_iface_slot(ifindex);
 	}
-	if (xb_flow_cached(&pkt, ifindex, &snap, d, &slot))
+	pkt.ifindex = ifindex;
+	if (pkt.vlans) {
+		cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
+		if (!cfg) {
+			d->reason = XB_R_PASS_NO_IFACE;
+			return -1;
+		}
+		if (!xb_vlan_dev(cfg, &pkt)) {
+			xb_decision_undecidable(d, XB_U_VLAN);
+			return cfg->stats_slot;
+		}
+	}
+	if (xb_flow_cached(&pkt, pkt.ifindex, &snap, d, &slot))
 		return slot;
 	if (reason != XB_R_NONE) {
 		d->reason = reason;
 		return xb_iface_slot(ifindex);
 	}
-	cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
 	if (!cfg) {
-		d->reason = XB_R_PASS_NO_IFACE;
-		return -1;
+		cfg = bpf_map_lookup_elem(&xb_ifaces, &ifindex);
+		if (!cfg) {
+			d->reason = XB_R_PASS_NO_IFACE;
+			return -1;
+		}
 	}
 	slot = cfg->stats_slot;
 	xb_xdp_decide_uncached(ctx, &pkt, cfg, &snap, d);
@@ -201,7 +280,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		return slot;
 	}
 	if (!xb_dry_run)
-		xb_flow_store(&pkt, ifindex, &snap, d, slot);
+		xb_flow_store(&pkt, pkt.ifindex, &snap, d, slot);
 	return slot;
 }
 

@@ -43,6 +43,47 @@ enum {
 	 * user/loader/nf_hooks.h): it runs after tc and before IP receive,
 	 * with the same powers, so all of the device's packets pass. */
 	XB_IF_NF_INGRESS	= 1 << 10,
+	/* The device has VLAN devices on it and VLAN tags may reach the
+	 * kernel outside the frame XDP sees (stripped by the NIC, rx-vlan
+	 * offload; a veth peer that hands them over as metadata; skb-mode
+	 * XDP): an untagged-looking frame may be a VLAN device's, so the
+	 * datapath passes all of the device's packets (cause vlan). */
+	XB_IF_VLAN_BLIND	= 1 << 11,
+	/* More VLAN devices than xb_iface_cfg.vlans holds: the tags of
+	 * those left out pass (cause vlan). For `status`; not read by the
+	 * datapath. */
+	XB_IF_VLANS_TRUNCATED	= 1 << 12,
+};
+
+/* What of a device's XB_IF_* a VLAN device on it has of its own
+ * (xb_iface_vlan.flags): the kernel receives a tagged frame on the VLAN
+ * device (vlan_do_receive), which then has its own tc and netfilter
+ * ingress, upper devices, disable_policy and input routing. The attached
+ * device's tc and netfilter ingress still run first. */
+#define XB_IF_VLAN_OWN	(XB_IF_DISABLE_POLICY4 | XB_IF_DISABLE_POLICY6 |	\
+			 XB_IF_STACKED | XB_IF_NF_PREROUTING4 |		\
+			 XB_IF_NF_PREROUTING6 | XB_IF_TC_INGRESS |		\
+			 XB_IF_NF_INGRESS)
+/* ... and what of the attached device's applies to its tagged frames as
+ * well (its ingress hooks, its XDP mode; stacked: conservatively). */
+#define XB_IF_VLAN_PARENT (XB_IF_XDP | XB_IF_STEER | XB_IF_GENERIC |	\
+			   XB_IF_STACKED | XB_IF_TC_INGRESS |		\
+			   XB_IF_NF_INGRESS | XB_IF_VLAN_BLIND)
+
+/* VLAN devices of one attached device that xb_iface_cfg holds; the tags
+ * of others pass (XB_IF_VLANS_TRUNCATED). */
+#define XB_MAX_IF_VLANS		32
+/* xb_iface_vlan.tag: the VID, with this bit for an 802.1ad (S-)tag. */
+#define XB_VLAN_TAG_AD		0x8000
+#define XB_VLAN_VID_MASK	0x0fff
+
+/* A VLAN device on an attached device, up, in the same netns: the device
+ * the kernel receives frames with its tag on. */
+struct xb_iface_vlan {
+	__u32 ifindex;		/* the VLAN device: input of the FIB lookup */
+	__u32 flags;		/* its own XB_IF_VLAN_OWN settings */
+	__u16 tag;		/* VID | XB_VLAN_TAG_AD */
+	__u16 pad;
 };
 
 /* Value of xb_ifaces, keyed by ifindex (__u32). */
@@ -52,6 +93,11 @@ struct xb_iface_cfg {
 	/* This interface's row of xb_stats (below): an array row costs
 	 * the datapath no hash lookup per packet. */
 	__u32 stats_slot;
+	/* The device's VLAN devices, vlans[0 .. n_vlans - 1], by tag
+	 * (user/loader/vlan.h): one update of the entry replaces them with
+	 * the device's flags, so a packet sees one or the other. */
+	__u32 n_vlans;
+	struct xb_iface_vlan vlans[XB_MAX_IF_VLANS];
 };
 
 /* Key of xb_bypass: traffic to this local port is never dropped inbound. */
@@ -118,7 +164,9 @@ struct xb_flow_key {
 	__be16 sport;
 	__be16 dport;
 	__be32 spi;		/* IPsec packets: the SPI looked up */
-	__u32 ifindex;		/* ingress device: route and settings */
+	__u32 ifindex;		/* ingress device as the kernel has it (the
+				 * VLAN device of a tagged frame): route and
+				 * settings */
 	__u16 family;
 	__u8 proto;
 	__u8 kind;		/* enum xb_pkt_kind */

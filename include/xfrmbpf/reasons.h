@@ -69,7 +69,8 @@ enum xb_reason {
 	X(XB_U_STACKED_DEV,	"stacked_device")				\
 	X(XB_U_NETFILTER,	"netfilter_prerouting")			\
 	X(XB_U_TC_INGRESS,	"tc_ingress")				\
-	X(XB_U_NF_INGRESS,	"netfilter_ingress")
+	X(XB_U_NF_INGRESS,	"netfilter_ingress")			\
+	X(XB_U_VLAN,		"vlan")
 
 #define XB_CAUSE_ENUM(sym, name) sym,
 enum xb_undecidable_cause {

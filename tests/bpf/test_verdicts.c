@@ -25,7 +25,9 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -33,6 +35,7 @@
 #include <bpf/libbpf.h>
 
 #include "xfrmbpf.skel.h"
+#include "bpf_harness.h"
 #include "fixture.h"
 
 struct verdict_case {
@@ -45,6 +48,61 @@ struct verdict_case {
 	int reason;		/* XB_R_*, or UNDECIDABLE(cause) */
 	uint32_t policy;	/* counted policy, NO_POL for none */
 };
+
+/*
+ * VLAN devices of the ingress device in its xb_ifaces entry. The host may
+ * have no 8021q: the VLAN device is a stand-in, the veth xbt-vl0, which
+ * the FIB lookup takes as the input device as it would a VLAN device.
+ * An ip rule by iif xbt-vl0 makes 203.0.113.0/24 and 2001:db8:3::/64
+ * local for it (table 110), so a tagged frame forwarded on the attached
+ * device is delivered locally on the VLAN device.
+ */
+enum {
+	VL_Q100		= 1 << 0,	/* 802.1Q VID 100 -> xbt-vl0 */
+	VL_AD100	= 1 << 1,	/* 802.1ad VID 100 -> xbt-vl0 */
+	VL_NOPOLICY	= 1 << 2,	/* ... with disable_policy (v4, v6) */
+	VL_TC		= 1 << 3,	/* ... with tc filters on its ingress */
+	VL_STACKED	= 1 << 4,	/* ... a bridge port or VRF member */
+	VL_Q0		= 1 << 5,	/* 802.1Q VID 0 -> xbt-vl0 */
+};
+
+static const char *const vlan_setup[] = {
+	"ip link add xbt-vl0 type veth peer name xbt-vl1",
+	"ip link set xbt-vl0 up",
+	"ip link set xbt-vl1 up",
+	"ip rule add iif xbt-vl0 lookup 110 pref 100",
+	"ip -6 rule add iif xbt-vl0 lookup 110 pref 100",
+	"ip route add local 203.0.113.0/24 dev lo table 110",
+	"ip -6 route add local 2001:db8:3::/64 dev lo table 110",
+};
+
+static int if_vlan;		/* xbt-vl0 */
+
+/* The ingress device's VLAN devices as vl says. */
+static void set_vlans(unsigned int vl)
+{
+	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_ifaces);
+	uint32_t key = (uint32_t)xbt_fx.if_in, flags = 0;
+	struct xb_iface_cfg cfg;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &cfg), 0);
+	if (vl & VL_NOPOLICY)
+		flags |= XB_IF_DISABLE_POLICY4 | XB_IF_DISABLE_POLICY6;
+	if (vl & VL_TC)
+		flags |= XB_IF_TC_INGRESS;
+	if (vl & VL_STACKED)
+		flags |= XB_IF_STACKED;
+	cfg.n_vlans = 0;
+	memset(cfg.vlans, 0, sizeof(cfg.vlans));
+	if (vl & (VL_Q100 | VL_AD100 | VL_Q0)) {
+		assert_true(if_vlan > 0);
+		cfg.vlans[0].ifindex = (uint32_t)if_vlan;
+		cfg.vlans[0].flags = flags;
+		cfg.vlans[0].tag = vl & VL_Q0 ? 0 : vl & VL_AD100 ? 100 | XB_VLAN_TAG_AD : 100;
+		cfg.n_vlans = 1;
+	}
+	assert_int_equal(bpf_map_update_elem(fd, &key, &cfg, BPF_ANY), 0);
+}
 
 /* pass_undecidable, counted under cause (XB_U_*) */
 #define UNDECIDABLE(cause)	(XB_R_PASS_UNDECIDABLE | (cause) << 8)
@@ -212,15 +270,15 @@ static const struct verdict_case verdict_cases[] = {
 	  NO_POL },
 	{ "v4 DF is not a fragment", PKT(TCP4(V4_LOCAL, 23), .frag = 0x4000),
 	  gw_spd, gw_sas, 0, DROP, XB_R_DROP_REQUIRES_IPSEC, 2 },
-	/* VLAN */
-	{ "v4 one vlan tag", PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd,
-	  gw_sas, 0, DROP, XB_R_DROP_REQUIRES_IPSEC, 2 },
-	{ "v4 two vlan tags", PKT(TCP4(V4_LOCAL, 23), .vlans = 2), gw_spd,
-	  gw_sas, 0, DROP, XB_R_DROP_REQUIRES_IPSEC, 2 },
-	{ "v6 two vlan tags", PKT(TCP6(V6_LOCAL, 23), .vlans = 2), gw_spd,
-	  gw_sas, 0, DROP, XB_R_DROP_REQUIRES_IPSEC, 10 },
-	{ "v6 one vlan tag allowed", PKT(TCP6(V6_LOCAL, 22), .vlans = 1),
-	  gw_spd, gw_sas, 0, PASS, XB_R_PASS_POLICY_ALLOW, 11 },
+	/* VLAN: a tagged frame is its VLAN device's (vlan_do_receive), or
+	 * the kernel's to drop or hand elsewhere when there is none; more
+	 * with VLAN devices in vlan_cases */
+	{ "v4 vlan tag without a VLAN device undecidable",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  UNDECIDABLE(XB_U_VLAN), NO_POL },
+	{ "v6 vlan tag without a VLAN device undecidable",
+	  PKT(TCP6(V6_FWD, 80), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  UNDECIDABLE(XB_U_VLAN), NO_POL },
 	/* IPv6 verdicts and extension headers */
 	{ "v6 local tcp/22 allowed", PKT(TCP6(V6_LOCAL, 22)), gw_spd,
 	  gw_sas, 0, PASS, XB_R_PASS_POLICY_ALLOW, 11 },
@@ -543,7 +601,71 @@ static const struct verdict_case verdict_cases[] = {
 	  XB_R_PASS_UNPARSED, NO_POL },
 };
 
-static void run_case(const struct verdict_case *c, bool use_builder)
+/* Cases with VLAN devices on the ingress device (VL_*). */
+struct vlan_case {
+	struct verdict_case c;
+	unsigned int vlan;
+};
+
+static const struct vlan_case vlan_cases[] = {
+	{ { "v4 vlan tag of a VLAN device decided as its",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas, 0, DROP,
+	  XB_R_DROP_REQUIRES_IPSEC, 2 }, VL_Q100 },
+	{ { "v4 vlan tag: a forwarded block is local on the VLAN device",
+	  PKT(TCP4("203.0.113.7", 80), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  XB_R_PASS_NO_POLICY, NO_POL }, VL_Q100 },
+	{ { "v4 vlan tag: the VLAN device's ip rule by iif makes it local",
+	  PKT(UDP4(V4_FWD, 53), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  XB_R_PASS_NO_POLICY, NO_POL }, VL_Q100 },
+	{ { "v4 untagged, same flow: forwarded and blocked",
+	  PKT(TCP4("203.0.113.7", 80)), gw_spd, gw_sas, 0, DROP,
+	  XB_R_DROP_POLICY_BLOCK, 6 }, VL_Q100 },
+	{ { "v4 vlan tag: the VLAN device's disable_policy",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  XB_R_PASS_DISABLED_DEV, NO_POL }, VL_Q100 | VL_NOPOLICY },
+	{ { "v4 vlan tag: the attached device's disable_policy is not its",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas, ST_DISABLE4,
+	  DROP, XB_R_DROP_REQUIRES_IPSEC, 2 }, VL_Q100 },
+	{ { "v4 untagged on a device whose VLAN device has disable_policy",
+	  PKT(TCP4(V4_LOCAL, 23)), gw_spd, gw_sas, 0, DROP,
+	  XB_R_DROP_REQUIRES_IPSEC, 2 }, VL_Q100 | VL_NOPOLICY },
+	{ { "v4 vlan tag: tc filters on the VLAN device's ingress",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  UNDECIDABLE(XB_U_TC_INGRESS), NO_POL }, VL_Q100 | VL_TC },
+	{ { "v4 vlan tag: tc filters on the attached device's ingress",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas,
+	  IF_FLAGS(XB_IF_TC_INGRESS), PASS, UNDECIDABLE(XB_U_TC_INGRESS),
+	  NO_POL }, VL_Q100 },
+	{ { "v4 vlan tag: the VLAN device is a bridge port or VRF member",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  UNDECIDABLE(XB_U_STACKED_DEV), NO_POL }, VL_Q100 | VL_STACKED },
+	{ { "v4 802.1Q tag, only an 802.1ad VLAN device of that VID",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  UNDECIDABLE(XB_U_VLAN), NO_POL }, VL_AD100 },
+	{ { "v4 two vlan tags (QinQ) undecidable",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 2), gw_spd, gw_sas, 0, PASS,
+	  UNDECIDABLE(XB_U_VLAN), NO_POL }, VL_Q100 | VL_AD100 },
+	{ { "v6 two vlan tags (QinQ) undecidable",
+	  PKT(TCP6(V6_LOCAL, 23), .vlans = 2), gw_spd, gw_sas, 0, PASS,
+	  UNDECIDABLE(XB_U_VLAN), NO_POL }, VL_AD100 },
+	{ { "v6 one vlan tag allowed", PKT(TCP6(V6_LOCAL, 22), .vlans = 1),
+	  gw_spd, gw_sas, 0, PASS, XB_R_PASS_POLICY_ALLOW, 11 }, VL_Q100 },
+	{ { "v6 vlan tag: forwarded block, local on the VLAN device",
+	  PKT(TCP6(V6_FWD, 80), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  XB_R_PASS_NO_POLICY, NO_POL }, VL_Q100 },
+	{ { "v6 vlan tag: the VLAN device's disable_policy",
+	  PKT(TCP6(V6_LOCAL, 23), .vlans = 1), gw_spd, gw_sas, 0, PASS,
+	  XB_R_PASS_DISABLED_DEV, NO_POL }, VL_Q100 | VL_NOPOLICY },
+	{ { "v4 untagged on a device with hidden vlan tags",
+	  PKT(TCP4(V4_LOCAL, 23)), gw_spd, gw_sas,
+	  IF_FLAGS(XB_IF_VLAN_BLIND), PASS, UNDECIDABLE(XB_U_VLAN), NO_POL }, VL_Q100 },
+	{ { "v4 vlan tag on a device with hidden vlan tags",
+	  PKT(TCP4(V4_LOCAL, 23), .vlans = 1), gw_spd, gw_sas,
+	  IF_FLAGS(XB_IF_VLAN_BLIND), PASS, UNDECIDABLE(XB_U_VLAN), NO_POL }, VL_Q100 },
+};
+
+static void run_case_vlan(const struct verdict_case *c, unsigned int vlan,
+			  bool use_builder)
 {
 	struct xbt_frame f;
 	uint64_t cause0;
@@ -553,6 +675,8 @@ static void run_case(const struct verdict_case *c, bool use_builder)
 	err = xbt_fx_set_state(c->pols, c->sas, CASE_STATE(c), CASE_IF_FLAGS(c));
 	xbt_fx.use_builder = false;
 	assert_int_equal(err, 0);
+	if (vlan)
+		set_vlans(vlan);
 	assert_true(xbt_build(&c->pkt, &f) > 0);
 	cause0 = xbt_fx_cause_count(CASE_CAUSE(c));
 	if (xbt_fx_expect(&f, (uint32_t)c->verdict, CASE_REASON(c), c->policy))
@@ -564,6 +688,11 @@ static void run_case(const struct verdict_case *c, bool use_builder)
 			 xb_cause_name(CASE_CAUSE(c)));
 }
 
+static void run_case(const struct verdict_case *c, bool use_builder)
+{
+	run_case_vlan(c, 0, use_builder);
+}
+
 static void test_verdict_of_filled_spd(void **state)
 {
 	run_case(*state, false);
@@ -572,6 +701,20 @@ static void test_verdict_of_filled_spd(void **state)
 static void test_verdict_of_published_spd(void **state)
 {
 	run_case(*state, true);
+}
+
+static void test_vlan_verdict_of_filled_spd(void **state)
+{
+	const struct vlan_case *v = *state;
+
+	run_case_vlan(&v->c, v->vlan, false);
+}
+
+static void test_vlan_verdict_of_published_spd(void **state)
+{
+	const struct vlan_case *v = *state;
+
+	run_case_vlan(&v->c, v->vlan, true);
 }
 
 /* ---- beyond the table ---- */
@@ -598,11 +741,63 @@ static void test_not_ip_and_empty_ip_pass(void **state)
 				       NO_POL), 0);
 }
 
+/* A priority tag (VID 0): with no VLAN device of VID 0 the kernel clears
+ * it and receives the frame on the attached device, as if untagged; with
+ * one, on that device. */
+static void test_vlan_priority_tag(void **state)
+{
+	struct xbt_pkt_spec fwd = { TCP4("203.0.113.7", 80) };
+	struct xbt_frame f;
+
+	(void)state;
+	assert_int_equal(xbt_fx_set_state(gw_spd, gw_sas, 0, 0), 0);
+	assert_true(xbt_build(&fwd, &f) > 0);
+	xbt_push_vlan(&f, 0x8100, 0);
+	assert_int_equal(xbt_fx_expect(&f, XDP_DROP, XB_R_DROP_POLICY_BLOCK, 6), 0);
+	xbt_frame_init(&f);
+	assert_true(xbt_build(&fwd, &f) > 0);
+	xbt_push_vlan(&f, 0x88a8, 0);
+	assert_int_equal(xbt_fx_expect(&f, XDP_DROP, XB_R_DROP_POLICY_BLOCK, 6), 0);
+	/* a VLAN device of VID 0: its ip rule makes it local */
+	set_vlans(VL_Q0);
+	xbt_frame_init(&f);
+	assert_true(xbt_build(&fwd, &f) > 0);
+	xbt_push_vlan(&f, 0x8100, 0);
+	assert_int_equal(xbt_fx_expect(&f, XDP_PASS, XB_R_PASS_NO_POLICY, NO_POL), 0);
+	/* ... and a VID without one still passes */
+	xbt_frame_init(&f);
+	assert_true(xbt_build(&fwd, &f) > 0);
+	xbt_push_vlan(&f, 0x8100, 7);
+	assert_int_equal(xbt_fx_expect(&f, XDP_PASS, XB_R_PASS_UNDECIDABLE, NO_POL), 0);
+}
+
+/* The flow cache keeps a tagged frame's verdict apart from the untagged
+ * frame of the same flow: the key has the VLAN device. */
+static void test_vlan_flow_cache_apart(void **state)
+{
+	struct xbt_pkt_spec tagged = { TCP4("203.0.113.7", 80), .vlans = 1 };
+	struct xbt_pkt_spec plain = { TCP4("203.0.113.7", 80) };
+	struct xbt_frame ft, fp;
+	int i;
+
+	(void)state;
+	assert_int_equal(xbt_fx_set_state(gw_spd, gw_sas, 0, 0), 0);
+	set_vlans(VL_Q100);
+	assert_true(xbt_build(&tagged, &ft) > 0);
+	assert_true(xbt_build(&plain, &fp) > 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(xbt_fx_expect(&ft, XDP_PASS, XB_R_PASS_NO_POLICY,
+					       NO_POL), 0);
+		assert_int_equal(xbt_fx_expect(&fp, XDP_DROP, XB_R_DROP_POLICY_BLOCK,
+					       6), 0);
+	}
+}
+
 /* Every truncation of valid packets passes and is never dropped. */
 static void test_every_truncation_passes(void **state)
 {
 	static const struct xbt_pkt_spec specs[] = {
-		{ TCP4(V4_LOCAL, 23), .vlans = 2, .ip_opts = 4 },
+		{ TCP4(V4_LOCAL, 23), .vlans = 1, .ip_opts = 4 },
 		{ TCP6(V6_LOCAL, 23), .vlans = 1, .ext = "hrd" },
 		{ .family = 4, .src = V4_SRC, .dst = V4_LOCAL,
 		  .l4 = XBT_L4_NATT, .spi = 0x1001, .payload = 16 },
@@ -615,6 +810,7 @@ static void test_every_truncation_passes(void **state)
 
 	(void)state;
 	assert_int_equal(xbt_fx_set_state(gw_spd, gw_sas, 0, 0), 0);
+	set_vlans(VL_Q100);	/* the tagged spec is its VLAN device's */
 	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		full = xbt_build(&specs[i], &f);
 		assert_true(full > 0);
@@ -673,16 +869,21 @@ static void test_attached_xdp_decides_real_traffic(void **state)
 }
 
 #define N_CASES	(sizeof(verdict_cases) / sizeof(verdict_cases[0]))
+#define N_VLAN_CASES	(sizeof(vlan_cases) / sizeof(vlan_cases[0]))
 
 int main(void)
 {
-	static struct CMUnitTest tests[2 * N_CASES + 3];
-	static char names[N_CASES][160];
+	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 5];
+	static char names[N_CASES + N_VLAN_CASES][160];
 	size_t i, n = 0;
 	int status;
 
 	if (xbt_fx_start("bpf verdicts", &status))
 		return status;
+	for (i = 0; i < sizeof(vlan_setup) / sizeof(vlan_setup[0]); i++)
+		if (xbt_sh(vlan_setup[i]))
+			break;
+	if_vlan = (int)if_nametoindex("xbt-vl0");
 	for (i = 0; i < N_CASES; i++) {
 		tests[n].name = verdict_cases[i].name;
 		tests[n].test_func = test_verdict_of_filled_spd;
@@ -697,8 +898,26 @@ int main(void)
 		tests[n].initial_state = (void *)&verdict_cases[i];
 		n++;
 	}
+	for (i = 0; i < N_VLAN_CASES; i++) {
+		tests[n].name = vlan_cases[i].c.name;
+		tests[n].test_func = test_vlan_verdict_of_filled_spd;
+		tests[n].initial_state = (void *)&vlan_cases[i];
+		n++;
+	}
+	for (i = 0; i < N_VLAN_CASES; i++) {
+		snprintf(names[N_CASES + i], sizeof(names[0]), "builder: %s",
+			 vlan_cases[i].c.name);
+		tests[n].name = names[N_CASES + i];
+		tests[n].test_func = test_vlan_verdict_of_published_spd;
+		tests[n].initial_state = (void *)&vlan_cases[i];
+		n++;
+	}
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_not_ip_and_empty_ip_pass);
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_vlan_priority_tag);
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_vlan_flow_cache_apart);
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_every_truncation_passes);
 	tests[n++] = (struct CMUnitTest)

@@ -431,6 +431,69 @@ static void print_shape_lists_text(json_t *lists)
 	}
 }
 
+/* An attached device's VLAN devices, whose tagged frames the datapath
+ * decides as theirs, and whether it can see the tags at all. */
+static void iface_vlans_json(json_t *ifc, const struct xb_iface_cfg *cfg)
+{
+	json_t *vlans = json_array();
+	char name[IF_NAMESIZE];
+	__u32 i;
+
+	for (i = 0; i < cfg->n_vlans && i < XB_MAX_IF_VLANS; i++) {
+		const struct xb_iface_vlan *v = &cfg->vlans[i];
+
+		if (!if_indextoname(v->ifindex, name))
+			snprintf(name, sizeof(name), "if%u", v->ifindex);
+		json_array_append_new(vlans, json_pack("{s:s, s:I, s:i, s:s, s:b, s:b, s:b, s:b, "
+						       "s:b, s:b}",
+			"name", name, "ifindex", (json_int_t)v->ifindex,
+			"vid", v->tag & XB_VLAN_VID_MASK,
+			"protocol", v->tag & XB_VLAN_TAG_AD ? "802.1ad" : "802.1Q",
+			"stacked", (v->flags & XB_IF_STACKED) != 0,
+			"tc_ingress", (v->flags & XB_IF_TC_INGRESS) != 0,
+			"netfilter_ingress", (v->flags & XB_IF_NF_INGRESS) != 0,
+			"disable_policy_ipv4", (v->flags & XB_IF_DISABLE_POLICY4) != 0,
+			"disable_policy_ipv6", (v->flags & XB_IF_DISABLE_POLICY6) != 0,
+			"netfilter_prerouting", (v->flags & (XB_IF_NF_PREROUTING4 |
+							     XB_IF_NF_PREROUTING6)) != 0));
+	}
+	json_object_set_new(ifc, "vlans", vlans);
+	json_object_set_new(ifc, "vlans_truncated",
+			    json_boolean(cfg->flags & XB_IF_VLANS_TRUNCATED));
+	json_object_set_new(ifc, "vlan_blind", json_boolean(cfg->flags & XB_IF_VLAN_BLIND));
+}
+
+/* The VLAN part of an interface's line. */
+static void print_iface_vlans_text(json_t *i)
+{
+	json_t *vlans = json_object_get(i, "vlans"), *v;
+	size_t k;
+
+	if (json_is_true(json_object_get(i, "vlan_blind")))
+		printf(", VLAN devices and tags that may be stripped before XDP (all its "
+		       "packets pass: vlan)");
+	json_array_foreach(vlans, k, v) {
+		printf("%s%s (%s %lld", k ? ", " : ", VLAN devices ",
+		       json_string_value(json_object_get(v, "name")),
+		       json_string_value(json_object_get(v, "protocol")),
+		       json_integer_value(json_object_get(v, "vid")));
+		if (json_is_true(json_object_get(v, "stacked")))
+			printf(", stacked");
+		if (json_is_true(json_object_get(v, "tc_ingress")))
+			printf(", tc filters");
+		if (json_is_true(json_object_get(v, "netfilter_ingress")))
+			printf(", netfilter ingress");
+		if (json_is_true(json_object_get(v, "disable_policy_ipv4")) ||
+		    json_is_true(json_object_get(v, "disable_policy_ipv6")))
+			printf(", disable_policy");
+		printf(")");
+	}
+	if (json_array_size(vlans))
+		printf(": their tags decided as theirs");
+	if (json_is_true(json_object_get(i, "vlans_truncated")))
+		printf(", more VLAN devices than %d (their tags pass: vlan)", XB_MAX_IF_VLANS);
+}
+
 /* The attached devices, and what makes the datapath pass their packets. */
 static json_t *interfaces_json(const struct xb_maps *maps)
 {
@@ -457,6 +520,7 @@ static json_t *interfaces_json(const struct xb_maps *maps)
 			"netfilter_prerouting_ipv6", (cfg.flags & XB_IF_NF_PREROUTING6) != 0,
 			"disable_policy_ipv4", (cfg.flags & XB_IF_DISABLE_POLICY4) != 0,
 			"disable_policy_ipv6", (cfg.flags & XB_IF_DISABLE_POLICY6) != 0));
+		iface_vlans_json(json_array_get(arr, json_array_size(arr) - 1), &cfg);
 	}
 	return arr;
 }
@@ -486,6 +550,7 @@ static void print_interfaces_text(json_t *ifs)
 		if (json_is_true(json_object_get(i, "disable_policy_ipv4")) ||
 		    json_is_true(json_object_get(i, "disable_policy_ipv6")))
 			printf(", disable_policy");
+		print_iface_vlans_text(i);
 		putchar('\n');
 	}
 }

@@ -15,6 +15,7 @@
 #include "loader/nf_hooks.h"
 #include "loader/sync_record.h"
 #include "loader/tc_filters.h"
+#include "loader/vlan.h"
 
 static bool read_flag(const char *fmt, const char *ifname)
 {
@@ -173,11 +174,74 @@ static bool tc_ingress_others(const struct xb_dp_iface *ifc)
 	return true;
 }
 
+/* IPv4 disable_policy: the device's setting or "all" (IN_DEV_ORCONF). */
+static bool disable_policy4(const char *ifname)
+{
+	return read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifname) ||
+	       read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", "all");
+}
+
+/*
+ * A VLAN device's own settings (XB_IF_VLAN_OWN): the kernel receives its
+ * tagged frames on it, through its own tc and netfilter ingress, its
+ * upper devices (bridge, VRF, macvlan: stacked), prerouting and its
+ * disable_policy. Filters that cannot be read count as there.
+ */
+static __u32 vlan_dev_flags(const struct xb_vlan_upper *u, __u32 netns_flags, bool v6_off)
+{
+	__u32 flags = netns_flags & (XB_IF_NF_PREROUTING4 | XB_IF_NF_PREROUTING6);
+
+	if (iface_stacked(u->name))
+		flags |= XB_IF_STACKED;
+	if (xb_tc_ingress_others(u->ifindex, false, 0))
+		flags |= XB_IF_TC_INGRESS;
+	if (nf_ingress_hooked(u->name))
+		flags |= XB_IF_NF_INGRESS;
+	if (disable_policy4(u->name))
+		flags |= XB_IF_DISABLE_POLICY4;
+	if (v6_off)
+		flags |= XB_IF_DISABLE_POLICY6;
+	return flags;
+}
+
+/*
+ * The device's VLAN devices into cfg->vlans, and XB_IF_VLAN_BLIND when
+ * XDP cannot tell their frames from the device's own (user/loader/vlan.h).
+ * *why: what makes it blind, for the log.
+ */
+static void vlans_current(const struct xb_dp_iface *ifc, struct xb_iface_cfg *cfg,
+			  __u32 netns_flags, bool v6_off, const char **why)
+{
+	struct xb_vlan_info vi;
+	int i;
+
+	xb_vlan_read(ifc->ifindex, cfg->flags & XB_IF_GENERIC, &vi);
+	*why = vi.blind_why;
+	if (vi.blind)
+		cfg->flags |= XB_IF_VLAN_BLIND;
+	if (vi.n_up > vi.n)
+		cfg->flags |= XB_IF_VLANS_TRUNCATED;
+	for (i = 0; i < vi.n; i++) {
+		cfg->vlans[i].ifindex = (__u32)vi.uppers[i].ifindex;
+		cfg->vlans[i].tag = vi.uppers[i].tag;
+		cfg->vlans[i].flags = vlan_dev_flags(&vi.uppers[i], netns_flags, v6_off);
+	}
+	cfg->n_vlans = (__u32)vi.n;
+}
+
+/* Why the last xb_iface_cfg_current() of a device made it VLAN-blind, for
+ * the log of the write that follows (attach, heartbeat: one at a time). */
+static const char *last_vlan_blind_why;
+
 /* The settings as the kernel has them now; the name follows renames. */
 struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
 					 __u32 netns_flags)
 {
-	struct xb_iface_cfg cfg = {};
+	struct xb_iface_cfg cfg;
+	bool v6_off;
+
+	/* whole, padding included: refreshes compare it with memcmp() */
+	memset(&cfg, 0, sizeof(cfg));
 
 	if_indextoname(ifc->ifindex, ifc->name);
 	cfg.flags = XB_IF_XDP | netns_flags;
@@ -195,14 +259,72 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
 		cfg.flags |= XB_IF_TC_INGRESS;
 	if (nf_ingress_hooked(ifc->name))
 		cfg.flags |= XB_IF_NF_INGRESS;
-	/* IPv4: the ingress device's setting or "all" (IN_DEV_ORCONF). */
-	if (read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", ifc->name) ||
-	    read_flag("/proc/sys/net/ipv4/conf/%s/disable_policy", "all"))
+	if (disable_policy4(ifc->name))
 		cfg.flags |= XB_IF_DISABLE_POLICY4;
-	if (any_ipv6_disable_policy())
+	v6_off = any_ipv6_disable_policy();
+	if (v6_off)
 		cfg.flags |= XB_IF_DISABLE_POLICY6;
 	cfg.mtu = read_mtu(ifc->name);
+	vlans_current(ifc, &cfg, netns_flags, v6_off, &last_vlan_blind_why);
 	return cfg;
+}
+
+/* What a change of the device's VLAN devices, or of XB_IF_VLAN_BLIND,
+ * means for its packets. */
+static void log_vlans(const struct xb_dp_iface *ifc, const struct xb_iface_cfg *old,
+		      const struct xb_iface_cfg *cfg)
+{
+	/* What was logged of XB_IF_VLAN_BLIND, by counter slot: 0 nothing
+	 * yet, 1 not blind, 2 blind. Before the attach the XDP mode is not
+	 * known (taken as skb mode, hence blind): not logged. */
+	static __u8 blind_logged[XB_MAX_IFACES];
+	const char *ifname = ifc->name;
+	__u8 *logged = ifc->stats_slot < XB_MAX_IFACES ? &blind_logged[ifc->stats_slot] : NULL;
+	char list[512] = "";
+	size_t len = 0;
+	__u32 i;
+
+	if (logged && !ifc->xdp) {
+		*logged = 0;
+	} else if (logged && *logged != ((cfg->flags & XB_IF_VLAN_BLIND) ? 2 : 1)) {
+		if (cfg->flags & XB_IF_VLAN_BLIND)
+			pr_warn("%s has VLAN devices and %s: XDP cannot tell their frames from "
+				"the device's own, so the datapath passes all of the device's "
+				"packets (pass_undecidable, vlan)\n", ifname,
+				last_vlan_blind_why ? last_vlan_blind_why : "its tags may be hidden");
+		else if (*logged == 2)
+			pr_info("%s: every VLAN tag is in the frames XDP sees again: decided "
+				"again\n", ifname);
+		*logged = (cfg->flags & XB_IF_VLAN_BLIND) ? 2 : 1;
+	}
+	if (old->n_vlans == cfg->n_vlans &&
+	    !memcmp(old->vlans, cfg->vlans, cfg->n_vlans * sizeof(cfg->vlans[0])))
+		return;
+	for (i = 0; i < cfg->n_vlans && len < sizeof(list) - 1; i++) {
+		char name[IF_NAMESIZE];
+		int w;
+
+		if (!if_indextoname(cfg->vlans[i].ifindex, name))
+			snprintf(name, sizeof(name), "if%u", cfg->vlans[i].ifindex);
+		w = snprintf(list + len, sizeof(list) - len, "%s%s (%s %u)", i ? ", " : "",
+			     name, cfg->vlans[i].tag & XB_VLAN_TAG_AD ? "802.1ad" : "802.1Q",
+			     cfg->vlans[i].tag & XB_VLAN_VID_MASK);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	if (len >= sizeof(list))
+		len = sizeof(list) - 1;
+	if (cfg->n_vlans)
+		pr_info("%s: VLAN devices %s: their tagged frames are decided as theirs, "
+			"other tags pass (pass_undecidable, vlan)\n", ifname, list);
+	else
+		pr_info("%s: no VLAN device on it: its tagged frames pass (pass_undecidable, "
+			"vlan)\n", ifname);
+	if (cfg->flags & XB_IF_VLANS_TRUNCATED)
+		pr_warn("%s: more than %d VLAN devices on it: the tags of those after the "
+			"first %d (by VID) pass (pass_undecidable, vlan)\n", ifname,
+			XB_MAX_IF_VLANS, XB_MAX_IF_VLANS);
 }
 
 /* What a change of XB_IF_TC_INGRESS or XB_IF_NF_INGRESS means for the
@@ -234,6 +356,7 @@ int xb_iface_cfg_write(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 	if (bpf_map_update_elem(maps->fd[XB_MAP_IFACES], &key, cfg, BPF_ANY))
 		return -errno;
 	log_ingress_hooks(ifc->name, ifc->cfg.flags, cfg->flags);
+	log_vlans(ifc, &ifc->cfg, cfg);
 	ifc->cfg = *cfg;
 	xb_sync_flows_stale(maps);
 	return 0;
@@ -304,7 +427,9 @@ void xb_dp_refresh(struct xb_datapath *dp)
 		__u32 ifc_old_flags = ifc->cfg.flags;
 
 		cfg = xb_iface_cfg_current(ifc, dp->steer, netns_flags);
-		if (cfg.flags == ifc->cfg.flags && cfg.mtu == ifc->cfg.mtu)
+		/* flags, MTU and VLAN devices (xb_iface_cfg_current() zeroes
+		 * the whole value first) */
+		if (!memcmp(&cfg, &ifc->cfg, sizeof(cfg)))
 			continue;
 		if (xb_iface_cfg_write(dp->maps, ifc, &cfg)) {
 			pr_warn("Couldn't update the settings of %s\n", ifc->name);

@@ -59,6 +59,14 @@ const char *xb_cause_help(unsigned int cause)
 				     "packets as another device's",
 		[XB_U_NETFILTER] = "netfilter chains at prerouting (NAT, mangle, raw, filter) "
 				   "may rewrite or drop the packet before the XFRM lookup",
+		[XB_U_TC_INGRESS] = "tc filters on the device's ingress (not xfrmbpf's) may "
+				    "rewrite, redirect, re-mark or drop the packet",
+		[XB_U_NF_INGRESS] = "netfilter hooks on the device's ingress (netdev chains, "
+				    "flowtables) may rewrite, redirect or drop the packet",
+		[XB_U_VLAN] = "a VLAN tag with no VLAN device of the device published (or "
+			      "two tags), or a device whose tags may be stripped before XDP "
+			      "(rx-vlan offload, a veth peer's tx-vlan offload, skb mode) while "
+			      "VLAN devices are on it",
 	};
 
 	return cause < XB_U_MAX && help[cause] ? help[cause] : "";
