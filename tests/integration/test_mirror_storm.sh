@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Netlink overflow: a daemon with a tiny receive buffer gets 20,000 policy
-# events in a burst, loses some (ENOBUFS), re-dumps, and still converges to
-# exactly the kernel's SPD; then a flush takes it back to zero.
+# Netlink overflow: a daemon with the smallest receive buffer it accepts,
+# stopped while 20,000 policy events arrive in a burst, loses some
+# (ENOBUFS), re-dumps, and still converges to exactly the kernel's SPD;
+# then a flush takes it back to zero.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 
@@ -37,21 +38,25 @@ count_is() {
 
 gen_batch >"$XBT_DIR/storm.batch"
 
-xbt_daemon_start --rcvbuf 4096
+xbt_daemon_start --rcvbuf 262144
 if xbt_daemon_wait_synced 10; then
-	tap_ok "daemon with --rcvbuf 4096 synced"
+	tap_ok "daemon with --rcvbuf 262144 (the floor) synced"
 else
-	tap_fail "daemon with --rcvbuf 4096 synced"
+	tap_fail "daemon with --rcvbuf 262144 (the floor) synced"
 	exit 1
 fi
 resyncs0=$(xbt_status_field resyncs)
 
 start=$(date +%s%N)
+# a daemon that does not read for a while (stopped): the burst overflows
+# any buffer
+kill -STOP "$XBT_DAEMON_PID"
 if xbt_ns ip -batch "$XBT_DIR/storm.batch"; then
 	tap_ok "$NPOL policies added with ip -batch"
 else
 	tap_fail "$NPOL policies added with ip -batch"
 fi
+kill -CONT "$XBT_DAEMON_PID"
 kn=$(xbt_ns ip xfrm policy list | grep -c '^src')
 [ "$kn" = "$NPOL" ] && tap_ok "kernel holds $NPOL policies" ||
 	tap_fail "kernel holds $NPOL policies" "kernel has $kn"
