@@ -332,9 +332,11 @@ static int open_timer_fd(unsigned int ms)
 	return fd;
 }
 
-/* The NAT-T port's socket, looked at every beat: an IKE daemon may start
- * or stop at any time. When the sockets cannot be listed, udp/4500 is
- * taken as plain UDP, which never drops what the kernel would deliver. */
+/* The NAT-T port's sockets, looked at every beat: an IKE daemon may start
+ * or stop at any time. Only while every datagram to udp/4500 would be
+ * decapsulated (encap_watch.h) is it ESP in UDP to the datapath; when the
+ * sockets cannot be listed it is plain UDP, which never drops what the
+ * kernel would deliver. */
 static void refresh_natt_socket(struct xb_daemon *d)
 {
 	int bound = xb_udp_port_decapsulated(XB_NATT_UDP_PORT);
@@ -355,14 +357,14 @@ static void refresh_natt_socket(struct xb_daemon *d)
 	/* the state at start is a detail; a change is news */
 	if (d->natt_socket < 0)
 		pr_debug("UDP port %d %s\n", XB_NATT_UDP_PORT,
-			 bound ? "has a socket: ESP in UDP to it is checked for a known SPI" :
-				 "has no socket: it is plain UDP to the datapath");
+			 bound ? "decapsulates ESP: ESP in UDP to it is checked for a known SPI" :
+				 "does not decapsulate ESP for every datagram: it is plain UDP to the datapath");
 	else if (bound)
-		pr_info("A UDP socket holds port %d now: ESP in UDP to it is checked for a known "
-			"SPI\n", XB_NATT_UDP_PORT);
+		pr_info("UDP port %d now decapsulates ESP for every datagram: ESP in UDP to it is "
+			"checked for a known SPI\n", XB_NATT_UDP_PORT);
 	else
-		pr_info("No UDP socket holds port %d any more: udp/%d is plain UDP to the "
-			"datapath\n", XB_NATT_UDP_PORT, XB_NATT_UDP_PORT);
+		pr_info("UDP port %d no longer decapsulates ESP for every datagram: udp/%d is "
+			"plain UDP to the datapath\n", XB_NATT_UDP_PORT, XB_NATT_UDP_PORT);
 	d->natt_socket = bound;
 }
 
