@@ -10,8 +10,32 @@
 #include <linux/netfilter/nfnetlink_hook.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
+#include "lib/log.h"
 #include "loader/nf_hooks.h"
 #include "netlink/nl_dump.h"
+
+/* How the hooks were found: nfnetlink_hook's listing, or (a kernel
+ * without it) the nftables objects and the iptables tables. */
+enum nf_path {
+	NF_PATH_NONE,
+	NF_PATH_HOOK,
+	NF_PATH_FALLBACK,
+};
+
+/* A debug line naming the path taken, whenever it is not the one taken
+ * last time at that place (the daemon asks at every refresh). */
+static void log_path(enum nf_path *last, enum nf_path path, const char *where, int err)
+{
+	if (*last == path)
+		return;
+	*last = path;
+	if (path == NF_PATH_HOOK)
+		pr_debug("netfilter hooks at %s: listed by nfnetlink_hook\n", where);
+	else
+		pr_debug("netfilter hooks at %s: no nfnetlink_hook (%s), read from the nftables "
+			 "chains and flowtables%s\n", where, strerror(-err),
+			 strcmp(where, "prerouting") ? "" : " and the iptables tables");
+}
 
 /* Hook functions that leave a packet's fate and path alone. */
 static bool hook_is_tracking(const char *fn)
@@ -256,13 +280,18 @@ static int prerouting_hooks(__u8 nfproto)
 
 int xb_nf_prerouting_families(void)
 {
+	static enum nf_path last;
 	int v4, v6;
 
 	v4 = prerouting_hooks(NFPROTO_IPV4);
 	/* EINVAL: no nfnetlink_hook (before 5.14, or not built): every
 	 * hook is a chain of nftables or a table of iptables */
-	if (v4 == -EINVAL)
+	if (v4 == -EINVAL) {
+		log_path(&last, NF_PATH_FALLBACK, "prerouting", v4);
 		return prerouting_chains();
+	}
+	if (v4 >= 0)
+		log_path(&last, NF_PATH_HOOK, "prerouting", 0);
 	v6 = v4 < 0 ? v4 : prerouting_hooks(NFPROTO_IPV6);
 	if (v6 < 0)
 		return v6;
@@ -296,6 +325,7 @@ int xb_nf_ingress_hooked(const char *ifname)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nfnl_request(buf, NFNL_SUBSYS_HOOK, NFNL_MSG_HOOK_GET,
 					    NFPROTO_NETDEV);
+	static enum nf_path last;
 	bool hooked = false;
 	int err;
 
@@ -303,8 +333,12 @@ int xb_nf_ingress_hooked(const char *ifname)
 	mnl_attr_put_strz(nlh, NFNLA_HOOK_DEV, ifname);
 	/* every hook there counts: no tracking runs at ingress */
 	err = xb_nl_dump_once(NETLINK_NETFILTER, nlh, on_any_hook, &hooked);
-	if (err == -EINVAL)
+	if (err == -EINVAL) {
+		log_path(&last, NF_PATH_FALLBACK, "ingress", err);
 		return ingress_chains(ifname);
+	}
+	if (!err)
+		log_path(&last, NF_PATH_HOOK, "ingress", 0);
 	/* EPROTONOSUPPORT: no netfilter, or no ingress hooks in it */
 	if (err == -EPROTONOSUPPORT)
 		return 0;

@@ -56,3 +56,19 @@ expect_eq() {
 		tap_fail "$1" "want $2, got ${3:-nothing}"
 	fi
 }
+
+# vm_kconfig NAME: the guest kernel's CONFIG_NAME (y, m, or nothing), from
+# the config file of the lab's unpacked kernel package (/lib/modules/KVER
+# points into it).
+vm_kconfig() {
+	local kver mods
+
+	kver=$(uname -r)
+	mods=$(readlink -f "/lib/modules/$kver") || return 0
+	sed -n "s/^CONFIG_$1=//p" "${mods%/lib/modules/$kver}/boot/config-$kver" 2>/dev/null
+}
+
+# vm_module_loaded NAME: the module is loaded now (not built in).
+vm_module_loaded() {
+	grep -q "^$1 " /proc/modules
+}
