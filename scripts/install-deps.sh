@@ -9,7 +9,7 @@ pkgs=(
 	libmicrohttpd-dev
 	bpftool iproute2 xdp-tools
 	python3 jq util-linux curl python3-prometheus-client
-	iputils-ping kmod xz-utils nftables
+	iputils-ping kmod xz-utils nftables iptables
 	linux-libc-dev libc6-dev
 )
 
