@@ -57,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFTEST_SRCS))
 
-.PHONY: all deps test unit-tests vmtest bench demo install clean fuzz fuzz-build
+.PHONY: all deps test unit-tests vmtest bench demo install clean fuzz fuzz-build man
 .DELETE_ON_ERROR:
 # Keep objects and skeletons that pattern rules chain through.
 .SECONDARY:
@@ -148,8 +148,18 @@ fuzz-build: $(OUT)/tests/fuzz/fuzz_netlink
 fuzz: fuzz-build
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash tests/fuzz/test_fuzz_netlink.sh
 
-# The kernel-equivalence test loads realistic rule sets with bench_ruleset.
-test: all unit-tests $(OUT)/bench/bench_ruleset fuzz-build
+# The manual page, xfrmbpf(8), from its scdoc source (Debian's scdoc,
+# installed by `deps`). Not in `all`: a build needs no scdoc.
+man: $(OUT)/man/xfrmbpf.8
+
+$(OUT)/man/xfrmbpf.8: docs/xfrmbpf.8.scd | $(OUT)/.deps-ok
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+
+# The kernel-equivalence test loads realistic rule sets with bench_ruleset;
+# tests/integration/test_man.sh checks the manual page.
+test: all unit-tests $(OUT)/bench/bench_ruleset fuzz-build man
 	$(Q)bash tests/run.sh
 
 vmtest: all unit-tests
