@@ -375,6 +375,21 @@ static __always_inline int xb_scan_ipopts(void *ctx, bool xdp, __u32 off,
 	return w.ret;
 }
 
+/*
+ * Does the IP datagram end (end bytes into the frame) past the frame?
+ * frame_len: XDP passes the first buffer's length, which is the frame's
+ * unless it is a multi-buffer one (xdp.frags: jumbo MTUs), whose whole
+ * length the helper gives; asked only then, as it costs a call (and the
+ * verifier's stack budget if its result had to live on).
+ */
+static __always_inline bool xb_past_frame(void *ctx, bool xdp, __u32 end,
+					  __u32 frame_len)
+{
+	if (end <= frame_len)
+		return false;
+	return !xdp || end > (__u32)bpf_xdp_get_buff_len(ctx);
+}
+
 static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 					 void *data_end, __u32 frame_len,
 					 __u16 off, struct xb_pkt *pkt)
@@ -389,7 +404,7 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 		return XB_R_PASS_UNPARSED;
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
-	if (tot < hlen || off + tot > frame_len)
+	if (tot < hlen || xb_past_frame(ctx, xdp, off + tot, frame_len))
 		return XB_R_PASS_UNPARSED;
 
 	pkt->family = AF_INET;
@@ -423,9 +438,9 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 
 /* Walks hop-by-hop, routing, destination options and fragment headers.
  * A routing header with segments left redirects the packet: undecidable. */
-static __always_inline int xb_parse_ipv6(void *data, void *data_end,
-					 __u32 frame_len, __u16 off,
-					 struct xb_pkt *pkt)
+static __always_inline int xb_parse_ipv6(void *ctx, bool xdp, void *data,
+					 void *data_end, __u32 frame_len,
+					 __u16 off, struct xb_pkt *pkt)
 {
 	struct ipv6hdr *ip6h = data + off;
 	__u32 l4_len;
@@ -436,7 +451,8 @@ static __always_inline int xb_parse_ipv6(void *data, void *data_end,
 		return XB_R_PASS_UNPARSED;
 	if (ip6h->version != 6)
 		return XB_R_PASS_UNPARSED;
-	if (off + sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len) > frame_len)
+	if (xb_past_frame(ctx, xdp, off + sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len),
+			  frame_len))
 		return XB_R_PASS_UNPARSED;
 
 	pkt->family = AF_INET6;
@@ -494,8 +510,12 @@ static __always_inline int xb_parse_ipv6(void *data, void *data_end,
 }
 
 /* Returns XB_PARSE_OK or the reason to pass the packet with. frame_len is
- * the whole frame (an skb may hold less than that in [data, data_end)).
- * ctx is the xdp_md (xdp) or the __sk_buff, for the load_bytes helpers. */
+ * the whole frame (an skb may hold less than that in [data, data_end));
+ * XDP may pass [data, data_end)'s length, which in a multi-buffer frame is
+ * the first buffer's (xb_past_frame() asks for the rest). Headers are read
+ * from [data, data_end): one past the first buffer passes unparsed (the
+ * kernel decides), as in a cut frame. ctx is the xdp_md (xdp) or the
+ * __sk_buff, for the helpers. */
 static __always_inline int xb_parse(void *ctx, bool xdp, void *data,
 				    void *data_end, __u32 frame_len,
 				    struct xb_pkt *pkt)
@@ -510,7 +530,8 @@ static __always_inline int xb_parse(void *ctx, bool xdp, void *data,
 		return xb_parse_ipv4(ctx, xdp, data, data_end, frame_len, off,
 				     pkt);
 	if (h_proto == bpf_htons(ETH_P_IPV6))
-		return xb_parse_ipv6(data, data_end, frame_len, off, pkt);
+		return xb_parse_ipv6(ctx, xdp, data, data_end, frame_len, off,
+				     pkt);
 	return XB_R_PASS_NOT_IP;
 }
 

@@ -315,7 +315,9 @@ static __always_inline int xb_xdp_trace(const struct xb_decision *d)
 	return xb_reason_drops(d->reason) ? XDP_DROP : XDP_PASS;
 }
 
-SEC("xdp")
+/* xdp.frags: multi-buffer aware (jumbo MTUs need it); the parser reads
+ * the first buffer directly and knows the whole frame's length. */
+SEC("xdp.frags")
 int xb_xdp(struct xdp_md *ctx)
 {
 	struct xb_decision d = { .policy_id = XB_NO_POLICY };

@@ -4,7 +4,8 @@
 # net), the skb fallback with a warning, usage and attach errors, clean
 # detach on SIGTERM, `unload` after kill -9 (one interface, then --all),
 # a foreign TC filter on the same clsact ingress and a foreign XDP program
-# on the same device, each counting packets before, during and after.
+# on the same device, each counting packets before, during and after;
+# jumbo frames (MTU 9000, native mode): multi-buffer frames decided.
 source "$(dirname "$0")/../lib/tap.sh"
 source "$(dirname "$0")/../lib/netns.sh"
 source "$(dirname "$0")/../lib/datapath.sh"
@@ -220,5 +221,64 @@ ping_ok
 f3=$(xbt_foreign_count xbt_fxdp_cnt)
 expect "foreign XDP program counts after xfrmbpf ($f2 -> $f3)" gt "$f3" "$f2"
 xbt_ns xdp-loader unload xbt-gw0 --all >/dev/null 2>&1
+
+# ---- jumbo frames: MTU 9000, native mode, multi-buffer frames decided ----
+# An 8000-byte UDP datagram is more than one page: veth hands XDP a
+# multi-buffer frame, and only a frags-aware program may attach at all.
+xbt_dp_ns SINK dp-attach-sink
+xbt_dp_veth "$XBT_NS" xbt-gw1 "$SINK" xbt-s0
+ip -n "$XBT_NS" addr add 198.51.100.1/24 dev xbt-gw1
+ip -n "$SINK" addr add 198.51.100.2/24 dev xbt-s0
+ip -n "$SINK" route add default via 198.51.100.1
+ip -n "$PEER" route add 198.51.100.0/24 via 192.0.2.1
+xbt_ns sysctl -qw net.ipv4.ip_forward=1
+ip -n "$XBT_NS" link set xbt-gw0 mtu 9000
+ip -n "$PEER" link set xbt-p0 mtu 9000
+ip -n "$XBT_NS" link set xbt-gw1 mtu 9000
+ip -n "$SINK" link set xbt-s0 mtu 9000
+xbt_ns ip xfrm policy add dir fwd src 192.0.2.2 dst 198.51.100.2 proto udp dport 9 \
+	action block priority 10 || xbt_bail "cannot add the FWD block policy"
+xbt_ns ip xfrm policy add dir fwd src 192.0.2.2 dst 198.51.100.2 proto udp dport 7000 \
+	priority 10 || xbt_bail "cannot add the FWD allow policy"
+JLOG=$XBT_DIR/jumbo.log
+# the sink logs "PORT LENGTH" for each datagram it receives
+ip netns exec "$SINK" python3 -c '
+import select, socket, sys
+out = open(sys.argv[1], "w", buffering=1)
+socks = []
+for port in (9, 7000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("198.51.100.2", port))
+    socks.append(s)
+out.write("ready\n")
+while True:
+    for s in select.select(socks, [], [])[0]:
+        data = s.recv(65535)
+        out.write("%d %d\n" % (s.getsockname()[1], len(data)))
+' "$JLOG" &
+xbt_track_pid $!
+wait_for 5 grep -q ready "$JLOG" || xbt_bail "the jumbo sink did not start"
+jsend() {
+	ip netns exec "$PEER" python3 "$XBT_DP_PY" send 198.51.100.2 "$1" --count "$2" \
+		--size 8000 --sport 40002 >/dev/null
+}
+xbt_daemon_start -i xbt-gw0 --mode native
+expect "MTU 9000: daemon synced, attached" xbt_daemon_wait_synced 30
+jblock0=$(xbt_reason policy_block)
+jallow0=$(xbt_reason pass_policy_allow)
+expect "MTU 9000: XDP in native mode, xb_xdp runs" eval "is_mode xbt-gw0 native && ours_xdp xbt-gw0"
+jsend 9 3
+expect "MTU 9000: three 8000-byte datagrams to a FWD-blocked port dropped as policy_block" \
+	wait_for 3 eval '[ $(( $(xbt_reason policy_block) - jblock0 )) -eq 3 ]'
+expect "MTU 9000: none of them reached the sink" eval '! grep -q "^9 " "$JLOG"'
+jsend 7000 1
+expect "MTU 9000: an 8000-byte datagram to an allowed port arrives whole" \
+	wait_for 3 grep -qx "7000 8000" "$JLOG"
+expect "MTU 9000: ... decided at XDP (pass_policy_allow)" \
+	eval '[ $(( $(xbt_reason pass_policy_allow) - jallow0 )) -eq 1 ]'
+xbt_daemon_stop TERM
+expect "MTU 9000: SIGTERM detached XDP" no_xdp xbt-gw0
+ip -n "$XBT_NS" link set xbt-gw0 mtu 1500
+ip -n "$PEER" link set xbt-p0 mtu 1500
 
 tap_done

@@ -108,6 +108,19 @@ int xb_xdp_attach(struct xb_datapath *dp, struct xb_dp_iface *ifc,
 		mode = XDP_MODE_SKB;
 	else
 		mode = XDP_MODE_NATIVE;
+	/* Multi-buffer aware (BPF_F_XDP_HAS_FRAGS), so that devices whose MTU
+	 * takes more than one buffer (jumbo frames) accept the program and
+	 * libxdp builds a frags-aware dispatcher. The object's xdp.frags
+	 * section sets the flag only when libbpf loads it, after libxdp has
+	 * read the program's flags: set it on the program before the first
+	 * attach loads it. */
+	if (!xdp_program__xdp_frags_support(dp->xdp)) {
+		err = xdp_program__set_xdp_frags_support(dp->xdp, true);
+		if (err)
+			pr_warn("%s: couldn't mark the XDP program multi-buffer aware (%s); "
+				"devices with jumbo MTUs may refuse it\n", ifc->name,
+				xdp_err_str(err, buf, sizeof(buf)));
+	}
 	xb_log_libs_quiet();
 	err = xdp_program__attach(dp->xdp, ifc->ifindex, mode, 0);
 	if (err && want == XB_XDP_MODE_AUTO && mode == XDP_MODE_NATIVE) {
