@@ -12,13 +12,23 @@
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 
-/* The candidate tables of the list being searched, per CPU: no room on
- * the stack. The program's own, not pinned. */
+#define XB_POS_WORDS	(XB_MAX_TABLES / 64)
+
+/* The candidate tables of the list being searched: by id, as the index
+ * has them, then by position (priority order) for the walk. */
+struct xb_search_cand {
+	__u64 ids[XB_TABLE_ID_WORDS];
+	__u64 pos[XB_POS_WORDS];
+	__u32 sorting;		/* the walk turns ids into positions first */
+	__u32 next_id;		/* the next id to turn */
+};
+
+/* Per CPU: no room on the stack. The program's own, not pinned. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xb_tss_idx_val);
+	__type(value, struct xb_search_cand);
 } xb_search_cand SEC(".maps");
 
 /* The best policy of one shape list for one flow. */
@@ -90,7 +100,7 @@ _Static_assert((XB_MAX_TABLES & (XB_MAX_TABLES - 1)) == 0, "tables: a power of 2
 /* Steps of one list's walk: a table (or a table id passed over) each, and
  * the further chunks of the crowded buckets it meets. Past them the list
  * is undecidable. */
-#define XB_SEARCH_STEPS		(3 * XB_MAX_TABLES)
+#define XB_SEARCH_STEPS		(XB_TABLE_IDS + 2 * XB_MAX_TABLES)
 _Static_assert(XB_TABLE_IDS << XB_TSS_CHUNK_BITS <= 0x10000, "walk.at: 16 bits");
 
 /* Network-order mask of 32-bit word `word` of a prefix of plen bits. */
@@ -314,61 +324,84 @@ static __always_inline __u32 xb_ctz64(__u64 x)
 	return n + !(x & 1);
 }
 
-/* The first candidate table id at or after from, XB_TABLE_IDS for none. */
-static __always_inline __u32 xb_next_candidate(const struct xb_tss_idx_val *cand,
-					       __u32 from)
+/* The first set bit of words[0..n) at or after from, limit for none. */
+static __always_inline __u32 xb_next_bit(const __u64 *words, __u32 n,
+					 __u32 from, __u32 limit)
 {
 	__u32 j, first = from / 64;
 	__u64 bits;
 
 #pragma clang loop unroll(full)
 	for (j = 0; j < XB_TABLE_ID_WORDS; j++) {
+		if (j >= n)
+			break;
 		if (j < first)
 			continue;
-		bits = cand->ids[j];
+		bits = words[j];
 		if (j == first)
 			bits &= ~0ULL << (from & 63);
 		if (bits)
 			return j * 64 + xb_ctz64(bits);
 	}
-	return XB_TABLE_IDS;
+	return limit;
+}
+
+/* One candidate id into its position bit; false past the last. */
+static __always_inline bool xb_cand_sort_one(struct xb_search_cand *cand,
+					     const struct xb_shape_list *list)
+{
+	__u32 id;
+	__u64 pos;
+
+	id = xb_next_bit(cand->ids, XB_TABLE_ID_WORDS, cand->next_id, XB_TABLE_IDS);
+	if (id >= XB_TABLE_IDS)
+		return false;
+	cand->next_id = id + 1;
+	pos = list->pos_of_id[id & (XB_TABLE_IDS - 1)];
+	asm volatile("" : "+r"(pos));
+	/* XB_NO_POS: a table gone since the index named it */
+	if (pos < XB_MAX_TABLES)
+		cand->pos[pos / 64] |= 1ULL << (pos & 63);
+	return true;
 }
 
 /*
- * One step of the walk of an indexed list: the next candidate table id
- * (include/xfrmbpf/tss.h), or the next chunk of the bucket the last step
- * found. Ids are in no priority order, so the walk goes over every
- * candidate, passing over those whose best priority cannot beat what was
- * found. Returns 1 (stop) past the last candidate or on a full bucket.
+ * One step of the walk of an indexed list. First, one step a candidate,
+ * the candidate ids (include/xfrmbpf/tss.h) become positions: the walk
+ * then goes in the order of the tables' best priorities, to the next
+ * candidate position or the next chunk of the bucket the last step
+ * found. Returns 1 (stop) past the last candidate, when the next one
+ * cannot beat the best found, or on a full bucket. (The ids are turned
+ * here and not by a loop of their own: a nested bpf_loop() frame would
+ * pass 6.1's 512-byte stack limit.)
  */
 static long xb_search_candidate_step(__u32 i, void *data)
 {
 	struct xb_search_walk *w = data;
-	const struct xb_tss_idx_val *cand;
+	struct xb_search_cand *cand;
 	struct xb_shape_list *list;
-	__u32 zero = 0, id = XB_WALK_TABLE(w);
-	__u64 pos;
+	__u32 zero = 0;
+	__u64 pos = XB_WALK_TABLE(w);
 
 	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
 	cand = bpf_map_lookup_elem(&xb_search_cand, &zero);
 	if (!list || !cand)
 		return 1;
-	if (!XB_WALK_CHUNK(w)) {
-		id = xb_next_candidate(cand, id);
-		if (id >= XB_TABLE_IDS)
-			return 1;
-		w->at = id << XB_TSS_CHUNK_BITS;
-	}
-	pos = list->pos_of_id[id & (XB_TABLE_IDS - 1)];
-	/* see xb_search_step() */
-	asm volatile("" : "+r"(pos));
-	if (pos >= XB_MAX_TABLES ||
-	    (!XB_WALK_CHUNK(w) && w->best.found &&
-	     list->shapes[pos].best_priority > w->best.priority)) {
-		/* a table gone since the index named it, or no better */
-		w->at = (id + 1) << XB_TSS_CHUNK_BITS;
+	if (cand->sorting) {
+		cand->sorting = xb_cand_sort_one(cand, list);
 		return 0;
 	}
+	if (!XB_WALK_CHUNK(w)) {
+		pos = xb_next_bit(cand->pos, XB_POS_WORDS, pos, XB_MAX_TABLES);
+		w->at = pos << XB_TSS_CHUNK_BITS;
+	}
+	/* see xb_search_step() */
+	asm volatile("" : "+r"(pos));
+	if (pos >= XB_MAX_TABLES)
+		return 1;
+	if (!XB_WALK_CHUNK(w) && w->best.found &&
+	    list->shapes[pos].best_priority > w->best.priority)
+		return 1;
 	if (xb_table_probe(w, &list->shapes[pos]))
 		return 1;
 	if (i == XB_SEARCH_STEPS - 1)
@@ -378,16 +411,16 @@ static long xb_search_candidate_step(__u32 i, void *data)
 
 /*
  * The candidate tables of the walk's (indexed) list for its flow, into
- * xb_search_cand. Returns 1 when there is any, else 0 (nothing can
- * match). Global, as xb_table_probe() is: checked once on its own, and
- * its stack (the index key) is not added to the walk's.
+ * xb_search_cand, by id (the walk sorts them). Returns 1 when there is any, else 0
+ * (nothing can match). Global, as xb_table_probe() is: checked once on
+ * its own, and its stack (the index key) is not added to the walk's.
  */
 __noinline int xb_search_candidates(const struct xb_search_walk *w)
 {
 	const struct xb_tss_idx_val *src, *dst, *port;
 	struct xb_tss_idx_key k = {};
+	struct xb_search_cand *cand;
 	struct xb_shape_list *list;
-	struct xb_tss_idx_val *cand;
 	__u32 zero = 0, list_idx, j;
 	__u64 any = 0, c;
 
@@ -417,7 +450,16 @@ __noinline int xb_search_candidates(const struct xb_search_walk *w)
 		cand->ids[j] = c;
 		any |= c;
 	}
-	return any != 0;
+	if (!any)
+		return 0;
+	/* the walk goes by priority, as the tables are sorted: it can stop
+	 * at the first that cannot beat what was found */
+#pragma clang loop unroll(full)
+	for (j = 0; j < XB_POS_WORDS; j++)
+		cand->pos[j] = 0;
+	cand->sorting = 1;
+	cand->next_id = 0;
+	return 1;
 }
 
 /* "Nothing found yet", as values the verifier does not know: the best

@@ -80,9 +80,18 @@ struct xb_shape {
  * "unindexed" in it: a candidate as far as that dimension goes. The
  * candidates of a flow are the AND over the dimensions of (unindexed |
  * the region's ids): ClassBench-like rule sets of 100k policies leave
- * 15-35 of 100-140 tables, where a plain tuple-space search probes all.
- * Lists of up to XB_IDX_MIN_TABLES tables are not indexed: three lookups
- * would cost more than they save.
+ * 5-24 of 100-250 tables. The candidates are then walked in the list's
+ * priority order, as the plain walk goes, so that the walk still stops
+ * at the first table that cannot beat the best found.
+ *
+ * Measured (tests/bench/bench_classify.c, miss vs miss_indexed): up to
+ * ~250 tables the plain walk costs the same or less, as the presence
+ * filter makes a table that cannot match cheap and three index lookups
+ * that miss the CPU caches are not; a flow that stops at the first
+ * tables pays them in full. So only lists of more than XB_IDX_MIN_TABLES
+ * tables are published indexed (the builder can lower it:
+ * xb_tss_set_index_min(), which the tests do to check the index on
+ * small sets).
  */
 enum xb_idx_dim {
 	XB_IDX_SRC = 0,
@@ -94,7 +103,7 @@ enum xb_idx_dim {
 /* Region of an address: its first XB_IDX_BITS_V4 / _V6 bits. */
 #define XB_IDX_BITS_V4		16
 #define XB_IDX_BITS_V6		48
-#define XB_IDX_MIN_TABLES	8
+#define XB_IDX_MIN_TABLES	256
 /* Table ids: twice the tables a list holds, as ids of tables deleted in
  * one publication wait for the next (user/classifier/tss.c). */
 #define XB_TABLE_IDS		(2 * XB_MAX_TABLES)

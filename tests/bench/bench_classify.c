@@ -81,7 +81,7 @@ struct bench {
 	int profile;		/* ruleset_gen.h profile, -1: swan_spd.h */
 	__u32 n_pols;		/* in pols, as generated */
 	__u32 max_policies;	/* the maps' and the builder's capacity */
-	bool was_indexed[XB_SHAPE_LISTS];	/* set_lists_indexed() */
+	bool built_indexed[XB_SHAPE_LISTS];	/* set_lists_indexed() */
 };
 
 static const char *const reason_names[] = {
@@ -248,6 +248,44 @@ static __u32 make_spd(struct bench *b, __u32 n, int af)
 	return (__u32)xb_rs_gen(&rng, &cfg, b->pols, n);
 }
 
+/* Which lists the builder indexed (all of more than a few tables, for
+ * the bench), from the published lists. */
+static void record_indexed(struct bench *b)
+{
+	int fd = bpf_map__fd(b->skel->maps.xb_shape_lists);
+	struct xb_shape_list sl;
+	__u32 i;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++)
+		b->built_indexed[i] = !bpf_map_lookup_elem(fd, &i, &sl) && sl.indexed;
+}
+
+/* Publishes every list as the daemon would (indexed above
+ * XB_IDX_MIN_TABLES tables), or, forced, every list the builder indexed:
+ * the same index, searched or not. Returns whether forcing changes any
+ * list. */
+static bool set_lists_indexed(struct bench *b, bool forced)
+{
+	int fd = bpf_map__fd(b->skel->maps.xb_shape_lists);
+	struct xb_shape_list sl;
+	bool changes = false, by_default;
+	__u32 i, on;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		if (!b->built_indexed[i] || bpf_map_lookup_elem(fd, &i, &sl))
+			continue;
+		by_default = sl.count > XB_IDX_MIN_TABLES;
+		on = forced || by_default;
+		changes |= on && !by_default;
+		if (sl.indexed == on)
+			continue;
+		sl.indexed = on;
+		if (bpf_map_update_elem(fd, &i, &sl, BPF_ANY))
+			bench_die("xb_shape_lists", errno);
+	}
+	return changes;
+}
+
 /* Publishes the SPD of size n with the real builder; prints its cost. */
 static void publish(struct bench *b, __u32 n, int af)
 {
@@ -265,6 +303,9 @@ static void publish(struct bench *b, __u32 n, int af)
 
 	if (!tss)
 		bench_die("xb_tss_new", ENOMEM);
+	/* an index for every list of more than a few tables, so that
+	 * bench_family() can compare; published as the daemon would */
+	xb_tss_set_index_min(tss, 8);
 	if ((err = xb_tss_maps_clear(&maps)))
 		bench_die("clear classifier maps", -err);
 	b->n_pols = make_spd(b, n, af);
@@ -289,6 +330,8 @@ static void publish(struct bench *b, __u32 n, int af)
 	if (xb_tss_undecidable_lists(tss))
 		printf("# N=%u: %u shape lists undecidable\n", n,
 		       xb_tss_undecidable_lists(tss));
+	record_indexed(b);
+	set_lists_indexed(b, false);
 	print_lists(maps.lists_fd, n);
 	printf("publish,build_and_flush,%s,%u,%.1f,ms\n",
 	       b->profile < 0 ? "all" : af == AF_INET ? "v4" : "v6", n,
@@ -463,29 +506,6 @@ static __u32 measure(struct bench *b, int fd, const struct xbt_frame *f)
 	return d[n / 2];
 }
 
-/* Turns the candidate index of the published lists off (the tables are
- * then all probed, in order) or back on, where it was built. Returns
- * whether any list has one. */
-static bool set_lists_indexed(struct bench *b, bool on)
-{
-	int fd = bpf_map__fd(b->skel->maps.xb_shape_lists);
-	struct xb_shape_list sl;
-	bool any = false;
-	__u32 i;
-
-	for (i = 0; i < XB_SHAPE_LISTS; i++) {
-		if (bpf_map_lookup_elem(fd, &i, &sl) || !sl.count)
-			continue;
-		if (on ? b->was_indexed[i] : sl.indexed) {
-			b->was_indexed[i] = !on;
-			sl.indexed = on;
-			any = true;
-			if (bpf_map_update_elem(fd, &i, &sl, BPF_ANY))
-				bench_die("xb_shape_lists", errno);
-		}
-	}
-	return any;
-}
 
 /* Packets per reason, every row of xb_stats. */
 static void reason_counts(struct bench *b, __u64 *out)
@@ -551,12 +571,13 @@ static void bench_family(struct bench *b, __u32 n, int af)
 	reason_counts(b, after);
 	print_ns("miss", fam, n, ns);
 	print_reasons(fam, n, before, after);
-	/* the same lists searched table after table, for comparison */
-	if (set_lists_indexed(b, false)) {
+	/* the same lists through the candidate index where the daemon would
+	 * search them table after table, for comparison */
+	if (set_lists_indexed(b, true)) {
 		set_state(b, nf, SLOT_XDP);
-		print_ns("miss_unindexed", fam, n, measure(b, b->vary_fd, &tmpl));
-		set_lists_indexed(b, true);
+		print_ns("miss_indexed", fam, n, measure(b, b->vary_fd, &tmpl));
 	}
+	set_lists_indexed(b, false);
 	fflush(stdout);
 }
 

@@ -161,8 +161,13 @@ static struct xb_tss_maps skel_maps(void)
 	return m;
 }
 
-/* Clears the maps and publishes the SPD through the real builder. */
-static void publish(const struct xb_policy *pols, size_t n)
+/* Lists of more than this many tables are indexed in the runs that check
+ * the candidate index. */
+#define INDEX_MIN_TEST	8
+
+/* Clears the maps and publishes the SPD through the real builder, with
+ * the candidate index on lists of more than index_min tables. */
+static void publish(const struct xb_policy *pols, size_t n, __u32 index_min)
 {
 	struct xb_tss_maps maps = skel_maps();
 	struct xb_tss_sink sink;
@@ -171,6 +176,7 @@ static void publish(const struct xb_policy *pols, size_t n)
 
 	tss = xb_tss_new(XB_MAX_POLICIES);
 	assert_non_null(tss);
+	xb_tss_set_index_min(tss, index_min);
 	assert_int_equal(xb_tss_maps_clear(&maps), 0);
 	for (i = 0; i < n; i++)
 		assert_int_equal(xb_tss_add(tss, &pols[i]), 0);
@@ -471,7 +477,10 @@ static void run_packets(struct xb_rng *rng, unsigned int spd,
 	__u8 dir;
 	int reason;
 
-	publish(pols, n);
+	/* realistic sets and every other random one through the candidate
+	 * index (lists of more than a few tables), the rest as the daemon
+	 * publishes them by default */
+	publish(pols, n, realistic || (spd & 1) ? INDEX_MIN_TEST : XB_IDX_MIN_TABLES);
 	set_sync(dflt);
 	xb_tss_maps_source(&maps, &src);
 	st->spds++;

@@ -162,26 +162,28 @@ static int candidates(const struct xb_tss_source *src, __u32 list_idx,
 	return 0;
 }
 
-/* The walk of an indexed list: candidates by id, as bpf/search.bpf.h. */
+/* The walk of an indexed list, as bpf/search.bpf.h: the candidate tables
+ * in the list's (priority) order, until one cannot beat the best found. */
 static int search_candidates(const struct xb_tss_source *src, __u32 list_idx,
 			     const struct xb_shape_list *sl,
 			     const struct xb_flow *fl, struct xb_list_result *r,
 			     bool *conflict)
 {
+	__u32 pos, id, count = sl->count < XB_MAX_TABLES ? sl->count : XB_MAX_TABLES;
 	struct xb_tss_idx_val cand;
 	struct xb_tss_key key;
-	__u32 id, pos;
 	int err;
 
 	err = candidates(src, list_idx, sl, fl, &cand);
-	for (id = 0; !err && id < XB_TABLE_IDS && !r->full; id++) {
-		if (!(cand.ids[id / 64] & 1ULL << (id % 64)))
+	for (pos = 0; !err && pos < count && !r->full; pos++) {
+		const struct xb_shape *s = &sl->shapes[pos];
+
+		id = s->id;
+		if (id >= XB_TABLE_IDS || !(cand.ids[id / 64] & 1ULL << (id % 64)))
 			continue;
-		pos = sl->pos_of_id[id];
-		if (pos >= XB_MAX_TABLES ||
-		    (r->found && sl->shapes[pos].best_priority > r->val.priority))
-			continue;
-		xb_tss_flow_key(&key, list_idx, &sl->shapes[pos], fl);
+		if (r->found && s->best_priority > r->val.priority)
+			break;
+		xb_tss_flow_key(&key, list_idx, s, fl);
 		err = bucket_scan(src, &key, r, conflict, fl);
 	}
 	return err;

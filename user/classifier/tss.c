@@ -204,6 +204,7 @@ struct xb_tss {
 	__u32 n_dirty;
 	__u32 cap_dirty;
 	struct xb_tss_index *index;
+	__u32 index_min_tables;	/* lists above it are published indexed */
 };
 
 static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
@@ -1087,7 +1088,7 @@ static __u32 list_undecidable(const struct list_state *ls)
 static bool list_indexed(const struct xb_tss *tss, __u32 list_idx,
 			 bool sink_indexes)
 {
-	return sink_indexes && tss->lists[list_idx].n > XB_IDX_MIN_TABLES &&
+	return sink_indexes && tss->lists[list_idx].n > tss->index_min_tables &&
 	       !xb_tss_index_missing(tss->index, list_idx);
 }
 
@@ -1300,9 +1301,18 @@ __u32 xb_tss_list_undecidable(const struct xb_tss *tss, __u32 list_idx,
 	return list_undecidable(&tss->lists[list_idx]);
 }
 
+void xb_tss_set_index_min(struct xb_tss *tss, __u32 min_tables)
+{
+	__u32 i;
+
+	tss->index_min_tables = min_tables;
+	for (i = 0; i < XB_SHAPE_LISTS; i++)
+		list_mark_dirty(tss, i);
+}
+
 __u32 xb_tss_list_index_missing(const struct xb_tss *tss, __u32 list_idx)
 {
-	return tss->lists[list_idx].n > XB_IDX_MIN_TABLES ?
+	return tss->lists[list_idx].n > tss->index_min_tables ?
 	       xb_tss_index_missing(tss->index, list_idx) : 0;
 }
 
@@ -1346,6 +1356,7 @@ struct xb_tss *xb_tss_new(__u32 max_policies)
 	if (!tss)
 		return NULL;
 	tss->max_policies = max_policies;
+	tss->index_min_tables = XB_IDX_MIN_TABLES;
 	tss->pols = calloc(max_policies, sizeof(*tss->pols));
 	tss->index = xb_tss_index_new();
 	if (!tss->pols || !tss->index ||

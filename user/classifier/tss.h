@@ -89,6 +89,11 @@ void xb_tss_list_stats(const struct xb_tss *tss, __u32 list_idx,
  * not) and how many of its buckets are full: cheap, for every change. */
 __u32 xb_tss_list_undecidable(const struct xb_tss *tss, __u32 list_idx,
 			      __u32 *n_full_buckets);
+/* Lists of more than min_tables tables are published indexed (default
+ * XB_IDX_MIN_TABLES, include/xfrmbpf/tss.h); tests lower it to check the
+ * index on small sets, the bench to compare. Takes effect at the next
+ * flush. */
+void xb_tss_set_index_min(struct xb_tss *tss, __u32 min_tables);
 /* Index entries of shape list list_idx that could not be written (the
  * xb_tss_index map is full): while there are any, the list is published
  * unindexed and every packet probes all its tables. */

@@ -420,7 +420,7 @@ static void print_shape_lists_text(json_t *lists)
 			printf(", indexed (%lld regions)",
 			       json_integer_value(json_object_get(l, "index_entries")));
 		else if (json_integer_value(json_object_get(l, "tables")) > XB_IDX_MIN_TABLES)
-			printf(", not indexed: every table probed (xb_tss_index full)");
+			printf(", not indexed: every table probed (xb_tss_index is full)");
 		if (json_integer_value(json_object_get(l, "out_of_view")))
 			printf(", %lld more no packet at XDP matches (mark, if_id)",
 			       json_integer_value(json_object_get(l, "out_of_view")));

@@ -246,11 +246,20 @@ static int load_policy(void *ctx, __u32 id, struct xb_policy *pol,
 
 int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
 {
+	const char *min_tables;
+
 	memset(pub, 0, sizeof(*pub));
 	pub->maps = maps;
 	pub->full_map = -1;
 	pub->tss = xb_tss_new(maps->max_policies ? maps->max_policies : XB_MAX_POLICIES);
-	return pub->tss ? 0 : -ENOMEM;
+	if (!pub->tss)
+		return -ENOMEM;
+	/* XFRMBPF_INDEX_MIN_TABLES=N: index lists of more than N tables
+	 * (tests: the candidate index on small rule sets) */
+	min_tables = getenv("XFRMBPF_INDEX_MIN_TABLES");
+	if (min_tables)
+		xb_tss_set_index_min(pub->tss, (__u32)strtoul(min_tables, NULL, 0));
+	return 0;
 }
 
 void xb_publisher_fini(struct xb_publisher *pub)
