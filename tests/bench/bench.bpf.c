@@ -67,6 +67,9 @@ struct {
 	__type(value, struct xb_flow_val);
 } bench_cache SEC(".maps");
 
+/* Every program here is multi-buffer aware, as xb_xdp is (SEC
+ * "xdp.frags"): a tail call between frags and plain programs is refused. */
+
 /* The datapath's parser on the whole frame: true when it can go on. */
 static __always_inline bool bench_parse(struct xdp_md *ctx, struct xb_pkt *pkt)
 {
@@ -77,7 +80,7 @@ static __always_inline bool bench_parse(struct xdp_md *ctx, struct xb_pkt *pkt)
 	       XB_PARSE_OK;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_floor(struct xdp_md *ctx)
 {
 	struct xb_pkt pkt = {};
@@ -87,7 +90,7 @@ int bench_floor(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_floor_lookup(struct xdp_md *ctx)
 {
 	struct xb_flow_val val = {}, *v;
@@ -109,7 +112,7 @@ int bench_floor_lookup(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_floor_fib(struct xdp_md *ctx)
 {
 	struct xb_pkt pkt = {};
@@ -121,14 +124,14 @@ int bench_floor_fib(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_drop(struct xdp_md *ctx)
 {
 	(void)ctx;
 	return XDP_DROP;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_parse_drop(struct xdp_md *ctx)
 {
 	struct xb_pkt pkt = {};
@@ -171,7 +174,7 @@ static __always_inline int bench_write(void *data, void *data_end,
 	return 0;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_vary(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -213,7 +216,7 @@ static __always_inline int bench_ipv4_csum(void *data, void *data_end)
 	return 0;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int bench_tx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
