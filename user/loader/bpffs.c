@@ -18,9 +18,7 @@ bool xb_is_bpffs(const char *path)
 	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
-/* path without its trailing slashes, then without its last component:
- * "/a/b/" -> "/a", "/a" -> "/". */
-static void parent_of(const char *path, char *out, size_t len)
+void xb_path_parent(const char *path, char *out, size_t len)
 {
 	size_t n;
 	char *slash;
@@ -44,7 +42,7 @@ void xb_libxdp_use_bpffs(const char *pin_dir)
 
 	if (getenv("LIBXDP_BPFFS") || xb_is_bpffs(XB_SYS_BPFFS))
 		return;
-	parent_of(pin_dir, parent, sizeof(parent));
+	xb_path_parent(pin_dir, parent, sizeof(parent));
 	if (strcmp(parent, "/") && xb_is_bpffs(parent))
 		setenv("LIBXDP_BPFFS", parent, 0);
 }
@@ -103,7 +101,7 @@ static const char *unfit_for_bpffs(const char *dir)
 		return "is the root directory";
 	if (stat(dir, &st))
 		return errno == ENOENT ? NULL : "cannot be looked at";
-	parent_of(dir, parent, sizeof(parent));
+	xb_path_parent(dir, parent, sizeof(parent));
 	if (!S_ISDIR(st.st_mode))
 		return "is no directory";
 	if (stat(parent, &pst) || pst.st_dev != st.st_dev)
@@ -117,7 +115,7 @@ void xb_bpffs_hint(const char *pin_dir, char *buf, size_t len)
 	bool netns = xb_under_ip_netns_exec(ns, sizeof(ns));
 	const char *why_not;
 
-	parent_of(pin_dir, parent, sizeof(parent));
+	xb_path_parent(pin_dir, parent, sizeof(parent));
 	if (netns && !strncmp(parent, "/sys/", 5)) {
 		snprintf(buf, len, "`ip netns exec %s` mounts a fresh /sys, without the host's "
 			 "bpffs, and a bpffs mounted in it would vanish with this command: use a "
@@ -200,12 +198,12 @@ int xb_pin_dir_safe(const char *pin_dir, char *why, size_t len)
 	}
 	/* Up to the root of the bpffs: the first directory whose parent is
 	 * on another device. */
-	parent_of(pin_dir, dir, sizeof(dir));
+	xb_path_parent(pin_dir, dir, sizeof(dir));
 	while (xb_is_bpffs(dir) && !stat(dir, &st)) {
 		err = check_owner_mode(pin_dir, dir, &st, true, why, len);
 		if (err)
 			return err;
-		parent_of(dir, up, sizeof(up));
+		xb_path_parent(dir, up, sizeof(up));
 		if (!strcmp(dir, up) || stat(up, &ust) || ust.st_dev != st.st_dev)
 			break;
 		snprintf(dir, sizeof(dir), "%s", up);

@@ -16,6 +16,9 @@
 #define XB_RUN_BPFFS	"/run/xfrmbpf/bpffs"
 
 bool xb_is_bpffs(const char *path);
+/* path without its trailing slashes, then without its last component:
+ * "/a/b/" -> "/a", "/a" -> "/", "a" -> ".". */
+void xb_path_parent(const char *path, char *out, size_t len);
 /* libxdp keeps its dispatcher state on a bpffs: when /sys/fs/bpf is none
  * (e.g. under `ip netns exec`), use the one holding pin_dir. */
 void xb_libxdp_use_bpffs(const char *pin_dir);

@@ -31,22 +31,6 @@
 const char *const xb_map_names[XB_MAP_COUNT] = { XB_PINNED_MAPS(XB_MAP_NAME) };
 #undef XB_MAP_NAME
 
-static void parent_dir(const char *path, char *out, size_t len)
-{
-	size_t n;
-	char *slash;
-
-	snprintf(out, len, "%s", path);
-	n = strlen(out);
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = '\0';
-	slash = strrchr(out, '/');
-	if (slash && slash != out)
-		*slash = '\0';
-	else if (slash)
-		slash[1] = '\0';
-}
-
 /* Our own bpffs is mounted only where it outlives this process and every
  * command sees it: not under `ip netns exec`, whose mounts vanish with
  * it (and which hides the host's /sys/fs/bpf). */
@@ -63,7 +47,7 @@ int xb_pin_dir_where(const char *pin_dir, bool may_mount, char *why, size_t len)
 	int err;
 
 	why[0] = '\0';
-	parent_dir(pin_dir, parent, sizeof(parent));
+	xb_path_parent(pin_dir, parent, sizeof(parent));
 	if (pin_dir[0] == '/' && !xb_is_bpffs(parent)) {
 		if (may_mount && may_mount_sys_bpffs(pin_dir)) {
 			/* As iproute2 and libxdp do: mount the usual bpffs. */
