@@ -202,7 +202,8 @@ struct xb_shape_list {
 	 * the list (the walk then probes only a flow's candidates, see
 	 * below), 0 when every table must be probed in order. */
 	__u32 indexed;
-	__u32 n_index_entries;	/* for status: the list's xb_tss_index keys */
+	__u32 n_index_entries;	/* for status: the list's regions, written
+				 * to xb_tss_index while it is indexed */
 	struct xb_shape shapes[XB_MAX_TABLES];
 	/* Position in shapes[] of table id i, XB_NO_POS for none. */
 	__u16 pos_of_id[XB_TABLE_IDS];

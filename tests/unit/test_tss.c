@@ -1268,6 +1268,46 @@ static void test_index_capacity(void **state)
 	free(pols);
 }
 
+/* Index entries are written only for the lists searched through the
+ * index: none while a list is below the threshold, all of them (exact)
+ * at the flush after it comes above it. */
+static void test_index_only_when_searched(void **state)
+{
+	const unsigned int n_pols = 3000, list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD,
+						XB_PTYPE_MAIN, XB_FAM_V4);
+	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, n_pols, XFRM_POLICY_FWD, false };
+	struct xb_policy *pols = calloc(n_pols, sizeof(*pols));
+	struct xb_tss_sink sink;
+	struct xb_tss_mem *mem;
+	struct xb_tss *tss;
+	struct xb_rng rng;
+	size_t n, i;
+
+	(void)state;
+	assert_non_null(pols);
+	xb_rng_seed(&rng, xb_test_seed("index_only_when_searched"));
+	n = xb_rs_gen(&rng, &cfg, pols, n_pols);
+	tss = xb_tss_new(XB_MAX_POLICIES);
+	mem = xb_tss_mem_new();
+	assert_non_null(tss);
+	assert_non_null(mem);
+	xb_tss_mem_sink(mem, &sink);
+	for (i = 0; i < n; i++)
+		assert_int_equal(xb_tss_add(tss, &pols[i]), 0);
+	assert_int_equal(xb_tss_flush(tss, &sink), 0);
+	assert_true(mem_list(mem, list).count <= XB_IDX_MIN_TABLES);
+	assert_int_equal(mem_list(mem, list).indexed, 0);
+	assert_int_equal(xb_tss_mem_index_count(mem), 0);
+	xb_tss_set_index_min(tss, INDEX_MIN_TEST);
+	assert_int_equal(xb_tss_flush(tss, &sink), 0);
+	assert_int_equal(mem_list(mem, list).indexed, 1);
+	assert_true(xb_tss_mem_index_count(mem) > 0);
+	check_index_exact(mem);
+	xb_tss_free(tss);
+	xb_tss_mem_free(mem);
+	free(pols);
+}
+
 /* After a failed flush: forget, clear, flush again gives a whole state. */
 static void test_flush_error_recovery(void **state)
 {
@@ -1440,6 +1480,7 @@ int main(void)
 		cmocka_unit_test(test_flush_error_recovery),
 		cmocka_unit_test(test_index_capacity),
 		cmocka_unit_test(test_dense_firewall),
+		cmocka_unit_test(test_index_only_when_searched),
 		cmocka_unit_test(test_scale_100k),
 	};
 

@@ -185,6 +185,7 @@ struct list_state {
 	__u32 n_full;
 	bool dirty;
 	bool published;
+	bool index_wanted;	/* its index entries are written */
 	struct xb_shape_list pub;
 	__u32 next_id;
 	struct id_stack free_ids;	/* reusable now */
@@ -1252,17 +1253,36 @@ static void release_pending_ids(struct xb_tss *tss)
 	}
 }
 
+/* The lists whose index entries are written: those searched through it
+ * (more than index_min_tables tables). A list that comes to be has all
+ * of its entries written now. */
+static void index_wanted(struct xb_tss *tss, bool wanted[XB_SHAPE_LISTS])
+{
+	__u32 i;
+
+	for (i = 0; i < XB_SHAPE_LISTS; i++) {
+		struct list_state *ls = &tss->lists[i];
+
+		wanted[i] = ls->n > tss->index_min_tables;
+		if (wanted[i] && !ls->index_wanted)
+			xb_tss_index_dirty_list(tss->index, i);
+		ls->index_wanted = wanted[i];
+	}
+}
+
 int xb_tss_flush(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
+	bool wanted[XB_SHAPE_LISTS];
 	int first = 0;
 
 	/* index entries that gain tables before the buckets they lead to,
 	 * those that lose them after (tss_index.h) */
-	xb_tss_index_flush(tss->index, sink, false);
+	index_wanted(tss, wanted);
+	xb_tss_index_flush(tss->index, sink, false, wanted);
 	keep_err(&first, flush_puts(tss, sink));
 	keep_err(&first, flush_lists(tss, sink));
 	keep_err(&first, flush_dels(tss, sink));
-	xb_tss_index_flush(tss->index, sink, true);
+	xb_tss_index_flush(tss->index, sink, true, wanted);
 	release_pending_ids(tss);
 	return first;
 }

@@ -279,7 +279,7 @@ static bool ent_publish(struct xb_tss_index *idx, struct idx_ent *e,
 }
 
 void xb_tss_index_flush(struct xb_tss_index *idx, const struct xb_tss_sink *sink,
-			bool removals)
+			bool removals, const bool wanted[XB_SHAPE_LISTS])
 {
 	__u32 i, kept = 0;
 
@@ -289,12 +289,37 @@ void xb_tss_index_flush(struct xb_tss_index *idx, const struct xb_tss_sink *sink
 		struct idx_ent *e = idx->dirty[i];
 
 		e->dirty = false;
+		/* a list searched without its index needs none published;
+		 * xb_tss_index_dirty_list() brings it when it is wanted */
+		if (!wanted[e->key.list] && !e->published) {
+			set_missing(idx, e, false);
+			if (!e->n) {
+				idx->n_entries[e->key.list]--;
+				xb_htab_remove(&idx->ents, &e->node);
+				ent_free(e);
+			}
+			continue;
+		}
 		if (!ent_publish(idx, e, sink, removals)) {
 			e->dirty = true;
 			idx->dirty[kept++] = e;
 		}
 	}
 	idx->n_dirty = kept;
+}
+
+void xb_tss_index_dirty_list(struct xb_tss_index *idx, __u32 list_idx)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	xb_htab_for_each(&idx->ents, n, tmp, i) {
+		struct idx_ent *e = xb_container_of(n, struct idx_ent, node);
+
+		/* on ENOMEM the entry is missing: its list stays unindexed */
+		if (e->key.list == list_idx && mark_dirty(idx, e))
+			set_missing(idx, e, true);
+	}
 }
 
 __u32 xb_tss_index_missing(const struct xb_tss_index *idx, __u32 list_idx)

@@ -13,6 +13,8 @@
  * stale bit only costs a probe, a missing one would hide a bucket. An
  * entry that could not be written (the map is full) counts as missing
  * until it is: its list is then published unindexed, searched in full.
+ * Only the lists that will be searched through the index (more than
+ * XB_IDX_MIN_TABLES tables) have their entries written.
  */
 #ifndef XFRMBPF_TSS_INDEX_H
 #define XFRMBPF_TSS_INDEX_H
@@ -46,7 +48,11 @@ void xb_tss_index_unref(struct xb_tss_index *idx, const struct xb_tss_key *key,
  * failed removal leaves stale bits, which cost probes only.
  */
 void xb_tss_index_flush(struct xb_tss_index *idx, const struct xb_tss_sink *sink,
-			bool removals);
+			bool removals, const bool wanted[XB_SHAPE_LISTS]);
+/* Entries of lists that are not wanted (searched without the index) are
+ * kept, not written: when list_idx becomes wanted, this makes all of its
+ * entries due at the next flush. */
+void xb_tss_index_dirty_list(struct xb_tss_index *idx, __u32 list_idx);
 /* Entries of list list_idx that the published index lacks. */
 __u32 xb_tss_index_missing(const struct xb_tss_index *idx, __u32 list_idx);
 /* Entries of list list_idx. */
