@@ -321,7 +321,8 @@ SEC("xdp.frags")
 int xb_xdp(struct xdp_md *ctx)
 {
 	struct xb_decision d = { .policy_id = XB_NO_POLICY };
-	__u64 bytes = ctx->data_end - ctx->data;
+	/* every buffer of a multi-buffer frame, not the first one only */
+	__u64 bytes = bpf_xdp_get_buff_len(ctx);
 	int slot = xb_xdp_decide(ctx, &d);
 
 	if (xb_dry_run)

@@ -265,12 +265,16 @@ jsend() {
 xbt_daemon_start -i xbt-gw0 --mode native
 expect "MTU 9000: daemon synced, attached" xbt_daemon_wait_synced 30
 jblock0=$(xbt_reason policy_block)
+jbytes0=$(xb stats -j | jq -r '.reasons.policy_block.bytes')
 jallow0=$(xbt_reason pass_policy_allow)
 expect "MTU 9000: XDP in native mode, xb_xdp runs" eval "is_mode xbt-gw0 native && ours_xdp xbt-gw0"
 jsend 9 3
 expect "MTU 9000: three 8000-byte datagrams to a FWD-blocked port dropped as policy_block" \
 	wait_for 3 eval '[ $(( $(xbt_reason policy_block) - jblock0 )) -eq 3 ]'
 expect "MTU 9000: none of them reached the sink" eval '! grep -q "^9 " "$JLOG"'
+# 8000 bytes of UDP payload each, more than one buffer: the whole frame
+expect "MTU 9000: their bytes counted in full (3 x 8042)" \
+	eval '[ $(( $(xb stats -j | jq -r .reasons.policy_block.bytes) - jbytes0 )) -eq $((3 * 8042)) ]'
 jsend 7000 1
 expect "MTU 9000: an 8000-byte datagram to an allowed port arrives whole" \
 	wait_for 3 grep -qx "7000 8000" "$JLOG"
