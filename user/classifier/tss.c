@@ -1270,6 +1270,23 @@ static void index_wanted(struct xb_tss *tss, bool wanted[XB_SHAPE_LISTS])
 	}
 }
 
+/* The buckets this flush deletes leave their regions now, before the
+ * lists are built: a list's count of index entries is then the one that
+ * stays (the entries themselves go after the buckets, in the last pass). */
+static void unref_empty_buckets(struct xb_tss *tss)
+{
+	__u32 i;
+
+	for (i = 0; i < tss->n_dirty; i++) {
+		struct bucket *b = tss->dirty[i];
+
+		if (b->n || !b->idx_dims)
+			continue;
+		xb_tss_index_unref(tss->index, &b->key, b->idx_dims);
+		b->idx_dims = 0;
+	}
+}
+
 int xb_tss_flush(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
 	bool wanted[XB_SHAPE_LISTS];
@@ -1280,6 +1297,7 @@ int xb_tss_flush(struct xb_tss *tss, const struct xb_tss_sink *sink)
 	index_wanted(tss, wanted);
 	xb_tss_index_flush(tss->index, sink, false, wanted);
 	keep_err(&first, flush_puts(tss, sink));
+	unref_empty_buckets(tss);
 	keep_err(&first, flush_lists(tss, sink));
 	keep_err(&first, flush_dels(tss, sink));
 	xb_tss_index_flush(tss->index, sink, true, wanted);

@@ -28,7 +28,7 @@ struct xb_tss_index {
 	struct idx_ent **dirty;
 	__u32 n_dirty;
 	__u32 cap_dirty;
-	__u32 n_entries[XB_SHAPE_LISTS];
+	__u32 n_entries[XB_SHAPE_LISTS];	/* entries holding a table */
 	__u32 n_missing[XB_SHAPE_LISTS];
 };
 
@@ -129,7 +129,6 @@ static struct idx_ent *ent_get(struct xb_tss_index *idx,
 		free(e);
 		return NULL;
 	}
-	idx->n_entries[k->list]++;
 	return e;
 }
 
@@ -167,7 +166,8 @@ static int ent_ref(struct xb_tss_index *idx, struct idx_ent *e, __u16 id)
 		return -ENOMEM;
 	e->tables[e->n].id = id;
 	e->tables[e->n].buckets = 1;
-	e->n++;
+	if (!e->n++)
+		idx->n_entries[e->key.list]++;
 	return 0;
 }
 
@@ -179,6 +179,8 @@ static void ent_unref(struct xb_tss_index *idx, struct idx_ent *e, __u16 id)
 	if (!t || --t->buckets)
 		return;
 	*t = e->tables[--e->n];
+	if (!e->n)
+		idx->n_entries[e->key.list]--;
 	/* On ENOMEM the bit stays published: a stale bit costs a probe. */
 	(void)mark_dirty(idx, e);
 }
@@ -260,7 +262,6 @@ static bool ent_publish(struct xb_tss_index *idx, struct idx_ent *e,
 		if (err && err != -ENOENT)
 			return false;	/* the bits stay, stale */
 		set_missing(idx, e, false);
-		idx->n_entries[e->key.list]--;
 		xb_htab_remove(&idx->ents, &e->node);
 		ent_free(e);
 		return true;
@@ -294,7 +295,6 @@ void xb_tss_index_flush(struct xb_tss_index *idx, const struct xb_tss_sink *sink
 		if (!wanted[e->key.list] && !e->published) {
 			set_missing(idx, e, false);
 			if (!e->n) {
-				idx->n_entries[e->key.list]--;
 				xb_htab_remove(&idx->ents, &e->node);
 				ent_free(e);
 			}

@@ -55,7 +55,8 @@ void xb_tss_index_flush(struct xb_tss_index *idx, const struct xb_tss_sink *sink
 void xb_tss_index_dirty_list(struct xb_tss_index *idx, __u32 list_idx);
 /* Entries of list list_idx that the published index lacks. */
 __u32 xb_tss_index_missing(const struct xb_tss_index *idx, __u32 list_idx);
-/* Entries of list list_idx. */
+/* Entries of list list_idx that hold a table (those left empty go at
+ * the next flush). */
 __u32 xb_tss_index_entries(const struct xb_tss_index *idx, __u32 list_idx);
 /* The published index is gone: every entry is written again. */
 void xb_tss_index_forget_published(struct xb_tss_index *idx);
