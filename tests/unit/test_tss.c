@@ -1154,56 +1154,77 @@ static struct xb_shape_list mem_list(struct xb_tss_mem *mem, __u32 idx)
 	return sl;
 }
 
+/* A realistic rule set added to a builder (not flushed yet) that
+ * publishes into memory. */
+struct rs_fx {
+	struct xb_policy *pols;
+	size_t n;
+	struct xb_tss *tss;
+	struct xb_tss_mem *mem;
+	struct xb_tss_sink sink;
+	struct xb_tss_source src;
+};
+
+/* cfg's rule set from the seed of test `name`, lists of more than
+ * index_min tables indexed. */
+static void rs_fx_build(struct rs_fx *f, struct xb_rng *rng, const char *name,
+			const struct xb_rs_cfg *cfg, __u32 index_min)
+{
+	size_t i;
+
+	f->pols = calloc(cfg->n_policies, sizeof(*f->pols));
+	assert_non_null(f->pols);
+	xb_rng_seed(rng, xb_test_seed(name));
+	f->n = xb_rs_gen(rng, cfg, f->pols, cfg->n_policies);
+	f->tss = xb_tss_new(XB_MAX_POLICIES);
+	f->mem = xb_tss_mem_new();
+	assert_non_null(f->tss);
+	assert_non_null(f->mem);
+	xb_tss_set_index_min(f->tss, index_min);
+	xb_tss_mem_sink(f->mem, &f->sink);
+	xb_tss_mem_source(f->mem, &f->src);
+	for (i = 0; i < f->n; i++)
+		assert_int_equal(xb_tss_add(f->tss, &f->pols[i]), 0);
+}
+
+static void rs_fx_free(struct rs_fx *f)
+{
+	xb_tss_free(f->tss);
+	xb_tss_mem_free(f->mem);
+	free(f->pols);
+}
+
 /* The firewall profile confined to the documentation ranges (as the
  * drop bench sends it on a wire): its addresses collide in every relaxed
  * table, so it needs more tables than any other set (about 250 at 10k);
  * it must still fit and be decided in full. */
 static void test_dense_firewall(void **state)
 {
-	const unsigned int n_pols = 10000;
-	struct xb_rs_cfg cfg = { XB_RS_FW, AF_INET, n_pols, XFRM_POLICY_FWD, true };
-	struct xb_policy *pols = calloc(n_pols, sizeof(*pols));
+	const struct xb_rs_cfg cfg = { XB_RS_FW, AF_INET, 10000, XFRM_POLICY_FWD, true };
 	struct diff_stats st = { 0 };
-	struct xb_tss_source src;
-	struct xb_tss_sink sink;
 	struct xb_shape_list sl;
-	struct xb_tss_mem *mem;
-	struct xb_tss *tss;
 	struct xb_flow fl;
 	struct xb_rng rng;
+	struct rs_fx f;
 	unsigned int k;
-	size_t n, i;
 
 	(void)state;
-	assert_non_null(pols);
-	xb_rng_seed(&rng, xb_test_seed("dense_firewall"));
-	n = xb_rs_gen(&rng, &cfg, pols, n_pols);
-	tss = xb_tss_new(XB_MAX_POLICIES);
-	mem = xb_tss_mem_new();
-	assert_non_null(tss);
-	assert_non_null(mem);
-	xb_tss_set_index_min(tss, INDEX_MIN_TEST);
-	xb_tss_mem_sink(mem, &sink);
-	xb_tss_mem_source(mem, &src);
-	for (i = 0; i < n; i++)
-		assert_int_equal(xb_tss_add(tss, &pols[i]), 0);
-	assert_int_equal(xb_tss_flush(tss, &sink), 0);
-	sl = mem_list(mem, XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4));
+	rs_fx_build(&f, &rng, "dense_firewall", &cfg, INDEX_MIN_TEST);
+	assert_int_equal(xb_tss_flush(f.tss, &f.sink), 0);
+	sl = mem_list(f.mem, XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4));
 	printf("# dense_firewall: %zu policies, %u shapes, %u tables, %u index entries\n",
-	       n, sl.n_shapes, sl.count, sl.n_index_entries);
+	       f.n, sl.n_shapes, sl.count, sl.n_index_entries);
 	assert_int_equal(sl.undecidable, 0);
 	assert_int_equal(sl.indexed, 1);
-	check_index_exact(mem);
+	check_index_exact(f.mem);
 	for (k = 0; k < 3000; k++) {
-		xb_rs_flow(&rng, pols, n, &fl);
-		compare_input(pols, n, &src, XFRM_POLICY_FWD, &fl, accept_all, &st);
+		xb_rs_flow(&rng, f.pols, f.n, &fl);
+		compare_input(f.pols, f.n, &f.src, XFRM_POLICY_FWD, &fl, accept_all, &st);
 	}
 	print_stats("dense_firewall", &st);
 	assert_int_equal(st.mismatches, 0);
 	assert_int_equal(st.overflow_pass, 0);
-	xb_tss_free(tss);
-	xb_tss_mem_free(mem);
-	free(pols);
+	rs_fx_free(&f);
 }
 
 /* An index that does not fit its map: the list is published unindexed
@@ -1211,61 +1232,42 @@ static void test_dense_firewall(void **state)
  * next flush writes them and the list is indexed again. */
 static void test_index_capacity(void **state)
 {
-	const unsigned int n_pols = 5000, list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD,
-						XB_PTYPE_MAIN, XB_FAM_V4);
-	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, n_pols, XFRM_POLICY_FWD, false };
-	struct xb_policy *pols = calloc(n_pols, sizeof(*pols));
+	const __u32 list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4);
+	const struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, 5000, XFRM_POLICY_FWD, false };
 	struct diff_stats st = { 0 };
-	struct xb_tss_source src;
-	struct xb_tss_sink sink;
 	struct xb_shape_list sl;
-	struct xb_tss_mem *mem;
-	struct xb_tss *tss;
 	struct xb_flow fl;
 	struct xb_rng rng;
-	size_t n, i;
+	struct rs_fx f;
 	unsigned int k;
 
 	(void)state;
-	assert_non_null(pols);
-	xb_rng_seed(&rng, xb_test_seed("index_capacity"));
-	n = xb_rs_gen(&rng, &cfg, pols, n_pols);
-	tss = xb_tss_new(XB_MAX_POLICIES);
-	mem = xb_tss_mem_new();
-	assert_non_null(tss);
-	assert_non_null(mem);
-	xb_tss_set_index_min(tss, INDEX_MIN_TEST);
-	xb_tss_mem_sink(mem, &sink);
-	xb_tss_mem_source(mem, &src);
-	xb_tss_mem_set_index_limit(mem, 50);
-	for (i = 0; i < n; i++)
-		assert_int_equal(xb_tss_add(tss, &pols[i]), 0);
+	rs_fx_build(&f, &rng, "index_capacity", &cfg, INDEX_MIN_TEST);
+	xb_tss_mem_set_index_limit(f.mem, 50);
 	/* a full index is no error: the list is searched in full */
-	assert_int_equal(xb_tss_flush(tss, &sink), 0);
-	assert_int_equal(mem_list(mem, list).indexed, 0);
-	assert_true(mem_list(mem, list).count > INDEX_MIN_TEST);
-	assert_int_equal(xb_tss_mem_index_count(mem), 50);
+	assert_int_equal(xb_tss_flush(f.tss, &f.sink), 0);
+	assert_int_equal(mem_list(f.mem, list).indexed, 0);
+	assert_true(mem_list(f.mem, list).count > INDEX_MIN_TEST);
+	assert_int_equal(xb_tss_mem_index_count(f.mem), 50);
 	for (k = 0; k < 2000; k++) {
-		xb_rs_flow(&rng, pols, n, &fl);
-		compare_input(pols, n, &src, XFRM_POLICY_FWD, &fl, accept_all, &st);
+		xb_rs_flow(&rng, f.pols, f.n, &fl);
+		compare_input(f.pols, f.n, &f.src, XFRM_POLICY_FWD, &fl, accept_all, &st);
 	}
 	/* room again: the entries left out are written, the list indexed */
-	xb_tss_mem_set_index_limit(mem, 0);
-	assert_int_equal(xb_tss_del(tss, pols[n - 1].id), 0);
-	assert_int_equal(xb_tss_flush(tss, &sink), 0);
-	sl = mem_list(mem, list);
+	xb_tss_mem_set_index_limit(f.mem, 0);
+	assert_int_equal(xb_tss_del(f.tss, f.pols[f.n - 1].id), 0);
+	assert_int_equal(xb_tss_flush(f.tss, &f.sink), 0);
+	sl = mem_list(f.mem, list);
 	assert_int_equal(sl.indexed, 1);
-	assert_int_equal(sl.n_index_entries, xb_tss_mem_index_count(mem));
-	check_index_exact(mem);
+	assert_int_equal(sl.n_index_entries, xb_tss_mem_index_count(f.mem));
+	check_index_exact(f.mem);
 	for (k = 0; k < 2000; k++) {
-		xb_rs_flow(&rng, pols, n - 1, &fl);
-		compare_input(pols, n - 1, &src, XFRM_POLICY_FWD, &fl, accept_all, &st);
+		xb_rs_flow(&rng, f.pols, f.n - 1, &fl);
+		compare_input(f.pols, f.n - 1, &f.src, XFRM_POLICY_FWD, &fl, accept_all, &st);
 	}
 	print_stats("index_capacity", &st);
 	assert_int_equal(st.mismatches, 0);
-	xb_tss_free(tss);
-	xb_tss_mem_free(mem);
-	free(pols);
+	rs_fx_free(&f);
 }
 
 /* Index entries are written only for the lists searched through the
@@ -1273,39 +1275,23 @@ static void test_index_capacity(void **state)
  * at the flush after it comes above it. */
 static void test_index_only_when_searched(void **state)
 {
-	const unsigned int n_pols = 3000, list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD,
-						XB_PTYPE_MAIN, XB_FAM_V4);
-	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, n_pols, XFRM_POLICY_FWD, false };
-	struct xb_policy *pols = calloc(n_pols, sizeof(*pols));
-	struct xb_tss_sink sink;
-	struct xb_tss_mem *mem;
-	struct xb_tss *tss;
+	const __u32 list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4);
+	const struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, 3000, XFRM_POLICY_FWD, false };
 	struct xb_rng rng;
-	size_t n, i;
+	struct rs_fx f;
 
 	(void)state;
-	assert_non_null(pols);
-	xb_rng_seed(&rng, xb_test_seed("index_only_when_searched"));
-	n = xb_rs_gen(&rng, &cfg, pols, n_pols);
-	tss = xb_tss_new(XB_MAX_POLICIES);
-	mem = xb_tss_mem_new();
-	assert_non_null(tss);
-	assert_non_null(mem);
-	xb_tss_mem_sink(mem, &sink);
-	for (i = 0; i < n; i++)
-		assert_int_equal(xb_tss_add(tss, &pols[i]), 0);
-	assert_int_equal(xb_tss_flush(tss, &sink), 0);
-	assert_true(mem_list(mem, list).count <= XB_IDX_MIN_TABLES);
-	assert_int_equal(mem_list(mem, list).indexed, 0);
-	assert_int_equal(xb_tss_mem_index_count(mem), 0);
-	xb_tss_set_index_min(tss, INDEX_MIN_TEST);
-	assert_int_equal(xb_tss_flush(tss, &sink), 0);
-	assert_int_equal(mem_list(mem, list).indexed, 1);
-	assert_true(xb_tss_mem_index_count(mem) > 0);
-	check_index_exact(mem);
-	xb_tss_free(tss);
-	xb_tss_mem_free(mem);
-	free(pols);
+	rs_fx_build(&f, &rng, "index_only_when_searched", &cfg, XB_IDX_MIN_TABLES);
+	assert_int_equal(xb_tss_flush(f.tss, &f.sink), 0);
+	assert_true(mem_list(f.mem, list).count <= XB_IDX_MIN_TABLES);
+	assert_int_equal(mem_list(f.mem, list).indexed, 0);
+	assert_int_equal(xb_tss_mem_index_count(f.mem), 0);
+	xb_tss_set_index_min(f.tss, INDEX_MIN_TEST);
+	assert_int_equal(xb_tss_flush(f.tss, &f.sink), 0);
+	assert_int_equal(mem_list(f.mem, list).indexed, 1);
+	assert_true(xb_tss_mem_index_count(f.mem) > 0);
+	check_index_exact(f.mem);
+	rs_fx_free(&f);
 }
 
 /* After a failed flush: forget, clear, flush again gives a whole state. */
