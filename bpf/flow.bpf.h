@@ -24,6 +24,15 @@
  * map, whose size depends on the number of CPUs (user/loader/maps.c). */
 const volatile __u32 xb_flow_cache_bits = XB_FLOW_CACHE_BITS;
 
+/* The bits of xb_pkt.flowinfo input routing reads: all but ECN (the low
+ * two bits of the IPv4 TOS, kept as a number, and of the IPv6 traffic
+ * class, in network order), which routes and ip rules mask off
+ * (INET_ECN_MASK), so that a flow's ECT and CE packets share an entry. */
+static __always_inline __be32 xb_flowinfo_routed(__u16 family)
+{
+	return family == AF_INET ? 0xfc : bpf_htonl(0x0fcfffff);
+}
+
 static __always_inline void xb_flow_key(const struct xb_pkt *pkt,
 					__u32 ifindex, struct xb_flow_key *k)
 {
@@ -36,6 +45,7 @@ static __always_inline void xb_flow_key(const struct xb_pkt *pkt,
 	k->family = pkt->family;
 	k->proto = pkt->proto;
 	k->kind = pkt->kind;
+	k->flowinfo = pkt->flowinfo & xb_flowinfo_routed(pkt->family);
 }
 
 /* This CPU's cache entry for the packet's flow: the slot its key (built

@@ -155,8 +155,9 @@ enum xb_pkt_kind {
  * A flow as the exact-flow cache xb_flow_cache knows it: everything the
  * XDP verdict depends on that comes with the packet. The rest (SPD, SAs,
  * defaults, routes, device settings, bypass ports) is covered by the
- * generation and flow epoch the verdict was computed under. 48 bytes, no
- * padding: it is hashed and compared as six 64-bit words (xb_flow_words).
+ * generation and flow epoch the verdict was computed under. 56 bytes, no
+ * implicit padding: it is hashed and compared as seven 64-bit words
+ * (xb_flow_words).
  */
 struct xb_flow_key {
 	union xb_addr saddr;
@@ -170,6 +171,11 @@ struct xb_flow_key {
 	__u16 family;
 	__u8 proto;
 	__u8 kind;		/* enum xb_pkt_kind */
+	/* The DS field, and for IPv6 the flow label, without the ECN bits:
+	 * ip rules and routes by tos, dscp or flowlabel make the route (IN
+	 * or FWD) depend on them; no kernel routes by ECN (xb_flow_key()). */
+	__be32 flowinfo;
+	__u32 pad;
 } __attribute__((aligned(8)));
 
 /* The XDP verdict of a cached flow, valid only while xb_sync's generation
@@ -221,7 +227,7 @@ struct xb_flow_stats {
 	__u64 misses;
 };
 
-/* The flow's slot hash: multiply-xor of the key's six words. */
+/* The flow's slot hash: multiply-xor of the key's seven words. */
 static inline __u64 xb_flow_hash(const struct xb_flow_key *k)
 {
 	const xb_flow_word *w = xb_flow_words(k);
@@ -233,6 +239,7 @@ static inline __u64 xb_flow_hash(const struct xb_flow_key *k)
 	h ^= w[3] * 0xd6e8feb86659fd93ULL;
 	h ^= w[4] * 0x94d049bb133111ebULL;
 	h ^= w[5] * 0xbf58476d1ce4e5b9ULL;
+	h ^= w[6] * 0xd1b54a32d192ed03ULL;
 	h ^= h >> 29;
 	return h * 0x9e3779b97f4a7c15ULL;
 }

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "xfrmbpf.skel.h"
+#include "bpf_harness.h"
 #include "fixture.h"
 #include "loader/stats.h"
 
@@ -256,17 +257,92 @@ static void test_flow_cache_slot_keeps_the_newest_flow(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
 }
 
+/*
+ * An ip rule by tos (tos_setup) makes the forwarded 203.0.113.0/24 and
+ * 2001:db8:3::/64 local for packets of DSCP 4 (DS field 0x10). One flow's
+ * packets of two DS fields may then take two directions, IN and FWD, so
+ * they are two entries of the cache; its ECN bits route nothing, so they
+ * make no new entry.
+ */
+static const char *const tos_setup[] = {
+	"ip rule add tos 0x10 lookup 112 pref 100",
+	"ip -6 rule add tos 0x10 lookup 112 pref 100",
+	"ip route add local 203.0.113.0/24 dev lo table 112",
+	"ip -6 route add local 2001:db8:3::/64 dev lo table 112",
+};
+
+/* One flow, run with each DS field of ds in turn on one CPU, expecting
+ * the verdicts, reasons and cache outcomes given beside it. */
+struct ds_run {
+	uint8_t ds;
+	uint32_t verdict;
+	int reason;
+	bool hit;
+};
+
+static void run_ds_sequence(struct xbt_pkt_spec spec, const struct ds_run *runs,
+			    int n_runs)
+{
+	struct xbt_frame f;
+	cpu_set_t all, one;
+	int i;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	for (i = 0; i < n_runs; i++) {
+		spec.tos = runs[i].ds;
+		assert_true(xbt_build(&spec, &f) > 0);
+		run_expect_cache(&f, runs[i].verdict, runs[i].reason,
+				 runs[i].hit);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
+static void test_flow_cache_keys_the_ds_field_that_routes(void **state)
+{
+	/* forwarded: blocked by policy 6 (v4) or 13 (v6); local by the
+	 * rule: no IN policy */
+	static const struct ds_run v4[] = {
+		{ 0x00, XDP_DROP, XB_R_DROP_POLICY_BLOCK, false },
+		{ 0x30, XDP_PASS, XB_R_PASS_NO_POLICY, false },
+		{ 0x31, XDP_PASS, XB_R_PASS_NO_POLICY, true },	/* ECT(1) */
+		{ 0x00, XDP_DROP, XB_R_DROP_POLICY_BLOCK, true },
+		{ 0x03, XDP_DROP, XB_R_DROP_POLICY_BLOCK, true },	/* CE */
+	};
+	/* IPv6 rules compare the whole DSCP: 0x30 is not 0x10 */
+	static const struct ds_run v6[] = {
+		{ 0x00, XDP_DROP, XB_R_DROP_POLICY_BLOCK, false },
+		{ 0x10, XDP_PASS, XB_R_PASS_NO_POLICY, false },
+		{ 0x12, XDP_PASS, XB_R_PASS_NO_POLICY, true },	/* ECT(0) */
+		{ 0x30, XDP_DROP, XB_R_DROP_POLICY_BLOCK, false },
+		{ 0x00, XDP_DROP, XB_R_DROP_POLICY_BLOCK, true },
+	};
+
+	(void)state;
+	assert_int_equal(xbt_fx_set_state(gw_spd, gw_sas, 0, 0), 0);
+	run_ds_sequence((struct xbt_pkt_spec){ TCP4("203.0.113.7", 80) }, v4,
+			sizeof(v4) / sizeof(v4[0]));
+	run_ds_sequence((struct xbt_pkt_spec){ TCP6(V6_FWD, 80) }, v6,
+			sizeof(v6) / sizeof(v6[0]));
+}
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flow_cache_answers_only_its_flow_generation_and_epoch),
 		cmocka_unit_test(test_flow_cache_slot_keeps_the_newest_flow),
+		cmocka_unit_test(test_flow_cache_keys_the_ds_field_that_routes),
 	};
+	unsigned int i;
 	int status;
 
 	if (xbt_fx_start("bpf flow cache", &status))
 		return status;
+	for (i = 0; i < sizeof(tos_setup) / sizeof(tos_setup[0]); i++)
+		if (xbt_sh(tos_setup[i]))
+			return 1;
 	return cmocka_run_group_tests_name("bpf_flow_cache", tests, NULL,
 					   xbt_fx_teardown);
 }

@@ -18,6 +18,15 @@ xbt_dp_ns PEER dp-failopen-peer
 xbt_dp_veth "$XBT_NS" xbt-gw0 "$PEER" xbt-p0
 ip -n "$XBT_NS" addr add 192.0.2.1/24 dev xbt-gw0
 ip -n "$PEER" addr add 192.0.2.2/24 dev xbt-p0
+# Only the test's own frames reach xbt-gw0 until the NAT-T checks need
+# IPv6: the peer's IPv6 (router solicitations, MLD reports, DAD) stays off,
+# and neither side's ARP ever probes (permanent neighbours), so that counts
+# compared across a quiet stretch move only by what the test did.
+ip netns exec "$PEER" sysctl -qw net.ipv6.conf.xbt-p0.disable_ipv6=1
+ip -n "$PEER" neigh replace 192.0.2.1 dev xbt-p0 nud permanent \
+	lladdr "$(ip -n "$XBT_NS" -j link show dev xbt-gw0 | jq -r '.[0].address')"
+ip -n "$XBT_NS" neigh replace 192.0.2.2 dev xbt-gw0 nud permanent \
+	lladdr "$(ip -n "$PEER" -j link show dev xbt-p0 | jq -r '.[0].address')"
 OUT=$XBT_DIR/out
 ERR=$XBT_DIR/err
 
@@ -129,6 +138,7 @@ expect "classify with a bad description: exit 2, one line" \
 # socket receives it. XDP may drop it as an unknown SPI only where every
 # datagram to the port would meet an encapsulating socket (the entry is one
 # for the port: both families, every local address).
+ip netns exec "$PEER" sysctl -qw net.ipv6.conf.xbt-p0.disable_ipv6=0
 ip -n "$XBT_NS" addr add 2001:db8:1::1/64 dev xbt-gw0 nodad
 ip -n "$PEER" addr add 2001:db8:1::2/64 dev xbt-p0 nodad
 natt3() { ip netns exec "$PEER" python3 "$XBT_DP_PY" send 192.0.2.1 4500 --count 3 >/dev/null; }

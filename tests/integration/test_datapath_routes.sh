@@ -44,6 +44,9 @@ expect_context() {
 		sed 's/^/#   counters: /'
 }
 
+OUT=$XBT_DIR/out
+ERR=$XBT_DIR/err
+jq_ok() { jq -e "$@" >/dev/null; }
 now_ms() { date +%s%3N; }
 reason() { xbt_reason "$1"; }
 send1() {
@@ -127,6 +130,40 @@ expect "a policy rule makes it local again: IN block drops" eval 'moved "$e0" &&
 e0=$(epoch)
 xbt_ns ip rule del to 203.0.113.7 lookup 100 pref 100
 expect "rule deleted: the blackhole again" eval 'moved "$e0" && became 203.0.113.7 pass_undecidable'
+
+# An ip rule by tos: one flow's datagrams take the blackhole or the local
+# table by their DS field, so the flow cache must not answer one with the
+# other's verdict (0x30 matches tos 0x10: rules compare its bits 2-4).
+send_tos() {
+	ip netns exec "$PEER" python3 "$XBT_DP_PY" send 203.0.113.7 7777 --count 1 \
+		--sport 40001 --tos "$1" >/dev/null
+}
+# tos_became TOS REASON: the flow's next datagram of DS field TOS is REASON.
+tos_became() {
+	local c0
+
+	c0=$(reason "$2")
+	send_tos "$1"
+	[ "$(reason "$2")" -gt "$c0" ]
+}
+e0=$(epoch)
+xbt_ns ip rule add tos 0x10 lookup 100 pref 100
+expect "a rule by tos 0x10: a datagram of tos 0x30 is local, the IN block drops" \
+	eval 'moved "$e0" && tos_became 0x30 policy_block'
+expect "... the same flow at tos 0 takes the blackhole, not the cached drop" \
+	tos_became 0 pass_undecidable
+expect "... at tos 0x31 (ECN bits differ): local again" tos_became 0x31 policy_block
+xb -j classify -i xbt-gw0 udp 192.0.2.2:40001 203.0.113.7:7777 tos 0x30 >"$OUT" 2>"$ERR"
+expect "classify ... tos 0x30: drop, policy_block" jq_ok '.reason == "policy_block"' "$OUT"
+xb -j classify -i xbt-gw0 udp 192.0.2.2:40001 203.0.113.7:7777 tos 0x14 >"$OUT" 2>"$ERR"
+expect "classify ... tos 0x14: the blackhole, pass_undecidable" \
+	jq_ok '.reason == "pass_undecidable"' "$OUT"
+xb classify -i xbt-gw0 udp 192.0.2.2:40001 203.0.113.7:7777 tos 256 >"$OUT" 2>"$ERR"
+expect "classify ... tos 256: refused" grep -q "tos must be 0..255" "$ERR"
+e0=$(epoch)
+xbt_ns ip rule del tos 0x10 lookup 100 pref 100
+expect "rule by tos deleted: tos 0x30 takes the blackhole" \
+	eval 'moved "$e0" && tos_became 0x30 pass_undecidable'
 
 expect "IPv6 local destination: dropped by the IN block policy" became 2001:db8:3::7 policy_block
 e0=$(epoch)

@@ -98,7 +98,7 @@ def main():
     s.add_argument("--ttl", type=int, default=64)
     s.add_argument("--size", type=int, default=32)
     s.add_argument("--sport", type=int, default=0)
-    s.add_argument("--tos", type=int, default=0,
+    s.add_argument("--tos", type=lambda v: int(v, 0), default=0,
                    help="IPv4 TOS or IPv6 traffic class")
     a = p.parse_args()
     if a.cmd == "tun-reader":

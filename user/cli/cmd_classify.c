@@ -48,6 +48,7 @@ struct pkt_desc {
 	bool have_spi;
 	bool natt;
 	unsigned int ttl;
+	unsigned int tos;	/* IPv4 TOS / IPv6 traffic class */
 	unsigned int len;
 	__u16 vlans[MAX_VLANS];
 	int n_vlans;
@@ -154,6 +155,11 @@ static const char *parse_keyword(const char *kw, const char *val, struct pkt_des
 		if (parse_uint(val, 255, &v))
 			return "ttl must be 0..255";
 		d->ttl = v;
+	} else if (!strcmp(kw, "tos")) {
+		/* ip rules and routes by tos: the FIB lookup reads it */
+		if (parse_uint(val, 255, &v))
+			return "tos must be 0..255";
+		d->tos = v;
 	} else if (!strcmp(kw, "len")) {
 		if (parse_uint(val, 8000, &v))
 			return "len must be 0..8000";
@@ -296,6 +302,7 @@ static void build_frame(const struct pkt_desc *d, const char *ifname, struct xbt
 				   0x4000 /* DF */);
 	else
 		xbt_push_ipv6_addr(f, d->src.b, d->dst.b, d->proto, d->ttl);
+	xbt_set_dsfield(f, (__u8)d->tos);
 	push_l4(d, f);
 	xbt_push_payload(f, d->len, 0xa5);
 	xbt_frame_finish(f);
@@ -606,7 +613,8 @@ const struct xb_cmd xb_cmd_classify = {
 		"  natt ADDR[:PORT] ADDR[:PORT] spi N  ESP in UDP (ports default to 4500, IPv6\n"
 		"                                      as [ADDR]; spi 0 is the non-ESP marker)\n"
 		"  NUMBER ADDR ADDR                    any other IP protocol, no ports\n"
-		"Keywords: ttl N (default 64), len N (payload bytes, default 32), vlan ID\n"
+		"Keywords: ttl N (default 64), tos N (IPv4 TOS or IPv6 traffic class,\n"
+		"  default 0), len N (payload bytes, default 32), vlan ID\n"
 		"  (up to two, outer first; same as --vlan).\n"
 		"Example: classify -i eth0 udp 192.0.2.1:1234 198.51.100.2:80 ttl 5\n"
 		"Prints the XDP verdict, the reason (as in `stats`), for pass_undecidable\n"

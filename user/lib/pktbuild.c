@@ -158,6 +158,22 @@ int xbt_push_ipv6_addr(struct xbt_frame *f, const void *src, const void *dst,
 	return 0;
 }
 
+void xbt_set_dsfield(struct xbt_frame *f, uint8_t dsfield)
+{
+	uint8_t *p;
+
+	if (f->l3_off < 0)
+		return;
+	p = f->data + f->l3_off;
+	if (f->l3_family == 4) {
+		p[1] = dsfield;
+	} else {
+		/* version (4 bits), traffic class (8), flow label (20) */
+		p[0] = (uint8_t)((p[0] & 0xf0) | dsfield >> 4);
+		p[1] = (uint8_t)((p[1] & 0x0f) | (dsfield & 0x0f) << 4);
+	}
+}
+
 void xbt_push_ext_opts(struct xbt_frame *f, uint8_t nexthdr)
 {
 	uint8_t *p = xbt_push(f, 8);
@@ -448,13 +464,17 @@ static int push_l3(const struct xbt_pkt_spec *s, struct xbt_frame *f)
 			return -1;
 		memset(opts + optlen, 1, s->ip_opts);	/* NOP */
 		optlen += s->ip_opts;
-		return xbt_push_ipv4(f, s->src, s->dst, proto, ttl, opts,
-				     optlen, s->frag);
+		if (xbt_push_ipv4(f, s->src, s->dst, proto, ttl, opts, optlen,
+				  s->frag))
+			return -1;
+		xbt_set_dsfield(f, s->tos);
+		return 0;
 	}
 	n = s->ext ? strlen(s->ext) : 0;
 	if (xbt_push_ipv6(f, s->src, s->dst, n ? ext_code(s->ext[0]) : proto,
 			  ttl))
 		return -1;
+	xbt_set_dsfield(f, s->tos);
 	for (i = 0; i < n; i++)
 		push_ext(f, s->ext[i], i + 1 < n ? ext_code(s->ext[i + 1]) :
 						   proto);

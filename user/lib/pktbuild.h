@@ -46,6 +46,9 @@ int xbt_push_ipv4_addr(struct xbt_frame *f, const void *src, const void *dst,
 		       size_t optlen, uint16_t frag);
 int xbt_push_ipv6_addr(struct xbt_frame *f, const void *src, const void *dst,
 		       uint8_t nexthdr, uint8_t hop_limit);
+/* The DS field of the last pushed IP header: IPv4 TOS, IPv6 traffic
+ * class (DSCP and ECN bits alike). */
+void xbt_set_dsfield(struct xbt_frame *f, uint8_t dsfield);
 /* Hop-by-hop or destination options (PadN), 8 bytes. */
 void xbt_push_ext_opts(struct xbt_frame *f, uint8_t nexthdr);
 /* Routing header type 4 (segment routing) with segments_left and one
@@ -109,6 +112,7 @@ struct xbt_pkt_spec {
 	uint32_t spi;		/* ESP, AH, NAT-T; GRE key */
 	bool gre_csum;
 	uint8_t ttl;		/* 0: 64 */
+	uint8_t tos;		/* IPv4 TOS / IPv6 traffic class */
 	/* IPv4: bytes of NOP options (multiple of 4); lsrr adds a loose
 	 * source route option. frag: frag_off field. */
 	uint8_t ip_opts;

@@ -283,7 +283,9 @@ def pick_dst(rng, fam, env):
     return "odd", rng.choice(ODD4 if fam == 4 else ODD6)
 
 
-def gen_packet(rng, pid, env):
+def gen_flow(rng, pid, env):
+    """A packet's flow: family, addresses, protocol and the fields that
+    stand in for ports."""
     fam = 4 if rng.random() < 0.55 else 6
     kind, dst = pick_dst(rng, fam, env)
     host = rng.randint(2, 9)
@@ -313,25 +315,52 @@ def gen_packet(rng, pid, env):
         proto = 59
     else:
         proto = 135
-    p = {"id": pid, "family": fam, "src": src, "dst": dst, "dkind": kind,
-         "proto": proto, "tos": 0, "flowlabel": 0, "ttl": 64, "trunc": None,
-         "df": rng.random() < 0.5, "shape": []}
+    f = {"family": fam, "src": src, "dst": dst, "dkind": kind,
+         "proto": proto}
     if proto in (6, 17, 132, 136):
-        p["sport"] = rng.choice(PORTS)
-        p["dport"] = rng.choice(PORTS)
+        f["sport"] = rng.choice(PORTS)
+        f["dport"] = rng.choice(PORTS)
     elif proto in (1, 58):
-        p["type"], p["code"] = rng.choice(
+        f["type"], f["code"] = rng.choice(
             ICMP4 if (proto == 1) else ICMP6)
     elif proto == 47:
-        p["gre_flags"] = rng.choice([0, 0x2000, 0x2000, 0xa000, 0x3000,
+        f["gre_flags"] = rng.choice([0, 0x2000, 0x2000, 0xa000, 0x3000,
                                      0x6000, 0x2001, 0x2080, 0x1000,
                                      0x0100])
-        p["key"] = rng.choice(GRE_KEYS)
-        p["shape"].append("gre-flags-%04x" % p["gre_flags"])
+        f["key"] = rng.choice(GRE_KEYS)
     elif proto == 135:
-        p["type"] = rng.choice([0, 1, 5])
+        f["type"] = rng.choice([0, 1, 5])
+    return f
+
+
+FLOW_KEYS = ("family", "src", "dst", "dkind", "proto", "sport", "dport",
+             "type", "code", "gre_flags", "key")
+
+
+def gen_packet(rng, pid, env, twin_of=None):
+    """A packet of a new flow, or with twin_of (an earlier IPv4 packet)
+    of that packet's flow with its own per-packet fields (DS field, TTL,
+    options, truncation, MAC, ...): what the flow cache must not carry
+    over from one to the other. IPv6 packets are told apart by their
+    source, so only IPv4 flows have twins."""
+    if twin_of is None:
+        flow = gen_flow(rng, pid, env)
+    else:
+        flow = {k: twin_of[k] for k in FLOW_KEYS if k in twin_of}
+    fam, kind, dst = flow["family"], flow["dkind"], flow["dst"]
+    p = {"id": pid, "tos": 0, "flowlabel": 0, "ttl": 64, "trunc": None,
+         "df": rng.random() < 0.5, "shape": []}
+    p.update(flow)
+    if twin_of is not None:
+        p["shape"].append("twin-of-%d" % twin_of["id"])
+    if "gre_flags" in p:
+        p["shape"].append("gre-flags-%04x" % p["gre_flags"])
     if rng.random() < 0.2:
         p["tos"] = rng.choice(TOS)
+    elif twin_of is not None and rng.random() < 0.5:
+        # what ip rules by tos route differently
+        p["tos"] = rng.choice([0] + TOS)
+    if p["tos"]:
         p["shape"].append("tos-%02x" % p["tos"])
     if fam == 6 and rng.random() < 0.15:
         p["flowlabel"] = rng.getrandbits(20)
@@ -407,9 +436,17 @@ def gen_packet(rng, pid, env):
     return p
 
 
+TWIN_P = 0.15           # packets of an earlier IPv4 packet's flow
+
+
 def gen_packets(seed, env, count, id_base):
     rng = random.Random("shapes-%d-%s" % (seed, env))
-    return [gen_packet(rng, id_base + i, env) for i in range(count)]
+    pkts = []
+    for i in range(count):
+        v4 = [q for q in pkts[-64:] if q["family"] == 4]
+        twin_of = rng.choice(v4) if v4 and rng.random() < TWIN_P else None
+        pkts.append(gen_packet(rng, id_base + i, env, twin_of))
+    return pkts
 
 
 def describe(p):
