@@ -16,7 +16,7 @@
 /* What the flow cache did for a packet, counted in xb_flow_stats once the
  * verdict is in (xb_xdp): counting inside the lookup keeps more values
  * alive across a helper call, and the spills push xb_xdp's stack past the
- * 6.1 verifier's combined limit (see xb_flow_store()). */
+ * 6.1 verifier's combined limit (see struct xb_pkt). */
 enum xb_flow_outcome {
 	XB_FLOW_NOT_LOOKED = 0,	/* decided before the cache */
 	XB_FLOW_HIT,

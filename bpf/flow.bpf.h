@@ -24,40 +24,43 @@
  * map, whose size depends on the number of CPUs (user/loader/maps.c). */
 const volatile __u32 xb_flow_cache_bits = XB_FLOW_CACHE_BITS;
 
-/* The bits of xb_pkt.flowinfo input routing reads: all but ECN (the low
- * two bits of the IPv4 TOS, kept as a number, and of the IPv6 traffic
- * class, in network order), which routes and ip rules mask off
- * (INET_ECN_MASK), so that a flow's ECT and CE packets share an entry. */
-static __always_inline __be32 xb_flowinfo_routed(__u16 family)
+/* struct xb_pkt begins with the flow key (parse.bpf.h). */
+#define XB_KEY_AT(field)						\
+	_Static_assert(__builtin_offsetof(struct xb_pkt, field) ==	\
+		       __builtin_offsetof(struct xb_flow_key, field),	\
+		       "struct xb_pkt: " #field " is not where the flow key has it")
+XB_KEY_AT(saddr);
+XB_KEY_AT(daddr);
+XB_KEY_AT(sport);
+XB_KEY_AT(dport);
+XB_KEY_AT(spi);
+XB_KEY_AT(ifindex);
+XB_KEY_AT(family);
+XB_KEY_AT(proto);
+XB_KEY_AT(kind);
+XB_KEY_AT(flowinfo);
+_Static_assert(__builtin_offsetof(struct xb_pkt, key_pad) ==
+	       __builtin_offsetof(struct xb_flow_key, pad) &&
+	       __builtin_offsetof(struct xb_pkt, ttl) ==
+	       sizeof(struct xb_flow_key),
+	       "struct xb_pkt does not begin with the flow key");
+
+/* The packet's flow key, in place: read only as words (xb_flow_words(),
+ * may_alias) or copied with memcpy. */
+static __always_inline const struct xb_flow_key *
+xb_pkt_flow_key(const struct xb_pkt *pkt)
 {
-	return family == AF_INET ? 0xfc : bpf_htonl(0x0fcfffff);
+	return (const struct xb_flow_key *)pkt;
 }
 
-static __always_inline void xb_flow_key(const struct xb_pkt *pkt,
-					__u32 ifindex, struct xb_flow_key *k)
-{
-	k->saddr = pkt->saddr;
-	k->daddr = pkt->daddr;
-	k->sport = pkt->sport;
-	k->dport = pkt->dport;
-	k->spi = pkt->kind == XB_PK_IPSEC ? pkt->spi : 0;
-	k->ifindex = ifindex;
-	k->family = pkt->family;
-	k->proto = pkt->proto;
-	k->kind = pkt->kind;
-	k->flowinfo = pkt->flowinfo & xb_flowinfo_routed(pkt->family);
-}
-
-/* This CPU's cache entry for the packet's flow: the slot its key (built
- * into k) hashes to (*hash). */
+/* This CPU's cache entry for the packet's flow: the slot its key hashes
+ * to (*hash). */
 static __always_inline struct xb_flow_entry *
-xb_flow_entry_of(const struct xb_pkt *pkt, __u32 ifindex, struct xb_flow_key *k,
-		 __u64 *hash)
+xb_flow_entry_of(const struct xb_pkt *pkt, __u64 *hash)
 {
 	__u32 slot;
 
-	xb_flow_key(pkt, ifindex, k);
-	*hash = xb_flow_hash(k);
+	*hash = xb_flow_hash(xb_pkt_flow_key(pkt));
 	slot = xb_flow_slot(*hash, xb_flow_cache_bits);
 	return bpf_map_lookup_elem(&xb_flow_cache, &slot);
 }
@@ -78,20 +81,18 @@ static __always_inline bool xb_flow_key_equal(const struct xb_flow_key *a,
 /* True, with the cached verdict in d and its counter slot, on a hit;
  * d->flow says which it was. */
 static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
-					   __u32 ifindex,
 					   const struct xb_sync_snap *snap,
 					   struct xb_decision *d,
 					   __u32 *stats_slot)
 {
-	struct xb_flow_key k = {};
 	struct xb_flow_entry *e;
 	__u8 reason, cause, counter_slot;
 	__u32 policy_id;
 	__u64 hash;
 
 	d->flow = XB_FLOW_MISS;
-	e = xb_flow_entry_of(pkt, ifindex, &k, &hash);
-	if (!e || !xb_flow_key_equal(&e->key, &k))
+	e = xb_flow_entry_of(pkt, &hash);
+	if (!e || !xb_flow_key_equal(&e->key, xb_pkt_flow_key(pkt)))
 		return false;
 	/* The verdict as read once: the check covers exactly these. */
 	policy_id = e->val.policy_id;
@@ -129,24 +130,18 @@ static __always_inline void xb_flow_count(__u8 outcome)
 		fs->misses++;
 }
 
-/* The key is built again here rather than kept from the lookup: a key
- * alive across the decision pushes the combined stack of xb_xdp,
- * xb_decide_policy and the bpf_loop callback past 512 bytes on the 6.1
- * verifier ("combined stack size of 3 calls is 544"). */
 static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
-					  __u32 ifindex,
 					  const struct xb_sync_snap *snap,
 					  const struct xb_decision *d,
 					  __u32 stats_slot)
 {
-	struct xb_flow_key k = {};
 	struct xb_flow_entry *e;
 	__u64 hash;
 
-	e = xb_flow_entry_of(pkt, ifindex, &k, &hash);
+	e = xb_flow_entry_of(pkt, &hash);
 	if (!e)
 		return;
-	e->key = k;
+	__builtin_memcpy(&e->key, xb_pkt_flow_key(pkt), sizeof(e->key));
 	e->val.generation = snap->generation;
 	e->val.flow_epoch = snap->flow_epoch;
 	e->val.policy_id = d->policy_id;

@@ -59,35 +59,46 @@
 #define XB_GRE_KEY		0x2000
 #define XB_GRE_VER		0x0007
 
-/* What kind of packet the datapath sees. */
+/* What kind of packet the datapath sees. Its first bytes are the packet's
+ * flow key, laid out field for field as struct xb_flow_key (asserted in
+ * flow.bpf.h): the flow cache hashes and compares them in place, as a
+ * copy of the key would cost the XDP program stack that the 6.1 verifier's
+ * 512-byte limit over all its calls does not have. */
 struct xb_pkt {
 	union xb_addr saddr;
 	union xb_addr daddr;
 	__be16 sport;		/* as the selector sees it */
 	__be16 dport;
-	__be32 spi;
+	__be32 spi;		/* IPsec packets only, else 0 */
+	/* XDP: the device the kernel receives the packet on, the VLAN device
+	 * of a tagged frame (vlan_dev: its position in the attached device's
+	 * xb_iface_cfg.vlans + 1, 0 for the attached device itself). Set by
+	 * xb_xdp_decide(). */
+	__u32 ifindex;
 	__u16 family;
 	__u8 proto;		/* upper-layer protocol */
 	__u8 kind;		/* enum xb_pkt_kind */
+	/* What input routing reads beside the addresses: the IPv4 TOS (as
+	 * a number), the IPv6 traffic class and flow label (network order),
+	 * without the ECN bits, which no route or ip rule reads. */
+	__be32 flowinfo;
+	__u32 key_pad;		/* the key's padding: 0 */
+	/* the key ends here */
 	__u8 ttl;		/* TTL / hop limit */
 	__u8 frag;		/* any fragment (first or not) */
 	__u16 l3_off;		/* offset of the IP header in the frame */
 	__u16 l3_len;		/* IP total length from the header */
 	__u16 vlan;		/* outer VLAN tag: VID | XB_VLAN_TAG_AD */
-	/* What input routing reads beside the addresses: IPv4 TOS (low
-	 * byte), IPv6 traffic class and flow label (network order). */
-	__be32 flowinfo;
 	__u8 sa_proto;		/* IPsec: ESP or AH (NAT-T: ESP in UDP) */
 	__u8 cause;		/* enum xb_undecidable_cause of a parser's
 				 * XB_R_PASS_UNDECIDABLE */
 	__u8 vlans;		/* VLAN tags in the frame (0, 1) */
-	/* XDP: the device the kernel receives the packet on, the VLAN device
-	 * of a tagged frame (vlan_dev: its position in the attached device's
-	 * xb_iface_cfg.vlans + 1, 0 for the attached device itself). Set by
-	 * xb_xdp_decide(); in the padding the struct has anyway. */
 	__u8 vlan_dev;
-	__u32 ifindex;
-};
+} __attribute__((aligned(8)));	/* the key is read as 64-bit words */
+
+/* ECN: the low two bits of the DS field (INET_ECN_MASK). */
+#define XB_IPV4_TOS_ROUTED	0xfc
+#define XB_IPV6_FLOWINFO_ROUTED	0x0fcfffff
 
 /* The parsers return this, or the reason to pass the packet with. */
 #define XB_PARSE_OK	XB_R_NONE
@@ -412,7 +423,7 @@ static __always_inline int xb_parse_ipv4(void *ctx, bool xdp, void *data,
 	pkt->daddr.a[0] = iph->daddr;
 	pkt->proto = iph->protocol;
 	pkt->ttl = iph->ttl;
-	pkt->flowinfo = iph->tos;
+	pkt->flowinfo = iph->tos & XB_IPV4_TOS_ROUTED;
 	pkt->l3_off = off;
 	pkt->l3_len = tot;
 	if (iph->frag_off & bpf_htons(XB_IP_MF_OFFSET)) {
@@ -459,7 +470,7 @@ static __always_inline int xb_parse_ipv6(void *ctx, bool xdp, void *data,
 	__builtin_memcpy(pkt->saddr.b, &ip6h->saddr, 16);
 	__builtin_memcpy(pkt->daddr.b, &ip6h->daddr, 16);
 	pkt->ttl = ip6h->hop_limit;
-	pkt->flowinfo = *(__be32 *)ip6h & bpf_htonl(0x0fffffff);
+	pkt->flowinfo = *(__be32 *)ip6h & bpf_htonl(XB_IPV6_FLOWINFO_ROUTED);
 	pkt->l3_off = off;
 	pkt->l3_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
 	nexthdr = ip6h->nexthdr;

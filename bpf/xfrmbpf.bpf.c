@@ -259,7 +259,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 			return cfg->stats_slot;
 		}
 	}
-	if (xb_flow_cached(&pkt, pkt.ifindex, &snap, d, &slot))
+	if (xb_flow_cached(&pkt, &snap, d, &slot))
 		return slot;
 	if (reason != XB_R_NONE) {
 		d->reason = reason;
@@ -280,7 +280,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		return slot;
 	}
 	if (!xb_dry_run)
-		xb_flow_store(&pkt, pkt.ifindex, &snap, d, slot);
+		xb_flow_store(&pkt, &snap, d, slot);
 	return slot;
 }
 

@@ -173,7 +173,7 @@ struct xb_flow_key {
 	__u8 kind;		/* enum xb_pkt_kind */
 	/* The DS field, and for IPv6 the flow label, without the ECN bits:
 	 * ip rules and routes by tos, dscp or flowlabel make the route (IN
-	 * or FWD) depend on them; no kernel routes by ECN (xb_flow_key()). */
+	 * or FWD) depend on them; no kernel routes by ECN (struct xb_pkt). */
 	__be32 flowinfo;
 	__u32 pad;
 } __attribute__((aligned(8)));
