@@ -18,7 +18,7 @@ endif
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
-PKGS := libbpf libxdp libmnl jansson libmicrohttpd
+PKGS := libbpf libxdp libmnl jansson libmicrohttpd libsystemd
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 LIBXDP_VERSION = $(shell pkg-config --modversion libxdp 2>/dev/null || echo unknown)

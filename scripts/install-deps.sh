@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	make gcc clang llvm pkg-config libclang-rt-14-dev
 	libbpf-dev libxdp-dev libmnl-dev libjansson-dev libcmocka-dev libelf-dev zlib1g-dev
-	libmicrohttpd-dev
+	libmicrohttpd-dev libsystemd-dev
 	bpftool iproute2 xdp-tools
 	python3 jq util-linux curl python3-prometheus-client
 	iputils-ping kmod xz-utils nftables iptables

@@ -87,15 +87,18 @@ int main(int argc, char **argv)
 {
 	struct xb_global g = { .prog = "xfrmbpf" };
 	struct main_opts o = {};
+	const char *env_pin_dir = getenv("XFRMBPF_PIN_DIR");
 	const struct xb_cmd *cmd;
 	int ret;
 
-	g.pin_dir = getenv("XFRMBPF_PIN_DIR");
-	if (!g.pin_dir || !*g.pin_dir)
-		g.pin_dir = XB_PIN_DIR_DEFAULT;
 	ret = xb_parse_options(&main_cmd, argc, argv, &g, &o);
 	if (ret >= 0)
 		return ret;
+	if (!g.pin_dir && env_pin_dir && *env_pin_dir)
+		g.pin_dir = env_pin_dir;
+	g.pin_dir_given = g.pin_dir;
+	if (!g.pin_dir)
+		g.pin_dir = XB_PIN_DIR_DEFAULT;
 	xb_log_set_level(o.verbose > 1 ? XB_LOG_LIB_DEBUG : o.verbose ? XB_LOG_DEBUG :
 			 XB_LOG_INFO);
 	xb_log_hook_libs();

@@ -50,8 +50,8 @@
  * of xb_bypass is kept for it. */
 #define XB_MAX_BYPASS		16
 #define XB_MAX_BYPASS_PORTS	(XB_MAX_BYPASS - 1)
-/* Slots of the exact-flow cache on each CPU, 80 bytes each: at most
- * 2^16 (5 MiB a CPU), fewer where the CPUs' caches together would pass
+/* Slots of the exact-flow cache on each CPU, 88 bytes each: at most
+ * 2^16 (5.5 MiB a CPU), fewer where the CPUs' caches together would pass
  * XB_FLOW_CACHE_BUDGET, never fewer than 2^XB_FLOW_CACHE_MIN_BITS
  * (user/loader/maps.c sizes it when it creates the map). */
 #define XB_FLOW_CACHE_BITS	16

@@ -85,9 +85,9 @@ static void test_bits_for_cpus(void **state)
 	(void)state;
 	assert_int_equal(xb_flow_cache_bits(1), XB_FLOW_CACHE_BITS);
 	assert_int_equal(xb_flow_cache_bits(2), XB_FLOW_CACHE_BITS);
-	/* 12 x 80 B x 64k = 60 MiB, 13 x: 65 MiB */
-	assert_int_equal(xb_flow_cache_bits(12), XB_FLOW_CACHE_BITS);
-	assert_int_equal(xb_flow_cache_bits(13), XB_FLOW_CACHE_BITS - 1);
+	/* 11 x 88 B x 64k = 60.5 MiB, 12 x: 66 MiB */
+	assert_int_equal(xb_flow_cache_bits(11), XB_FLOW_CACHE_BITS);
+	assert_int_equal(xb_flow_cache_bits(12), XB_FLOW_CACHE_BITS - 1);
 	assert_int_equal(xb_flow_cache_bits(64), 13);
 	assert_int_equal(xb_flow_cache_bits(128), XB_FLOW_CACHE_MIN_BITS);
 	assert_int_equal(xb_flow_cache_bits(4096), XB_FLOW_CACHE_MIN_BITS);

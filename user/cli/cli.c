@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <xdp/libxdp.h>
 #include "cli/cli.h"
+#include "lib/log.h"
 #include "xfrmbpf/limits.h"
 
 /* In the order `--help` lists them. */
@@ -56,7 +57,7 @@ static void vprint_error(const struct xb_global *g, const char *fmt, va_list ap)
 		putchar('\n');
 		json_decref(o);
 	} else {
-		fprintf(stderr, "%s: %s\n", g->prog, msg);
+		xb_log(XB_LOG_ERR, "%s: %s\n", g->prog, msg);
 	}
 }
 

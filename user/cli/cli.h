@@ -18,8 +18,13 @@ enum xb_exit {
 
 struct xb_global {
 	const char *pin_dir;
+	/* by --pin-dir or XFRMBPF_PIN_DIR: a config file's pin-dir yields */
+	bool pin_dir_given;
 	bool json;
 	const char *prog;
+	/* The options of the last xb_parse_options() given on the command
+	 * line: bit i for table[i]. */
+	unsigned long long given;
 };
 
 /* A command: its options (options.h) go into a struct of opts_size bytes,

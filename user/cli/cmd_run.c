@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * `xfrmbpf run`: the options of the mirror daemon (daemon/daemon.h), which
- * runs until SIGINT/SIGTERM.
+ * runs until SIGINT/SIGTERM; from the command line and a config file
+ * (--config, cli/config_file.h), which SIGHUP reads again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include "cli/cli.h"
+#include "cli/config_file.h"
 #include "daemon/daemon.h"
 #include "daemon/metrics.h"
 #include "xfrmbpf/limits.h"
@@ -25,10 +27,22 @@
  */
 #define XB_RCVBUF_MIN		(256 * 1024)
 
-/* The daemon's options, and whether the IKE ports are added to theirs. */
+/* The daemon's options, whether the IKE ports are added to theirs, and
+ * the config file. */
 struct run_opts {
 	struct xb_daemon_opts daemon;
 	bool no_default_bypass;
+	const char *config;
+};
+
+/* What reading the config file again takes. */
+struct run_config {
+	struct run_opts cli;		/* as the command line left them */
+	unsigned long long given;	/* options the command line gave */
+	const struct xb_global *g;
+	/* cur holds the strings of the running options; prev those of the
+	 * options before, which the daemon may still read during a reload. */
+	struct xb_config cur, prev;
 };
 
 /* "udp/500", "tcp/179": one bypass entry. */
@@ -89,22 +103,63 @@ static int parse_metrics_opt(const char *arg, void *opts, char *why, size_t why_
 	return xb_metrics_parse_addr(arg, &o->daemon.metrics);
 }
 
-/* What one option cannot say alone. Returns -1 to go on, or the exit code. */
-static int check_run_opts(struct run_opts *o, struct xb_global *g)
+/* What one option cannot say alone; adds the IKE ports. 0, or -EINVAL
+ * with the message in why. */
+static int check_run_opts(struct run_opts *o, char *why, size_t len)
 {
 	static const char *const ike[] = { "udp/500", "udp/4500" };
 	struct xb_daemon_opts *d = &o->daemon;
 	struct xb_bypass_key k;
 	int i;
 
-	if (d->heartbeat_timeout_ms <= d->heartbeat_ms)
-		return xb_usage_error(g, "run", "--heartbeat-timeout-ms must exceed --heartbeat-ms");
-	if (!d->n_ifaces && (d->steer || d->mode))
-		return xb_usage_error(g, "run", "--steer and --mode need -i IFACE");
-	for (i = 0; !o->no_default_bypass && i < 2; i++)
-		if (parse_bypass(ike[i], &k) || add_bypass(d, &k))
-			return xb_usage_error(g, "run", "at most %d bypass ports", XB_MAX_BYPASS_PORTS);
-	return -1;
+	if (d->heartbeat_timeout_ms <= d->heartbeat_ms) {
+		snprintf(why, len, "--heartbeat-timeout-ms must exceed --heartbeat-ms");
+		return -EINVAL;
+	}
+	/* In a config file they may wait for the interfaces of a reload. */
+	if (!d->n_ifaces && (d->steer || d->mode) && !o->config) {
+		snprintf(why, len, "--steer and --mode need -i IFACE");
+		return -EINVAL;
+	}
+	for (i = 0; !o->no_default_bypass && i < 2; i++) {
+		if (parse_bypass(ike[i], &k) || add_bypass(d, &k)) {
+			snprintf(why, len, "at most %d bypass ports", XB_MAX_BYPASS_PORTS);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The command line's options, then the file's where the command line gave
+ * none (lists take both), into *o; cf holds the file's strings. The
+ * file's pin-dir applies unless --pin-dir or XFRMBPF_PIN_DIR gave one. */
+static int load_options(const struct run_config *rc, struct run_opts *o, struct xb_config *cf,
+			const char **pin_dir, char *err, size_t len)
+{
+	*o = rc->cli;
+	if (xb_config_load(cf, rc->cli.config, &xb_cmd_run, o, rc->given, err, len))
+		return -EINVAL;
+	*pin_dir = rc->g->pin_dir_given || !cf->pin_dir ? rc->g->pin_dir : cf->pin_dir;
+	return 0;
+}
+
+/* SIGHUP (struct xb_daemon_reload). */
+static int reload_config(void *ctx, struct xb_daemon_opts *opts, const char **pin_dir,
+			 char *err, size_t len)
+{
+	struct run_config *rc = ctx;
+	struct xb_config cf;
+	struct run_opts o;
+
+	if (load_options(rc, &o, &cf, pin_dir, err, len) || check_run_opts(&o, err, len)) {
+		xb_config_free(&cf);
+		return -EINVAL;
+	}
+	xb_config_free(&rc->prev);
+	rc->prev = rc->cur;
+	rc->cur = cf;
+	*opts = o.daemon;
+	return 0;
 }
 
 static int cmd_run(void *opts, int argc, char **argv, struct xb_global *g)
@@ -116,22 +171,37 @@ static int cmd_run(void *opts, int argc, char **argv, struct xb_global *g)
 		[XB_DAEMON_FAILED] = XB_EXIT_FAIL,
 	};
 	struct run_opts *o = opts;
+	struct run_config rc = { .cli = *o, .given = g->given, .g = g };
+	const char *pin_dir = g->pin_dir;
 	struct xb_daemon d;
+	char why[320];
 	int ret;
 
 	(void)argc, (void)argv;
-	ret = check_run_opts(o, g);
-	if (ret >= 0)
-		return ret;
+	if (o->config) {
+		if (load_options(&rc, o, &rc.cur, &pin_dir, why, sizeof(why))) {
+			ret = xb_error(g, XB_EXIT_USAGE, "%s", why);
+			goto out;
+		}
+		o->daemon.reload = (struct xb_daemon_reload){ .fn = reload_config, .ctx = &rc };
+	}
+	if (check_run_opts(o, why, sizeof(why))) {
+		ret = xb_usage_error(g, "run", "%s", why);
+		goto out;
+	}
+	ret = XB_EXIT_ENV;
 	if (!xb_have_privileges(g))
-		return XB_EXIT_ENV;
-	if (!xb_daemon_start(&d, g->pin_dir, &o->daemon))
+		goto out;
+	if (!xb_daemon_start(&d, pin_dir, &o->daemon))
 		xb_daemon_run(&d);
 	xb_daemon_stop(&d);
 	ret = exit_codes[d.failure];
 	/* Messages of the maps and the pin directory were printed already. */
 	if (ret != XB_EXIT_OK && d.err[0])
-		return xb_error(g, ret, "%s", d.err);
+		ret = xb_error(g, ret, "%s", d.err);
+out:
+	xb_config_free(&rc.cur);
+	xb_config_free(&rc.prev);
 	return ret;
 }
 
@@ -143,6 +213,11 @@ static const struct xb_opt_choice xdp_modes[] = {
 
 static const struct xb_option run_options[] = {
 	XB_OPT_JSON,
+	{ .name = "config", .kind = XB_OPT_STRING,
+	  XB_OPT_AT(struct run_opts, config), .metavar = "FILE",
+	  .help = "options also from FILE ('key = value' lines, e.g.\n"
+		  "/etc/xfrmbpf/xfrmbpf.conf); the command line wins;\n"
+		  "SIGHUP reads FILE again" },
 	{ .name = "interface", .short_name = 'i', .kind = XB_OPT_STRINGS,
 	  XB_OPT_AT(struct run_opts, daemon.ifaces),
 	  XB_OPT_COUNT_AT(struct run_opts, daemon.n_ifaces),
@@ -198,6 +273,17 @@ static const struct xb_option run_options[] = {
 	{}
 };
 
+#define RUN_NOTES							\
+	"With --config FILE the options come from FILE too: one 'key = value'\n" \
+	"per line, the keys the long options above (and pin-dir), flags as\n" \
+	"yes or no, '#' comments. The command line wins over the file;\n" \
+	"interfaces and bypass ports are taken from both. SIGHUP reads FILE\n" \
+	"again: interfaces are attached and detached, bypass ports and the\n" \
+	"heartbeat follow, the mirror stays synced; what needs a restart is\n" \
+	"logged. Under systemd (Type=notify) the daemon reports READY=1 after\n" \
+	"its first sync, its state in STATUS=, and feeds WatchdogSec= at each\n" \
+	"heartbeat.\n"
+
 static const struct run_opts run_defaults = {
 	.daemon = {
 		.rcvbuf = XB_RCVBUF_DEFAULT,
@@ -215,4 +301,5 @@ const struct xb_cmd xb_cmd_run = {
 	.options = run_options,
 	.opts_size = sizeof(struct run_opts),
 	.defaults = &run_defaults,
+	.notes = RUN_NOTES,
 };

@@ -2,9 +2,11 @@
 /* The one option parser and the one usage printer (options.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "cli/cli.h"
 #include "cli/options.h"
 
@@ -114,20 +116,21 @@ static void choices_text(const struct xb_opt_choice *c, const char *sep, const c
 				 !i ? "" : c[i + 1].name ? sep : sep_last, c[i].name);
 }
 
-static int invalid(const struct xb_cmd *cmd, const struct xb_option *o, const char *arg,
-		   const struct xb_global *g)
+/* "invalid --mode 'x' (native or skb)", with "--" as dashes on the command
+ * line and "" in a config file. */
+static void invalid(const struct xb_option *o, const char *dashes, const char *arg,
+		    char *why, size_t len)
 {
 	char choices[128];
 
 	if (o->kind == XB_OPT_ENUM && !o->expect) {
 		choices_text(o->choices, ", ", " or ", choices, sizeof(choices));
-		return xb_usage_error(g, cmd->name, "invalid --%s '%s' (%s)", o->name, arg,
-				      choices);
+		snprintf(why, len, "invalid %s%s '%s' (%s)", dashes, o->name, arg, choices);
+	} else if (o->expect) {
+		snprintf(why, len, "invalid %s%s '%s' (%s)", dashes, o->name, arg, o->expect);
+	} else {
+		snprintf(why, len, "invalid value '%s' for %s%s", arg, dashes, o->name);
 	}
-	if (o->expect)
-		return xb_usage_error(g, cmd->name, "invalid --%s '%s' (%s)", o->name, arg,
-				      o->expect);
-	return xb_usage_error(g, cmd->name, "invalid value '%s' for --%s", arg, o->name);
 }
 
 static int store_choice(const struct xb_option *o, const char *arg, void *p)
@@ -143,53 +146,119 @@ static int store_choice(const struct xb_option *o, const char *arg, void *p)
 	return -EINVAL;
 }
 
-static int append_string(const struct xb_cmd *cmd, const struct xb_option *o,
-			 const char *arg, void *p, void *opts, const struct xb_global *g)
+static int append_string(const struct xb_option *o, const char *arg, void *p, void *opts,
+			 char *why, size_t len)
 {
 	int *n = (int *)((char *)opts + o->count_offset);
 
-	if ((unsigned long)*n >= o->max)
-		return xb_usage_error(g, cmd->name, "at most %lu %s", o->max, o->items);
+	if ((unsigned long)*n >= o->max) {
+		snprintf(why, len, "at most %lu %s", o->max, o->items);
+		return -E2BIG;
+	}
 	((const char **)p)[(*n)++] = arg;
-	return -1;
+	return 0;
+}
+
+/* yes/no, true/false, 1/0 */
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "1" }, *const no[] = { "no", "false", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i]) || !strcasecmp(s, no[i])) {
+			*out = !strcasecmp(s, yes[i]);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Store arg into p, the option's field; arg is NULL for a FLAG or COUNT of
+ * the command line. 0, or -errno with the message in why. */
+static int store_value(const struct xb_option *o, const char *dashes, const char *arg,
+		       void *p, void *opts, char *why, size_t len)
+{
+	unsigned long v;
+	bool b;
+
+	switch (o->kind) {
+	case XB_OPT_FLAG:
+		if (!arg) {
+			*(bool *)p = true;
+			return 0;
+		}
+		if (parse_bool(arg, &b)) {
+			snprintf(why, len, "invalid %s%s '%s' (yes or no)", dashes, o->name, arg);
+			return -EINVAL;
+		}
+		*(bool *)p = b;
+		return 0;
+	case XB_OPT_COUNT:
+		if (!arg) {
+			(*(unsigned int *)p)++;
+			return 0;
+		}
+		/* a count in a file is a number */
+		if (parse_ulong(arg, 0, UINT_MAX, &v))
+			break;
+		*(unsigned int *)p = v;
+		return 0;
+	case XB_OPT_UINT:
+		if (parse_ulong(arg, o->min, o->max, &v))
+			break;
+		store_uint(p, o->size, v);
+		return 0;
+	case XB_OPT_STRING:
+		*(const char **)p = arg;
+		return 0;
+	case XB_OPT_STRINGS:
+		return append_string(o, arg, p, opts, why, len);
+	case XB_OPT_ENUM:
+		if (store_choice(o, arg, p))
+			break;
+		return 0;
+	case XB_OPT_CUSTOM:
+		why[0] = '\0';
+		if (!o->parse(arg, opts, why, len))
+			return 0;
+		if (why[0])
+			return -EINVAL;
+		break;
+	default:
+		return 0;
+	}
+	invalid(o, dashes, arg, why, len);
+	return -EINVAL;
 }
 
 /* Returns -1 to go on, or the exit code. */
 static int parse_one(const struct xb_cmd *cmd, const struct xb_option *o, const char *arg,
 		     struct xb_global *g, void *opts)
 {
-	void *p = field_of(o, g, opts);
-	char why[160] = "";
-	unsigned long v;
+	char why[160];
 
-	switch (o->kind) {
-	case XB_OPT_FLAG:
-		*(bool *)p = true;
-		return -1;
-	case XB_OPT_COUNT:
-		(*(unsigned int *)p)++;
-		return -1;
-	case XB_OPT_UINT:
-		if (parse_ulong(arg, o->min, o->max, &v))
-			return invalid(cmd, o, arg, g);
-		store_uint(p, o->size, v);
-		return -1;
-	case XB_OPT_STRING:
-		*(const char **)p = arg;
-		return -1;
-	case XB_OPT_STRINGS:
-		return append_string(cmd, o, arg, p, opts, g);
-	case XB_OPT_ENUM:
-		return store_choice(o, arg, p) ? invalid(cmd, o, arg, g) : -1;
-	case XB_OPT_CUSTOM:
-		if (!o->parse(arg, opts, why, sizeof(why)))
-			return -1;
-		return why[0] ? xb_usage_error(g, cmd->name, "%s", why) : invalid(cmd, o, arg, g);
-	case XB_OPT_ACTION:
+	if (o->kind == XB_OPT_ACTION)
 		return o->act(cmd, g);
-	default:
-		return -1;
-	}
+	if (store_value(o, "--", arg, field_of(o, g, opts), opts, why, sizeof(why)))
+		return xb_usage_error(g, cmd->name, "%s", why);
+	return -1;
+}
+
+const struct xb_option *xb_config_option(const struct xb_option *table, const char *name)
+{
+	const struct xb_option *o;
+
+	for (o = table; o->kind != XB_OPT_END; o++)
+		if (!o->global && o->kind != XB_OPT_ACTION && !strcmp(o->name, name))
+			return o;
+	return NULL;
+}
+
+int xb_option_set(const struct xb_option *o, const char *value, void *opts, char *why,
+		  size_t len)
+{
+	return store_value(o, "", value, (char *)opts + o->offset, opts, why, len);
 }
 
 /* "-i IFACE" or "--mode native|skb". */
@@ -273,8 +342,12 @@ int xb_parse_options(const struct xb_cmd *cmd, int argc, char **argv,
 					     table[i].name, optarg);
 			break;
 		}
-		ret = parse_one(cmd, &table[i], optarg, g, opts);
+		ret = parse_one(cmd, &table[i], takes_arg(&table[i]) ? optarg : NULL, g, opts);
 	}
+	g->given = 0;
+	for (i = 0; i < (long)n && i < 64; i++)
+		if (seen[i])
+			g->given |= 1ULL << i;
 	if (ret < 0)
 		ret = check_required(cmd, table, seen, g);
 	if (ret < 0 && cmd->max_args >= 0 && argc - optind > cmd->max_args)

@@ -74,9 +74,18 @@ struct xb_option {
 
 /* Fill opts (holding its defaults) from argv[1..]; argv[0] is the command.
  * Stops at the first argument that is not an option, leaving optind on it.
+ * g->given says which options were given (bit i: table[i], up to 64).
  * Returns -1 to go on, or the exit code (usage error, --help). */
 int xb_parse_options(const struct xb_cmd *cmd, int argc, char **argv,
 		     struct xb_global *g, void *opts);
+/* The option `name = value` of a config file sets: not global, not an
+ * action. NULL when there is none. */
+const struct xb_option *xb_config_option(const struct xb_option *table, const char *name);
+/* Store value as `--NAME VALUE` would, with the same checks; a FLAG takes
+ * yes/no, true/false or 1/0. 0, or -errno with the message in why
+ * ("invalid mode 'x' (native or skb)"). */
+int xb_option_set(const struct xb_option *o, const char *value, void *opts, char *why,
+		  size_t len);
 /* "[-j] -i IFACE [--vlan ID ...] ARGS" of a command, into buf. */
 void xb_usage_line(const struct xb_cmd *cmd, char *buf, size_t len);
 /* One line per option: names, metavar, help. */

@@ -8,7 +8,9 @@
  * SIGINT/SIGTERM, or when a publication fails, marks the mirror unsynced
  * (the datapath then passes everything) and returns. With interfaces it
  * also attaches the datapath (loader/attach.h) and detaches exactly that
- * at the end.
+ * at the end. SIGHUP re-reads the options: interfaces are attached and
+ * detached, bypass ports and the heartbeat follow, the mirror stays as it
+ * is. systemd hears of it all (daemon/sd_notify.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -317,15 +319,21 @@ static int open_signal_fd(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC);
 }
 
-static int open_timer_fd(unsigned int ms)
+static int set_timer(int fd, unsigned int ms)
 {
 	struct itimerspec its = {
 		.it_interval = { ms / 1000, (ms % 1000) * 1000000L },
 		.it_value = { ms / 1000, (ms % 1000) * 1000000L },
 	};
+
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static int open_timer_fd(unsigned int ms)
+{
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 
-	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
+	if (fd >= 0 && set_timer(fd, ms)) {
 		close(fd);
 		return -1;
 	}
@@ -368,9 +376,50 @@ static void refresh_natt_socket(struct xb_daemon *d)
 	d->natt_socket = bound;
 }
 
+/* systemd's STATUS= line: sent when it changes, looked at after the first
+ * sync, at each beat and after a reload. */
+static void update_status(struct xb_daemon *d)
+{
+	char line[sizeof(d->sd.status)], ifs[160] = "";
+	const char *state;
+	size_t used = 0;
+	int i;
+
+	if (d->maps.sync->synced)
+		state = "synced";
+	else if (d->over_capacity)
+		state = "unsynced (more policies than max-policies)";
+	else if (d->map_full)
+		state = "unsynced (a map is full)";
+	else
+		state = "syncing";
+	for (i = 0; i < d->dp.n_ifaces && used < sizeof(ifs); i++)
+		used += snprintf(ifs + used, sizeof(ifs) - used, "%s%s", i ? " " : "",
+				 d->dp.ifaces[i].name);
+	snprintf(line, sizeof(line), "Mirror %s, generation %llu: %zu policies, %zu SAs; %s%s",
+		 state, (unsigned long long)d->maps.sync->generation, d->mirror.policies.count,
+		 d->mirror.sas.count, d->dp.n_ifaces ? "attached: " : "no interface attached",
+		 ifs);
+	xb_sd_status(&d->sd, line);
+}
+
+/*
+ * systemd's watchdog is fed by the beat of the event loop: a loop that no
+ * longer turns (a re-dump that loses messages every time, a call that
+ * blocks) starves it, and systemd restarts the daemon. Unsynced for a
+ * reason the daemon knows (over capacity, a full map) is fed: the datapath
+ * passes everything as designed, `status` says why, and a restart would
+ * not help. Unsynced for no known reason is not.
+ */
+static bool healthy(const struct xb_daemon *d)
+{
+	return d->maps.sync->synced || d->over_capacity || d->map_full;
+}
+
 static int on_heartbeat(struct xb_daemon *d)
 {
 	__u64 expirations;
+	int err;
 
 	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return -errno;
@@ -379,7 +428,175 @@ static int on_heartbeat(struct xb_daemon *d)
 	/* sysctl and MTU changes are followed at the beat */
 	if (d->dp.n_ifaces)
 		xb_dp_refresh(&d->dp);
-	return check_capacity(d);
+	err = check_capacity(d);
+	if (err)
+		return err;
+	update_status(d);
+	if (healthy(d))
+		xb_sd_watchdog(&d->sd);
+	return 0;
+}
+
+/* The changes a reload cannot make: said, and the old value kept. */
+static void needs_restart(const char *what, const char *old)
+{
+	pr_warn("Reload: a new %s needs a restart; keeping %s\n", what, old);
+}
+
+static bool metrics_differ(const struct xb_metrics_http_opts *a,
+			   const struct xb_metrics_http_opts *b)
+{
+	return a->enabled != b->enabled || a->top_policies != b->top_policies ||
+	       (a->enabled && strcmp(a->addr_str, b->addr_str));
+}
+
+/* What only a start can set: the old values go into n. */
+static void keep_start_settings(struct xb_daemon *d, struct xb_daemon_opts *n,
+				const char *pin_dir)
+{
+	struct xb_daemon_opts *o = &d->opts;
+	char old[160];
+
+	if (strcmp(pin_dir, d->pin_dir))
+		needs_restart("pin-dir", d->pin_dir);
+	if (n->max_policies != o->max_policies) {
+		snprintf(old, sizeof(old), "max-policies %u", o->max_policies);
+		needs_restart("max-policies", old);
+		n->max_policies = o->max_policies;
+	}
+	if (n->rcvbuf != o->rcvbuf) {
+		snprintf(old, sizeof(old), "rcvbuf %d", o->rcvbuf);
+		needs_restart("rcvbuf", old);
+		n->rcvbuf = o->rcvbuf;
+	}
+	if (metrics_differ(&n->metrics, &o->metrics)) {
+		snprintf(old, sizeof(old), "metrics %s, metrics-top-policies %u",
+			 o->metrics.enabled ? o->metrics.addr_str : "off", o->metrics.top_policies);
+		needs_restart("metrics or metrics-top-policies", old);
+		n->metrics = o->metrics;
+	}
+	/* The datapath object is loaded with or without its TC programs. */
+	if (d->dp.skel && n->steer != o->steer) {
+		needs_restart("steer", o->steer ? "steer yes" : "steer no");
+		n->steer = o->steer;
+	}
+}
+
+static void reload_heartbeat(struct xb_daemon *d, struct xb_daemon_opts *n)
+{
+	int err;
+
+	if (n->heartbeat_ms != d->opts.heartbeat_ms) {
+		err = set_timer(d->timer_fd, n->heartbeat_ms);
+		if (err) {
+			pr_err("Couldn't set the heartbeat to %u ms: %s\n", n->heartbeat_ms,
+			       strerror(-err));
+			n->heartbeat_ms = d->opts.heartbeat_ms;
+		} else {
+			pr_info("Heartbeat: every %u ms\n", n->heartbeat_ms);
+		}
+	}
+	if (n->heartbeat_timeout_ms != d->opts.heartbeat_timeout_ms) {
+		xb_sync_set_daemon(&d->maps, getpid(), n->heartbeat_timeout_ms * 1000000ull);
+		pr_info("Heartbeat timeout: %u ms\n", n->heartbeat_timeout_ms);
+	}
+	xb_sd_init(&d->sd, n->heartbeat_ms);
+}
+
+static void reload_bypass(struct xb_daemon *d, struct xb_daemon_opts *n)
+{
+	int err;
+
+	if (n->n_bypass == d->opts.n_bypass &&
+	    !memcmp(n->bypass, d->opts.bypass, n->n_bypass * sizeof(n->bypass[0])))
+		return;
+	err = xb_bypass_write(&d->maps, n->bypass, n->n_bypass);
+	if (err)
+		pr_err("Couldn't write the bypass ports: %s\n", strerror(-err));
+	else
+		pr_info("Bypass ports: %d\n", n->n_bypass);
+	/* the write emptied the map, or part of it: the NAT-T entry anew */
+	d->natt_socket = -1;
+	refresh_natt_socket(d);
+}
+
+static bool listed(const struct xb_daemon_opts *n, const char *ifname)
+{
+	int i;
+
+	for (i = 0; i < n->n_ifaces; i++)
+		if (!strcmp(n->ifaces[i], ifname))
+			return true;
+	return false;
+}
+
+static bool attached(const struct xb_datapath *dp, const char *ifname)
+{
+	int i;
+
+	for (i = 0; i < dp->n_ifaces; i++)
+		if (!strcmp(dp->ifaces[i].name, ifname))
+			return true;
+	return false;
+}
+
+/* Detach what is no longer listed, attach what is new; a device that
+ * cannot be attached is said and left out (the next reload tries again). */
+static void reload_ifaces(struct xb_daemon *d, struct xb_daemon_opts *n)
+{
+	int i, err;
+
+	for (i = d->dp.n_ifaces - 1; i >= 0; i--)
+		if (!listed(n, d->dp.ifaces[i].name))
+			xb_dp_detach(&d->dp, d->dp.ifaces[i].name);
+	if (n->mode != d->opts.mode && d->dp.n_ifaces)
+		needs_restart("mode for the interfaces attached already",
+			      "their mode; new interfaces take the new one");
+	for (i = 0; i < n->n_ifaces; i++) {
+		if (attached(&d->dp, n->ifaces[i]))
+			continue;
+		if (!d->dp.skel) {
+			err = xb_dp_open(&d->dp, d->pin_dir, &d->maps, n->steer);
+			if (err) {
+				pr_err("%s\n", d->dp.err);
+				if (d->dp.skel)
+					xb_dp_close(&d->dp);
+				return;
+			}
+		}
+		err = xb_dp_attach(&d->dp, n->ifaces[i], n->mode);
+		if (err)
+			pr_err("%s; not attached\n", d->dp.err);
+	}
+}
+
+/* SIGHUP: the options anew; the mirror, its maps and its sync state stay
+ * as they are. A configuration that does not parse changes nothing. */
+static void reload(struct xb_daemon *d)
+{
+	struct xb_daemon_opts n;
+	const char *pin_dir = d->pin_dir;
+	char err[sizeof(d->err)];
+
+	xb_sd_reloading(&d->sd);
+	if (!d->opts.reload.fn) {
+		pr_info("Got SIGHUP: there is no config file to re-read (run --config); "
+			"nothing changes\n");
+	} else if (d->opts.reload.fn(d->opts.reload.ctx, &n, &pin_dir, err, sizeof(err))) {
+		pr_err("Couldn't reload: %s; the running configuration stays\n", err);
+	} else {
+		pr_info("Got SIGHUP: reloading the configuration\n");
+		keep_start_settings(d, &n, pin_dir);
+		reload_heartbeat(d, &n);
+		reload_bypass(d, &n);
+		reload_ifaces(d, &n);
+		n.reload = d->opts.reload;
+		d->opts = n;
+		pr_info("Reloaded: %d interface%s attached\n", d->dp.n_ifaces,
+			d->dp.n_ifaces == 1 ? "" : "s");
+	}
+	update_status(d);
+	xb_sd_reloaded(&d->sd);
 }
 
 static int event_loop(struct xb_daemon *d)
@@ -403,9 +620,13 @@ static int event_loop(struct xb_daemon *d)
 		if (pfd[SIGNALS].revents) {
 			struct signalfd_siginfo si;
 
-			if (read(d->signal_fd, &si, sizeof(si)) == sizeof(si))
+			if (read(d->signal_fd, &si, sizeof(si)) != sizeof(si))
+				si.ssi_signo = SIGTERM;
+			if (si.ssi_signo != SIGHUP) {
 				pr_info("Got signal %u, exiting\n", si.ssi_signo);
-			return 0;
+				return 0;
+			}
+			reload(d);
 		}
 		if (pfd[ROUTES].revents)
 			err = xb_route_watch_read(d->route_fd, &d->maps);
@@ -533,6 +754,7 @@ static int start(struct xb_daemon *d, const char *pin_dir,
 		d->maps.fd[i] = -1;
 	d->opts = *opts;
 	d->pin_dir = pin_dir;
+	xb_sd_init(&d->sd, d->opts.heartbeat_ms);
 	err = lock_pin_dir(d, made);
 	if (!err)
 		err = start_mirror(d);
@@ -596,8 +818,13 @@ int xb_daemon_run(struct xb_daemon *d)
 
 	pr_info("xfrmbpf %s: mirroring into %s\n", XB_VERSION, d->pin_dir);
 	err = resync(d);
-	if (!err)
+	if (!err) {
+		/* The interfaces were attached at start: the service is up,
+		 * synced, or unsynced for a reason STATUS= gives. */
+		update_status(d);
+		xb_sd_ready(&d->sd);
 		err = event_loop(d);
+	}
 	if (err)
 		fail(d, XB_DAEMON_FAILED, err, "mirror stopped: %s", strerror(-err));
 	return err;
@@ -605,6 +832,7 @@ int xb_daemon_run(struct xb_daemon *d)
 
 void xb_daemon_stop(struct xb_daemon *d)
 {
+	xb_sd_stopping(&d->sd);
 	xb_metrics_http_stop(d->metrics);
 	d->metrics = NULL;
 	if (d->maps.sync) {

@@ -3,18 +3,33 @@
  * The mirror daemon (`xfrmbpf run`): start-up (pin directory lock, maps,
  * netlink, signals, heartbeat timer, route watch, datapath), the first full
  * dump, then the event loop until SIGINT/SIGTERM, and a clean teardown.
+ * SIGHUP re-reads the options (struct xb_daemon_reload) and applies what
+ * can change while running: interfaces, bypass ports, the heartbeat.
  */
 #ifndef XFRMBPF_DAEMON_H
 #define XFRMBPF_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "daemon/metrics_http.h"
+#include "daemon/sd_notify.h"
 #include "loader/attach.h"
 #include "loader/maps.h"
 #include "mirror/mirror.h"
 #include "mirror/publish.h"
 #include "netlink/nl.h"
 #include "xfrmbpf/limits.h"
+
+struct xb_daemon_opts;
+
+/* SIGHUP: the options anew (a config file re-read), into *opts and
+ * *pin_dir; on failure -errno, with the reason in err. NULL fn: SIGHUP
+ * changes nothing. */
+struct xb_daemon_reload {
+	int (*fn)(void *ctx, struct xb_daemon_opts *opts, const char **pin_dir, char *err,
+		  size_t err_len);
+	void *ctx;
+};
 
 struct xb_daemon_opts {
 	int rcvbuf;
@@ -28,6 +43,7 @@ struct xb_daemon_opts {
 	struct xb_bypass_key bypass[XB_MAX_BYPASS];
 	int n_bypass;
 	struct xb_metrics_http_opts metrics;	/* --metrics */
+	struct xb_daemon_reload reload;
 };
 
 /* What went wrong, for the command line's exit code. */
@@ -71,6 +87,7 @@ struct xb_daemon {
 	 * -1 before the first look. */
 	int natt_socket;
 	bool natt_scan_warned;
+	struct xb_sd sd;	/* systemd notifications */
 	enum xb_daemon_failure failure;
 	char err[320];		/* the one line explaining the failure */
 };

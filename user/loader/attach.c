@@ -137,18 +137,36 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 	return 0;
 }
 
+static void detach_iface(struct xb_datapath *dp, struct xb_dp_iface *ifc)
+{
+	xb_xdp_detach(dp, ifc);
+	xb_tc_detach(dp, ifc);
+	xb_iface_forget(dp->maps, ifc->ifindex);
+	pr_info("%s: detached\n", ifc->name);
+}
+
+int xb_dp_detach(struct xb_datapath *dp, const char *ifname)
+{
+	int i;
+
+	for (i = 0; i < dp->n_ifaces; i++) {
+		if (strcmp(dp->ifaces[i].name, ifname))
+			continue;
+		detach_iface(dp, &dp->ifaces[i]);
+		memmove(&dp->ifaces[i], &dp->ifaces[i + 1],
+			(dp->n_ifaces - i - 1) * sizeof(dp->ifaces[0]));
+		dp->n_ifaces--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void xb_dp_close(struct xb_datapath *dp)
 {
 	int i;
 
-	for (i = dp->n_ifaces - 1; i >= 0; i--) {
-		struct xb_dp_iface *ifc = &dp->ifaces[i];
-
-		xb_xdp_detach(dp, ifc);
-		xb_tc_detach(dp, ifc);
-		xb_iface_forget(dp->maps, ifc->ifindex);
-		pr_info("%s: detached\n", ifc->name);
-	}
+	for (i = dp->n_ifaces - 1; i >= 0; i--)
+		detach_iface(dp, &dp->ifaces[i]);
 	dp->n_ifaces = 0;
 	if (dp->xdp)
 		xdp_program__close(dp->xdp);

@@ -67,6 +67,9 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 /* Attach to ifname; on failure dp->err says why. */
 int xb_dp_attach(struct xb_datapath *dp, const char *ifname,
 		 enum xb_xdp_mode mode);
+/* Detach from ifname (as attached under that name) what xb_dp_close()
+ * would; the others stay. -ENOENT when it is not attached. */
+int xb_dp_detach(struct xb_datapath *dp, const char *ifname);
 /* Re-read disable_policy and the MTU of every attached interface. */
 void xb_dp_refresh(struct xb_datapath *dp);
 /* Detach exactly what was attached, then free the object. */

@@ -26,7 +26,7 @@ have_kfunc() {
 
 	bpftool btf dump file $btf/vmlinux 2>/dev/null | grep -q "$pat" && return 0
 	[ -r $btf/xfrm_interface ] &&
-		bpftool btf dump file $btf/xfrm_interface base $btf/vmlinux 2>/dev/null | grep -q "$pat"
+		bpftool -B $btf/vmlinux btf dump file $btf/xfrm_interface 2>/dev/null | grep -q "$pat"
 }
 
 main() {
