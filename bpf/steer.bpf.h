@@ -22,24 +22,11 @@
 /* Headers the parser needs in the linear area. */
 #define XB_TC_PULL	128
 
-/* The kfunc (6.2+) that sets the if_id a collect_md xfrm device uses.
- * Weak: the program calling it (xb_tc_steer_md) is loaded only on kernels
- * that have it; everything else loads on 6.1. */
-struct bpf_xfrm_info {
-	__u32 if_id;
-	int link;
-};
-extern int
-bpf_skb_set_xfrm_info(struct __sk_buff *skb_ctx,
-		      const struct bpf_xfrm_info *from) __ksym __weak;
-
 /* Where a candidate goes. */
 struct xb_steer_target {
 	__u32 ifindex;		/* xfrm device */
 	__u32 if_id;
-	__u32 link;		/* underlying device for collect_md */
 	__u32 policy_id;	/* the OUT policy that names it */
-	__u8 collect_md;
 };
 
 /* The best OUT policy (sub first, as xfrm_policy_lookup does; the same
@@ -62,27 +49,24 @@ __noinline int xb_steer_policy(const struct xb_pkt *pkt, struct xb_match *m)
 				 m->verdict == XB_V_REQUIRES_IPSEC);
 }
 
-/* The device for if_id: a dedicated xfrm interface, else (md) the
- * collect_md device at key 0. */
-static __always_inline bool xb_steer_dev(__u32 if_id, bool md,
+/*
+ * The xfrm interface of if_id itself. Never the collect_md device (key 0):
+ * it transmits only with a routed dst under the if_id that
+ * bpf_skb_set_xfrm_info() attaches (xfrmi_xmit2() takes the dst the kfunc
+ * saw as the route; tc ingress has none, and 6.12 counts every such
+ * packet as a tx error), so those flows go to the kernel's own routes.
+ */
+static __always_inline bool xb_steer_dev(__u32 if_id,
 					 struct xb_steer_target *t)
 {
 	struct xb_xfrm_link *link;
 	__u32 key = if_id;
 
 	link = bpf_map_lookup_elem(&xb_xfrm_links, &key);
-	if (!link && md) {
-		key = 0;
-		link = bpf_map_lookup_elem(&xb_xfrm_links, &key);
-		if (link && !link->collect_md)
-			link = NULL;
-	}
-	if (!link || !link->ifindex)
+	if (!link || !link->ifindex || link->collect_md)
 		return false;
 	t->ifindex = link->ifindex;
 	t->if_id = if_id;
-	t->link = link->link_ifindex;
-	t->collect_md = key == 0;
 	return true;
 }
 
@@ -93,7 +77,7 @@ static __always_inline bool xb_steer_dev(__u32 if_id, bool md,
  */
 static __always_inline int xb_steer_decide(struct __sk_buff *skb,
 					   const struct xb_pkt *pkt,
-					   bool md, struct xb_steer_target *t)
+					   struct xb_steer_target *t)
 {
 	/* initialized: the 6.1 verifier wants every byte a global function
 	 * may read to be written first */
@@ -108,7 +92,7 @@ static __always_inline int xb_steer_decide(struct __sk_buff *skb,
 	if (!xb_steer_policy(pkt, &out))
 		return XB_R_NONE;
 	t->policy_id = out.policy_id;
-	if (!xb_steer_dev(out.if_id, md, t))
+	if (!xb_steer_dev(out.if_id, t))
 		return XB_R_STEER_SKIP_NO_DEV;
 	/* Steering skips ip_forward: the FWD policy must let it through. */
 	xb_decide_policy(pkt, XB_VIEW_FWD, XB_DIR_FWD,
@@ -157,7 +141,7 @@ static __always_inline int xb_dec_ttl(struct __sk_buff *skb,
 				   &new, 2, 0);
 }
 
-static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
+static __always_inline int xb_steer(struct __sk_buff *skb)
 {
 	struct xb_steer_target t = {};
 	struct xb_iface_cfg *cfg;
@@ -193,18 +177,9 @@ static __always_inline int xb_steer(struct __sk_buff *skb, bool md)
 	    !xb_plain_unicast(&pkt))
 		return TC_ACT_OK;
 
-	reason = xb_steer_decide(skb, &pkt, md, &t);
+	reason = xb_steer_decide(skb, &pkt, &t);
 	if (reason == XB_R_NONE)
 		return TC_ACT_OK;
-	if (reason == XB_R_STEER && md && t.collect_md) {
-		struct bpf_xfrm_info info = {
-			.if_id = t.if_id,
-			.link = t.link,
-		};
-
-		if (bpf_skb_set_xfrm_info(skb, &info))
-			reason = XB_R_STEER_SKIP_NO_DEV;
-	}
 	if (reason == XB_R_STEER && xb_dec_ttl(skb, &pkt))
 		return TC_ACT_OK;
 	/* the device's row: its XB_R_STEER is its "steered" */

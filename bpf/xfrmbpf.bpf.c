@@ -337,16 +337,7 @@ int xb_xdp(struct xdp_md *ctx)
 SEC("tc")
 int xb_tc_steer(struct __sk_buff *skb)
 {
-	return xb_steer(skb, false);
-}
-
-/* As xb_tc_steer, and flows whose if_id has no interface of its own go to
- * the collect_md device with bpf_skb_set_xfrm_info() (kernel 6.2+). The
- * loader enables it only where that kfunc exists. */
-SEC("tc")
-int xb_tc_steer_md(struct __sk_buff *skb)
-{
-	return xb_steer(skb, true);
+	return xb_steer(skb);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "xfrmbpf.skel.h"
 #include "xfrmbpf/datapath.h"
@@ -55,18 +54,6 @@ int xbt_net_enter(const char *const *cmds, size_t n, const char **why)
 	return 0;
 }
 
-bool xbt_have_kfunc(const char *name)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found;
-
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
-	btf__free(btf);
-	return found;
-}
-
 struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size)
 {
 	return xbt_skel_load_sized(logs, n_logs, log_size, 0);
@@ -97,9 +84,6 @@ struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
 		errno = EINVAL;
 		return NULL;
 	}
-	/* as the daemon does: the kfunc is 6.2+ */
-	if (!xbt_have_kfunc("bpf_skb_set_xfrm_info"))
-		bpf_program__set_autoload(skel->progs.xb_tc_steer_md, false);
 	if (xfrmbpf__load(skel)) {
 		err = errno;
 		fprintf(stderr, "# load failed: %s\n", strerror(err));

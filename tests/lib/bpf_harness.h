@@ -23,11 +23,7 @@ int xbt_sh(const char *cmd);
  * failure returns -1 and says why in *why (a reason to skip). */
 int xbt_net_enter(const char *const *cmds, size_t n, const char **why);
 
-/* Does the running kernel's BTF have this function (a kfunc)? */
-bool xbt_have_kfunc(const char *name);
-
-/* Opens and loads the datapath object with private maps; the collect_md
- * program only where its kfunc exists. logs: when not NULL, n_logs
+/* Opens and loads the datapath object with private maps. logs: when not NULL, n_logs
  * buffers of log_size bytes that receive the verifier statistics (log
  * level 4) of the first n_logs programs. NULL on failure (errno set). */
 struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size);

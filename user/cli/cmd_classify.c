@@ -341,7 +341,6 @@ static struct xfrmbpf *load_dry_run(const char *pin_dir, int *err)
 	if (!*err) {
 		skel->rodata->xb_dry_run = true;
 		bpf_program__set_autoload(skel->progs.xb_tc_steer, false);
-		bpf_program__set_autoload(skel->progs.xb_tc_steer_md, false);
 		*err = xfrmbpf__load(skel);
 	}
 	if (*err) {

@@ -17,7 +17,6 @@
 #include "loader/attach.h"
 #include "loader/bpffs.h"
 #include "loader/iface_cfg.h"
-#include "loader/kfunc.h"
 #include "loader/stats.h"
 #include "loader/tc.h"
 #include "loader/xdp.h"
@@ -63,8 +62,6 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	/* libxdp loads the object on the first attach (as a dispatcher
 	 * extension when it can); TC programs only when steering. */
 	bpf_program__set_autoload(dp->skel->progs.xb_tc_steer, steer);
-	bpf_program__set_autoload(dp->skel->progs.xb_tc_steer_md,
-				  steer && xb_have_xfrm_info_kfunc());
 	xopts.obj = dp->skel->obj;
 	xopts.prog_name = XB_XDP_PROG_NAME;
 	dp->xdp = xdp_program__create(&xopts);

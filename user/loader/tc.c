@@ -86,9 +86,7 @@ static void clsact_delete_if_empty(int ifindex)
 
 static int tc_prog_fd(struct xb_datapath *dp)
 {
-	int fd = bpf_program__fd(dp->skel->progs.xb_tc_steer_md);
-
-	return fd >= 0 ? fd : bpf_program__fd(dp->skel->progs.xb_tc_steer);
+	return bpf_program__fd(dp->skel->progs.xb_tc_steer);
 }
 
 int xb_tc_attach(struct xb_datapath *dp, struct xb_dp_iface *ifc)

@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Steering through ONE collect_md xfrm interface (`ip link add ... type xfrm
-# external`): the route_vpn topology (tunnels if_id 10 and 20 to two remote
-# LANs), but gateway A has no per-if_id interface, only xbt-xmd. The kernel
-# path first (`encap xfrm if_id N` routes through xbt-xmd carry both
-# tunnels), then the kernel routes go and xfrmbpf --steer must deliver
-# through xbt-xmd, the if_id set per packet with bpf_skb_set_xfrm_info().
-# That kfunc exists from 6.2 on; without it (Debian 12's 6.1) the steering
-# half is a TAP skip, decided by looking for the kfunc in the running
-# kernel's BTF (vmlinux and the xfrm_interface module), not by version.
+# A collect_md xfrm interface (`ip link add ... type xfrm external`) with
+# xfrmbpf --steer: the route_vpn topology (tunnels if_id 10 and 20 to two
+# remote LANs), but gateway A has no per-if_id interface, only xbt-xmd.
+# The kernel path first (`encap xfrm if_id N` routes through xbt-xmd carry
+# both tunnels). Then xfrmbpf --steer: a collect_md device is no steering
+# target (it transmits only a routed packet, bpf/steer.bpf.h), so every
+# flow goes to the kernel, counted as steer_skip_no_dev, and meets the
+# fate it has without xfrmbpf: lost without the encap routes, delivered
+# with them; none is redirected, none is a tx error of xbt-xmd.
 set -u
 RV_MD=1
 RV_PREFIX=xbt-md-
@@ -19,15 +19,7 @@ require_root "collect_md"
 vm_banner "collect_md"
 trap rv_cleanup EXIT
 
-# The kfunc is BTF-described where it is defined: vmlinux, or the module
-# when xfrm_interface is one (Debian's case).
-have_kfunc() {
-	local btf=/sys/kernel/btf pat="FUNC 'bpf_skb_set_xfrm_info'"
-
-	bpftool btf dump file $btf/vmlinux 2>/dev/null | grep -q "$pat" && return 0
-	[ -r $btf/xfrm_interface ] &&
-		bpftool -B $btf/vmlinux btf dump file $btf/xfrm_interface 2>/dev/null | grep -q "$pat"
-}
+xmd_tx_errors() { link_stat "$GWA" xbt-xmd tx errors; }
 
 main() {
 	local out id f n
@@ -51,27 +43,34 @@ main() {
 	rv_kernel_routes del || { tap_fail "delete the encap xfrm routes"; return 1; }
 	rv_expect_all_fail "no route, no xfrmbpf"
 
-	if ! have_kfunc; then
-		tap_skip "collect_md steering through xbt-xmd" \
-			"kernel $(uname -r) has no bpf_skb_set_xfrm_info kfunc (6.2+) in its BTF"
-		return 0
-	fi
 	if ! vpn_daemon_start "$GWA" -i xbt-lan --steer; then
 		tap_fail_log "xfrmbpf run -i xbt-lan --steer syncs in gwa" "$(vpn_log_tail)"
 		return 1
 	fi
 	n=$(xbn status -j | jq .xfrm_links)
 	tap_ok "xfrmbpf --steer synced, mirrored xfrm links: $n"
+
+	# no route: lost as without xfrmbpf, and not by a redirect
+	n=$(reason_count steer_skip_no_dev)
+	e=$(xmd_tx_errors)
+	rv_expect_all_fail "--steer, no route: the kernel's fate"
+	expect_eq "--steer: no packet steered into the collect_md device" 0 \
+		"$(reason_count steered)"
+	expect_eq "--steer: xbt-xmd counted no tx error" "$e" "$(xmd_tx_errors)"
+	check "--steer: the flows went to the kernel (steer_skip_no_dev grew)" \
+		test "$(reason_count steer_skip_no_dev)" -gt "$n"
+
+	# the encap routes again: delivered by the kernel, xfrmbpf attached
+	rv_kernel_routes add || { tap_fail "encap xfrm routes again"; return 1; }
 	for id in 10 20; do
 		for f in 4 6; do
-			n=$(reason_count steered)
-			rv_expect_flow "--steer via xbt-xmd" "$id" "$f"
-			expect_eq "--steer via xbt-xmd: reason 'steered' +" $COUNT \
-				$(($(reason_count steered) - n))
+			rv_expect_flow "--steer beside encap xfrm routes" "$id" "$f"
 		done
 	done
-	expect_eq "no steer_skip_no_dev (the kfunc set every if_id)" 0 \
-		"$(reason_count steer_skip_no_dev)"
+	expect_eq "--steer beside the routes: still nothing steered" 0 \
+		"$(reason_count steered)"
+	expect_eq "--steer beside the routes: xbt-xmd counted no tx error" "$e" \
+		"$(xmd_tx_errors)"
 	rv_print_counters "with --steer"
 	vpn_daemon_stop
 	expect_eq "daemon exits 0 on SIGTERM" 0 "$VPN_DAEMON_RC"
