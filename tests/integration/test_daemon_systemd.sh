@@ -91,27 +91,26 @@ start_daemon() {
 }
 
 # --- config errors at start: exit 2 with FILE:LINE ---------------------------
-printf '# comment\n\ninterface = xbt-sd0\nflavour = strong\n' >"$CONF"
-out=$(xb run --config "$CONF" 2>&1); rc=$?
-if [ "$rc" -eq 2 ] && [[ $out == *"$CONF:4: unknown key 'flavour'"* ]]; then
-	tap_ok "config: an unknown key exits 2 with FILE:LINE"
-else
-	tap_fail "config: an unknown key exits 2 with FILE:LINE" "rc $rc: $out"
-fi
-printf 'interface = xbt-sd0\n  mode = turbo  \n' >"$CONF"
-out=$(xb run --config "$CONF" 2>&1); rc=$?
-if [ "$rc" -eq 2 ] && [[ $out == *"$CONF:2: invalid mode 'turbo' (native or skb)"* ]]; then
-	tap_ok "config: a bad value exits 2 with FILE:LINE and the command line's check"
-else
-	tap_fail "config: a bad value exits 2 with FILE:LINE and the command line's check" "rc $rc: $out"
-fi
-printf 'steer = perhaps\n' >"$CONF"
-out=$(xb run --config "$CONF" 2>&1); rc=$?
-if [ "$rc" -eq 2 ] && [[ $out == *"$CONF:1: invalid steer 'perhaps' (yes or no)"* ]]; then
-	tap_ok "config: a flag takes yes or no"
-else
-	tap_fail "config: a flag takes yes or no" "rc $rc: $out"
-fi
+# config_refused NAME CONTENT MESSAGE: `run --config` of a file holding
+# CONTENT (printf format) exits 2 with MESSAGE in its output.
+config_refused() {
+	local out rc
+
+	# shellcheck disable=SC2059  # CONTENT is the format
+	printf "$2" >"$CONF"
+	out=$(xb run --config "$CONF" 2>&1); rc=$?
+	if [ "$rc" -eq 2 ] && [[ $out == *"$3"* ]]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "rc $rc: $out"
+	fi
+}
+config_refused "config: an unknown key exits 2 with FILE:LINE" \
+	'# comment\n\ninterface = xbt-sd0\nflavour = strong\n' "$CONF:4: unknown key 'flavour'"
+config_refused "config: a bad value exits 2 with FILE:LINE and the command line's check" \
+	'interface = xbt-sd0\n  mode = turbo  \n' "$CONF:2: invalid mode 'turbo' (native or skb)"
+config_refused "config: a flag takes yes or no" \
+	'steer = perhaps\n' "$CONF:1: invalid steer 'perhaps' (yes or no)"
 out=$(xb run --config "$XBT_DIR/missing.conf" 2>&1); rc=$?
 if [ "$rc" -eq 2 ] && [[ $out == *"$XBT_DIR/missing.conf: couldn't read it"* ]]; then
 	tap_ok "config: an unreadable file exits 2 naming it"

@@ -251,6 +251,18 @@ static void test_load_file(void **state)
 	xb_config_free(&cf);
 }
 
+/* `run`'s table refuses text (one file, r.conf) with the message want. */
+static void run_refuses(char *opts, const char *text, const char *want)
+{
+	struct xb_config cf;
+
+	memcpy(opts, xb_cmd_run.defaults, xb_cmd_run.opts_size);
+	assert_int_not_equal(xb_config_parse(&cf, strdup(text), "r.conf", &xb_cmd_run, opts, 0,
+					     err, sizeof(err)), 0);
+	assert_string_equal(err, want);
+	xb_config_free(&cf);
+}
+
 /* `run`'s own table: the keys of the contract, its checks. */
 static void test_run_table(void **state)
 {
@@ -270,11 +282,7 @@ static void test_run_table(void **state)
 	assert_null(xb_config_option(xb_cmd_run.options, "json"));
 	assert_null(xb_config_option(xb_cmd_run.options, "help"));
 	/* the file names no other file */
-	memcpy(opts, xb_cmd_run.defaults, xb_cmd_run.opts_size);
-	assert_int_not_equal(xb_config_parse(&cf, strdup("config = /etc/other\n"), "r.conf",
-					     &xb_cmd_run, opts, 0, err, sizeof(err)), 0);
-	assert_string_equal(err, "r.conf:1: unknown key 'config'");
-	xb_config_free(&cf);
+	run_refuses(opts, "config = /etc/other\n", "r.conf:1: unknown key 'config'");
 
 	memcpy(opts, xb_cmd_run.defaults, xb_cmd_run.opts_size);
 	snprintf(text, sizeof(text),
@@ -284,25 +292,12 @@ static void test_run_table(void **state)
 					 err, sizeof(err)), 0);
 	xb_config_free(&cf);
 
-	memcpy(opts, xb_cmd_run.defaults, xb_cmd_run.opts_size);
-	assert_int_not_equal(xb_config_parse(&cf, strdup("rcvbuf = 1024\n"), "r.conf",
-					     &xb_cmd_run, opts, 0, err, sizeof(err)), 0);
-	assert_string_equal(err, "r.conf:1: invalid rcvbuf '1024' "
-			    "(262144 (256 KiB) to 1073741824 bytes)");
-	xb_config_free(&cf);
-
-	memcpy(opts, xb_cmd_run.defaults, xb_cmd_run.opts_size);
-	assert_int_not_equal(xb_config_parse(&cf, strdup("\nbypass-port = sctp/9\n"), "r.conf",
-					     &xb_cmd_run, opts, 0, err, sizeof(err)), 0);
-	assert_string_equal(err, "r.conf:2: invalid bypass-port 'sctp/9' (udp/PORT or tcp/PORT)");
-	xb_config_free(&cf);
-
-	memcpy(opts, xb_cmd_run.defaults, xb_cmd_run.opts_size);
-	assert_int_not_equal(xb_config_parse(&cf, strdup("metrics = localhost:80\n"), "r.conf",
-					     &xb_cmd_run, opts, 0, err, sizeof(err)), 0);
-	assert_string_equal(err, "r.conf:1: invalid metrics 'localhost:80' "
-			    "(IPV4:PORT or [IPV6]:PORT, numeric)");
-	xb_config_free(&cf);
+	run_refuses(opts, "rcvbuf = 1024\n",
+		    "r.conf:1: invalid rcvbuf '1024' (262144 (256 KiB) to 1073741824 bytes)");
+	run_refuses(opts, "\nbypass-port = sctp/9\n",
+		    "r.conf:2: invalid bypass-port 'sctp/9' (udp/PORT or tcp/PORT)");
+	run_refuses(opts, "metrics = localhost:80\n",
+		    "r.conf:1: invalid metrics 'localhost:80' (IPV4:PORT or [IPV6]:PORT, numeric)");
 	free(opts);
 }
 
