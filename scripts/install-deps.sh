@@ -10,7 +10,7 @@ pkgs=(
 	bpftool iproute2 xdp-tools
 	python3 jq util-linux curl python3-prometheus-client
 	iputils-ping kmod xz-utils nftables iptables
-	scdoc man-db groff-base
+	scdoc man-db groff-base bash-completion
 	linux-libc-dev libc6-dev
 )
 

@@ -5,16 +5,22 @@
 # visible read-only (writes land in guest RAM), prints the guest console and
 # exits with the command's exit status.
 #
-#   usage: run.sh [-t SECONDS] [-k] [--] COMMAND [ARG...]
+#   usage: run.sh [-t SECONDS] [-k] [-S] [--] COMMAND [ARG...]
 #          run.sh tests/vm/scenarios/esp_tunnel.sh   (a script runs with bash)
 #
 #   -t SECONDS   kill the VM after this long (default $XB_VM_TIMEOUT or 600)
 #   -k           keep the per-run directory (console, dmesg) and print its path
+#   -S           boot the clean Debian 12 image with systemd as PID 1
+#                (scripts/vm/sysroot.sh) instead of the host's root; the
+#                command runs as a service once the system is up, the
+#                host's root is at /host and $TOP at its own path; the
+#                guest's journal is left in the run directory (with -k)
 #
-# Environment: XB_VM_DIR (cache, default /var/cache/xfrmbpf/vmtest),
-# XB_VM_MEM (1G), XB_VM_CPUS (2), XB_VM_APPEND (extra kernel arguments),
-# XB_VM_ENV (names of extra variables to pass in). TOP, XFRMBPF, V, XB_*,
-# CMOCKA_*, ASAN_OPTIONS and UBSAN_OPTIONS are passed in as they are.
+# Environment: XB_VM_KERNEL (6.1 or 6.12, scripts/vm/kernel.sh), XB_VM_DIR
+# (cache, by default the kernel's), XB_VM_MEM (1G), XB_VM_CPUS (2),
+# XB_VM_APPEND (extra kernel arguments), XB_VM_ENV (names of extra
+# variables to pass in). TOP, XFRMBPF, V, XB_*, CMOCKA_*, ASAN_OPTIONS and
+# UBSAN_OPTIONS are passed in as they are.
 #
 # Exit status: the command's; 124 when the VM timed out (hang), 125 when no
 # status came back (boot failure or kernel panic), 123 when the command
@@ -22,9 +28,12 @@
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-VM_DIR=${XB_VM_DIR:-/var/cache/xfrmbpf/vmtest}
+. "$HERE/kernel.sh"
+xbvm_kernel_env || exit 2
+VM_DIR=$XB_VM_DIR
 TIMEOUT=${XB_VM_TIMEOUT:-600}
 KEEP=0
+SYSTEMD=0
 RUN_DIR=
 QEMU_PID=
 
@@ -63,10 +72,15 @@ write_cmd() {
 }
 
 boot() {
-	local kdir=$1 kernel qrc
+	local kdir=$1 kernel qrc root=/ init=$HERE/guest-init.sh host=()
 
 	kernel=$kdir/vmlinux
 	[ -f "$kernel" ] || kernel=$kdir/bzImage
+	if [ "$SYSTEMD" -eq 1 ]; then
+		root=$(readlink -f "${XB_VM_SYSROOT_DIR:-/var/cache/xfrmbpf/sysroot}/current")
+		init=/usr/local/lib/xbvm/init
+		host=(-virtfs local,path=/,mount_tag=xbhost,security_model=none,readonly=on,multidevs=remap)
+	fi
 	# The console goes to a file that the host follows: QEMU then never
 	# blocks on our stdout and needs no terminal.
 	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 \
@@ -74,8 +88,9 @@ boot() {
 		-nodefaults -no-user-config -display none -monitor none -no-reboot \
 		-serial "file:$RUN_DIR/console" \
 		-kernel "$kernel" -initrd "$kdir/initramfs.cpio.gz" \
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off xbvm.init=$HERE/guest-init.sh xbvm.kdir=$kdir ${XB_VM_APPEND:-}" \
-		-virtfs local,path=/,mount_tag=xbroot,security_model=none,readonly=on,multidevs=remap \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off xbvm.init=$init xbvm.kdir=$kdir ${XB_VM_APPEND:-}" \
+		-virtfs local,path="$root",mount_tag=xbroot,security_model=none,readonly=on,multidevs=remap \
+		"${host[@]}" \
 		-virtfs local,path="$RUN_DIR",mount_tag=xbout,security_model=none,multidevs=remap \
 		</dev/null >"$RUN_DIR/qemu.log" 2>&1 &
 	QEMU_PID=$!
@@ -92,10 +107,11 @@ boot() {
 main() {
 	local opt kdir qrc rc
 
-	while getopts t:kh opt; do
+	while getopts t:kSh opt; do
 		case $opt in
 		t) TIMEOUT=$OPTARG ;;
 		k) KEEP=1 ;;
+		S) SYSTEMD=1 ;;
 		*) usage ;;
 		esac
 	done
@@ -104,6 +120,9 @@ main() {
 	[ "$(id -u)" -eq 0 ] || { echo "vm-run: needs root" >&2; exit 2; }
 
 	bash "$HERE/setup.sh" -q || exit 125
+	if [ "$SYSTEMD" -eq 1 ]; then
+		bash "$HERE/sysroot.sh" -q || exit 125
+	fi
 	kdir=$(readlink -f "$VM_DIR/current")
 
 	trap cleanup EXIT

@@ -7,12 +7,13 @@
 # busybox-static, kmod, xz-utils, iputils-ping, jq); the kernel package is only
 # downloaded and unpacked.
 #
-# Everything lives in $XB_VM_DIR (default /var/cache/xfrmbpf/vmtest), outside
-# the work tree, and is reused: a second call costs about a second (for
-# apt-cache) unless the kernel package (or this script) changed.
+# Everything lives in $XB_VM_DIR (by default the series' cache, kernel.sh),
+# outside the work tree, and is reused: a second call costs about a second
+# (for apt-cache) unless the kernel package (or this script) changed.
 #
+#   XB_VM_KERNEL=6.1|6.12  which of Debian 12's kernels (kernel.sh; 6.1)
 #   XB_VM_DIR=DIR      cache directory
-#   XB_VM_KPKG=NAME    kernel package to use instead of linux-image-amd64's
+#   XB_VM_KPKG=NAME    kernel package to use instead of the series'
 #   XB_VM_UPDATE=1     run apt-get update first (to notice a newer kernel)
 #   -q                 print nothing when the cache is already current
 #
@@ -20,7 +21,9 @@
 #   vmlinux | bzImage, initramfs.cpio.gz, kroot/ (lib/modules/KVER), kver
 set -euo pipefail
 
-VM_DIR=${XB_VM_DIR:-/var/cache/xfrmbpf/vmtest}
+. "$(dirname "${BASH_SOURCE[0]}")/kernel.sh"
+xbvm_kernel_env || exit 1
+VM_DIR=$XB_VM_DIR
 QUIET=0
 [ "${1:-}" = -q ] && QUIET=1
 

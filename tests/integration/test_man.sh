@@ -6,6 +6,7 @@
 # every exit code, every pinned map of bpf/maps.bpf.h (and the exit watch's
 # link), every reason and undecidable cause are in it. No network, no root.
 source "$(dirname "$0")/../lib/tap.sh"
+source "$(dirname "$0")/../lib/cli_help.sh"
 
 SCD=$TOP/docs/xfrmbpf.8.scd
 if ! command -v scdoc >/dev/null; then
@@ -82,7 +83,7 @@ for f in "$TMP"/cmd/*; do norm <"$f" >"$f.txt"; done
 
 # 3. Every command of `xfrmbpf --help`, as an entry of COMMANDS.
 "$XFRMBPF" --help >"$TMP/help" 2>&1
-cmds=$(awk '/^Commands:/{on = 1; next} on && /^  [a-z]/{print $1} on && /^$/{on = 0}' "$TMP/help")
+cmds=$(help_commands <"$TMP/help")
 if [ -z "$cmds" ]; then
 	tap_fail "man: xfrmbpf --help lists commands" "$(head -5 "$TMP/help")"
 fi
@@ -96,15 +97,6 @@ else
 	tap_fail "man: an entry in COMMANDS for each command of --help" "missing: ${missing[*]}"
 fi
 
-# Options of one --help text: "-x --name" or "--name", one per line.
-help_options() {
-	awk '/^Options:/{on = 1; next} on && /^$/{on = 0}
-	     on && /^  +-/ {
-		s = ""; l = $0
-		if (match(l, /^ +-[A-Za-z], /)) { s = substr(l, RSTART, RLENGTH); gsub(/[ ,]/, "", s) }
-		if (match(l, /--[a-z][a-z-]*/)) print s, substr(l, RSTART, RLENGTH)
-	     }'
-}
 # has FILE WORD: WORD is in FILE as a word of its own.
 has() { grep -qE -- "(^|[^A-Za-z0-9_-])$2([^A-Za-z0-9_-]|\$)" "$1"; }
 

@@ -1,19 +1,39 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # `make vmtest`: every kernel-lab scenario (tests/vm/scenarios/*.sh, not
-# the "_" helpers), each in its own VM boot, then a summary. Logs go to
-# build/vm-logs/. Exits 1 if any scenario failed.
+# the "_" helpers), each in its own VM boot, then a summary. XB_VM_KERNEL
+# (scripts/vm/kernel.sh) picks the kernel: 6.1 (default), 6.12, or all,
+# which runs everything on each in turn. Logs go to build/vm-logs/KERNEL/.
+# Exits 1 if any scenario failed.
 #   usage: tests/vm/run-all.sh [PATTERN]   (only scenarios whose name matches)
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 export TOP
 
-VM_DIR=${XB_VM_DIR:-/var/cache/xfrmbpf/vmtest}
-LOGDIR=$TOP/build/vm-logs
 pattern=${1:-}
 
 [ "$(id -u)" -eq 0 ] || { echo "run-all: the kernel lab needs root" >&2; exit 2; }
+. scripts/vm/kernel.sh
+
+# all: each kernel in turn, then the sum of their summaries.
+if [ "${XB_VM_KERNEL:-}" = all ]; then
+	rc=0 p=0 f=0 s=0 out=$(mktemp)
+	trap 'rm -f "$out"' EXIT
+	for k in $XB_VM_KERNELS; do
+		echo "=== kernel $k"
+		XB_VM_KERNEL=$k bash "$0" "$@" | tee "$out"
+		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+		read -r kp kf ks < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' "$out")
+		p=$((p + ${kp:-0})) f=$((f + ${kf:-1})) s=$((s + ${ks:-0}))
+	done
+	echo
+	echo "kernels $XB_VM_KERNELS: $p passed, $f failed, $s skipped"
+	exit $rc
+fi
+xbvm_kernel_env || exit 2
+VM_DIR=$XB_VM_DIR
+LOGDIR=$TOP/build/vm-logs/$XB_VM_KERNEL
 bash scripts/vm/setup.sh || { echo "run-all: kernel lab setup failed" >&2; exit 1; }
 mkdir -p "$LOGDIR"
 
@@ -30,7 +50,10 @@ for script in tests/vm/scenarios/*.sh; do
 	log=$LOGDIR/$name.log
 	echo "=== $name"
 	start=$(date +%s)
-	bash scripts/vm/run.sh -- bash "$script" >"$log" 2>&1 &
+	# Started on the host: a scenario first prepares what its guest runs
+	# from the shared root (strongswan installs charon, deb_service
+	# builds the package), then boots its VM (vm_enter, or run.sh -S).
+	bash "$script" >"$log" 2>&1 &
 	vm=$!
 	tail -n +1 -s 0.2 --pid="$vm" -f "$log" &
 	wait "$vm"

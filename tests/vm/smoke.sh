@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# The kernel-lab subset of `make test`: ONE boot of Debian's stock kernel
-# (scripts/vm/) runs the esp_tunnel, sa_mirror and bpf_fixtures scenarios in
+# The kernel-lab subset of `make test`: ONE boot of one of Debian 12's
+# kernels (XB_VM_KERNEL, scripts/vm/kernel.sh; the stock 6.1) runs the esp_tunnel, sa_mirror and bpf_fixtures scenarios in
 # sequence and relays their TAP lines. The first run on a machine installs
 # QEMU and downloads the kernel (scripts/vm/setup.sh); later runs reuse it.
 #   XB_VM_TIMEOUT   seconds before the VM counts as hung (default 720)
@@ -11,7 +11,12 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
 
 SCENARIOS="esp_tunnel sa_mirror bpf_fixtures"
-VM_DIR=${XB_VM_DIR:-/var/cache/xfrmbpf/vmtest}
+. scripts/vm/kernel.sh
+if ! xbvm_kernel_env 2>/dev/null; then
+	tap_fail "kernel lab smoke: kernel '${XB_VM_KERNEL:-}'" "$(xbvm_kernel_env 2>&1)"
+	exit 1
+fi
+VM_DIR=$XB_VM_DIR
 # ~2 min on an idle 2-CPU machine; TCG slows down with the host's load,
 # and tests/run.sh gives a test 600 s.
 VM_TIMEOUT=${XB_VM_TIMEOUT:-720}

@@ -22,9 +22,10 @@
 # and an IPv4 TCP transfer get through without loss, exactly as in the
 # baseline; every ESP packet the receiver's SAs decrypted passed XDP as
 # pass_known_spi; in skb mode every decrypted tunnel-mode inner packet came
-# back through XDP and passed as pass_undecidable/generic_xdp (transport
-# mode hands the decrypted packet to the stack directly, never through the
-# device again). Then cleartext that the FWD/IN policy requires to be ESP
+# back through XDP and passed as pass_undecidable/generic_xdp (6.1; 6.12
+# does not run generic XDP on it again, so none does; transport mode hands
+# the decrypted packet to the stack directly, never through the device
+# again). Then cleartext that the FWD/IN policy requires to be ESP
 # (the sender bypasses its own OUT policy for UDP port $PROBE_PORT) is sent:
 # it never arrives; the kernel counts it as XfrmInTmplMismatch (baseline
 # and skb mode: XDP passes it as generic_xdp) or XDP drops it first
@@ -272,7 +273,7 @@ print(len(data), hashlib.sha256(data).hexdigest())
 # traffic PHASE: pings of both families and the TCP transfer, then what
 # the receiver decrypted against what XDP counted.
 traffic() {
-	local ph=$1 s0 s1 x0 x1 got out d t
+	local ph=$1 s0 s1 x0 x1 got out d t g
 
 	s0=$(sa_in)
 	read -r -a x0 <<<"$(xb_counts)"
@@ -304,8 +305,16 @@ traffic() {
 	expect_eq "$ph: every decrypted ESP packet passed XDP as pass_known_spi (+)" "$d" \
 		$((x1[0] - x0[0]))
 	if [ "$MODE" = skb ] && [ "$REINJECT" = 1 ]; then
-		expect_eq "$ph: every decrypted inner packet came back through XDP: generic_xdp +" \
-			"$d" $((x1[1] - x0[1]))
+		# 6.1 runs generic XDP again on the re-injected inner packet,
+		# 6.12 does not: all of them or none, never some
+		g=$((x1[1] - x0[1]))
+		if [ "$g" -eq "$d" ]; then
+			tap_ok "$ph: every decrypted inner packet came back through XDP: generic_xdp +$g"
+		elif [ "$g" -eq 0 ]; then
+			tap_ok "$ph: no decrypted inner packet came back through XDP (not run again here)"
+		else
+			tap_fail "$ph: decrypted inner packets through XDP: all ($d) or none" "generic_xdp +$g"
+		fi
 	else
 		expect_eq "$ph: generic_xdp + (no inner packet through XDP)" 0 $((x1[1] - x0[1]))
 	fi
