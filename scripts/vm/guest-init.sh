@@ -8,6 +8,8 @@
 # back rc and dmesg. The console (ttyS0) is the command's stdout/stderr.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LC_ALL=C.UTF-8
+# shellcheck source=guest-cmd.sh
+. "$(dirname "$0")/guest-cmd.sh"
 
 cmdline_arg() {
 	tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"
@@ -56,17 +58,6 @@ link_modules() {
 	ln -sfn "$kdir/kroot/lib/modules/$kver" "/lib/modules/$kver"
 }
 
-# Kernel trouble that a passing command must not hide.
-report_kernel_trouble() {
-	local pat='BUG:|WARNING:|Oops|general protection fault|Call Trace:|list_del corruption|UBSAN:|KASAN:'
-
-	dmesg >/out/dmesg 2>/dev/null
-	grep -qE "$pat" /out/dmesg || return 0
-	echo "=== xbvm: kernel warnings in dmesg ==="
-	grep -E -A8 "$pat" /out/dmesg | head -60
-	return 1
-}
-
 main() {
 	local rc
 
@@ -76,21 +67,9 @@ main() {
 	ip link set lo up
 
 	echo "=== xbvm: kernel $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s ==="
-	if [ -f /out/cmd ]; then
-		# shellcheck disable=SC1091
-		[ -f /out/env ] && . /out/env
-		export XB_VM_GUEST=1
-		cd "$(cat /out/cwd 2>/dev/null || echo /)" 2>/dev/null || cd /
-		bash /out/cmd </dev/null 2>&1
-		rc=$?
-		cd /
-	else
-		echo "xbvm: no /out/cmd"
-		rc=99
-	fi
-	report_kernel_trouble || echo kernel-trouble >/out/kernel-trouble
-	echo "$rc" >/out/rc
-	echo "=== xbvm: rc=$rc, up $(cut -d' ' -f1 /proc/uptime) s ==="
+	xbvm_run_cmd
+	rc=$?
+	xbvm_report "$rc"
 	power_off
 }
 

@@ -74,28 +74,21 @@ INIT
 #!/bin/bash
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LC_ALL=C.UTF-8
-pat='BUG:|WARNING:|Oops|general protection fault|Call Trace:|list_del corruption|UBSAN:|KASAN:'
 echo "=== xbvm: system up ($(systemctl is-system-running 2>&1)), $(cut -d' ' -f1 /proc/uptime) s ==="
-if [ -f /out/cmd ]; then
-	[ -f /out/env ] && . /out/env
-	export XB_VM_GUEST=1 XB_VM_SYSTEMD=1
-	cd "$(cat /out/cwd 2>/dev/null || echo /)" 2>/dev/null || cd /
-	bash /out/cmd </dev/null 2>&1
+# The runner shared with guest-init.sh, from the project tree the stage-2
+# init mounted at $TOP.
+top=$(sed -n 's/^export TOP=//p' /out/env 2>/dev/null | head -1)
+eval "top=$top"
+if [ -n "$top" ] && . "$top/scripts/vm/guest-cmd.sh"; then
+	export XB_VM_SYSTEMD=1
+	xbvm_run_cmd
 	rc=$?
-	cd /
+	journalctl -b --no-pager >/out/journal 2>/dev/null
+	xbvm_report "$rc"
 else
-	echo "xbvm: no /out/cmd"
-	rc=99
+	echo "xbvm: no project tree at '$top'"
+	echo 99 >/out/rc
 fi
-dmesg >/out/dmesg 2>/dev/null
-journalctl -b --no-pager >/out/journal 2>/dev/null
-if grep -qE "$pat" /out/dmesg; then
-	echo "=== xbvm: kernel warnings in dmesg ==="
-	grep -E -A8 "$pat" /out/dmesg | head -60
-	echo kernel-trouble >/out/kernel-trouble
-fi
-echo "$rc" >/out/rc
-echo "=== xbvm: rc=$rc, up $(cut -d' ' -f1 /proc/uptime) s ==="
 dmesg -n 1
 sync
 echo o >/proc/sysrq-trigger
