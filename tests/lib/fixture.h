@@ -96,6 +96,10 @@ struct xfrmbpf;
 			.l4 = XBT_L4_TCP, .sport = 40000, .dport = (dp)
 #define UDP6(d, dp)	.family = 6, .src = V6_SRC, .dst = (d), \
 			.l4 = XBT_L4_UDP, .sport = 40000, .dport = (dp)
+#define ESP4(d, id)	.family = 4, .src = V4_SRC, .dst = (d), \
+			.l4 = XBT_L4_ESP, .spi = (id)
+#define ESP6(d, id)	.family = 6, .src = V6_SRC, .dst = (d), \
+			.l4 = XBT_L4_ESP, .spi = (id)
 
 /* State switches of a case, beside its SPD and SAs. */
 enum {
