@@ -81,6 +81,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_spis SEC(".maps");
 
+/* First sighting of SPIs the maps lack (bpf/spi.bpf.h). LRU: a flood of
+ * random SPIs evicts old entries, and an evicted SPI only waits again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XB_MAX_SPI_SEEN);
+	__type(key, struct xb_spi_key);
+	__type(value, struct xb_spi_seen);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_spi_seen SEC(".maps");
+
 /* XFRM interfaces by if_id; key 0 is the collect_md device. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

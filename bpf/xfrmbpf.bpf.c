@@ -12,6 +12,7 @@
 #include "decision.bpf.h"
 #include "flow.bpf.h"
 #include "route.bpf.h"
+#include "spi.bpf.h"
 #include "stats.bpf.h"
 #include "steer.bpf.h"
 
@@ -30,18 +31,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xb_trace);
 } xb_trace SEC(".maps");
-
-/* (daddr, SPI, proto) of ESP/AH: does any SA have it? */
-static __always_inline bool xb_spi_known(const struct xb_pkt *pkt)
-{
-	struct xb_spi_key k = {};
-
-	k.daddr = pkt->daddr;
-	k.spi = pkt->spi;
-	k.family = pkt->family;
-	k.proto = pkt->sa_proto;
-	return bpf_map_lookup_elem(&xb_spis, &k) != NULL;
-}
 
 /* IKE and other configured local ports are never dropped inbound: their
  * sockets carry bypass policies the mirror cannot see. */
@@ -179,8 +168,7 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 	}
 	if (rt == XB_RT_LOCAL && pkt->kind == XB_PK_IPSEC &&
 	    (pkt->proto != IPPROTO_UDP || xb_natt_decapsulated(pkt))) {
-		d->reason = xb_spi_known(pkt) ? XB_R_PASS_KNOWN_SPI :
-						XB_R_DROP_UNKNOWN_SPI;
+		d->reason = xb_spi_verdict(ctx, pkt, !xb_dry_run);
 		return;
 	}
 	if (xb_policy_disabled(flags, pkt)) {
@@ -279,7 +267,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		d->policy_id = XB_NO_POLICY;
 		return slot;
 	}
-	if (!xb_dry_run)
+	if (!xb_dry_run && xb_spi_cacheable(d->reason))
 		xb_flow_store(&pkt, &snap, d, slot);
 	return slot;
 }

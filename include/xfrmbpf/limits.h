@@ -21,6 +21,9 @@
 #define XB_MAX_TMPLS		6
 /* SA identities the mirror can hold. */
 #define XB_MAX_SAS		131072
+/* SPIs unknown to the maps whose first sighting is remembered: an SPI
+ * evicted is waited for again, never dropped sooner (bpf/spi.bpf.h). */
+#define XB_MAX_SPI_SEEN		16384
 /* Tables of one shape list (include/xfrmbpf/tss.h). Policies of any
  * number of distinct shapes share tables of relaxed shapes; a list whose
  * policies would need more tables is undecidable (the datapath passes).

@@ -31,7 +31,9 @@
 	X(XB_R_STEER_SKIP_MTU,		"steer_skip_mtu")		\
 	X(XB_R_STEER_SKIP_LOCAL,	"steer_skip_local")		\
 	X(XB_R_STEER_SKIP_NO_DEV,	"steer_skip_no_dev")		\
-	X(XB_R_PASS_NO_IFACE,		"pass_unknown_iface")
+	X(XB_R_PASS_NO_IFACE,		"pass_unknown_iface")		\
+	X(XB_R_PASS_SPI_PENDING,	"pass_spi_pending")		\
+	X(XB_R_PASS_SPI_KERNEL,		"pass_spi_kernel")
 
 #define XB_REASON_ENUM(sym, name) sym,
 enum xb_reason {

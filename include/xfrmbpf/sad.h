@@ -24,6 +24,12 @@ struct xb_spi_val {
 	__u32 n_sas;
 };
 
+/* Value of xb_spi_seen: when the datapath first saw IPsec with an SPI the
+ * maps lack (bpf_ktime_get_ns(), i.e. CLOCK_MONOTONIC). */
+struct xb_spi_seen {
+	__u64 first_ns;
+};
+
 /* Key of xb_sas: what makes an SA unique in the kernel's SAD. */
 struct xb_sa_key {
 	struct xb_spi_key spi;

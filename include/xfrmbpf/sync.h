@@ -52,6 +52,12 @@ struct xb_sync {
 	/* Why synced is 0, when the daemon knows (XB_UNSYNCED_*). In what
 	 * was padding: the record keeps its size. */
 	__u32 unsynced_reason;
+	/* CLOCK_MONOTONIC taken before the daemon last read its XFRM event
+	 * socket empty and published what it read: every SA the kernel
+	 * installed before this time is in the maps. The datapath drops an
+	 * SPI the maps lack only when its first packet came before this
+	 * (bpf/spi.bpf.h). */
+	__u64 drained_ns;
 };
 
 /* unsynced_reason values. */

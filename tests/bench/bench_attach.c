@@ -50,10 +50,9 @@ static int load_datapath(const char *pin_dir, struct xfrmbpf **skel)
 	*skel = xfrmbpf__open_opts(&oo);
 	if (!*skel)
 		return -errno;
-	if (xb_dp_fit_maps(*skel, pin_dir))
+	if (xb_dp_configure(*skel, pin_dir))
 		return -EINVAL;
 	bpf_program__set_autoload((*skel)->progs.xb_tc_steer, false);
-	bpf_program__set_autoload((*skel)->progs.xb_tc_steer_md, false);
 	if (xfrmbpf__load(*skel))
 		return -errno;
 	return bpf_program__fd((*skel)->progs.xb_xdp);

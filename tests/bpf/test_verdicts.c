@@ -28,10 +28,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include "loader/stats.h"
+#include "xfrmbpf/sad.h"
+#include "xfrmbpf/sync.h"
 #include <bpf/libbpf.h>
 
 #include "xfrmbpf.skel.h"
@@ -737,6 +741,112 @@ static void test_vlan_verdict_of_published_spd(void **state)
 
 /* ---- beyond the table ---- */
 
+/* The daemon's stamp, as on_xfrm_events() writes it. */
+static void set_drained(uint64_t drained_ns)
+{
+	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_sync);
+	struct xb_sync s;
+	uint32_t zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &s), 0);
+	s.drained_ns = drained_ns;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &s, BPF_ANY), 0);
+}
+
+static void expect_spi(uint32_t spi, uint32_t verdict, int reason)
+{
+	struct xbt_pkt_spec spec = { ESP4(V4_LOCAL, spi), .payload = 32 };
+	struct xbt_frame f;
+
+	assert_true(xbt_build(&spec, &f) > 0);
+	if (xbt_fx_expect(&f, verdict, reason, NO_POL))
+		fail_msg("spi 0x%x: want verdict %u, reason %s", spi, verdict,
+			 xb_reason_name(reason));
+}
+
+/*
+ * An SPI the maps lack waits, passing, until the daemon has read its XFRM
+ * socket after the SPI's first packet; a read that began before it does
+ * not count. Each packet decides anew: a pending verdict is never cached,
+ * or the drop would wait for the next publication.
+ */
+static void test_unknown_spi_waits_for_the_daemon(void **state)
+{
+	struct xfrmbpf *with_lookup = xbt_fx.skel;
+	uint32_t key_spi = 0x1005;
+	struct xb_spi_key k = {};
+	uint64_t before;
+	int seen_fd;
+
+	(void)state;
+	/* the fallback of kernels without bpf_xdp_get_xfrm_state() */
+	xbt_kernel_sa_lookup = false;
+	xbt_fx.skel = xbt_skel_load(NULL, 0, 0);
+	xbt_kernel_sa_lookup = true;
+	assert_non_null(xbt_fx.skel);
+	seen_fd = bpf_map__fd(xbt_fx.skel->maps.xb_spi_seen);
+	assert_int_equal(xbt_fx_set_state(gw_spd, gw_sas, ST_SPI_UNREAD, 0), 0);
+	before = xbt_now_ns();
+	expect_spi(key_spi, XDP_PASS, XB_R_PASS_SPI_PENDING);
+	expect_spi(key_spi, XDP_PASS, XB_R_PASS_SPI_PENDING);
+	k.family = AF_INET;
+	k.proto = IPPROTO_ESP;
+	k.spi = htonl(key_spi);
+	assert_int_equal(inet_pton(AF_INET, V4_LOCAL, &k.daddr), 1);
+	assert_int_equal(bpf_map_lookup_elem(seen_fd, &k, &(struct xb_spi_seen){}), 0);
+	set_drained(before);
+	expect_spi(key_spi, XDP_PASS, XB_R_PASS_SPI_PENDING);
+	set_drained(xbt_now_ns());
+	expect_spi(key_spi, XDP_DROP, XB_R_DROP_UNKNOWN_SPI);
+	expect_spi(key_spi, XDP_DROP, XB_R_DROP_UNKNOWN_SPI);
+	/* another SPI first seen after that read waits for the next */
+	expect_spi(key_spi + 1, XDP_PASS, XB_R_PASS_SPI_PENDING);
+	/* a known SPI never waits */
+	expect_spi(0x1000, XDP_PASS, XB_R_PASS_KNOWN_SPI);
+	xfrmbpf__destroy(xbt_fx.skel);
+	xbt_fx.skel = with_lookup;
+}
+
+#define skip_because(why)					\
+	do {							\
+		printf("# skipped: %s\n", (why));		\
+		skip();						\
+	} while (0)
+
+/* ip xfrm in the test's namespace; 0 on success. */
+static int sa_cmd(const char *verb)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "ip xfrm state %s src " V4_SRC " dst " V4_LOCAL
+		 " proto esp spi 0x1007%s 2>/dev/null", verb,
+		 strcmp(verb, "add") ? "" :
+		 " mode transport enc 'cbc(aes)' 0x000102030405060708090a0b0c0d0e0f"
+		 " auth 'hmac(sha256)' 0x000102030405060708090a0b0c0d0e0f");
+	return system(cmd);
+}
+
+/*
+ * Where the kernel can be asked (6.8+), an SPI the maps lack is dropped at
+ * once if the kernel has no SA for it either, and passes if it has one the
+ * maps do not show yet; neither answer is cached, so the next packet asks
+ * again. The kernel's SA needs ESP, which the lab's kernels have.
+ */
+static void test_unknown_spi_asks_the_kernel(void **state)
+{
+	(void)state;
+	if (!xbt_fx.skel->rodata->xb_kernel_sa_lookup)
+		skip_because("this kernel has no bpf_xdp_get_xfrm_state()");
+	assert_int_equal(xbt_fx_set_state(gw_spd, gw_sas, ST_SPI_UNREAD, 0), 0);
+	expect_spi(0x1007, XDP_DROP, XB_R_DROP_UNKNOWN_SPI);
+	if (sa_cmd("add"))
+		skip_because("this kernel cannot hold an ESP SA");
+	expect_spi(0x1007, XDP_PASS, XB_R_PASS_SPI_KERNEL);
+	expect_spi(0x1007, XDP_PASS, XB_R_PASS_SPI_KERNEL);
+	assert_int_equal(sa_cmd("delete"), 0);
+	expect_spi(0x1007, XDP_DROP, XB_R_DROP_UNKNOWN_SPI);
+}
+
 /* A frame that is not IP passes as such; one that says IPv4 and holds
  * nothing after the Ethernet header passes unparsed (test runs refuse
  * frames shorter than an Ethernet header: -EINVAL). */
@@ -891,7 +1001,7 @@ static void test_attached_xdp_decides_real_traffic(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 5];
+	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 7];
 	static char names[N_CASES + N_VLAN_CASES][160];
 	size_t i, n = 0;
 	int status;
@@ -940,6 +1050,10 @@ int main(void)
 		cmocka_unit_test(test_every_truncation_passes);
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_attached_xdp_decides_real_traffic);
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_unknown_spi_waits_for_the_daemon);
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_unknown_spi_asks_the_kernel);
 	return _cmocka_run_group_tests("bpf_verdicts", tests, n, NULL,
 				       xbt_fx_teardown);
 }

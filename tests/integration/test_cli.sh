@@ -220,9 +220,14 @@ expect_eval "status -j: daemon_pid is the daemon ($XBT_DAEMON_PID)" \
 	"jq -e '.daemon_pid == $XBT_DAEMON_PID' '$OUT' >/dev/null"
 expect_eval "status -j: generation >= 1, 1 policy, fresh heartbeat" \
 	"jq -e '.generation >= 1 and .policies == 1 and .heartbeat_age_ms < 3000' '$OUT' >/dev/null"
+# The daemon reads its events at every heartbeat (1 s here).
+expect_eval "status -j: the SPI check, and the daemon read its XFRM events within 3 s" \
+	"jq -e '(.spi_check == \"kernel\" or .spi_check == \"mirror\") and
+		.events_read_age_ms < 3000' '$OUT' >/dev/null"
 run_xb status
 expect_eval "status (text): exit 0, says synced" \
 	"[ \$RC -eq 0 ] && grep -qi 'synced' '$OUT'"
+expect_eval "status (text): how an unknown SPI is judged" "grep -q '^unknown SPI: dropped' '$OUT'"
 run_xb policy -j
 expect_eval "policy -j: a JSON array of 1 policy with its template" \
 	"jq -e 'length == 1 and .[0].tmpls[0].reqid == 1 and .[0].tmpls[0].mode == \"tunnel\"' '$OUT' >/dev/null"

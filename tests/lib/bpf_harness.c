@@ -13,6 +13,7 @@
 #include "xfrmbpf/datapath.h"
 #include "bpf_harness.h"
 #include "classifier/tss_filter.h"
+#include "loader/kfunc.h"
 #include "loader/maps.h"
 
 int xbt_sh(const char *cmd)
@@ -54,6 +55,8 @@ int xbt_net_enter(const char *const *cmds, size_t n, const char **why)
 	return 0;
 }
 
+bool xbt_kernel_sa_lookup = true;
+
 struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size)
 {
 	return xbt_skel_load_sized(logs, n_logs, log_size, 0);
@@ -72,6 +75,8 @@ struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
 		return NULL;
 	bpf_object__for_each_map(map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
+	skel->rodata->xb_kernel_sa_lookup = xbt_kernel_sa_lookup &&
+					    xb_have_kernel_sa_lookup();
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!logs || i >= n_logs)
 			break;

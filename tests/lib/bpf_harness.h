@@ -23,6 +23,10 @@ int xbt_sh(const char *cmd);
  * failure returns -1 and says why in *why (a reason to skip). */
 int xbt_net_enter(const char *const *cmds, size_t n, const char **why);
 
+/* Loads use the kernel's SA lookup where the kernel has it, as the daemon
+ * does (default); false: never, as on kernels before 6.8. */
+extern bool xbt_kernel_sa_lookup;
+
 /* Opens and loads the datapath object with private maps. logs: when not NULL, n_logs
  * buffers of log_size bytes that receive the verifier statistics (log
  * level 4) of the first n_logs programs. NULL on failure (errno set). */

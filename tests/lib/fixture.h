@@ -115,6 +115,9 @@ enum {
 	ST_GENERIC	= 1 << 9,	/* XDP in skb (generic) mode */
 	ST_STACKED	= 1 << 10,	/* the ingress is another device's port */
 	ST_NO_NATT_SOCKET = 1 << 11,	/* no UDP socket holds udp/4500 */
+	/* The daemon has not read its XFRM socket since the packet came
+	 * (xb_sync.drained_ns = 0); without it, it has read everything. */
+	ST_SPI_UNREAD	= 1 << 12,
 };
 
 /* An inbound SA, as xb_spis knows it. */

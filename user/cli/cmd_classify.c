@@ -337,7 +337,7 @@ static struct xfrmbpf *load_dry_run(const char *pin_dir, int *err)
 		*err = -errno;
 		return NULL;
 	}
-	*err = xb_dp_fit_maps(skel, pin_dir);
+	*err = xb_dp_configure(skel, pin_dir);
 	if (!*err) {
 		skel->rodata->xb_dry_run = true;
 		bpf_program__set_autoload(skel->progs.xb_tc_steer, false);

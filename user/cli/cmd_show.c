@@ -12,6 +12,7 @@
 #include "classifier/tss.h"
 #include "lib/clock.h"
 #include "cli/show.h"
+#include "loader/kfunc.h"
 #include "loader/mirror_state.h"
 #include "mirror/snapshot.h"
 #include "netlink/xfrm_names.h"
@@ -344,6 +345,12 @@ static json_t *status_json(const struct xb_maps *maps, const struct xb_sync *s,
 		      "sas", (json_int_t)s->n_sas,
 		      "xfrm_links", (json_int_t)s->n_xfrm_links,
 		      "shape_overflows", (json_int_t)s->shape_overflows);
+	/* How the datapath judges an SPI the maps lack (bpf/spi.bpf.h). */
+	json_object_set_new(o, "spi_check",
+			    json_string(xb_have_kernel_sa_lookup() ? "kernel" : "mirror"));
+	json_object_set_new(o, "events_read_age_ms", s->drained_ns ?
+			    json_integer((json_int_t)((xb_monotonic_ns() - s->drained_ns) /
+						      1000000)) : json_null());
 	json_object_set_new(o, "default", json_pack("{s:s, s:s, s:s}",
 		"in", xb_default_name(s->default_action[XFRM_POLICY_IN]),
 		"fwd", xb_default_name(s->default_action[XFRM_POLICY_FWD]),
@@ -591,6 +598,14 @@ static void print_status_text(json_t *o)
 		       ", stale to the datapath's watchdog" : "");
 	else
 		printf("heartbeat:   never\n");
+	if (!strcmp(json_string_value(json_object_get(o, "spi_check")), "kernel"))
+		printf("unknown SPI: dropped unless the kernel has the SA (bpf_xdp_get_xfrm_state)\n");
+	else if (json_is_integer(json_object_get(o, "events_read_age_ms")))
+		printf("unknown SPI: dropped once the events are read past its first packet "
+		       "(read %lld ms ago)\n",
+		       json_integer_value(json_object_get(o, "events_read_age_ms")));
+	else
+		printf("unknown SPI: passed until the daemon has read its events\n");
 	printf("resyncs:     %lld\n", json_integer_value(json_object_get(o, "resyncs")));
 	printf("bad netlink: %lld\n", json_integer_value(json_object_get(o, "nl_bad_msgs")));
 	printf("policies:    %lld (at most %lld)\n", json_integer_value(json_object_get(o, "policies")),

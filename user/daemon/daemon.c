@@ -274,6 +274,23 @@ static int on_events(struct xb_daemon *d, bool xfrm, bool links)
 }
 
 /*
+ * on_events() with the XFRM socket read empty, then the time taken before
+ * the reading began goes into the sync record: every SA the kernel
+ * installed before it is now in the maps. That is what lets the datapath
+ * drop an SPI the maps lack (bpf/spi.bpf.h); the heartbeat calls it too,
+ * so the stamp advances on a quiet SAD.
+ */
+static int on_xfrm_events(struct xb_daemon *d, bool links)
+{
+	__u64 before = xb_monotonic_ns();
+	int err = on_events(d, true, links);
+
+	if (!err)
+		xb_sync_set_drained(&d->maps, before);
+	return err;
+}
+
+/*
  * Over capacity: once the kernel's SPD fits again (policies were deleted),
  * re-dump; after a full map, once the mirror is smaller than when the map
  * was full, rebuild. A dump that fits makes the mirror synced again. At
@@ -423,6 +440,9 @@ static int on_heartbeat(struct xb_daemon *d)
 
 	if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return -errno;
+	err = on_xfrm_events(d, false);
+	if (err)
+		return err;
 	xb_sync_heartbeat(&d->maps);
 	refresh_natt_socket(d);
 	/* sysctl and MTU changes are followed at the beat */
@@ -631,7 +651,10 @@ static int event_loop(struct xb_daemon *d)
 		if (pfd[ROUTES].revents)
 			err = xb_route_watch_read(d->route_fd, &d->maps);
 		if (!err && (pfd[XFRM_EVENTS].revents || pfd[LINK_EVENTS].revents)) {
-			err = on_events(d, pfd[XFRM_EVENTS].revents, pfd[LINK_EVENTS].revents);
+			if (pfd[XFRM_EVENTS].revents)
+				err = on_xfrm_events(d, pfd[LINK_EVENTS].revents);
+			else
+				err = on_events(d, false, true);
 			/* Deletions may have made the SPD fit again. */
 			if (!err)
 				err = check_capacity(d);
@@ -721,6 +744,8 @@ static int start_mirror(struct xb_daemon *d)
 	/* Until the first dump is published the datapath must not trust the
 	 * maps: they may hold a dead daemon's state. */
 	xb_sync_set_synced(&d->maps, false);
+	/* Nothing read yet: no SPI is known to be unknown. */
+	xb_sync_set_drained(&d->maps, 0);
 	xb_sync_set_daemon(&d->maps, getpid(), d->opts.heartbeat_timeout_ms * 1000000ull);
 	xb_sync_heartbeat(&d->maps);
 	err = fresh_mirror(d);

@@ -17,12 +17,13 @@
 #include "loader/attach.h"
 #include "loader/bpffs.h"
 #include "loader/iface_cfg.h"
+#include "loader/kfunc.h"
 #include "loader/stats.h"
 #include "loader/tc.h"
 #include "loader/xdp.h"
 #include "xfrmbpf.skel.h"
 
-int xb_dp_fit_maps(struct xfrmbpf *skel, const char *pin_dir)
+int xb_dp_configure(struct xfrmbpf *skel, const char *pin_dir)
 {
 	int bits = xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir);
 
@@ -32,6 +33,7 @@ int xb_dp_fit_maps(struct xfrmbpf *skel, const char *pin_dir)
 	if (xb_maps_fit_capacity(skel->obj, pin_dir, 0))
 		return -EINVAL;
 	skel->rodata->xb_flow_cache_bits = (__u32)bits;
+	skel->rodata->xb_kernel_sa_lookup = xb_have_kernel_sa_lookup();
 	return 0;
 }
 
@@ -56,7 +58,7 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	dp->skel = xfrmbpf__open_opts(&oopts);
 	if (!dp->skel)
 		return dp_fail(dp, -errno, "Couldn't open the datapath object");
-	err = xb_dp_fit_maps(dp->skel, pin_dir);
+	err = xb_dp_configure(dp->skel, pin_dir);
 	if (err)
 		return dp_fail(dp, err, "Couldn't size the maps as the pinned ones");
 	/* libxdp loads the object on the first attach (as a dispatcher

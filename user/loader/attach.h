@@ -56,10 +56,11 @@ struct xb_datapath {
 };
 
 
-/* Size the datapath object's flow cache and its policy-capacity maps,
- * before it is loaded on the pins under pin_dir, as the pinned ones (or
- * the flow cache that will be created). */
-int xb_dp_fit_maps(struct xfrmbpf *skel, const char *pin_dir);
+/* Prepares an opened datapath object for this host before it is loaded on
+ * the pins under pin_dir: its flow cache and policy-capacity maps sized as
+ * the pinned ones (or the flow cache that will be created), and the
+ * kernel's SA lookup used where the kernel has it. */
+int xb_dp_configure(struct xfrmbpf *skel, const char *pin_dir);
 
 /* Open the datapath object; its maps are the pins under pin_dir. */
 int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,

@@ -33,6 +33,7 @@
 	X(UNDECIDABLE_STATS, xb_undecidable_stats) \
 	X(TSS_FILTER, xb_tss_filter)		\
 	X(WATCHDOG, xb_watchdog)		\
+	X(SPI_SEEN, xb_spi_seen)		\
 	X(ABI, xb_abi)
 
 /* The pinned link of the watch on the daemon's exit (bpf/exit_watch.bpf.h),

@@ -49,6 +49,11 @@ void xb_sync_set_unsynced_reason(struct xb_maps *maps, __u32 reason)
 	SYNC_STORE(maps, unsynced_reason, reason);
 }
 
+void xb_sync_set_drained(struct xb_maps *maps, __u64 drained_ns)
+{
+	SYNC_STORE(maps, drained_ns, drained_ns);
+}
+
 /* Lowering the watchdog's flag here (it would at its next tick) lets the
  * datapath trust the maps again at once after a start or a stall longer
  * than the timeout. */

@@ -30,6 +30,9 @@ void xb_sync_set_synced(struct xb_maps *maps, bool synced);
 void xb_sync_set_unsynced_reason(struct xb_maps *maps, __u32 reason);
 /* Also lowers the watchdog's stale flag at once. */
 void xb_sync_heartbeat(struct xb_maps *maps);
+/* Records that every XFRM event queued before drained_ns (CLOCK_MONOTONIC)
+ * has been read and published. */
+void xb_sync_set_drained(struct xb_maps *maps, __u64 drained_ns);
 /* pid 0: no daemon. */
 void xb_sync_set_daemon(struct xb_maps *maps, __u32 pid, __u64 timeout_ns);
 void xb_sync_set_counters(struct xb_maps *maps, __u32 resyncs, __u32 bad_msgs);

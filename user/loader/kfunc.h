@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Kernel functions the loader looks for in BTF before it loads the
+ * datapath. */
+#ifndef XFRMBPF_KFUNC_H
+#define XFRMBPF_KFUNC_H
+
+#include <stdbool.h>
+
+/* bpf_xdp_get_xfrm_state(): the kernel's inbound SA lookup from XDP. */
+bool xb_have_kernel_sa_lookup(void);
+
+#endif
