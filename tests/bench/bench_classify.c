@@ -52,6 +52,7 @@
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/limits.h"
 #include "xfrmbpf/reasons.h"
+#include "xfrmbpf/sad.h"
 #include "xfrmbpf/sync.h"
 #include "lib/pktbuild.h"
 #include "swan_spd.h"
@@ -188,6 +189,8 @@ static void set_sync(struct bench *b)
 	s.synced = 1;
 	s.heartbeat_ns = xbt_now_ns();
 	s.heartbeat_timeout_ns = 3600ull * 1000000000ull;
+	/* every SA is mirrored: an SPI the maps lack is one the kernel lacks */
+	s.drained_ns = UINT64_MAX;
 	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_sync), &zero, &s,
 				BPF_ANY))
 		bench_die("xb_sync", errno);
@@ -459,7 +462,19 @@ static void frame_with_flow(const struct xbt_frame *tmpl, int af,
 	memcpy(f->data + l4, fl->l4, 4);
 }
 
+static __u32 run_verdict(struct bench *b, int fd, const struct xbt_frame *f,
+			 __u32 *retval);
+
 static __u32 run(struct bench *b, int fd, const struct xbt_frame *f)
+{
+	__u32 retval;
+
+	return run_verdict(b, fd, f, &retval);
+}
+
+/* One run of --repeat packets: its duration, and the program's verdict. */
+static __u32 run_verdict(struct bench *b, int fd, const struct xbt_frame *f,
+			 __u32 *retval)
 {
 	struct xdp_md ctx = { .data_end = (__u32)f->len,
 			      .ingress_ifindex = (__u32)b->ifindex };
@@ -474,6 +489,7 @@ static __u32 run(struct bench *b, int fd, const struct xbt_frame *f)
 		bench_die("BPF_PROG_TEST_RUN", errno);
 	if (opts.retval == XDP_ABORTED)
 		bench_die("bench program aborted", EINVAL);
+	*retval = opts.retval;
 	return opts.duration;
 }
 
@@ -581,6 +597,78 @@ static void bench_family(struct bench *b, __u32 n, int af)
 	fflush(stdout);
 }
 
+/* measure(), after a run that must end in verdict. */
+static __u32 measure_verdict(struct bench *b, int fd, const struct xbt_frame *f,
+			     __u32 verdict, const char *variant)
+{
+	__u32 retval;
+
+	run_verdict(b, fd, f, &retval);
+	if (retval != verdict)
+		bench_die(variant, EINVAL);
+	return measure(b, fd, f);
+}
+
+/* ESP from the LAN to this host's 192.0.2.1 with SPI spi. */
+static void build_esp_frame(__u32 spi, struct xbt_frame *f)
+{
+	struct xbt_pkt_spec s = {
+		.family = 4, .src = "192.0.2.7", .dst = "192.0.2.1",
+		.l4 = XBT_L4_ESP, .spi = spi, .payload = 32,
+	};
+
+	if (!xbt_build(&s, f))
+		bench_die("xbt_build", EINVAL);
+}
+
+/*
+ * ESP to this host, one frame over and over, straight into xb_xdp (no
+ * policy involved: N is 0 in the output). An SPI no SA has: with the
+ * kernel's SA lookup (6.8+) every packet asks the kernel and nothing is
+ * cached, since a cached drop could outlive an SA the mirror has not read
+ * yet; with the mirror's check (before 6.8, here a second instance without
+ * the lookup) the drop is cached once the daemon has read past the SPI's
+ * first packet, so the runs are cache hits. A known SPI, cached, beside.
+ */
+static void bench_esp(struct bench *b)
+{
+	struct xb_spi_key k = { .spi = htonl(0x5000), .family = AF_INET,
+				.proto = IPPROTO_ESP };
+	struct xb_spi_val one = { .n_sas = 1 };
+	struct xfrmbpf *with_lookup = b->skel;
+	struct xbt_frame known, unknown;
+
+	build_esp_frame(0x5000, &known);
+	build_esp_frame(0x5001, &unknown);
+	inet_pton(AF_INET, "192.0.2.1", &k.daddr);
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.xb_spis), &k, &one, BPF_ANY))
+		bench_die("xb_spis", errno);
+	set_sync(b);
+	print_ns("esp_known_direct", "v4", 0,
+		 measure_verdict(b, b->xdp_fd, &known, XDP_PASS, "esp_known_direct"));
+	if (b->skel->rodata->xb_kernel_sa_lookup)
+		print_ns("esp_unknown_kernel_direct", "v4", 0,
+			 measure_verdict(b, b->xdp_fd, &unknown, XDP_DROP,
+					 "esp_unknown_kernel_direct"));
+	else
+		printf("# esp_unknown_kernel_direct: this kernel has no "
+		       "bpf_xdp_get_xfrm_state()\n");
+	xbt_kernel_sa_lookup = false;
+	b->skel = xbt_skel_load_sized(NULL, 0, 0, b->max_policies);
+	xbt_kernel_sa_lookup = true;
+	if (!b->skel)
+		bench_die("load xfrmbpf without the kernel's SA lookup", errno);
+	set_sync(b);
+	set_iface(b);
+	print_ns("esp_unknown_mirror_direct", "v4", 0,
+		 measure_verdict(b, bpf_program__fd(b->skel->progs.xb_xdp), &unknown,
+				 XDP_DROP, "esp_unknown_mirror_direct"));
+	xfrmbpf__destroy(b->skel);
+	b->skel = with_lookup;
+	bpf_map_delete_elem(bpf_map__fd(b->skel->maps.xb_spis), &k);
+	fflush(stdout);
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr, "Usage: %s [-r REPEAT] [-t TRIALS] [-n MAX_N] "
@@ -637,6 +725,7 @@ int main(int argc, char **argv)
 	set_iface(&b);
 	printf("# classify: repeat=%u trials=%u (median), ns per packet\n",
 	       b.repeat, b.trials);
+	bench_esp(&b);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (sizes[i] > max_n)
 			break;
