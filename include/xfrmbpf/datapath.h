@@ -53,6 +53,10 @@ enum {
 	 * those left out pass (cause vlan). For `status`; not read by the
 	 * datapath. */
 	XB_IF_VLANS_TRUNCATED	= 1 << 12,
+	/* `run --spread-esp`: known-SPI ESP for this host is redirected to
+	 * its SA's CPU (xb_spread_cpus). Not set where XDP runs in skb mode
+	 * on a kernel whose generic XDP cannot redirect into a cpumap. */
+	XB_IF_SPREAD		= 1 << 13,
 };
 
 /* What of a device's XB_IF_* a VLAN device on it has of its own
