@@ -787,6 +787,23 @@ static struct nlmsghdr *sa_with_attr(unsigned int type, const void *data,
 	return nlh;
 }
 
+/* XFRMA_SA_PCPU (32, Linux 6.13): a per-CPU SA's CPU, mirrored with the
+ * SA; without it XB_NO_CPU. A wrong length is malformed. */
+static void test_sa_pcpu(void **state)
+{
+	__u32 cpu = 3;
+	__u16 half = 3;
+	struct xb_event ev;
+
+	(void)state;
+	assert_int_equal(parse_xfrm(sa_with_attr(32, &cpu, sizeof(cpu)), &ev), 0);
+	assert_int_equal(ev.kind, XB_EV_SA_UPSERT);
+	assert_int_equal(ev.sa.sa.pcpu_num, 3);
+	assert_int_equal(parse_xfrm(sa_with_attr(XFRMA_IF_ID, &cpu, sizeof(cpu)), &ev), 0);
+	assert_int_equal(ev.sa.sa.pcpu_num, XB_NO_CPU);
+	assert_int_equal(parse_xfrm(sa_with_attr(32, &half, sizeof(half)), &ev), -EINVAL);
+}
+
 static void test_sa_attr_bad_len(void **state)
 {
 	char data[64];
@@ -1554,6 +1571,7 @@ int main(void)
 		cmocka_unit_test(test_sa_upd_v6_mark_if_id_encap),
 		cmocka_unit_test(test_sa_dump_entry),
 		cmocka_unit_test(test_sa_newer_kernel_attr),
+		cmocka_unit_test(test_sa_pcpu),
 		cmocka_unit_test(test_sa_attr_bad_len),
 		cmocka_unit_test(test_delsa_v4),
 		cmocka_unit_test(test_delsa_v6_without_sa_attr),

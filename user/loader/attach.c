@@ -71,6 +71,12 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	return 0;
 }
 
+void xb_dp_set_spread(struct xb_datapath *dp, bool on)
+{
+	dp->spread = on;
+	dp->skel->rodata->xb_spread_on = on;
+}
+
 int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mode)
 {
 	__u32 netns_flags = xb_netns_cfg_flags();
@@ -108,7 +114,7 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 		err = xb_stats_retire_row(dp->maps, ifc->stats_slot);
 	}
 	if (!err) {
-		cfg = xb_iface_cfg_current(ifc, false, netns_flags);
+		cfg = xb_iface_cfg_current(ifc, false, false, netns_flags);
 		err = xb_iface_cfg_write(dp->maps, ifc, &cfg);
 	}
 	if (err) {
@@ -124,7 +130,7 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 		xb_iface_forget(dp->maps, ifc->ifindex);
 		return err;
 	}
-	cfg = xb_iface_cfg_current(ifc, dp->steer, netns_flags);
+	cfg = xb_iface_cfg_current(ifc, dp->steer, dp->spread, netns_flags);
 	xb_iface_cfg_write(dp->maps, ifc, &cfg);
 	if (cfg.flags & XB_IF_STACKED)
 		xb_iface_log_stacked(ifc->name, cfg.flags);

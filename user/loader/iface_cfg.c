@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include "lib/log.h"
 #include "loader/iface_cfg.h"
+#include "loader/spread.h"
 #include "loader/nf_hooks.h"
 #include "loader/sync_record.h"
 #include "loader/tc_filters.h"
@@ -234,7 +235,7 @@ static void vlans_current(const struct xb_dp_iface *ifc, struct xb_iface_cfg *cf
 static const char *last_vlan_blind_why;
 
 /* The settings as the kernel has them now; the name follows renames. */
-struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
+struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer, bool spread,
 					 __u32 netns_flags)
 {
 	struct xb_iface_cfg cfg;
@@ -253,6 +254,9 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
 	/* before the attach the mode is not known: as if generic */
 	if (!ifc->xdp || ifc->mode == XDP_MODE_SKB)
 		cfg.flags |= XB_IF_GENERIC;
+	/* generic XDP redirects into a cpumap only on newer kernels */
+	if (spread && ifc->xdp && (ifc->mode != XDP_MODE_SKB || xb_spread_generic_ok()))
+		cfg.flags |= XB_IF_SPREAD;
 	if (iface_stacked(ifc->name))
 		cfg.flags |= XB_IF_STACKED;
 	if (tc_ingress_others(ifc))
@@ -426,7 +430,7 @@ void xb_dp_refresh(struct xb_datapath *dp)
 		struct xb_dp_iface *ifc = &dp->ifaces[i];
 		__u32 ifc_old_flags = ifc->cfg.flags;
 
-		cfg = xb_iface_cfg_current(ifc, dp->steer, netns_flags);
+		cfg = xb_iface_cfg_current(ifc, dp->steer, dp->spread, netns_flags);
 		/* flags, MTU and VLAN devices (xb_iface_cfg_current() zeroes
 		 * the whole value first) */
 		if (!memcmp(&cfg, &ifc->cfg, sizeof(cfg)))
