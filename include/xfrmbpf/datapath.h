@@ -54,8 +54,8 @@ enum {
 	 * datapath. */
 	XB_IF_VLANS_TRUNCATED	= 1 << 12,
 	/* `run --spread-esp`: known-SPI ESP for this host is redirected to
-	 * its SA's CPU (xb_spread_cpus). Not set where XDP runs in skb mode
-	 * on a kernel whose generic XDP cannot redirect into a cpumap. */
+	 * its SA's CPU (xb_spread_cpus), from native XDP or generic (skb
+	 * mode: the skb itself is queued, cpu_map_generic_redirect(), 5.15+). */
 	XB_IF_SPREAD		= 1 << 13,
 };
 

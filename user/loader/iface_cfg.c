@@ -12,7 +12,6 @@
 #include <bpf/bpf.h>
 #include "lib/log.h"
 #include "loader/iface_cfg.h"
-#include "loader/spread.h"
 #include "loader/nf_hooks.h"
 #include "loader/sync_record.h"
 #include "loader/tc_filters.h"
@@ -254,8 +253,8 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer, bo
 	/* before the attach the mode is not known: as if generic */
 	if (!ifc->xdp || ifc->mode == XDP_MODE_SKB)
 		cfg.flags |= XB_IF_GENERIC;
-	/* generic XDP redirects into a cpumap only on newer kernels */
-	if (spread && ifc->xdp && (ifc->mode != XDP_MODE_SKB || xb_spread_generic_ok()))
+	/* native, and generic since 5.15 (cpu_map_generic_redirect()) */
+	if (spread && ifc->xdp)
 		cfg.flags |= XB_IF_SPREAD;
 	if (iface_stacked(ifc->name))
 		cfg.flags |= XB_IF_STACKED;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "lib/log.h"
@@ -37,16 +36,6 @@ int xb_spread_cpus_set(const struct xb_maps *maps, const struct xb_cpu_list *cpu
 		return err;
 	}
 	return 0;
-}
-
-bool xb_spread_generic_ok(void)
-{
-	struct utsname u;
-	unsigned int major = 0, minor = 0;
-
-	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 7);
 }
 
 int xb_spread_cpus_read(const struct xb_maps *maps, struct xb_cpu_list *cpus)

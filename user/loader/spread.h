@@ -28,11 +28,6 @@ int xb_spread_cpus_set(const struct xb_maps *maps, const struct xb_cpu_list *cpu
 		       char *why, size_t len);
 /* Empty the cpumap (its threads stop): no packet is redirected. */
 void xb_spread_cpus_clear(const struct xb_maps *maps);
-/* Can generic (skb-mode) XDP on this kernel redirect into a cpumap?
- * Linux 6.7 and later (cpu_map_generic_redirect()); before, such a
- * redirect fails and the packet is dropped, so skb-mode devices are
- * not spread there. */
-bool xb_spread_generic_ok(void);
 /* The CPUs the daemon listed (cpumap entries), into *cpus. */
 int xb_spread_cpus_read(const struct xb_maps *maps, struct xb_cpu_list *cpus);
 
