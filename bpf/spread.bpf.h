@@ -10,8 +10,8 @@
  * the packets of one SA never leave their CPU (no reordering within it).
  *
  * Everything that is not spread passes exactly as without the option:
- * an interface without XB_IF_SPREAD (not attached by a daemon with the
- * option), a key the daemon gave no CPU, a CPU without a cpumap entry
+ * an interface without XB_IF_SPREAD (skb-mode XDP, or not attached by a
+ * daemon with the option), a key the daemon gave no CPU, a CPU without a cpumap entry
  * (bpf_redirect_map()'s XDP_PASS fallback).
  */
 #ifndef XFRMBPF_SPREAD_BPF_H

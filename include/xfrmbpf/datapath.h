@@ -54,8 +54,9 @@ enum {
 	 * datapath. */
 	XB_IF_VLANS_TRUNCATED	= 1 << 12,
 	/* `run --spread-esp`: known-SPI ESP for this host is redirected to
-	 * its SA's CPU (xb_spread_cpus), from native XDP or generic (skb
-	 * mode: the skb itself is queued, cpu_map_generic_redirect(), 5.15+). */
+	 * its SA's CPU (xb_spread_cpus). Native XDP only: a redirect from
+	 * generic XDP into a cpumap reaches IP at the Ethernet header on
+	 * Linux 6.12 (user/loader/iface_cfg.c). */
 	XB_IF_SPREAD		= 1 << 13,
 };
 

@@ -136,6 +136,10 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 		xb_iface_log_stacked(ifc->name, cfg.flags);
 	if (cfg.flags & (XB_IF_NF_PREROUTING4 | XB_IF_NF_PREROUTING6))
 		xb_iface_log_netfilter(ifc->name, cfg.flags);
+	if (dp->spread && !(cfg.flags & XB_IF_SPREAD))
+		pr_warn("%s: --spread-esp does not redirect from skb-mode XDP (Linux 6.12 "
+			"hands such packets to IP at their Ethernet header); its ESP stays on "
+			"the CPU it arrives on\n", ifc->name);
 	dp->n_ifaces++;
 	return 0;
 }

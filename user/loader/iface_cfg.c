@@ -253,8 +253,11 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer, bo
 	/* before the attach the mode is not known: as if generic */
 	if (!ifc->xdp || ifc->mode == XDP_MODE_SKB)
 		cfg.flags |= XB_IF_GENERIC;
-	/* native, and generic since 5.15 (cpu_map_generic_redirect()) */
-	if (spread && ifc->xdp)
+	/* Native XDP only. Generic XDP queues the skb itself into the
+	 * cpumap (cpu_map_generic_redirect(), 5.15+), which works on 6.1,
+	 * but Debian's 6.12 delivers every such packet to IP at its
+	 * Ethernet header (IpInHdrErrors; the spread_esp scenario). */
+	if (spread && ifc->xdp && ifc->mode != XDP_MODE_SKB)
 		cfg.flags |= XB_IF_SPREAD;
 	if (iface_stacked(ifc->name))
 		cfg.flags |= XB_IF_STACKED;

@@ -20,8 +20,11 @@
 #      XfrmInStateSeqError 0, no more lost datagrams or pings and no more
 #      TCP retransmissions than the baseline; the blast again (the ratio
 #      is printed: relative figures only, the lab is emulated);
-#   3. skb (generic) mode with --spread-esp all: redirected from generic
-#      XDP too (cpu_map_generic_redirect(), 5.15+), all delivered;
+#   3. skb (generic) mode with --spread-esp all: not spread (the daemon
+#      says so), all delivered as before. Generic XDP can redirect into a
+#      cpumap (cpu_map_generic_redirect(), 5.15+) and did on 6.1, but on
+#      Debian's 6.12 every such packet reached IP at its Ethernet header
+#      (IpInHdrErrors, nothing delivered), so the daemon never asks it to;
 #   4. per-CPU SAs (XFRMA_SA_PCPU, Linux 6.13+): only where the kernel has
 #      them (xfrm_state.pcpu_num in its BTF); otherwise a SKIP with why.
 set -u
@@ -47,6 +50,9 @@ KP_GROUP=xbtspread
 KP_EVENT=$TR/events/$KP_GROUP/xfrm_in
 NCPU=$(nproc)
 PIDS=()
+# Which parts run (all by default): baseline spread skb pcpu.
+PHASES=${XB_SPREAD_PHASES:-baseline spread skb pcpu}
+want() { [[ " $PHASES " == *" $1 "* ]]; }
 
 cleanup() {
 	local p
@@ -244,12 +250,16 @@ tcp_transfer() {
 	ip netns exec $RCV /usr/bin/python3 -c '
 import socket, sys
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(1)
-c, _ = l.accept(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b: break
-    n += len(b)
+l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(1); l.settimeout(30)
+n = 0
+try:
+    c, _ = l.accept(); c.settimeout(30)
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        n += len(b)
+except OSError:
+    pass
 print(n)
 ' "$R4" "$TCP_PORT" >"$VPN_WORK/tcp.out" &
 	srv=$!
@@ -258,8 +268,11 @@ print(n)
 	r0=$(ip netns exec $SND nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }')
 	ip netns exec $SND taskset -c 0 /usr/bin/python3 -c '
 import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
-s.sendall(b"y" * int(sys.argv[3])); s.close()
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+    s.sendall(b"y" * int(sys.argv[3])); s.close()
+except OSError as e:
+    print("# tcp client: %s" % e)
 ' "$R4" "$TCP_PORT" "$TCP_BYTES"
 	wait "$srv"
 	r1=$(ip netns exec $SND nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }')
@@ -286,6 +299,7 @@ phase() {
 	P_XB=$(sub_counts "$xb0" "$xb1")
 	P_PING=$(ip netns exec $SND taskset -c 0 ping -n -q -c $PINGS -i 0.05 -W 2 $R4 |
 		sed -n 's/.* \([0-9]*\) received.*/\1/p')
+	echo "# $1: UDP sent $P_SENT, received $P_GOT; pings $P_PING/$PINGS"
 	tcp_transfer
 	P_RETRANS=$TCP_RETRANS
 	P_SEQERR=$(($(xfrm_stat $RCV XfrmInStateSeqError) - seq0))
@@ -317,11 +331,35 @@ daemon_start() {
 	local what=$1
 
 	shift
-	if ! vpn_daemon_start $RCV -i xbt-sp1 --heartbeat-timeout-ms 30000 "$@"; then
+	# a loaded host may take the emulated guest past vpn_daemon_start's 30 s
+	if ! vpn_daemon_start $RCV -i xbt-sp1 --heartbeat-timeout-ms 30000 "$@" &&
+		! { [ -n "$VPN_DAEMON" ] && wait_for 90 vpn_synced; }; then
 		tap_fail_log "$what: xfrmbpf run -i xbt-sp1 $* syncs" "$(vpn_log_tail)"
 		return 1
 	fi
 	tap_ok "$what: xfrmbpf run -i xbt-sp1 $*: synced, $(xbn status -j | jq -c '{sas}')"
+}
+
+# The xdp tracepoints of redirect errors and cpumap drops, while skb mode
+# runs (the kprobe's buffer is shared: its per-CPU counts are read first).
+xdp_trace_on() {
+	local e
+
+	for e in xdp_redirect_map_err xdp_redirect_err xdp_exception; do
+		[ -d "$TR/events/xdp/$e" ] && echo 1 >"$TR/events/xdp/$e/enable"
+	done
+}
+
+xdp_trace_report() {
+	local e
+
+	for e in xdp_redirect_map_err xdp_redirect_err xdp_exception; do
+		[ -d "$TR/events/xdp/$e" ] && echo 0 >"$TR/events/xdp/$e/enable"
+	done
+	echo "# xdp errors seen: $(grep -cE 'xdp_redirect(_map)?_err|xdp_exception' "$TR/trace")"
+	grep -E 'xdp_redirect(_map)?_err|xdp_exception' "$TR/trace" | head -3 | sed 's/^/#   /'
+	echo "# rcv: $(ip netns exec $RCV nstat -az 2>/dev/null | awk '$2 > 0 && $1 ~ /Discard|Drop|Err|Retrans|Csum/ { printf "%s=%s ", $1, $2 }')"
+	echo "# rcv xfrm_stat: $(ip netns exec $RCV awk '$2 > 0 { printf "%s=%s ", $1, $2 }' /proc/net/xfrm_stat)"
 }
 
 main() {
@@ -347,73 +385,93 @@ main() {
 	fi
 	tap_ok "spread esp: snd -> rcv, $((NSA + 3)) inbound ESP SAs, $NCPU CPUs, kprobe on xfrm_input"
 
+	# a baseline of no loss when it is not run
+	base_sent=0 base_got=0 base_ping=$PINGS base_retrans=0 base_dec=0
+
 	# 1. baseline: xfrmbpf without spreading
-	daemon_start "baseline" || return 1
-	phase "baseline" || { tap_fail "baseline: traffic"; return 1; }
-	base_sent=$P_SENT base_got=$P_GOT base_ping=$P_PING base_retrans=$P_RETRANS
-	expect_eq "baseline: decrypted on one CPU" 1 "$(cpus_used "$P_CPUS")"
-	expect_eq "baseline: nothing redirected" 0 "$(echo $P_XB | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }')"
-	expect_eq "baseline: XfrmInStateSeqError +" 0 "$P_SEQERR"
-	blast "baseline"
-	base_dec=$B_DECRYPTED
-	vpn_daemon_stop
+	if want baseline; then
+		daemon_start "baseline" || return 1
+		phase "baseline" || { tap_fail "baseline: traffic"; return 1; }
+		base_sent=$P_SENT base_got=$P_GOT base_ping=$P_PING base_retrans=$P_RETRANS
+		expect_eq "baseline: decrypted on one CPU" 1 "$(cpus_used "$P_CPUS")"
+		expect_eq "baseline: nothing redirected" 0 "$(echo $P_XB | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }')"
+		expect_eq "baseline: XfrmInStateSeqError +" 0 "$P_SEQERR"
+		blast "baseline"
+		base_dec=$B_DECRYPTED
+		vpn_daemon_stop
+	fi
 
 	# 2. --spread-esp all
-	daemon_start "spread" --spread-esp all || return 1
-	listed=$(xbn stats -j | jq -c '[.spread_cpus[] | select(.listed) | .cpu]')
-	expect_eq "spread: cpumap CPUs (stats -j spread_cpus)" "[0,1,2,3]" "$listed"
-	phase "spread" || { tap_fail "spread: traffic"; return 1; }
-	expect_eq "spread: decrypted on every CPU" "$NCPU" "$(cpus_used "$P_CPUS")"
-	mm=$(max_over_mean "$P_CPUS")
-	if awk -v m="$mm" 'BEGIN { exit !(m > 0 && m <= 1.3) }'; then
-		tap_ok "spread: max/mean of xfrm_input per CPU $mm <= 1.3 ($P_CPUS)"
-	else
-		tap_fail "spread: max/mean of xfrm_input per CPU <= 1.3" "got $mm ($P_CPUS)"
+	if want spread; then
+		daemon_start "spread" --spread-esp all || return 1
+		listed=$(xbn stats -j | jq -c '[.spread_cpus[] | select(.listed) | .cpu]')
+		expect_eq "spread: cpumap CPUs (stats -j spread_cpus)" "[0,1,2,3]" "$listed"
+		phase "spread" || { tap_fail "spread: traffic"; return 1; }
+		expect_eq "spread: decrypted on every CPU" "$NCPU" "$(cpus_used "$P_CPUS")"
+		mm=$(max_over_mean "$P_CPUS")
+		if awk -v m="$mm" 'BEGIN { exit !(m > 0 && m <= 1.3) }'; then
+			tap_ok "spread: max/mean of xfrm_input per CPU $mm <= 1.3 ($P_CPUS)"
+		else
+			tap_fail "spread: max/mean of xfrm_input per CPU <= 1.3" "got $mm ($P_CPUS)"
+		fi
+		# the paced UDP only: both counts are read before the pings and TCP
+		i=$(echo "$P_XB" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }')
+		expect_eq "spread: xfrmbpf redirected every datagram" "$P_SENT" "$i"
+		expect_eq "spread: XfrmInStateSeqError +" 0 "$P_SEQERR"
+		expect_eq "spread: datagrams lost (baseline $((base_sent - base_got)))" \
+			"$((base_sent - base_got))" "$((P_SENT - P_GOT))"
+		expect_eq "spread: pings (baseline $base_ping/$PINGS)" "$base_ping" "$P_PING"
+		if [ "$P_RETRANS" -le "$base_retrans" ]; then
+			tap_ok "spread: TCP retransmissions $P_RETRANS <= baseline $base_retrans"
+		else
+			tap_fail "spread: TCP retransmissions" "$P_RETRANS > baseline $base_retrans"
+		fi
+		expect_eq "spread: TCP bytes delivered" "$TCP_BYTES" "$TCP_GOT"
+		# kernel cross-check: the UDP phase's xfrm_input per CPU is what
+		# xfrmbpf sent there (read before the pings and TCP)
+		spread_check_cross
+		blast "spread"
+		spread_dec=$B_DECRYPTED
+		ratio=$(awk -v a="$spread_dec" -v b="$base_dec" 'BEGIN { if (b) printf "%.2f", a / b; else print "n/a" }')
+		echo "# throughput, one tunnel of $NSA SAs, sender pinned to CPU 0: $spread_dec decrypted" \
+			"in ${BLAST_S}s with --spread-esp, $base_dec without: ratio $ratio (TCG, relative only)"
+		tap_ok "spread: throughput ratio with/without --spread-esp $ratio ($spread_dec / $base_dec in ${BLAST_S}s)"
+		echo "# counters:"
+		xbn stats | sed -n '/spread-esp/,$p' | sed 's/^/#   /'
+		vpn_daemon_stop
 	fi
-	# the paced UDP only: both counts are read before the pings and TCP
-	i=$(echo "$P_XB" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }')
-	expect_eq "spread: xfrmbpf redirected every datagram" "$P_SENT" "$i"
-	expect_eq "spread: XfrmInStateSeqError +" 0 "$P_SEQERR"
-	expect_eq "spread: datagrams lost (baseline $((base_sent - base_got)))" \
-		"$((base_sent - base_got))" "$((P_SENT - P_GOT))"
-	expect_eq "spread: pings (baseline $base_ping/$PINGS)" "$base_ping" "$P_PING"
-	if [ "$P_RETRANS" -le "$base_retrans" ]; then
-		tap_ok "spread: TCP retransmissions $P_RETRANS <= baseline $base_retrans"
-	else
-		tap_fail "spread: TCP retransmissions" "$P_RETRANS > baseline $base_retrans"
-	fi
-	expect_eq "spread: TCP bytes delivered" "$TCP_BYTES" "$TCP_GOT"
-	# kernel cross-check: the UDP phase's xfrm_input per CPU is what
-	# xfrmbpf sent there (read before the pings and TCP)
-	spread_check_cross
-	blast "spread"
-	spread_dec=$B_DECRYPTED
-	ratio=$(awk -v a="$spread_dec" -v b="$base_dec" 'BEGIN { if (b) printf "%.2f", a / b; else print "n/a" }')
-	echo "# throughput, one tunnel of $NSA SAs, sender pinned to CPU 0: $spread_dec decrypted" \
-		"in ${BLAST_S}s with --spread-esp, $base_dec without: ratio $ratio (TCG, relative only)"
-	tap_ok "spread: throughput ratio with/without --spread-esp $ratio ($spread_dec / $base_dec in ${BLAST_S}s)"
-	echo "# counters:"
-	xbn stats | sed -n '/spread-esp/,$p' | sed 's/^/#   /'
-	vpn_daemon_stop
 
 	# 3. generic XDP
-	daemon_start "skb mode" --mode skb --spread-esp all || return 1
-	phase "skb mode" || { tap_fail "skb mode: traffic"; return 1; }
-	expect_eq "skb mode: decrypted on every CPU" "$NCPU" "$(cpus_used "$P_CPUS")"
-	expect_eq "skb mode: datagrams lost" "$((base_sent - base_got))" "$((P_SENT - P_GOT))"
-	expect_eq "skb mode: pings" "$base_ping" "$P_PING"
-	expect_eq "skb mode: XfrmInStateSeqError +" 0 "$P_SEQERR"
-	vpn_daemon_stop
+	if want skb; then
+		daemon_start "skb mode" --mode skb --spread-esp all || return 1
+		if grep -q "does not redirect from skb-mode XDP" "$VPN_LOG"; then
+			tap_ok "skb mode: the daemon says it does not spread there"
+		else
+			tap_fail_log "skb mode: the daemon says it does not spread there" "$(vpn_log_tail)"
+		fi
+		xdp_trace_on
+		phase "skb mode" || { tap_fail "skb mode: traffic"; return 1; }
+		expect_eq "skb mode: nothing redirected" 0 \
+			"$(echo $P_XB | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }')"
+		expect_eq "skb mode: datagrams lost" "$((base_sent - base_got))" "$((P_SENT - P_GOT))"
+		expect_eq "skb mode: pings" "$base_ping" "$P_PING"
+		expect_eq "skb mode: XfrmInStateSeqError +" 0 "$P_SEQERR"
+		expect_eq "skb mode: TCP bytes delivered" "$TCP_BYTES" "$TCP_GOT"
+		xdp_trace_report
+		vpn_daemon_stop
+	fi
 
 	# 4. per-CPU SAs
-	pcpu_why=
-	if ! bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "'pcpu_num'"; then
-		pcpu_why="$(uname -r) has no per-CPU SAs (no xfrm_state.pcpu_num in its BTF; XFRMA_SA_PCPU is Linux 6.13+)"
-	fi
-	if [ -n "$pcpu_why" ]; then
-		tap_skip "per-CPU SAs: each SA's packets on its CPU" "$pcpu_why"
-	else
-		tap_fail "per-CPU SAs: the kernel has them, but this scenario has no netlink tool to add one yet"
+	if want pcpu; then
+		pcpu_why=
+		if ! bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "'pcpu_num'"; then
+			pcpu_why="$(uname -r) has no per-CPU SAs (no xfrm_state.pcpu_num in its BTF; XFRMA_SA_PCPU is Linux 6.13+)"
+		fi
+		if [ -n "$pcpu_why" ]; then
+			tap_skip "per-CPU SAs: each SA's packets on its CPU" "$pcpu_why"
+		else
+			tap_fail "per-CPU SAs: the kernel has them, but this scenario has no netlink tool to add one yet"
+		fi
 	fi
 }
 
