@@ -39,11 +39,12 @@
 #include "xfrmbpf/sync.h"
 #include "netlink/xfrm_msg.h"
 
-/* XFRMA_SA_PCPU (Linux 6.13, after XFRMA_SA_DIR and
- * XFRMA_NAT_KEEPALIVE_INTERVAL): the CPU of a per-CPU SA, a __u32.
- * Debian 12's headers end at XFRMA_MTIMER_THRESH; the attributes are
- * collected up to it whatever the headers know. */
-#define XB_XFRMA_SA_PCPU	32
+/* XFRMA_SA_PCPU (Linux 6.13, also in Debian's 6.12: 35, after
+ * XFRMA_MTIMER_THRESH 32, XFRMA_SA_DIR 33, XFRMA_NAT_KEEPALIVE_INTERVAL
+ * 34): the CPU of a per-CPU SA, a __u32. Debian 12's headers end at
+ * XFRMA_MTIMER_THRESH; the attributes are collected up to it whatever
+ * the headers know. */
+#define XB_XFRMA_SA_PCPU	35
 #define XB_XFRMA_MAX	(XFRMA_MAX > XB_XFRMA_SA_PCPU ? XFRMA_MAX : XB_XFRMA_SA_PCPU)
 
 /* Attribute collection over one attribute stream, with the check that

@@ -25,8 +25,10 @@
 #      cpumap (cpu_map_generic_redirect(), 5.15+) and did on 6.1, but on
 #      Debian's 6.12 every such packet reached IP at its Ethernet header
 #      (IpInHdrErrors, nothing delivered), so the daemon never asks it to;
-#   4. per-CPU SAs (XFRMA_SA_PCPU, Linux 6.13+): only where the kernel has
-#      them (xfrm_state.pcpu_num in its BTF); otherwise a SKIP with why.
+#   4. per-CPU SAs (XFRMA_SA_PCPU = 35: Linux 6.13, and Debian's 6.12 has
+#      them too), where the kernel's BTF has the attribute: four SAs added
+#      over raw netlink (iproute2 6.1 has no pcpu-num) on CPUs 3, 2, 1, 0;
+#      each SA's packets are decrypted on its own CPU; otherwise a SKIP.
 set -u
 # run.sh boots the guest with this many vCPUs (XB_* goes into the guest).
 export XB_VM_CPUS=${XB_VM_CPUS:-4}
@@ -463,16 +465,108 @@ main() {
 
 	# 4. per-CPU SAs
 	if want pcpu; then
-		pcpu_why=
-		if ! bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "'pcpu_num'"; then
-			pcpu_why="$(uname -r) has no per-CPU SAs (no xfrm_state.pcpu_num in its BTF; XFRMA_SA_PCPU is Linux 6.13+)"
-		fi
-		if [ -n "$pcpu_why" ]; then
-			tap_skip "per-CPU SAs: each SA's packets on its CPU" "$pcpu_why"
+		if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
+			grep -q "'XFRMA_SA_PCPU' val=35"; then
+			pcpu_sas
 		else
-			tap_fail "per-CPU SAs: the kernel has them, but this scenario has no netlink tool to add one yet"
+			tap_skip "per-CPU SAs: each SA's packets on its CPU" \
+				"$(uname -r) has no per-CPU SAs (no XFRMA_SA_PCPU in its BTF; Linux 6.13+)"
 		fi
 	fi
+}
+
+# sa_add_pcpu SPI REQID PCPU: in rcv, the ESP transport SA snd -> rcv with
+# that SPI as a per-CPU SA (XFRMA_SA_PCPU = 35), over raw NETLINK_XFRM:
+# iproute2 6.1 has no pcpu-num.
+sa_add_pcpu() {
+	ip netns exec $RCV /usr/bin/python3 -c '
+import socket, struct, sys
+src, dst, spi, reqid, pcpu = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), int(sys.argv[4]), int(sys.argv[5])
+key = bytes.fromhex(sys.argv[6])
+def addr(a):
+    return socket.inet_pton(socket.AF_INET, a) + bytes(12)
+INF = (1 << 64) - 1
+sel = bytes(56)
+info = sel + addr(dst) + struct.pack("=IB3x", socket.htonl(spi), socket.IPPROTO_ESP)
+info += addr(src) + struct.pack("=8Q", INF, INF, INF, INF, 0, 0, 0, 0) + bytes(32) + bytes(12)
+info += struct.pack("=IIHBBB", 0, reqid, socket.AF_INET, 0, 64, 0)
+info += bytes(224 - len(info))
+def attr(t, data):
+    a = struct.pack("=HH", 4 + len(data), t) + data
+    return a + bytes((4 - len(a) % 4) % 4)
+aead = b"rfc4106(gcm(aes))".ljust(64, b"\0") + struct.pack("=II", len(key) * 8, 128) + key
+# XFRMA_SA_DIR (33) = XFRM_SA_DIR_IN: the kernel takes a pCPU SA only with it
+body = info + attr(18, aead) + attr(33, struct.pack("=B", 1)) + attr(35, struct.pack("=I", pcpu))
+XFRM_MSG_NEWSA = 0x10
+msg = struct.pack("=IHHII", 16 + len(body), XFRM_MSG_NEWSA, 1 | 4 | 0x400 | 0x200, 1, 0) + body
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 6)
+s.setsockopt(270, 11, 1)  # SOL_NETLINK, NETLINK_EXT_ACK: the reason
+s.send(msg)
+r = s.recv(65536)
+err = struct.unpack("=i", r[16:20])[0]
+if err:
+    why, off = "", 20 + len(msg)
+    while off + 4 <= len(r):
+        alen, atype = struct.unpack("=HH", r[off:off + 4])
+        if alen < 4:
+            break
+        if atype == 1:  # NLMSGERR_ATTR_MSG
+            why = r[off + 4:off + alen].rstrip(b"\0").decode()
+        off += (alen + 3) & ~3
+    print("NEWSA: error %d %s" % (err, why))
+    sys.exit(1)
+' "$S4" "$R4" "$1" "$2" "$3" 2b7e151628aed2a6abf7158809cf4f3c01020304
+}
+
+# send_port PORT COUNT: COUNT datagrams from snd (pinned to CPU 0) to one
+# port, 1 ms apart.
+send_port() {
+	ip netns exec $SND taskset -c 0 /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[3])):
+    s.sendto(b"z" * 128, (sys.argv[1], int(sys.argv[2])))
+    time.sleep(0.001)
+' "$R4" "$1" "$2"
+}
+
+# Four per-CPU SAs on rcv (UDP ports 7000-7003, CPUs 3, 2, 1, 0: not the
+# order the least-loaded choice would take), with --spread-esp all: each
+# SA's packets are decrypted on its own CPU, and the mirror shows it.
+pcpu_sas() {
+	local j spi cpu out counts want c n=40 got
+
+	for ((j = 0; j < 4; j++)); do
+		spi=$((0x40000 + j)) cpu=$((3 - j))
+		out=$(sa_add_pcpu $spi $((200 + j)) $cpu 2>&1) ||
+			{ tap_fail_log "per-CPU SAs: add SA spi $spi pcpu $cpu (netlink)" "$out"; return; }
+		ip -n $RCV xfrm policy add src $S4/32 dst $R4/32 proto udp dport $((7000 + j)) dir in \
+			tmpl src $S4 dst $R4 proto esp reqid $((200 + j)) mode transport
+		# shellcheck disable=SC2086 # KEY holds several arguments
+		ip -n $SND xfrm state add src $S4 dst $R4 proto esp spi $spi reqid $((200 + j)) \
+			mode transport $KEY
+		ip -n $SND xfrm policy add src $S4/32 dst $R4/32 proto udp dport $((7000 + j)) dir out \
+			tmpl src $S4 dst $R4 proto esp reqid $((200 + j)) mode transport
+	done
+	tap_ok "per-CPU SAs: 4 SAs with XFRMA_SA_PCPU 3, 2, 1, 0 added over netlink ($(ip -n $RCV xfrm state list spi 0x40000 | grep -o 'pcpu-num [0-9]*' || echo "this ip does not print it"))"
+	daemon_start "per-CPU SAs" --spread-esp all || return
+	got=$(xbn sa -j | jq -c '[.[] | select(.spi >= 262144 and .spi < 262148) | {spi, pcpu}] | sort_by(.spi) | map(.pcpu)')
+	expect_eq "per-CPU SAs: mirrored with their CPU (sa -j pcpu)" "[3,2,1,0]" "$got"
+	for ((j = 0; j < 4; j++)); do
+		cpu=$((3 - j))
+		kprobe_reset
+		send_port $((7000 + j)) $n
+		sleep 1
+		counts=$(kprobe_counts)
+		want=
+		for ((c = 0; c < NCPU; c++)); do
+			[ $c = $cpu ] && want+="$n " || want+="0 "
+		done
+		expect_eq "per-CPU SAs: SA spi $((0x40000 + j)) (pcpu $cpu): xfrm_input per CPU" \
+			"${want% }" "$counts"
+	done
+	echo "# rcv xfrm_stat: $(ip netns exec $RCV awk '$2 > 0 { printf "%s=%s ", $1, $2 }' /proc/net/xfrm_stat)"
+	vpn_daemon_stop
 }
 
 # spread_check_cross: per CPU, the kernel's xfrm_input count of the paced
