@@ -311,22 +311,35 @@ phase() {
 		"XfrmInStateSeqError +$P_SEQERR"
 }
 
+# cpu_busy: "b0 b1 ...": busy jiffies per CPU so far (/proc/stat: all
+# but idle and iowait).
+cpu_busy() {
+	awk '/^cpu[0-9]/ { printf "%s ", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
 # blast NAME: BLAST_S seconds of UDP as fast as the pinned sender goes;
-# B_DECRYPTED: packets xfrm_input took (all CPUs), B_GOT: delivered.
+# B_DECRYPTED: packets xfrm_input took (all CPUs), B_GOT: delivered;
+# also the guest's busy CPU time per CPU meanwhile (what the emulated
+# CPUs were given: under TCG the host's scheduler decides it).
 blast() {
-	local out=$VPN_WORK/recv.out sent c
+	local out=$VPN_WORK/recv.out sent c b0 b1 busy
 
 	receiver_start "$out" || return 1
 	kprobe_reset
+	b0=$(cpu_busy)
 	sent=$(send_udp blast "$BLAST_S")
 	sleep 1
+	b1=$(cpu_busy)
 	c=$(kprobe_counts)
 	receiver_stop "$out"
+	busy=$(sub_counts "$b0" "$b1")
 	B_GOT=$RECV_GOT
 	B_DECRYPTED=$(echo "$c" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; print s }')
 	echo "# $1 blast ${BLAST_S}s: sent $sent, decrypted $B_DECRYPTED" \
 		"($(awk -v n="$B_DECRYPTED" -v t="$BLAST_S" 'BEGIN { printf "%.0f", n / t }')/s)," \
-		"received $B_GOT; xfrm_input per CPU: $c"
+		"received $B_GOT; xfrm_input per CPU: $c; busy CPU time per CPU (1/100 s): $busy" \
+		"($(echo "$busy" | awk -v n="$B_DECRYPTED" '{ s = 0; for (i = 1; i <= NF; i++) s += $i
+			if (n) printf "%.1f", s * 10000 / n; else print "-" }') us of guest CPU per packet)"
 }
 
 daemon_start() {
