@@ -206,6 +206,31 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_undecidable_stats SEC(".maps");
 
+/* `run --spread-esp`: the CPUs inbound ESP is redirected to, by CPU
+ * number (struct bpf_cpumap_val: queue size; each entry has a kernel
+ * thread on its CPU). The daemon fills the listed CPUs' entries and
+ * empties them all when it stops (user/loader/spread.c). Both spread
+ * maps are sized at creation for the possible CPUs, at most
+ * XB_MAX_SPREAD_CPUS (xb_spread_maps_fit(), user/loader/maps.c): a
+ * cpumap larger than the kernel's NR_CPUS is refused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_spread_cpus SEC(".maps");
+
+/* Packets redirected to each target CPU, by its number (per-CPU: the
+ * CPU that redirected them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xb_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_spread_stats SEC(".maps");
+
 /* The heartbeat watchdog's timer (bpf/watchdog.bpf.h). Pinned: the pin
  * keeps the timer running after the daemon is gone, which is when it is
  * needed. */

@@ -15,6 +15,7 @@
 #include "spi.bpf.h"
 #include "stats.bpf.h"
 #include "steer.bpf.h"
+#include "spread.bpf.h"
 
 /*
  * `xfrmbpf classify` loads an instance of its own with xb_dry_run set: the
@@ -318,6 +319,8 @@ int xb_xdp(struct xdp_md *ctx)
 	xb_flow_count(d.flow);
 	if (xb_xdp_account(slot, &d, bytes))
 		return XDP_DROP;
+	if (d.reason == XB_R_PASS_KNOWN_SPI)
+		return xb_spread(ctx);
 	return XDP_PASS;
 }
 

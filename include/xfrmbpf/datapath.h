@@ -53,6 +53,11 @@ enum {
 	 * those left out pass (cause vlan). For `status`; not read by the
 	 * datapath. */
 	XB_IF_VLANS_TRUNCATED	= 1 << 12,
+	/* `run --spread-esp`: known-SPI ESP for this host is redirected to
+	 * its SA's CPU (xb_spread_cpus). Native XDP only: a redirect from
+	 * generic XDP into a cpumap reaches IP at the Ethernet header on
+	 * Linux 6.12 (user/loader/iface_cfg.c). */
+	XB_IF_SPREAD		= 1 << 13,
 };
 
 /* What of a device's XB_IF_* a VLAN device on it has of its own

@@ -62,6 +62,14 @@
 #define XB_FLOW_CACHE_MIN_BITS	12
 #define XB_FLOW_CACHE_BUDGET	(64ULL << 20)
 
+/* CPUs `run --spread-esp` can redirect inbound ESP to: the entries of
+ * xb_spread_cpus (a cpumap, keyed by CPU number) and of
+ * xb_spread_stats. CPU numbers at or past it cannot be listed. */
+#define XB_MAX_SPREAD_CPUS	1024
+/* Frames each CPU's cpumap queue holds (struct bpf_cpumap_val.qsize),
+ * as the kernel's xdp_redirect_cpu sample. */
+#define XB_SPREAD_QSIZE		2048
+
 #define XB_HEARTBEAT_INTERVAL_MS_DEFAULT	1000
 #define XB_HEARTBEAT_TIMEOUT_MS_DEFAULT		3000
 

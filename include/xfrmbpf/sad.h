@@ -19,9 +19,17 @@ struct xb_spi_key {
 	__u8 pad;
 };
 
-/* Value of xb_spis: how many SAs (differing in mark) share the key. */
+/* No CPU: xb_spi_val.cpu when ESP of the key is not spread (`run`
+ * without --spread-esp), xb_sa.pcpu_num of an SA that is not per-CPU. */
+#define XB_NO_CPU	0xffffffffU
+
+/* Value of xb_spis: how many SAs (differing in mark) share the key, and
+ * with `run --spread-esp` the CPU their inbound ESP is redirected to
+ * (an index of xb_spread_cpus), chosen per key by the daemon
+ * (user/mirror/spread.h); XB_NO_CPU: not spread. */
 struct xb_spi_val {
 	__u32 n_sas;
+	__u32 cpu;
 };
 
 /* Value of xb_spi_seen: when the datapath first saw IPsec with an SPI the
@@ -47,6 +55,9 @@ struct xb_sa {
 	__u16 encap_type;	/* 0 or UDP_ENCAP_ESPINUDP */
 	__be16 encap_sport;
 	__be16 encap_dport;
+	/* XFRMA_SA_PCPU (Linux 6.13+): the CPU of a per-CPU SA, else
+	 * XB_NO_CPU. */
+	__u32 pcpu_num;
 };
 
 /* Key 0 of xb_xfrm_links is the collect_md ("external") device. */

@@ -62,6 +62,8 @@ struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size)
 	return xbt_skel_load_sized(logs, n_logs, log_size, 0);
 }
 
+bool xbt_skel_spread_on;
+
 struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
 				    __u32 max_policies)
 {
@@ -84,11 +86,12 @@ struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
 					 log_size);
 		bpf_program__set_log_level(prog, 4);
 	}
-	if (max_policies && xb_maps_fit_capacity(skel->obj, NULL, max_policies)) {
+	if (xb_maps_fit_capacity(skel->obj, NULL, max_policies)) {
 		xfrmbpf__destroy(skel);
 		errno = EINVAL;
 		return NULL;
 	}
+	skel->rodata->xb_spread_on = xbt_skel_spread_on;
 	if (xfrmbpf__load(skel)) {
 		err = errno;
 		fprintf(stderr, "# load failed: %s\n", strerror(err));
@@ -102,13 +105,18 @@ struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
 struct xb_tss_filter *xbt_skel_filter(const struct xfrmbpf *skel)
 {
 	static struct xb_tss_filter filter;
-	static int mapped_fd = -1;
+	static __u32 mapped_id;
 	int fd = bpf_map__fd(skel->maps.xb_tss_filter);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 
-	if (fd != mapped_fd) {
+	/* by id: a skeleton loaded again may get the same fd number */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return NULL;
+	if (info.id != mapped_id) {
 		xb_tss_filter_unmap(filter.words);
 		xb_tss_filter_init(&filter, xb_tss_filter_map(fd));
-		mapped_fd = fd;
+		mapped_id = info.id;
 	}
 	return filter.words ? &filter : NULL;
 }

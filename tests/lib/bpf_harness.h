@@ -36,6 +36,10 @@ struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size);
 struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
 				    __u32 max_policies);
 
+/* The datapath's `run --spread-esp` switch (xb_spread_on) of the
+ * objects loaded from now on; false unless a test sets it. */
+extern bool xbt_skel_spread_on;
+
 /* The presence filter of the skeleton's xb_tss_filter map, mapped once
  * and cleared (user/classifier/tss_filter.h); NULL if it cannot be mapped. */
 struct xb_tss_filter *xbt_skel_filter(const struct xfrmbpf *skel);

@@ -162,6 +162,13 @@ int xbt_fx_start(const char *suite, int *status)
 	return 0;
 }
 
+int xbt_fx_reload(void)
+{
+	xfrmbpf__destroy(xbt_fx.skel);
+	xbt_fx.skel = NULL;
+	return load_skel();
+}
+
 int xbt_fx_teardown(void **state)
 {
 	(void)state;
@@ -250,7 +257,7 @@ static int set_sas(const struct xbt_sa *sas)
 {
 	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_spis);
 	struct xb_spi_key k, next;
-	struct xb_spi_val v = { .n_sas = 1 };
+	struct xb_spi_val v = { .n_sas = 1, .cpu = XB_NO_CPU };
 
 	while (!bpf_map_get_next_key(fd, NULL, &next)) {
 		k = next;

@@ -148,6 +148,10 @@ extern struct xbt_fx xbt_fx;
  * failed load) and *status is what main() returns. */
 int xbt_fx_start(const char *suite, int *status);
 
+/* Loads the datapath again (fresh maps), e.g. after xbt_skel_spread_on
+ * changed. Returns 0, or -1 when it does not load. */
+int xbt_fx_reload(void);
+
 /* A cmocka group teardown: unloads the datapath. */
 int xbt_fx_teardown(void **state);
 

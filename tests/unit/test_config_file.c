@@ -269,9 +269,9 @@ static void test_run_table(void **state)
 	static const char *const keys[] = {
 		"interface", "mode", "steer", "bypass-port", "no-default-bypass", "rcvbuf",
 		"max-policies", "heartbeat-ms", "heartbeat-timeout-ms", "metrics",
-		"metrics-top-policies",
+		"metrics-top-policies", "spread-esp",
 	};
-	char *opts = malloc(xb_cmd_run.opts_size), text[128];
+	char *opts = malloc(xb_cmd_run.opts_size), text[256];
 	struct xb_config cf;
 	size_t i;
 
@@ -287,7 +287,8 @@ static void test_run_table(void **state)
 	memcpy(opts, xb_cmd_run.defaults, xb_cmd_run.opts_size);
 	snprintf(text, sizeof(text),
 		 "interface = eth0\ninterface = eth1\nmode = skb\nsteer = yes\n"
-		 "bypass-port = tcp/179\nmetrics = 127.0.0.1:9571\nheartbeat-ms = 500\n");
+		 "bypass-port = tcp/179\nmetrics = 127.0.0.1:9571\nheartbeat-ms = 500\n"
+		 "spread-esp = all\n");
 	assert_int_equal(xb_config_parse(&cf, strdup(text), "r.conf", &xb_cmd_run, opts, 0,
 					 err, sizeof(err)), 0);
 	xb_config_free(&cf);
@@ -298,6 +299,8 @@ static void test_run_table(void **state)
 		    "r.conf:2: invalid bypass-port 'sctp/9' (udp/PORT or tcp/PORT)");
 	run_refuses(opts, "metrics = localhost:80\n",
 		    "r.conf:1: invalid metrics 'localhost:80' (IPV4:PORT or [IPV6]:PORT, numeric)");
+	run_refuses(opts, "spread-esp = 2-1\n", "r.conf:1: the range 2-1 goes backwards");
+	run_refuses(opts, "spread-esp = 5000\n", "r.conf:1: CPU numbers go up to 1023");
 	free(opts);
 }
 

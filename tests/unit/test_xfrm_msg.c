@@ -787,6 +787,28 @@ static struct nlmsghdr *sa_with_attr(unsigned int type, const void *data,
 	return nlh;
 }
 
+/* XFRMA_SA_PCPU (35, Linux 6.13 and Debian's 6.12): a per-CPU SA's CPU,
+ * mirrored with the SA; without it XB_NO_CPU, also beside the u32
+ * attributes numbered before it (XFRMA_MTIMER_THRESH 32, XFRMA_SA_DIR 33,
+ * XFRMA_NAT_KEEPALIVE_INTERVAL 34). A wrong length is malformed. */
+static void test_sa_pcpu(void **state)
+{
+	__u32 cpu = 3;
+	__u16 half = 3;
+	struct xb_event ev;
+	unsigned int other;
+
+	(void)state;
+	assert_int_equal(parse_xfrm(sa_with_attr(35, &cpu, sizeof(cpu)), &ev), 0);
+	assert_int_equal(ev.kind, XB_EV_SA_UPSERT);
+	assert_int_equal(ev.sa.sa.pcpu_num, 3);
+	for (other = 31; other <= 34; other++) {
+		assert_int_equal(parse_xfrm(sa_with_attr(other, &cpu, sizeof(cpu)), &ev), 0);
+		assert_int_equal(ev.sa.sa.pcpu_num, XB_NO_CPU);
+	}
+	assert_int_equal(parse_xfrm(sa_with_attr(35, &half, sizeof(half)), &ev), -EINVAL);
+}
+
 static void test_sa_attr_bad_len(void **state)
 {
 	char data[64];
@@ -1554,6 +1576,7 @@ int main(void)
 		cmocka_unit_test(test_sa_upd_v6_mark_if_id_encap),
 		cmocka_unit_test(test_sa_dump_entry),
 		cmocka_unit_test(test_sa_newer_kernel_attr),
+		cmocka_unit_test(test_sa_pcpu),
 		cmocka_unit_test(test_sa_attr_bad_len),
 		cmocka_unit_test(test_delsa_v4),
 		cmocka_unit_test(test_delsa_v6_without_sa_attr),

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include "cli/cli.h"
 #include "cli/config_file.h"
+#include "cli/cpu_list.h"
 #include "daemon/daemon.h"
 #include "daemon/metrics.h"
 #include "xfrmbpf/limits.h"
@@ -101,6 +102,24 @@ static int parse_metrics_opt(const char *arg, void *opts, char *why, size_t why_
 
 	(void)why, (void)why_len;
 	return xb_metrics_parse_addr(arg, &o->daemon.metrics);
+}
+
+/* --spread-esp CPUS: "all" or a list of online CPUs. */
+static int parse_spread_opt(const char *arg, void *opts, char *why, size_t why_len)
+{
+	static struct xb_cpu_list online;
+	struct run_opts *o = opts;
+	int err = xb_cpus_online(&online);
+
+	if (err) {
+		snprintf(why, why_len, "couldn't read the online CPUs: %s", strerror(-err));
+		return err;
+	}
+	err = xb_cpu_list_parse(arg, &online, &o->daemon.spread_cpus, why, why_len);
+	if (err)
+		return err;
+	o->daemon.spread_esp = true;
+	return 0;
 }
 
 /* What one option cannot say alone; adds the IKE ports. 0, or -EINVAL
@@ -260,6 +279,10 @@ static const struct xb_option run_options[] = {
 	  .min = 1, .max = 1UL << 30, .metavar = "MS",
 	  .help = "the datapath passes everything once the daemon has\n"
 		  "not beaten for this long (default 3000)" },
+	{ .name = "spread-esp", .kind = XB_OPT_CUSTOM, .parse = parse_spread_opt,
+	  .metavar = "CPUS", .expect = "all, or online CPUs such as 0-3,6",
+	  .help = "redirect inbound ESP of local SAs at XDP to a CPU\n"
+		  "chosen per SA among CPUS (all, or e.g. 0-3,6)" },
 	{ .name = "metrics", .kind = XB_OPT_CUSTOM, .parse = parse_metrics_opt,
 	  .metavar = "ADDR:PORT", .expect = "IPV4:PORT or [IPV6]:PORT, numeric",
 	  .help = "serve Prometheus metrics at http://ADDR:PORT/metrics,\n"

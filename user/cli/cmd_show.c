@@ -120,6 +120,9 @@ json_t *xb_sa_json(const struct xb_sa_key *k, const struct xb_sa *sa)
 		      "if_id", (json_int_t)sa->if_id,
 		      "flags", sa->flags,
 		      "encap", encap);
+	/* a per-CPU SA (XFRMA_SA_PCPU) */
+	if (o && sa->pcpu_num != XB_NO_CPU)
+		json_object_set_new(o, "pcpu", json_integer(sa->pcpu_num));
 	return o;
 }
 
@@ -184,6 +187,8 @@ static void print_sa_text(const struct xb_snap_sa *ss)
 	if (ss->sa.encap_type)
 		printf("\tencap type %u sport %u dport %u\n", ss->sa.encap_type,
 		       ntohs(ss->sa.encap_sport), ntohs(ss->sa.encap_dport));
+	if (ss->sa.pcpu_num != XB_NO_CPU)
+		printf("\tpcpu %u\n", ss->sa.pcpu_num);
 }
 
 static int read_snapshot(const struct xb_global *g, struct xb_maps *maps,

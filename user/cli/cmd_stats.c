@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include "cli/cli.h"
 #include "cli/show.h"
+#include "loader/spread.h"
 #include "loader/stats.h"
 #include "xfrmbpf/reasons.h"
 
@@ -34,6 +35,11 @@ struct sample {
 	struct xb_undecidable_stats undecidable;
 	struct iface_sample ifaces[MAX_IFACES_SHOWN];
 	int n_ifaces;
+	/* --spread-esp: redirected packets by target CPU; spread_on[cpu]:
+	 * listed (a cpumap entry) now */
+	struct xb_counter spread[XB_MAX_SPREAD_CPUS];
+	bool spread_on[XB_MAX_SPREAD_CPUS];
+	int n_spread;
 	double t;		/* CLOCK_MONOTONIC seconds */
 };
 
@@ -61,6 +67,29 @@ static int read_iface(const struct xb_maps *maps, const struct xb_stats *st,
 	return 0;
 }
 
+static int read_spread(const struct xb_maps *maps, struct sample *s)
+{
+	struct xb_cpu_list listed;
+	__u32 i;
+	int n;
+
+	n = xb_spread_stats_read(maps, s->spread, XB_MAX_SPREAD_CPUS);
+	if (n < 0)
+		return n;
+	s->n_spread = n;
+	xb_spread_cpus_read(maps, &listed);
+	for (i = 0; i < listed.n; i++)
+		if (listed.cpus[i] < (__u32)n)
+			s->spread_on[listed.cpus[i]] = true;
+	return 0;
+}
+
+/* A target CPU worth showing: listed now, or counted before. */
+static bool spread_shown(const struct sample *s, int cpu)
+{
+	return s->spread_on[cpu] || s->spread[cpu].packets;
+}
+
 static int read_sample(const struct xb_maps *maps, struct sample *s)
 {
 	__u32 key, next, *prev = NULL;
@@ -72,6 +101,9 @@ static int read_sample(const struct xb_maps *maps, struct sample *s)
 	err = xb_flow_stats_read(maps, &s->flow);
 	if (!err)
 		err = xb_undecidable_stats_read(maps, &s->undecidable);
+	if (err)
+		return err;
+	err = read_spread(maps, s);
 	if (err)
 		return err;
 	err = xb_stats_read(maps, &st);
@@ -147,6 +179,31 @@ static json_t *undecidable_json(const struct sample *s)
 	return o;
 }
 
+/* Packets redirected per target CPU (--spread-esp). */
+static json_t *spread_json(const struct sample *s, const struct sample *prev)
+{
+	json_t *a = json_array();
+	int cpu;
+
+	for (cpu = 0; cpu < s->n_spread; cpu++) {
+		json_t *o;
+
+		if (!spread_shown(s, cpu))
+			continue;
+		o = json_object();
+		json_object_set_new(o, "cpu", json_integer(cpu));
+		json_object_set_new(o, "listed", json_boolean(s->spread_on[cpu]));
+		json_object_set_new(o, "packets", json_integer((json_int_t)s->spread[cpu].packets));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)s->spread[cpu].bytes));
+		if (prev)
+			json_object_set_new(o, "pps", json_real(rate(s->spread[cpu].packets,
+								     prev->spread[cpu].packets,
+								     s, prev)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *sample_json(const struct sample *s, const struct sample *prev)
 {
 	json_t *o = json_object(), *reasons = json_object(), *ifs = json_array();
@@ -178,6 +235,7 @@ static json_t *sample_json(const struct sample *s, const struct sample *prev)
 	json_object_set_new(o, "undecidable_causes", undecidable_json(s));
 	json_object_set_new(o, "interfaces", ifs);
 	json_object_set_new(o, "flow_cache", flow_json(s, prev));
+	json_object_set_new(o, "spread_cpus", spread_json(s, prev));
 	return o;
 }
 
@@ -220,6 +278,25 @@ static void print_flow(const struct sample *s, const struct sample *prev)
 		       rate(s->flow.hits, prev->flow.hits, s, prev),
 		       rate(s->flow.misses, prev->flow.misses, s, prev));
 	putchar('\n');
+}
+
+/* "spread-esp: cpu0 12, cpu1 9, ..." when a CPU is listed or counted. */
+static void print_spread(const struct sample *s, const struct sample *prev)
+{
+	const char *sep = "\nspread-esp packets by target CPU: ";
+	int cpu;
+
+	for (cpu = 0; cpu < s->n_spread; cpu++) {
+		if (!spread_shown(s, cpu))
+			continue;
+		printf("%scpu%d %llu", sep, cpu, (unsigned long long)s->spread[cpu].packets);
+		if (prev)
+			printf(" (%.1f/s)", rate(s->spread[cpu].packets, prev->spread[cpu].packets,
+						 s, prev));
+		sep = ", ";
+	}
+	if (*sep == ',')
+		putchar('\n');
 }
 
 /* Under pass_undecidable: its non-zero causes, "  cause packets, ...". */
@@ -270,6 +347,7 @@ static void print_text(const struct sample *s, const struct sample *prev)
 		print_iface_reasons(is->reasons);
 	}
 	print_flow(s, prev);
+	print_spread(s, prev);
 }
 
 static void print_sample(const struct xb_global *g, const struct sample *s,

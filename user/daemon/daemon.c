@@ -31,6 +31,7 @@
 #include "daemon/route_watch.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "loader/spread.h"
 #include "loader/sync_record.h"
 #include "mirror/publish.h"
 
@@ -191,7 +192,10 @@ static int fresh_mirror(struct xb_daemon *d)
 	if (err)
 		return err;
 	store = xb_publisher_store(&d->publisher);
-	return xb_mirror_init(&d->mirror, &store, d->maps.max_policies);
+	err = xb_mirror_init(&d->mirror, &store, d->maps.max_policies);
+	if (!err && d->opts.spread_esp)
+		xb_mirror_set_spread(&d->mirror, &d->spread);
+	return err;
 }
 
 /* Full re-dump into the mirror, repeated until no event was lost meanwhile.
@@ -249,6 +253,8 @@ static int resync(struct xb_daemon *d)
 	d->map_full_warned = false;
 	xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_NONE);
 	xb_sync_set_synced(&d->maps, true);
+	if (d->opts.spread_esp)
+		xb_spread_forget_hints(&d->spread);
 	pr_info("Mirror synced: %zu policies, %zu SAs, %zu xfrm interfaces (generation %llu)\n",
 		d->mirror.policies.count, d->mirror.sas.count, d->mirror.links.count,
 		(unsigned long long)d->maps.sync->generation);
@@ -495,6 +501,15 @@ static void keep_start_settings(struct xb_daemon *d, struct xb_daemon_opts *n,
 		needs_restart("metrics or metrics-top-policies", old);
 		n->metrics = o->metrics;
 	}
+	if (n->spread_esp != o->spread_esp ||
+	    (n->spread_esp && (n->spread_cpus.n != o->spread_cpus.n ||
+			       memcmp(n->spread_cpus.cpus, o->spread_cpus.cpus,
+				      o->spread_cpus.n * sizeof(o->spread_cpus.cpus[0]))))) {
+		xb_cpu_list_format(&o->spread_cpus, old, sizeof(old));
+		needs_restart("spread-esp", o->spread_esp ? old : "no spreading");
+		n->spread_esp = o->spread_esp;
+		n->spread_cpus = o->spread_cpus;
+	}
 	/* The datapath object is loaded with or without its TC programs. */
 	if (d->dp.skel && n->steer != o->steer) {
 		needs_restart("steer", o->steer ? "steer yes" : "steer no");
@@ -560,6 +575,16 @@ static bool attached(const struct xb_datapath *dp, const char *ifname)
 	return false;
 }
 
+/* The datapath object, with spreading as --spread-esp says. */
+static int open_datapath(struct xb_daemon *d, bool steer)
+{
+	int err = xb_dp_open(&d->dp, d->pin_dir, &d->maps, steer);
+
+	if (!err)
+		xb_dp_set_spread(&d->dp, d->opts.spread_esp);
+	return err;
+}
+
 /* Detach what is no longer listed, attach what is new; a device that
  * cannot be attached is said and left out (the next reload tries again). */
 static void reload_ifaces(struct xb_daemon *d, struct xb_daemon_opts *n)
@@ -576,7 +601,7 @@ static void reload_ifaces(struct xb_daemon *d, struct xb_daemon_opts *n)
 		if (attached(&d->dp, n->ifaces[i]))
 			continue;
 		if (!d->dp.skel) {
-			err = xb_dp_open(&d->dp, d->pin_dir, &d->maps, n->steer);
+			err = open_datapath(d, n->steer);
 			if (err) {
 				pr_err("%s\n", d->dp.err);
 				if (d->dp.skel)
@@ -679,7 +704,7 @@ static int start_datapath(struct xb_daemon *d)
 	refresh_natt_socket(d);
 	if (!d->opts.n_ifaces)
 		return 0;
-	err = xb_dp_open(&d->dp, d->pin_dir, &d->maps, d->opts.steer);
+	err = open_datapath(d, d->opts.steer);
 	for (i = 0; !err && i < d->opts.n_ifaces; i++)
 		err = xb_dp_attach(&d->dp, d->opts.ifaces[i], d->opts.mode);
 	if (err)
@@ -730,6 +755,33 @@ static int lock_pin_dir(struct xb_daemon *d, struct pins_made *made)
 	return 0;
 }
 
+/* --spread-esp: the SAs' CPUs (the previous run's where they are
+ * listed, read before the maps are emptied) and a cpumap entry per
+ * listed CPU. Without it the cpumap is emptied: nothing is redirected. */
+static int start_spread(struct xb_daemon *d)
+{
+	char list[256], why[sizeof(d->err)];
+	int err;
+
+	if (!d->opts.spread_esp) {
+		xb_spread_cpus_clear(&d->maps);
+		return 0;
+	}
+	err = xb_spread_init(&d->spread, &d->opts.spread_cpus);
+	if (!err)
+		err = xb_spread_hints_read(&d->spread, &d->maps);
+	if (err)
+		return fail(d, XB_DAEMON_FAILED, err, "couldn't set up --spread-esp: %s",
+			    strerror(-err));
+	err = xb_spread_cpus_set(&d->maps, &d->opts.spread_cpus, why, sizeof(why));
+	if (err)
+		return fail(d, XB_DAEMON_FAILED, err, "%s", why);
+	xb_cpu_list_format(&d->opts.spread_cpus, list, sizeof(list));
+	pr_info("Inbound ESP of local SAs is spread over CPUs %s (cpumap xb_spread_cpus)\n",
+		list);
+	return 0;
+}
+
 static int start_mirror(struct xb_daemon *d)
 {
 	int err;
@@ -748,6 +800,9 @@ static int start_mirror(struct xb_daemon *d)
 	xb_sync_set_drained(&d->maps, 0);
 	xb_sync_set_daemon(&d->maps, getpid(), d->opts.heartbeat_timeout_ms * 1000000ull);
 	xb_sync_heartbeat(&d->maps);
+	err = start_spread(d);
+	if (err)
+		return err;
 	err = fresh_mirror(d);
 	if (!err)
 		err = xb_nl_open(&d->nl);
@@ -870,6 +925,10 @@ void xb_daemon_stop(struct xb_daemon *d)
 	xb_nl_close(&d->nl);
 	xb_mirror_fini(&d->mirror);
 	xb_publisher_fini(&d->publisher);
+	/* detached: the cpumap's threads have nothing more to do */
+	if (d->opts.spread_esp && d->maps.fd[XB_MAP_SPREAD_CPUS] >= 0)
+		xb_spread_cpus_clear(&d->maps);
+	xb_spread_fini(&d->spread);
 	xb_maps_close(&d->maps);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);

@@ -17,6 +17,7 @@
 #include "loader/maps.h"
 #include "mirror/mirror.h"
 #include "mirror/publish.h"
+#include "mirror/spread.h"
 #include "netlink/nl.h"
 #include "xfrmbpf/limits.h"
 
@@ -43,6 +44,9 @@ struct xb_daemon_opts {
 	struct xb_bypass_key bypass[XB_MAX_BYPASS];
 	int n_bypass;
 	struct xb_metrics_http_opts metrics;	/* --metrics */
+	/* --spread-esp CPUS: inbound ESP redirected per SA to these */
+	bool spread_esp;
+	struct xb_cpu_list spread_cpus;
 	struct xb_daemon_reload reload;
 };
 
@@ -62,6 +66,7 @@ struct xb_daemon {
 	struct xb_publisher publisher;
 	struct xb_nl nl;
 	struct xb_datapath dp;
+	struct xb_spread spread;	/* --spread-esp: the SAs' CPUs */
 	int lock_fd;
 	int signal_fd;
 	int timer_fd;

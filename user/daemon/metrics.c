@@ -414,6 +414,34 @@ static void render_ifaces(FILE *f, const struct xb_stats *st, const struct iface
 	free(rows);
 }
 
+/* --spread-esp: packets redirected per target CPU, for the CPUs that
+ * counted any (at most the possible CPUs: bounded by the machine). */
+static int render_spread(FILE *f, const struct xb_maps *maps)
+{
+	struct xb_counter *c = calloc(XB_MAX_SPREAD_CPUS, sizeof(*c));
+	char cpu_s[16];
+	int n, cpu;
+
+	if (!c)
+		return -ENOMEM;
+	n = xb_spread_stats_read(maps, c, XB_MAX_SPREAD_CPUS);
+	if (n < 0) {
+		free(c);
+		return n;
+	}
+	family(f, "xfrmbpf_spread_packets_total", "counter",
+	       "Inbound ESP redirected to a CPU by --spread-esp, by target CPU "
+	       "(stats: spread_cpus).");
+	for (cpu = 0; cpu < n; cpu++) {
+		if (!c[cpu].packets)
+			continue;
+		snprintf(cpu_s, sizeof(cpu_s), "%d", cpu);
+		sample(f, "xfrmbpf_spread_packets_total", c[cpu].packets, "cpu", cpu_s, NULL);
+	}
+	free(c);
+	return 0;
+}
+
 static int render_counters(FILE *f, const struct xb_maps *maps)
 {
 	struct xb_undecidable_stats und;
@@ -451,7 +479,7 @@ static int render_counters(FILE *f, const struct xb_maps *maps)
 	render_ifaces(f, &st, ifs);
 	xb_stats_free(&st);
 	free(ifs);
-	return 0;
+	return render_spread(f, maps);
 }
 
 struct top_policy {

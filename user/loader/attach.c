@@ -73,6 +73,12 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	return 0;
 }
 
+void xb_dp_set_spread(struct xb_datapath *dp, bool on)
+{
+	dp->spread = on;
+	dp->skel->rodata->xb_spread_on = on;
+}
+
 int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mode)
 {
 	__u32 netns_flags = xb_netns_cfg_flags();
@@ -110,7 +116,7 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 		err = xb_stats_retire_row(dp->maps, ifc->stats_slot);
 	}
 	if (!err) {
-		cfg = xb_iface_cfg_current(ifc, false, netns_flags);
+		cfg = xb_iface_cfg_current(ifc, false, false, netns_flags);
 		err = xb_iface_cfg_write(dp->maps, ifc, &cfg);
 	}
 	if (err) {
@@ -126,12 +132,16 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 		xb_iface_forget(dp->maps, ifc->ifindex);
 		return err;
 	}
-	cfg = xb_iface_cfg_current(ifc, dp->steer, netns_flags);
+	cfg = xb_iface_cfg_current(ifc, dp->steer, dp->spread, netns_flags);
 	xb_iface_cfg_write(dp->maps, ifc, &cfg);
 	if (cfg.flags & XB_IF_STACKED)
 		xb_iface_log_stacked(ifc->name, cfg.flags);
 	if (cfg.flags & (XB_IF_NF_PREROUTING4 | XB_IF_NF_PREROUTING6))
 		xb_iface_log_netfilter(ifc->name, cfg.flags);
+	if (dp->spread && !(cfg.flags & XB_IF_SPREAD))
+		pr_warn("%s: --spread-esp does not redirect from skb-mode XDP (Linux 6.12 "
+			"hands such packets to IP at their Ethernet header); its ESP stays on "
+			"the CPU it arrives on\n", ifc->name);
 	dp->n_ifaces++;
 	return 0;
 }

@@ -52,6 +52,7 @@ struct xb_datapath {
 	struct xb_dp_iface ifaces[XB_MAX_IFACES];
 	int n_ifaces;
 	bool steer;
+	bool spread;		/* --spread-esp (xb_dp_set_spread()) */
 	char err[256];		/* the one line explaining the last failure */
 };
 
@@ -65,6 +66,10 @@ int xb_dp_configure(struct xfrmbpf *skel, const char *pin_dir);
 /* Open the datapath object; its maps are the pins under pin_dir. */
 int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	       const struct xb_maps *maps, bool steer);
+/* `run --spread-esp`: load the XDP program with spreading on, and mark
+ * the devices it can redirect from (XB_IF_SPREAD). Before the first
+ * attach, which loads the program. */
+void xb_dp_set_spread(struct xb_datapath *dp, bool on);
 /* Attach to ifname; on failure dp->err says why. */
 int xb_dp_attach(struct xb_datapath *dp, const char *ifname,
 		 enum xb_xdp_mode mode);

@@ -234,7 +234,7 @@ static void vlans_current(const struct xb_dp_iface *ifc, struct xb_iface_cfg *cf
 static const char *last_vlan_blind_why;
 
 /* The settings as the kernel has them now; the name follows renames. */
-struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
+struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer, bool spread,
 					 __u32 netns_flags)
 {
 	struct xb_iface_cfg cfg;
@@ -253,6 +253,12 @@ struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
 	/* before the attach the mode is not known: as if generic */
 	if (!ifc->xdp || ifc->mode == XDP_MODE_SKB)
 		cfg.flags |= XB_IF_GENERIC;
+	/* Native XDP only. Generic XDP queues the skb itself into the
+	 * cpumap (cpu_map_generic_redirect(), 5.15+), which works on 6.1,
+	 * but Debian's 6.12 delivers every such packet to IP at its
+	 * Ethernet header (IpInHdrErrors; the spread_esp scenario). */
+	if (spread && ifc->xdp && ifc->mode != XDP_MODE_SKB)
+		cfg.flags |= XB_IF_SPREAD;
 	if (iface_stacked(ifc->name))
 		cfg.flags |= XB_IF_STACKED;
 	if (tc_ingress_others(ifc))
@@ -426,7 +432,7 @@ void xb_dp_refresh(struct xb_datapath *dp)
 		struct xb_dp_iface *ifc = &dp->ifaces[i];
 		__u32 ifc_old_flags = ifc->cfg.flags;
 
-		cfg = xb_iface_cfg_current(ifc, dp->steer, netns_flags);
+		cfg = xb_iface_cfg_current(ifc, dp->steer, dp->spread, netns_flags);
 		/* flags, MTU and VLAN devices (xb_iface_cfg_current() zeroes
 		 * the whole value first) */
 		if (!memcmp(&cfg, &ifc->cfg, sizeof(cfg)))

@@ -13,7 +13,7 @@
  * flags (netfilter hooks at prerouting), read once for all of them. */
 __u32 xb_netns_cfg_flags(void);
 /* The settings of ifc as the kernel has them now, with netns_flags. */
-struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer,
+struct xb_iface_cfg xb_iface_cfg_current(struct xb_dp_iface *ifc, bool steer, bool spread,
 					 __u32 netns_flags);
 int xb_iface_cfg_write(const struct xb_maps *maps, struct xb_dp_iface *ifc,
 		       const struct xb_iface_cfg *cfg);

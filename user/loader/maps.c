@@ -168,7 +168,8 @@ static int layout_hash(__u32 *out)
 		hash_u32(&h, bpf_map__key_size(map));
 		hash_u32(&h, bpf_map__value_size(map));
 		hash_u32(&h, bpf_map__map_flags(map));
-		if (!xb_map_by_capacity(i) && i != XB_MAP_FLOW_CACHE)
+		if (!xb_map_by_capacity(i) && i != XB_MAP_FLOW_CACHE &&
+		    i != XB_MAP_SPREAD_CPUS && i != XB_MAP_SPREAD_STATS)
 			hash_u32(&h, bpf_map__max_entries(map));
 		if (btf) {
 			hash_btf_type(&h, btf, bpf_map__btf_key_type_id(map), 0);
@@ -519,10 +520,42 @@ static int fit_pinned_capacity(const char *pin_dir, __u32 max_policies)
 	return 0;
 }
 
+__u32 xb_spread_map_entries(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n < 1)
+		return 1;
+	return n > XB_MAX_SPREAD_CPUS ? XB_MAX_SPREAD_CPUS : (__u32)n;
+}
+
+/* The spread maps for the possible CPUs: the same size in every object
+ * that loads on the pins, and never past NR_CPUS (the cpumap's limit). */
+static int spread_maps_fit(struct bpf_object *obj)
+{
+	static const char *const names[] = { "xb_spread_cpus", "xb_spread_stats" };
+	int i, ret;
+
+	for (i = 0; i < (int)ARRAY_SIZE(names); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, names[i]);
+
+		if (!map)
+			continue;
+		ret = bpf_map__set_max_entries(map, xb_spread_map_entries());
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int xb_maps_fit_capacity(struct bpf_object *obj, const char *pin_dir, __u32 max_policies)
 {
 	__u32 entries;
 	int i, ret;
+
+	ret = spread_maps_fit(obj);
+	if (ret)
+		return ret;
 
 	for (i = 0; i < (int)ARRAY_SIZE(capacity_maps); i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj,

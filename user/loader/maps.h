@@ -34,6 +34,8 @@
 	X(TSS_FILTER, xb_tss_filter)		\
 	X(WATCHDOG, xb_watchdog)		\
 	X(SPI_SEEN, xb_spi_seen)		\
+	X(SPREAD_CPUS, xb_spread_cpus)		\
+	X(SPREAD_STATS, xb_spread_stats)	\
 	X(ABI, xb_abi)
 
 /* The pinned link of the watch on the daemon's exit (bpf/exit_watch.bpf.h),
@@ -97,7 +99,11 @@ bool xb_map_by_capacity(int idx);
 /* Entries of the capacity-sized map idx (xb_policies, xb_tmpls, xb_tss,
  * xb_policy_stats) for max_policies policies. */
 __u32 xb_capacity_map_entries(int idx, __u32 max_policies);
-/* Size the capacity-sized maps of obj, about to be loaded on pin_dir's
+/* Entries of xb_spread_cpus and xb_spread_stats: the possible CPUs, at
+ * most XB_MAX_SPREAD_CPUS. */
+__u32 xb_spread_map_entries(void);
+/* Size the capacity-sized maps of obj (and the spread maps, by the
+ * possible CPUs), about to be loaded on pin_dir's
  * maps: as the pinned ones where there are pins, else for max_policies
  * (0: as compiled). pin_dir NULL: no pins. */
 int xb_maps_fit_capacity(struct bpf_object *obj, const char *pin_dir, __u32 max_policies);

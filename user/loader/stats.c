@@ -264,3 +264,26 @@ int xb_stats_retire_row(const struct xb_maps *maps, __u32 row)
 	free(into);
 	return err;
 }
+
+int xb_spread_stats_read(const struct xb_maps *maps, struct xb_counter *out, __u32 n)
+{
+	__u32 cpu, entries = xb_spread_map_entries();
+	int err = 0, i;
+
+	if (n > entries)
+		n = entries;
+	for (cpu = 0; cpu < n; cpu++) {
+		struct xb_counter *v = xb_maps_lookup_percpu(maps, XB_MAP_SPREAD_STATS, &cpu,
+							     sizeof(*v), &err);
+
+		if (!v)
+			return err;
+		memset(&out[cpu], 0, sizeof(out[cpu]));
+		for (i = 0; i < maps->n_cpus; i++) {
+			out[cpu].packets += v[i].packets;
+			out[cpu].bytes += v[i].bytes;
+		}
+		free(v);
+	}
+	return (int)n;
+}

@@ -52,4 +52,9 @@ int xb_undecidable_stats_read(const struct xb_maps *maps, struct xb_undecidable_
  * (per CPU), then it starts at zero. */
 int xb_stats_retire_row(const struct xb_maps *maps, __u32 row);
 
+/* Packets and bytes redirected to each target CPU, summed over the CPUs
+ * that redirected them: out[cpu] for cpu < n (at most the map's size,
+ * xb_spread_map_entries()). Returns how many were read, or -errno. */
+int xb_spread_stats_read(const struct xb_maps *maps, struct xb_counter *out, __u32 n);
+
 #endif

@@ -8,6 +8,7 @@
 #include <linux/xfrm.h>
 #include "lib/log.h"
 #include "mirror/mirror.h"
+#include "mirror/spread.h"
 
 /* Room for every policy at its largest: copies beyond it use malloc. */
 #define ARENA_SIZE(max)	((size_t)(max) * \
@@ -119,8 +120,31 @@ static void free_table(struct xb_htab *h, size_t node_off)
 	xb_htab_fini(h);
 }
 
+void xb_mirror_set_spread(struct xb_mirror *m, struct xb_spread *spread)
+{
+	m->spread = spread;
+}
+
+/* The CPUs of every key back to the spread, kept as hints: a mirror
+ * rebuilt on empty maps gives the keys that come back the same CPUs. */
+static void release_spread(struct xb_mirror *m)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (!m->spread || !m->spis.buckets)
+		return;
+	xb_htab_for_each(&m->spis, n, tmp, i) {
+		struct xb_mirror_spi *s = xb_container_of(n, struct xb_mirror_spi, node);
+
+		if (s->cpu != XB_NO_CPU)
+			xb_spread_release(m->spread, &s->key, s->cpu, true);
+	}
+}
+
 void xb_mirror_fini(struct xb_mirror *m)
 {
+	release_spread(m);
 	free_policies(m);
 	free_table(&m->sas, offsetof(struct xb_mirror_sa, node));
 	free_table(&m->spis, offsetof(struct xb_mirror_spi, node));
@@ -375,7 +399,9 @@ struct xb_mirror_spi *xb_mirror_spi_find(const struct xb_mirror *m,
 	return n ? xb_container_of(n, struct xb_mirror_spi, node) : NULL;
 }
 
-static int spi_ref(struct xb_mirror *m, const struct xb_spi_key *key, int delta)
+/* pcpu: the SA's XFRMA_SA_PCPU (XB_NO_CPU: none), for a new key. */
+static int spi_ref(struct xb_mirror *m, const struct xb_spi_key *key, int delta,
+		   __u32 pcpu)
 {
 	struct xb_mirror_spi *s = xb_mirror_spi_find(m, key);
 
@@ -386,16 +412,36 @@ static int spi_ref(struct xb_mirror *m, const struct xb_spi_key *key, int delta)
 		if (!s)
 			return -ENOMEM;
 		s->key = *key;
+		s->cpu = XB_NO_CPU;
 		if (xb_htab_insert(&m->spis, &s->node)) {
 			free(s);
 			return -ENOMEM;
 		}
+		if (m->spread)
+			s->cpu = xb_spread_take(m->spread, key, pcpu);
 	}
 	s->n_sas += delta;
 	if (!s->n_sas) {
+		if (m->spread && s->cpu != XB_NO_CPU)
+			xb_spread_release(m->spread, key, s->cpu, false);
 		xb_htab_remove(&m->spis, &s->node);
 		free(s);
 	}
+	return xb_vec_push(&m->dirty_spis, key);
+}
+
+/* A per-CPU SA's CPU changed (an update of the SA): its key follows it
+ * when that CPU is listed. */
+static int spi_repin(struct xb_mirror *m, const struct xb_spi_key *key, __u32 pcpu)
+{
+	struct xb_mirror_spi *s = xb_mirror_spi_find(m, key);
+
+	if (!m->spread || !s || pcpu == XB_NO_CPU || s->cpu == pcpu ||
+	    !xb_spread_listed(m->spread, pcpu))
+		return 0;
+	if (s->cpu != XB_NO_CPU)
+		xb_spread_release(m->spread, key, s->cpu, false);
+	s->cpu = xb_spread_take(m->spread, key, pcpu);
 	return xb_vec_push(&m->dirty_spis, key);
 }
 
@@ -408,8 +454,11 @@ static int sa_upsert(struct xb_mirror *m, const struct xb_sa_event *se)
 		ms->seen = true;
 		if (!memcmp(&ms->sa, &se->sa, sizeof(ms->sa)))
 			return 0;
+		err = 0;
+		if (ms->sa.pcpu_num != se->sa.pcpu_num)
+			err = spi_repin(m, &se->key.spi, se->sa.pcpu_num);
 		ms->sa = se->sa;
-		return xb_vec_push(&m->dirty_sas, &se->key);
+		return err ? err : xb_vec_push(&m->dirty_sas, &se->key);
 	}
 	ms = calloc(1, sizeof(*ms));
 	if (!ms)
@@ -422,14 +471,14 @@ static int sa_upsert(struct xb_mirror *m, const struct xb_sa_event *se)
 		free(ms);
 		return err;
 	}
-	err = spi_ref(m, &ms->key.spi, 1);
+	err = spi_ref(m, &ms->key.spi, 1, ms->sa.pcpu_num);
 	return err ? err : xb_vec_push(&m->dirty_sas, &se->key);
 }
 
 static void sa_remove(struct xb_mirror *m, struct xb_mirror_sa *ms)
 {
 	xb_htab_remove(&m->sas, &ms->node);
-	spi_ref(m, &ms->key.spi, -1);
+	spi_ref(m, &ms->key.spi, -1, XB_NO_CPU);
 	xb_vec_push(&m->dirty_sas, &ms->key);
 	free(ms);
 }

@@ -14,6 +14,8 @@
 #include "lib/vec.h"
 #include "netlink/xfrm_msg.h"
 
+struct xb_spread;
+
 /* A policy as the kernel has it, templates included. */
 struct xb_mirror_full {
 	struct xb_policy pol;
@@ -57,6 +59,7 @@ struct xb_mirror_spi {
 	struct xb_hnode node;
 	struct xb_spi_key key;
 	__u32 n_sas;
+	__u32 cpu;		/* --spread-esp: its CPU, else XB_NO_CPU */
 };
 
 struct xb_mirror_link {
@@ -98,6 +101,9 @@ struct xb_mirror {
 	size_t arena_live;
 	/* load NULL: no store (`xfrmbpf check`), the copies stay. */
 	struct xb_policy_store store;
+	/* `run --spread-esp`: gives each SPI key its CPU (mirror/spread.h);
+	 * NULL: none (XB_NO_CPU). Not the mirror's: it outlives a rebuild. */
+	struct xb_spread *spread;
 
 	/* Changes not yet published. Duplicates are harmless: the publisher
 	 * gives the classifier builder and writes into the maps the current
@@ -120,6 +126,9 @@ struct xb_mirror {
 int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store,
 		   __u32 max_policies);
 void xb_mirror_fini(struct xb_mirror *m);
+/* Give SPI keys CPUs from spread (NULL: none), before the first event;
+ * xb_mirror_fini() hands their CPUs back to it as hints. */
+void xb_mirror_set_spread(struct xb_mirror *m, struct xb_spread *spread);
 
 /* Apply one parsed event. */
 int xb_mirror_apply(struct xb_mirror *m, const struct xb_event *ev);

@@ -292,6 +292,7 @@ static int publish_spi(struct publish_ctx *c, struct xb_mirror *m,
 	if (!s)
 		return map_del(c->maps, XB_MAP_SPIS, key);
 	val.n_sas = s->n_sas;
+	val.cpu = s->cpu;
 	return ctx_put(c, XB_MAP_SPIS, key, &val);
 }
 

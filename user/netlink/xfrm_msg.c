@@ -39,6 +39,14 @@
 #include "xfrmbpf/sync.h"
 #include "netlink/xfrm_msg.h"
 
+/* XFRMA_SA_PCPU (Linux 6.13, also in Debian's 6.12: 35, after
+ * XFRMA_MTIMER_THRESH 32, XFRMA_SA_DIR 33, XFRMA_NAT_KEEPALIVE_INTERVAL
+ * 34): the CPU of a per-CPU SA, a __u32. Debian 12's headers end at
+ * XFRMA_MTIMER_THRESH; the attributes are collected up to it whatever
+ * the headers know. */
+#define XB_XFRMA_SA_PCPU	35
+#define XB_XFRMA_MAX	(XFRMA_MAX > XB_XFRMA_SA_PCPU ? XFRMA_MAX : XB_XFRMA_SA_PCPU)
+
 /* Attribute collection over one attribute stream, with the check that
  * libmnl's iterators leave out: they stop silently at the first attribute
  * that does not fit, so trailing bytes must be checked for afterwards. */
@@ -408,6 +416,7 @@ static void sa_from_user(struct xb_sa_event *se,
 	se->sa.reqid = u->reqid;
 	se->sa.mode = u->mode;
 	se->sa.flags = u->flags;
+	se->sa.pcpu_num = XB_NO_CPU;
 }
 
 /*
@@ -427,6 +436,8 @@ static int sa_attrs(struct xb_sa_event *se, const struct nlattr **tb)
 		err = attr_u32(tb[XFRMA_IF_ID], &se->sa.if_id);
 	if (!err)
 		err = attr_copy(tb[XFRMA_ENCAP], &encap, sizeof(encap));
+	if (!err)
+		err = attr_u32(tb[XB_XFRMA_SA_PCPU], &se->sa.pcpu_num);
 	if (err)
 		return err;
 	se->sa.encap_type = encap.encap_type;
@@ -440,10 +451,11 @@ static int sa_attrs(struct xb_sa_event *se, const struct nlattr **tb)
 /* Only what sa_attrs() reads: the table holds no pointer to a key. */
 static void sa_attr_table(const struct nlattr **all, const struct nlattr **tb)
 {
-	memset(tb, 0, (XFRMA_MAX + 1) * sizeof(*tb));
+	memset(tb, 0, (XB_XFRMA_MAX + 1) * sizeof(*tb));
 	tb[XFRMA_MARK] = all[XFRMA_MARK];
 	tb[XFRMA_IF_ID] = all[XFRMA_IF_ID];
 	tb[XFRMA_ENCAP] = all[XFRMA_ENCAP];
+	tb[XB_XFRMA_SA_PCPU] = all[XB_XFRMA_SA_PCPU];
 }
 
 /* The attributes every SA message may carry, then its kind. all holds
@@ -452,7 +464,7 @@ static void sa_attr_table(const struct nlattr **all, const struct nlattr **tb)
 static int sa_event(struct xb_event *ev, const struct nlattr **all,
 		    enum xb_event_kind kind)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
+	const struct nlattr *tb[XB_XFRMA_MAX + 1];
 	int err;
 
 	sa_attr_table(all, tb);
@@ -562,7 +574,7 @@ static const struct xfrm_msg_type *xfrm_msg_type(__u16 type)
 
 int xb_parse_xfrm_msg(const struct nlmsghdr *nlh, struct xb_event *ev)
 {
-	const struct nlattr *tb[XFRMA_MAX + 1];
+	const struct nlattr *tb[XB_XFRMA_MAX + 1];
 	const struct xfrm_msg_type *t;
 	union xfrm_msg_hdr hdr;
 	int err;
@@ -575,7 +587,7 @@ int xb_parse_xfrm_msg(const struct nlmsghdr *nlh, struct xb_event *ev)
 		ev->kind = XB_EV_IGNORED;
 		return 0;
 	}
-	err = msg_attrs(nlh, &hdr, t->hdrlen, tb, XFRMA_MAX);
+	err = msg_attrs(nlh, &hdr, t->hdrlen, tb, XB_XFRMA_MAX);
 	if (err)
 		return err;
 	return t->parse(&hdr, tb, ev);
