@@ -144,7 +144,7 @@ $(OUT)/tests/fuzz/fuzz_netlink: $(FUZZ_NETLINK_SRCS) $(USER_HDRS) | $(OUT)/.deps
 
 fuzz-build: $(OUT)/tests/fuzz/fuzz_netlink
 
-# FUZZ_SECONDS=N (default 600 here, 60 in `make test`).
+# FUZZ_SECONDS=N (default 600 here, 30 in `make test`).
 fuzz: fuzz-build
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-600} bash tests/fuzz/test_fuzz_netlink.sh
 

@@ -4,7 +4,7 @@
 # "N passed, N failed, N skipped"; exits 1 on any failure.
 #   unit:        build/tests/unit/test_*   (cmocka, ASan/UBSan)
 #   bpf:         build/tests/bpf/test_*    (BPF_PROG_TEST_RUN fixtures)
-#   fuzz:        tests/fuzz/test_*.sh       (libFuzzer, 60 s each)
+#   fuzz:        tests/fuzz/test_*.sh       (libFuzzer, 30 s each)
 #   integration: tests/integration/test_*.sh (netns, host kernel)
 #   vm:          tests/vm/smoke.sh          (kernel lab smoke subset)
 # TESTS="pattern" runs only test files whose path matches the pattern.
