@@ -288,6 +288,9 @@ struct xb_md_handoff {
 	__u32 ingress_ifindex;	/* skb->ingress_ifindex at egress */
 	__u32 len;		/* skb->len without the Ethernet header */
 	__u32 iph[5];		/* its IPv4 header (no options), TTL decremented */
+	/* a per-CPU value is copied out in 8-byte steps: the array of them
+	 * that userspace reads must have the same stride */
+	__u32 pad;
 };
 
 #endif

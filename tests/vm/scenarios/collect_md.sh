@@ -125,7 +125,9 @@ main() {
 	fi
 	tap_ok "xfrmbpf --steer synced, mirrored xfrm links: $(xbn status -j | jq .xfrm_links)"
 	if [ "$steers" = 1 ]; then
-		check "--steer: xb_tc_md_egress on xbt-xmd's clsact egress" md_egress_attached
+		# the daemon follows the mirrored device at its heartbeat (1 s)
+		check "--steer: xb_tc_md_egress on xbt-xmd's clsact egress" \
+			wait_for 5 md_egress_attached
 	else
 		check "--steer: no program on xbt-xmd's egress" \
 			bash -c "! ip netns exec $GWA tc filter show dev xbt-xmd egress | grep -q xb_tc"
