@@ -13,8 +13,9 @@
 # to the kernel (steer_skip_no_dev), lost as without xfrmbpf; a re-created
 # xbt-xmd is followed. Without the kfunc (6.1) every flow goes to the
 # kernel and none is steered. With the encap routes again, every flow is
-# delivered by the kernel (a route with an encap is the kernel's to take). The daemon's SIGTERM removes the egress filter and the clsact
-# qdisc it created.
+# delivered by the kernel (a route with an encap is the kernel's to take).
+# SIGTERM removes the egress filter and the clsact qdisc the daemon
+# created; after a kill -9, `unload --all` removes the filter.
 set -u
 RV_MD=1
 RV_PREFIX=xbt-md-
@@ -91,6 +92,22 @@ md_phase_recreated() {
 	expect_eq "re-created xbt-xmd: steered +" "$COUNT" $(($(reason_count steered) - s))
 }
 
+# After a kill -9 our filter stays on xbt-xmd: `unload --all` removes it.
+md_phase_unload() {
+	if ! vpn_daemon_start "$GWA" -i xbt-lan --steer; then
+		tap_fail_log "xfrmbpf --steer started again" "$(vpn_log_tail)"
+		return 1
+	fi
+	check "started again: xb_tc_md_egress on xbt-xmd" wait_for 5 md_egress_attached
+	kill -KILL "$VPN_DAEMON"
+	wait "$VPN_DAEMON" 2>/dev/null
+	VPN_DAEMON=
+	check "kill -9: the egress filter stays behind" md_egress_attached
+	check "unload --all exits 0" xbn unload --all
+	check "unload --all: no program left on xbt-xmd's egress" \
+		bash -c "! ip netns exec $GWA tc filter show dev xbt-xmd egress | grep -q xb_tc"
+}
+
 main() {
 	local out id f s e steers=0
 
@@ -158,6 +175,7 @@ main() {
 		bash -c "! ip netns exec $GWA tc filter show dev xbt-xmd egress | grep -q xb_tc"
 	check "after SIGTERM: no clsact qdisc left on xbt-xmd (ours, emptied)" \
 		bash -c "! ip netns exec $GWA tc qdisc show dev xbt-xmd | grep -q clsact"
+	[ "$steers" = 1 ] && md_phase_unload
 }
 
 main
