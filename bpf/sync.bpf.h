@@ -26,6 +26,7 @@ struct xb_sync_snap {
 	 * a stack array becomes pointer arithmetic the verifier refuses. */
 	__u8 default_in;
 	__u8 default_fwd;
+	__u8 default_out;	/* steering to a collect_md device */
 };
 
 /* Returns XB_R_NONE when the mirror may be trusted, else the reason to
@@ -48,6 +49,7 @@ static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
 	snap->flow_epoch = XB_READ_ONCE(s->flow_epoch);
 	snap->default_in = XB_READ_ONCE(s->default_action[XB_DIR_IN]);
 	snap->default_fwd = XB_READ_ONCE(s->default_action[XB_DIR_FWD]);
+	snap->default_out = XB_READ_ONCE(s->default_action[XB_DIR_OUT]);
 	/* The snapshot is filled anyway: a cached verdict of the generation
 	 * read here may still be used (see xb_xdp_decide). */
 	if (snap->seq & 1)
@@ -66,7 +68,8 @@ static __always_inline bool xb_sync_end(const struct xb_sync_snap *snap)
 }
 
 /* The default action (XB_DEFAULT_*) of plaintext in direction dir,
- * XB_DIR_IN or XB_DIR_FWD, as the snapshot read it. */
+ * XB_DIR_IN or XB_DIR_FWD, as the snapshot read it (XB_DIR_OUT: read
+ * default_out, which only steering needs). */
 static __always_inline __u32 xb_sync_default(const struct xb_sync_snap *snap,
 					     __u32 dir)
 {

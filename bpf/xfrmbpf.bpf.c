@@ -16,6 +16,7 @@
 #include "stats.bpf.h"
 #include "steer.bpf.h"
 #include "spread.bpf.h"
+#include "md_egress.bpf.h"
 
 /*
  * `xfrmbpf classify` loads an instance of its own with xb_dry_run set: the
@@ -329,6 +330,15 @@ SEC("tc")
 int xb_tc_steer(struct __sk_buff *skb)
 {
 	return xb_steer(skb);
+}
+
+/* On clsact egress of the collect_md device: the if_id of the packets
+ * xb_tc_steer sent there (bpf/md_egress.bpf.h). The loader loads it only
+ * with steering and where bpf_skb_set_xfrm_info exists (6.2+). */
+SEC("tc")
+int xb_tc_md_egress(struct __sk_buff *skb)
+{
+	return xb_md_egress(skb);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

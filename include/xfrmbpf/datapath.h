@@ -279,4 +279,23 @@ struct xb_trace {
 	__u8 pad;
 };
 
+/*
+ * Value of xb_md_handoff, a one-entry per-CPU array of the datapath object
+ * (not pinned): tc ingress steering leaves it for the collect_md device's
+ * tc egress program (bpf/md_egress.bpf.h). The redirect runs on the same
+ * CPU right after the ingress program returns, so the packet it describes
+ * is the next one that CPU sends through the device; the header copy tells
+ * it from any other (the kernel's own) that might come first.
+ */
+struct xb_md_handoff {
+	__u32 pending;		/* 1 from the redirect until the egress took it */
+	__u32 if_id;		/* of the flow's OUT policy */
+	__u32 ingress_ifindex;	/* skb->ingress_ifindex at egress */
+	__u32 len;		/* skb->len without the Ethernet header */
+	__u32 iph[5];		/* its IPv4 header (no options), TTL decremented */
+	/* a per-CPU value is copied out in 8-byte steps: the array of them
+	 * that userspace reads must have the same stride */
+	__u32 pad;
+};
+
 #endif

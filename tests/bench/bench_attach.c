@@ -53,6 +53,7 @@ static int load_datapath(const char *pin_dir, struct xfrmbpf **skel)
 	if (xb_dp_configure(*skel, pin_dir))
 		return -EINVAL;
 	bpf_program__set_autoload((*skel)->progs.xb_tc_steer, false);
+	bpf_program__set_autoload((*skel)->progs.xb_tc_md_egress, false);
 	if (xfrmbpf__load(*skel))
 		return -errno;
 	return bpf_program__fd((*skel)->progs.xb_xdp);

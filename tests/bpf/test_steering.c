@@ -7,8 +7,12 @@
  * for the gateway itself, an if_id without a device) goes to it with its
  * reason; what is no steering case (steering off, blocked, no if_id, ESP,
  * VLAN tags, fragments, frames for another host) passes untouched and
- * uncounted. The collect_md device is no target (bpf/steer.bpf.h says
- * why): its if_ids go to the kernel. Cases run through BPF_PROG_TEST_RUN, and once on real devices:
+ * uncounted. An if_id without a device of its own goes to the collect_md
+ * device (bpf_redirect_neigh, its if_id handed to the device's egress
+ * program) when that program runs there, for IPv4 only and not under a
+ * default OUT block; else to the kernel. The egress program (loaded only
+ * where bpf_skb_set_xfrm_info exists) takes only the packet handed to it.
+ * Cases run through BPF_PROG_TEST_RUN, and once on real devices:
  * the redirect from the Ethernet ingress into an L3 device delivers the
  * bare IP packet. The namespace and the shared setup:
  * tests/lib/fixture.h (xbt-tun stands in for the xfrm interface).
@@ -46,7 +50,8 @@
 static int run_tc(struct bpf_program *prog, struct xbt_frame *f,
 		  uint32_t *retval, uint8_t *out, uint32_t *out_len)
 {
-	struct __sk_buff ctx = { .ifindex = (uint32_t)xbt_fx.if_in };
+	struct __sk_buff ctx = { .ifindex = (uint32_t)xbt_fx.if_in,
+				 .ingress_ifindex = (uint32_t)xbt_fx.if_in };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		    .data_in = f->data,
 		    .data_size_in = (uint32_t)f->len,
@@ -82,6 +87,9 @@ static const struct xbt_policy pol_steer[] = {
 	POL(.id = 55, .view = XB_VIEW_OUT, .family = 4, MAIN,
 	    .verdict = XB_V_REQUIRES_IPSEC, .dst = "198.51.100.128",
 	    .plen_d = 25, .priority = 5, .pos = 6),
+	POL(.id = 56, .view = XB_VIEW_OUT, .family = 6, MAIN,
+	    .verdict = XB_V_REQUIRES_IPSEC, .dst = "2001:db8:4::",
+	    .plen_d = 64, .priority = 10, .pos = 7, .if_id = NODEV_IF_ID),
 	{ 0 }
 };
 
@@ -227,31 +235,185 @@ static void test_steering_counts_steered_not_received(void **state)
 	assert_memory_equal(a.other, b.other, sizeof(a.other));
 }
 
-/* An if_id whose only device is the collect_md one (key 0): the kernel
- * routes the flow (encap xfrm routes), counted as steer_skip_no_dev. */
-static void test_steer_collect_md_goes_to_the_kernel(void **state)
+/* ---- the collect_md device (key 0) ---- */
+
+#define MD_V4_DST	"198.51.100.9"	/* policy 52: NODEV_IF_ID */
+#define MD_V6_DST	"2001:db8:4::9"	/* policy 56: NODEV_IF_ID */
+
+/* The collect_md device at key 0 (xbt-tun stands in for it), and where
+ * the loader says our egress program runs (0: nowhere). */
+static void set_md(uint32_t link_ifindex, uint32_t egress_ifindex)
 {
-	struct xb_xfrm_link l = { .ifindex = (uint32_t)xbt_fx.if_tun,
-				  .collect_md = 1 };
-	struct xbt_pkt_spec spec = { TCP4("198.51.100.9", 80) };
-	uint8_t out[XBT_FRAME_MAX];
-	struct xbt_counts before;
-	struct xbt_frame f;
+	struct xb_xfrm_link l = { .ifindex = link_ifindex, .collect_md = 1 };
 	int links_fd = bpf_map__fd(xbt_fx.skel->maps.xb_xfrm_links);
-	uint32_t retval, out_len, key = 0;
+	uint32_t key = 0;
+
+	strcpy(l.name, "xbt-tun");
+	if (link_ifindex)
+		assert_int_equal(bpf_map_update_elem(links_fd, &key, &l, BPF_ANY), 0);
+	else
+		bpf_map_delete_elem(links_fd, &key);
+	xbt_fx.skel->data_md_egress->xb_md_egress_ifindex = egress_ifindex;
+}
+
+static struct xb_md_handoff handoffs[MAX_CPUS];
+
+/* Every CPU's handoff: cleared (write) or read. */
+static void handoffs_clear(void)
+{
+	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_md_handoff);
+	uint32_t zero = 0;
+
+	memset(handoffs, 0, sizeof(handoffs));
+	assert_int_equal(bpf_map_update_elem(fd, &zero, handoffs, BPF_ANY), 0);
+}
+
+/* The one pending handoff (the CPU the test ran on), NULL when none. */
+static const struct xb_md_handoff *handoff_pending(void)
+{
+	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_md_handoff);
+	const struct xb_md_handoff *found = NULL;
+	int i, n = xbt_fx_num_cpus();
+	uint32_t zero = 0;
+
+	assert_true(n > 0);
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, handoffs), 0);
+	for (i = 0; i < n; i++) {
+		if (!handoffs[i].pending)
+			continue;
+		assert_null(found);	/* one packet, one handoff */
+		found = &handoffs[i];
+	}
+	return found;
+}
+
+/* One packet to MD_*_DST through xb_tc_steer; the reason it was counted
+ * under must be want (XB_R_STEER: redirected, else no handoff). */
+static void run_md_case(const struct xbt_pkt_spec *spec, int want, uint8_t *out,
+			struct xbt_frame *f)
+{
+	struct xbt_counts before;
+	uint32_t retval, out_len;
+
+	assert_true(xbt_build(spec, f) > 0);
+	handoffs_clear();
+	xbt_fx_snap_counts(&before, NO_POL);
+	assert_int_equal(run_tc(xbt_fx.skel->progs.xb_tc_steer, f, &retval,
+				out, &out_len), 0);
+	assert_int_equal(retval, want == XB_R_STEER ? TC_ACT_REDIRECT : TC_ACT_OK);
+	assert_int_equal(xbt_fx_check_reason_delta(&before, want, 1), 0);
+	if (want != XB_R_STEER)
+		assert_null(handoff_pending());
+}
+
+/* IPv4, if_id without a device, our egress program on the collect_md
+ * device: redirected there, its if_id, device, length without Ethernet
+ * and header (TTL decremented) handed to the egress program. */
+static void test_md_v4_redirected_with_handoff(void **state)
+{
+	struct xbt_pkt_spec spec = { TCP4(MD_V4_DST, 80) };
+	const struct xb_md_handoff *h;
+	uint8_t out[XBT_FRAME_MAX];
+	struct xbt_frame f;
 
 	(void)state;
 	assert_int_equal(xbt_fx_set_state(pol_steer, NULL, 0, XB_IF_STEER), 0);
 	set_links();
-	assert_int_equal(bpf_map_update_elem(links_fd, &key, &l, BPF_ANY), 0);
+	set_md((uint32_t)xbt_fx.if_tun, (uint32_t)xbt_fx.if_tun);
+	run_md_case(&spec, XB_R_STEER, out, &f);
+	h = handoff_pending();
+	assert_non_null(h);
+	assert_int_equal(h->if_id, NODEV_IF_ID);
+	assert_int_equal(h->ingress_ifindex, xbt_fx.if_in);
+	assert_int_equal(h->len, f.len - 14);
+	assert_int_equal(out[14 + 8], 63);
+	assert_memory_equal(h->iph, out + 14, sizeof(h->iph));
+	set_md(0, 0);
+}
+
+/* What does not go to the collect_md device, counted steer_skip_no_dev. */
+static void test_md_not_steered(void **state)
+{
+	struct xbt_pkt_spec v4 = { TCP4(MD_V4_DST, 80) };
+	struct xbt_pkt_spec v6 = { TCP6(MD_V6_DST, 80) };
+	uint32_t md = (uint32_t)xbt_fx.if_tun;
+	uint8_t out[XBT_FRAME_MAX];
+	struct xbt_frame f;
+
+	(void)state;
+	assert_int_equal(xbt_fx_set_state(pol_steer, NULL, 0, XB_IF_STEER), 0);
+	set_links();
+	/* IPv6: no on-link fallback when routed through the device */
+	set_md(md, md);
+	run_md_case(&v6, XB_R_STEER_SKIP_NO_DEV, out, &f);
+	/* our egress program runs on no device (6.1, not attached yet) */
+	set_md(md, 0);
+	run_md_case(&v4, XB_R_STEER_SKIP_NO_DEV, out, &f);
+	/* it runs on another device than the mirrored collect_md one */
+	set_md(md, md + 100);
+	run_md_case(&v4, XB_R_STEER_SKIP_NO_DEV, out, &f);
+	/* no collect_md device mirrored */
+	set_md(0, md);
+	run_md_case(&v4, XB_R_STEER_SKIP_NO_DEV, out, &f);
+	/* default OUT block: routing through the device would drop it */
+	assert_int_equal(xbt_fx_set_state(pol_steer, NULL, ST_DEF_BLOCK_OUT,
+					  XB_IF_STEER), 0);
+	set_links();
+	set_md(md, md);
+	run_md_case(&v4, XB_R_STEER_SKIP_NO_DEV, out, &f);
+	set_md(0, 0);
+}
+
+/*
+ * xb_tc_md_egress, where its kfunc exists: a packet that is not the one
+ * handed over passes untouched and leaves the handoff pending; the one
+ * handed over takes it. BPF_PROG_TEST_RUN gives the program an Ethernet
+ * frame, so the handoff here copies the frame's first bytes where the
+ * device's egress would see the IP header.
+ */
+static void test_md_egress_takes_only_its_packet(void **state)
+{
+	struct xbt_pkt_spec spec = { TCP4(MD_V4_DST, 80) };
+	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_md_handoff);
+	uint8_t out[XBT_FRAME_MAX];
+	uint32_t retval, out_len, zero = 0;
+	struct xbt_frame f;
+	int i, taken, n = xbt_fx_num_cpus();
+
+	(void)state;
+	assert_true(n > 0);
 	assert_true(xbt_build(&spec, &f) > 0);
-	xbt_fx_snap_counts(&before, NO_POL);
-	assert_int_equal(run_tc(xbt_fx.skel->progs.xb_tc_steer, &f, &retval,
+	memset(handoffs, 0, sizeof(handoffs));
+	for (i = 0; i < n; i++) {
+		handoffs[i].pending = 1;
+		handoffs[i].if_id = NODEV_IF_ID;
+		handoffs[i].ingress_ifindex = (uint32_t)xbt_fx.if_in;
+		handoffs[i].len = (uint32_t)f.len;
+		memcpy(handoffs[i].iph, f.data, sizeof(handoffs[i].iph));
+		handoffs[i].iph[4] ^= 1;	/* another packet's header */
+	}
+	assert_int_equal(bpf_map_update_elem(fd, &zero, handoffs, BPF_ANY), 0);
+	assert_int_equal(run_tc(xbt_fx.skel->progs.xb_tc_md_egress, &f, &retval,
 				out, &out_len), 0);
-	bpf_map_delete_elem(links_fd, &key);
 	assert_int_equal(retval, TC_ACT_OK);
-	assert_int_equal(xbt_fx_check_reason_delta(&before,
-						   XB_R_STEER_SKIP_NO_DEV, 1), 0);
+	assert_int_equal(out_len, f.len);
+	assert_memory_equal(out, f.data, f.len);
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, handoffs), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(handoffs[i].pending, 1);
+
+	for (i = 0; i < n; i++)
+		handoffs[i].iph[4] ^= 1;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, handoffs, BPF_ANY), 0);
+	assert_int_equal(run_tc(xbt_fx.skel->progs.xb_tc_md_egress, &f, &retval,
+				out, &out_len), 0);
+	assert_int_equal(retval, TC_ACT_OK);
+	/* taken on the CPU the program ran on, and only there */
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, handoffs), 0);
+	for (i = 0, taken = 0; i < n; i++)
+		taken += !handoffs[i].pending;
+	assert_int_equal(taken, 1);
+	handoffs_clear();
 }
 
 /* ---- the redirect itself, on real devices ---- */
@@ -351,7 +513,7 @@ static void test_steer_redirect_delivers_bare_ip(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[N_STEER + 4];
+	static struct CMUnitTest tests[N_STEER + 5];
 	size_t i, n = 0;
 	int status;
 
@@ -369,11 +531,19 @@ int main(void)
 		tests[n++] = (struct CMUnitTest)
 			cmocka_unit_test(test_steer_redirect_delivers_bare_ip);
 		tests[n++] = (struct CMUnitTest)
-			cmocka_unit_test(test_steer_collect_md_goes_to_the_kernel);
+			cmocka_unit_test(test_md_v4_redirected_with_handoff);
+		tests[n++] = (struct CMUnitTest)
+			cmocka_unit_test(test_md_not_steered);
 	} else {
 		printf("ok - tc steering # SKIP no TUN device "
 		       "(stand-in for the xfrm interface)\n");
 	}
+	if (bpf_program__fd(xbt_fx.skel->progs.xb_tc_md_egress) >= 0)
+		tests[n++] = (struct CMUnitTest)
+			cmocka_unit_test(test_md_egress_takes_only_its_packet);
+	else
+		printf("ok - collect_md egress program # SKIP no "
+		       "bpf_skb_set_xfrm_info in this kernel (6.2+, xfrm_interface)\n");
 	return _cmocka_run_group_tests("bpf_steering", tests, n, NULL,
 				       xbt_fx_teardown);
 }

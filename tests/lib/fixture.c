@@ -197,6 +197,7 @@ int xbt_fx_set_sync(unsigned int st)
 	}
 	s.drained_ns = (st & ST_SPI_UNREAD) ? 0 : UINT64_MAX;
 	s.default_action[0] = (st & ST_DEF_BLOCK_IN) ? XB_DEFAULT_BLOCK : 0;
+	s.default_action[1] = (st & ST_DEF_BLOCK_OUT) ? XB_DEFAULT_BLOCK : 0;
 	s.default_action[2] = (st & ST_DEF_BLOCK_FWD) ? XB_DEFAULT_BLOCK : 0;
 	if (bpf_map_update_elem(bpf_map__fd(xbt_fx.skel->maps.xb_sync), &zero,
 				&s, BPF_ANY))

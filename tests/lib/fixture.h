@@ -118,6 +118,7 @@ enum {
 	/* The daemon has not read its XFRM socket since the packet came
 	 * (xb_sync.drained_ns = 0); without it, it has read everything. */
 	ST_SPI_UNREAD	= 1 << 12,
+	ST_DEF_BLOCK_OUT = 1 << 13,
 };
 
 /* An inbound SA, as xb_spis knows it. */

@@ -341,6 +341,7 @@ static struct xfrmbpf *load_dry_run(const char *pin_dir, int *err)
 	if (!*err) {
 		skel->rodata->xb_dry_run = true;
 		bpf_program__set_autoload(skel->progs.xb_tc_steer, false);
+		bpf_program__set_autoload(skel->progs.xb_tc_md_egress, false);
 		*err = xfrmbpf__load(skel);
 	}
 	if (*err) {

@@ -18,6 +18,7 @@
 #include "loader/bpffs.h"
 #include "loader/iface_cfg.h"
 #include "loader/kfunc.h"
+#include "loader/md_egress.h"
 #include "loader/stats.h"
 #include "loader/tc.h"
 #include "loader/xdp.h"
@@ -44,6 +45,17 @@ static int dp_fail(struct xb_datapath *dp, int err, const char *what)
 	return err;
 }
 
+/* Steering through a collect_md device needs bpf_skb_set_xfrm_info (6.2+):
+ * without it, its flows go to the kernel, as they do without --steer. */
+static bool md_steering_possible(void)
+{
+	if (xb_have_skb_set_xfrm_info())
+		return true;
+	pr_info("No bpf_skb_set_xfrm_info in this kernel (6.2+, module xfrm_interface): "
+		"a collect_md xfrm device is not steered to, its flows go to the kernel\n");
+	return false;
+}
+
 int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	       const struct xb_maps *maps, bool steer)
 {
@@ -64,6 +76,7 @@ int xb_dp_open(struct xb_datapath *dp, const char *pin_dir,
 	/* libxdp loads the object on the first attach (as a dispatcher
 	 * extension when it can); TC programs only when steering. */
 	bpf_program__set_autoload(dp->skel->progs.xb_tc_steer, steer);
+	bpf_program__set_autoload(dp->skel->progs.xb_tc_md_egress, steer && md_steering_possible());
 	xopts.obj = dp->skel->obj;
 	xopts.prog_name = XB_XDP_PROG_NAME;
 	dp->xdp = xdp_program__create(&xopts);
@@ -143,6 +156,8 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname, enum xb_xdp_mode mo
 			"hands such packets to IP at their Ethernet header); its ESP stays on "
 			"the CPU it arrives on\n", ifc->name);
 	dp->n_ifaces++;
+	/* the object is loaded now: the collect_md device can be followed */
+	xb_md_egress_sync(dp);
 	return 0;
 }
 
@@ -174,6 +189,8 @@ void xb_dp_close(struct xb_datapath *dp)
 {
 	int i;
 
+	if (dp->skel)
+		xb_md_egress_detach(dp);
 	for (i = dp->n_ifaces - 1; i >= 0; i--)
 		detach_iface(dp, &dp->ifaces[i]);
 	dp->n_ifaces = 0;

@@ -16,7 +16,8 @@
 #include "xfrmbpf/datapath.h"
 #include "xfrmbpf/limits.h"
 
-/* Our TC filter on clsact ingress: "xb". */
+/* Our TC filters (clsact ingress of NICs, egress of the collect_md
+ * device): "xb". */
 #define XB_TC_HANDLE		0x7862
 #define XB_TC_PRIORITY		0x7862
 /* Where the XDP program runs in a libxdp dispatcher (lower runs first):
@@ -24,6 +25,8 @@
 #define XB_XDP_RUN_PRIO		20
 #define XB_XDP_PROG_NAME	"xb_xdp"
 #define XB_TC_PROG_PREFIX	"xb_tc_steer"
+/* 15 characters: the kernel keeps the whole name */
+#define XB_TC_MD_PROG_NAME	"xb_tc_md_egress"
 
 enum xb_xdp_mode {
 	XB_XDP_MODE_AUTO = 0,	/* native, else skb with a warning */
@@ -43,6 +46,14 @@ struct xb_dp_iface {
 	bool clsact_created;
 };
 
+/* xb_tc_md_egress on the collect_md device (user/loader/md_egress.h). */
+struct xb_md_egress {
+	int ifindex;		/* attached there and steered to; 0: nowhere */
+	char name[IF_NAMESIZE];
+	bool clsact_created;
+	int failed_ifindex;	/* last device it failed on: said once */
+};
+
 struct xfrmbpf;
 
 struct xb_datapath {
@@ -51,6 +62,7 @@ struct xb_datapath {
 	const struct xb_maps *maps;
 	struct xb_dp_iface ifaces[XB_MAX_IFACES];
 	int n_ifaces;
+	struct xb_md_egress md;
 	bool steer;
 	bool spread;		/* --spread-esp (xb_dp_set_spread()) */
 	char err[256];		/* the one line explaining the last failure */
@@ -76,7 +88,8 @@ int xb_dp_attach(struct xb_datapath *dp, const char *ifname,
 /* Detach from ifname (as attached under that name) what xb_dp_close()
  * would; the others stay. -ENOENT when it is not attached. */
 int xb_dp_detach(struct xb_datapath *dp, const char *ifname);
-/* Re-read disable_policy and the MTU of every attached interface. */
+/* Re-read disable_policy and the MTU of every attached interface, and
+ * follow the collect_md device with the egress program. */
 void xb_dp_refresh(struct xb_datapath *dp);
 /* Detach exactly what was attached, then free the object. */
 void xb_dp_close(struct xb_datapath *dp);
@@ -98,8 +111,9 @@ struct xb_unload_result {
 	bool clsact;
 };
 
-/* Remove our XDP program and TC filter from ifindex, and the clsact qdisc
- * when flags say we created it and nothing else is on it. */
+/* Remove our XDP program and TC filters (ingress; egress, where ifindex
+ * is a collect_md device) from ifindex, and the clsact qdisc when flags
+ * say we created it and nothing else is on it. */
 int xb_dp_unload_iface(int ifindex, const struct xb_maps *maps,
 		       struct xb_unload_result *res);
 

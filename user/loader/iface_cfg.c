@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include "lib/log.h"
 #include "loader/iface_cfg.h"
+#include "loader/md_egress.h"
 #include "loader/nf_hooks.h"
 #include "loader/sync_record.h"
 #include "loader/tc_filters.h"
@@ -449,4 +450,5 @@ void xb_dp_refresh(struct xb_datapath *dp)
 		if ((cfg.flags ^ ifc_old_flags) & (XB_IF_NF_PREROUTING4 | XB_IF_NF_PREROUTING6))
 			xb_iface_log_netfilter(ifc->name, cfg.flags);
 	}
+	xb_md_egress_sync(dp);
 }

@@ -43,11 +43,12 @@ bool xb_clsact_empty(int ifindex)
 	       count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)) == 0;
 }
 
-/* Program id of the filter at our handle/priority, 0 when there is none. */
-static __u32 tc_slot_prog(int ifindex)
+/* Program id of the filter at our handle/priority on one clsact hook, 0
+ * when there is none. */
+static __u32 tc_slot_prog(int ifindex, enum bpf_tc_attach_point where)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS);
+			    .attach_point = where);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = XB_TC_HANDLE,
 			    .priority = XB_TC_PRIORITY);
 
@@ -60,20 +61,34 @@ static __u32 tc_slot_prog(int ifindex)
 	return err ? 0 : q.prog_id;
 }
 
-int xb_tc_detach_ours(int ifindex, __u32 want_map)
+bool xb_tc_slot_is_ours(int ifindex, enum bpf_tc_attach_point where, const char *prefix,
+			__u32 want_map)
+{
+	__u32 id = tc_slot_prog(ifindex, where);
+
+	return id && xb_prog_is_ours(id, prefix, want_map);
+}
+
+int xb_tc_detach_slot(int ifindex, enum bpf_tc_attach_point where, const char *prefix,
+		      __u32 want_map)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS);
+			    .attach_point = where);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = XB_TC_HANDLE,
 			    .priority = XB_TC_PRIORITY);
-	__u32 id = tc_slot_prog(ifindex);
+	__u32 id = tc_slot_prog(ifindex, where);
 
-	if (!id || !xb_prog_is_ours(id, XB_TC_PROG_PREFIX, want_map))
+	if (!id || !xb_prog_is_ours(id, prefix, want_map))
 		return -ENOENT;
 	return bpf_tc_detach(&hook, &o);
 }
 
-static void clsact_delete_if_empty(int ifindex)
+int xb_tc_detach_ours(int ifindex, __u32 want_map)
+{
+	return xb_tc_detach_slot(ifindex, BPF_TC_INGRESS, XB_TC_PROG_PREFIX, want_map);
+}
+
+void xb_tc_clsact_delete_if_empty(int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -84,17 +99,14 @@ static void clsact_delete_if_empty(int ifindex)
 		bpf_tc_hook_destroy(&hook);
 }
 
-static int tc_prog_fd(struct xb_datapath *dp)
+int xb_tc_attach_slot(struct xb_datapath *dp, const struct xb_tc_slot *slot,
+		      bool *clsact_created)
 {
-	return bpf_program__fd(dp->skel->progs.xb_tc_steer);
-}
-
-int xb_tc_attach(struct xb_datapath *dp, struct xb_dp_iface *ifc)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
-			    .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = slot->ifindex,
+			    .attach_point = slot->where);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = XB_TC_HANDLE,
 			    .priority = XB_TC_PRIORITY);
+	const char *hook_name = slot->where == BPF_TC_EGRESS ? "TC egress" : "TC";
 	__u32 id;
 	int err;
 
@@ -103,35 +115,52 @@ int xb_tc_attach(struct xb_datapath *dp, struct xb_dp_iface *ifc)
 	err = bpf_tc_hook_create(&hook);
 	xb_log_libs_loud();
 	if (!err)
-		ifc->clsact_created = true;
+		*clsact_created = true;
 	else if (err != -EEXIST)
 		goto fail;
-	id = tc_slot_prog(ifc->ifindex);
+	id = tc_slot_prog(slot->ifindex, slot->where);
 	if (id) {
-		if (!xb_prog_is_ours(id, XB_TC_PROG_PREFIX, xb_our_map_id(dp->maps))) {
+		if (!xb_prog_is_ours(id, slot->prefix, xb_our_map_id(dp->maps))) {
 			snprintf(dp->err, sizeof(dp->err),
-				 "Couldn't attach TC to %s: handle 0x%x priority %u is used by "
-				 "another filter (prog id %u)", ifc->name, XB_TC_HANDLE,
-				 XB_TC_PRIORITY, id);
+				 "Couldn't attach %s to %s: handle 0x%x priority %u is used by "
+				 "another filter (prog id %u)", hook_name, slot->ifname,
+				 XB_TC_HANDLE, XB_TC_PRIORITY, id);
 			err = -EEXIST;
 			goto undo;
 		}
-		pr_info("%s: replacing the TC filter a previous xfrmbpf left\n", ifc->name);
+		pr_info("%s: replacing the %s filter a previous xfrmbpf left\n", slot->ifname,
+			hook_name);
 		o.flags = BPF_TC_F_REPLACE;
 	}
-	o.prog_fd = tc_prog_fd(dp);
+	o.prog_fd = slot->prog_fd;
 	err = bpf_tc_attach(&hook, &o);
 	if (err)
 		goto fail;
-	ifc->tc = true;
 	return 0;
 fail:
-	snprintf(dp->err, sizeof(dp->err), "Couldn't attach TC to %s: %s", ifc->name,
-		 strerror(-err));
+	snprintf(dp->err, sizeof(dp->err), "Couldn't attach %s to %s: %s", hook_name,
+		 slot->ifname, strerror(-err));
 undo:
-	if (ifc->clsact_created)
-		clsact_delete_if_empty(ifc->ifindex);
-	ifc->clsact_created = false;
+	if (*clsact_created)
+		xb_tc_clsact_delete_if_empty(slot->ifindex);
+	*clsact_created = false;
+	return err;
+}
+
+int xb_tc_attach(struct xb_datapath *dp, struct xb_dp_iface *ifc)
+{
+	const struct xb_tc_slot slot = {
+		.ifindex = ifc->ifindex,
+		.ifname = ifc->name,
+		.where = BPF_TC_INGRESS,
+		.prefix = XB_TC_PROG_PREFIX,
+		.prog_fd = bpf_program__fd(dp->skel->progs.xb_tc_steer),
+	};
+	int err;
+
+	err = xb_tc_attach_slot(dp, &slot, &ifc->clsact_created);
+	if (!err)
+		ifc->tc = true;
 	return err;
 }
 
@@ -145,6 +174,6 @@ void xb_tc_detach(struct xb_datapath *dp, struct xb_dp_iface *ifc)
 	if (err && err != -ENOENT)
 		pr_warn("Couldn't detach TC from %s: %s\n", ifc->name, strerror(-err));
 	if (ifc->clsact_created)
-		clsact_delete_if_empty(ifc->ifindex);
+		xb_tc_clsact_delete_if_empty(ifc->ifindex);
 	ifc->tc = false;
 }

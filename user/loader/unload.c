@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/log.h"
+#include "loader/attach.h"
 #include "loader/iface_cfg.h"
 #include "loader/owner.h"
 #include "loader/tc.h"
@@ -35,6 +36,13 @@ int xb_dp_unload_iface(int ifindex, const struct xb_maps *maps,
 		xdp_multiprog__close(mp);
 	xb_log_libs_loud();
 	e = xb_tc_detach_ours(ifindex, xb_our_map_id(maps));
+	if (!e)
+		res->tc = true;
+	else if (e != -ENOENT && !err)
+		err = e;
+	/* A collect_md device's: it is in no xb_ifaces entry, so whether we
+	 * created its clsact is not known and the qdisc stays. */
+	e = xb_tc_detach_slot(ifindex, BPF_TC_EGRESS, XB_TC_MD_PROG_NAME, xb_our_map_id(maps));
 	if (!e)
 		res->tc = true;
 	else if (e != -ENOENT && !err)

@@ -10,6 +10,10 @@ require_root "bpf fixtures"
 vm_banner "bpf_fixtures"
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
+# bpf_skb_set_xfrm_info is in the xfrm_interface module's BTF where that is a
+# module (Debian): loaded, the collect_md egress program loads and its fixture
+# runs (6.12); 6.1 has no such kfunc either way.
+modprobe -q xfrm_interface 2>/dev/null
 kver=$(uname -r)
 found=0
 for bin in "${XB_BPF_TEST_DIR:-$TOP/build/tests/bpf}"/test_*; do
