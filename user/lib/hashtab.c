@@ -53,6 +53,18 @@ void xb_htab_fini(struct xb_htab *h)
 	h->count = 0;
 }
 
+void xb_htab_free_all(struct xb_htab *h, size_t node_off)
+{
+	struct xb_hnode *n, *tmp;
+	size_t i;
+
+	if (!h->buckets)
+		return;
+	xb_htab_for_each(h, n, tmp, i)
+		free((char *)n - node_off);
+	xb_htab_fini(h);
+}
+
 static int htab_grow(struct xb_htab *h)
 {
 	size_t n = h->n_buckets * 2, i;

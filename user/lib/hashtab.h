@@ -24,6 +24,9 @@ struct xb_htab {
 
 int xb_htab_init(struct xb_htab *h, size_t key_off, size_t key_len);
 void xb_htab_fini(struct xb_htab *h);
+/* xb_htab_fini() after free() of every node's allocation, of which the
+ * node is the member at node_off. */
+void xb_htab_free_all(struct xb_htab *h, size_t node_off);
 uint32_t xb_hash_bytes(const void *data, size_t len);
 struct xb_hnode *xb_htab_find(const struct xb_htab *h, const void *key);
 /* The node's key must not already be in the table. */

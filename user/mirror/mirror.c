@@ -108,18 +108,6 @@ static void free_policies(struct xb_mirror *m)
 	xb_htab_fini(&m->policies);
 }
 
-static void free_table(struct xb_htab *h, size_t node_off)
-{
-	struct xb_hnode *n, *tmp;
-	size_t i;
-
-	if (!h->buckets)
-		return;
-	xb_htab_for_each(h, n, tmp, i)
-		free((char *)n - node_off);
-	xb_htab_fini(h);
-}
-
 void xb_mirror_set_spread(struct xb_mirror *m, struct xb_spread *spread)
 {
 	m->spread = spread;
@@ -146,9 +134,9 @@ void xb_mirror_fini(struct xb_mirror *m)
 {
 	release_spread(m);
 	free_policies(m);
-	free_table(&m->sas, offsetof(struct xb_mirror_sa, node));
-	free_table(&m->spis, offsetof(struct xb_mirror_spi, node));
-	free_table(&m->links, offsetof(struct xb_mirror_link, node));
+	xb_htab_free_all(&m->sas, offsetof(struct xb_mirror_sa, node));
+	xb_htab_free_all(&m->spis, offsetof(struct xb_mirror_spi, node));
+	xb_htab_free_all(&m->links, offsetof(struct xb_mirror_link, node));
 	free(m->slots);
 	free(m->free_ids);
 	free(m->published_tmpls);

@@ -42,22 +42,10 @@ int xb_spread_init(struct xb_spread *s, const struct xb_cpu_list *cpus)
 	return 0;
 }
 
-static void free_nodes(struct xb_htab *h, size_t node_off)
-{
-	struct xb_hnode *n, *tmp;
-	size_t i;
-
-	if (!h->buckets)
-		return;
-	xb_htab_for_each(h, n, tmp, i)
-		free((char *)n - node_off);
-	xb_htab_fini(h);
-}
-
 void xb_spread_fini(struct xb_spread *s)
 {
-	free_nodes(&s->dests, offsetof(struct spread_dest, node));
-	free_nodes(&s->hints, offsetof(struct spread_hint, node));
+	xb_htab_free_all(&s->dests, offsetof(struct spread_dest, node));
+	xb_htab_free_all(&s->hints, offsetof(struct spread_hint, node));
 	memset(s, 0, sizeof(*s));
 }
 
@@ -212,7 +200,7 @@ int xb_spread_hint(struct xb_spread *s, const struct xb_spi_key *key, __u32 cpu)
 
 void xb_spread_forget_hints(struct xb_spread *s)
 {
-	free_nodes(&s->hints, offsetof(struct spread_hint, node));
+	xb_htab_free_all(&s->hints, offsetof(struct spread_hint, node));
 	xb_htab_init(&s->hints, offsetof(struct spread_hint, key), sizeof(struct xb_spi_key));
 }
 
