@@ -18,22 +18,7 @@
 #include "xfrmbpf/sync.h"
 #include "xfrmbpf/tss.h"
 #include "xfrmbpf/datapath.h"
-
-/* A field another CPU (or the mirror, through mmap) may change. */
-#define XB_READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
-/* Keeps the compiler from moving memory accesses across it. */
-#define XB_BARRIER()	asm volatile("" ::: "memory")
-
-/* Sync record: publication seq count, heartbeat, defaults. Mmapable so
- * the mirror updates fields with single stores. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct xb_sync);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xb_sync SEC(".maps");
+#include "sync_map.bpf.h"
 
 /* The maps sized by the policy capacity (xb_policies, xb_tmpls, xb_tss,
  * xb_policy_stats) are compiled with XB_MAX_POLICIES; the daemon creates

@@ -117,10 +117,13 @@ static __noinline int xb_spi_verdict(struct xdp_md *ctx,
 {
 	struct xb_spi_seen *seen, first;
 	struct xb_spi_key k = {};
-	__u64 drained_ns;
+	__u64 drained_ns = 0;
 
 	xb_spi_key_of(pkt, &k);
-	drained_ns = xb_spi_drained_ns();
+	/* only the mirror's own check needs the stamp (the kernel's answer
+	 * is exact), and it must be read before the maps are */
+	if (!xb_kernel_sa_lookup)
+		drained_ns = xb_spi_drained_ns();
 	XB_BARRIER();
 	if (bpf_map_lookup_elem(&xb_spis, &k))
 		return XB_R_PASS_KNOWN_SPI;

@@ -27,7 +27,28 @@ struct xb_sync_snap {
 	__u8 default_in;
 	__u8 default_fwd;
 	__u8 default_out;	/* steering to a collect_md device */
+	/* the kernel's SPD may hold a change the maps do not yet */
+	__u8 spd_changing;
 };
+
+/*
+ * Has the kernel changed its SPD beyond what the maps hold? A writer runs,
+ * or the last one returned after the daemon last started to read its
+ * events (include/xfrmbpf/sync.h). The count is read before the stamp: a
+ * writer that has gone left its stamp first. Without the watch, never.
+ */
+static __always_inline __u8 xb_sync_spd_changing(const struct xb_sync *s)
+{
+	__u64 written_ns;
+
+	if (!XB_READ_ONCE(s->spd_watch))
+		return 0;
+	if (XB_READ_ONCE(s->spd_writers))
+		return 1;
+	XB_BARRIER();
+	written_ns = XB_READ_ONCE(s->spd_written_ns);
+	return written_ns >= XB_READ_ONCE(s->drained_ns);
+}
 
 /* Returns XB_R_NONE when the mirror may be trusted, else the reason to
  * pass with: XB_R_PASS_PUBLISHING while a publication runs. */
@@ -50,6 +71,9 @@ static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
 	snap->default_in = XB_READ_ONCE(s->default_action[XB_DIR_IN]);
 	snap->default_fwd = XB_READ_ONCE(s->default_action[XB_DIR_FWD]);
 	snap->default_out = XB_READ_ONCE(s->default_action[XB_DIR_OUT]);
+	/* Before the maps are read: a change that completed before this
+	 * point is then either in what they return or seen here. */
+	snap->spd_changing = xb_sync_spd_changing(s);
 	/* The snapshot is filled anyway: a cached verdict of the generation
 	 * read here may still be used (see xb_xdp_decide). */
 	if (snap->seq & 1)

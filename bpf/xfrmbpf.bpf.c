@@ -188,6 +188,21 @@ xb_xdp_decide_uncached(struct xdp_md *ctx, const struct xb_pkt *pkt,
 		xb_decision_undecidable(d, XB_U_GENERIC_XDP);
 }
 
+/*
+ * A drop the SPD decides, while the kernel's SPD may be ahead of the maps
+ * (a block policy deleted a moment ago, its event not read yet): the
+ * kernel decides by the SPD it has. Applied to cached verdicts too, and
+ * after the cache store: the cache keeps the maps' own verdict.
+ */
+static __always_inline void xb_spd_settle(const struct xb_sync_snap *snap,
+					  struct xb_decision *d)
+{
+	if (snap->spd_changing && xb_reason_spd_drop(d->reason)) {
+		d->reason = XB_R_PASS_SPD_CHANGING;
+		d->policy_id = XB_NO_POLICY;
+	}
+}
+
 /* Counter slot of an attached device, -1 for any other. */
 static __always_inline int xb_iface_slot(__u32 ifindex)
 {
@@ -249,8 +264,10 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 			return cfg->stats_slot;
 		}
 	}
-	if (xb_flow_cached(&pkt, &snap, d, &slot))
+	if (xb_flow_cached(&pkt, &snap, d, &slot)) {
+		xb_spd_settle(&snap, d);
 		return slot;
+	}
 	if (reason != XB_R_NONE) {
 		d->reason = reason;
 		return xb_iface_slot(ifindex);
@@ -271,6 +288,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 	}
 	if (!xb_dry_run && xb_spi_cacheable(d->reason))
 		xb_flow_store(&pkt, &snap, d, slot);
+	xb_spd_settle(&snap, d);
 	return slot;
 }
 

@@ -33,7 +33,8 @@
 	X(XB_R_STEER_SKIP_NO_DEV,	"steer_skip_no_dev")		\
 	X(XB_R_PASS_NO_IFACE,		"pass_unknown_iface")		\
 	X(XB_R_PASS_SPI_PENDING,	"pass_spi_pending")		\
-	X(XB_R_PASS_SPI_KERNEL,		"pass_spi_kernel")
+	X(XB_R_PASS_SPI_KERNEL,		"pass_spi_kernel")		\
+	X(XB_R_PASS_SPD_CHANGING,	"pass_spd_changing")
 
 #define XB_REASON_ENUM(sym, name) sym,
 enum xb_reason {
@@ -98,6 +99,16 @@ static inline int xb_reason_drops(unsigned int reason)
 {
 	return reason == XB_R_DROP_UNKNOWN_SPI ||
 	       reason == XB_R_DROP_POLICY_BLOCK ||
+	       reason == XB_R_DROP_REQUIRES_IPSEC ||
+	       reason == XB_R_DROP_DEFAULT_BLOCK;
+}
+
+/* The drops the SPD decides (its policies and defaults): while the
+ * kernel's SPD may be ahead of the maps they pass (pass_spd_changing,
+ * include/xfrmbpf/sync.h). */
+static inline int xb_reason_spd_drop(unsigned int reason)
+{
+	return reason == XB_R_DROP_POLICY_BLOCK ||
 	       reason == XB_R_DROP_REQUIRES_IPSEC ||
 	       reason == XB_R_DROP_DEFAULT_BLOCK;
 }

@@ -58,6 +58,25 @@ struct xb_sync {
 	 * SPI the maps lack only when its first packet came before this
 	 * (bpf/spi.bpf.h). */
 	__u64 drained_ns;
+	/*
+	 * The kernel's own SPD writers, seen by kprobes the daemon attaches
+	 * (bpf/spd_watch.bpf.c): the XFRM netlink handlers that change
+	 * policies or the defaults, and the policy lifetime timer. Each adds
+	 * one to spd_writers on entry; on return it stores spd_written_ns,
+	 * then takes its one away. The notification of a change is queued
+	 * before its handler returns, so once no writer runs and
+	 * spd_written_ns is older than drained_ns, every change the kernel
+	 * made is in the maps. Until then the datapath passes what the maps'
+	 * SPD would drop (pass_spd_changing): for a moment after a block
+	 * policy is deleted, the kernel lets through what the maps still
+	 * block. spd_watch is 1 while the kprobes are attached; 0 (a kernel
+	 * without kprobes), the maps are trusted as soon as published, and
+	 * the daemon's event lag is not covered.
+	 */
+	__u64 spd_writers;
+	__u64 spd_written_ns;
+	__u32 spd_watch;
+	__u32 spd_watch_pad;
 };
 
 /* unsynced_reason values. */

@@ -847,6 +847,87 @@ static void test_unknown_spi_asks_the_kernel(void **state)
 	expect_spi(0x1007, XDP_DROP, XB_R_DROP_UNKNOWN_SPI);
 }
 
+/* The SPD watch's fields, as its kprobes (writers, written_ns) and the
+ * daemon (on, drained_ns) write them. */
+static void set_spd_watch(uint32_t on, uint64_t writers, uint64_t written_ns,
+			  uint64_t drained_ns)
+{
+	int fd = bpf_map__fd(xbt_fx.skel->maps.xb_sync);
+	struct xb_sync s;
+	uint32_t zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &zero, &s), 0);
+	s.spd_watch = on;
+	s.spd_writers = writers;
+	s.spd_written_ns = written_ns;
+	s.drained_ns = drained_ns;
+	assert_int_equal(bpf_map_update_elem(fd, &zero, &s, BPF_ANY), 0);
+}
+
+static void expect_pkt(const struct xbt_pkt_spec *spec, uint32_t verdict, int reason,
+		       uint32_t policy_id)
+{
+	struct xbt_frame f;
+
+	assert_true(xbt_build(spec, &f) > 0);
+	if (xbt_fx_expect(&f, verdict, reason, policy_id))
+		fail_msg("%s:%u: want verdict %u, reason %s", spec->dst, ntohs(spec->dport),
+			 verdict, xb_reason_name(reason));
+}
+
+/*
+ * While the kernel's SPD may hold a change the maps do not (a writer runs,
+ * or the last returned after the daemon last began to read its events),
+ * every drop the SPD decides passes, cached verdicts too; passes and SPI
+ * verdicts stay as they are. Once the daemon has read past the change,
+ * the maps decide again, from the same cache. Without the watch the
+ * fields are not looked at.
+ */
+static void test_spd_change_passes_its_drops(void **state)
+{
+	struct xbt_pkt_spec blocked = { TCP4("203.0.113.7", 80) };
+	struct xbt_pkt_spec protect = { TCP4(V4_LOCAL, 23) };
+	struct xbt_pkt_spec allowed = { TCP4(V4_LOCAL, 22) };
+	uint64_t now;
+	int i;
+
+	(void)state;
+	assert_int_equal(xbt_fx_set_state(gw_spd, gw_sas, 0, 0), 0);
+	now = xbt_now_ns();
+	set_spd_watch(1, 0, now - 1000, now);
+	for (i = 0; i < 2; i++) {	/* decided, then from the cache */
+		expect_pkt(&blocked, XDP_DROP, XB_R_DROP_POLICY_BLOCK, 6);
+		expect_pkt(&protect, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC, 2);
+	}
+	/* a writer runs */
+	set_spd_watch(1, 1, now - 1000, now);
+	expect_pkt(&blocked, XDP_PASS, XB_R_PASS_SPD_CHANGING, NO_POL);
+	expect_pkt(&protect, XDP_PASS, XB_R_PASS_SPD_CHANGING, NO_POL);
+	expect_pkt(&allowed, XDP_PASS, XB_R_PASS_POLICY_ALLOW, 1);
+	if (xbt_fx.skel->rodata->xb_kernel_sa_lookup)
+		expect_spi(0x1005, XDP_DROP, XB_R_DROP_UNKNOWN_SPI);
+	/* a count the kprobes left below zero is as much a writer */
+	set_spd_watch(1, UINT64_MAX, now - 1000, now);
+	expect_pkt(&blocked, XDP_PASS, XB_R_PASS_SPD_CHANGING, NO_POL);
+	/* the writer returned after the daemon began its last read ... */
+	set_spd_watch(1, 0, now, now);
+	expect_pkt(&blocked, XDP_PASS, XB_R_PASS_SPD_CHANGING, NO_POL);
+	expect_pkt(&protect, XDP_PASS, XB_R_PASS_SPD_CHANGING, NO_POL);
+	/* ... which a later read covers */
+	set_spd_watch(1, 0, now, now + 1);
+	expect_pkt(&blocked, XDP_DROP, XB_R_DROP_POLICY_BLOCK, 6);
+	expect_pkt(&protect, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC, 2);
+	/* no watch: the maps decide whatever the fields hold */
+	set_spd_watch(0, 1, now + 5, now);
+	expect_pkt(&blocked, XDP_DROP, XB_R_DROP_POLICY_BLOCK, 6);
+	/* the default policy is the SPD's too */
+	assert_int_equal(xbt_fx_set_state(pol_none, gw_sas, ST_DEF_BLOCK_IN, 0), 0);
+	set_spd_watch(1, 1, now, now + 1);
+	expect_pkt(&protect, XDP_PASS, XB_R_PASS_SPD_CHANGING, NO_POL);
+	set_spd_watch(1, 0, now, now + 1);
+	expect_pkt(&protect, XDP_DROP, XB_R_DROP_DEFAULT_BLOCK, NO_POL);
+}
+
 /* A frame that is not IP passes as such; one that says IPv4 and holds
  * nothing after the Ethernet header passes unparsed (test runs refuse
  * frames shorter than an Ethernet header: -EINVAL). */
@@ -1001,7 +1082,7 @@ static void test_attached_xdp_decides_real_traffic(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 7];
+	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 8];
 	static char names[N_CASES + N_VLAN_CASES][160];
 	size_t i, n = 0;
 	int status;
@@ -1054,6 +1135,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_spi_waits_for_the_daemon);
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_unknown_spi_asks_the_kernel);
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_spd_change_passes_its_drops);
 	return _cmocka_run_group_tests("bpf_verdicts", tests, n, NULL,
 				       xbt_fx_teardown);
 }

@@ -356,6 +356,10 @@ static json_t *status_json(const struct xb_maps *maps, const struct xb_sync *s,
 	json_object_set_new(o, "events_read_age_ms", s->drained_ns ?
 			    json_integer((json_int_t)((xb_monotonic_ns() - s->drained_ns) /
 						      1000000)) : json_null());
+	/* Is a change of the kernel's SPD seen before its event is read
+	 * (include/xfrmbpf/sync.h)? */
+	json_object_set_new(o, "spd_watch", json_boolean(s->spd_watch));
+	json_object_set_new(o, "spd_writers", json_integer((json_int_t)s->spd_writers));
 	json_object_set_new(o, "default", json_pack("{s:s, s:s, s:s}",
 		"in", xb_default_name(s->default_action[XFRM_POLICY_IN]),
 		"fwd", xb_default_name(s->default_action[XFRM_POLICY_FWD]),
@@ -611,6 +615,11 @@ static void print_status_text(json_t *o)
 		       json_integer_value(json_object_get(o, "events_read_age_ms")));
 	else
 		printf("unknown SPI: passed until the daemon has read its events\n");
+	if (json_is_true(json_object_get(o, "spd_watch")))
+		printf("SPD changes: seen as they happen (kprobes): drops pass until the "
+		       "change is read\n");
+	else
+		printf("SPD changes: seen when the daemon reads them (no SPD watch)\n");
 	printf("resyncs:     %lld\n", json_integer_value(json_object_get(o, "resyncs")));
 	printf("bad netlink: %lld\n", json_integer_value(json_object_get(o, "nl_bad_msgs")));
 	printf("policies:    %lld (at most %lld)\n", json_integer_value(json_object_get(o, "policies")),

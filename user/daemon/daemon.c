@@ -450,6 +450,7 @@ static int on_heartbeat(struct xb_daemon *d)
 	if (err)
 		return err;
 	xb_sync_heartbeat(&d->maps);
+	xb_spd_watch_check(&d->spd_watch, &d->maps);
 	refresh_natt_socket(d);
 	/* sysctl and MTU changes are followed at the beat */
 	if (d->dp.n_ifaces)
@@ -782,6 +783,27 @@ static int start_spread(struct xb_daemon *d)
 	return 0;
 }
 
+/*
+ * The watch on the kernel's SPD writers (loader/spd_watch.h), once the
+ * XFRM socket is open (it loads xfrm_user, whose handlers are watched).
+ * Without it the datapath works as before: a change is trusted from the
+ * moment it is published, and for the daemon's event lag (see `make
+ * bench`: hundreds of microseconds) a packet can still meet a policy the
+ * kernel has already deleted.
+ */
+static void start_spd_watch(struct xb_daemon *d)
+{
+	char why[256];
+
+	if (xb_spd_watch_start(&d->spd_watch, &d->maps, d->pin_dir, why, sizeof(why))) {
+		pr_warn("SPD watch off (%s): for the daemon's event lag after a change of the "
+			"kernel's SPD, the datapath may still drop by the old SPD\n", why);
+		return;
+	}
+	pr_info("SPD watch: kprobes on %u kernel functions that change the SPD\n",
+		d->spd_watch.n_funcs);
+}
+
 static int start_mirror(struct xb_daemon *d)
 {
 	int err;
@@ -811,6 +833,7 @@ static int start_mirror(struct xb_daemon *d)
 	if (err)
 		return fail(d, XB_DAEMON_FAILED, err, "couldn't start the mirror: %s",
 			    strerror(-err));
+	start_spd_watch(d);
 	/* XFRMBPF_REFETCH_POLICIES=1 forces it (tests: no SELinux here). */
 	d->refetch_policies = selinux_active() || getenv("XFRMBPF_REFETCH_POLICIES");
 	if (d->refetch_policies)
@@ -920,6 +943,7 @@ void xb_daemon_stop(struct xb_daemon *d)
 		xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_NONE);
 		xb_sync_set_daemon(&d->maps, 0, d->opts.heartbeat_timeout_ms * 1000000ull);
 	}
+	xb_spd_watch_stop(&d->spd_watch, &d->maps);
 	if (d->dp.skel)
 		xb_dp_close(&d->dp);
 	xb_nl_close(&d->nl);

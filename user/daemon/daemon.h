@@ -15,6 +15,7 @@
 #include "daemon/sd_notify.h"
 #include "loader/attach.h"
 #include "loader/maps.h"
+#include "loader/spd_watch.h"
 #include "mirror/mirror.h"
 #include "mirror/publish.h"
 #include "mirror/spread.h"
@@ -67,6 +68,7 @@ struct xb_daemon {
 	struct xb_nl nl;
 	struct xb_datapath dp;
 	struct xb_spread spread;	/* --spread-esp: the SAs' CPUs */
+	struct xb_spd_watch spd_watch;	/* the kernel's SPD writers */
 	int lock_fd;
 	int signal_fd;
 	int timer_fd;

@@ -49,6 +49,30 @@ void xb_sync_set_unsynced_reason(struct xb_maps *maps, __u32 reason)
 	SYNC_STORE(maps, unsynced_reason, reason);
 }
 
+void xb_sync_set_spd_watch(struct xb_maps *maps, bool on)
+{
+	if (!on)
+		SYNC_STORE(maps, spd_watch, 0);
+	SYNC_STORE(maps, spd_writers, 0);
+	SYNC_STORE(maps, spd_written_ns, 0);
+	if (on)
+		SYNC_STORE(maps, spd_watch, 1);
+}
+
+__u64 xb_sync_spd_writers(const struct xb_maps *maps, __u64 *written_ns)
+{
+	__u64 writers = SYNC_LOAD(maps, spd_writers);
+
+	*written_ns = SYNC_LOAD(maps, spd_written_ns);
+	return writers;
+}
+
+bool xb_sync_clear_spd_writers(struct xb_maps *maps, __u64 stuck)
+{
+	return __atomic_compare_exchange_n(&maps->sync->spd_writers, &stuck, 0, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 void xb_sync_set_drained(struct xb_maps *maps, __u64 drained_ns)
 {
 	SYNC_STORE(maps, drained_ns, drained_ns);

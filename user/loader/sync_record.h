@@ -33,6 +33,14 @@ void xb_sync_heartbeat(struct xb_maps *maps);
 /* Records that every XFRM event queued before drained_ns (CLOCK_MONOTONIC)
  * has been read and published. */
 void xb_sync_set_drained(struct xb_maps *maps, __u64 drained_ns);
+/* The SPD watch (loader/spd_watch.h) on or off; either clears the writer
+ * count and stamp first, as no probe is attached while it changes. */
+void xb_sync_set_spd_watch(struct xb_maps *maps, bool on);
+/* The writer count, and the last writer's return into *written_ns. */
+__u64 xb_sync_spd_writers(const struct xb_maps *maps, __u64 *written_ns);
+/* Sets a writer count that is still `stuck` to 0; false when a writer
+ * came or went meanwhile. */
+bool xb_sync_clear_spd_writers(struct xb_maps *maps, __u64 stuck);
 /* pid 0: no daemon. */
 void xb_sync_set_daemon(struct xb_maps *maps, __u32 pid, __u64 timeout_ns);
 void xb_sync_set_counters(struct xb_maps *maps, __u32 resyncs, __u32 bad_msgs);

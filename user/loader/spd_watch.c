@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "spd_watch.skel.h"
+#include "lib/log.h"
+#include "loader/maps.h"
+#include "loader/spd_watch.h"
+#include "loader/sync_record.h"
+
+/*
+ * The kernel functions that change the SPD of a namespace and queue the
+ * notification the daemon reads before they return. The XFRM netlink
+ * handlers run under the namespace's xfrm_cfg_mutex and are called
+ * through xfrm_user's dispatch table, so none is inlined. Optional: what
+ * a kernel may lack, or a module not loaded (PF_KEY: racoon and other
+ * IKE daemons of its kind); an optional writer the watch misses is
+ * covered as before, by the maps' publication alone.
+ */
+static const struct {
+	const char *func;
+	bool optional;
+} spd_writers[] = {
+	{ "xfrm_add_policy", false },	/* XFRM_MSG_NEWPOLICY, UPDPOLICY */
+	{ "xfrm_get_policy", false },	/* DELPOLICY (and GETPOLICY) */
+	{ "xfrm_flush_policy", false },	/* FLUSHPOLICY */
+	{ "xfrm_add_pol_expire", false },	/* POLEXPIRE from userspace: a hard one deletes */
+	{ "xfrm_set_default", false },	/* SETDEFAULT */
+	{ "xfrm_policy_timer", false },	/* a policy's lifetime: a hard expiry deletes */
+	{ "pfkey_spdadd", true },	/* PF_KEY (af_key) */
+	{ "pfkey_spddelete", true },
+	{ "pfkey_spdget", true },	/* SADB_X_SPDDELETE2 */
+	{ "pfkey_spdflush", true },
+};
+
+_Static_assert(2 * sizeof(spd_writers) / sizeof(spd_writers[0]) <= XB_SPD_WATCH_MAX_LINKS,
+	       "links: two per writer");
+
+static void detach_all(struct xb_spd_watch *w)
+{
+	while (w->n_links)
+		bpf_link__destroy(w->links[--w->n_links]);
+	w->n_funcs = 0;
+}
+
+/* The return first: a call already running when the entry probe comes
+ * then ends as a writer that never began, which the count shows as
+ * running (not as gone) until xb_spd_watch_check() clears it. */
+static int attach_writer(struct xb_spd_watch *w, const char *func)
+{
+	struct bpf_link *end, *begin;
+	int err;
+
+	end = bpf_program__attach_kprobe(w->skel->progs.xb_spd_write_end, true, func);
+	if (!end)
+		return -errno;
+	begin = bpf_program__attach_kprobe(w->skel->progs.xb_spd_write_begin, false, func);
+	if (!begin) {
+		err = -errno;
+		bpf_link__destroy(end);
+		return err;
+	}
+	w->links[w->n_links++] = end;
+	w->links[w->n_links++] = begin;
+	w->n_funcs++;
+	return 0;
+}
+
+int xb_spd_watch_start(struct xb_spd_watch *w, struct xb_maps *maps, const char *pin_dir,
+		       char *why, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	size_t i;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	xb_sync_set_spd_watch(maps, false);
+	w->skel = spd_watch__open_opts(&opts);
+	if (!w->skel) {
+		err = -errno;
+		snprintf(why, len, "couldn't open the watch's object: %s", strerror(-err));
+		return err;
+	}
+	err = spd_watch__load(w->skel);
+	if (err) {
+		snprintf(why, len, "couldn't load the kprobes: %s", strerror(-err));
+		goto fail;
+	}
+	for (i = 0; i < sizeof(spd_writers) / sizeof(spd_writers[0]); i++) {
+		err = attach_writer(w, spd_writers[i].func);
+		if (!err)
+			continue;
+		if (spd_writers[i].optional) {
+			pr_debug("SPD watch: %s not watched: %s\n", spd_writers[i].func,
+				 strerror(-err));
+			continue;
+		}
+		snprintf(why, len, "couldn't attach a kprobe to %s: %s", spd_writers[i].func,
+			 strerror(-err));
+		goto fail;
+	}
+	xb_sync_set_spd_watch(maps, true);
+	return 0;
+fail:
+	detach_all(w);
+	spd_watch__destroy(w->skel);
+	w->skel = NULL;
+	return err;
+}
+
+void xb_spd_watch_check(struct xb_spd_watch *w, struct xb_maps *maps)
+{
+	__u64 writers, written_ns;
+
+	if (!w->skel)
+		return;
+	writers = xb_sync_spd_writers(maps, &written_ns);
+	if (writers && writers == w->last_writers && written_ns == w->last_written_ns &&
+	    xb_sync_clear_spd_writers(maps, writers)) {
+		pr_warn("SPD watch: cleared a writer count of %lld that no return followed\n",
+			(long long)writers);
+		writers = 0;
+	}
+	w->last_writers = writers;
+	w->last_written_ns = written_ns;
+}
+
+void xb_spd_watch_stop(struct xb_spd_watch *w, struct xb_maps *maps)
+{
+	if (!w->skel)
+		return;
+	if (maps->sync)
+		xb_sync_set_spd_watch(maps, false);
+	detach_all(w);
+	spd_watch__destroy(w->skel);
+	w->skel = NULL;
+}

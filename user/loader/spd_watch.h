@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The SPD watch (bpf/spd_watch.bpf.c): kprobes on the kernel's SPD
+ * writers, so that the datapath passes what the maps would drop while
+ * the kernel's SPD may be ahead of them (include/xfrmbpf/sync.h). The
+ * daemon starts it once its XFRM socket is open (which loads xfrm_user,
+ * whose handlers it probes) and checks it at every heartbeat.
+ */
+#ifndef XFRMBPF_SPD_WATCH_H
+#define XFRMBPF_SPD_WATCH_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct spd_watch;
+struct bpf_link;
+struct xb_maps;
+
+#define XB_SPD_WATCH_MAX_LINKS	32
+
+struct xb_spd_watch {
+	struct spd_watch *skel;
+	struct bpf_link *links[XB_SPD_WATCH_MAX_LINKS];
+	unsigned int n_links;
+	unsigned int n_funcs;		/* kernel functions watched */
+	/* the writer count and stamp at the last check */
+	__u64 last_writers;
+	__u64 last_written_ns;
+};
+
+/* Attaches to every SPD writer the kernel has, then turns the watch on in
+ * the sync record. Returns 0, or -errno with why filled when a writer
+ * the mirror follows cannot be watched (the watch stays off). */
+int xb_spd_watch_start(struct xb_spd_watch *w, struct xb_maps *maps, const char *pin_dir,
+		       char *why, size_t len);
+/* A writer counted but never ended (one already running when the watch
+ * was attached, or a missed return probe) would keep the datapath
+ * passing: a count unchanged, with no writer returning, since the last
+ * check (a heartbeat ago) is cleared. */
+void xb_spd_watch_check(struct xb_spd_watch *w, struct xb_maps *maps);
+/* Turns the watch off in the sync record, then detaches. */
+void xb_spd_watch_stop(struct xb_spd_watch *w, struct xb_maps *maps);
+
+#endif
