@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "spd_watch.skel.h"
@@ -15,29 +16,37 @@
  * The kernel functions that change the SPD of a namespace and queue the
  * notification the daemon reads before they return. The XFRM netlink
  * handlers run under the namespace's xfrm_cfg_mutex and are called
- * through xfrm_user's dispatch table, so none is inlined. Optional: what
- * a kernel may lack, or a module not loaded (PF_KEY: racoon and other
- * IKE daemons of its kind); an optional writer the watch misses is
- * covered as before, by the maps' publication alone.
+ * through xfrm_user's dispatch table, so none is inlined. PF_KEY's (racoon
+ * and other IKE daemons of its kind) are watched where af_key is loaded
+ * when the daemon starts; loaded later, its changes are covered as
+ * without the watch, by the maps' publication alone.
  */
 static const struct {
 	const char *func;
-	bool optional;
+	const char *module;	/* watched only where it is loaded */
 } spd_writers[] = {
-	{ "xfrm_add_policy", false },	/* XFRM_MSG_NEWPOLICY, UPDPOLICY */
-	{ "xfrm_get_policy", false },	/* DELPOLICY (and GETPOLICY) */
-	{ "xfrm_flush_policy", false },	/* FLUSHPOLICY */
-	{ "xfrm_add_pol_expire", false },	/* POLEXPIRE from userspace: a hard one deletes */
-	{ "xfrm_set_default", false },	/* SETDEFAULT */
-	{ "xfrm_policy_timer", false },	/* a policy's lifetime: a hard expiry deletes */
-	{ "pfkey_spdadd", true },	/* PF_KEY (af_key) */
-	{ "pfkey_spddelete", true },
-	{ "pfkey_spdget", true },	/* SADB_X_SPDDELETE2 */
-	{ "pfkey_spdflush", true },
+	{ "xfrm_add_policy", NULL },	/* XFRM_MSG_NEWPOLICY, UPDPOLICY */
+	{ "xfrm_get_policy", NULL },	/* DELPOLICY (and GETPOLICY) */
+	{ "xfrm_flush_policy", NULL },	/* FLUSHPOLICY */
+	{ "xfrm_add_pol_expire", NULL },	/* POLEXPIRE from userspace: a hard one deletes */
+	{ "xfrm_set_default", NULL },	/* SETDEFAULT */
+	{ "xfrm_policy_timer", NULL },	/* a policy's lifetime: a hard expiry deletes */
+	{ "pfkey_spdadd", "af_key" },	/* SADB_X_SPDADD, SPDUPDATE */
+	{ "pfkey_spddelete", "af_key" },
+	{ "pfkey_spdget", "af_key" },	/* SADB_X_SPDDELETE2 */
+	{ "pfkey_spdflush", "af_key" },
 };
 
 _Static_assert(2 * sizeof(spd_writers) / sizeof(spd_writers[0]) <= XB_SPD_WATCH_MAX_LINKS,
 	       "links: two per writer");
+
+static bool module_loaded(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return !access(path, F_OK);
+}
 
 static void detach_all(struct xb_spd_watch *w)
 {
@@ -90,17 +99,14 @@ int xb_spd_watch_start(struct xb_spd_watch *w, struct xb_maps *maps, const char 
 		goto fail;
 	}
 	for (i = 0; i < sizeof(spd_writers) / sizeof(spd_writers[0]); i++) {
+		if (spd_writers[i].module && !module_loaded(spd_writers[i].module))
+			continue;
 		err = attach_writer(w, spd_writers[i].func);
-		if (!err)
-			continue;
-		if (spd_writers[i].optional) {
-			pr_debug("SPD watch: %s not watched: %s\n", spd_writers[i].func,
-				 strerror(-err));
-			continue;
+		if (err) {
+			snprintf(why, len, "couldn't attach a kprobe to %s: %s",
+				 spd_writers[i].func, strerror(-err));
+			goto fail;
 		}
-		snprintf(why, len, "couldn't attach a kprobe to %s: %s", spd_writers[i].func,
-			 strerror(-err));
-		goto fail;
 	}
 	xb_sync_set_spd_watch(maps, true);
 	return 0;
