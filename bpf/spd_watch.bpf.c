@@ -9,6 +9,17 @@
  */
 #include "sync_map.bpf.h"
 
+/* Wakes the daemon: it reads its XFRM socket at once when a writer
+ * returns, so the datapath trusts the maps again after the daemon's
+ * wake-up, not a heartbeat, also for a writer that changed nothing (a
+ * refused add) or changed another namespace's SPD. The records carry
+ * nothing; a full ring already has the daemon woken. Its own, not
+ * pinned: each daemon has one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} xb_spd_wake SEC(".maps");
+
 SEC("kprobe")
 int xb_spd_write_begin(void *ctx)
 {
@@ -35,6 +46,7 @@ int xb_spd_write_end(void *ctx)
 		return 0;
 	XB_READ_ONCE(s->spd_written_ns) = bpf_ktime_get_ns();
 	__sync_fetch_and_add(&s->spd_writers, -1);
+	bpf_ringbuf_output(&xb_spd_wake, &zero, sizeof(zero), 0);
 	return 0;
 }
 

@@ -360,6 +360,9 @@ static json_t *status_json(const struct xb_maps *maps, const struct xb_sync *s,
 	 * (include/xfrmbpf/sync.h)? */
 	json_object_set_new(o, "spd_watch", json_boolean(s->spd_watch));
 	json_object_set_new(o, "spd_writers", json_integer((json_int_t)s->spd_writers));
+	/* as bpf/sync.bpf.h judges it: the SPD's drops pass meanwhile */
+	json_object_set_new(o, "spd_changing", json_boolean(s->spd_watch &&
+			    (s->spd_writers || s->spd_written_ns >= s->drained_ns)));
 	json_object_set_new(o, "default", json_pack("{s:s, s:s, s:s}",
 		"in", xb_default_name(s->default_action[XFRM_POLICY_IN]),
 		"fwd", xb_default_name(s->default_action[XFRM_POLICY_FWD]),
@@ -617,7 +620,8 @@ static void print_status_text(json_t *o)
 		printf("unknown SPI: passed until the daemon has read its events\n");
 	if (json_is_true(json_object_get(o, "spd_watch")))
 		printf("SPD changes: seen as they happen (kprobes): drops pass until the "
-		       "change is read\n");
+		       "change is read%s\n", json_is_true(json_object_get(o, "spd_changing")) ?
+		       " (one is being read now)" : "");
 	else
 		printf("SPD changes: seen when the daemon reads them (no SPD watch)\n");
 	printf("resyncs:     %lld\n", json_integer_value(json_object_get(o, "resyncs")));

@@ -647,13 +647,15 @@ static void reload(struct xb_daemon *d)
 
 static int event_loop(struct xb_daemon *d)
 {
-	enum { XFRM_EVENTS, LINK_EVENTS, HEARTBEAT, SIGNALS, ROUTES, N_FDS };
+	enum { XFRM_EVENTS, LINK_EVENTS, HEARTBEAT, SIGNALS, ROUTES, SPD_WATCH, N_FDS };
 	struct pollfd pfd[N_FDS] = {
 		[XFRM_EVENTS] = { .fd = xb_nl_event_fd(&d->nl, false), .events = POLLIN },
 		[LINK_EVENTS] = { .fd = xb_nl_event_fd(&d->nl, true), .events = POLLIN },
 		[HEARTBEAT] = { .fd = d->timer_fd, .events = POLLIN },
 		[SIGNALS] = { .fd = d->signal_fd, .events = POLLIN },
 		[ROUTES] = { .fd = d->route_fd, .events = POLLIN },
+		/* -1 without the watch: poll() passes over it */
+		[SPD_WATCH] = { .fd = xb_spd_watch_fd(&d->spd_watch), .events = POLLIN },
 	};
 	int err = 0;
 
@@ -684,6 +686,14 @@ static int event_loop(struct xb_daemon *d)
 			/* Deletions may have made the SPD fit again. */
 			if (!err)
 				err = check_capacity(d);
+		}
+		/* a writer of the kernel's SPD returned: what it changed is
+		 * in the socket now (even when the socket did not poll
+		 * readable above), and the stamp of this read lets the
+		 * datapath trust the maps again */
+		if (!err && pfd[SPD_WATCH].revents) {
+			xb_spd_watch_woken(&d->spd_watch);
+			err = on_xfrm_events(d, false);
 		}
 		if (!err && pfd[HEARTBEAT].revents)
 			err = on_heartbeat(d);

@@ -40,6 +40,15 @@ static const struct {
 _Static_assert(2 * sizeof(spd_writers) / sizeof(spd_writers[0]) <= XB_SPD_WATCH_MAX_LINKS,
 	       "links: two per writer");
 
+/* The records say nothing but "a writer returned". */
+static int ignore_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
 static bool module_loaded(const char *name)
 {
 	char path[128];
@@ -108,6 +117,13 @@ int xb_spd_watch_start(struct xb_spd_watch *w, struct xb_maps *maps, const char 
 			goto fail;
 		}
 	}
+	w->wake = ring_buffer__new(bpf_map__fd(w->skel->maps.xb_spd_wake), ignore_record,
+				   NULL, NULL);
+	if (!w->wake) {
+		err = -errno;
+		snprintf(why, len, "couldn't read its ring buffer: %s", strerror(-err));
+		goto fail;
+	}
 	xb_sync_set_spd_watch(maps, true);
 	return 0;
 fail:
@@ -115,6 +131,17 @@ fail:
 	spd_watch__destroy(w->skel);
 	w->skel = NULL;
 	return err;
+}
+
+int xb_spd_watch_fd(const struct xb_spd_watch *w)
+{
+	return w->wake ? ring_buffer__epoll_fd(w->wake) : -1;
+}
+
+void xb_spd_watch_woken(struct xb_spd_watch *w)
+{
+	if (w->wake)
+		ring_buffer__consume(w->wake);
 }
 
 void xb_spd_watch_check(struct xb_spd_watch *w, struct xb_maps *maps)
@@ -141,6 +168,8 @@ void xb_spd_watch_stop(struct xb_spd_watch *w, struct xb_maps *maps)
 	if (maps->sync)
 		xb_sync_set_spd_watch(maps, false);
 	detach_all(w);
+	ring_buffer__free(w->wake);
+	w->wake = NULL;
 	spd_watch__destroy(w->skel);
 	w->skel = NULL;
 }

@@ -14,6 +14,7 @@
 
 struct spd_watch;
 struct bpf_link;
+struct ring_buffer;
 struct xb_maps;
 
 #define XB_SPD_WATCH_MAX_LINKS	32
@@ -21,6 +22,7 @@ struct xb_maps;
 struct xb_spd_watch {
 	struct spd_watch *skel;
 	struct bpf_link *links[XB_SPD_WATCH_MAX_LINKS];
+	struct ring_buffer *wake;	/* a writer returned */
 	unsigned int n_links;
 	unsigned int n_funcs;		/* kernel functions watched */
 	/* the writer count and stamp at the last check */
@@ -33,6 +35,12 @@ struct xb_spd_watch {
  * the mirror follows cannot be watched (the watch stays off). */
 int xb_spd_watch_start(struct xb_spd_watch *w, struct xb_maps *maps, const char *pin_dir,
 		       char *why, size_t len);
+/* The descriptor that polls readable when a writer has returned, -1
+ * without the watch; xb_spd_watch_woken() empties it. The daemon then
+ * reads its XFRM socket, whose stamp (drained_ns) lets the datapath
+ * trust the maps again. */
+int xb_spd_watch_fd(const struct xb_spd_watch *w);
+void xb_spd_watch_woken(struct xb_spd_watch *w);
 /* A writer counted but never ended (one already running when the watch
  * was attached, or a missed return probe) would keep the datapath
  * passing: a count unchanged, with no writer returning, since the last

@@ -99,7 +99,9 @@ thaw() { kill -CONT "$XBT_DAEMON_PID"; }
 # mirrored N: the daemon has published N policies
 mirrored() { wait_for 30 status_is .policies "$1"; }
 
-xbt_daemon_start -i xbt-gw0 --heartbeat-timeout-ms 120000
+# a heartbeat of 10 s: the maps are trusted again within it only because
+# the watch wakes the daemon (5.)
+xbt_daemon_start -i xbt-gw0 --heartbeat-ms 10000 --heartbeat-timeout-ms 120000
 xbt_daemon_wait_synced 60 || xbt_bail "the daemon did not sync within 60 s"
 tap_ok "daemon synced on xbt-gw0"
 expect "the daemon watches the kernel's SPD writers (kprobes)" \
@@ -162,6 +164,21 @@ else
 fi
 thaw
 mirrored 0 || tap_fail "4. the daemon read the expiry" "policies $(status_field .policies)"
+
+# ---- 5. a writer that changes nothing wakes the daemon ----
+xbt_ns ip xfrm policy add dir fwd $SEL action block priority 10
+mirrored 1
+xbt_ns ip xfrm policy delete dir fwd src 0.0.0.0/0 dst 192.0.2.0/24 2>/dev/null &&
+	xbt_bail "deleted a policy that does not exist"
+if wait_for 5 status_is .spd_changing false; then
+	tap_ok "5. a refused delete (no event): trusted again within 5 s (heartbeat 10 s)"
+else
+	tap_fail "5. a refused delete (no event): trusted again within 5 s (heartbeat 10 s)" \
+		"spd_changing $(status_field .spd_changing)"
+fi
+outcome "5. ... the block drops at XDP" policy_block 0
+xbt_ns ip xfrm policy flush
+mirrored 0
 
 # ---- after ----
 xbt_ns ip xfrm policy add dir fwd $SEL action block priority 10
