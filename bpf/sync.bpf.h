@@ -60,6 +60,12 @@ static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
 	s = bpf_map_lookup_elem(&xb_sync, &zero);
 	if (!s)
 		return XB_R_PASS_UNSYNCED;
+	/* Before the sequence count and the generation: a change that
+	 * completed before this point is then either seen here, or was
+	 * published (and drained_ns written) before them, so that the maps
+	 * and a cached verdict of the generation read below hold it. */
+	snap->spd_changing = xb_sync_spd_changing(s);
+	XB_BARRIER();
 	snap->seq = XB_READ_ONCE(s->seq);
 	/* A dead daemon's heartbeat goes stale: the watchdog timer
 	 * (bpf/watchdog.bpf.h) raises the flag, so no packet reads a
@@ -71,9 +77,6 @@ static __always_inline int xb_sync_begin(struct xb_sync_snap *snap)
 	snap->default_in = XB_READ_ONCE(s->default_action[XB_DIR_IN]);
 	snap->default_fwd = XB_READ_ONCE(s->default_action[XB_DIR_FWD]);
 	snap->default_out = XB_READ_ONCE(s->default_action[XB_DIR_OUT]);
-	/* Before the maps are read: a change that completed before this
-	 * point is then either in what they return or seen here. */
-	snap->spd_changing = xb_sync_spd_changing(s);
 	/* The snapshot is filled anyway: a cached verdict of the generation
 	 * read here may still be used (see xb_xdp_decide). */
 	if (snap->seq & 1)
