@@ -224,10 +224,20 @@ expect_eval "status -j: generation >= 1, 1 policy, fresh heartbeat" \
 expect_eval "status -j: the SPI check, and the daemon read its XFRM events within 3 s" \
 	"jq -e '(.spi_check == \"kernel\" or .spi_check == \"mirror\") and
 		.events_read_age_ms < 3000' '$OUT' >/dev/null"
+# The SPD watch needs kprobes; the daemon says why it runs without.
+if [ -e /sys/bus/event_source/devices/kprobe/type ]; then
+	expect_eval "status -j: the SPD watch runs (kprobes), no change unread" \
+		"jq -e '.spd_watch == true and .spd_writers == 0 and .spd_changing == false' '$OUT' >/dev/null"
+else
+	expect_eval "status -j: no SPD watch without kprobes, and the daemon says why" \
+		"jq -e '.spd_watch == false and .spd_changing == false' '$OUT' >/dev/null &&
+		 grep -q 'SPD watch off (this kernel has no kprobes)' '$XBT_LOG'"
+fi
 run_xb status
 expect_eval "status (text): exit 0, says synced" \
 	"[ \$RC -eq 0 ] && grep -qi 'synced' '$OUT'"
 expect_eval "status (text): how an unknown SPI is judged" "grep -q '^unknown SPI: dropped' '$OUT'"
+expect_eval "status (text): how SPD changes are seen" "grep -q '^SPD changes: seen' '$OUT'"
 run_xb policy -j
 expect_eval "policy -j: a JSON array of 1 policy with its template" \
 	"jq -e 'length == 1 and .[0].tmpls[0].reqid == 1 and .[0].tmpls[0].mode == \"tunnel\"' '$OUT' >/dev/null"

@@ -40,6 +40,24 @@ static const struct {
 _Static_assert(2 * sizeof(spd_writers) / sizeof(spd_writers[0]) <= XB_SPD_WATCH_MAX_LINKS,
 	       "links: two per writer");
 
+/* Kprobes as libbpf creates them: the perf PMU, else tracefs's
+ * kprobe_events (where tracefs is mounted). Asked first, so that a
+ * kernel without them gets one line instead of libbpf's errors. */
+static bool have_kprobes(void)
+{
+	static const char *const paths[] = {
+		"/sys/bus/event_source/devices/kprobe/type",
+		"/sys/kernel/tracing/kprobe_events",
+		"/sys/kernel/debug/tracing/kprobe_events",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (!access(paths[i], F_OK))
+			return true;
+	return false;
+}
+
 /* The records say nothing but "a writer returned". */
 static int ignore_record(void *ctx, void *data, size_t size)
 {
@@ -96,6 +114,10 @@ int xb_spd_watch_start(struct xb_spd_watch *w, struct xb_maps *maps, const char 
 
 	memset(w, 0, sizeof(*w));
 	xb_sync_set_spd_watch(maps, false);
+	if (!have_kprobes()) {
+		snprintf(why, len, "this kernel has no kprobes");
+		return -EOPNOTSUPP;
+	}
 	w->skel = spd_watch__open_opts(&opts);
 	if (!w->skel) {
 		err = -errno;
