@@ -57,6 +57,7 @@
 #include "lib/pktbuild.h"
 #include "swan_spd.h"
 #include "ruleset_gen.h"
+#include "tss_reader.h"
 #include "tss_sink_maps.h"
 #include "bpf_harness.h"
 #include "tool.h"
@@ -67,6 +68,8 @@ enum { SLOT_XDP, SLOT_FLOOR, SLOT_FLOOR_LOOKUP, SLOT_FLOOR_FIB, SLOT_MAX };
 
 #define MAX_FLOWS	(8u * XB_FLOW_CACHE_ENTRIES)
 #define SEEN_BITS	20
+/* Flows whose search is counted (print_walk()). */
+#define WALK_FLOWS	2000
 
 struct bench {
 	struct xfrmbpf *skel;
@@ -78,6 +81,8 @@ struct bench {
 	__u64 generation;
 	struct xb_policy *pols;
 	struct bench_flow *flows;
+	struct xb_flow *walk_flows;	/* the first WALK_FLOWS of them */
+	__u32 n_walk;
 	__u64 *seen;
 	int profile;		/* ruleset_gen.h profile, -1: swan_spd.h */
 	__u32 n_pols;		/* in pols, as generated */
@@ -411,9 +416,13 @@ static __u32 make_flows(struct bench *b, __u32 n, int af)
 		else
 			swan_flow_any(af, &rng, &fl);
 		to_bench_flow(&fl, &b->flows[nf]);
-		if (seen_insert(b->seen, flow_hash(&b->flows[nf])))
-			nf++;
+		if (!seen_insert(b->seen, flow_hash(&b->flows[nf])))
+			continue;
+		if (nf < WALK_FLOWS)
+			b->walk_flows[nf] = fl;
+		nf++;
 	}
+	b->n_walk = nf < WALK_FLOWS ? nf : WALK_FLOWS;
 	free(cand);
 	for (i = 0; i < nf; i++)
 		if (bpf_map_update_elem(b->flows_fd, &i, &b->flows[i], BPF_ANY))
@@ -556,6 +565,87 @@ static void print_ns(const char *variant, const char *fam, __u32 n, __u32 ns)
 	printf("classify,%s,%s,%u,%u,ns\n", variant, fam, n, ns);
 }
 
+/* The published maps read back, each entry looked up counted. */
+struct walk_count {
+	struct xb_tss_source maps;
+	const struct xb_flow *flow;
+	unsigned long looked_up, present, further_chunks, matching;
+};
+
+static int walk_get_entry(void *ctx, const struct xb_tss_key *key, struct xb_tss_val *val)
+{
+	struct walk_count *c = ctx;
+	int err = c->maps.get_entry(c->maps.ctx, key, val);
+	__u32 j;
+
+	c->looked_up++;
+	if (err)
+		return err;
+	c->present++;
+	if (key->list >> XB_TSS_CHUNK_SHIFT)
+		c->further_chunks++;
+	for (j = 0; j < val->count && j < XB_BUCKET_RULES; j++) {
+		if (xb_tss_rule_matches(&val->rules[j], c->flow)) {
+			c->matching++;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int walk_get_list(void *ctx, __u32 list_idx, struct xb_shape_list *list)
+{
+	struct walk_count *c = ctx;
+
+	return c->maps.get_list(c->maps.ctx, list_idx, list);
+}
+
+static int walk_get_index(void *ctx, const struct xb_tss_idx_key *key,
+			  struct xb_tss_idx_val *val)
+{
+	struct walk_count *c = ctx;
+
+	return c->maps.get_index(c->maps.ctx, key, val);
+}
+
+/*
+ * What the search does for a new flow, counted by the tested reader
+ * (tests/lib/tss_reader.h) on the published maps, as the daemon publishes
+ * them: the entries it looks up (a table, or a further chunk of a crowded
+ * bucket, each; the datapath first skips most absent ones on its presence
+ * bitmap), those present (each a hash lookup whose bucket and element the
+ * datapath reads, out of the CPU caches at large sizes: what a miss costs
+ * grows with them), the further chunks among them, and those that hold a
+ * policy matching the flow in full.
+ */
+static void print_walk(struct bench *b, const char *fam, __u32 n)
+{
+	struct xb_tss_maps maps = {
+		.tss_fd = bpf_map__fd(b->skel->maps.xb_tss),
+		.lists_fd = bpf_map__fd(b->skel->maps.xb_shape_lists),
+		.index_fd = bpf_map__fd(b->skel->maps.xb_tss_index),
+	};
+	static const __u8 accept_all[4];
+	struct walk_count c = {};
+	struct xb_tss_source src = { walk_get_entry, walk_get_list, walk_get_index, &c };
+	struct xb_ref_decision d;
+	__u32 i;
+
+	if (!b->n_walk)
+		return;
+	xb_tss_maps_source(&maps, &c.maps);
+	for (i = 0; i < b->n_walk; i++) {
+		c.flow = &b->walk_flows[i];
+		if (xb_tss_lookup(&src, XFRM_POLICY_FWD, c.flow, accept_all, &d))
+			bench_die("xb_tss_lookup", EIO);
+	}
+	printf("# %s N=%u walk of a new flow (%u flows): %.1f entries looked up, "
+	       "%.2f present, %.2f of them further chunks, %.2f with a policy "
+	       "that matches in full\n", fam, n, b->n_walk,
+	       (double)c.looked_up / b->n_walk, (double)c.present / b->n_walk,
+	       (double)c.further_chunks / b->n_walk, (double)c.matching / b->n_walk);
+}
+
 static void bench_family(struct bench *b, __u32 n, int af)
 {
 	const char *fam = af == AF_INET ? "v4" : "v6";
@@ -594,6 +684,7 @@ static void bench_family(struct bench *b, __u32 n, int af)
 		print_ns("miss_indexed", fam, n, measure(b, b->vary_fd, &tmpl));
 	}
 	set_lists_indexed(b, false);
+	print_walk(b, fam, n);
 	fflush(stdout);
 }
 
@@ -715,8 +806,9 @@ int main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	b.pols = calloc(max_n ? max_n : 1, sizeof(*b.pols));
 	b.flows = calloc(MAX_FLOWS, sizeof(*b.flows));
+	b.walk_flows = calloc(WALK_FLOWS, sizeof(*b.walk_flows));
 	b.seen = calloc(1, sizeof(__u64) << SEEN_BITS);
-	if (!b.pols || !b.flows || !b.seen)
+	if (!b.pols || !b.flows || !b.walk_flows || !b.seen)
 		bench_die("calloc", ENOMEM);
 	make_net(&b);
 	b.max_policies = max_n > XB_MAX_POLICIES ? max_n : XB_MAX_POLICIES;

@@ -55,6 +55,10 @@ int xb_tss_lookup(const struct xb_tss_source *src, __u8 dir,
 int xb_tss_lookup_steer(const struct xb_tss_source *src,
 			const struct xb_flow *fl, struct xb_ref_steer *s);
 
+/* Does a bucket's policy match the flow in full? What the key of its table
+ * left unchecked: the last prefix word of each address, ports, proto. */
+bool xb_tss_rule_matches(const struct xb_tss_rule *r, const struct xb_flow *fl);
+
 /* Masks a flow into the key of one table: what the datapath looks up. */
 void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
 		     const struct xb_shape *shape, const struct xb_flow *fl);
