@@ -91,7 +91,7 @@ struct xb_search_walk {
 	struct xb_match best;
 };
 
-#define XB_TSS_CHUNK_BITS	3	/* XB_BUCKET_CHUNKS == 1 << 3 */
+#define XB_TSS_CHUNK_BITS	2	/* XB_BUCKET_CHUNKS == 1 << 2 */
 #define XB_WALK_TABLE(w)	((w)->at >> XB_TSS_CHUNK_BITS)
 #define XB_WALK_CHUNK(w)	((w)->at & (XB_BUCKET_CHUNKS - 1))
 _Static_assert(XB_BUCKET_CHUNKS == 1 << XB_TSS_CHUNK_BITS, "chunk bits");
