@@ -140,7 +140,10 @@ static __always_inline int xb_steer_decide(struct __sk_buff *skb,
 	__u32 mtu_len = 0;
 	int rt;
 
-	if (xb_sync_begin(&snap) != XB_R_NONE)
+	/* While the kernel's SPD may be ahead of the maps, the OUT policy
+	 * they name may be gone (its interface would drop the packet): the
+	 * kernel routes it, as while the maps are not trusted at all. */
+	if (xb_sync_begin(&snap) != XB_R_NONE || snap.spd_changing)
 		return XB_R_NONE;
 	if (!xb_steer_policy(pkt, &out))
 		return XB_R_NONE;

@@ -211,6 +211,30 @@ static const struct steer_case *steer_case_of(int reason)
 	return NULL;
 }
 
+/* While a writer of the kernel's SPD runs, the OUT policy the maps name
+ * may be gone: nothing is steered, nothing counted (XDP counts the
+ * packet), and steering resumes once it has returned. */
+static void test_spd_changing_not_steered(void **state)
+{
+	const struct steer_case *c = steer_case_of(XB_R_STEER);
+	uint8_t out[XBT_FRAME_MAX];
+	struct xbt_counts before;
+	struct xbt_frame f;
+	uint32_t retval, out_len;
+
+	(void)state;
+	assert_int_equal(xbt_fx_set_state(pol_steer, NULL, ST_SPD_CHANGING, c->if_flags), 0);
+	set_links();
+	assert_true(xbt_build(&c->pkt, &f) > 0);
+	xbt_fx_snap_counts(&before, NO_POL);
+	assert_int_equal(run_tc(xbt_fx.skel->progs.xb_tc_steer, &f, &retval,
+				out, &out_len), 0);
+	assert_int_equal(retval, TC_ACT_OK);
+	assert_int_equal(xbt_fx_check_reason_delta(&before, NOTHING_COUNTED, 1), 0);
+	assert_memory_equal(out, f.data, f.len);
+	run_steer_case(c);
+}
+
 /* TC counts in the device's row: XB_R_STEER is its "steered", and
  * nothing TC counts is a packet received (XDP counts those). */
 static void test_steering_counts_steered_not_received(void **state)
@@ -513,7 +537,7 @@ static void test_steer_redirect_delivers_bare_ip(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[N_STEER + 5];
+	static struct CMUnitTest tests[N_STEER + 6];
 	size_t i, n = 0;
 	int status;
 
@@ -528,6 +552,8 @@ int main(void)
 		}
 		tests[n++] = (struct CMUnitTest)
 			cmocka_unit_test(test_steering_counts_steered_not_received);
+		tests[n++] = (struct CMUnitTest)
+			cmocka_unit_test(test_spd_changing_not_steered);
 		tests[n++] = (struct CMUnitTest)
 			cmocka_unit_test(test_steer_redirect_delivers_bare_ip);
 		tests[n++] = (struct CMUnitTest)

@@ -196,6 +196,10 @@ int xbt_fx_set_sync(unsigned int st)
 		s.heartbeat_stale = 1;
 	}
 	s.drained_ns = (st & ST_SPI_UNREAD) ? 0 : UINT64_MAX;
+	if (st & ST_SPD_CHANGING) {
+		s.spd_watch = 1;
+		s.spd_writers = 1;
+	}
 	s.default_action[0] = (st & ST_DEF_BLOCK_IN) ? XB_DEFAULT_BLOCK : 0;
 	s.default_action[1] = (st & ST_DEF_BLOCK_OUT) ? XB_DEFAULT_BLOCK : 0;
 	s.default_action[2] = (st & ST_DEF_BLOCK_FWD) ? XB_DEFAULT_BLOCK : 0;

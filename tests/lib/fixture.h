@@ -119,6 +119,8 @@ enum {
 	 * (xb_sync.drained_ns = 0); without it, it has read everything. */
 	ST_SPI_UNREAD	= 1 << 12,
 	ST_DEF_BLOCK_OUT = 1 << 13,
+	/* a writer of the kernel's SPD runs (the SPD watch, sync.h) */
+	ST_SPD_CHANGING	= 1 << 14,
 };
 
 /* An inbound SA, as xb_spis knows it. */
