@@ -4,7 +4,7 @@
 # linux-image-amd64 points to) unpacked next to its modules, an uncompressed
 # vmlinux for a fast PVH boot, and a busybox initramfs that mounts the host's
 # root over 9p. Nothing is installed on the host but the lab's tools (QEMU,
-# busybox-static, kmod, xz-utils, iputils-ping, jq); the kernel package is only
+# busybox-static, kmod, xz-utils, iputils-ping, jq, ethtool); the kernel package is only
 # downloaded and unpacked.
 #
 # Everything lives in $XB_VM_DIR (by default the series' cache, kernel.sh),
@@ -43,6 +43,8 @@ install_tools() {
 	command -v xz >/dev/null || need+=(xz-utils)
 	command -v ping >/dev/null || need+=(iputils-ping)
 	command -v jq >/dev/null || need+=(jq)
+	# the vlan scenario turns the veth's VLAN offloads off and on
+	command -v ethtool >/dev/null || need+=(ethtool)
 	[ ${#need[@]} -eq 0 ] && return 0
 	[ "$(id -u)" -eq 0 ] || die "missing ${need[*]}; run as root"
 	say "installing ${need[*]}"
