@@ -68,6 +68,8 @@ expect "type notify, main PID set" eval '[ "$(prop Type)" = notify ] && [ "$(pro
 status=$(prop StatusText)
 expect "STATUS= text set ($status)" [ -n "$status" ]
 expect "the mirror runs: xfrmbpf status" eval "xfrmbpf status >/dev/null"
+expect "the sandboxed service watches the kernel's SPD (kprobes through its syscall filter)" \
+	eval 'xfrmbpf status | grep -q "^SPD changes: seen as they happen"'
 expect "maps pinned under $PIN" eval "ls $PIN | grep -q ."
 expect "mirror only: no XDP on any device" eval "! any_xdp"
 expect "watchdog configured (WatchdogUSec=$(prop WatchdogUSec))" [ "$(prop WatchdogUSec)" != 0 ]
