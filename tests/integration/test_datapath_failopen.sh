@@ -270,11 +270,11 @@ expect "disable_policy=0: ping dropped again after ${ms} ms" [ "$ms" != timeout 
 # ---- stats ----
 xb stats >"$OUT" 2>"$ERR"
 expect "stats (text): one row per reason and the interface" \
-	eval '[ "$(grep -cE "^(pass_|unsynced_pass|unknown_spi|policy_|default_block|steer)" "$OUT")" -eq 22 ] &&
+	eval '[ "$(grep -cE "^(pass_|unsynced_pass|unknown_spi|policy_|default_block|steer)" "$OUT")" -eq 23 ] &&
 	      grep -qE "^xbt-gw0 +[0-9]+ +[0-9]+ +[1-9][0-9]* +0$" "$OUT"'
 xb -j stats >"$OUT" 2>"$ERR"
-expect "stats -j: 22 reasons, xbt-gw0 with rx = passed + dropped" \
-	jq_ok '(.reasons | length) == 22 and (.interfaces[] | select(.name == "xbt-gw0") |
+expect "stats -j: 23 reasons, xbt-gw0 with rx = passed + dropped" \
+	jq_ok '(.reasons | length) == 23 and (.interfaces[] | select(.name == "xbt-gw0") |
 	       .rx_packets == .passed + .dropped and .dropped > 0)' "$OUT"
 timeout 2.5 ip netns exec "$XBT_NS" "$XFRMBPF" --pin-dir "$XBT_PIN" -j stats --watch 1 >"$OUT" 2>"$ERR"
 expect "stats -j --watch 1: one JSON object per second, rates from the second on" \

@@ -795,7 +795,8 @@ static int start_spread(struct xb_daemon *d)
 
 /*
  * The watch on the kernel's SPD writers (loader/spd_watch.h), once the
- * XFRM socket is open (it loads xfrm_user, whose handlers are watched).
+ * XFRM socket is open (it loads xfrm_user, whose handlers are watched)
+ * and the interfaces are attached.
  * Without it the datapath works as before: a change is trusted from the
  * moment it is published, and for the daemon's event lag (see `make
  * bench`: hundreds of microseconds) a packet can still meet a policy the
@@ -843,7 +844,6 @@ static int start_mirror(struct xb_daemon *d)
 	if (err)
 		return fail(d, XB_DAEMON_FAILED, err, "couldn't start the mirror: %s",
 			    strerror(-err));
-	start_spd_watch(d);
 	/* XFRMBPF_REFETCH_POLICIES=1 forces it (tests: no SELinux here). */
 	d->refetch_policies = selinux_active() || getenv("XFRMBPF_REFETCH_POLICIES");
 	if (d->refetch_policies)
@@ -893,7 +893,12 @@ static int start(struct xb_daemon *d, const char *pin_dir,
 	}
 	/* After the signal fd: a SIGTERM during attach waits for the loop,
 	 * which detaches. */
-	return start_datapath(d);
+	err = start_datapath(d);
+	/* Last: a start that fails says so in one line. Nothing is trusted
+	 * before the first publication, which comes after. */
+	if (!err)
+		start_spd_watch(d);
+	return err;
 }
 
 /* A run that failed to start leaves none of the pins it made (a bad
