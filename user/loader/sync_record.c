@@ -51,12 +51,13 @@ void xb_sync_set_unsynced_reason(struct xb_maps *maps, __u32 reason)
 
 void xb_sync_set_spd_watch(struct xb_maps *maps, bool on)
 {
-	if (!on)
-		SYNC_STORE(maps, spd_watch, 0);
+	if (on) {
+		SYNC_STORE(maps, spd_watch, 1);
+		return;
+	}
+	SYNC_STORE(maps, spd_watch, 0);
 	SYNC_STORE(maps, spd_writers, 0);
 	SYNC_STORE(maps, spd_written_ns, 0);
-	if (on)
-		SYNC_STORE(maps, spd_watch, 1);
 }
 
 __u64 xb_sync_spd_writers(const struct xb_maps *maps, __u64 *written_ns)

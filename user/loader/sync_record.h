@@ -33,8 +33,9 @@ void xb_sync_heartbeat(struct xb_maps *maps);
 /* Records that every XFRM event queued before drained_ns (CLOCK_MONOTONIC)
  * has been read and published. */
 void xb_sync_set_drained(struct xb_maps *maps, __u64 drained_ns);
-/* The SPD watch (loader/spd_watch.h) on or off; either clears the writer
- * count and stamp first, as no probe is attached while it changes. */
+/* The SPD watch (loader/spd_watch.h) on or off. Off also clears the
+ * writer count and stamp, before any probe is attached; on leaves what
+ * the probes counted since they were attached. */
 void xb_sync_set_spd_watch(struct xb_maps *maps, bool on);
 /* The writer count, and the last writer's return into *written_ns. */
 __u64 xb_sync_spd_writers(const struct xb_maps *maps, __u64 *written_ns);
