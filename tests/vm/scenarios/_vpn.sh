@@ -104,13 +104,14 @@ ping_count() {
 }
 
 # udp_sink_start NS ADDR PORT FILE: a receiver in NS that writes the
-# number of datagrams it got to FILE when it gets SIGTERM (or after 60 s);
+# number of datagrams it got to FILE when it gets SIGTERM (or after 60 s),
+# and to FILE.now after each one (replaced whole: never read half-written);
 # FILE.ready exists once it listens. Its PID in UDP_SINK (call it directly,
 # not in $(...): only this shell can wait for it).
 UDP_SINK=
 udp_sink_start() {
 	ip netns exec "$1" /usr/bin/python3 -c '
-import signal, socket, sys
+import os, signal, socket, sys
 fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2])))
@@ -125,9 +126,18 @@ open(sys.argv[3] + ".ready", "w").close()
 while True:
     s.recv(2048)
     n += 1
+    open(sys.argv[3] + ".tmp", "w").write("%d\n" % n)
+    os.replace(sys.argv[3] + ".tmp", sys.argv[3] + ".now")
 ' "$2" "$3" "$4" >/dev/null 2>&1 &
 	UDP_SINK=$!
 	wait_for 10 test -e "$4.ready"
+}
+
+# udp_sink_now FILE: what the sink of FILE has counted so far.
+udp_sink_now() {
+	local n
+	n=$(cat "$1.now" 2>/dev/null)
+	echo "${n:-0}"
 }
 
 # udp_send NS DST PORT COUNT: COUNT datagrams, 20 ms apart (bash /dev/udp).

@@ -111,21 +111,52 @@ for i in range(count):
 EOF
 }
 
-# arrivals VID: "SINK GW": where the frames of one case arrived.
+# gw_counters: the gateway's IP and UDP receive counters that tell where a
+# frame passed at XDP could have gone (one line, name=value).
+gw_counters() {
+	ip netns exec "$GW" awk '
+		/^(Ip|Udp):/ { if (!($1 in head)) { head[$1] = $0; next }
+			split(head[$1], h); for (i = 2; i <= NF; i++) v[$1 h[i]] = $i }
+		END { n = split("Ip:InReceives Ip:InAddrErrors Ip:InDiscards Ip:InDelivers " \
+			"Ip:ForwDatagrams Ip:OutNoRoutes Udp:InDatagrams Udp:NoPorts " \
+			"Udp:InErrors Udp:RcvbufErrors", k, " ")
+			for (i = 1; i <= n; i++) printf "%s=%s ", k[i], v[k[i]]; print "" }' \
+		/proc/net/snmp
+}
+
+# arrivals VID "SINK GW": where the frames of one case arrived ("SINK GW"),
+# given where they should. Frames that should not arrive get 0.5 s to do
+# so anyway; those that should are waited for up to 10 s, and a shortfall
+# is shown with the gateway's counters and link statistics.
 arrivals() {
-	local fs=$VPN_WORK/sink.$1 fg=$VPN_WORK/gw.$1 ns ng pid_s pid_g
+	local vid=$1 want=$2 fs=$VPN_WORK/sink.$1 fg=$VPN_WORK/gw.$1 ns ng pid_s pid_g c0 t0
 
 	udp_sink_start "$SINK" "$DST" "$PORT" "$fs" || return 1
 	pid_s=$UDP_SINK
 	udp_sink_start "$GW" 0.0.0.0 "$PORT" "$fg" || return 1
 	pid_g=$UDP_SINK
-	send_frames "$1" "$N"
+	rm -f "$fs.now" "$fg.now"
+	c0=$(gw_counters)
+	t0=$(date +%s%N)
+	send_frames "$vid" "$N"
 	sleep 0.5
+	if [ "$(udp_sink_now "$fs") $(udp_sink_now "$fg")" != "$want" ]; then
+		wait_for 10 eval '[ "$(udp_sink_now "$fs") $(udp_sink_now "$fg")" = "$want" ]' &&
+			echo "# VLAN $vid: the last frame arrived after" \
+				"$(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
+	fi
 	UDP_SINK=$pid_s udp_sink_stop "$fs"
 	ns=$UDP_GOT
 	UDP_SINK=$pid_g udp_sink_stop "$fg"
 	ng=$UDP_GOT
 	UDP_SINK=
+	if [ "${ns:-?} ${ng:-?}" != "$want" ]; then
+		echo "# VLAN $vid: got '${ns:-?} ${ng:-?}', want '$want'" >&2
+		echo "# gateway before: $c0" >&2
+		echo "# gateway after:  $(gw_counters)" >&2
+		ip -n "$GW" -s link show dev xbt-vg0 | sed 's/^/# /' >&2
+		ip -n "$GW" -s link show dev "xbt-vg0.$vid" 2>/dev/null | sed 's/^/# /' >&2
+	fi
 	echo "${ns:-?} ${ng:-?}"
 }
 
@@ -140,7 +171,7 @@ one_case() {
 
 	r0=$(reason_count "$reason")
 	[ -n "$cause" ] && c0=$(cause_count "$cause")
-	got=$(arrivals "$vid")
+	got=$(arrivals "$vid" "${BASE[$vid]}")
 	echo "# $name: counters now $(xbn stats -j | jq -c '[(.reasons |
 		map_values(.packets) | with_entries(select(.value > 0))), .undecidable_causes]')"
 	expect_eq "$name: arrivals (sink gateway) as without xfrmbpf" "'${BASE[$vid]}'" "'$got'"
@@ -158,7 +189,7 @@ vpn_init || { tap_fail "vlan: work directory and bpffs"; exit 1; }
 # The kernel alone: where each case's frames end up.
 declare -A BASE WANT=([10]="0 0" [20]="0 $N" [30]="$N 0" [99]="0 0" [none]="0 0")
 for vid in 10 20 30 99 none; do
-	BASE[$vid]=$(arrivals "$vid")
+	BASE[$vid]=$(arrivals "$vid" "${WANT[$vid]}")
 	expect_eq "kernel alone, VLAN $vid: arrivals (sink gateway)" "'${WANT[$vid]}'" \
 		"'${BASE[$vid]}'"
 done
