@@ -20,8 +20,10 @@ for bin in "${XB_BPF_TEST_DIR:-$TOP/build/tests/bpf}"/test_*; do
 	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	found=$((found + 1))
 	name=$(basename "$bin")
+	start=$(date +%s)
 	out=$(timeout -k 5 300 "$bin" 2>&1 </dev/null)
 	rc=$?
+	echo "# $name took $(($(date +%s) - start)) s"
 	# cmocka's TAP lines count as results too (its skips, "not ok N -
 	# name # SKIP", relayed as "ok N - name # SKIP"); the rest (libbpf,
 	# verifier logs) only in the failure report below.
