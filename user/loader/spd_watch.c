@@ -166,21 +166,30 @@ void xb_spd_watch_woken(struct xb_spd_watch *w)
 		ring_buffer__consume(w->wake);
 }
 
-void xb_spd_watch_check(struct xb_spd_watch *w, struct xb_maps *maps)
+bool xb_spd_writers_repair(struct xb_spd_writers_seen *seen, struct xb_maps *maps)
 {
 	__u64 writers, written_ns;
+	bool cleared = false;
 
-	if (!w->skel)
-		return;
 	writers = xb_sync_spd_writers(maps, &written_ns);
-	if (writers && writers == w->last_writers && written_ns == w->last_written_ns &&
+	/* the compare-and-swap: a writer that began or ended since the
+	 * read keeps its count */
+	if (writers && writers == seen->writers && written_ns == seen->written_ns &&
 	    xb_sync_clear_spd_writers(maps, writers)) {
 		pr_warn("SPD watch: cleared a writer count of %lld that no return followed\n",
 			(long long)writers);
 		writers = 0;
+		cleared = true;
 	}
-	w->last_writers = writers;
-	w->last_written_ns = written_ns;
+	seen->writers = writers;
+	seen->written_ns = written_ns;
+	return cleared;
+}
+
+void xb_spd_watch_check(struct xb_spd_watch *w, struct xb_maps *maps)
+{
+	if (w->skel)
+		xb_spd_writers_repair(&w->seen, maps);
 }
 
 void xb_spd_watch_stop(struct xb_spd_watch *w, struct xb_maps *maps)

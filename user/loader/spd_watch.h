@@ -9,6 +9,7 @@
 #ifndef XFRMBPF_SPD_WATCH_H
 #define XFRMBPF_SPD_WATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -19,15 +20,19 @@ struct xb_maps;
 
 #define XB_SPD_WATCH_MAX_LINKS	32
 
+/* The writer count and the last return's stamp at the last check. */
+struct xb_spd_writers_seen {
+	__u64 writers;
+	__u64 written_ns;
+};
+
 struct xb_spd_watch {
 	struct spd_watch *skel;
 	struct bpf_link *links[XB_SPD_WATCH_MAX_LINKS];
 	struct ring_buffer *wake;	/* a writer returned */
 	unsigned int n_links;
 	unsigned int n_funcs;		/* kernel functions watched */
-	/* the writer count and stamp at the last check */
-	__u64 last_writers;
-	__u64 last_written_ns;
+	struct xb_spd_writers_seen seen;
 };
 
 /* Attaches to every SPD writer the kernel has, then turns the watch on in
@@ -46,6 +51,8 @@ void xb_spd_watch_woken(struct xb_spd_watch *w);
  * passing: a count unchanged, with no writer returning, since the last
  * check (a heartbeat ago) is cleared. */
 void xb_spd_watch_check(struct xb_spd_watch *w, struct xb_maps *maps);
+/* That check on the sync record alone: true when it cleared a count. */
+bool xb_spd_writers_repair(struct xb_spd_writers_seen *seen, struct xb_maps *maps);
 /* Turns the watch off in the sync record, then detaches. */
 void xb_spd_watch_stop(struct xb_spd_watch *w, struct xb_maps *maps);
 
