@@ -23,8 +23,8 @@ case ${XB_VM_KERNEL:-all} in
 all)	KERNELS=$XB_VM_KERNELS ;;
 *)	KERNELS=$XB_VM_KERNEL ;;
 esac
-# ~2.5 min each on an idle 2-CPU machine with both running; TCG slows
-# down with the host's load, and tests/run.sh gives a test 900 s.
+# ~5.5 min for both side by side on a 2-CPU machine (2026-12-06); TCG
+# slows down with the host's load, and tests/run.sh gives a test 900 s.
 VM_TIMEOUT=${XB_VM_TIMEOUT:-720}
 
 require_root "kernel lab smoke"
