@@ -77,8 +77,8 @@ class NotAMap(Exception):
 
 
 def open_map(path):
-    """(fd, type, key size, value size per entry, max entries); NotAMap
-    for a pinned program or link."""
+    """(fd, key size, value size per entry); NotAMap for a pinned
+    program or link."""
     name = ctypes.create_string_buffer(path.encode())
     fd, _ = bpf(BPF_OBJ_GET, struct.pack("=QII", addr(name), 0, 0))
     with open(f"/proc/self/fdinfo/{fd}") as f:
@@ -87,10 +87,10 @@ def open_map(path):
             raise NotAMap()
     info = ctypes.create_string_buffer(256)
     bpf(BPF_OBJ_GET_INFO_BY_FD, struct.pack("=IIQ", fd, len(info), addr(info)))
-    mtype, _, key_size, value_size, max_entries = struct.unpack_from("=5I", info.raw)
+    mtype, _, key_size, value_size = struct.unpack_from("=4I", info.raw)
     if mtype in PERCPU_TYPES:
         value_size = (value_size + 7) // 8 * 8 * possible_cpus()
-    return fd, mtype, key_size, value_size, max_entries
+    return fd, key_size, value_size
 
 
 def batches(fd, key_size, value_size):
@@ -145,7 +145,7 @@ def entries_by_key(fd, key_size, value_size):
 def dump(path, out):
     name = os.path.basename(path)
     try:
-        fd, _, key_size, value_size, _ = open_map(path)
+        fd, key_size, value_size = open_map(path)
     except NotAMap:
         print(f"{name} not a map", file=sys.stderr)
         return

@@ -220,10 +220,11 @@ dump_maps() {
 	local f n=0 e total=0 size
 
 	while read -r f; do
-		python3 "$TOP/tests/lib/map_hex.py" "$f" >"$WORK/map.$((n + 1)).hex" 2>"$WORK/err"
+		python3 "$TOP/tests/lib/map_hex.py" "$f" >"$WORK/pin.hex" 2>"$WORK/err"
 		read -r _ e <"$WORK/err"
 		[ "$e" = "not a map" ] && continue
 		n=$((n + 1))
+		mv "$WORK/pin.hex" "$WORK/map.$n.hex"
 		size=$(stat -c %s "$WORK/map.$n.hex")
 		[ "$size" -lt 300000 ] &&
 			bpftool map dump pinned "$f" >"$WORK/map.$n.txt" 2>&1

@@ -124,6 +124,12 @@ gw_counters() {
 		/proc/net/snmp
 }
 
+# arrived_as_wanted: the sinks of arrivals() (its fs, fg and want) have
+# counted what they should so far.
+arrived_as_wanted() {
+	[ "$(udp_sink_now "$fs") $(udp_sink_now "$fg")" = "$want" ]
+}
+
 # arrivals VID "SINK GW": where the frames of one case arrived ("SINK GW"),
 # given where they should. Frames that should not arrive get 0.5 s to do
 # so anyway; those that should are waited for up to 10 s, and a shortfall
@@ -140,8 +146,8 @@ arrivals() {
 	t0=$(date +%s%N)
 	send_frames "$vid" "$N"
 	sleep 0.5
-	if [ "$(udp_sink_now "$fs") $(udp_sink_now "$fg")" != "$want" ]; then
-		wait_for 10 eval '[ "$(udp_sink_now "$fs") $(udp_sink_now "$fg")" = "$want" ]' &&
+	if ! arrived_as_wanted; then
+		wait_for 10 arrived_as_wanted &&
 			echo "# VLAN $vid: the last frame arrived after" \
 				"$(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
 	fi
