@@ -88,6 +88,9 @@ struct xb_search_walk {
 	 * bucket in it (one field: the stack has no room for two) */
 	__u16 at;
 	__u32 list_idx;
+	/* the plain walk stops before this table: where an indexed list's
+	 * walk goes on through the candidates */
+	__u16 plain_end;
 	struct xb_match best;
 };
 
@@ -103,28 +106,15 @@ _Static_assert((XB_MAX_TABLES & (XB_MAX_TABLES - 1)) == 0, "tables: a power of 2
 #define XB_SEARCH_STEPS		(XB_TABLE_IDS + 2 * XB_MAX_TABLES)
 _Static_assert(XB_TABLE_IDS << XB_TSS_CHUNK_BITS <= 0x10000, "walk.at: 16 bits");
 
-/* Network-order mask of 32-bit word `word` of a prefix of plen bits. */
-static __always_inline __u32 xb_word_mask(__u32 plen, __u32 word)
-{
-	__u32 lo = word * 32;
-
-	if (plen <= lo)
-		return 0;
-	if (plen >= lo + 32)
-		return 0xffffffff;
-	return bpf_htonl(~0U << (32 - (plen - lo)));
-}
-
+/* The flow's address masked by a table's prefix, word by word. */
 static __always_inline void xb_mask_addr(union xb_addr *dst,
 					 const union xb_addr *src,
-					 __u32 plen, bool v6)
+					 const __be32 *mask)
 {
-	dst->a[0] = src->a[0] & xb_word_mask(plen, 0);
-	if (!v6)
-		return;
-	dst->a[1] = src->a[1] & xb_word_mask(plen, 1);
-	dst->a[2] = src->a[2] & xb_word_mask(plen, 2);
-	dst->a[3] = src->a[3] & xb_word_mask(plen, 3);
+	dst->a[0] = src->a[0] & mask[0];
+	dst->a[1] = src->a[1] & mask[1];
+	dst->a[2] = src->a[2] & mask[2];
+	dst->a[3] = src->a[3] & mask[3];
 }
 
 /* The (priority, pos, id)-least hit wins, as in the tested reader
@@ -159,7 +149,7 @@ static __always_inline bool xb_tss_maybe(const struct xb_tss_key *key)
 
 	idx = xb_tss_filter_word(key, &mask);
 	word = bpf_map_lookup_elem(&xb_tss_filter, &idx);
-	return !word || (*word & mask);
+	return !word || xb_tss_filter_hit(*word, mask);
 }
 
 /* Word `word` (0..3) of an address, without a variable stack offset. */
@@ -192,11 +182,11 @@ static __always_inline bool xb_rule_matches(const struct xb_search_walk *w,
 		return false;
 	word = xb_tss_prefix_word(r->prefixlen_s);
 	if ((xb_addr_word(&w->saddr, word) ^ r->saddr_word) &
-	    xb_word_mask(r->prefixlen_s, word))
+	    xb_prefix_word_mask(r->prefixlen_s, word))
 		return false;
 	word = xb_tss_prefix_word(r->prefixlen_d);
 	return !((xb_addr_word(&w->daddr, word) ^ r->daddr_word) &
-		 xb_word_mask(r->prefixlen_d, word));
+		 xb_prefix_word_mask(r->prefixlen_d, word));
 }
 
 /* One chunk of a bucket's policies, in their order. Returns 1 when a
@@ -222,6 +212,43 @@ static __always_inline int xb_chunk_scan(struct xb_search_walk *w,
 	return 0;
 }
 
+/* The flow's key in table sh, at the walk's chunk of the bucket. */
+static __always_inline void xb_table_key(struct xb_tss_key *key,
+					 const struct xb_search_walk *w,
+					 const struct xb_shape *sh)
+{
+	key->list = XB_TSS_KEY_CHUNK(w->list_idx, XB_WALK_CHUNK(w));
+	key->shape_id = sh->id;
+	key->proto = w->proto & sh->proto_mask;
+	key->sport = w->sport & sh->sport_mask;
+	key->dport = w->dport & sh->dport_mask;
+	xb_mask_addr(&key->saddr, &w->saddr, sh->saddr_mask);
+	xb_mask_addr(&key->daddr, &w->daddr, sh->daddr_mask);
+}
+
+/* True when the presence filter proves that the flow's bucket in table sh
+ * does not exist: the walk passes the table by without a probe. In the
+ * walk's step itself, not in xb_table_probe(): most tables a flow meets
+ * end here (36 of 40 at 100k realistic policies), so this is the walk's
+ * most frequent path. Only for chunk 0: the bitmap knows no others (nor
+ * need they a second look). */
+static __always_inline bool xb_table_absent(const struct xb_search_walk *w,
+					    const struct xb_shape *sh)
+{
+	struct xb_tss_key key = {};
+
+	if (XB_WALK_CHUNK(w))
+		return false;
+	xb_table_key(&key, w, sh);
+	return !xb_tss_maybe(&key);
+}
+
+/* Moves the walk on to the next table. */
+static __always_inline void xb_walk_next_table(struct xb_search_walk *w)
+{
+	w->at = (XB_WALK_TABLE(w) + 1) << XB_TSS_CHUNK_BITS;
+}
+
 /*
  * One step of the walk: one entry of xb_tss, chunk w->chunk of the bucket
  * of the flow in table sh. Moves the walk on to the next chunk when the
@@ -243,17 +270,8 @@ __noinline int xb_table_probe(struct xb_search_walk *w,
 
 	if (!w || !sh)
 		return 0;
-	key.list = XB_TSS_KEY_CHUNK(w->list_idx, XB_WALK_CHUNK(w));
-	key.shape_id = sh->id;
-	key.proto = w->proto & sh->proto_mask;
-	key.sport = w->sport & sh->sport_mask;
-	key.dport = w->dport & sh->dport_mask;
-	xb_mask_addr(&key.saddr, &w->saddr, sh->prefixlen_s, w->v6);
-	xb_mask_addr(&key.daddr, &w->daddr, sh->prefixlen_d, w->v6);
-
-	/* the bitmap knows every chunk 0 (chunks need no second look) */
-	v = !XB_WALK_CHUNK(w) && !xb_tss_maybe(&key) ? NULL :
-	    bpf_map_lookup_elem(&xb_tss, &key);
+	xb_table_key(&key, w, sh);
+	v = bpf_map_lookup_elem(&xb_tss, &key);
 	if (v && v->full) {
 		w->best.full = XB_FULL_BUCKET;
 		return 1;
@@ -263,13 +281,13 @@ __noinline int xb_table_probe(struct xb_search_walk *w,
 		w->at++;
 		return 0;
 	}
-	w->at = (XB_WALK_TABLE(w) + 1) << XB_TSS_CHUNK_BITS;
+	xb_walk_next_table(w);
 	return 0;
 }
 
-/* One step of the list's walk. Returns 1 (stop) past the last table,
- * when the next table's best priority cannot beat what was found, or on
- * a full bucket. */
+/* One step of the plain walk. Returns 1 (stop) past the last table or
+ * at w->plain_end, when the next table's best priority cannot beat what
+ * was found, or on a full bucket. */
 static long xb_search_step(__u32 i, void *data)
 {
 	struct xb_search_walk *w = data;
@@ -277,7 +295,7 @@ static long xb_search_step(__u32 i, void *data)
 	__u64 idx = XB_WALK_TABLE(w);
 
 	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
-	if (!list || idx >= list->count)
+	if (!list || idx >= list->count || idx >= w->plain_end)
 		return 1;
 	/* A 64-bit index the compiler cannot see through: the bound check
 	 * and the access then use the same register, as the verifier
@@ -288,7 +306,9 @@ static long xb_search_step(__u32 i, void *data)
 	if (!XB_WALK_CHUNK(w) && w->best.found &&
 	    list->shapes[idx].best_priority > w->best.priority)
 		return 1;
-	if (xb_table_probe(w, &list->shapes[idx]))
+	if (xb_table_absent(w, &list->shapes[idx]))
+		xb_walk_next_table(w);
+	else if (xb_table_probe(w, &list->shapes[idx]))
 		return 1;
 	/* out of steps before the list is done: undecidable */
 	if (i == XB_SEARCH_STEPS - 1)
@@ -402,7 +422,9 @@ static long xb_search_candidate_step(__u32 i, void *data)
 	if (!XB_WALK_CHUNK(w) && w->best.found &&
 	    list->shapes[pos].best_priority > w->best.priority)
 		return 1;
-	if (xb_table_probe(w, &list->shapes[pos]))
+	if (xb_table_absent(w, &list->shapes[pos]))
+		xb_walk_next_table(w);
+	else if (xb_table_probe(w, &list->shapes[pos]))
 		return 1;
 	if (i == XB_SEARCH_STEPS - 1)
 		w->best.full = XB_FULL_STEPS;
@@ -486,6 +508,7 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	struct xb_search_walk w = {};
 	struct xb_shape_list *list;
 	bool v6 = pkt->family == AF_INET6;
+	bool indexed;
 
 	__builtin_memset(m, 0, sizeof(*m));
 	w.list_idx = XB_SHAPE_LIST_IDX(view, ptype, v6 ? XB_FAM_V6 : XB_FAM_V4);
@@ -503,9 +526,14 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	w.proto = pkt->proto;
 	w.v6 = v6;
 	xb_match_opaque(&w.best);
-	if (!list->indexed)
-		bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
-	else if (xb_search_candidates(&w))
+	indexed = list->indexed;
+	w.plain_end = indexed ? XB_IDX_PLAIN_TABLES : XB_MAX_TABLES;
+	bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
+	/* the walk stopped where the index takes over, not at a table that
+	 * cannot beat the best (nor past the last, nor on a full bucket):
+	 * the rest of the list through the flow's candidates */
+	if (indexed && w.at == XB_IDX_PLAIN_TABLES << XB_TSS_CHUNK_BITS &&
+	    !w.best.full && xb_search_candidates(&w))
 		bpf_loop(XB_SEARCH_STEPS, xb_search_candidate_step, &w, 0);
 	*m = w.best;
 	m->overflow = 0;

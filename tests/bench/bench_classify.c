@@ -26,6 +26,10 @@
  * IPv6 flows there). The reasons the miss runs ended with are printed as
  * comments, so the classification work they did is visible.
  *
+ * The maps and the builder are sized for XB_MAX_POLICIES policies, or
+ * for -c CAPACITY (the daemon's default is XB_MAX_POLICIES_DEFAULT: its
+ * hash tables have eight times the buckets), or for the largest N if more.
+ *
  * Output: CSV lines "classify,VARIANT,FAMILY,N,NS" and
  * "publish,METRIC,all,N,VALUE" on stdout, comments start with '#'.
  */
@@ -569,8 +573,19 @@ static void print_ns(const char *variant, const char *fam, __u32 n, __u32 ns)
 struct walk_count {
 	struct xb_tss_source maps;
 	const struct xb_flow *flow;
-	unsigned long looked_up, present, further_chunks, matching;
+	int filter_fd;
+	unsigned long looked_up, present, further_chunks, matching, filter_passed;
 };
+
+/* Whether the datapath's presence filter lets key through (an absent key
+ * that passes costs a hash lookup all the same). */
+static bool filter_passes(int filter_fd, const struct xb_tss_key *key)
+{
+	__u64 mask, word;
+	__u32 idx = xb_tss_filter_word(key, &mask);
+
+	return bpf_map_lookup_elem(filter_fd, &idx, &word) || xb_tss_filter_hit(word, mask);
+}
 
 static int walk_get_entry(void *ctx, const struct xb_tss_key *key, struct xb_tss_val *val)
 {
@@ -579,6 +594,9 @@ static int walk_get_entry(void *ctx, const struct xb_tss_key *key, struct xb_tss
 	__u32 j;
 
 	c->looked_up++;
+	if (err == -ENOENT && !(key->list >> XB_TSS_CHUNK_SHIFT) &&
+	    filter_passes(c->filter_fd, key))
+		c->filter_passed++;
 	if (err)
 		return err;
 	c->present++;
@@ -626,7 +644,7 @@ static void print_walk(struct bench *b, const char *fam, __u32 n)
 		.index_fd = bpf_map__fd(b->skel->maps.xb_tss_index),
 	};
 	static const __u8 accept_all[4];
-	struct walk_count c = {};
+	struct walk_count c = { .filter_fd = bpf_map__fd(b->skel->maps.xb_tss_filter) };
 	struct xb_tss_source src = { walk_get_entry, walk_get_list, walk_get_index, &c };
 	struct xb_ref_decision d;
 	__u32 i;
@@ -641,9 +659,11 @@ static void print_walk(struct bench *b, const char *fam, __u32 n)
 	}
 	printf("# %s N=%u walk of a new flow (%u flows): %.1f entries looked up, "
 	       "%.2f present, %.2f of them further chunks, %.2f with a policy "
-	       "that matches in full\n", fam, n, b->n_walk,
+	       "that matches in full; %.2f absent that the presence filter "
+	       "passes\n", fam, n, b->n_walk,
 	       (double)c.looked_up / b->n_walk, (double)c.present / b->n_walk,
-	       (double)c.further_chunks / b->n_walk, (double)c.matching / b->n_walk);
+	       (double)c.further_chunks / b->n_walk, (double)c.matching / b->n_walk,
+	       (double)c.filter_passed / b->n_walk);
 }
 
 static void bench_family(struct bench *b, __u32 n, int af)
@@ -763,7 +783,7 @@ static void bench_esp(struct bench *b)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "Usage: %s [-r REPEAT] [-t TRIALS] [-n MAX_N] "
-		"[-p acl|fw|ipc] [-o BENCH_BPF_OBJ]\n", prog);
+		"[-c CAPACITY] [-p acl|fw|ipc] [-o BENCH_BPF_OBJ]\n", prog);
 	exit(2);
 }
 
@@ -772,13 +792,13 @@ int main(int argc, char **argv)
 	static const __u32 sizes[] = { 1, 100, 1000, 10000, 100000, 1000000 };
 	struct bench b = { .repeat = 200000, .trials = 5, .profile = -1 };
 	char obj[PATH_MAX], self[PATH_MAX];
-	__u32 max_n = 100000;
+	__u32 max_n = 100000, capacity = XB_MAX_POLICIES;
 	size_t i;
 	int opt;
 
 	snprintf(self, sizeof(self), "%s", argv[0]);
 	snprintf(obj, sizeof(obj), "%s/bench.bpf.o", dirname(self));
-	while ((opt = getopt(argc, argv, "r:t:n:o:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:t:n:c:o:p:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			b.repeat = (unsigned int)strtoul(optarg, NULL, 0);
@@ -788,6 +808,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			max_n = (__u32)strtoul(optarg, NULL, 0);
+			break;
+		case 'c':
+			capacity = (__u32)strtoul(optarg, NULL, 0);
 			break;
 		case 'o':
 			snprintf(obj, sizeof(obj), "%s", optarg);
@@ -811,7 +834,7 @@ int main(int argc, char **argv)
 	if (!b.pols || !b.flows || !b.walk_flows || !b.seen)
 		bench_die("calloc", ENOMEM);
 	make_net(&b);
-	b.max_policies = max_n > XB_MAX_POLICIES ? max_n : XB_MAX_POLICIES;
+	b.max_policies = max_n > capacity ? max_n : capacity;
 	load_datapath(&b);
 	load_bench(&b, obj);
 	set_iface(&b);

@@ -80,8 +80,7 @@ static const struct xb_shape *shape_of(struct xb_shape_list *l,
 	s = &l->shapes[l->count];
 	s->id = (uint16_t)l->count;
 	s->best_priority = p->priority;
-	s->prefixlen_s = p->plen_s;
-	s->prefixlen_d = p->plen_d;
+	xb_shape_set_prefixes(s, p->plen_s, p->plen_d);
 	s->sport_mask = htons(p->sport_mask);
 	s->dport_mask = htons(p->dport_mask);
 	s->proto_mask = p->proto ? 0xff : 0;

@@ -523,8 +523,7 @@ static void table_describe(const struct table *t, struct xb_shape *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->id = t->id;
-	out->prefixlen_s = t->key.prefixlen_s;
-	out->prefixlen_d = t->key.prefixlen_d;
+	xb_shape_set_prefixes(out, t->key.prefixlen_s, t->key.prefixlen_d);
 	out->proto_mask = t->key.proto_mask;
 	out->sport_mask = t->key.sport_mask;
 	out->dport_mask = t->key.dport_mask;

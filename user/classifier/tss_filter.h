@@ -2,8 +2,8 @@
 /*
  * The presence filter of the published tuple-space search (see
  * include/xfrmbpf/tss.h), written straight into the mmapped xb_tss_filter
- * map inside a publication: a key's bit is set when the key is published.
- * A deleted key leaves its bit (another key may share it); a list whose
+ * map inside a publication: a key's bits are set when the key is published.
+ * A deleted key leaves its bits (other keys may share them); a list whose
  * stale bits have come to outnumber its live keys is rebuilt from the
  * keys in xb_tss, so that the false positives stay few and the cost of a
  * rebuild stays in proportion to the deletions that called for it.
