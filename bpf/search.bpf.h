@@ -88,9 +88,6 @@ struct xb_search_walk {
 	 * bucket in it (one field: the stack has no room for two) */
 	__u16 at;
 	__u32 list_idx;
-	/* the plain walk stops before this table: where an indexed list's
-	 * walk goes on through the candidates */
-	__u16 plain_end;
 	struct xb_match best;
 };
 
@@ -285,9 +282,9 @@ __noinline int xb_table_probe(struct xb_search_walk *w,
 	return 0;
 }
 
-/* One step of the plain walk. Returns 1 (stop) past the last table or
- * at w->plain_end, when the next table's best priority cannot beat what
- * was found, or on a full bucket. */
+/* One step of the list's walk. Returns 1 (stop) past the last table,
+ * when the next table's best priority cannot beat what was found, or on
+ * a full bucket. */
 static long xb_search_step(__u32 i, void *data)
 {
 	struct xb_search_walk *w = data;
@@ -295,7 +292,7 @@ static long xb_search_step(__u32 i, void *data)
 	__u64 idx = XB_WALK_TABLE(w);
 
 	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
-	if (!list || idx >= list->count || idx >= w->plain_end)
+	if (!list || idx >= list->count)
 		return 1;
 	/* A 64-bit index the compiler cannot see through: the bound check
 	 * and the access then use the same register, as the verifier
@@ -508,7 +505,6 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	struct xb_search_walk w = {};
 	struct xb_shape_list *list;
 	bool v6 = pkt->family == AF_INET6;
-	bool indexed;
 
 	__builtin_memset(m, 0, sizeof(*m));
 	w.list_idx = XB_SHAPE_LIST_IDX(view, ptype, v6 ? XB_FAM_V6 : XB_FAM_V4);
@@ -526,14 +522,9 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	w.proto = pkt->proto;
 	w.v6 = v6;
 	xb_match_opaque(&w.best);
-	indexed = list->indexed;
-	w.plain_end = indexed ? XB_IDX_PLAIN_TABLES : XB_MAX_TABLES;
-	bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
-	/* the walk stopped where the index takes over, not at a table that
-	 * cannot beat the best (nor past the last, nor on a full bucket):
-	 * the rest of the list through the flow's candidates */
-	if (indexed && w.at == XB_IDX_PLAIN_TABLES << XB_TSS_CHUNK_BITS &&
-	    !w.best.full && xb_search_candidates(&w))
+	if (!list->indexed)
+		bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
+	else if (xb_search_candidates(&w))
 		bpf_loop(XB_SEARCH_STEPS, xb_search_candidate_step, &w, 0);
 	*m = w.best;
 	m->overflow = 0;

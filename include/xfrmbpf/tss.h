@@ -90,19 +90,14 @@ struct xb_shape {
  * priority order, as the plain walk goes, so that the walk still stops
  * at the first table that cannot beat the best found.
  *
- * An indexed list's first XB_IDX_PLAIN_TABLES tables are walked in full
- * all the same, and only a walk that gets past them looks the index up:
- * a flow that stops at the first tables (the fw profile's IPv6 flows at
- * 100k stop at the first) would pay the index's three lookups, out of
- * the CPU caches, for nothing: 3,176 ns against 765 ns plain, 654 ns
- * with the plain start (bench_classify, miss vs miss_indexed).
- *
  * Measured (tests/bench/bench_classify.c, miss vs miss_indexed): up to
- * ~250 tables the plain walk costs about the same, as the presence
- * filter makes a table that cannot match cheap and the index lookups
- * are not. So only lists of more than XB_IDX_MIN_TABLES tables are
- * published indexed (the builder can lower it: xb_tss_set_index_min(),
- * which the tests do to check the index on small sets).
+ * ~250 tables the plain walk costs the same or less, as the presence
+ * filter makes a table that cannot match cheap and three index lookups
+ * that miss the CPU caches are not; a flow that stops at the first
+ * tables pays them in full. So only lists of more than XB_IDX_MIN_TABLES
+ * tables are published indexed (the builder can lower it:
+ * xb_tss_set_index_min(), which the tests do to check the index on
+ * small sets).
  */
 enum xb_idx_dim {
 	XB_IDX_SRC = 0,
@@ -115,8 +110,6 @@ enum xb_idx_dim {
 #define XB_IDX_BITS_V4		16
 #define XB_IDX_BITS_V6		48
 #define XB_IDX_MIN_TABLES	256
-/* Tables of an indexed list walked before the index is looked up. */
-#define XB_IDX_PLAIN_TABLES	16
 /* Table ids: twice the tables a list holds, as ids of tables deleted in
  * one publication wait for the next (user/classifier/tss.c). */
 #define XB_TABLE_IDS		(2 * XB_MAX_TABLES)

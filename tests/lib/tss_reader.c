@@ -162,13 +162,39 @@ static int candidates(const struct xb_tss_source *src, __u32 list_idx,
 	return 0;
 }
 
+/* The walk of an indexed list, as bpf/search.bpf.h: the candidate tables
+ * in the list's (priority) order, until one cannot beat the best found. */
+static int search_candidates(const struct xb_tss_source *src, __u32 list_idx,
+			     const struct xb_shape_list *sl,
+			     const struct xb_flow *fl, struct xb_list_result *r,
+			     bool *conflict)
+{
+	__u32 pos, id, count = sl->count < XB_MAX_TABLES ? sl->count : XB_MAX_TABLES;
+	struct xb_tss_idx_val cand;
+	struct xb_tss_key key;
+	int err;
+
+	err = candidates(src, list_idx, sl, fl, &cand);
+	for (pos = 0; !err && pos < count && !r->full; pos++) {
+		const struct xb_shape *s = &sl->shapes[pos];
+
+		id = s->id;
+		if (id >= XB_TABLE_IDS || !(cand.ids[id / 64] & 1ULL << (id % 64)))
+			continue;
+		if (r->found && s->best_priority > r->val.priority)
+			break;
+		xb_tss_flow_key(&key, list_idx, s, fl);
+		err = bucket_scan(src, &key, r, conflict, fl);
+	}
+	return err;
+}
+
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *r)
 {
-	bool conflict = false, indexed, have_cand = false;
-	struct xb_tss_idx_val cand;
 	struct xb_shape_list sl;
 	struct xb_tss_key key;
+	bool conflict = false;
 	__u32 i, count;
 	int err;
 
@@ -183,26 +209,16 @@ int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		r->undecidable = true;
 		return 0;
 	}
-	/* as bpf/search.bpf.h walks: an indexed list's first
-	 * XB_IDX_PLAIN_TABLES tables in full, the rest through the flow's
-	 * candidates (include/xfrmbpf/tss.h), in the list's priority order
-	 * until a table cannot beat the best found */
-	indexed = sl.indexed && src->get_index;
+	if (sl.indexed && src->get_index) {
+		err = search_candidates(src, list_idx, &sl, fl, r, &conflict);
+		if (err)
+			return err;
+		goto done;
+	}
 	count = sl.count < XB_MAX_TABLES ? sl.count : XB_MAX_TABLES;
 	for (i = 0; i < count && !r->full; i++) {
 		const struct xb_shape *s = &sl.shapes[i];
 
-		if (indexed && i >= XB_IDX_PLAIN_TABLES) {
-			if (!have_cand) {
-				err = candidates(src, list_idx, &sl, fl, &cand);
-				if (err)
-					return err;
-				have_cand = true;
-			}
-			if (s->id >= XB_TABLE_IDS ||
-			    !(cand.ids[s->id / 64] & 1ULL << (s->id % 64)))
-				continue;
-		}
 		if (r->found && s->best_priority > r->val.priority)
 			break;
 		xb_tss_flow_key(&key, list_idx, s, fl);
@@ -210,6 +226,7 @@ int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		if (err)
 			return err;
 	}
+done:
 	if (r->full ||
 	    (r->found && (conflict || r->val.verdict == XB_V_UNDECIDABLE)))
 		r->undecidable = true;
