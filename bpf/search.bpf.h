@@ -138,17 +138,6 @@ static __always_inline void xb_match_consider(struct xb_match *m,
 	m->verdict = v->verdict;
 }
 
-/* False when the presence filter proves the key absent from xb_tss. */
-static __always_inline bool xb_tss_maybe(const struct xb_tss_key *key)
-{
-	__u64 mask, *word;
-	__u32 idx;
-
-	idx = xb_tss_filter_word(key, &mask);
-	word = bpf_map_lookup_elem(&xb_tss_filter, &idx);
-	return !word || xb_tss_filter_hit(*word, mask);
-}
-
 /* Word `word` (0..3) of an address, without a variable stack offset. */
 static __always_inline __u32 xb_addr_word(const union xb_addr *a, __u32 word)
 {
@@ -227,17 +216,31 @@ static __always_inline void xb_table_key(struct xb_tss_key *key,
  * does not exist: the walk passes the table by without a probe. In the
  * walk's step itself, not in xb_table_probe(): most tables a flow meets
  * end here (36 of 40 at 100k realistic policies), so this is the walk's
- * most frequent path. Only for chunk 0: the bitmap knows no others (nor
- * need they a second look). */
+ * most frequent path. The flow is hashed as masked, lane by lane, with no
+ * key on the stack (6.1's limit on the frames' stack together). Only for
+ * chunk 0: the bitmap knows no others (nor need they a second look). */
 static __always_inline bool xb_table_absent(const struct xb_search_walk *w,
 					    const struct xb_shape *sh)
 {
-	struct xb_tss_key key = {};
+	__u64 h, mask, *word;
+	__u32 idx;
 
 	if (XB_WALK_CHUNK(w))
 		return false;
-	xb_table_key(&key, w, sh);
-	return !xb_tss_maybe(&key);
+	h = xb_tss_filter_lanes(
+		xb_tss_key_head(w->list_idx, w->proto & sh->proto_mask, sh->id,
+				w->sport & sh->sport_mask, w->dport & sh->dport_mask),
+		xb_tss_addr_lane(w->saddr.a[0] & sh->saddr_mask[0],
+				 w->saddr.a[1] & sh->saddr_mask[1]),
+		xb_tss_addr_lane(w->saddr.a[2] & sh->saddr_mask[2],
+				 w->saddr.a[3] & sh->saddr_mask[3]),
+		xb_tss_addr_lane(w->daddr.a[0] & sh->daddr_mask[0],
+				 w->daddr.a[1] & sh->daddr_mask[1]),
+		xb_tss_addr_lane(w->daddr.a[2] & sh->daddr_mask[2],
+				 w->daddr.a[3] & sh->daddr_mask[3]));
+	idx = xb_tss_filter_word_of(w->list_idx, h, &mask);
+	word = bpf_map_lookup_elem(&xb_tss_filter, &idx);
+	return word && !xb_tss_filter_hit(*word, mask);
 }
 
 /* Moves the walk on to the next table. */
@@ -522,6 +525,10 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	w.proto = pkt->proto;
 	w.v6 = v6;
 	xb_match_opaque(&w.best);
+	/* the walk's position too: the steps that pass a table on the
+	 * filter move it on inline, and a position the verifier knew would
+	 * make each iteration of the callback a state of its own */
+	w.at = xb_opaque_zero();
 	if (!list->indexed)
 		bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
 	else if (xb_search_candidates(&w))

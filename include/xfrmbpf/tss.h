@@ -342,37 +342,67 @@ struct xb_tss_val {
 #define XB_TSS_FILTER_ENTRIES	(XB_SHAPE_LISTS * XB_TSS_FILTER_WORDS)
 #define XB_TSS_FILTER_KEY_BITS	3
 
-/* A multiply-xor hash of the key as five 64-bit lanes (the same in BPF
- * and in the mirror). */
-static inline __u64 xb_tss_filter_hash(const struct xb_tss_key *k)
+/* A multiply-xor hash of a key as five 64-bit lanes (the same in BPF and
+ * in the mirror): its head (list, proto, shape id, ports) and its source
+ * and destination address words two by two. In lanes so that the
+ * datapath can hash a flow masked by a table without building the key on
+ * its stack (6.1 allows 512 bytes for all frames together). */
+static inline __u64 xb_tss_filter_lanes(__u64 head, __u64 saddr01, __u64 saddr23,
+					__u64 daddr01, __u64 daddr23)
 {
 	__u64 h;
 
-	h = ((__u64)k->list | (__u64)k->proto << 8 | (__u64)k->shape_id << 16 |
-	     (__u64)k->sport << 32 | (__u64)k->dport << 48) * 0x9e3779b97f4a7c15ULL;
-	h ^= ((__u64)k->saddr.a[0] | (__u64)k->saddr.a[1] << 32) * 0xc2b2ae3d27d4eb4fULL;
-	h ^= ((__u64)k->saddr.a[2] | (__u64)k->saddr.a[3] << 32) * 0x165667b19e3779f9ULL;
-	h ^= ((__u64)k->daddr.a[0] | (__u64)k->daddr.a[1] << 32) * 0xd6e8feb86659fd93ULL;
-	h ^= ((__u64)k->daddr.a[2] | (__u64)k->daddr.a[3] << 32) * 0x94d049bb133111ebULL;
+	h = head * 0x9e3779b97f4a7c15ULL;
+	h ^= saddr01 * 0xc2b2ae3d27d4eb4fULL;
+	h ^= saddr23 * 0x165667b19e3779f9ULL;
+	h ^= daddr01 * 0xd6e8feb86659fd93ULL;
+	h ^= daddr23 * 0x94d049bb133111ebULL;
 	h ^= h >> 31;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	return h;
 }
 
-/* Where the key's bits are: the word's index in xb_tss_filter (from the
- * hash's top bits) and their mask in it (a bit position from each of the
- * next three 6-bit fields; two may coincide). */
-static inline __u32 xb_tss_filter_word(const struct xb_tss_key *k, __u64 *mask)
+static inline __u64 xb_tss_key_head(__u8 list, __u8 proto, __u16 shape_id,
+				    __be16 sport, __be16 dport)
 {
-	__u64 h = xb_tss_filter_hash(k);
+	return (__u64)list | (__u64)proto << 8 | (__u64)shape_id << 16 |
+	       (__u64)sport << 32 | (__u64)dport << 48;
+}
+
+/* Two address words as one lane. */
+static inline __u64 xb_tss_addr_lane(__u32 lo, __u32 hi)
+{
+	return (__u64)lo | (__u64)hi << 32;
+}
+
+static inline __u64 xb_tss_filter_hash(const struct xb_tss_key *k)
+{
+	return xb_tss_filter_lanes(
+		xb_tss_key_head(k->list, k->proto, k->shape_id, k->sport, k->dport),
+		xb_tss_addr_lane(k->saddr.a[0], k->saddr.a[1]),
+		xb_tss_addr_lane(k->saddr.a[2], k->saddr.a[3]),
+		xb_tss_addr_lane(k->daddr.a[0], k->daddr.a[1]),
+		xb_tss_addr_lane(k->daddr.a[2], k->daddr.a[3]));
+}
+
+/* Where the bits of the key of hash h in list `list` are: the word's
+ * index in xb_tss_filter (from the hash's top bits) and their mask in it
+ * (a bit position from each of the next three 6-bit fields; two may
+ * coincide). */
+static inline __u32 xb_tss_filter_word_of(__u32 list, __u64 h, __u64 *mask)
+{
 	__u32 word = (__u32)(h >> (64 - (XB_TSS_FILTER_BITS - 6)));
 
 	_Static_assert(XB_TSS_FILTER_KEY_BITS == 3, "three positions below");
 	*mask = 1ULL << ((h >> 44) & 63) | 1ULL << ((h >> 38) & 63) |
 		1ULL << ((h >> 32) & 63);
 	/* chunks of a bucket set bits in their list's bitmap */
-	return (__u32)(k->list & ((1U << XB_TSS_CHUNK_SHIFT) - 1)) *
-	       XB_TSS_FILTER_WORDS + word;
+	return (list & ((1U << XB_TSS_CHUNK_SHIFT) - 1)) * XB_TSS_FILTER_WORDS + word;
+}
+
+static inline __u32 xb_tss_filter_word(const struct xb_tss_key *k, __u64 *mask)
+{
+	return xb_tss_filter_word_of(k->list, xb_tss_filter_hash(k), mask);
 }
 
 /* Whether a filter word holds all of a key's bits (the mask from

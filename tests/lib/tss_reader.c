@@ -22,23 +22,12 @@ void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
 	xb_tss_key_mask(key, list_idx, shape, fl->family);
 }
 
-static __u32 word_mask(__u32 plen, __u32 word)
-{
-	__u32 lo = word * 32;
-
-	if (plen <= lo)
-		return 0;
-	if (plen >= lo + 32)
-		return 0xffffffff;
-	return htonl(~0U << (32 - (plen - lo)));
-}
-
 static bool prefix_word_matches(const union xb_addr *a, __be32 rule_word,
 				__u32 plen)
 {
 	__u32 w = xb_tss_prefix_word(plen);
 
-	return !((a->a[w] ^ rule_word) & word_mask(plen, w));
+	return !((a->a[w] ^ rule_word) & xb_prefix_word_mask(plen, w));
 }
 
 bool xb_tss_rule_matches(const struct xb_tss_rule *r, const struct xb_flow *fl)
