@@ -101,6 +101,12 @@ _Static_assert((XB_MAX_TABLES & (XB_MAX_TABLES - 1)) == 0, "tables: a power of 2
  * the further chunks of the crowded buckets it meets. Past them the list
  * is undecidable. */
 #define XB_SEARCH_STEPS		(XB_TABLE_IDS + 2 * XB_MAX_TABLES)
+/* bpf_loop() runs one iteration more, a step that does nothing: it then
+ * returns XB_SEARCH_STEPS + 1 (iterations run) only when no step stopped
+ * the walk. Counted so, not by the steps: the callback's index would stay
+ * live across its calls, a stack slot that 6.1's 512 bytes for the
+ * frames together do not have. */
+#define XB_SEARCH_LOOPS		(XB_SEARCH_STEPS + 1)
 _Static_assert(XB_TABLE_IDS << XB_TSS_CHUNK_BITS <= 0x10000, "walk.at: 16 bits");
 
 /* The flow's address masked by a table's prefix, word by word. */
@@ -294,6 +300,8 @@ static long xb_search_step(__u32 i, void *data)
 	struct xb_shape_list *list;
 	__u64 idx = XB_WALK_TABLE(w);
 
+	if (i >= XB_SEARCH_STEPS)
+		return 0;
 	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
 	if (!list || idx >= list->count)
 		return 1;
@@ -310,9 +318,6 @@ static long xb_search_step(__u32 i, void *data)
 		xb_walk_next_table(w);
 	else if (xb_table_probe(w, &list->shapes[idx]))
 		return 1;
-	/* out of steps before the list is done: undecidable */
-	if (i == XB_SEARCH_STEPS - 1)
-		w->best.full = XB_FULL_STEPS;
 	return 0;
 }
 
@@ -403,6 +408,8 @@ static long xb_search_candidate_step(__u32 i, void *data)
 	__u32 zero = 0;
 	__u64 pos = XB_WALK_TABLE(w);
 
+	if (i >= XB_SEARCH_STEPS)
+		return 0;
 	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
 	cand = bpf_map_lookup_elem(&xb_search_cand, &zero);
 	if (!list || !cand)
@@ -426,8 +433,6 @@ static long xb_search_candidate_step(__u32 i, void *data)
 		xb_walk_next_table(w);
 	else if (xb_table_probe(w, &list->shapes[pos]))
 		return 1;
-	if (i == XB_SEARCH_STEPS - 1)
-		w->best.full = XB_FULL_STEPS;
 	return 0;
 }
 
@@ -508,6 +513,7 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	struct xb_search_walk w = {};
 	struct xb_shape_list *list;
 	bool v6 = pkt->family == AF_INET6;
+	long loops = 0;
 
 	__builtin_memset(m, 0, sizeof(*m));
 	w.list_idx = XB_SHAPE_LIST_IDX(view, ptype, v6 ? XB_FAM_V6 : XB_FAM_V4);
@@ -530,9 +536,13 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	 * make each iteration of the callback a state of its own */
 	w.at = xb_opaque_zero();
 	if (!list->indexed)
-		bpf_loop(XB_SEARCH_STEPS, xb_search_step, &w, 0);
+		loops = bpf_loop(XB_SEARCH_LOOPS, xb_search_step, &w, 0);
 	else if (xb_search_candidates(&w))
-		bpf_loop(XB_SEARCH_STEPS, xb_search_candidate_step, &w, 0);
+		loops = bpf_loop(XB_SEARCH_LOOPS, xb_search_candidate_step,
+				 &w, 0);
+	/* out of steps before the list is done (or no loop): undecidable */
+	if (loops < 0 || loops > XB_SEARCH_STEPS)
+		w.best.full = XB_FULL_STEPS;
 	*m = w.best;
 	m->overflow = 0;
 }
