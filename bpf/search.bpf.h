@@ -97,10 +97,6 @@ struct xb_search_walk {
 _Static_assert(XB_BUCKET_CHUNKS == 1 << XB_TSS_CHUNK_BITS, "chunk bits");
 _Static_assert((XB_MAX_TABLES & (XB_MAX_TABLES - 1)) == 0, "tables: a power of 2");
 
-/* Steps of one list's walk: a table (or a table id passed over) each, and
- * the further chunks of the crowded buckets it meets. Past them the list
- * is undecidable. */
-#define XB_SEARCH_STEPS		(XB_TABLE_IDS + 2 * XB_MAX_TABLES)
 /* bpf_loop() runs one iteration more, a step that does nothing: it then
  * returns XB_SEARCH_STEPS + 1 (iterations run) only when no step stopped
  * the walk. Counted so, not by the steps: the callback's index would stay

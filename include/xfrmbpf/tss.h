@@ -113,6 +113,11 @@ enum xb_idx_dim {
 /* Table ids: twice the tables a list holds, as ids of tables deleted in
  * one publication wait for the next (user/classifier/tss.c). */
 #define XB_TABLE_IDS		(2 * XB_MAX_TABLES)
+
+/* Steps of one list's walk in the datapath: a table (or a table id passed
+ * over) each, and the further chunks of the crowded buckets it meets.
+ * Past them the list is undecidable (search_steps). */
+#define XB_SEARCH_STEPS		(XB_TABLE_IDS + 2 * XB_MAX_TABLES)
 #define XB_TABLE_ID_WORDS	(XB_TABLE_IDS / 64)
 #define XB_NO_POS		0xffff
 

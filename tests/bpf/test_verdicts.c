@@ -1080,9 +1080,64 @@ static void test_attached_xdp_decides_real_traffic(void **state)
 #define N_CASES	(sizeof(verdict_cases) / sizeof(verdict_cases[0]))
 #define N_VLAN_CASES	(sizeof(vlan_cases) / sizeof(vlan_cases[0]))
 
+/*
+ * The walk of a list has XB_SEARCH_STEPS steps, one a bucket entry (a
+ * table, or a further chunk of its bucket): a list that needs more is
+ * undecidable (search_steps). The longest walk: every table holds the
+ * flow's bucket in all its chunks, and every policy matches at one
+ * priority, so neither a table's best priority nor a policy's stops it.
+ * One entry fewer than the steps is decided; as many as the steps is
+ * not (the walk cannot tell its last step from one that would need
+ * more).
+ */
+#define WALK_TABLES	XB_MAX_TABLES
+#define WALK_MAX	(WALK_TABLES * XB_BUCKET_MAX)
+
+static struct xbt_policy walk_pols[WALK_MAX + 1];
+
+/* FWD IPv6 blocks of the flow V6_SRC -> V6_FWD, a table each prefix pair,
+ * XB_BUCKET_MAX a table, less `fewer` in the last one. */
+static void fill_longest_walk(uint32_t fewer)
+{
+	uint32_t t, j, n = 0;
+
+	memset(walk_pols, 0, sizeof(walk_pols));
+	for (t = 0; t < WALK_TABLES; t++) {
+		for (j = 0; j < XB_BUCKET_MAX; j++) {
+			if (t == WALK_TABLES - 1 && j + fewer >= XB_BUCKET_MAX)
+				break;
+			walk_pols[n] = (struct xbt_policy)POL(.id = n + 1, FWD6,
+				MAIN, .verdict = XB_V_BLOCK, .src = V6_SRC,
+				.plen_s = (uint8_t)(t % 32), .dst = V6_FWD,
+				.plen_d = (uint8_t)(t / 32), .priority = 100,
+				.pos = n + 1);
+			n++;
+		}
+	}
+}
+
+static void test_walk_past_its_steps_passes(void **state)
+{
+	struct xbt_pkt_spec flow = { TCP6(V6_FWD, 80) };
+	uint64_t cause0;
+
+	(void)state;
+	_Static_assert(WALK_TABLES * XB_BUCKET_CHUNKS == XB_SEARCH_STEPS,
+		       "the longest walk is as long as the steps");
+	/* one chunk fewer: the walk ends within its steps */
+	fill_longest_walk(XB_BUCKET_RULES);
+	assert_int_equal(xbt_fx_set_state(walk_pols, gw_sas, 0, 0), 0);
+	expect_pkt(&flow, XDP_DROP, XB_R_DROP_POLICY_BLOCK, 1);
+	fill_longest_walk(0);
+	assert_int_equal(xbt_fx_set_state(walk_pols, gw_sas, 0, 0), 0);
+	cause0 = xbt_fx_cause_count(XB_U_SEARCH_STEPS);
+	expect_pkt(&flow, XDP_PASS, XB_R_PASS_UNDECIDABLE, NO_POL);
+	assert_int_equal(xbt_fx_cause_count(XB_U_SEARCH_STEPS) - cause0, 1);
+}
+
 int main(void)
 {
-	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 8];
+	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 9];
 	static char names[N_CASES + N_VLAN_CASES][160];
 	size_t i, n = 0;
 	int status;
@@ -1137,6 +1192,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_spi_asks_the_kernel);
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_spd_change_passes_its_drops);
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_walk_past_its_steps_passes);
 	return _cmocka_run_group_tests("bpf_verdicts", tests, n, NULL,
 				       xbt_fx_teardown);
 }
