@@ -127,7 +127,7 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 	key.proto = p->proto;
 	key.sport = htons(p->sport);
 	key.dport = htons(p->dport);
-	xb_tss_key_mask(&key, list, shape, af_of(p));
+	xb_tss_key_mask(&key, list, shape);
 	/* the first chunk with room; a fixture's policies come in order */
 	for (c = 0; c < XB_BUCKET_CHUNKS; c++) {
 		key.list = XB_TSS_KEY_CHUNK(list, c);

@@ -19,7 +19,7 @@ void xb_tss_flow_key(struct xb_tss_key *key, __u32 list_idx,
 	key->dport = fl->dport;
 	key->saddr = fl->saddr;
 	key->daddr = fl->daddr;
-	xb_tss_key_mask(key, list_idx, shape, fl->family);
+	xb_tss_key_mask(key, list_idx, shape);
 }
 
 static bool prefix_word_matches(const union xb_addr *a, __be32 rule_word,

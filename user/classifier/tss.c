@@ -417,29 +417,26 @@ static void policy_rule(const struct xb_policy *p, struct xb_tss_rule *r)
 	r->proto = sel->proto;
 }
 
-/* In place: the bytes of the family beyond plen are cleared, and so is
- * what lies past an IPv4 address. */
-static void mask_addr(union xb_addr *a, unsigned int plen, __u16 family)
+/* In place: the address masked by one of a shape's prefix masks (0 past
+ * an IPv4 address, include/xfrmbpf/tss.h), as the datapath masks it. */
+static void mask_addr(union xb_addr *a, const __be32 *mask)
 {
-	unsigned int nbytes = family == AF_INET6 ? 16 : 4, i, bits;
+	__u32 w;
 
-	for (i = 0; i < sizeof(a->b); i++) {
-		bits = i < nbytes ? (plen >= 8 ? 8 : plen) : 0;
-		a->b[i] &= (__u8)(0xff00 >> bits);
-		plen -= bits;
-	}
+	for (w = 0; w < 4; w++)
+		a->a[w] &= mask[w];
 }
 
 void xb_tss_key_mask(struct xb_tss_key *key, __u32 list_idx,
-		     const struct xb_shape *shape, __u16 family)
+		     const struct xb_shape *shape)
 {
 	key->list = list_idx;
 	key->shape_id = shape->id;
 	key->proto &= shape->proto_mask;
 	key->sport &= shape->sport_mask;
 	key->dport &= shape->dport_mask;
-	mask_addr(&key->saddr, shape->prefixlen_s, family);
-	mask_addr(&key->daddr, shape->prefixlen_d, family);
+	mask_addr(&key->saddr, shape->saddr_mask);
+	mask_addr(&key->daddr, shape->daddr_mask);
 }
 
 static void exact_shape(const struct xb_selector *sel, int list,
@@ -546,7 +543,7 @@ static void selector_key(struct xb_tss_key *key, const struct table *t,
 	key->saddr = sel->saddr;
 	key->daddr = sel->daddr;
 	table_describe(t, &shape);
-	xb_tss_key_mask(key, t->key.list, &shape, sel->family);
+	xb_tss_key_mask(key, t->key.list, &shape);
 }
 
 static void list_mark_dirty(struct xb_tss *tss, int list)

@@ -120,10 +120,11 @@ bool xb_tss_same_outcome(const struct xb_tss_rule *a, const struct xb_tss_rule *
 
 /* The bucket key of a 5-tuple under one table of list list_idx: on entry
  * key's proto, ports and addresses hold the tuple (network order); they
- * are masked by the shape, and list and shape_id set. The builder files a
- * policy's selector under this key and the datapath looks a packet up
- * with it, so both must mask alike. family: AF_INET or AF_INET6. */
+ * are masked by the shape (its prefix masks, xb_shape_set_prefixes()),
+ * and list and shape_id set. The builder files a policy's selector under
+ * this key and the datapath looks a packet up with it, so both mask with
+ * the same published masks. */
 void xb_tss_key_mask(struct xb_tss_key *key, __u32 list_idx,
-		     const struct xb_shape *shape, __u16 family);
+		     const struct xb_shape *shape);
 
 #endif
