@@ -25,13 +25,14 @@
  * them with `run --max-policies` (user/loader/maps.c) and the datapath
  * takes the pinned sizes. */
 
-/* Mirrored policies by mirror id, for inspection and `xfrmbpf check`. */
+/* Mirrored policies in pages of mirror ids (include/xfrmbpf/spd.h), for
+ * inspection and `xfrmbpf check`; the datapath does not read them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XB_MAX_POLICIES);
+	__uint(max_entries, XB_POLICY_PAGES(XB_MAX_POLICIES));
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
-	__type(value, struct xb_policy_rec);
+	__type(value, struct xb_policy_page);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_policies SEC(".maps");
 

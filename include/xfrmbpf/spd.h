@@ -83,14 +83,44 @@ struct xb_tmpl {
 };
 
 /*
- * Value of the pinned map xb_policies, keyed by id: the policy and its
- * first template, valid when pol.n_tmpls > 0 (zero otherwise). Most
- * policies have one template; keeping it here instead of in xb_tmpls
- * saves a hash element (about 110 bytes of kernel memory) per policy.
+ * A mirrored policy and its first template, valid when pol.n_tmpls > 0
+ * (zero otherwise). Most policies have one template; keeping it here
+ * instead of in xb_tmpls saves a hash element per policy.
  */
 struct xb_policy_rec {
 	struct xb_policy pol;
 	struct xb_tmpl tmpl;
 };
+
+/*
+ * Value of the pinned map xb_policies, keyed by page: the records of ids
+ * page * XB_POLICY_PAGE_RECS .. + XB_POLICY_PAGE_RECS - 1, a bit of
+ * present each. Not one element per policy: a hash element carries 64
+ * bytes of the kernel's own (struct htab_elem, the llist node of its
+ * allocator) and is allocated from the kmalloc size classes, so a
+ * 140-byte record took a 256-byte object. Fourteen records and this
+ * header fill a 2048-byte one: 146 bytes a policy while pages are full,
+ * and the mirror hands out ids from the lowest free one.
+ */
+#define XB_POLICY_PAGE_RECS	14
+
+struct xb_policy_page {
+	__u16 present;		/* bit i: rec[i] holds a policy */
+	__u16 pad[3];
+	struct xb_policy_rec rec[XB_POLICY_PAGE_RECS];
+};
+
+/* Pages of xb_policies for n policy ids. */
+#define XB_POLICY_PAGES(n)	(((n) + XB_POLICY_PAGE_RECS - 1) / XB_POLICY_PAGE_RECS)
+
+static inline __u32 xb_policy_page_of(__u32 id)
+{
+	return id / XB_POLICY_PAGE_RECS;
+}
+
+static inline __u32 xb_policy_page_slot(__u32 id)
+{
+	return id % XB_POLICY_PAGE_RECS;
+}
 
 #endif

@@ -120,15 +120,21 @@ for d in "${decl[@]}"; do
 done
 
 P=$XBT_PIN
+# The records present in the pages of xb_policies (include/xfrmbpf/spd.h).
+RECS='[.[].formatted.value | .present as $p | .rec | to_entries[] |
+	select(($p / pow(2; .key) | floor) % 2 == 1) | .value]'
+check "xb_policies: one page, three records present" \
+	bash -c "bpftool -j map dump pinned $P/xb_policies |
+		jq -e 'length == 1 and .[0].formatted.key == 0 and .[0].formatted.value.present == 7'"
 check "xb_policies: the priorities 1234, 5 and 0 by name" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e '[.[].formatted.value.pol.priority] | sort == [0, 5, 1234]'"
+		jq -e '$RECS | [.[].pol.priority] | sort == [0, 5, 1234]'"
 check "xb_policies: the selector is a named struct (sel.prefixlen_d 24)" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e 'any(.[]; .formatted.value.pol.sel.prefixlen_d == 24 and .formatted.value.pol.sel.proto == 6)'"
+		jq -e '$RECS | any(.[]; .pol.sel.prefixlen_d == 24 and .pol.sel.proto == 6)'"
 check "xb_policies: the first template inline (reqid 77, 2 templates)" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e 'any(.[]; .formatted.value.tmpl.reqid == 77 and .formatted.value.pol.n_tmpls == 2)'"
+		jq -e '$RECS | any(.[]; .tmpl.reqid == 77 and .pol.n_tmpls == 2)'"
 check "xb_tmpls: the second template, reqid 78 by name, keyed by policy_id" \
 	bash -c "bpftool -j map dump pinned $P/xb_tmpls |
 		jq -e 'length == 1 and .[0].formatted.value.reqid == 78 and .[0].formatted.key.idx == 1 and (.[0].formatted.key | has(\"policy_id\"))'"

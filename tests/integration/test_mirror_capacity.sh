@@ -135,8 +135,10 @@ xbt_daemon_wait_synced 10 || { tap_fail "daemon synced"; exit 1; }
 tap_ok "daemon synced with --max-policies $MAX, the datapath on xbc0"
 check "status -j reports max_policies $MAX" \
 	bash -c "[ \"\$(ip netns exec $XBT_NS $XFRMBPF --pin-dir $XBT_PIN status -j | jq .max_policies)\" = $MAX ]"
-check "xb_policies pinned with $MAX entries" \
-	bash -c "bpftool -j map show pinned $XBT_PIN/xb_policies | jq -e '.max_entries == $MAX'"
+check "xb_policy_stats pinned with $MAX entries, xb_policies with its pages of 14" \
+	bash -c "bpftool -j map show pinned $XBT_PIN/xb_policy_stats | jq -e '.max_entries == $MAX' &&
+		 bpftool -j map show pinned $XBT_PIN/xb_policies |
+		 jq -e '.max_entries == ((($MAX + 13) / 14) | floor)'"
 check "xb_tss pinned with $((2 * MAX)) entries" \
 	bash -c "bpftool -j map show pinned $XBT_PIN/xb_tss | jq -e '.max_entries == $((2 * MAX))'"
 if classified '.verdict == "drop" and .reason == "policy_block"'; then
@@ -262,8 +264,8 @@ if xbt_daemon_wait_synced 10; then
 else
 	tap_fail "restart with --max-policies 128 on pins of 64: synced" "$(tail -3 "$XBT_LOG")"
 fi
-check "xb_policies re-created with 128 entries" \
-	bash -c "bpftool -j map show pinned $XBT_PIN/xb_policies | jq -e '.max_entries == 128'"
+check "xb_policy_stats re-created with 128 entries" \
+	bash -c "bpftool -j map show pinned $XBT_PIN/xb_policy_stats | jq -e '.max_entries == 128'"
 check "status -j reports max_policies 128" \
 	bash -c "[ \"\$(ip netns exec $XBT_NS $XFRMBPF --pin-dir $XBT_PIN status -j | jq .max_policies)\" = 128 ]"
 xbt_daemon_stop
@@ -287,7 +289,7 @@ else
 		"exit $rc: $(tr '\n' ' ' <<<"$out")"
 fi
 check "the refused run left the pins as they were" \
-	bash -c "bpftool -j map show pinned $XBT_PIN/xb_policies | jq -e '.max_entries == 128'"
+	bash -c "bpftool -j map show pinned $XBT_PIN/xb_policy_stats | jq -e '.max_entries == 128'"
 check "unload xbc0 (what the killed daemon left)" xb unload xbc0
 
 tap_done

@@ -609,6 +609,97 @@ static void test_publish_templates_and_readback(void **state)
 	xb_maps_close(&maps);
 }
 
+/* Policy i of test_publish_policy_pages: its own index and priority. */
+static void page_policy(struct nb_policy *p, unsigned int i)
+{
+	nb_policy_init(p, AF_INET, XFRM_POLICY_FWD);
+	p->info.index = 8 * (i + 1) + XFRM_POLICY_FWD;
+	p->info.priority = 100 + i;
+}
+
+/* The records of the policies whose ids share a page of xb_policies are
+ * written together: a change to one keeps the others (read back from the
+ * map, as the mirror keeps no copy), an emptied page goes, and the
+ * lowest free id is reused first, so new policies fill the holes. */
+static void test_publish_policy_pages(void **state)
+{
+	const unsigned int n = 2 * XB_POLICY_PAGE_RECS + 2;
+	struct xb_tmpl tmpls[XB_MAX_TMPLS];
+	struct xb_publisher pub;
+	struct xb_snapshot snap;
+	struct xb_policy pol;
+	struct xb_maps maps;
+	struct xb_mirror m;
+	struct nb_policy p;
+	unsigned int i;
+
+	(void)state;
+	open_pinned_maps(&maps);
+	open_publisher(&pub, &maps, &m);
+	for (i = 0; i < n; i++) {
+		page_policy(&p, i);
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	}
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 3);
+	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+	assert_int_equal(snap.n_policies, n);
+	xb_snapshot_free(&snap);
+
+	/* Two of the second page go, and one of the third is updated. */
+	page_policy(&p, XB_POLICY_PAGE_RECS + 5);
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	page_policy(&p, XB_POLICY_PAGE_RECS + 3);
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	page_policy(&p, n - 1);
+	p.info.priority = 7;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 3);
+	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+	assert_int_equal(snap.n_policies, n - 2);
+	/* sorted by priority: the updated one first */
+	assert_int_equal(snap.policies[0].pol.priority, 7);
+	assert_int_equal(snap.policies[0].pol.id, n - 1);
+	xb_snapshot_free(&snap);
+	assert_int_equal(xb_mirror_policy_get(&m, XB_POLICY_PAGE_RECS + 4, &pol, tmpls), 0);
+	assert_int_equal(pol.priority, 100 + XB_POLICY_PAGE_RECS + 4);
+	assert_int_equal(xb_mirror_policy_get(&m, n - 2, &pol, tmpls), 0);
+	assert_int_equal(pol.priority, 100 + n - 2);
+
+	/* A new policy takes the lowest free id, in the second page, whose
+	 * other records stay. */
+	page_policy(&p, n);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	assert_int_equal(xb_mirror_policy_id(&m, find_index(&m, p.info.index)),
+			 XB_POLICY_PAGE_RECS + 3);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+	assert_int_equal(snap.n_policies, n - 1);
+	xb_snapshot_free(&snap);
+	for (i = XB_POLICY_PAGE_RECS; i < 2 * XB_POLICY_PAGE_RECS; i++) {
+		assert_int_equal(xb_mirror_policy_get(&m, i, &pol, tmpls),
+				 i == XB_POLICY_PAGE_RECS + 5 ? -ENOENT : 0);
+		if (i != XB_POLICY_PAGE_RECS + 5)
+			assert_int_equal(pol.priority,
+					 100 + (i == XB_POLICY_PAGE_RECS + 3 ? n : i));
+	}
+
+	/* The first page emptied: its element goes. */
+	for (i = 0; i < XB_POLICY_PAGE_RECS; i++) {
+		page_policy(&p, i);
+		apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	}
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 2);
+	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+	assert_int_equal(snap.n_policies, n - 1 - XB_POLICY_PAGE_RECS);
+	xb_snapshot_free(&snap);
+	xb_mirror_fini(&m);
+	xb_publisher_fini(&pub);
+	xb_maps_close(&maps);
+}
+
 /* A map that refuses an entry because it is full: the publication fails,
  * names the map (the daemon survives that one), and the maps are left
  * unsynced; the next publication that fits clears the name. */
@@ -723,6 +814,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_publish_roundtrip_no_keys,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_templates_and_readback,
+						maps_setup, maps_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_policy_pages,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_full_map,
 						maps_setup, maps_teardown),

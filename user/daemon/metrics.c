@@ -495,15 +495,13 @@ struct top {
 };
 
 /* Keep the policy if it is among the cap with the most packets. */
-static int consider_policy(const void *key, const void *value, void *ctx)
+static int consider_policy(struct top *t, __u32 id, const struct xb_policy_rec *rec)
 {
-	const struct xb_policy_rec *rec = value;
-	struct top *t = ctx;
 	struct xb_counter *pc, sum = {};
 	unsigned int i, at;
 	int err, c;
 
-	pc = xb_maps_lookup_percpu(t->maps, XB_MAP_POLICY_STATS, key, sizeof(*pc), &err);
+	pc = xb_maps_lookup_percpu(t->maps, XB_MAP_POLICY_STATS, &id, sizeof(*pc), &err);
 	if (!pc)
 		return err == -ENOENT ? 0 : err;
 	for (c = 0; c < t->maps->n_cpus; c++) {
@@ -519,13 +517,27 @@ static int consider_policy(const void *key, const void *value, void *ctx)
 		t->n++;
 	for (i = t->n - 1; i > at; i--)
 		t->v[i] = t->v[i - 1];
-	t->v[at].id = *(const __u32 *)key;
+	t->v[at].id = id;
 	t->v[at].pol = rec->pol;
 	t->v[at].hits = sum;
 	return 0;
 }
 
-/* The policies with the most packets: one walk of xb_policies, one
+/* consider_policy() for the policies of a page of xb_policies. */
+static int consider_page(const void *key, const void *value, void *ctx)
+{
+	const struct xb_policy_page *page = value;
+	__u32 slot;
+	int err = 0;
+
+	for (slot = 0; !err && slot < XB_POLICY_PAGE_RECS; slot++)
+		if (page->present & 1U << slot)
+			err = consider_policy(ctx, *(const __u32 *)key * XB_POLICY_PAGE_RECS + slot,
+					      &page->rec[slot]);
+	return err;
+}
+
+/* The policies with the most packets: one walk of xb_policies' pages, one
  * counter lookup per policy. */
 static int render_top_policies(FILE *f, const struct xb_maps *maps, unsigned int n)
 {
@@ -542,8 +554,8 @@ static int render_top_policies(FILE *f, const struct xb_maps *maps, unsigned int
 	t.v = calloc(n, sizeof(*t.v));
 	if (!t.v)
 		return -ENOMEM;
-	err = walk_hash(maps->fd[XB_MAP_POLICIES], sizeof(__u32), sizeof(struct xb_policy_rec),
-			consider_policy, &t);
+	err = walk_hash(maps->fd[XB_MAP_POLICIES], sizeof(__u32), sizeof(struct xb_policy_page),
+			consider_page, &t);
 	for (m = 0; !err && m < 2; m++) {
 		const char *name = m ? "xfrmbpf_policy_bytes_total" : "xfrmbpf_policy_packets_total";
 

@@ -412,6 +412,8 @@ bool xb_map_by_capacity(int idx)
 __u32 xb_capacity_map_entries(int idx, __u32 max_policies)
 {
 	switch (idx) {
+	case XB_MAP_POLICIES:
+		return XB_POLICY_PAGES(max_policies);
 	case XB_MAP_TMPLS:
 		return XB_TMPLS_ENTRIES(max_policies);
 	case XB_MAP_TSS:
@@ -494,7 +496,7 @@ static int fit_pinned_capacity(const char *pin_dir, __u32 max_policies)
 		if (!ret)
 			continue;
 		n++;
-		if (capacity_maps[i] == XB_MAP_POLICIES)
+		if (capacity_maps[i] == XB_MAP_POLICY_STATS)
 			found = entries;
 		if (entries != xb_capacity_map_entries(capacity_maps[i], max_policies))
 			differ = true;
@@ -679,7 +681,8 @@ int xb_maps_open(struct xb_maps *maps, const char *pin_dir, bool writable)
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 
-		if (bpf_obj_get_info_by_fd(maps->fd[XB_MAP_POLICIES], &info, &len)) {
+		/* a counter slot per policy id */
+		if (bpf_obj_get_info_by_fd(maps->fd[XB_MAP_POLICY_STATS], &info, &len)) {
 			err = -errno;
 			xb_maps_close(maps);
 			return err;

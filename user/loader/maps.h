@@ -58,7 +58,7 @@ struct xb_maps {
 	 * only (user/classifier/tss_filter.h). */
 	struct xb_tss_filter *filter;
 	int n_cpus;
-	/* Policies the maps hold: xb_policies' size (`run --max-policies`). */
+	/* Policies the maps hold: xb_policy_stats' size (`run --max-policies`). */
 	__u32 max_policies;
 };
 
@@ -96,8 +96,8 @@ int xb_abi_ours(struct xb_abi_stamp *stamp);
 int xb_abi_check(const char *pin_dir, char *why, size_t len);
 /* Is map idx sized by the policy capacity (`run --max-policies`)? */
 bool xb_map_by_capacity(int idx);
-/* Entries of the capacity-sized map idx (xb_policies, xb_tmpls, xb_tss,
- * xb_policy_stats) for max_policies policies. */
+/* Entries of the capacity-sized map idx (xb_policies' pages, xb_tmpls,
+ * xb_tss, xb_policy_stats) for max_policies policies. */
 __u32 xb_capacity_map_entries(int idx, __u32 max_policies);
 /* Entries of xb_spread_cpus and xb_spread_stats: the possible CPUs, at
  * most XB_MAX_SPREAD_CPUS. */

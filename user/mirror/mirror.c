@@ -152,10 +152,50 @@ void xb_mirror_fini(struct xb_mirror *m)
 
 /* ---- policies ---- */
 
+/*
+ * Free ids are a min-heap: the lowest one is handed out first, so that
+ * policies added after deletes fill the holes of the xb_policies pages
+ * (include/xfrmbpf/spd.h) before ids above them are taken.
+ */
+static void free_id_push(struct xb_mirror *m, __u32 id)
+{
+	__u32 i = m->n_free_ids++, parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (m->free_ids[parent] <= id)
+			break;
+		m->free_ids[i] = m->free_ids[parent];
+		i = parent;
+	}
+	m->free_ids[i] = id;
+}
+
+static __u32 free_id_pop(struct xb_mirror *m)
+{
+	__u32 lowest = m->free_ids[0], last = m->free_ids[--m->n_free_ids];
+	__u32 i = 0, child;
+
+	for (;;) {
+		child = 2 * i + 1;
+		if (child >= m->n_free_ids)
+			break;
+		if (child + 1 < m->n_free_ids && m->free_ids[child + 1] < m->free_ids[child])
+			child++;
+		if (last <= m->free_ids[child])
+			break;
+		m->free_ids[i] = m->free_ids[child];
+		i = child;
+	}
+	if (m->n_free_ids)
+		m->free_ids[i] = last;
+	return lowest;
+}
+
 static int alloc_policy_id(struct xb_mirror *m, __u32 *id)
 {
 	if (m->n_free_ids) {
-		*id = m->free_ids[--m->n_free_ids];
+		*id = free_id_pop(m);
 	} else if (m->next_id < m->max_policies) {
 		*id = m->next_id++;
 	} else {
@@ -260,7 +300,7 @@ static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 	}
 	f = full_alloc(m, pe, id, new_pos(m));
 	if (!f) {
-		m->free_ids[m->n_free_ids++] = id;
+		free_id_push(m, id);
 		return -ENOMEM;
 	}
 	mp = &m->slots[id];
@@ -271,7 +311,7 @@ static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 	if (err) {
 		full_free(m, f);
 		mp->full = NULL;
-		m->free_ids[m->n_free_ids++] = id;
+		free_id_push(m, id);
 		return err;
 	}
 	mp->used = true;
@@ -306,7 +346,7 @@ static void policy_remove(struct xb_mirror *m, struct xb_mirror_policy *mp)
 	full_free(m, mp->full);
 	mp->full = NULL;
 	mp->used = false;
-	m->free_ids[m->n_free_ids++] = id;
+	free_id_push(m, id);
 	xb_vec_push(&m->dirty_policies, &id);
 }
 

@@ -79,7 +79,7 @@ struct xb_mirror {
 	/* max_policies slots, by id: one allocation whose pages the
 	 * kernel provides only as ids get used. */
 	struct xb_mirror_policy *slots;
-	__u32 *free_ids;
+	__u32 *free_ids;	/* released ids, a min-heap (lowest first) */
 	/* Template entries in xb_tmpls per policy id: what the publisher
 	 * must delete when a slot's template count shrinks. */
 	__u8 *published_tmpls;

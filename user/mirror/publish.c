@@ -54,13 +54,16 @@ static int map_del(struct xb_maps *maps, int map, const void *key)
  * change what a packet can observe.
  */
 #define BATCH_MAX	1024
+/* and at most this many bytes of values: xb_policies' pages are 2 KiB */
+#define BATCH_VAL_BYTES	(512 * 1024)
 
 struct batch {
 	int map;
 	__u32 key_size;
 	__u32 val_size;
 	__u32 n;
-	__u32 cap;		/* grows to BATCH_MAX: an event is small */
+	__u32 max;		/* entries a batch writes */
+	__u32 cap;		/* grows to max: an event is small */
 	void *keys;
 	void *vals;
 };
@@ -71,6 +74,9 @@ struct publish_ctx {
 	struct batch tmpls;
 	struct batch tss;
 	struct batch stats;
+	/* publish_policy_page()'s page and the map's copy of it */
+	struct xb_policy_page page;
+	struct xb_policy_page page_cur;
 	struct xb_counter *zero;	/* n_cpus zeroed counters */
 	int err;			/* first error */
 	int full_map;			/* the first map found full, or -1 */
@@ -100,6 +106,11 @@ static void batch_init(struct batch *b, int map, __u32 key_size, __u32 val_size)
 	b->map = map;
 	b->key_size = key_size;
 	b->val_size = val_size;
+	b->max = BATCH_VAL_BYTES / val_size;
+	if (b->max > BATCH_MAX)
+		b->max = BATCH_MAX;
+	if (!b->max)
+		b->max = 1;
 }
 
 static void batch_free(struct batch *b)
@@ -141,8 +152,8 @@ static int batch_grow(struct batch *b)
 	__u32 cap = b->cap ? b->cap * 2 : 8;
 	void *k, *v;
 
-	if (cap > BATCH_MAX)
-		cap = BATCH_MAX;
+	if (cap > b->max)
+		cap = b->max;
 	k = realloc(b->keys, (size_t)cap * b->key_size);
 	if (!k)
 		return -ENOMEM;
@@ -167,7 +178,7 @@ static int batch_put(struct publish_ctx *c, struct batch *b, const void *key,
 	}
 	memcpy((char *)b->keys + b->n * b->key_size, key, b->key_size);
 	memcpy((char *)b->vals + b->n * b->val_size, val, b->val_size);
-	if (++b->n == BATCH_MAX)
+	if (++b->n == b->max)
 		return batch_flush(c, b);
 	return 0;
 }
@@ -177,7 +188,7 @@ static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
 	memset(c, 0, sizeof(*c));
 	c->maps = maps;
 	c->full_map = -1;
-	batch_init(&c->policies, XB_MAP_POLICIES, sizeof(__u32), sizeof(struct xb_policy_rec));
+	batch_init(&c->policies, XB_MAP_POLICIES, sizeof(__u32), sizeof(struct xb_policy_page));
 	batch_init(&c->tmpls, XB_MAP_TMPLS, sizeof(struct xb_tmpl_key), sizeof(struct xb_tmpl));
 	batch_init(&c->tss, XB_MAP_TSS, sizeof(struct xb_tss_key), sizeof(struct xb_tss_val));
 	batch_init(&c->stats, XB_MAP_POLICY_STATS, sizeof(__u32),
@@ -202,13 +213,14 @@ static int ctx_finish(struct publish_ctx *c)
 	return c->err;
 }
 
-static int publish_policy(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
+/* Templates of policy id after its first (the first is in its record):
+ * written, and those a previous policy of the slot had deleted. */
+static int publish_tmpls(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
 {
 	struct xb_mirror_policy *mp = xb_mirror_policy_by_id(m, id);
 	const struct xb_mirror_full *f = mp ? mp->full : NULL;
 	struct xb_tmpl_key tk = { .policy_id = id };
 	unsigned int had = m->published_tmpls[id];
-	struct xb_policy_rec rec;
 	unsigned int n;
 	int err = 0;
 
@@ -216,23 +228,89 @@ static int publish_policy(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
 	if (mp && !f)
 		return 0;
 	n = f ? f->pol.n_tmpls : 0;
-	if (f) {
-		memset(&rec, 0, sizeof(rec));
-		rec.pol = f->pol;
-		if (n)
-			rec.tmpl = f->tmpls[0];
-		err = batch_put(c, &c->policies, &id, &rec);
-	} else {
-		err = map_del(c->maps, XB_MAP_POLICIES, &id);
-	}
-	/* The first template is in the policy's record. */
 	for (tk.idx = 1; !err && tk.idx < n; tk.idx++)
 		err = batch_put(c, &c->tmpls, &tk, &f->tmpls[tk.idx]);
-	/* Drop templates a previous version of this slot had. */
 	for (tk.idx = n > 1 ? n : 1; !err && tk.idx < had; tk.idx++)
 		err = map_del(c->maps, XB_MAP_TMPLS, &tk);
 	/* On failure the slot may hold up to the larger of both. */
 	m->published_tmpls[id] = err && had > n ? had : n;
+	return err;
+}
+
+/*
+ * Rewrites page `page` of xb_policies as the mirror has its ids now: the
+ * copy of a changed policy, nothing for an id not in use, and for a
+ * policy published before (the mirror keeps no copy of it) the record
+ * the map holds, read once for the page.
+ */
+static int publish_policy_page(struct publish_ctx *c, struct xb_mirror *m, __u32 page)
+{
+	struct xb_policy_page *val = &c->page, *cur = &c->page_cur;
+	const struct xb_mirror_policy *mp;
+	__u32 slot, id, bit;
+	bool cur_read = false;
+
+	memset(val, 0, sizeof(*val));
+	for (slot = 0; slot < XB_POLICY_PAGE_RECS; slot++) {
+		id = page * XB_POLICY_PAGE_RECS + slot;
+		bit = 1U << slot;
+		mp = xb_mirror_policy_by_id(m, id);
+		if (!mp)
+			continue;
+		if (mp->full) {
+			val->rec[slot].pol = mp->full->pol;
+			if (mp->full->pol.n_tmpls)
+				val->rec[slot].tmpl = mp->full->tmpls[0];
+			val->present |= bit;
+			continue;
+		}
+		if (!cur_read) {
+			if (bpf_map_lookup_elem(c->maps->fd[XB_MAP_POLICIES], &page, cur))
+				memset(cur, 0, sizeof(*cur));
+			cur_read = true;
+		}
+		if (cur->present & bit) {
+			val->rec[slot] = cur->rec[slot];
+			val->present |= bit;
+		}
+	}
+	if (!val->present)
+		return map_del(c->maps, XB_MAP_POLICIES, &page);
+	return batch_put(c, &c->policies, &page, val);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The changed policies: their templates, then each page that holds one
+ * of them once (the ids sorted by page). */
+static int publish_policies(struct publish_ctx *c, struct xb_mirror *m)
+{
+	size_t i, n = m->dirty_policies.n;
+	__u32 *ids, page, last_page = 0;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	ids = malloc(n * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	memcpy(ids, xb_vec_at(&m->dirty_policies, 0), n * sizeof(*ids));
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	for (i = 0; !err && i < n; i++) {
+		if (i && ids[i] == ids[i - 1])
+			continue;
+		err = publish_tmpls(c, m, ids[i]);
+		page = xb_policy_page_of(ids[i]);
+		if (!err && (!i || page != last_page))
+			err = publish_policy_page(c, m, page);
+		last_page = page;
+	}
+	free(ids);
 	return err;
 }
 
@@ -385,8 +463,8 @@ static int publish_changes(struct xb_publisher *pub, struct xb_mirror *m)
 	/* A reused slot still holds the old policy's counters. */
 	for (i = 0; !err && i < m->stats_reset.n; i++)
 		err = batch_put(&c, &c.stats, xb_vec_at(&m->stats_reset, i), c.zero);
-	for (i = 0; !err && i < m->dirty_policies.n; i++)
-		err = publish_policy(&c, m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
+	if (!err)
+		err = publish_policies(&c, m);
 	for (i = 0; !err && i < m->dirty_sas.n; i++)
 		err = publish_sa(&c, m, xb_vec_at(&m->dirty_sas, i));
 	for (i = 0; !err && i < m->dirty_spis.n; i++)

@@ -45,11 +45,14 @@ static void policy_from_rec(const struct xb_maps *maps, __u32 id,
 int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *pol,
 		       struct xb_tmpl *tmpls)
 {
-	struct xb_policy_rec rec;
+	__u32 page = xb_policy_page_of(id), slot = xb_policy_page_slot(id);
+	struct xb_policy_page val;
 
-	if (bpf_map_lookup_elem(maps->fd[XB_MAP_POLICIES], &id, &rec))
+	if (bpf_map_lookup_elem(maps->fd[XB_MAP_POLICIES], &page, &val))
 		return -errno;
-	policy_from_rec(maps, id, &rec, pol, tmpls);
+	if (!(val.present & 1U << slot))
+		return -ENOENT;
+	policy_from_rec(maps, id, &val.rec[slot], pol, tmpls);
 	return 0;
 }
 
@@ -198,16 +201,25 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
 	(((arr) = grow((arr), (n), (cap), sizeof(*(arr)))) ?			\
 	 memset(&(arr)[(n)++], 0, sizeof(*(arr))) : NULL)
 
-static int read_policy(const void *key, const void *value, void *data)
+/* The policies of a page of xb_policies. */
+static int read_policy_page(const void *key, const void *value, void *data)
 {
+	const struct xb_policy_page *page = value;
 	struct read_ctx *c = data;
 	struct xb_snapshot *s = c->snap;
-	struct xb_snap_policy *sp = push_row(s->policies, s->n_policies, &c->cap);
+	struct xb_snap_policy *sp;
+	__u32 slot, id;
 
-	if (!sp)
-		return -ENOMEM;
-	policy_from_rec(c->maps, *(const __u32 *)key, value, &sp->pol, sp->tmpls);
-	percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &sp->pol.id, &sp->hits);
+	for (slot = 0; slot < XB_POLICY_PAGE_RECS; slot++) {
+		if (!(page->present & 1U << slot))
+			continue;
+		sp = push_row(s->policies, s->n_policies, &c->cap);
+		if (!sp)
+			return -ENOMEM;
+		id = *(const __u32 *)key * XB_POLICY_PAGE_RECS + slot;
+		policy_from_rec(c->maps, id, &page->rec[slot], &sp->pol, sp->tmpls);
+		percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &id, &sp->hits);
+	}
 	return 0;
 }
 
@@ -256,7 +268,7 @@ static int read_once(const struct xb_maps *maps, struct xb_snapshot *snap)
 	int err;
 
 	err = for_each_entry(maps->fd[XB_MAP_POLICIES], sizeof(__u32),
-			     sizeof(struct xb_policy_rec), read_policy, &c);
+			     sizeof(struct xb_policy_page), read_policy_page, &c);
 	c.cap = 0;
 	if (!err)
 		err = for_each_entry(maps->fd[XB_MAP_SAS], sizeof(struct xb_sa_key),
