@@ -30,7 +30,8 @@
 #               size (1k, 10k, 100k; 1M of acl unless BENCH_QUICK), half
 #               IPv4 half IPv6, the kernel's load time over netlink, `ip
 #               xfrm policy list`, the mirror's start-up, memory per
-#               policy (maps + daemon RSS), `status` time, and at 100k the
+#               policy (maps + daemon RSS; the maps by bpftool's memlock
+#               and by the slab they free), `status` time, and at 100k the
 #               event-to-visible latency of single changes
 #
 # Output in build/bench/: results.csv (section,case,family,n_policies,value,
@@ -615,6 +616,29 @@ rss_kb() {
 	awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
 }
 
+# kB of unreclaimable slab: where the hash maps' elements are allocated,
+# each rounded up to its kmalloc size class (bpftool's memlock counts
+# the element's own size).
+slab_kb() {
+	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
+}
+
+# slab_kb once it stops shrinking: maps are freed after an RCU grace
+# period once their last pin and fd are gone.
+slab_settled_kb() {
+	local prev cur i
+
+	prev=$(slab_kb)
+	cur=$prev
+	for ((i = 0; i < 20; i++)); do
+		sleep 0.5
+		cur=$(slab_kb)
+		[ $((prev - cur)) -lt 256 ] && break
+		prev=$cur
+	done
+	echo "$cur"
+}
+
 # Starts the daemon in NS_CP on a fresh pin dir; prints its start time
 # (CLOCK_REALTIME ns) and sets CP_PID.
 cp_start() {
@@ -715,7 +739,7 @@ spdctl_latency() {
 }
 
 bench_spdctl() {
-	local pin=$RUN_DIR/bpffs/spdctl p n loaded kms t mem0 rss0 mem1 rss1 sec
+	local pin=$RUN_DIR/bpffs/spdctl p n loaded kms t mem0 rss0 mem1 rss1 sec slab1 slab0
 
 	ip netns list | grep -qw "$NS_CP" || {
 		ip netns add "$NS_CP"
@@ -749,7 +773,17 @@ bench_spdctl() {
 			row "$sec" status mixed "$n" $((($(date +%s%N) - t) / 1000000)) ms
 			note "spdctl $p N=$n classifier: $(jq -c '[.shape_lists[] | {list, policies, shapes, tables, undecidable}]' "$RUN_DIR/status.json")"
 			[ "$n" = "$SPDCTL_LAT_N" ] && spdctl_latency "$sec" "$n"
+			# What the maps really take: the slab their elements
+			# free when the daemon and the pins are gone.
+			slab1=$(slab_kb)
 			stop_pid "$CP_PID"
+			rm -rf "$pin"
+			slab0=$(slab_settled_kb)
+			row "$sec" slab_bytes_per_policy mixed "$n" \
+				$(((slab1 - slab0) * 1024 / loaded)) bytes
+			row "$sec" real_bytes_per_policy mixed "$n" \
+				$((((slab1 - slab0) + (rss1 - rss0)) * 1024 / loaded)) bytes
+			note "spdctl $p N=$n: slab freed with the maps $((slab1 - slab0)) kB (memlock said +$(((mem1 - mem0) / 1024)) kB)"
 			ip -n "$NS_CP" xfrm policy flush
 		done
 	done
@@ -875,6 +909,8 @@ report() {
 				"$(val "spdctl-$p" event_del_p99 mixed "$SPDCTL_LAT_N")" 1000 1
 			goal "spdctl $p: bytes per mirrored policy / 256 ($big)" \
 				"$(val "spdctl-$p" bytes_per_policy mixed "$big")" 256 1
+			goal "spdctl $p: bytes per mirrored policy, maps by slab / 256 ($big)" \
+				"$(val "spdctl-$p" real_bytes_per_policy mixed "$big")" 256 1
 		done
 	} > "$t"
 	cat "$t"
