@@ -1279,6 +1279,7 @@ static void test_index_only_when_searched(void **state)
 	const struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, 3000, XFRM_POLICY_FWD, false };
 	struct xb_rng rng;
 	struct rs_fx f;
+	size_t i;
 
 	(void)state;
 	rs_fx_build(&f, &rng, "index_only_when_searched", &cfg, XB_IDX_MIN_TABLES);
@@ -1286,10 +1287,23 @@ static void test_index_only_when_searched(void **state)
 	assert_true(mem_list(f.mem, list).count <= XB_IDX_MIN_TABLES);
 	assert_int_equal(mem_list(f.mem, list).indexed, 0);
 	assert_int_equal(xb_tss_mem_index_count(f.mem), 0);
+	assert_int_equal(mem_list(f.mem, list).n_index_entries, 0);
+	/* The buckets are counted when the list comes above: also with
+	 * buckets emptied in the same flush. */
+	for (i = 0; i < f.n; i += 7)
+		assert_int_equal(xb_tss_del(f.tss, f.pols[i].id), 0);
 	xb_tss_set_index_min(f.tss, INDEX_MIN_TEST);
 	assert_int_equal(xb_tss_flush(f.tss, &f.sink), 0);
 	assert_int_equal(mem_list(f.mem, list).indexed, 1);
 	assert_true(xb_tss_mem_index_count(f.mem) > 0);
+	check_index_exact(f.mem);
+	/* and followed after that */
+	for (i = 0; i < f.n; i += 7)
+		assert_int_equal(xb_tss_add(f.tss, &f.pols[i]), 0);
+	for (i = 3; i < f.n; i += 5)
+		assert_int_equal(xb_tss_del(f.tss, f.pols[i].id), 0);
+	assert_int_equal(xb_tss_flush(f.tss, &f.sink), 0);
+	assert_int_equal(mem_list(f.mem, list).indexed, 1);
 	check_index_exact(f.mem);
 	rs_fx_free(&f);
 }

@@ -190,6 +190,11 @@ struct list_state {
 	bool dirty;
 	bool published;
 	bool index_wanted;	/* its index entries are written */
+	/* Its buckets are counted in the index (index_track()): from the
+	 * first flush at which it is big enough to be searched through it,
+	 * as the bookkeeping costs ~24 bytes a policy that lists of fewer
+	 * tables never use. */
+	bool index_tracked;
 	struct xb_shape_list pub;
 	__u32 next_id;
 	struct id_stack free_ids;	/* reusable now */
@@ -656,8 +661,10 @@ static struct bucket *bucket_new(struct xb_tss *tss, const struct table *t,
 	if (!b)
 		return NULL;
 	b->key = *key;
-	table_describe(t, &shape);
-	b->idx_dims = xb_tss_index_dims(key->list, &shape);
+	if (tss->lists[key->list].index_tracked) {
+		table_describe(t, &shape);
+		b->idx_dims = xb_tss_index_dims(key->list, &shape);
+	}
 	if (xb_htab_insert(&tss->buckets, &b->node)) {
 		free(b);
 		return NULL;
@@ -1090,6 +1097,7 @@ static bool list_indexed(const struct xb_tss *tss, __u32 list_idx,
 			 bool sink_indexes)
 {
 	return sink_indexes && tss->lists[list_idx].n > tss->index_min_tables &&
+	       tss->lists[list_idx].index_tracked &&
 	       !xb_tss_index_missing(tss->index, list_idx);
 }
 
@@ -1253,9 +1261,52 @@ static void release_pending_ids(struct xb_tss *tss)
 	}
 }
 
+/* Counts every bucket of list list_idx in the index, once; on failure
+ * (out of memory) takes back what it counted: the list then stays
+ * unindexed, searched in full, and the next flush tries again. */
+static int index_track(struct xb_tss *tss, __u32 list_idx)
+{
+	struct list_state *ls = &tss->lists[list_idx];
+	struct table *by_id[XB_TABLE_IDS] = {};
+	struct xb_hnode *n, *tmp;
+	struct xb_shape shape;
+	struct bucket *b;
+	struct table *t;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ls->n; i++)
+		by_id[ls->tables[i]->id] = ls->tables[i];
+	xb_htab_for_each(&tss->buckets, n, tmp, i) {
+		b = xb_container_of(n, struct bucket, node);
+		t = b->key.list == list_idx ? by_id[b->key.shape_id] : NULL;
+		if (!t || !b->n)
+			continue;	/* another list's, or going at this flush */
+		table_describe(t, &shape);
+		b->idx_dims = xb_tss_index_dims(list_idx, &shape);
+		err = xb_tss_index_ref(tss->index, &b->key, b->idx_dims);
+		if (err) {
+			b->idx_dims = 0;
+			break;
+		}
+	}
+	if (!err) {
+		ls->index_tracked = true;
+		return 0;
+	}
+	xb_htab_for_each(&tss->buckets, n, tmp, i) {
+		b = xb_container_of(n, struct bucket, node);
+		if (b->key.list != list_idx || !b->idx_dims)
+			continue;
+		xb_tss_index_unref(tss->index, &b->key, b->idx_dims);
+		b->idx_dims = 0;
+	}
+	return err;
+}
+
 /* The lists whose index entries are written: those searched through it
- * (more than index_min_tables tables). A list that comes to be has all
- * of its entries written now. */
+ * (more than index_min_tables tables). A list that comes to be has its
+ * buckets counted (index_track()) and all of its entries written now. */
 static void index_wanted(struct xb_tss *tss, bool wanted[XB_SHAPE_LISTS])
 {
 	__u32 i;
@@ -1264,6 +1315,8 @@ static void index_wanted(struct xb_tss *tss, bool wanted[XB_SHAPE_LISTS])
 		struct list_state *ls = &tss->lists[i];
 
 		wanted[i] = ls->n > tss->index_min_tables;
+		if (wanted[i] && !ls->index_tracked && index_track(tss, i))
+			wanted[i] = false;
 		if (wanted[i] && !ls->index_wanted)
 			xb_tss_index_dirty_list(tss->index, i);
 		ls->index_wanted = wanted[i];
