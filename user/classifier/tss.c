@@ -145,7 +145,14 @@ struct shape_count {
 struct bucket {
 	struct xb_hnode node;
 	struct xb_tss_key key;
-	struct pol_ent **pols;
+	struct table *table;
+	/* Its policies (bucket_pols()): most buckets of a realistic rule
+	 * set hold one, kept in `one` until a second comes (cap 0), which
+	 * spares them an allocation of their own. */
+	union {
+		struct pol_ent *one;
+		struct pol_ent **pols;
+	};
 	__u32 n;
 	__u32 cap;
 	bool dirty;
@@ -154,20 +161,21 @@ struct bucket {
 };
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
- * policy itself. Indexed by policy id (struct xb_tss.pols). */
+ * policy itself. Indexed by policy id (struct xb_tss.pols), one for each
+ * id the mirror may hand out: kept small (56 bytes). */
 struct pol_ent {
 	struct xb_tss_rule rule;	/* what its bucket publishes */
 	__u32 hidx;			/* in its table's heap */
 	bool present;
 	bool untabled;		/* no table could take it: list undecidable */
 	bool unplaced;		/* out of memory placing it: the same */
+	bool shape_counted;	/* in its exact shape's count (rule_shape()) */
 	__s8 list;		/* its shape list, -1 when in no view */
 	__s8 taint_list;	/* list it makes undecidable, or -1 */
 	__s8 skipped_list;	/* its list when out of view, or -1 */
-	struct table *table;	/* NULL when in no table */
-	struct bucket *bucket;
-	struct shape_count *shape;
+	struct bucket *bucket;	/* NULL when in no table */
 };
+_Static_assert(sizeof(struct pol_ent) <= 56, "struct pol_ent grew: one per policy id");
 
 struct id_stack {
 	__u16 *v;
@@ -444,16 +452,17 @@ void xb_tss_key_mask(struct xb_tss_key *key, __u32 list_idx,
 	mask_addr(&key->daddr, shape->daddr_mask);
 }
 
-static void exact_shape(const struct xb_selector *sel, int list,
-			struct table_key *tk)
+/* A policy's exact shape, from its rule (which keeps the selector's
+ * prefix lengths, proto and port masks). */
+static void rule_shape(const struct xb_tss_rule *r, int list, struct table_key *tk)
 {
 	memset(tk, 0, sizeof(*tk));
 	tk->list = list;
-	tk->prefixlen_s = sel->prefixlen_s;
-	tk->prefixlen_d = sel->prefixlen_d;
-	tk->proto_mask = sel->proto ? 0xff : 0;
-	tk->sport_mask = sel->sport_mask;
-	tk->dport_mask = sel->dport_mask;
+	tk->prefixlen_s = r->prefixlen_s;
+	tk->prefixlen_d = r->prefixlen_d;
+	tk->proto_mask = r->proto ? 0xff : 0;
+	tk->sport_mask = r->sport_mask;
+	tk->dport_mask = r->dport_mask;
 }
 
 /* Port masks relaxed to "any", or to the high byte when they keep all of
@@ -475,16 +484,16 @@ static __be16 relax_port_byte(__be16 mask)
 
 #define N_CANDIDATES	6
 
-/* The table shapes a selector may go to, most preferred first (see the
- * top of the file); returns how many, duplicates left out. */
-static unsigned int candidate_tables(const struct xb_selector *sel, int list,
+/* The table shapes a policy of list `list` may go to, most preferred
+ * first (see the top of the file); returns how many, duplicates left out. */
+static unsigned int candidate_tables(const struct xb_tss_rule *r, int list,
 				     struct table_key out[N_CANDIDATES])
 {
-	unsigned int relax = sel->family == AF_INET6 ? RELAX_V6 : RELAX_V4;
+	unsigned int relax = list % XB_FAM_MAX == XB_FAM_V6 ? RELAX_V6 : RELAX_V4;
 	struct table_key exact, c[N_CANDIDATES];
 	unsigned int n = 0, i, j;
 
-	exact_shape(sel, list, &exact);
+	rule_shape(r, list, &exact);
 	/* relaxed prefixes, ports "any" (an exact port stays) */
 	c[0] = exact;
 	c[0].prefixlen_s -= c[0].prefixlen_s % relax;
@@ -684,27 +693,66 @@ static struct bucket *bucket_new(struct xb_tss *tss, const struct table *t,
 	return b;
 }
 
+static struct pol_ent **bucket_pols(struct bucket *b)
+{
+	return b->cap ? b->pols : &b->one;
+}
+
+static struct pol_ent *bucket_pol(const struct bucket *b, __u32 i)
+{
+	return b->cap ? b->pols[i] : b->one;
+}
+
+/* Room for n policies: a first one stays in the bucket, more move to an
+ * array of their own. */
+static int bucket_reserve(struct bucket *b, __u32 n)
+{
+	struct pol_ent *one = b->one, **arr = NULL;
+	__u32 cap = 0;
+
+	if (b->cap)
+		return grow_array((void **)&b->pols, &b->cap, n, sizeof(*b->pols));
+	if (n <= 1)
+		return 0;
+	if (grow_array((void **)&arr, &cap, n, sizeof(*arr)))
+		return -ENOMEM;
+	if (b->n)
+		arr[0] = one;
+	b->pols = arr;
+	b->cap = cap;
+	return 0;
+}
+
+static void bucket_free(struct bucket *b)
+{
+	if (b->cap)
+		free(b->pols);
+	free(b);
+}
+
 /* Capacity must have been reserved. */
 static void bucket_insert(struct bucket *b, struct pol_ent *pe)
 {
+	struct pol_ent **pols = bucket_pols(b);
 	__u32 i = b->n++;
 
-	while (i > 0 && pe_before(pe, b->pols[i - 1])) {
-		b->pols[i] = b->pols[i - 1];
+	while (i > 0 && pe_before(pe, pols[i - 1])) {
+		pols[i] = pols[i - 1];
 		i--;
 	}
-	b->pols[i] = pe;
+	pols[i] = pe;
 }
 
 static void bucket_remove(struct bucket *b, struct pol_ent *pe)
 {
+	struct pol_ent **pols = bucket_pols(b);
 	__u32 i = 0;
 
-	while (i < b->n && b->pols[i] != pe)
+	while (i < b->n && pols[i] != pe)
 		i++;
 	if (i == b->n)
 		return;
-	memmove(&b->pols[i], &b->pols[i + 1], (b->n - i - 1) * sizeof(*b->pols));
+	memmove(&pols[i], &pols[i + 1], (b->n - i - 1) * sizeof(*pols));
 	b->n--;
 }
 
@@ -729,15 +777,22 @@ static int shape_count_get(struct xb_tss *tss, const struct table_key *tk,
 		list_mark_dirty(tss, tk->list);
 	}
 	sc->n++;
-	pe->shape = sc;
+	pe->shape_counted = true;
 	return 0;
 }
 
 static void shape_count_put(struct xb_tss *tss, struct pol_ent *pe)
 {
-	struct shape_count *sc = pe->shape;
+	struct shape_count *sc;
+	struct table_key tk;
+	struct xb_hnode *n;
 
-	pe->shape = NULL;
+	if (!pe->shape_counted)
+		return;
+	pe->shape_counted = false;
+	rule_shape(&pe->rule, pe->list, &tk);
+	n = xb_htab_find(&tss->shapes, &tk);
+	sc = n ? xb_container_of(n, struct shape_count, node) : NULL;
 	if (!sc || --sc->n)
 		return;
 	tss->lists[sc->key.list].n_shapes--;
@@ -756,8 +811,7 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 
 	if (!b)
 		b = bucket_new(tss, t, key);
-	if (!b || heap_reserve(&t->pols) ||
-	    grow_array((void **)&b->pols, &b->cap, b->n + 1, sizeof(*b->pols)) ||
+	if (!b || heap_reserve(&t->pols) || bucket_reserve(b, b->n + 1) ||
 	    bucket_mark_dirty(tss, b))
 		return -ENOMEM;	/* an empty bucket goes at the next flush */
 	was_full = b->n > XB_BUCKET_MAX;
@@ -767,7 +821,7 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 		ls->n_full++;
 	if (heap_top(&t->pols) == pe)
 		list_mark_dirty(tss, t->key.list);
-	pe->table = t;
+	b->table = t;
 	pe->bucket = b;
 	return 0;
 }
@@ -775,8 +829,8 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 {
 	struct list_state *ls = &tss->lists[pe->list];
-	struct table *t = pe->table;
 	struct bucket *b = pe->bucket;
+	struct table *t = b->table;
 	bool was_best = heap_top(&t->pols) == pe;
 
 	if (b->n == XB_BUCKET_MAX + 1)
@@ -788,9 +842,11 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 	heap_remove(&t->pols, pe);
 	if (was_best)
 		list_mark_dirty(tss, t->key.list);
+	/* an emptied bucket outlives its table until the flush */
+	if (!b->n)
+		b->table = NULL;
 	if (!t->pols.n)
 		table_put(tss, t);
-	pe->table = NULL;
 	pe->bucket = NULL;
 }
 
@@ -836,12 +892,14 @@ static void make_room(struct xb_tss *tss, struct table *t, struct bucket *b,
 		      unsigned int depth)
 {
 	struct xb_selector sel;
+	struct table_key exact;
 	struct pol_ent *r;
 	__u32 i = 0;
 
 	while (b->n > XB_BUCKET_MAX && i < b->n && depth < MAX_EVICT_DEPTH) {
-		r = b->pols[i];
-		if (!r->shape || !memcmp(&r->shape->key, &t->key, sizeof(t->key))) {
+		r = bucket_pol(b, i);
+		rule_shape(&r->rule, r->list, &exact);
+		if (!memcmp(&exact, &t->key, sizeof(t->key))) {
 			i++;
 			continue;
 		}
@@ -894,7 +952,7 @@ static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
 	struct table *t;
 	int at, err;
 
-	pl.n = candidate_tables(sel, list, pl.cand);
+	pl.n = candidate_tables(&pe->rule, list, pl.cand);
 	for (i = 0; i < pl.n; i++) {
 		pl.t[i] = table_find(tss, &pl.cand[i]);
 		pl.b[i] = NULL;
@@ -966,7 +1024,7 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 		list_mark_dirty(tss, list);
 	}
 	if (list >= 0 && policy_in_view(pol)) {
-		exact_shape(&pol->sel, list, &exact);
+		rule_shape(&pe->rule, list, &exact);
 		pe->list = list;
 		err = shape_count_get(tss, &exact, pe);
 		if (!err)
@@ -995,7 +1053,7 @@ int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
 
 	if (!pe)
 		return -ENOENT;
-	if (pe->table)
+	if (pe->bucket)
 		policy_detach(tss, pe);
 	if (pe->untabled)
 		tss->lists[pe->list].n_untabled--;
@@ -1041,7 +1099,7 @@ static void bucket_chunk_value(const struct bucket *b, __u32 chunk,
 	v->count = b->n - first < XB_BUCKET_RULES ? b->n - first : XB_BUCKET_RULES;
 	v->more = chunk + 1 < n_chunks;
 	for (i = 0; i < v->count; i++)
-		v->rules[i] = b->pols[first + i]->rule;
+		v->rules[i] = bucket_pol(b, first + i)->rule;
 }
 
 static void chunk_key(const struct bucket *b, __u32 chunk, struct xb_tss_key *key)
@@ -1234,8 +1292,7 @@ static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		xb_tss_index_unref(tss->index, &b->key, b->idx_dims);
 		tss->lists[b->key.list].n_buckets--;
 		xb_htab_remove(&tss->buckets, &b->node);
-		free(b->pols);
-		free(b);
+		bucket_free(b);
 	}
 	tss->n_dirty = 0;
 	/* A full dump made it large: give it back. */
@@ -1486,12 +1543,8 @@ void xb_tss_free(struct xb_tss *tss)
 			free(xb_container_of(n, struct shape_count, node));
 	}
 	if (tss->buckets.buckets) {
-		xb_htab_for_each(&tss->buckets, n, tmp, i) {
-			struct bucket *b = xb_container_of(n, struct bucket, node);
-
-			free(b->pols);
-			free(b);
-		}
+		xb_htab_for_each(&tss->buckets, n, tmp, i)
+			bucket_free(xb_container_of(n, struct bucket, node));
 	}
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
 		free(tss->lists[i].tables);
