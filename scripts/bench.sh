@@ -623,20 +623,41 @@ slab_kb() {
 	awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo
 }
 
-# slab_kb once it stops shrinking: maps are freed after an RCU grace
-# period once their last pin and fd are gone.
-slab_settled_kb() {
-	local prev cur i
+# The ids of the maps pinned under $1.
+pinned_map_ids() {
+	local f
 
+	for f in "$1"/xb_*; do
+		bpftool -j map show pinned "$f" 2>/dev/null | jq -r '.id // empty'
+	done
+}
+
+# slab_kb once the maps of ids $@ are gone (freed by a work item after
+# their last pin and fd) and the slab has stopped shrinking (their
+# elements go back after an RCU grace period).
+slab_settled_kb() {
+	local prev cur i id steady=0
+
+	for ((i = 0; i < 120; i++)); do
+		for id in "$@"; do
+			bpftool map show id "$id" >/dev/null 2>&1 && break
+			id=
+		done
+		[ -z "${id:-}" ] && break
+		sleep 0.25
+	done
 	prev=$(slab_kb)
-	cur=$prev
-	for ((i = 0; i < 20; i++)); do
+	for ((i = 0; i < 60 && steady < 3; i++)); do
 		sleep 0.5
 		cur=$(slab_kb)
-		[ $((prev - cur)) -lt 256 ] && break
+		if [ $((prev - cur)) -lt 256 ]; then
+			steady=$((steady + 1))
+		else
+			steady=0
+		fi
 		prev=$cur
 	done
-	echo "$cur"
+	echo "$prev"
 }
 
 # Starts the daemon in NS_CP on a fresh pin dir; prints its start time
@@ -739,7 +760,7 @@ spdctl_latency() {
 }
 
 bench_spdctl() {
-	local pin=$RUN_DIR/bpffs/spdctl p n loaded kms t mem0 rss0 mem1 rss1 sec slab1 slab0
+	local pin=$RUN_DIR/bpffs/spdctl p n loaded kms t mem0 rss0 mem1 rss1 sec slab1 slab0 ids
 
 	ip netns list | grep -qw "$NS_CP" || {
 		ip netns add "$NS_CP"
@@ -775,10 +796,11 @@ bench_spdctl() {
 			[ "$n" = "$SPDCTL_LAT_N" ] && spdctl_latency "$sec" "$n"
 			# What the maps really take: the slab their elements
 			# free when the daemon and the pins are gone.
+			ids=$(pinned_map_ids "$pin")
 			slab1=$(slab_kb)
 			stop_pid "$CP_PID"
 			rm -rf "$pin"
-			slab0=$(slab_settled_kb)
+			slab0=$(slab_settled_kb $ids)
 			row "$sec" slab_bytes_per_policy mixed "$n" \
 				$(((slab1 - slab0) * 1024 / loaded)) bytes
 			row "$sec" real_bytes_per_policy mixed "$n" \
