@@ -20,10 +20,19 @@ flow cache and presence filter (a few MB of raw bytes).
 """
 import ctypes
 import os
+import platform
 import struct
 import sys
 
-NR_BPF = 321			# x86_64, as the kernel lab
+# bpf(2)'s number: the generic table (arm64, riscv64) or the arch's own.
+NR_BPF_BY_MACHINE = {
+    "x86_64": 321,
+    "aarch64": 280,
+    "riscv64": 280,
+    "ppc64le": 361,
+    "s390x": 351,
+}
+NR_BPF = NR_BPF_BY_MACHINE.get(platform.machine())
 BPF_MAP_LOOKUP_ELEM = 1
 BPF_MAP_GET_NEXT_KEY = 4
 BPF_OBJ_GET = 7
@@ -177,6 +186,9 @@ def dump(path, out):
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if NR_BPF is None:
+        sys.exit("map_hex.py: bpf(2)'s syscall number on %s is not known here"
+                 % platform.machine())
     for path in sys.argv[1:]:
         dump(path, sys.stdout)
 

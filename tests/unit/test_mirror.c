@@ -26,6 +26,7 @@
 #include "mirror/mirror.h"
 #include "netlink/nl.h"
 #include "nlbuild.h"
+#include "spd_gen.h"
 #include "mirror/publish.h"
 #include "cli/show.h"
 #include "mirror/snapshot.h"
@@ -168,6 +169,51 @@ static void test_policy_capacity(void **state)
 	xb_mirror_sweep_unseen(&m);
 	assert_false(m.overflow);
 	assert_int_equal(m.policies.count, 3);
+	xb_mirror_fini(&m);
+}
+
+/* Freed ids come back lowest first, whatever order they were freed in:
+ * new policies fill the holes of the low pages of xb_policies. */
+static void test_policy_ids_lowest_first(void **state)
+{
+	const unsigned int n = 300, n_del = 80;
+	bool freed[300] = { false };
+	struct xb_mirror_policy *mp;
+	struct xb_mirror m;
+	struct nb_policy p;
+	struct xb_rng rng;
+	unsigned int i, k, id, want;
+
+	(void)state;
+	xb_rng_seed(&rng, xb_test_seed("policy_ids_lowest_first"));
+	assert_int_equal(xb_mirror_init(&m, NULL, n), 0);
+	nb_policy_init(&p, AF_INET, XFRM_POLICY_OUT);
+	for (i = 0; i < n; i++) {
+		p.info.index = 8 * (i + 1) + XFRM_POLICY_OUT;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+	}
+	for (k = 0; k < n_del; ) {
+		i = xb_rng_below(&rng, n);
+		if (freed[i])
+			continue;
+		p.info.index = 8 * (i + 1) + XFRM_POLICY_OUT;
+		mp = find_index(&m, p.info.index);
+		assert_non_null(mp);
+		freed[xb_mirror_policy_id(&m, mp)] = true;
+		apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+		k++;
+	}
+	for (k = 0, want = 0; k < n_del; k++, want++) {
+		while (!freed[want])
+			want++;
+		p.info.index = 8 * (n + k + 1) + XFRM_POLICY_OUT;
+		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
+		mp = find_index(&m, p.info.index);
+		assert_non_null(mp);
+		id = xb_mirror_policy_id(&m, mp);
+		assert_int_equal(id, want);
+	}
+	assert_int_equal(m.policies.count, n);
 	xb_mirror_fini(&m);
 }
 
@@ -808,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_policy_lifecycle),
 		cmocka_unit_test(test_policy_flush_by_type),
 		cmocka_unit_test(test_policy_capacity),
+		cmocka_unit_test(test_policy_ids_lowest_first),
 		cmocka_unit_test(test_sa_spi_refcount_and_flush),
 		cmocka_unit_test(test_mark_and_sweep),
 		cmocka_unit_test(test_xfrm_links_follow_newlink_and_dellink),
