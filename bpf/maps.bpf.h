@@ -21,7 +21,7 @@
 #include "sync_map.bpf.h"
 
 /* The maps sized by the policy capacity (xb_policies, xb_tmpls, xb_tss,
- * xb_policy_stats) are compiled with XB_MAX_POLICIES; the daemon creates
+ * xb_tss_pair, xb_policy_stats) are compiled with XB_MAX_POLICIES; the daemon creates
  * them with `run --max-policies` (user/loader/maps.c) and the datapath
  * takes the pinned sizes. */
 
@@ -104,6 +104,16 @@ struct {
 	__type(value, struct xb_tss_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_tss SEC(".maps");
+
+/* The same for buckets of at most XB_PAIR_RULES policies (tss.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_MAX_TSS_PAIR_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xb_tss_key);
+	__type(value, struct xb_tss_pair_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_tss_pair SEC(".maps");
 
 /* Tuple-space search: candidate tables by region (include/xfrmbpf/tss.h). */
 struct {

@@ -177,20 +177,21 @@ static __always_inline bool xb_rule_matches(const struct xb_search_walk *w,
 		 xb_prefix_word_mask(r->prefixlen_d, word));
 }
 
-/* One chunk of a bucket's policies, in their order. Returns 1 when a
- * policy cannot beat the best match (nor can any after it: the walk of
- * the bucket stops), else 0. Equal priority may still win by position,
- * or conflict. */
+/* One chunk of a bucket's policies, rules[0..count) of at most max, in
+ * their order. Returns 1 when a policy cannot beat the best match (nor
+ * can any after it: the walk of the bucket stops), else 0. Equal
+ * priority may still win by position, or conflict. */
 static __always_inline int xb_chunk_scan(struct xb_search_walk *w,
-					 const struct xb_tss_val *v)
+					 const struct xb_tss_rule *rules,
+					 __u32 count, const __u32 max)
 {
 	__u32 j;
 
 #pragma clang loop unroll(disable)
-	for (j = 0; j < XB_BUCKET_RULES; j++) {
-		const struct xb_tss_rule *r = &v->rules[j];
+	for (j = 0; j < max; j++) {
+		const struct xb_tss_rule *r = &rules[j];
 
-		if (j >= v->count)
+		if (j >= count)
 			break;
 		if (w->best.found && r->priority > w->best.priority)
 			return 1;
@@ -214,21 +215,23 @@ static __always_inline void xb_table_key(struct xb_tss_key *key,
 	xb_mask_addr(&key->daddr, &w->daddr, sh->daddr_mask);
 }
 
-/* True when the presence filter proves that the flow's bucket in table sh
- * does not exist: the walk passes the table by without a probe. In the
- * walk's step itself, not in xb_table_probe(): most tables a flow meets
- * end here (36 of 40 at 100k realistic policies), so this is the walk's
- * most frequent path. The flow is hashed as masked, lane by lane, with no
- * key on the stack (6.1's limit on the frames' stack together). Only for
- * chunk 0: the bitmap knows no others (nor need they a second look). */
-static __always_inline bool xb_table_absent(const struct xb_search_walk *w,
-					    const struct xb_shape *sh)
+/* Where the flow's bucket in table sh may be, as the presence filter
+ * tells: bit 1 << XB_TSS_CLASS_BIG for xb_tss, 1 << XB_TSS_CLASS_PAIR for
+ * xb_tss_pair; 0 proves it absent, and the walk passes the table by
+ * without a probe. In the walk's step itself, not in xb_table_probe():
+ * most tables a flow meets end here (36 of 40 at 100k realistic
+ * policies), so this is the walk's most frequent path. The flow is hashed
+ * as masked, lane by lane, with no key on the stack (6.1's limit on the
+ * frames' stack together). Only for chunk 0: the bitmap knows no others
+ * (they are all in xb_tss). */
+static __always_inline __u32 xb_table_classes(const struct xb_search_walk *w,
+					      const struct xb_shape *sh)
 {
-	__u64 h, mask, *word;
-	__u32 idx;
+	__u64 h, *word;
+	__u32 idx, classes;
 
 	if (XB_WALK_CHUNK(w))
-		return false;
+		return 1U << XB_TSS_CLASS_BIG;
 	h = xb_tss_filter_lanes(
 		xb_tss_key_head(w->list_idx, w->proto & sh->proto_mask, sh->id,
 				w->sport & sh->sport_mask, w->dport & sh->dport_mask),
@@ -240,9 +243,14 @@ static __always_inline bool xb_table_absent(const struct xb_search_walk *w,
 				 w->daddr.a[1] & sh->daddr_mask[1]),
 		xb_tss_addr_lane(w->daddr.a[2] & sh->daddr_mask[2],
 				 w->daddr.a[3] & sh->daddr_mask[3]));
-	idx = xb_tss_filter_word_of(w->list_idx, h, &mask);
+	idx = xb_tss_filter_word_of(w->list_idx, h);
 	word = bpf_map_lookup_elem(&xb_tss_filter, &idx);
-	return word && !xb_tss_filter_hit(*word, mask);
+	if (!word)
+		return 1U << XB_TSS_CLASS_BIG | 1U << XB_TSS_CLASS_PAIR;
+	classes = xb_tss_filter_hit(*word, xb_tss_filter_mask_of(h, XB_TSS_CLASS_BIG));
+	classes |= xb_tss_filter_hit(*word, xb_tss_filter_mask_of(h, XB_TSS_CLASS_PAIR)) <<
+		   XB_TSS_CLASS_PAIR;
+	return classes;
 }
 
 /* Moves the walk on to the next table. */
@@ -265,20 +273,30 @@ static __always_inline void xb_walk_next_table(struct xb_search_walk *w)
  * reason.
  */
 __noinline int xb_table_probe(struct xb_search_walk *w,
-			      const struct xb_shape *sh)
+			      const struct xb_shape *sh, __u32 classes)
 {
 	struct xb_tss_key key = {};
+	struct xb_tss_pair_val *p;
 	struct xb_tss_val *v;
 
 	if (!w || !sh)
 		return 0;
 	xb_table_key(&key, w, sh);
-	v = bpf_map_lookup_elem(&xb_tss, &key);
+	/* a key is in one map: a pair found is the whole bucket */
+	if (classes & 1U << XB_TSS_CLASS_PAIR) {
+		p = bpf_map_lookup_elem(&xb_tss_pair, &key);
+		if (p) {
+			xb_chunk_scan(w, p->rules, p->count, XB_PAIR_RULES);
+			xb_walk_next_table(w);
+			return 0;
+		}
+	}
+	v = classes & 1U << XB_TSS_CLASS_BIG ? bpf_map_lookup_elem(&xb_tss, &key) : NULL;
 	if (v && v->full) {
 		w->best.full = XB_FULL_BUCKET;
 		return 1;
 	}
-	if (v && !xb_chunk_scan(w, v) && v->more &&
+	if (v && !xb_chunk_scan(w, v->rules, v->count, XB_BUCKET_RULES) && v->more &&
 	    XB_WALK_CHUNK(w) + 1 < XB_BUCKET_CHUNKS) {
 		w->at++;
 		return 0;
@@ -295,6 +313,7 @@ static long xb_search_step(__u32 i, void *data)
 	struct xb_search_walk *w = data;
 	struct xb_shape_list *list;
 	__u64 idx = XB_WALK_TABLE(w);
+	__u32 classes;
 
 	if (i >= XB_SEARCH_STEPS)
 		return 0;
@@ -310,9 +329,10 @@ static long xb_search_step(__u32 i, void *data)
 	if (!XB_WALK_CHUNK(w) && w->best.found &&
 	    list->shapes[idx].best_priority > w->best.priority)
 		return 1;
-	if (xb_table_absent(w, &list->shapes[idx]))
+	classes = xb_table_classes(w, &list->shapes[idx]);
+	if (!classes)
 		xb_walk_next_table(w);
-	else if (xb_table_probe(w, &list->shapes[idx]))
+	else if (xb_table_probe(w, &list->shapes[idx], classes))
 		return 1;
 	return 0;
 }
@@ -401,7 +421,7 @@ static long xb_search_candidate_step(__u32 i, void *data)
 	struct xb_search_walk *w = data;
 	struct xb_search_cand *cand;
 	struct xb_shape_list *list;
-	__u32 zero = 0;
+	__u32 zero = 0, classes;
 	__u64 pos = XB_WALK_TABLE(w);
 
 	if (i >= XB_SEARCH_STEPS)
@@ -425,9 +445,10 @@ static long xb_search_candidate_step(__u32 i, void *data)
 	if (!XB_WALK_CHUNK(w) && w->best.found &&
 	    list->shapes[pos].best_priority > w->best.priority)
 		return 1;
-	if (xb_table_absent(w, &list->shapes[pos]))
+	classes = xb_table_classes(w, &list->shapes[pos]);
+	if (!classes)
 		xb_walk_next_table(w);
-	else if (xb_table_probe(w, &list->shapes[pos]))
+	else if (xb_table_probe(w, &list->shapes[pos], classes))
 		return 1;
 	return 0;
 }

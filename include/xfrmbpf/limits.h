@@ -13,10 +13,14 @@
 #define XB_MAX_POLICIES		131072
 #define XB_MAX_POLICIES_DEFAULT	1048576
 #define XB_MAX_POLICIES_LIMIT	4194304
-/* Templates after the first (xb_tmpls) and tuple-space entries (xb_tss)
- * for a capacity of n policies. */
+/* Templates after the first (xb_tmpls) and tuple-space entries for a
+ * capacity of n policies: xb_tss holds the buckets of three policies or
+ * more, at most n / 3 entries (a bucket of k takes ceil(k / 8)),
+ * xb_tss_pair an entry a bucket of one or two, at most n; each twice
+ * that, as a publication writes new entries before it deletes old ones. */
 #define XB_TMPLS_ENTRIES(n)	(n)
-#define XB_TSS_ENTRIES(n)	(2 * (n))
+#define XB_TSS_ENTRIES(n)	(n)
+#define XB_TSS_PAIR_ENTRIES(n)	(2 * (n))
 /* Templates (xfrm_user_tmpl) per policy, as XFRM_MAX_DEPTH. */
 #define XB_MAX_TMPLS		6
 /* SA identities the mirror can hold. */
@@ -43,6 +47,7 @@
 #define XB_BUCKET_MAX		(XB_BUCKET_RULES * XB_BUCKET_CHUNKS)
 /* Entries of the tuple-space hash: one per (view, shape, masked key). */
 #define XB_MAX_TSS_ENTRIES	XB_TSS_ENTRIES(XB_MAX_POLICIES)
+#define XB_MAX_TSS_PAIR_ENTRIES	XB_TSS_PAIR_ENTRIES(XB_MAX_POLICIES)
 /* Entries of the candidate-table index (xb_tss_index) for a capacity of
  * n policies: at most three per bucket, far fewer in practice, as
  * policies share regions; a list whose entries do not fit is published

@@ -325,11 +325,36 @@ struct xb_tss_val {
 };
 
 /*
+ * Value of xb_tss_pair: the first (only) chunk of a bucket of at most
+ * XB_PAIR_RULES policies. Most buckets of realistic rule sets hold one
+ * policy (two thirds at acl 100k, 89% for ipc), and an xb_tss element,
+ * sized for XB_BUCKET_RULES, is a 512-byte kmalloc object; this one is a
+ * 192-byte one. The presence filter tells the two apart (the key's bits
+ * of its class, below), so a flow probes one map, not both.
+ */
+#define XB_PAIR_RULES		2
+
+struct xb_tss_pair_val {
+	__u8 count;		/* rules, 1..XB_PAIR_RULES */
+	__u8 pad[3];
+	struct xb_tss_rule rules[XB_PAIR_RULES];
+};
+
+/* Which map a chunk-0 key is published in. */
+enum xb_tss_class {
+	XB_TSS_CLASS_BIG = 0,	/* xb_tss */
+	XB_TSS_CLASS_PAIR = 1,	/* xb_tss_pair */
+	XB_TSS_CLASSES
+};
+
+/*
  * Presence filter in front of the tuple-space hash: per shape list a
  * blocked Bloom filter of 2^XB_TSS_FILTER_BITS bits (array xb_tss_filter
  * of __u64 words, list-major) in which a key sets XB_TSS_FILTER_KEY_BITS
- * bits of one word. Every published xb_tss key has its bits set, so a
- * clear one proves the key absent and the probe is skipped: the bitmaps
+ * bits of one word, bits of its class (enum xb_tss_class): a chunk-0 key
+ * of xb_tss sets other bits of that word than one of xb_tss_pair. Every
+ * published key has its bits set, so a clear one proves the key absent
+ * from that map and its probe is skipped: the bitmaps
  * (128 KiB a list) stay in the CPU caches where the hash table (one cache
  * miss for its bucket, one for its element) cannot. Bits of deleted keys
  * may stay set until the list is rebuilt: a false positive only costs the
@@ -391,23 +416,34 @@ static inline __u64 xb_tss_filter_hash(const struct xb_tss_key *k)
 }
 
 /* Where the bits of the key of hash h in list `list` are: the word's
- * index in xb_tss_filter (from the hash's top bits) and their mask in it
- * (a bit position from each of the next three 6-bit fields; two may
- * coincide). */
-static inline __u32 xb_tss_filter_word_of(__u32 list, __u64 h, __u64 *mask)
+ * index in xb_tss_filter (from the hash's top bits). The same word for
+ * either class of key. */
+static inline __u32 xb_tss_filter_word_of(__u32 list, __u64 h)
 {
 	__u32 word = (__u32)(h >> (64 - (XB_TSS_FILTER_BITS - 6)));
 
-	_Static_assert(XB_TSS_FILTER_KEY_BITS == 3, "three positions below");
-	*mask = 1ULL << ((h >> 44) & 63) | 1ULL << ((h >> 38) & 63) |
-		1ULL << ((h >> 32) & 63);
-	/* chunks of a bucket set bits in their list's bitmap */
 	return (list & ((1U << XB_TSS_CHUNK_SHIFT) - 1)) * XB_TSS_FILTER_WORDS + word;
 }
 
-static inline __u32 xb_tss_filter_word(const struct xb_tss_key *k, __u64 *mask)
+/* The key's bits in its word, for a key of class cls: a bit position
+ * from each of three 6-bit fields of the hash below the word's, other
+ * fields for each class (two positions may coincide). */
+static inline __u64 xb_tss_filter_mask_of(__u64 h, __u32 cls)
 {
-	return xb_tss_filter_word_of(k->list, xb_tss_filter_hash(k), mask);
+	__u32 at = cls == XB_TSS_CLASS_PAIR ? 14 : 32;
+
+	_Static_assert(XB_TSS_FILTER_KEY_BITS == 3, "three positions below");
+	return 1ULL << ((h >> (at + 12)) & 63) | 1ULL << ((h >> (at + 6)) & 63) |
+	       1ULL << ((h >> at) & 63);
+}
+
+static inline __u32 xb_tss_filter_word(const struct xb_tss_key *k, __u32 cls,
+				       __u64 *mask)
+{
+	__u64 h = xb_tss_filter_hash(k);
+
+	*mask = xb_tss_filter_mask_of(h, cls);
+	return xb_tss_filter_word_of(k->list, h);
 }
 
 /* Whether a filter word holds all of a key's bits (the mask from

@@ -303,6 +303,7 @@ static void publish(struct bench *b, __u32 n, int af)
 {
 	struct xb_tss_maps maps = {
 		.tss_fd = bpf_map__fd(b->skel->maps.xb_tss),
+		.pair_fd = bpf_map__fd(b->skel->maps.xb_tss_pair),
 		.lists_fd = bpf_map__fd(b->skel->maps.xb_shape_lists),
 		.index_fd = bpf_map__fd(b->skel->maps.xb_tss_index),
 		.filter = xbt_skel_filter(b->skel),
@@ -336,7 +337,7 @@ static void publish(struct bench *b, __u32 n, int af)
 		bench_die("xb_tss_flush", -err);
 	if (!maps.filter)
 		bench_die("map xb_tss_filter", errno);
-	if ((err = xb_tss_filter_maintain(maps.filter, maps.tss_fd)))
+	if ((err = xb_tss_filter_maintain(maps.filter, maps.tss_fd, maps.pair_fd)))
 		bench_die("xb_tss_filter_maintain", -err);
 	t1 = xbt_now_ns();
 	if (xb_tss_undecidable_lists(tss))
@@ -581,10 +582,12 @@ struct walk_count {
  * that passes costs a hash lookup all the same). */
 static bool filter_passes(int filter_fd, const struct xb_tss_key *key)
 {
-	__u64 mask, word;
-	__u32 idx = xb_tss_filter_word(key, &mask);
+	__u64 big, pair, word;
+	__u32 idx = xb_tss_filter_word(key, XB_TSS_CLASS_BIG, &big);
 
-	return bpf_map_lookup_elem(filter_fd, &idx, &word) || xb_tss_filter_hit(word, mask);
+	xb_tss_filter_word(key, XB_TSS_CLASS_PAIR, &pair);
+	return bpf_map_lookup_elem(filter_fd, &idx, &word) || xb_tss_filter_hit(word, big) ||
+	       xb_tss_filter_hit(word, pair);
 }
 
 static int walk_get_entry(void *ctx, const struct xb_tss_key *key, struct xb_tss_val *val)
@@ -640,6 +643,7 @@ static void print_walk(struct bench *b, const char *fam, __u32 n)
 {
 	struct xb_tss_maps maps = {
 		.tss_fd = bpf_map__fd(b->skel->maps.xb_tss),
+		.pair_fd = bpf_map__fd(b->skel->maps.xb_tss_pair),
 		.lists_fd = bpf_map__fd(b->skel->maps.xb_shape_lists),
 		.index_fd = bpf_map__fd(b->skel->maps.xb_tss_index),
 	};

@@ -139,8 +139,9 @@ check "xb_policy_stats pinned with $MAX entries, xb_policies with its pages of 1
 	bash -c "bpftool -j map show pinned $XBT_PIN/xb_policy_stats | jq -e '.max_entries == $MAX' &&
 		 bpftool -j map show pinned $XBT_PIN/xb_policies |
 		 jq -e '.max_entries == ((($MAX + 13) / 14) | floor)'"
-check "xb_tss pinned with $((2 * MAX)) entries" \
-	bash -c "bpftool -j map show pinned $XBT_PIN/xb_tss | jq -e '.max_entries == $((2 * MAX))'"
+check "xb_tss pinned with $MAX entries, xb_tss_pair with $((2 * MAX))" \
+	bash -c "bpftool -j map show pinned $XBT_PIN/xb_tss | jq -e '.max_entries == $MAX' &&
+		 bpftool -j map show pinned $XBT_PIN/xb_tss_pair | jq -e '.max_entries == $((2 * MAX))'"
 if classified '.verdict == "drop" and .reason == "policy_block"'; then
 	tap_ok "synced: the block policy drops the watched flow"
 else

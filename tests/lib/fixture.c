@@ -329,6 +329,7 @@ static int publish_with_builder(const struct xbt_policy *pols)
 {
 	struct xb_tss_maps maps = {
 		.tss_fd = bpf_map__fd(xbt_fx.skel->maps.xb_tss),
+		.pair_fd = bpf_map__fd(xbt_fx.skel->maps.xb_tss_pair),
 		.lists_fd = bpf_map__fd(xbt_fx.skel->maps.xb_shape_lists),
 		.index_fd = bpf_map__fd(xbt_fx.skel->maps.xb_tss_index),
 		.filter = xbt_skel_filter(xbt_fx.skel),
@@ -359,7 +360,7 @@ static int publish_with_builder(const struct xbt_policy *pols)
 		fx_fail("the builder's flush failed");
 		goto out;
 	}
-	if (xb_tss_filter_maintain(maps.filter, maps.tss_fd)) {
+	if (xb_tss_filter_maintain(maps.filter, maps.tss_fd, maps.pair_fd)) {
 		fx_fail("cannot maintain the presence filter");
 		goto out;
 	}

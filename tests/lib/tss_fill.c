@@ -162,7 +162,7 @@ static int fill_filter(int tss_fd, struct xb_tss_filter *filter)
 	while (!bpf_map_get_next_key(tss_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		xb_tss_filter_add(filter, &key);
+		xb_tss_filter_add(filter, &key, XB_TSS_CLASS_BIG);
 	}
 	return errno == ENOENT ? 0 : -errno;
 }

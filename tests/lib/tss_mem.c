@@ -185,6 +185,9 @@ void xb_tss_mem_free(struct xb_tss_mem *m)
 void xb_tss_mem_sink(struct xb_tss_mem *m, struct xb_tss_sink *sink)
 {
 	sink->put_entry = mem_put_entry;
+	/* every bucket in its xb_tss form */
+	sink->put_pair = NULL;
+	sink->del_pair = NULL;
 	sink->del_entry = mem_del_entry;
 	sink->put_list = mem_put_list;
 	sink->put_index = mem_put_index;

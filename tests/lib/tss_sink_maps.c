@@ -13,8 +13,27 @@ static int put_entry(void *ctx, const struct xb_tss_key *key,
 	struct xb_tss_maps *m = ctx;
 
 	if (m->filter)
-		xb_tss_filter_add(m->filter, key);
+		xb_tss_filter_add(m->filter, key, XB_TSS_CLASS_BIG);
 	return bpf_map_update_elem(m->tss_fd, key, val, BPF_ANY) ? -errno : 0;
+}
+
+static int put_pair(void *ctx, const struct xb_tss_key *key,
+		    const struct xb_tss_pair_val *val)
+{
+	struct xb_tss_maps *m = ctx;
+
+	if (m->filter)
+		xb_tss_filter_add(m->filter, key, XB_TSS_CLASS_PAIR);
+	return bpf_map_update_elem(m->pair_fd, key, val, BPF_ANY) ? -errno : 0;
+}
+
+static int del_pair(void *ctx, const struct xb_tss_key *key)
+{
+	struct xb_tss_maps *m = ctx;
+
+	if (m->filter)
+		xb_tss_filter_del(m->filter, key);
+	return bpf_map_delete_elem(m->pair_fd, key) ? -errno : 0;
 }
 
 static int del_entry(void *ctx, const struct xb_tss_key *key)
@@ -56,11 +75,22 @@ static int get_index(void *ctx, const struct xb_tss_idx_key *key,
 	return bpf_map_lookup_elem(m->index_fd, key, val) ? -errno : 0;
 }
 
+/* An entry of xb_tss_pair reads as the one-chunk xb_tss entry it stands
+ * for: a key is in one of the two maps. */
 static int get_entry(void *ctx, const struct xb_tss_key *key,
 		     struct xb_tss_val *val)
 {
 	struct xb_tss_maps *m = ctx;
+	struct xb_tss_pair_val pair;
+	__u32 i;
 
+	if (m->pair_fd > 0 && !bpf_map_lookup_elem(m->pair_fd, key, &pair)) {
+		memset(val, 0, sizeof(*val));
+		val->count = pair.count;
+		for (i = 0; i < pair.count && i < XB_PAIR_RULES; i++)
+			val->rules[i] = pair.rules[i];
+		return 0;
+	}
 	return bpf_map_lookup_elem(m->tss_fd, key, val) ? -errno : 0;
 }
 
@@ -75,6 +105,8 @@ void xb_tss_maps_sink(struct xb_tss_maps *maps, struct xb_tss_sink *sink)
 {
 	sink->put_entry = put_entry;
 	sink->del_entry = del_entry;
+	sink->put_pair = maps->pair_fd > 0 ? put_pair : NULL;
+	sink->del_pair = maps->pair_fd > 0 ? del_pair : NULL;
 	sink->put_list = put_list;
 	sink->put_index = maps->index_fd > 0 ? put_index : NULL;
 	sink->del_index = maps->index_fd > 0 ? del_index : NULL;
@@ -148,6 +180,8 @@ int xb_tss_maps_clear(struct xb_tss_maps *maps)
 
 	memset(&empty, 0, sizeof(empty));
 	err = xb_map_clear(maps->tss_fd, sizeof(struct xb_tss_key));
+	if (!err && maps->pair_fd > 0)
+		err = xb_map_clear(maps->pair_fd, sizeof(struct xb_tss_key));
 	if (!err && maps->index_fd > 0)
 		err = xb_map_clear(maps->index_fd, sizeof(struct xb_tss_idx_key));
 	if (err)

@@ -5,6 +5,7 @@
  * builder produced:
  *
  *	struct xb_tss_maps maps = { .tss_fd = bpf_map__fd(skel->maps.xb_tss),
+ *				    .pair_fd = bpf_map__fd(skel->maps.xb_tss_pair),
  *				    .lists_fd = bpf_map__fd(skel->maps.xb_shape_lists),
  *				    .index_fd = bpf_map__fd(skel->maps.xb_tss_index) };
  *	struct xb_tss_sink sink;
@@ -24,6 +25,8 @@
 
 struct xb_tss_maps {
 	int tss_fd;		/* xb_tss: struct xb_tss_key -> struct xb_tss_val */
+	/* xb_tss_pair, or 0: every bucket goes to xb_tss */
+	int pair_fd;
 	int lists_fd;		/* xb_shape_lists: __u32 -> struct xb_shape_list */
 	/* xb_tss_index, or 0 (left out of an initializer): no index, every
 	 * list is published unindexed */
@@ -42,7 +45,7 @@ int xb_tss_maps_create(struct xb_tss_maps *maps);
 /* Closes the fds only when created here. */
 void xb_tss_maps_close(struct xb_tss_maps *maps);
 
-/* Deletes every xb_tss (and xb_tss_index) entry and zeroes every list (before a republish
+/* Deletes every xb_tss (xb_tss_pair, xb_tss_index) entry and zeroes every list (before a republish
  * after a failed flush: see xb_tss_forget_published()). */
 int xb_tss_maps_clear(struct xb_tss_maps *maps);
 

@@ -176,12 +176,14 @@ static void test_capacity(void **state)
 	/* pages of 14 policies */
 	assert_int_equal(pinned_entries("xb_policies"), 74);
 	assert_int_equal(pinned_entries("xb_tmpls"), 1024);
-	assert_int_equal(pinned_entries("xb_tss"), 2048);
+	assert_int_equal(pinned_entries("xb_tss"), 1024);
+	assert_int_equal(pinned_entries("xb_tss_pair"), 2048);
 	assert_int_equal(pinned_entries("xb_policy_stats"), 1024);
 	assert_int_equal(xb_maps_create(pin_dir, 1024), 0);
 	assert_int_equal(xb_maps_create(pin_dir, 4096), 0);
 	assert_int_equal(pinned_entries("xb_policies"), 293);
-	assert_int_equal(pinned_entries("xb_tss"), 8192);
+	assert_int_equal(pinned_entries("xb_tss"), 4096);
+	assert_int_equal(pinned_entries("xb_tss_pair"), 8192);
 	assert_int_equal(pinned_entries("xb_policy_stats"), 4096);
 	assert_int_equal(xb_maps_open(&maps, pin_dir, false), 0);
 	assert_int_equal(maps.max_policies, 4096);
@@ -191,7 +193,8 @@ static void test_capacity(void **state)
 	assert_non_null(skel);
 	assert_int_equal(xb_maps_fit_capacity(skel->obj, pin_dir, 0), 0);
 	assert_int_equal(bpf_map__max_entries(skel->maps.xb_policies), 293);
-	assert_int_equal(bpf_map__max_entries(skel->maps.xb_tss), 8192);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_tss), 4096);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_tss_pair), 8192);
 	xfrmbpf_maps__destroy(skel);
 	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
 }

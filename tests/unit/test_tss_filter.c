@@ -43,7 +43,7 @@ static void random_key(struct xb_rng *rng, struct xb_tss_key *k, __u8 list)
 static bool bit_set(const struct xb_tss_key *k)
 {
 	__u64 mask;
-	__u32 idx = xb_tss_filter_word(k, &mask);
+	__u32 idx = xb_tss_filter_word(k, XB_TSS_CLASS_BIG, &mask);
 
 	return xb_tss_filter_hit(words[idx], mask);
 }
@@ -70,7 +70,7 @@ static unsigned long distinct_bits(size_t from, size_t to)
 
 	memset(seen, 0, sizeof(seen));
 	for (i = from; i < to; i++) {
-		idx = xb_tss_filter_word(&keys[i], &mask);
+		idx = xb_tss_filter_word(&keys[i], XB_TSS_CLASS_BIG, &mask);
 		n += (unsigned long)__builtin_popcountll(mask & ~seen[idx]);
 		seen[idx] |= mask;
 	}
@@ -102,7 +102,7 @@ static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 	for (i = 0; i < N_KEYS; i++) {
 		random_key(&rng, &keys[i], LIST);
 		assert_int_equal(bpf_map_update_elem(fd, &keys[i], &val, BPF_ANY), 0);
-		xb_tss_filter_add(&f, &keys[i]);
+		xb_tss_filter_add(&f, &keys[i], XB_TSS_CLASS_BIG);
 	}
 	for (i = 0; i < N_KEYS; i++)
 		assert_true(bit_set(&keys[i]));
@@ -115,7 +115,7 @@ static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 		assert_int_equal(bpf_map_delete_elem(fd, &keys[i]), 0);
 		xb_tss_filter_del(&f, &keys[i]);
 	}
-	assert_int_equal(xb_tss_filter_maintain(&f, fd), 0);
+	assert_int_equal(xb_tss_filter_maintain(&f, fd, -1), 0);
 	assert_int_equal(f.rebuilds, 0);
 	assert_int_equal(list_bits(LIST), distinct_bits(0, N_KEYS));
 
@@ -124,7 +124,7 @@ static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 		assert_int_equal(bpf_map_delete_elem(fd, &keys[i]), 0);
 		xb_tss_filter_del(&f, &keys[i]);
 	}
-	assert_int_equal(xb_tss_filter_maintain(&f, fd), 0);
+	assert_int_equal(xb_tss_filter_maintain(&f, fd, -1), 0);
 	assert_int_equal(f.rebuilds, 1);
 	for (i = 0; i < keep; i++)
 		assert_true(bit_set(&keys[i]));
@@ -132,7 +132,7 @@ static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 	assert_int_equal(f.live[LIST], keep);
 
 	/* nothing more to do */
-	assert_int_equal(xb_tss_filter_maintain(&f, fd), 0);
+	assert_int_equal(xb_tss_filter_maintain(&f, fd, -1), 0);
 	assert_int_equal(f.rebuilds, 1);
 	close(fd);
 }
@@ -161,7 +161,7 @@ static void test_filter_false_positives_are_rare(void **state)
 	xb_tss_filter_init(&f, words);
 	for (i = 0; i < FP_KEYS; i++) {
 		random_key(&rng, &added[i], LIST);
-		xb_tss_filter_add(&f, &added[i]);
+		xb_tss_filter_add(&f, &added[i], XB_TSS_CLASS_BIG);
 	}
 	for (i = 0; i < FP_KEYS; i++)
 		assert_true(bit_set(&added[i]));

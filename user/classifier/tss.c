@@ -157,6 +157,7 @@ struct bucket {
 	__u32 cap;
 	bool dirty;
 	__u8 pub_chunks;	/* entries of it in xb_tss */
+	bool pub_pair;		/* its entry in xb_tss_pair */
 	__u8 idx_dims;		/* index dimensions it is in (tss_index.h) */
 };
 
@@ -1219,6 +1220,42 @@ static void keep_err(int *first, int err)
 
 /* Later chunks first, so that the datapath never follows "more" into a
  * chunk not yet written. */
+/* Its entry in xb_tss_pair, if it was published there and is no longer. */
+static int unpublish_pair(struct bucket *b, const struct xb_tss_sink *sink)
+{
+	struct xb_tss_key key;
+
+	if (!b->pub_pair)
+		return 0;
+	b->pub_pair = false;
+	chunk_key(b, 0, &key);
+	return sink->del_pair(sink->ctx, &key);
+}
+
+/* A bucket of at most XB_PAIR_RULES policies goes to xb_tss_pair, where
+ * the sink has one. */
+static bool bucket_is_pair(const struct bucket *b, const struct xb_tss_sink *sink)
+{
+	return b->n <= XB_PAIR_RULES && sink->put_pair && sink->del_pair;
+}
+
+static int put_pair(struct bucket *b, const struct xb_tss_sink *sink)
+{
+	struct xb_tss_pair_val val;
+	struct xb_tss_key key;
+	__u32 i;
+
+	memset(&val, 0, sizeof(val));
+	val.count = b->n;
+	for (i = 0; i < b->n; i++)
+		val.rules[i] = bucket_pol(b, i)->rule;
+	chunk_key(b, 0, &key);
+	b->pub_pair = true;
+	return sink->put_pair(sink->ctx, &key, &val);
+}
+
+/* The changed buckets, each in its map; an entry in the other map goes
+ * after the new one is written. */
 static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
 	struct xb_tss_key key;
@@ -1231,6 +1268,11 @@ static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 
 		if (!b->n)
 			continue;
+		if (bucket_is_pair(b, sink)) {
+			keep_err(&first, put_pair(b, sink));
+			keep_err(&first, unpublish_chunks(b, 0, sink));
+			continue;
+		}
 		n = bucket_chunks(b);
 		for (c = n; c-- > 0;) {
 			bucket_chunk_value(b, c, &val);
@@ -1240,6 +1282,7 @@ static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		keep_err(&first, unpublish_chunks(b, n, sink));
 		if (b->pub_chunks < n)
 			b->pub_chunks = n;
+		keep_err(&first, unpublish_pair(b, sink));
 	}
 	return first;
 }
@@ -1289,6 +1332,7 @@ static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		if (b->n)
 			continue;
 		keep_err(&first, unpublish_chunks(b, 0, sink));
+		keep_err(&first, unpublish_pair(b, sink));
 		xb_tss_index_unref(tss->index, &b->key, b->idx_dims);
 		tss->lists[b->key.list].n_buckets--;
 		xb_htab_remove(&tss->buckets, &b->node);
@@ -1424,6 +1468,7 @@ void xb_tss_forget_published(struct xb_tss *tss)
 		struct bucket *b = xb_container_of(n, struct bucket, node);
 
 		b->pub_chunks = 0;
+		b->pub_pair = false;
 		bucket_mark_dirty(tss, b);
 	}
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {

@@ -42,6 +42,11 @@ struct xb_tss_sink {
 	int (*put_entry)(void *ctx, const struct xb_tss_key *key,
 			 const struct xb_tss_val *val);
 	int (*del_entry)(void *ctx, const struct xb_tss_key *key);
+	/* xb_tss_pair: buckets of at most XB_PAIR_RULES policies; a sink
+	 * without them gets every bucket through put_entry. */
+	int (*put_pair)(void *ctx, const struct xb_tss_key *key,
+			const struct xb_tss_pair_val *val);
+	int (*del_pair)(void *ctx, const struct xb_tss_key *key);
 	int (*put_list)(void *ctx, __u32 list_idx,
 			const struct xb_shape_list *list);
 	/* xb_tss_index; a sink without them publishes every list

@@ -21,20 +21,21 @@ void xb_tss_filter_init(struct xb_tss_filter *f, __u64 *words)
 		memset(words, 0, FILTER_BYTES);
 }
 
-static void set_bit_of(__u64 *words, const struct xb_tss_key *key)
+static void set_bit_of(__u64 *words, const struct xb_tss_key *key, __u32 cls)
 {
 	__u64 mask;
-	__u32 idx = xb_tss_filter_word(key, &mask);
+	__u32 idx = xb_tss_filter_word(key, cls, &mask);
 
 	/* the datapath reads the word while it changes: one atomic store */
 	__atomic_fetch_or(&words[idx], mask, __ATOMIC_RELAXED);
 }
 
-void xb_tss_filter_add(struct xb_tss_filter *f, const struct xb_tss_key *key)
+void xb_tss_filter_add(struct xb_tss_filter *f, const struct xb_tss_key *key,
+		       __u32 cls)
 {
 	if (!f->words || key->list >= XB_SHAPE_LISTS)
 		return;
-	set_bit_of(f->words, key);
+	set_bit_of(f->words, key, cls);
 	f->added[key->list]++;
 }
 
@@ -55,12 +56,13 @@ static bool needs_rebuild(const struct xb_tss_filter *f, int list)
 	return f->stale[list] >= REBUILD_MIN && f->stale[list] >= live;
 }
 
-/* Every key of xb_tss in the lists marked in redo, into fresh bitmaps. */
-static int collect_keys(int tss_fd, const bool *redo, __u64 *fresh,
-			__u32 *live)
+/* Every key of the map fd (values of val_size bytes, keys of class cls)
+ * in the lists marked in redo, into fresh bitmaps. */
+static int collect_keys(int fd, size_t val_size, __u32 cls, const bool *redo,
+			__u64 *fresh, __u32 *live)
 {
 	struct xb_tss_key *keys = calloc(REBUILD_BATCH, sizeof(*keys));
-	struct xb_tss_val *vals = calloc(REBUILD_BATCH, sizeof(*vals));
+	void *vals = calloc(REBUILD_BATCH, val_size);
 	__u32 in = 0, out = 0, n, i;
 	bool first = true, done = false;
 	int err = 0;
@@ -73,7 +75,7 @@ static int collect_keys(int tss_fd, const bool *redo, __u64 *fresh,
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 		n = REBUILD_BATCH;
-		if (bpf_map_lookup_batch(tss_fd, first ? NULL : &in, &out, keys,
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
 					 vals, &n, &opts)) {
 			if (errno != ENOENT) {
 				err = -errno;
@@ -88,7 +90,7 @@ static int collect_keys(int tss_fd, const bool *redo, __u64 *fresh,
 
 			if (l >= XB_SHAPE_LISTS || !redo[l])
 				continue;
-			set_bit_of(fresh, &keys[i]);
+			set_bit_of(fresh, &keys[i], cls);
 			live[l]++;
 		}
 	}
@@ -98,7 +100,7 @@ out:
 	return err;
 }
 
-int xb_tss_filter_maintain(struct xb_tss_filter *f, int tss_fd)
+int xb_tss_filter_maintain(struct xb_tss_filter *f, int tss_fd, int pair_fd)
 {
 	__u32 live[XB_SHAPE_LISTS] = {};
 	bool redo[XB_SHAPE_LISTS] = {}, any = false;
@@ -115,7 +117,11 @@ int xb_tss_filter_maintain(struct xb_tss_filter *f, int tss_fd)
 	fresh = calloc(XB_TSS_FILTER_ENTRIES, sizeof(*fresh));
 	if (!fresh)
 		return -ENOMEM;
-	err = collect_keys(tss_fd, redo, fresh, live);
+	err = collect_keys(tss_fd, sizeof(struct xb_tss_val), XB_TSS_CLASS_BIG,
+			   redo, fresh, live);
+	if (!err && pair_fd >= 0)
+		err = collect_keys(pair_fd, sizeof(struct xb_tss_pair_val),
+				   XB_TSS_CLASS_PAIR, redo, fresh, live);
 	for (l = 0; !err && l < XB_SHAPE_LISTS; l++) {
 		if (!redo[l])
 			continue;

@@ -24,12 +24,15 @@ struct xb_tss_filter {
 
 /* words: the mapped filter, XB_TSS_FILTER_ENTRIES words; cleared here. */
 void xb_tss_filter_init(struct xb_tss_filter *f, __u64 *words);
-void xb_tss_filter_add(struct xb_tss_filter *f, const struct xb_tss_key *key);
+/* A key published in the map of class cls (enum xb_tss_class). */
+void xb_tss_filter_add(struct xb_tss_filter *f, const struct xb_tss_key *key,
+		       __u32 cls);
 void xb_tss_filter_del(struct xb_tss_filter *f, const struct xb_tss_key *key);
-/* Rebuilds the lists that need it from the keys of the xb_tss map
- * tss_fd. Call inside the publication that made the deletions. Returns 0
- * or -errno (the filter then errs on the side of set bits only). */
-int xb_tss_filter_maintain(struct xb_tss_filter *f, int tss_fd);
+/* Rebuilds the lists that need it from the keys of the maps xb_tss
+ * (tss_fd) and xb_tss_pair (pair_fd, -1 for none). Call inside the publication that
+ * made the deletions. Returns 0 or -errno (the filter then errs on the
+ * side of set bits only). */
+int xb_tss_filter_maintain(struct xb_tss_filter *f, int tss_fd, int pair_fd);
 
 /* Maps the filter map (created BPF_F_MMAPABLE) for writing; NULL on
  * failure with errno set. xb_tss_filter_unmap() undoes it. */

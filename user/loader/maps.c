@@ -395,8 +395,8 @@ int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir)
 
 /* The maps sized by the policy capacity (`run --max-policies`). */
 static const enum xb_map_idx capacity_maps[] = {
-	XB_MAP_POLICIES, XB_MAP_TMPLS, XB_MAP_TSS, XB_MAP_TSS_INDEX,
-	XB_MAP_POLICY_STATS,
+	XB_MAP_POLICIES, XB_MAP_TMPLS, XB_MAP_TSS, XB_MAP_TSS_PAIR,
+	XB_MAP_TSS_INDEX, XB_MAP_POLICY_STATS,
 };
 
 bool xb_map_by_capacity(int idx)
@@ -418,6 +418,8 @@ __u32 xb_capacity_map_entries(int idx, __u32 max_policies)
 		return XB_TMPLS_ENTRIES(max_policies);
 	case XB_MAP_TSS:
 		return XB_TSS_ENTRIES(max_policies);
+	case XB_MAP_TSS_PAIR:
+		return XB_TSS_PAIR_ENTRIES(max_policies);
 	case XB_MAP_TSS_INDEX:
 		return XB_TSS_INDEX_ENTRIES(max_policies);
 	default:

@@ -36,6 +36,7 @@
 	X(SPI_SEEN, xb_spi_seen)		\
 	X(SPREAD_CPUS, xb_spread_cpus)		\
 	X(SPREAD_STATS, xb_spread_stats)	\
+	X(TSS_PAIR, xb_tss_pair)		\
 	X(ABI, xb_abi)
 
 /* The pinned link of the watch on the daemon's exit (bpf/exit_watch.bpf.h),

@@ -73,6 +73,7 @@ struct publish_ctx {
 	struct batch policies;
 	struct batch tmpls;
 	struct batch tss;
+	struct batch tss_pair;
 	struct batch stats;
 	/* publish_policy_page()'s page and the map's copy of it */
 	struct xb_policy_page page;
@@ -191,6 +192,8 @@ static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
 	batch_init(&c->policies, XB_MAP_POLICIES, sizeof(__u32), sizeof(struct xb_policy_page));
 	batch_init(&c->tmpls, XB_MAP_TMPLS, sizeof(struct xb_tmpl_key), sizeof(struct xb_tmpl));
 	batch_init(&c->tss, XB_MAP_TSS, sizeof(struct xb_tss_key), sizeof(struct xb_tss_val));
+	batch_init(&c->tss_pair, XB_MAP_TSS_PAIR, sizeof(struct xb_tss_key),
+		   sizeof(struct xb_tss_pair_val));
 	batch_init(&c->stats, XB_MAP_POLICY_STATS, sizeof(__u32),
 		   maps->n_cpus * sizeof(struct xb_counter));
 	c->zero = calloc(maps->n_cpus, sizeof(*c->zero));
@@ -205,10 +208,12 @@ static int ctx_finish(struct publish_ctx *c)
 	keep_err(&c->err, batch_flush(c, &c->policies));
 	keep_err(&c->err, batch_flush(c, &c->tmpls));
 	keep_err(&c->err, batch_flush(c, &c->tss));
+	keep_err(&c->err, batch_flush(c, &c->tss_pair));
 	batch_free(&c->stats);
 	batch_free(&c->policies);
 	batch_free(&c->tmpls);
 	batch_free(&c->tss);
+	batch_free(&c->tss_pair);
 	free(c->zero);
 	return c->err;
 }
@@ -390,8 +395,28 @@ static int sink_put_entry(void *ctx, const struct xb_tss_key *key,
 	/* Set before the entry is written: a bit without its key only costs
 	 * the datapath a probe, a key without its bit would be missed. */
 	if (c->maps->filter)
-		xb_tss_filter_add(c->maps->filter, key);
+		xb_tss_filter_add(c->maps->filter, key, XB_TSS_CLASS_BIG);
 	return batch_put(c, &c->tss, key, val);
+}
+
+static int sink_put_pair(void *ctx, const struct xb_tss_key *key,
+			 const struct xb_tss_pair_val *val)
+{
+	struct publish_ctx *c = ctx;
+
+	/* as sink_put_entry() */
+	if (c->maps->filter)
+		xb_tss_filter_add(c->maps->filter, key, XB_TSS_CLASS_PAIR);
+	return batch_put(c, &c->tss_pair, key, val);
+}
+
+static int sink_del_pair(void *ctx, const struct xb_tss_key *key)
+{
+	struct publish_ctx *c = ctx;
+
+	if (c->maps->filter)
+		xb_tss_filter_del(c->maps->filter, key);
+	return map_del(c->maps, XB_MAP_TSS_PAIR, key);
 }
 
 static int sink_del_entry(void *ctx, const struct xb_tss_key *key)
@@ -411,7 +436,8 @@ static void maintain_filter(struct xb_maps *maps)
 
 	if (!maps->filter)
 		return;
-	err = xb_tss_filter_maintain(maps->filter, maps->fd[XB_MAP_TSS]);
+	err = xb_tss_filter_maintain(maps->filter, maps->fd[XB_MAP_TSS],
+				     maps->fd[XB_MAP_TSS_PAIR]);
 	if (err)
 		pr_warn("Couldn't rebuild the xb_tss filter: %s\n", strerror(-err));
 }
@@ -443,6 +469,8 @@ static int publish_tss(struct publish_ctx *c, struct xb_tss *tss)
 	struct xb_tss_sink sink = {
 		.put_entry = sink_put_entry,
 		.del_entry = sink_del_entry,
+		.put_pair = sink_put_pair,
+		.del_pair = sink_del_pair,
 		.put_list = sink_put_list,
 		.put_index = sink_put_index,
 		.del_index = sink_del_index,
@@ -606,6 +634,7 @@ int xb_publish_clear(struct xb_maps *maps)
 		{ XB_MAP_SPIS, sizeof(struct xb_spi_key) },
 		{ XB_MAP_XFRM_LINKS, sizeof(__u32) },
 		{ XB_MAP_TSS, sizeof(struct xb_tss_key) },
+		{ XB_MAP_TSS_PAIR, sizeof(struct xb_tss_key) },
 		{ XB_MAP_TSS_INDEX, sizeof(struct xb_tss_idx_key) },
 	};
 	static const __u8 accept_all[4] = { XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT,
