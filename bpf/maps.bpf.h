@@ -21,9 +21,9 @@
 #include "sync_map.bpf.h"
 
 /* The maps sized by the policy capacity (xb_policies, xb_tmpls, xb_tss,
- * xb_tss_pair, xb_policy_stats) are compiled with XB_MAX_POLICIES; the daemon creates
- * them with `run --max-policies` (user/loader/maps.c) and the datapath
- * takes the pinned sizes. */
+ * xb_tss_pair, xb_policy_stats) are compiled with XB_MAX_POLICIES; the
+ * daemon creates them with `run --max-policies` (user/loader/maps.c) and
+ * the datapath takes the pinned sizes. */
 
 /* Mirrored policies in pages of mirror ids (include/xfrmbpf/spd.h), for
  * inspection and `xfrmbpf check`; the datapath does not read them. */

@@ -123,4 +123,16 @@ static inline __u32 xb_policy_page_slot(__u32 id)
 	return id % XB_POLICY_PAGE_RECS;
 }
 
+/* The id of slot `slot` of page `page`. */
+static inline __u32 xb_policy_page_id(__u32 page, __u32 slot)
+{
+	return page * XB_POLICY_PAGE_RECS + slot;
+}
+
+/* Whether slot `slot` of a page holds a policy. */
+static inline int xb_policy_page_holds(const struct xb_policy_page *p, __u32 slot)
+{
+	return p->present >> slot & 1;
+}
+
 #endif

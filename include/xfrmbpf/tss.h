@@ -344,7 +344,6 @@ struct xb_tss_pair_val {
 enum xb_tss_class {
 	XB_TSS_CLASS_BIG = 0,	/* xb_tss */
 	XB_TSS_CLASS_PAIR = 1,	/* xb_tss_pair */
-	XB_TSS_CLASSES
 };
 
 /*

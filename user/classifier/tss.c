@@ -1218,8 +1218,6 @@ static void keep_err(int *first, int err)
 		*first = err;
 }
 
-/* Later chunks first, so that the datapath never follows "more" into a
- * chunk not yet written. */
 /* Its entry in xb_tss_pair, if it was published there and is no longer. */
 static int unpublish_pair(struct bucket *b, const struct xb_tss_sink *sink)
 {
@@ -1254,8 +1252,9 @@ static int put_pair(struct bucket *b, const struct xb_tss_sink *sink)
 	return sink->put_pair(sink->ctx, &key, &val);
 }
 
-/* The changed buckets, each in its map; an entry in the other map goes
- * after the new one is written. */
+/* The changed buckets, each in its map and out of the other. Later chunks
+ * first, so that the datapath never follows "more" into a chunk not yet
+ * written. */
 static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 {
 	struct xb_tss_key key;

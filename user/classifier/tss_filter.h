@@ -29,9 +29,9 @@ void xb_tss_filter_add(struct xb_tss_filter *f, const struct xb_tss_key *key,
 		       __u32 cls);
 void xb_tss_filter_del(struct xb_tss_filter *f, const struct xb_tss_key *key);
 /* Rebuilds the lists that need it from the keys of the maps xb_tss
- * (tss_fd) and xb_tss_pair (pair_fd, -1 for none). Call inside the publication that
- * made the deletions. Returns 0 or -errno (the filter then errs on the
- * side of set bits only). */
+ * (tss_fd) and xb_tss_pair (pair_fd, -1 for none). Call inside the
+ * publication that made the deletions. Returns 0 or -errno (the filter
+ * then errs on the side of set bits only). */
 int xb_tss_filter_maintain(struct xb_tss_filter *f, int tss_fd, int pair_fd);
 
 /* Maps the filter map (created BPF_F_MMAPABLE) for writing; NULL on

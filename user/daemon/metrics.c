@@ -531,8 +531,8 @@ static int consider_page(const void *key, const void *value, void *ctx)
 	int err = 0;
 
 	for (slot = 0; !err && slot < XB_POLICY_PAGE_RECS; slot++)
-		if (page->present & 1U << slot)
-			err = consider_policy(ctx, *(const __u32 *)key * XB_POLICY_PAGE_RECS + slot,
+		if (xb_policy_page_holds(page, slot))
+			err = consider_policy(ctx, xb_policy_page_id(*(const __u32 *)key, slot),
 					      &page->rec[slot]);
 	return err;
 }

@@ -98,7 +98,7 @@ int xb_abi_check(const char *pin_dir, char *why, size_t len);
 /* Is map idx sized by the policy capacity (`run --max-policies`)? */
 bool xb_map_by_capacity(int idx);
 /* Entries of the capacity-sized map idx (xb_policies' pages, xb_tmpls,
- * xb_tss, xb_policy_stats) for max_policies policies. */
+ * xb_tss, xb_tss_pair, xb_policy_stats) for max_policies policies. */
 __u32 xb_capacity_map_entries(int idx, __u32 max_policies);
 /* Entries of xb_spread_cpus and xb_spread_stats: the possible CPUs, at
  * most XB_MAX_SPREAD_CPUS. */

@@ -257,7 +257,7 @@ static int publish_policy_page(struct publish_ctx *c, struct xb_mirror *m, __u32
 
 	memset(val, 0, sizeof(*val));
 	for (slot = 0; slot < XB_POLICY_PAGE_RECS; slot++) {
-		id = page * XB_POLICY_PAGE_RECS + slot;
+		id = xb_policy_page_id(page, slot);
 		bit = 1U << slot;
 		mp = xb_mirror_policy_by_id(m, id);
 		if (!mp)
@@ -274,7 +274,7 @@ static int publish_policy_page(struct publish_ctx *c, struct xb_mirror *m, __u32
 				memset(cur, 0, sizeof(*cur));
 			cur_read = true;
 		}
-		if (cur->present & bit) {
+		if (xb_policy_page_holds(cur, slot)) {
 			val->rec[slot] = cur->rec[slot];
 			val->present |= bit;
 		}

@@ -50,7 +50,7 @@ int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *p
 
 	if (bpf_map_lookup_elem(maps->fd[XB_MAP_POLICIES], &page, &val))
 		return -errno;
-	if (!(val.present & 1U << slot))
+	if (!xb_policy_page_holds(&val, slot))
 		return -ENOENT;
 	policy_from_rec(maps, id, &val.rec[slot], pol, tmpls);
 	return 0;
@@ -211,12 +211,12 @@ static int read_policy_page(const void *key, const void *value, void *data)
 	__u32 slot, id;
 
 	for (slot = 0; slot < XB_POLICY_PAGE_RECS; slot++) {
-		if (!(page->present & 1U << slot))
+		if (!xb_policy_page_holds(page, slot))
 			continue;
 		sp = push_row(s->policies, s->n_policies, &c->cap);
 		if (!sp)
 			return -ENOMEM;
-		id = *(const __u32 *)key * XB_POLICY_PAGE_RECS + slot;
+		id = xb_policy_page_id(*(const __u32 *)key, slot);
 		policy_from_rec(c->maps, id, &page->rec[slot], &sp->pol, sp->tmpls);
 		percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &id, &sp->hits);
 	}
