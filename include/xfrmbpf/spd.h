@@ -41,7 +41,7 @@ enum {
 	XB_POL_OFFLOAD		= 1 << 2,
 };
 
-/* A mirrored policy (in xb_policies as struct xb_policy_rec.pol). */
+/* A mirrored policy (in xb_policies, struct xb_policy_page). */
 struct xb_policy {
 	struct xb_selector sel;
 	__u32 id;		/* mirror's slot: per-policy counter index */
@@ -62,7 +62,7 @@ struct xb_policy {
 };
 
 /* Key of the pinned map xb_tmpls: the templates after a policy's first
- * (idx >= 1; the first is xb_policy_rec.tmpl). */
+ * (idx >= 1; the first is in xb_tmpl_pages). */
 struct xb_tmpl_key {
 	__u32 policy_id;
 	__u32 idx;		/* order as in XFRMA_TMPL */
@@ -83,56 +83,67 @@ struct xb_tmpl {
 };
 
 /*
- * A mirrored policy and its first template, valid when pol.n_tmpls > 0
- * (zero otherwise). Most policies have one template; keeping it here
- * instead of in xb_tmpls saves a hash element per policy.
+ * Pages: the pinned maps xb_policies and xb_tmpl_pages hold one record
+ * per mirror id, in pages of ids keyed by page: page p holds ids
+ * p * RECS .. p * RECS + RECS - 1 (RECS records a page, per map), the
+ * record of id in rec[id % RECS] while bit id % RECS of present is set.
+ * Not one element per record: a hash element carries 64 bytes of the
+ * kernel's own (struct htab_elem, the llist node of its allocator) and is
+ * allocated from the kmalloc size classes, so a 140-byte record took a
+ * 256-byte object. A page fills a 2048-byte object (XB_PAGE_BYTES: the
+ * room it leaves a value), and the mirror hands out ids from the lowest
+ * free one, so that pages fill.
  */
-struct xb_policy_rec {
-	struct xb_policy pol;
-	struct xb_tmpl tmpl;
-};
+#define XB_PAGE_BYTES		(2048 - 64)
 
-/*
- * Value of the pinned map xb_policies, keyed by page: the records of ids
- * page * XB_POLICY_PAGE_RECS .. + XB_POLICY_PAGE_RECS - 1, a bit of
- * present each. Not one element per policy: a hash element carries 64
- * bytes of the kernel's own (struct htab_elem, the llist node of its
- * allocator) and is allocated from the kmalloc size classes, so a
- * 140-byte record took a 256-byte object. Fourteen records and this
- * header fill a 2048-byte one: 146 bytes a policy while pages are full,
- * and the mirror hands out ids from the lowest free one.
- */
-#define XB_POLICY_PAGE_RECS	14
-
-struct xb_policy_page {
-	__u16 present;		/* bit i: rec[i] holds a policy */
-	__u16 pad[3];
-	struct xb_policy_rec rec[XB_POLICY_PAGE_RECS];
-};
-
-/* Pages of xb_policies for n policy ids. */
-#define XB_POLICY_PAGES(n)	(((n) + XB_POLICY_PAGE_RECS - 1) / XB_POLICY_PAGE_RECS)
-
-static inline __u32 xb_policy_page_of(__u32 id)
+static inline __u32 xb_page_of(__u32 id, __u32 recs)
 {
-	return id / XB_POLICY_PAGE_RECS;
+	return id / recs;
 }
 
-static inline __u32 xb_policy_page_slot(__u32 id)
+static inline __u32 xb_page_slot(__u32 id, __u32 recs)
 {
-	return id % XB_POLICY_PAGE_RECS;
+	return id % recs;
 }
 
 /* The id of slot `slot` of page `page`. */
-static inline __u32 xb_policy_page_id(__u32 page, __u32 slot)
+static inline __u32 xb_page_id(__u32 page, __u32 slot, __u32 recs)
 {
-	return page * XB_POLICY_PAGE_RECS + slot;
+	return page * recs + slot;
 }
 
-/* Whether slot `slot` of a page holds a policy. */
-static inline int xb_policy_page_holds(const struct xb_policy_page *p, __u32 slot)
+/* Whether a page's present bits have slot `slot`. */
+static inline int xb_page_holds(__u64 present, __u32 slot)
 {
-	return p->present >> slot & 1;
+	return present >> slot & 1;
 }
+
+/* Value of xb_policies: 21 policies, 98 bytes each while pages are full. */
+#define XB_POLICY_PAGE_RECS	21
+
+struct xb_policy_page {
+	__u64 present;
+	struct xb_policy rec[XB_POLICY_PAGE_RECS];
+};
+_Static_assert(sizeof(struct xb_policy_page) <= XB_PAGE_BYTES, "a policy page fills 2048 bytes");
+
+/*
+ * Value of xb_tmpl_pages: the first template of 41 policies (50 bytes
+ * each), of those that have one (xb_policy.n_tmpls > 0; the others are in
+ * xb_tmpls). Not in the policy's record: firewall-like SPDs have no
+ * templates, and would pay for one in every record (a third of it).
+ */
+#define XB_TMPL_PAGE_RECS	41
+
+struct xb_tmpl_page {
+	__u64 present;
+	struct xb_tmpl tmpl[XB_TMPL_PAGE_RECS];
+};
+_Static_assert(sizeof(struct xb_tmpl_page) <= XB_PAGE_BYTES, "a template page fills 2048 bytes");
+_Static_assert(XB_POLICY_PAGE_RECS <= 64 && XB_TMPL_PAGE_RECS <= 64, "present: 64 bits");
+
+/* Pages of xb_policies and xb_tmpl_pages for n policy ids. */
+#define XB_POLICY_PAGES(n)	(((n) + XB_POLICY_PAGE_RECS - 1) / XB_POLICY_PAGE_RECS)
+#define XB_TMPL_PAGES(n)	(((n) + XB_TMPL_PAGE_RECS - 1) / XB_TMPL_PAGE_RECS)
 
 #endif

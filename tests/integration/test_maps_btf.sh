@@ -120,21 +120,31 @@ for d in "${decl[@]}"; do
 done
 
 P=$XBT_PIN
-# The records present in the pages of xb_policies (include/xfrmbpf/spd.h).
-RECS='[.[].formatted.value | .present as $p | .rec | to_entries[] |
-	select(($p / pow(2; .key) | floor) % 2 == 1) | .value]'
+# The records present in the pages of xb_policies and xb_tmpl_pages
+# (include/xfrmbpf/spd.h), each with the id its page and slot give.
+page_recs() {
+	printf '[.[].formatted | .key as $page | .value.present as $p | .value.%s |
+		to_entries[] | select(($p / pow(2; .key) | floor) %% 2 == 1) |
+		.value + {page_id: ($page * %d + .key)}]' "$1" "$2"
+}
+RECS=$(page_recs rec 21)
+TMPL_RECS=$(page_recs tmpl 41)
 check "xb_policies: one page, three records present" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
 		jq -e 'length == 1 and .[0].formatted.key == 0 and .[0].formatted.value.present == 7'"
 check "xb_policies: the priorities 1234, 5 and 0 by name" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e '$RECS | [.[].pol.priority] | sort == [0, 5, 1234]'"
+		jq -e '$RECS | [.[].priority] | sort == [0, 5, 1234]'"
 check "xb_policies: the selector is a named struct (sel.prefixlen_d 24)" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e '$RECS | any(.[]; .pol.sel.prefixlen_d == 24 and .pol.sel.proto == 6)'"
-check "xb_policies: the first template inline (reqid 77, 2 templates)" \
-	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e '$RECS | any(.[]; .tmpl.reqid == 77 and .pol.n_tmpls == 2)'"
+		jq -e '$RECS | any(.[]; .sel.prefixlen_d == 24 and .sel.proto == 6)'"
+check "xb_policies: each record in the slot of its id" \
+	bash -c "bpftool -j map dump pinned $P/xb_policies | jq -e '$RECS | all(.[]; .id == .page_id)'"
+check "xb_tmpl_pages: one template, the first (reqid 77) of the policy with 2 templates" \
+	bash -c "t=\$(bpftool -j map dump pinned $P/xb_tmpl_pages |
+		jq -e '$TMPL_RECS | select(length == 1) | .[0] | select(.reqid == 77) | .page_id') &&
+		bpftool -j map dump pinned $P/xb_policies |
+		jq -e --argjson t \"\$t\" '$RECS | any(.[]; .id == \$t and .n_tmpls == 2)'"
 check "xb_tmpls: the second template, reqid 78 by name, keyed by policy_id" \
 	bash -c "bpftool -j map dump pinned $P/xb_tmpls |
 		jq -e 'length == 1 and .[0].formatted.value.reqid == 78 and .[0].formatted.key.idx == 1 and (.[0].formatted.key | has(\"policy_id\"))'"

@@ -577,9 +577,10 @@ static unsigned int map_count(const struct xb_maps *maps, int map)
 	return n;
 }
 
-/* The first template lives in the policy's record, the others in
- * xb_tmpls; a shrinking template list leaves no stale entry; once
- * published, the mirror compares against the maps, not its own copy. */
+/* The first template lives in the policy's page of xb_tmpl_pages, the
+ * others in xb_tmpls; a shrinking template list leaves no stale entry;
+ * once published, the mirror compares against the maps, not its own
+ * copy; a policy without templates takes no template page. */
 static void test_publish_templates_and_readback(void **state)
 {
 	struct xb_tmpl tmpls[XB_MAX_TMPLS];
@@ -589,7 +590,8 @@ static void test_publish_templates_and_readback(void **state)
 	struct xb_policy pol;
 	struct xb_maps maps;
 	struct xb_mirror m;
-	struct nb_policy p;
+	struct nb_policy p, q;
+	unsigned int i;
 
 	(void)state;
 	open_pinned_maps(&maps);
@@ -601,6 +603,7 @@ static void test_publish_templates_and_readback(void **state)
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
 	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 1);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPL_PAGES), 1);
 	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 2);
 	mp = find_index(&m, p.info.index);
 	assert_non_null(mp);
@@ -637,11 +640,35 @@ static void test_publish_templates_and_readback(void **state)
 	assert_int_equal(snap.policies[0].tmpls[0].optional, 0);
 	xb_snapshot_free(&snap);
 
-	/* Deleted, then its slot reused by a policy with two templates. */
+	/* A second policy, without templates, and a third with one (ids 1
+	 * and 2): the third's template joins the first's page, which then
+	 * keeps it when the first goes (read back from the map). */
+	nb_policy_init(&q, AF_INET, XFRM_POLICY_FWD);
+	q.info.index = p.info.index + 8;
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &q), false);
+	q.info.index += 8;
+	nb_policy_add_tmpl(&q, true);
+	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &q), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPL_PAGES), 1);
 	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
 	assert_int_equal(xb_publish(&pub, &m), 0);
-	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 0);
-	p.info.index += 8;
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 1);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPL_PAGES), 1);
+	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
+	assert_int_equal(snap.n_policies, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(snap.policies[i].pol.n_tmpls, snap.policies[i].pol.id == 2);
+		if (snap.policies[i].pol.n_tmpls)
+			assert_int_equal(snap.policies[i].tmpls[0].optional, 1);
+	}
+	xb_snapshot_free(&snap);
+	assert_int_equal(xb_mirror_policy_get(&m, 2, &pol, tmpls), 0);
+	assert_int_equal(pol.n_tmpls, 1);
+	assert_int_equal(tmpls[0].optional, 1);
+
+	/* The first's slot reused by a policy with two templates. */
+	p.info.index += 24;
 	p.n_tmpls = 2;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
 	assert_int_equal(xb_publish(&pub, &m), 0);
@@ -650,6 +677,14 @@ static void test_publish_templates_and_readback(void **state)
 	assert_int_equal(xb_mirror_policy_get(&m, 0, &pol, tmpls), 0);
 	assert_int_equal(pol.index, p.info.index);
 	assert_int_equal(pol.n_tmpls, 2);
+	assert_int_equal(tmpls[0].optional, 0);
+
+	/* Every policy with a template gone: so is the template page. */
+	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
+	apply_msg(&m, nb_delpolicy_msg(buf, &q, true, true), false);
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 1);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPL_PAGES), 0);
 	xb_mirror_fini(&m);
 	xb_publisher_fini(&pub);
 	xb_maps_close(&maps);
@@ -688,6 +723,7 @@ static void test_publish_policy_pages(void **state)
 	}
 	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 3);
+	assert_int_equal(map_count(&maps, XB_MAP_TMPL_PAGES), 0);
 	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);
 	assert_int_equal(snap.n_policies, n);
 	xb_snapshot_free(&snap);

@@ -495,7 +495,7 @@ struct top {
 };
 
 /* Keep the policy if it is among the cap with the most packets. */
-static int consider_policy(struct top *t, __u32 id, const struct xb_policy_rec *rec)
+static int consider_policy(struct top *t, __u32 id, const struct xb_policy *pol)
 {
 	struct xb_counter *pc, sum = {};
 	unsigned int i, at;
@@ -518,7 +518,7 @@ static int consider_policy(struct top *t, __u32 id, const struct xb_policy_rec *
 	for (i = t->n - 1; i > at; i--)
 		t->v[i] = t->v[i - 1];
 	t->v[at].id = id;
-	t->v[at].pol = rec->pol;
+	t->v[at].pol = *pol;
 	t->v[at].hits = sum;
 	return 0;
 }
@@ -531,8 +531,9 @@ static int consider_page(const void *key, const void *value, void *ctx)
 	int err = 0;
 
 	for (slot = 0; !err && slot < XB_POLICY_PAGE_RECS; slot++)
-		if (xb_policy_page_holds(page, slot))
-			err = consider_policy(ctx, xb_policy_page_id(*(const __u32 *)key, slot),
+		if (xb_page_holds(page->present, slot))
+			err = consider_policy(ctx, xb_page_id(*(const __u32 *)key, slot,
+							      XB_POLICY_PAGE_RECS),
 					      &page->rec[slot]);
 	return err;
 }

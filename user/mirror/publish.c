@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -68,16 +69,29 @@ struct batch {
 	void *vals;
 };
 
+/* The maps of pages of records by mirror id (include/xfrmbpf/spd.h). */
+enum page_map {
+	PAGES_POLICIES,		/* xb_policies */
+	PAGES_FIRST_TMPLS,	/* xb_tmpl_pages */
+	PAGE_MAPS
+};
+
+/* Room for a page of either map. */
+union page_buf {
+	struct xb_policy_page policies;
+	struct xb_tmpl_page tmpls;
+};
+
 struct publish_ctx {
 	struct xb_maps *maps;
-	struct batch policies;
+	struct batch pages[PAGE_MAPS];
 	struct batch tmpls;
 	struct batch tss;
 	struct batch tss_pair;
 	struct batch stats;
-	/* publish_policy_page()'s page and the map's copy of it */
-	struct xb_policy_page page;
-	struct xb_policy_page page_cur;
+	/* publish_page()'s page and the map's copy of it */
+	union page_buf page;
+	union page_buf page_cur;
 	struct xb_counter *zero;	/* n_cpus zeroed counters */
 	int err;			/* first error */
 	int full_map;			/* the first map found full, or -1 */
@@ -189,7 +203,10 @@ static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
 	memset(c, 0, sizeof(*c));
 	c->maps = maps;
 	c->full_map = -1;
-	batch_init(&c->policies, XB_MAP_POLICIES, sizeof(__u32), sizeof(struct xb_policy_page));
+	batch_init(&c->pages[PAGES_POLICIES], XB_MAP_POLICIES, sizeof(__u32),
+		   sizeof(struct xb_policy_page));
+	batch_init(&c->pages[PAGES_FIRST_TMPLS], XB_MAP_TMPL_PAGES, sizeof(__u32),
+		   sizeof(struct xb_tmpl_page));
 	batch_init(&c->tmpls, XB_MAP_TMPLS, sizeof(struct xb_tmpl_key), sizeof(struct xb_tmpl));
 	batch_init(&c->tss, XB_MAP_TSS, sizeof(struct xb_tss_key), sizeof(struct xb_tss_val));
 	batch_init(&c->tss_pair, XB_MAP_TSS_PAIR, sizeof(struct xb_tss_key),
@@ -205,12 +222,14 @@ static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
 static int ctx_finish(struct publish_ctx *c)
 {
 	keep_err(&c->err, batch_flush(c, &c->stats));
-	keep_err(&c->err, batch_flush(c, &c->policies));
+	keep_err(&c->err, batch_flush(c, &c->pages[PAGES_POLICIES]));
+	keep_err(&c->err, batch_flush(c, &c->pages[PAGES_FIRST_TMPLS]));
 	keep_err(&c->err, batch_flush(c, &c->tmpls));
 	keep_err(&c->err, batch_flush(c, &c->tss));
 	keep_err(&c->err, batch_flush(c, &c->tss_pair));
 	batch_free(&c->stats);
-	batch_free(&c->policies);
+	batch_free(&c->pages[PAGES_POLICIES]);
+	batch_free(&c->pages[PAGES_FIRST_TMPLS]);
 	batch_free(&c->tmpls);
 	batch_free(&c->tss);
 	batch_free(&c->tss_pair);
@@ -218,7 +237,7 @@ static int ctx_finish(struct publish_ctx *c)
 	return c->err;
 }
 
-/* Templates of policy id after its first (the first is in its record):
+/* Templates of policy id after its first (the first is in xb_tmpl_pages):
  * written, and those a previous policy of the slot had deleted. */
 static int publish_tmpls(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
 {
@@ -242,46 +261,85 @@ static int publish_tmpls(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
 	return err;
 }
 
-/*
- * Rewrites page `page` of xb_policies as the mirror has its ids now: the
- * copy of a changed policy, nothing for an id not in use, and for a
- * policy published before (the mirror keeps no copy of it) the record
- * the map holds, read once for the page.
- */
-static int publish_policy_page(struct publish_ctx *c, struct xb_mirror *m, __u32 page)
+/* A page map's record of a policy, from the mirror's copy of it: false
+ * when the policy has none there. */
+static bool policy_rec(const struct xb_mirror_full *f, void *rec)
 {
-	struct xb_policy_page *val = &c->page, *cur = &c->page_cur;
+	memcpy(rec, &f->pol, sizeof(f->pol));
+	return true;
+}
+
+static bool first_tmpl_rec(const struct xb_mirror_full *f, void *rec)
+{
+	if (!f->pol.n_tmpls)
+		return false;
+	memcpy(rec, &f->tmpls[0], sizeof(f->tmpls[0]));
+	return true;
+}
+
+static const struct page_kind {
+	int map;
+	__u32 recs;		/* records a page */
+	size_t rec_size;
+	bool (*rec_of)(const struct xb_mirror_full *f, void *rec);
+} page_kinds[PAGE_MAPS] = {
+	[PAGES_POLICIES] = { XB_MAP_POLICIES, XB_POLICY_PAGE_RECS,
+			     sizeof(struct xb_policy), policy_rec },
+	[PAGES_FIRST_TMPLS] = { XB_MAP_TMPL_PAGES, XB_TMPL_PAGE_RECS,
+				sizeof(struct xb_tmpl), first_tmpl_rec },
+};
+
+/* Both pages are the present bits, then the records. */
+_Static_assert(offsetof(struct xb_policy_page, rec) == sizeof(__u64), "page layout");
+_Static_assert(offsetof(struct xb_tmpl_page, tmpl) == sizeof(__u64), "page layout");
+
+static void *page_rec(union page_buf *page, const struct page_kind *k, __u32 slot)
+{
+	return (char *)page + sizeof(__u64) + slot * k->rec_size;
+}
+
+/*
+ * Rewrites page `page` of a page map as the mirror has its ids now: the
+ * record from the copy of a changed policy, nothing for an id not in use
+ * (or a policy without a record there), and for a policy published before
+ * (the mirror keeps no copy of it) the record the map holds, read once for
+ * the page.
+ */
+static int publish_page(struct publish_ctx *c, struct xb_mirror *m, enum page_map pm,
+			__u32 page)
+{
+	const struct page_kind *k = &page_kinds[pm];
+	union page_buf *val = &c->page, *cur = &c->page_cur;
 	const struct xb_mirror_policy *mp;
-	__u32 slot, id, bit;
+	__u64 present = 0, cur_present = 0;
 	bool cur_read = false;
+	__u32 slot;
 
 	memset(val, 0, sizeof(*val));
-	for (slot = 0; slot < XB_POLICY_PAGE_RECS; slot++) {
-		id = xb_policy_page_id(page, slot);
-		bit = 1U << slot;
-		mp = xb_mirror_policy_by_id(m, id);
+	for (slot = 0; slot < k->recs; slot++) {
+		mp = xb_mirror_policy_by_id(m, xb_page_id(page, slot, k->recs));
 		if (!mp)
 			continue;
 		if (mp->full) {
-			val->rec[slot].pol = mp->full->pol;
-			if (mp->full->pol.n_tmpls)
-				val->rec[slot].tmpl = mp->full->tmpls[0];
-			val->present |= bit;
+			if (k->rec_of(mp->full, page_rec(val, k, slot)))
+				present |= 1ULL << slot;
 			continue;
 		}
 		if (!cur_read) {
-			if (bpf_map_lookup_elem(c->maps->fd[XB_MAP_POLICIES], &page, cur))
+			if (bpf_map_lookup_elem(c->maps->fd[k->map], &page, cur))
 				memset(cur, 0, sizeof(*cur));
+			memcpy(&cur_present, cur, sizeof(cur_present));
 			cur_read = true;
 		}
-		if (xb_policy_page_holds(cur, slot)) {
-			val->rec[slot] = cur->rec[slot];
-			val->present |= bit;
+		if (xb_page_holds(cur_present, slot)) {
+			memcpy(page_rec(val, k, slot), page_rec(cur, k, slot), k->rec_size);
+			present |= 1ULL << slot;
 		}
 	}
-	if (!val->present)
-		return map_del(c->maps, XB_MAP_POLICIES, &page);
-	return batch_put(c, &c->policies, &page, val);
+	if (!present)
+		return map_del(c->maps, k->map, &page);
+	memcpy(val, &present, sizeof(present));
+	return batch_put(c, &c->pages[pm], &page, val);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -291,12 +349,13 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The changed policies: their templates, then each page that holds one
- * of them once (the ids sorted by page). */
+/* The changed policies: their templates past the first, then each page
+ * of each page map that holds one of them, once (the ids sorted). */
 static int publish_policies(struct publish_ctx *c, struct xb_mirror *m)
 {
+	__u32 *ids, page, last_page[PAGE_MAPS] = { 0 };
 	size_t i, n = m->dirty_policies.n;
-	__u32 *ids, page, last_page = 0;
+	enum page_map pm;
 	int err = 0;
 
 	if (!n)
@@ -310,10 +369,12 @@ static int publish_policies(struct publish_ctx *c, struct xb_mirror *m)
 		if (i && ids[i] == ids[i - 1])
 			continue;
 		err = publish_tmpls(c, m, ids[i]);
-		page = xb_policy_page_of(ids[i]);
-		if (!err && (!i || page != last_page))
-			err = publish_policy_page(c, m, page);
-		last_page = page;
+		for (pm = 0; !err && pm < PAGE_MAPS; pm++) {
+			page = xb_page_of(ids[i], page_kinds[pm].recs);
+			if (!i || page != last_page[pm])
+				err = publish_page(c, m, pm, page);
+			last_page[pm] = page;
+		}
 	}
 	free(ids);
 	return err;
@@ -629,6 +690,7 @@ int xb_publish_clear(struct xb_maps *maps)
 		size_t key_size;
 	} state_maps[] = {
 		{ XB_MAP_POLICIES, sizeof(__u32) },
+		{ XB_MAP_TMPL_PAGES, sizeof(__u32) },
 		{ XB_MAP_TMPLS, sizeof(struct xb_tmpl_key) },
 		{ XB_MAP_SAS, sizeof(struct xb_sa_key) },
 		{ XB_MAP_SPIS, sizeof(struct xb_spi_key) },

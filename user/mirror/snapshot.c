@@ -24,19 +24,45 @@ static int percpu_counter_sum(const struct xb_maps *maps, int map, const void *k
 	return err;
 }
 
-/* A published policy record (the policy and its first template) and the
- * other templates from xb_tmpls. */
-static void policy_from_rec(const struct xb_maps *maps, __u32 id,
-			    const struct xb_policy_rec *rec, struct xb_policy *pol,
+/* The page of xb_tmpl_pages a reader read last: the ids of a policy page
+ * are consecutive, so mostly on one page of first templates. */
+struct tmpl_page_cache {
+	__u32 page;
+	bool read;
+	struct xb_tmpl_page val;
+};
+
+/* The first template of policy id, zero when missing. */
+static void first_tmpl(const struct xb_maps *maps, struct tmpl_page_cache *tc, __u32 id,
+		       struct xb_tmpl *tmpl)
+{
+	__u32 page = xb_page_of(id, XB_TMPL_PAGE_RECS), slot = xb_page_slot(id, XB_TMPL_PAGE_RECS);
+
+	if (!tc->read || tc->page != page) {
+		if (bpf_map_lookup_elem(maps->fd[XB_MAP_TMPL_PAGES], &page, &tc->val))
+			memset(&tc->val, 0, sizeof(tc->val));
+		tc->page = page;
+		tc->read = true;
+	}
+	if (xb_page_holds(tc->val.present, slot))
+		*tmpl = tc->val.tmpl[slot];
+	else
+		memset(tmpl, 0, sizeof(*tmpl));
+}
+
+/* A published policy and its templates: the first from its page of
+ * xb_tmpl_pages, the others from xb_tmpls. */
+static void policy_from_rec(const struct xb_maps *maps, struct tmpl_page_cache *tc,
+			    __u32 id, const struct xb_policy *rec, struct xb_policy *pol,
 			    struct xb_tmpl *tmpls)
 {
 	struct xb_tmpl_key tk = { .policy_id = id };
 
-	*pol = rec->pol;
+	*pol = *rec;
 	if (pol->n_tmpls > XB_MAX_TMPLS)
 		pol->n_tmpls = XB_MAX_TMPLS;
 	if (pol->n_tmpls)
-		tmpls[0] = rec->tmpl;
+		first_tmpl(maps, tc, id, &tmpls[0]);
 	for (tk.idx = 1; tk.idx < pol->n_tmpls; tk.idx++)
 		if (bpf_map_lookup_elem(maps->fd[XB_MAP_TMPLS], &tk, &tmpls[tk.idx]))
 			memset(&tmpls[tk.idx], 0, sizeof(tmpls[tk.idx]));
@@ -45,14 +71,16 @@ static void policy_from_rec(const struct xb_maps *maps, __u32 id,
 int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *pol,
 		       struct xb_tmpl *tmpls)
 {
-	__u32 page = xb_policy_page_of(id), slot = xb_policy_page_slot(id);
+	__u32 page = xb_page_of(id, XB_POLICY_PAGE_RECS);
+	__u32 slot = xb_page_slot(id, XB_POLICY_PAGE_RECS);
+	struct tmpl_page_cache tc = {};
 	struct xb_policy_page val;
 
 	if (bpf_map_lookup_elem(maps->fd[XB_MAP_POLICIES], &page, &val))
 		return -errno;
-	if (!xb_policy_page_holds(&val, slot))
+	if (!xb_page_holds(val.present, slot))
 		return -ENOENT;
-	policy_from_rec(maps, id, &val.rec[slot], pol, tmpls);
+	policy_from_rec(maps, &tc, id, &val.rec[slot], pol, tmpls);
 	return 0;
 }
 
@@ -180,6 +208,7 @@ struct read_ctx {
 	const struct xb_maps *maps;
 	struct xb_snapshot *snap;
 	size_t cap;
+	struct tmpl_page_cache tmpl_pages;
 };
 
 static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
@@ -211,13 +240,14 @@ static int read_policy_page(const void *key, const void *value, void *data)
 	__u32 slot, id;
 
 	for (slot = 0; slot < XB_POLICY_PAGE_RECS; slot++) {
-		if (!xb_policy_page_holds(page, slot))
+		if (!xb_page_holds(page->present, slot))
 			continue;
 		sp = push_row(s->policies, s->n_policies, &c->cap);
 		if (!sp)
 			return -ENOMEM;
-		id = xb_policy_page_id(*(const __u32 *)key, slot);
-		policy_from_rec(c->maps, id, &page->rec[slot], &sp->pol, sp->tmpls);
+		id = xb_page_id(*(const __u32 *)key, slot, XB_POLICY_PAGE_RECS);
+		policy_from_rec(c->maps, &c->tmpl_pages, id, &page->rec[slot], &sp->pol,
+				sp->tmpls);
 		percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &id, &sp->hits);
 	}
 	return 0;

@@ -39,8 +39,8 @@ struct xb_snapshot {
 
 int xb_snapshot_read(const struct xb_maps *maps, struct xb_snapshot *snap);
 void xb_snapshot_free(struct xb_snapshot *snap);
-/* One published policy and its templates (its page of xb_policies holds
- * the first, xb_tmpls the others); tmpls has room for XB_MAX_TMPLS. A missing
+/* One published policy (its page of xb_policies) and its templates (the
+ * first in xb_tmpl_pages, the others in xb_tmpls); tmpls has room for XB_MAX_TMPLS. A missing
  * template reads as zero. Returns 0 or -errno of the policy lookup. */
 int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *pol,
 		       struct xb_tmpl *tmpls);
