@@ -39,10 +39,12 @@
  * table may span: a crowded key holds up to XB_BUCKET_MAX policies. The
  * builder fills a relaxed table while its buckets have room in one entry,
  * and each further chunk a flow meets is one more hash lookup out of the
- * CPU caches: eight a entry (was four) cut the entries a new flow finds at
- * 100k realistic policies by 7-35% (bench_classify's walk lines), for
- * 144 bytes more a entry. */
-#define XB_BUCKET_RULES		8
+ * CPU caches. Eleven is what a 512-byte kmalloc object holds (an element
+ * of xb_tss is one, include/xfrmbpf/tss.h): eight a entry (was four) cut
+ * the entries a new flow finds at 100k realistic policies by 7-35%, and
+ * eleven the tables by 11-28% and the entries by a further 1-16%
+ * (bench_classify's table counts and walk lines), for no more memory. */
+#define XB_BUCKET_RULES		11
 #define XB_BUCKET_CHUNKS	4
 #define XB_BUCKET_MAX		(XB_BUCKET_RULES * XB_BUCKET_CHUNKS)
 /* Entries of the tuple-space hash: one per (view, shape, masked key). */
