@@ -82,19 +82,24 @@ struct xb_tmpl {
 	__u8 pad[2];
 };
 
+/* The memory of an element of a (BPF_F_NO_PREALLOC) hash map: the
+ * kernel's 56 bytes (struct htab_elem and the llist node of its
+ * allocator), the key and the value, each rounded up to 8 bytes; kmalloc
+ * rounds the whole up to its size class. */
+#define XB_HTAB_ELEM_BYTES(key, val) \
+	(56 + (((key) + 7) & ~7UL) + (((val) + 7) & ~7UL))
+
 /*
  * Pages: the pinned maps xb_policies and xb_tmpl_pages hold one record
  * per mirror id, in pages of ids keyed by page: page p holds ids
  * p * RECS .. p * RECS + RECS - 1 (RECS records a page, per map), the
  * record of id in rec[id % RECS] while bit id % RECS of present is set.
- * Not one element per record: a hash element carries 64 bytes of the
- * kernel's own (struct htab_elem, the llist node of its allocator) and is
- * allocated from the kmalloc size classes, so a 140-byte record took a
- * 256-byte object. A page fills a 2048-byte object (XB_PAGE_BYTES: the
- * room it leaves a value), and the mirror hands out ids from the lowest
- * free one, so that pages fill.
+ * Not one element per record: each element carries 56 bytes of the
+ * kernel's own and is allocated from the kmalloc size classes, so a
+ * 140-byte record took a 256-byte object. A page fills a 2048-byte
+ * object, and the mirror hands out ids from the lowest free one, so that
+ * pages fill.
  */
-#define XB_PAGE_BYTES		(2048 - 64)
 
 static inline __u32 xb_page_of(__u32 id, __u32 recs)
 {
@@ -125,7 +130,8 @@ struct xb_policy_page {
 	__u64 present;
 	struct xb_policy rec[XB_POLICY_PAGE_RECS];
 };
-_Static_assert(sizeof(struct xb_policy_page) <= XB_PAGE_BYTES, "a policy page fills 2048 bytes");
+_Static_assert(XB_HTAB_ELEM_BYTES(sizeof(__u32), sizeof(struct xb_policy_page)) <= 2048,
+	       "a page of xb_policies fills a 2048-byte object");
 
 /*
  * Value of xb_tmpl_pages: the first template of 41 policies (50 bytes
@@ -139,7 +145,8 @@ struct xb_tmpl_page {
 	__u64 present;
 	struct xb_tmpl tmpl[XB_TMPL_PAGE_RECS];
 };
-_Static_assert(sizeof(struct xb_tmpl_page) <= XB_PAGE_BYTES, "a template page fills 2048 bytes");
+_Static_assert(XB_HTAB_ELEM_BYTES(sizeof(__u32), sizeof(struct xb_tmpl_page)) <= 2048,
+	       "a page of xb_tmpl_pages fills a 2048-byte object");
 _Static_assert(XB_POLICY_PAGE_RECS <= 64 && XB_TMPL_PAGE_RECS <= 64, "present: 64 bits");
 
 /* Pages of xb_policies and xb_tmpl_pages for n policy ids. */

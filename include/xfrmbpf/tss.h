@@ -324,11 +324,6 @@ struct xb_tss_val {
 	struct xb_tss_rule rules[XB_BUCKET_RULES];
 };
 
-/* An element of a hash map: the kernel's 56 bytes (struct htab_elem and
- * the llist node of its allocator), the key and the value, each rounded
- * up to 8 bytes; kmalloc rounds the whole up to its size class. */
-#define XB_HTAB_ELEM_BYTES(key, val) \
-	(56 + (((key) + 7) & ~7UL) + (((val) + 7) & ~7UL))
 _Static_assert(XB_HTAB_ELEM_BYTES(sizeof(struct xb_tss_key), sizeof(struct xb_tss_val)) <= 512,
 	       "an element of xb_tss fills a 512-byte object: XB_BUCKET_RULES too big");
 
