@@ -15,7 +15,7 @@
 #define XB_MAX_POLICIES_LIMIT	4194304
 /* Templates after the first (xb_tmpls) and tuple-space entries for a
  * capacity of n policies: xb_tss holds the buckets of three policies or
- * more, at most n / 3 entries (a bucket of k takes ceil(k / 8)),
+ * more, at most n / 3 entries (a bucket of k takes ceil(k / XB_BUCKET_RULES)),
  * xb_tss_pair an entry a bucket of one or two, at most n; each twice
  * that, as a publication writes new entries before it deletes old ones. */
 #define XB_TMPLS_ENTRIES(n)	(n)
