@@ -27,6 +27,7 @@
 #include "netlink/nl.h"
 #include "nlbuild.h"
 #include "spd_gen.h"
+#include "ruleset_gen.h"
 #include "mirror/publish.h"
 #include "cli/show.h"
 #include "mirror/snapshot.h"
@@ -869,6 +870,56 @@ static void test_publish_feeds_classifier(void **state)
 	xb_maps_close(&maps);
 }
 
+/*
+ * A bulk publish (start-up, re-dump) hands the builder the policies in the
+ * kernel's order of precedence, whatever order they came in: here a
+ * realistic SPD received newest first, as a dump lists it. The builder
+ * opens a table for a policy no existing table takes, so in that order
+ * each table is opened by the best policy it holds, and the tables' ids
+ * (their order of opening) follow their positions (the order of their
+ * best priorities) in the published list. Received as it came, 19-31 of
+ * 41-61 neighbours were out of that order. A fixed SPD: the property is
+ * exact only while no bucket overflows (make_room() moves policies).
+ */
+static void test_publish_builds_by_precedence(void **state)
+{
+	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, 4000, XFRM_POLICY_FWD, false };
+	__u32 list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4);
+	struct xb_event ev = { .kind = XB_EV_POLICY_UPSERT };
+	static struct xb_shape_list published;
+	struct xb_publisher pub;
+	struct xb_policy *pols;
+	struct xb_maps maps;
+	struct xb_mirror m;
+	struct xb_rng rng;
+	size_t n, i;
+
+	(void)state;
+	pols = calloc(cfg.n_policies, sizeof(*pols));
+	assert_non_null(pols);
+	xb_rng_seed(&rng, 0x5eed0001);
+	n = xb_rs_gen(&rng, &cfg, pols, cfg.n_policies);
+	open_pinned_maps(&maps);
+	open_publisher(&pub, &maps, &m);
+	for (i = n; i-- > 0;) {
+		ev.policy.pol = pols[i];
+		ev.policy.pol.id = 0;
+		ev.policy.pol.pos = 0;
+		ev.policy.pol.index = (__u32)(i + 1) << 3 | XFRM_POLICY_FWD;
+		assert_int_equal(xb_mirror_apply(&m, &ev), 0);
+	}
+	assert_int_equal(xb_publish(&pub, &m), 0);
+	assert_int_equal(bpf_map_lookup_elem(maps.fd[XB_MAP_SHAPE_LISTS], &list, &published), 0);
+	assert_int_equal(published.n_policies, n);
+	assert_true(published.count > 20);
+	for (i = 0; i + 1 < published.count; i++)
+		assert_true(published.shapes[i].id < published.shapes[i + 1].id);
+	free(pols);
+	xb_mirror_fini(&m);
+	xb_publisher_fini(&pub);
+	xb_maps_close(&maps);
+}
+
 /* A restart on pins a previous daemon left must not keep its defaults: the
  * new mirror publishes only defaults that differ from "accept". */
 static void test_clear_resets_defaults(void **state)
@@ -903,6 +954,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_publish_policy_pages,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_full_map,
+						maps_setup, maps_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_builds_by_precedence,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_feeds_classifier,
 						maps_setup, maps_teardown),
