@@ -146,6 +146,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_tss_filter SEC(".maps");
 
+/* Its priority gate: per filter word and class of key, a priority no
+ * worse than the best policy of the keys there (include/xfrmbpf/tss.h).
+ * Mmapable, as the filter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XB_TSS_GATE_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xb_tss_gate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_tss_gate SEC(".maps");
+
 /* Attached interfaces and their settings, by ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -347,6 +347,7 @@ struct xb_tss_pair_val {
 enum xb_tss_class {
 	XB_TSS_CLASS_BIG = 0,	/* xb_tss */
 	XB_TSS_CLASS_PAIR = 1,	/* xb_tss_pair */
+	XB_TSS_CLASSES
 };
 
 /*
@@ -453,6 +454,46 @@ static inline __u32 xb_tss_filter_word(const struct xb_tss_key *k, __u32 cls,
 static inline int xb_tss_filter_hit(__u64 word, __u64 mask)
 {
 	return (word & mask) == mask;
+}
+
+/*
+ * Priority gate beside the presence filter: per filter word and class of
+ * key, a priority no worse than the best policy of any chunk-0 key of that
+ * class whose bits are in that word (array xb_tss_gate, the filter's
+ * index; XB_TSS_GATE_NONE where there is no such key, 0 for a full bucket,
+ * which must always be looked at). Once the walk has found a match, a
+ * present key whose gates (of the classes the filter lets through) are
+ * worse than it holds no policy that can win or tie, and its probe, the walk's
+ * costliest step (a hash table bucket and an element out of the CPU
+ * caches), is skipped. Most probes come after the first match: at 10k
+ * realistic acl policies, a flow of make bench's drop case made 7.6, 6.0
+ * of them after a match and 3.0 in buckets whose best policy could not
+ * beat it.
+ *
+ * The mirror lowers a word's gate before a key's better policy is
+ * published and leaves it where a key loses its best (a gate that is too
+ * low only costs the probe); the filter's rebuild recomputes it.
+ */
+#define XB_TSS_GATE_ENTRIES	XB_TSS_FILTER_ENTRIES
+#define XB_TSS_GATE_NONE	0xffffffffU
+
+/* Value of xb_tss_gate. Both classes in one element: an array's elements
+ * are 8-byte aligned, mmapped too, so one __u32 would take as much. */
+struct xb_tss_gate {
+	__u32 priority[XB_TSS_CLASSES];
+};
+
+/* The gate of a chunk-0 entry of xb_tss: its best policy's priority, 0
+ * when the bucket is full (not all its policies are published). */
+static inline __u32 xb_tss_val_gate(const struct xb_tss_val *v)
+{
+	return v->full || !v->count ? 0 : v->rules[0].priority;
+}
+
+/* The gate of an entry of xb_tss_pair. */
+static inline __u32 xb_tss_pair_gate(const struct xb_tss_pair_val *v)
+{
+	return v->count ? v->rules[0].priority : 0;
 }
 
 #endif

@@ -40,6 +40,7 @@
 
 #include "xfrmbpf.skel.h"
 #include "bpf_harness.h"
+#include "classifier/tss_filter.h"
 #include "fixture.h"
 
 struct verdict_case {
@@ -1135,9 +1136,36 @@ static void test_walk_past_its_steps_passes(void **state)
 	assert_int_equal(xbt_fx_cause_count(XB_U_SEARCH_STEPS) - cause0, 1);
 }
 
+/*
+ * The walk trusts the priority gate (include/xfrmbpf/tss.h): a key whose
+ * gate is worse than the match found is not looked up, so the mirror must
+ * never set one above a key's best policy. Checked by lying: with every
+ * gate claiming "nothing here beats a match", the better policy of a
+ * table searched later (42, the pol_order case above) is not seen, and
+ * the first match (40, allow) stands.
+ */
+static void test_gate_skips_what_cannot_win(void **state)
+{
+	struct xbt_pkt_spec flow = { TCP4(V4_LOCAL, 9) };
+	struct xbt_pkt_spec other = { TCP4(V4_LOCAL, 10) };
+	struct xb_tss_filter *f;
+	__u32 i, c;
+
+	(void)state;
+	assert_int_equal(xbt_fx_set_state(pol_order, NULL, 0, 0), 0);
+	expect_pkt(&flow, XDP_DROP, XB_R_DROP_POLICY_BLOCK, 42);
+	f = xbt_skel_filter(xbt_fx.skel);
+	assert_non_null(f);
+	for (i = 0; i < XB_TSS_GATE_ENTRIES; i++)
+		for (c = 0; c < XB_TSS_CLASSES; c++)
+			f->gate[i].priority[c] = XB_TSS_GATE_NONE;
+	/* another flow: the first one's verdict is cached */
+	expect_pkt(&other, XDP_PASS, XB_R_PASS_POLICY_ALLOW, 40);
+}
+
 int main(void)
 {
-	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 9];
+	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 10];
 	static char names[N_CASES + N_VLAN_CASES][160];
 	size_t i, n = 0;
 	int status;
@@ -1194,6 +1222,8 @@ int main(void)
 		cmocka_unit_test(test_spd_change_passes_its_drops);
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_walk_past_its_steps_passes);
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_gate_skips_what_cannot_win);
 	return _cmocka_run_group_tests("bpf_verdicts", tests, n, NULL,
 				       xbt_fx_teardown);
 }

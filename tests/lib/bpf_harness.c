@@ -117,11 +117,14 @@ struct xb_tss_filter *xbt_skel_filter(const struct xfrmbpf *skel)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return NULL;
 	if (info.id != mapped_id) {
-		xb_tss_filter_unmap(filter.words);
-		xb_tss_filter_init(&filter, xb_tss_filter_map(fd));
+		xb_tss_filter_unmap(&filter);
+		mapped_id = 0;
+		if (xb_tss_filter_map(&filter, fd, bpf_map__fd(skel->maps.xb_tss_gate)))
+			return NULL;
+		xb_tss_filter_init(&filter, filter.words, filter.gate);
 		mapped_id = info.id;
 	}
-	return filter.words ? &filter : NULL;
+	return &filter;
 }
 
 uint64_t xbt_now_ns(void)

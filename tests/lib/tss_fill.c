@@ -152,17 +152,21 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 	return bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY) ? -errno : 0;
 }
 
-/* The presence filter from scratch: every key now in xb_tss. */
+/* The presence filter and its gates from scratch: every key now in
+ * xb_tss. */
 static int fill_filter(int tss_fd, struct xb_tss_filter *filter)
 {
 	struct xb_tss_key key, next;
+	struct xb_tss_val val;
 	void *prev = NULL;
 
-	xb_tss_filter_init(filter, filter->words);
+	xb_tss_filter_init(filter, filter->words, filter->gate);
 	while (!bpf_map_get_next_key(tss_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		xb_tss_filter_add(filter, &key, XB_TSS_CLASS_BIG);
+		if (bpf_map_lookup_elem(tss_fd, &key, &val))
+			return -errno;
+		xb_tss_filter_add(filter, &key, XB_TSS_CLASS_BIG, xb_tss_val_gate(&val));
 	}
 	return errno == ENOENT ? 0 : -errno;
 }

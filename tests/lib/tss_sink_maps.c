@@ -13,7 +13,8 @@ static int put_entry(void *ctx, const struct xb_tss_key *key,
 	struct xb_tss_maps *m = ctx;
 
 	if (m->filter)
-		xb_tss_filter_add(m->filter, key, XB_TSS_CLASS_BIG);
+		xb_tss_filter_add(m->filter, key, XB_TSS_CLASS_BIG,
+				  xb_tss_val_gate(val));
 	return bpf_map_update_elem(m->tss_fd, key, val, BPF_ANY) ? -errno : 0;
 }
 
@@ -23,7 +24,8 @@ static int put_pair(void *ctx, const struct xb_tss_key *key,
 	struct xb_tss_maps *m = ctx;
 
 	if (m->filter)
-		xb_tss_filter_add(m->filter, key, XB_TSS_CLASS_PAIR);
+		xb_tss_filter_add(m->filter, key, XB_TSS_CLASS_PAIR,
+				  xb_tss_pair_gate(val));
 	return bpf_map_update_elem(m->pair_fd, key, val, BPF_ANY) ? -errno : 0;
 }
 
@@ -190,6 +192,7 @@ int xb_tss_maps_clear(struct xb_tss_maps *maps)
 		if (bpf_map_update_elem(maps->lists_fd, &i, &empty, BPF_ANY))
 			return -errno;
 	if (maps->filter)
-		xb_tss_filter_init(maps->filter, maps->filter->words);
+		xb_tss_filter_init(maps->filter, maps->filter->words,
+				   maps->filter->gate);
 	return 0;
 }

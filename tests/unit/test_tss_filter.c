@@ -4,6 +4,9 @@
  * published key ever has its bit clear (a false negative would make the
  * datapath skip a policy), deletions leave bits until a rebuild, and a
  * rebuild from the xb_tss map leaves exactly the bits of the live keys.
+ * The same for the priority gate: never above the best policy of a live
+ * key of its word and class (the datapath would skip a policy that wins),
+ * exact after adds and after a rebuild, 0 for a full bucket.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,7 +25,9 @@
 #define LIST	5
 
 static __u64 words[XB_TSS_FILTER_ENTRIES];
+static struct xb_tss_gate gate[XB_TSS_GATE_ENTRIES];
 static struct xb_tss_key keys[N_KEYS];
+static struct xb_tss_val vals[N_KEYS];
 
 static void random_key(struct xb_rng *rng, struct xb_tss_key *k, __u8 list)
 {
@@ -77,6 +82,41 @@ static unsigned long distinct_bits(size_t from, size_t to)
 	return n;
 }
 
+/* A bucket for key i: its best policy's priority, every 97th full. */
+static void random_val(struct xb_rng *rng, struct xb_tss_val *v, size_t i)
+{
+	memset(v, 0, sizeof(*v));
+	v->count = 1;
+	v->full = i % 97 == 0;
+	v->rules[0].priority = (__u32)xb_rng_below(rng, 100000) + 1;
+}
+
+/* The gates of list LIST against the keys [from, to), all of class big:
+ * exact (each word's the best of its keys', XB_TSS_GATE_NONE for none),
+ * or only never above that (gates deleted keys left behind). */
+static void check_gates(size_t from, size_t to, bool exact)
+{
+	static __u32 want[XB_TSS_GATE_ENTRIES];
+	__u64 mask;
+	__u32 idx;
+	size_t i;
+
+	for (i = 0; i < XB_TSS_GATE_ENTRIES; i++)
+		want[i] = XB_TSS_GATE_NONE;
+	for (i = from; i < to; i++) {
+		idx = xb_tss_filter_word(&keys[i], XB_TSS_CLASS_BIG, &mask);
+		if (xb_tss_val_gate(&vals[i]) < want[idx])
+			want[idx] = xb_tss_val_gate(&vals[i]);
+	}
+	for (i = (size_t)LIST * XB_TSS_FILTER_WORDS; i < (size_t)(LIST + 1) * XB_TSS_FILTER_WORDS; i++) {
+		if (exact)
+			assert_int_equal(gate[i].priority[XB_TSS_CLASS_BIG], want[i]);
+		else
+			assert_true(gate[i].priority[XB_TSS_CLASS_BIG] <= want[i]);
+		assert_int_equal(gate[i].priority[XB_TSS_CLASS_PAIR], XB_TSS_GATE_NONE);
+	}
+}
+
 static int make_tss_map(void)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
@@ -87,7 +127,6 @@ static int make_tss_map(void)
 
 static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 {
-	struct xb_tss_val val = {};
 	struct xb_tss_filter f;
 	struct xb_rng rng;
 	size_t i, keep = N_KEYS / 3;
@@ -98,17 +137,24 @@ static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 	if (fd < 0)
 		skip();
 	xb_rng_seed(&rng, xb_test_seed("tss_filter"));
-	xb_tss_filter_init(&f, words);
+	xb_tss_filter_init(&f, words, gate);
 	for (i = 0; i < N_KEYS; i++) {
 		random_key(&rng, &keys[i], LIST);
-		assert_int_equal(bpf_map_update_elem(fd, &keys[i], &val, BPF_ANY), 0);
-		xb_tss_filter_add(&f, &keys[i], XB_TSS_CLASS_BIG);
+		random_val(&rng, &vals[i], i);
+		assert_int_equal(bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY), 0);
+		xb_tss_filter_add(&f, &keys[i], XB_TSS_CLASS_BIG, xb_tss_val_gate(&vals[i]));
 	}
 	for (i = 0; i < N_KEYS; i++)
 		assert_true(bit_set(&keys[i]));
 	assert_int_equal(list_bits(LIST), distinct_bits(0, N_KEYS));
+	check_gates(0, N_KEYS, true);
 	/* the other lists are untouched */
 	assert_int_equal(list_bits(LIST - 1) + list_bits(LIST + 1), 0);
+	assert_int_equal(gate[LIST * XB_TSS_FILTER_WORDS - 1].priority[XB_TSS_CLASS_BIG],
+			 XB_TSS_GATE_NONE);
+	assert_int_equal(gate[(LIST + 1) * XB_TSS_FILTER_WORDS].priority[XB_TSS_CLASS_BIG],
+			 XB_TSS_GATE_NONE);
+
 
 	/* a few deletions: bits stay, no rebuild yet */
 	for (i = N_KEYS - 100; i < N_KEYS; i++) {
@@ -118,6 +164,7 @@ static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 	assert_int_equal(xb_tss_filter_maintain(&f, fd, -1), 0);
 	assert_int_equal(f.rebuilds, 0);
 	assert_int_equal(list_bits(LIST), distinct_bits(0, N_KEYS));
+	check_gates(0, N_KEYS - 100, false);
 
 	/* most of them: the list is rebuilt from the map */
 	for (i = keep; i < N_KEYS - 100; i++) {
@@ -130,11 +177,46 @@ static void test_filter_sets_bits_and_rebuilds_after_deletions(void **state)
 		assert_true(bit_set(&keys[i]));
 	assert_int_equal(list_bits(LIST), distinct_bits(0, keep));
 	assert_int_equal(f.live[LIST], keep);
+	check_gates(0, keep, true);
 
 	/* nothing more to do */
 	assert_int_equal(xb_tss_filter_maintain(&f, fd, -1), 0);
 	assert_int_equal(f.rebuilds, 1);
 	close(fd);
+}
+
+/* A word's gate of a class goes down with a better policy of its key and
+ * stays with a worse one; a full bucket's is 0, a pair's its first
+ * policy's; the other class keeps its own. */
+static void test_gate_follows_best_priority(void **state)
+{
+	struct xb_tss_pair_val pair = { .count = 1 };
+	struct xb_tss_val full = { .count = 1, .full = 1 };
+	struct xb_tss_filter f;
+	struct xb_tss_gate *g;
+	struct xb_tss_key k;
+	struct xb_rng rng;
+	__u64 mask;
+
+	(void)state;
+	xb_rng_seed(&rng, xb_test_seed("tss_gate"));
+	xb_tss_filter_init(&f, words, gate);
+	random_key(&rng, &k, LIST);
+	g = &gate[xb_tss_filter_word(&k, XB_TSS_CLASS_BIG, &mask)];
+	assert_int_equal(g->priority[XB_TSS_CLASS_BIG], XB_TSS_GATE_NONE);
+	xb_tss_filter_add(&f, &k, XB_TSS_CLASS_BIG, 50);
+	assert_int_equal(g->priority[XB_TSS_CLASS_BIG], 50);
+	xb_tss_filter_add(&f, &k, XB_TSS_CLASS_BIG, 70);
+	assert_int_equal(g->priority[XB_TSS_CLASS_BIG], 50);
+	pair.rules[0].priority = 20;
+	xb_tss_filter_add(&f, &k, XB_TSS_CLASS_PAIR, xb_tss_pair_gate(&pair));
+	assert_int_equal(g->priority[XB_TSS_CLASS_PAIR], 20);
+	assert_int_equal(g->priority[XB_TSS_CLASS_BIG], 50);
+	full.rules[0].priority = 90;
+	xb_tss_filter_add(&f, &k, XB_TSS_CLASS_BIG, xb_tss_val_gate(&full));
+	assert_int_equal(g->priority[XB_TSS_CLASS_BIG], 0);
+	/* only that word */
+	assert_int_equal(gate[(g - gate) ^ 1].priority[XB_TSS_CLASS_BIG], XB_TSS_GATE_NONE);
 }
 
 /*
@@ -158,10 +240,10 @@ static void test_filter_false_positives_are_rare(void **state)
 
 	(void)state;
 	xb_rng_seed(&rng, xb_test_seed("tss_filter_fp"));
-	xb_tss_filter_init(&f, words);
+	xb_tss_filter_init(&f, words, gate);
 	for (i = 0; i < FP_KEYS; i++) {
 		random_key(&rng, &added[i], LIST);
-		xb_tss_filter_add(&f, &added[i], XB_TSS_CLASS_BIG);
+		xb_tss_filter_add(&f, &added[i], XB_TSS_CLASS_BIG, 0);
 	}
 	for (i = 0; i < FP_KEYS; i++)
 		assert_true(bit_set(&added[i]));
@@ -183,6 +265,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filter_sets_bits_and_rebuilds_after_deletions),
+		cmocka_unit_test(test_gate_follows_best_priority),
 		cmocka_unit_test(test_filter_false_positives_are_rare),
 	};
 

@@ -637,14 +637,14 @@ int xb_maps_create(const char *pin_dir, __u32 max_policies)
 static int open_filter(struct xb_maps *maps)
 {
 	struct xb_tss_filter *f = calloc(1, sizeof(*f));
+	int err;
 
 	if (!f)
 		return -ENOMEM;
-	f->words = xb_tss_filter_map(maps->fd[XB_MAP_TSS_FILTER]);
-	if (!f->words) {
-		int err = -errno;
-
-		pr_warn("Couldn't map xb_tss_filter: %s\n", strerror(errno));
+	err = xb_tss_filter_map(f, maps->fd[XB_MAP_TSS_FILTER],
+				maps->fd[XB_MAP_TSS_GATE]);
+	if (err) {
+		pr_warn("Couldn't map xb_tss_filter and xb_tss_gate: %s\n", strerror(-err));
 		free(f);
 		return err;
 	}
@@ -721,7 +721,7 @@ void xb_maps_close(struct xb_maps *maps)
 		munmap(maps->sync, sysconf(_SC_PAGESIZE));
 	maps->sync = NULL;
 	if (maps->filter) {
-		xb_tss_filter_unmap(maps->filter->words);
+		xb_tss_filter_unmap(maps->filter);
 		free(maps->filter);
 		maps->filter = NULL;
 	}

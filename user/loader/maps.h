@@ -38,6 +38,7 @@
 	X(SPREAD_STATS, xb_spread_stats)	\
 	X(TSS_PAIR, xb_tss_pair)		\
 	X(TMPL_PAGES, xb_tmpl_pages)		\
+	X(TSS_GATE, xb_tss_gate)		\
 	X(ABI, xb_abi)
 
 /* The pinned link of the watch on the daemon's exit (bpf/exit_watch.bpf.h),

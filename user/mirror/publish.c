@@ -453,10 +453,12 @@ static int sink_put_entry(void *ctx, const struct xb_tss_key *key,
 {
 	struct publish_ctx *c = ctx;
 
-	/* Set before the entry is written: a bit without its key only costs
-	 * the datapath a probe, a key without its bit would be missed. */
+	/* Set before the entry is written: a bit without its key (a gate
+	 * too low) only costs the datapath a probe, a key without its bit
+	 * (a gate too high) would be missed. */
 	if (c->maps->filter)
-		xb_tss_filter_add(c->maps->filter, key, XB_TSS_CLASS_BIG);
+		xb_tss_filter_add(c->maps->filter, key, XB_TSS_CLASS_BIG,
+				  xb_tss_val_gate(val));
 	return batch_put(c, &c->tss, key, val);
 }
 
@@ -467,7 +469,8 @@ static int sink_put_pair(void *ctx, const struct xb_tss_key *key,
 
 	/* as sink_put_entry() */
 	if (c->maps->filter)
-		xb_tss_filter_add(c->maps->filter, key, XB_TSS_CLASS_PAIR);
+		xb_tss_filter_add(c->maps->filter, key, XB_TSS_CLASS_PAIR,
+				  xb_tss_pair_gate(val));
 	return batch_put(c, &c->tss_pair, key, val);
 }
 
@@ -765,9 +768,10 @@ int xb_publish_clear(struct xb_maps *maps)
 		err = clear_map(maps, state_maps[i].map, state_maps[i].key_size);
 	for (idx = 0; !err && idx < XB_SHAPE_LISTS; idx++)
 		err = map_put(maps, XB_MAP_SHAPE_LISTS, &idx, &empty);
-	/* xb_tss is empty now: so are its bitmaps. */
+	/* xb_tss is empty now: so are its bitmaps and gates. */
 	if (maps->filter)
-		xb_tss_filter_init(maps->filter, maps->filter->words);
+		xb_tss_filter_init(maps->filter, maps->filter->words,
+				   maps->filter->gate);
 	/* A fresh mirror starts from "accept" and publishes only what
 	 * differs: the record must start there too. */
 	xb_sync_set_defaults(maps, accept_all);
