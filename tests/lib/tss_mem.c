@@ -200,6 +200,7 @@ void xb_tss_mem_source(struct xb_tss_mem *m, struct xb_tss_source *src)
 	src->get_entry = mem_get_entry;
 	src->get_list = mem_get_list;
 	src->get_index = mem_get_index;
+	src->gated = NULL;
 	src->ctx = m;
 }
 

@@ -89,6 +89,8 @@ static int bucket_scan(const struct xb_tss_source *src, struct xb_tss_key *key,
 	__u32 c;
 	int err;
 
+	if (r->found && src->gated && src->gated(src->ctx, key, r->val.priority))
+		return 0;
 	for (c = 0; c < XB_BUCKET_CHUNKS; c++) {
 		key->list = XB_TSS_KEY_CHUNK(list, c);
 		err = src->get_entry(src->ctx, key, &v);

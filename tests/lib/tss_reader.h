@@ -36,6 +36,11 @@ struct xb_tss_source {
 	/* xb_tss_index; NULL where none is kept (every list unindexed) */
 	int (*get_index)(void *ctx, const struct xb_tss_idx_key *key,
 			 struct xb_tss_idx_val *val);
+	/* The datapath's priority gate (include/xfrmbpf/tss.h): whether the
+	 * gates of a chunk-0 key's filter word, of the classes the filter
+	 * lets through, are worse than priority (the key is then not looked
+	 * up); NULL where none is kept (every key is looked up) */
+	bool (*gated)(void *ctx, const struct xb_tss_key *key, __u32 priority);
 	void *ctx;
 };
 

@@ -115,11 +115,34 @@ void xb_tss_maps_sink(struct xb_tss_maps *maps, struct xb_tss_sink *sink)
 	sink->ctx = maps;
 }
 
+/* As bpf/search.bpf.h's xb_table_gated(), on the mapped filter, for a key
+ * the filter lets through (one it proves absent is looked up, and not
+ * found: the reader's walk then counts what it did before the gate). */
+static bool gated(void *ctx, const struct xb_tss_key *key, __u32 priority)
+{
+	const struct xb_tss_filter *f = ((struct xb_tss_maps *)ctx)->filter;
+	__u64 mask[XB_TSS_CLASSES];
+	bool present = false;
+	__u32 idx, cls;
+
+	idx = xb_tss_filter_word(key, XB_TSS_CLASS_BIG, &mask[XB_TSS_CLASS_BIG]);
+	xb_tss_filter_word(key, XB_TSS_CLASS_PAIR, &mask[XB_TSS_CLASS_PAIR]);
+	for (cls = 0; cls < XB_TSS_CLASSES; cls++) {
+		if (!xb_tss_filter_hit(f->words[idx], mask[cls]))
+			continue;
+		if (f->gate[idx].priority[cls] <= priority)
+			return false;
+		present = true;
+	}
+	return present;
+}
+
 void xb_tss_maps_source(struct xb_tss_maps *maps, struct xb_tss_source *src)
 {
 	src->get_entry = get_entry;
 	src->get_list = get_list;
 	src->get_index = maps->index_fd > 0 ? get_index : NULL;
+	src->gated = maps->filter ? gated : NULL;
 	src->ctx = maps;
 }
 
