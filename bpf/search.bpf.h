@@ -4,7 +4,9 @@
  * table's shape masks the packet's flow into a key of xb_tss, the policies
  * of the bucket found there are checked in full, and the best policy of
  * all hits wins. Tables are sorted by their best priority, so the walk
- * stops at the first table that cannot beat what was found.
+ * stops at the first table that cannot beat what was found; a presence
+ * filter spares it the keys that are absent, and a priority gate the
+ * present ones that cannot beat what was found either.
  */
 #ifndef XFRMBPF_SEARCH_BPF_H
 #define XFRMBPF_SEARCH_BPF_H
@@ -290,10 +292,11 @@ static __always_inline bool xb_table_gated(__u32 classes, __u32 priority)
 
 /*
  * One step of the walk: one entry of xb_tss, chunk w->chunk of the bucket
- * of the flow in table sh. Moves the walk on to the next chunk when the
- * bucket has one whose policies may still beat the best, else to the
- * next table. Returns 1 on a full bucket (the list is undecidable, the
- * walk stops), else 0.
+ * of the flow in table sh, which the filter let through (classes), unless
+ * the gate shows that it cannot beat the best. Moves the walk on to the
+ * next chunk when the bucket has one whose policies may still beat the
+ * best, else to the next table. Returns 1 on a full bucket (the list is
+ * undecidable, the walk stops), else 0.
  *
  * Global, as xb_decide_policy() is: checked once on its own, instead of
  * for every state of the walk that reaches it (inlined into the walk's
