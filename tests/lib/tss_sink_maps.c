@@ -121,14 +121,12 @@ void xb_tss_maps_sink(struct xb_tss_maps *maps, struct xb_tss_sink *sink)
 static bool gated(void *ctx, const struct xb_tss_key *key, __u32 priority)
 {
 	const struct xb_tss_filter *f = ((struct xb_tss_maps *)ctx)->filter;
-	__u64 mask[XB_TSS_CLASSES];
+	__u64 h = xb_tss_filter_hash(key);
+	__u32 idx = xb_tss_filter_word_of(key->list, h), cls;
 	bool present = false;
-	__u32 idx, cls;
 
-	idx = xb_tss_filter_word(key, XB_TSS_CLASS_BIG, &mask[XB_TSS_CLASS_BIG]);
-	xb_tss_filter_word(key, XB_TSS_CLASS_PAIR, &mask[XB_TSS_CLASS_PAIR]);
 	for (cls = 0; cls < XB_TSS_CLASSES; cls++) {
-		if (!xb_tss_filter_hit(f->words[idx], mask[cls]))
+		if (!xb_tss_filter_hit(f->words[idx], xb_tss_filter_mask_of(h, cls)))
 			continue;
 		if (f->gate[idx].priority[cls] <= priority)
 			return false;
