@@ -237,26 +237,36 @@ _Static_assert(((__u64)XB_TSS_FILTER_ENTRIES + 1) << XB_CLASSES_WORD_SHIFT <= 0x
 static __always_inline __u32 xb_table_classes(const struct xb_search_walk *w,
 					      const struct xb_shape *sh)
 {
-	__u64 h, *word;
+	__u64 head, h, *word;
 	__u32 idx, classes;
 
 	if (XB_WALK_CHUNK(w))
 		return 1U << XB_TSS_CLASS_BIG;
-	h = xb_tss_filter_lanes(
-		xb_tss_key_head(w->list_idx, w->proto & sh->proto_mask, sh->id,
-				w->sport & sh->sport_mask, w->dport & sh->dport_mask),
-		xb_tss_addr_lane(w->saddr.a[0] & sh->saddr_mask[0],
-				 w->saddr.a[1] & sh->saddr_mask[1]),
-		xb_tss_addr_lane(w->saddr.a[2] & sh->saddr_mask[2],
-				 w->saddr.a[3] & sh->saddr_mask[3]),
-		xb_tss_addr_lane(w->daddr.a[0] & sh->daddr_mask[0],
-				 w->daddr.a[1] & sh->daddr_mask[1]),
-		xb_tss_addr_lane(w->daddr.a[2] & sh->daddr_mask[2],
-				 w->daddr.a[3] & sh->daddr_mask[3]));
+	head = xb_tss_key_head(w->list_idx, w->proto & sh->proto_mask, sh->id,
+			       w->sport & sh->sport_mask, w->dport & sh->dport_mask);
+	/* An IPv4 table's masks keep only the first word of an address: the
+	 * other lanes are 0, in the mirror's hash of its keys as well */
+	if (!w->v6)
+		h = xb_tss_filter_lanes(head, w->saddr.a[0] & sh->saddr_mask[0], 0,
+					w->daddr.a[0] & sh->daddr_mask[0], 0);
+	else
+		h = xb_tss_filter_lanes(
+			head,
+			xb_tss_addr_lane(w->saddr.a[0] & sh->saddr_mask[0],
+					 w->saddr.a[1] & sh->saddr_mask[1]),
+			xb_tss_addr_lane(w->saddr.a[2] & sh->saddr_mask[2],
+					 w->saddr.a[3] & sh->saddr_mask[3]),
+			xb_tss_addr_lane(w->daddr.a[0] & sh->daddr_mask[0],
+					 w->daddr.a[1] & sh->daddr_mask[1]),
+			xb_tss_addr_lane(w->daddr.a[2] & sh->daddr_mask[2],
+					 w->daddr.a[3] & sh->daddr_mask[3]));
 	idx = xb_tss_filter_word_of(w->list_idx, h);
 	word = bpf_map_lookup_elem(&xb_tss_filter, &idx);
 	if (!word)
 		return 1U << XB_TSS_CLASS_BIG | 1U << XB_TSS_CLASS_PAIR;
+	/* most keys end here: one bit of each class is enough to show it */
+	if (!xb_tss_filter_may_hold(*word, h))
+		return 0;
 	classes = xb_tss_filter_hit(*word, xb_tss_filter_mask_of(h, XB_TSS_CLASS_BIG));
 	classes |= xb_tss_filter_hit(*word, xb_tss_filter_mask_of(h, XB_TSS_CLASS_PAIR)) <<
 		   XB_TSS_CLASS_PAIR;

@@ -261,12 +261,67 @@ static void test_filter_false_positives_are_rare(void **state)
 	assert_int_equal(passed, 0);
 }
 
+/*
+ * xb_tss_filter_may_hold(), the datapath's first test of a key: false only
+ * where neither class's mask is all in the word (else a published key
+ * would be skipped), on words of every density; and on a loaded filter it
+ * turns most absent keys away on its own (the reason it exists).
+ */
+static void test_may_hold_only_rules_out_absent_keys(void **state)
+{
+	unsigned long may = 0, absent = 0;
+	struct xb_tss_filter f;
+	struct xb_tss_key probe;
+	struct xb_rng rng;
+	__u64 word, h;
+	bool held;
+	size_t i;
+
+	(void)state;
+	xb_rng_seed(&rng, xb_test_seed("tss_filter_may_hold"));
+	for (i = 0; i < FP_PROBES; i++) {
+		/* densities from 1/2 down to 1/64 */
+		word = xb_rng_next(&rng);
+		word &= i % 2 ? xb_rng_next(&rng) : ~0ULL;
+		word &= i % 3 ? xb_rng_next(&rng) : ~0ULL;
+		word &= i % 5 ? xb_rng_next(&rng) & xb_rng_next(&rng) : ~0ULL;
+		h = xb_rng_next(&rng);
+		held = xb_tss_filter_hit(word, xb_tss_filter_mask_of(h, XB_TSS_CLASS_BIG)) ||
+		       xb_tss_filter_hit(word, xb_tss_filter_mask_of(h, XB_TSS_CLASS_PAIR));
+		if (held)
+			assert_true(xb_tss_filter_may_hold(word, h));
+	}
+	assert_false(xb_tss_filter_may_hold(0, xb_rng_next(&rng)));
+
+	xb_tss_filter_init(&f, words, gate);
+	for (i = 0; i < N_KEYS; i++) {
+		random_key(&rng, &keys[i], LIST);
+		xb_tss_filter_add(&f, &keys[i], i % 2 ? XB_TSS_CLASS_PAIR : XB_TSS_CLASS_BIG, 0);
+	}
+	for (i = 0; i < N_KEYS; i++) {
+		h = xb_tss_filter_hash(&keys[i]);
+		assert_true(xb_tss_filter_may_hold(words[xb_tss_filter_word_of(LIST, h)], h));
+	}
+	for (i = 0; i < FP_PROBES; i++) {
+		random_key(&rng, &probe, LIST);
+		h = xb_tss_filter_hash(&probe);
+		word = words[xb_tss_filter_word_of(LIST, h)];
+		may += xb_tss_filter_may_hold(word, h);
+		absent += !xb_tss_filter_hit(word, xb_tss_filter_mask_of(h, XB_TSS_CLASS_BIG)) &&
+			  !xb_tss_filter_hit(word, xb_tss_filter_mask_of(h, XB_TSS_CLASS_PAIR));
+	}
+	print_message("may hold: %lu of %u absent keys (%lu the masks turn away)\n",
+		      may, FP_PROBES, absent);
+	assert_true(may * 10 < (unsigned long)FP_PROBES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filter_sets_bits_and_rebuilds_after_deletions),
 		cmocka_unit_test(test_gate_follows_best_priority),
 		cmocka_unit_test(test_filter_false_positives_are_rare),
+		cmocka_unit_test(test_may_hold_only_rules_out_absent_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
