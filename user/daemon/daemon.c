@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -151,11 +152,25 @@ static size_t mirror_size(const struct xb_mirror *m)
  * did not fit. Logged once per episode; the daemon keeps running. Any
  * other failure is returned.
  */
+/*
+ * Changed policies in one publication past which the daemon gives the
+ * heap's free pages back to the kernel. A bulk build (start-up, re-dump)
+ * frees what only it needed, the sort's order, the publication's batches,
+ * the arrays the builder outgrew by doubling, and glibc keeps those pages
+ * resident: 2.1 MB of the daemon's 19 MB at 100k realistic acl policies.
+ * An event's publication frees too little to be worth a trim's walk of
+ * the heap.
+ */
+#define TRIM_AFTER_CHANGES	4096
+
 static int publish(struct xb_daemon *d)
 {
+	size_t changes = d->mirror.dirty_policies.n;
 	int err = xb_publish(&d->publisher, &d->mirror);
 	int map = d->publisher.full_map;
 
+	if (changes >= TRIM_AFTER_CHANGES)
+		malloc_trim(0);
 	if (!err || map < 0)
 		return err;
 	xb_sync_set_unsynced_reason(&d->maps, XB_UNSYNCED_MAP_FULL + map);
