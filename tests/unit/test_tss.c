@@ -833,6 +833,41 @@ static void test_full_bucket(void **state)
 	fx_free(f);
 }
 
+/* One bucket grows past the powers of two its array takes and shrinks
+ * back through them to its single policy kept in the bucket itself, as
+ * policies of one selector come and go: the best one left always wins.
+ * The last to go is the worse of the last two, whose copy stays behind
+ * the one kept. */
+static void test_bucket_grows_and_shrinks(void **state)
+{
+	static const int leave[] = { 4, 0, 8, 2, 1, 6, 3, 7 };
+	struct xb_flow fl = flow("192.0.2.5", "198.51.100.5", IPPROTO_TCP, 1, 2);
+	struct fx *f = fx_new();
+	struct xb_policy *p;
+	size_t i;
+	int best;
+
+	(void)state;
+	for (i = 0; i < 9; i++) {
+		p = pol(f, IN, MAIN, "192.0.2.0", 24, "0.0.0.0", 0, 10 + i,
+			i % 2 ? ALLOW : BLOCK);
+		p->mark_m = i;	/* the same selector again, another mark mask */
+		assert_int_equal(xb_tss_add(f->tss, p), 0);
+		fx_flush(f);
+		expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 0);
+	}
+	for (i = 0; i < sizeof(leave) / sizeof(leave[0]); i++) {
+		assert_int_equal(xb_tss_del(f->tss, leave[i]), 0);
+		f->pols[leave[i]].mark_v = 1;	/* out of every view, for the reference */
+		fx_flush(f);
+		for (best = 0; f->pols[best].mark_v; best++)
+			;
+		expect(f, IN, &fl, best % 2 ? XB_R_PASS_POLICY_ALLOW : XB_R_DROP_POLICY_BLOCK,
+		       best);
+	}
+	fx_free(f);
+}
+
 /* Lists of more than this many tables are indexed where a test checks
  * the candidate index (the daemon's default is XB_IDX_MIN_TABLES). */
 #define INDEX_MIN_TEST	8
@@ -1472,6 +1507,7 @@ int main(void)
 		cmocka_unit_test(test_many_shapes),
 		cmocka_unit_test(test_table_limit),
 		cmocka_unit_test(test_full_bucket),
+		cmocka_unit_test(test_bucket_grows_and_shrinks),
 		cmocka_unit_test(test_realistic_profiles),
 		cmocka_unit_test(test_flush_only_changes),
 		cmocka_unit_test(test_random_differential),

@@ -144,22 +144,22 @@ struct shape_count {
  * XB_BUCKET_RULES. */
 struct bucket {
 	struct xb_hnode node;
-	struct xb_tss_key key;
-	struct table *table;
+	struct xb_tss_key key;	/* its table: key.shape_id (table_of()) */
 	/* Its policies (bucket_pols()): most buckets of a realistic rule
-	 * set hold one, kept in `one` until a second comes (cap 0), which
-	 * spares them an allocation of their own. */
+	 * set hold one, kept in `one`, which spares them an allocation of
+	 * their own; more are in an array of bucket_cap(n). */
 	union {
 		struct pol_ent *one;
 		struct pol_ent **pols;
 	};
 	__u32 n;
-	__u32 cap;
 	bool dirty;
 	__u8 pub_chunks;	/* entries of it in xb_tss */
 	bool pub_pair;		/* its entry in xb_tss_pair */
 	__u8 idx_dims;		/* index dimensions it is in (tss_index.h) */
 };
+/* One per key: 72 bytes take an 80-byte malloc chunk, 88 took 96. */
+_Static_assert(sizeof(struct bucket) <= 72, "struct bucket grew: one per key");
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
  * policy itself. Indexed by policy id (struct xb_tss.pols), one for each
@@ -186,6 +186,8 @@ struct id_stack {
 
 struct list_state {
 	struct table **tables;
+	/* The same by id: a bucket's table is by_id[key.shape_id] */
+	struct table *by_id[XB_TABLE_IDS];
 	__u32 n;
 	__u32 cap;
 	__u32 n_offload;
@@ -615,6 +617,7 @@ static struct table *table_new(struct xb_tss *tss, const struct table_key *tk)
 	}
 	t->slot = ls->n;
 	ls->tables[ls->n++] = t;
+	ls->by_id[t->id] = t;
 	list_mark_dirty(tss, tk->list);
 	return t;
 }
@@ -631,6 +634,7 @@ static void table_put(struct xb_tss *tss, struct table *t)
 	last = ls->tables[--ls->n];
 	last->slot = t->slot;
 	ls->tables[t->slot] = last;
+	ls->by_id[t->id] = NULL;
 	/* On ENOMEM the id is lost, which is harmless. */
 	(void)id_push(&ls->pend_ids, t->id);
 	xb_htab_remove(&tss->tables, &t->node);
@@ -694,60 +698,68 @@ static struct bucket *bucket_new(struct xb_tss *tss, const struct table *t,
 	return b;
 }
 
+/* The table a bucket's key is in, NULL once the table is gone (its
+ * emptied buckets wait for the flush). */
+static struct table *table_of(const struct xb_tss *tss, const struct bucket *b)
+{
+	return tss->lists[b->key.list].by_id[b->key.shape_id];
+}
+
+/* The array a bucket of n policies has: none while one fits in the
+ * bucket, else the power of two at or above n. Derived, not stored: the
+ * array is resized whenever n crosses one (bucket_insert(),
+ * bucket_remove()). */
+static __u32 bucket_cap(__u32 n)
+{
+	return n < 2 ? 0 : 1U << (32 - __builtin_clz(n - 1));
+}
+
 static struct pol_ent **bucket_pols(struct bucket *b)
 {
-	return b->cap ? b->pols : &b->one;
+	return bucket_cap(b->n) ? b->pols : &b->one;
 }
 
 static struct pol_ent *bucket_pol(const struct bucket *b, __u32 i)
 {
-	return b->cap ? b->pols[i] : b->one;
-}
-
-/* Room for n policies: a first one stays in the bucket, more move to an
- * array of their own. */
-static int bucket_reserve(struct bucket *b, __u32 n)
-{
-	struct pol_ent *one = b->one, **arr = NULL;
-	__u32 cap = 0;
-
-	if (b->cap)
-		return grow_array((void **)&b->pols, &b->cap, n, sizeof(*b->pols));
-	if (n <= 1)
-		return 0;
-	if (grow_array((void **)&arr, &cap, n, sizeof(*arr)))
-		return -ENOMEM;
-	if (b->n)
-		arr[0] = one;
-	b->pols = arr;
-	b->cap = cap;
-	return 0;
+	return bucket_cap(b->n) ? b->pols[i] : b->one;
 }
 
 static void bucket_free(struct bucket *b)
 {
-	if (b->cap)
+	if (bucket_cap(b->n))
 		free(b->pols);
 	free(b);
 }
 
-/* Capacity must have been reserved. */
-static void bucket_insert(struct bucket *b, struct pol_ent *pe)
+/* Into its place by (priority, pos, id); -ENOMEM (nothing changed) when
+ * the array cannot grow. */
+static int bucket_insert(struct bucket *b, struct pol_ent *pe)
 {
-	struct pol_ent **pols = bucket_pols(b);
-	__u32 i = b->n++;
+	__u32 cap = bucket_cap(b->n), grown = bucket_cap(b->n + 1), i;
+	struct pol_ent **pols;
 
+	if (grown != cap) {
+		pols = realloc(cap ? b->pols : NULL, grown * sizeof(*pols));
+		if (!pols)
+			return -ENOMEM;
+		if (!cap)
+			pols[0] = b->one;
+		b->pols = pols;
+	}
+	pols = grown ? b->pols : &b->one;
+	i = b->n++;
 	while (i > 0 && pe_before(pe, pols[i - 1])) {
 		pols[i] = pols[i - 1];
 		i--;
 	}
 	pols[i] = pe;
+	return 0;
 }
 
 static void bucket_remove(struct bucket *b, struct pol_ent *pe)
 {
-	struct pol_ent **pols = bucket_pols(b);
-	__u32 i = 0;
+	struct pol_ent **pols = bucket_pols(b), **shrunk;
+	__u32 i = 0, cap = bucket_cap(b->n);
 
 	while (i < b->n && pols[i] != pe)
 		i++;
@@ -755,6 +767,17 @@ static void bucket_remove(struct bucket *b, struct pol_ent *pe)
 		return;
 	memmove(&pols[i], &pols[i + 1], (b->n - i - 1) * sizeof(*pols));
 	b->n--;
+	if (bucket_cap(b->n) == cap)
+		return;
+	if (b->n == 1) {
+		b->one = pols[0];
+		free(pols);
+		return;
+	}
+	/* A failed shrink keeps the larger array, which serves as well. */
+	shrunk = realloc(pols, bucket_cap(b->n) * sizeof(*pols));
+	if (shrunk)
+		b->pols = shrunk;
 }
 
 static int shape_count_get(struct xb_tss *tss, const struct table_key *tk,
@@ -812,17 +835,16 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 
 	if (!b)
 		b = bucket_new(tss, t, key);
-	if (!b || heap_reserve(&t->pols) || bucket_reserve(b, b->n + 1) ||
-	    bucket_mark_dirty(tss, b))
+	if (!b || heap_reserve(&t->pols) || bucket_mark_dirty(tss, b))
 		return -ENOMEM;	/* an empty bucket goes at the next flush */
 	was_full = b->n > XB_BUCKET_MAX;
+	if (bucket_insert(b, pe))
+		return -ENOMEM;
 	heap_push(&t->pols, pe);
-	bucket_insert(b, pe);
 	if (!was_full && b->n > XB_BUCKET_MAX)
 		ls->n_full++;
 	if (heap_top(&t->pols) == pe)
 		list_mark_dirty(tss, t->key.list);
-	b->table = t;
 	pe->bucket = b;
 	return 0;
 }
@@ -831,7 +853,7 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 {
 	struct list_state *ls = &tss->lists[pe->list];
 	struct bucket *b = pe->bucket;
-	struct table *t = b->table;
+	struct table *t = table_of(tss, b);
 	bool was_best = heap_top(&t->pols) == pe;
 
 	if (b->n == XB_BUCKET_MAX + 1)
@@ -844,8 +866,6 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 	if (was_best)
 		list_mark_dirty(tss, t->key.list);
 	/* an emptied bucket outlives its table until the flush */
-	if (!b->n)
-		b->table = NULL;
 	if (!t->pols.n)
 		table_put(tss, t);
 	pe->bucket = NULL;
@@ -1367,7 +1387,6 @@ static void release_pending_ids(struct xb_tss *tss)
 static int index_track(struct xb_tss *tss, __u32 list_idx)
 {
 	struct list_state *ls = &tss->lists[list_idx];
-	struct table *by_id[XB_TABLE_IDS] = {};
 	struct xb_hnode *n, *tmp;
 	struct xb_shape shape;
 	struct bucket *b;
@@ -1375,11 +1394,9 @@ static int index_track(struct xb_tss *tss, __u32 list_idx)
 	size_t i;
 	int err = 0;
 
-	for (i = 0; i < ls->n; i++)
-		by_id[ls->tables[i]->id] = ls->tables[i];
 	xb_htab_for_each(&tss->buckets, n, tmp, i) {
 		b = xb_container_of(n, struct bucket, node);
-		t = b->key.list == list_idx ? by_id[b->key.shape_id] : NULL;
+		t = b->key.list == list_idx ? table_of(tss, b) : NULL;
 		if (!t || !b->n)
 			continue;	/* another list's, or going at this flush */
 		table_describe(t, &shape);
