@@ -5,6 +5,12 @@
 #include "lib/hashtab.h"
 
 #define XB_HTAB_MIN_BUCKETS 64
+/* Nodes a bucket holds on average before the table doubles. Two, not
+ * one: each node keeps its full hash, so a longer chain costs compares of
+ * hashes, and the bucket array of the daemon's largest tables (policies
+ * by kernel index, the builder's buckets by key), 8 bytes a node at a
+ * load of one, was ~10 of the bytes a mirrored policy costs. */
+#define XB_HTAB_MAX_LOAD 2
 
 /* 32 bits at a time (keys are addresses and ids, 4 to 40 bytes), mixed
  * murmur3-style, then a final avalanche. */
@@ -101,7 +107,7 @@ int xb_htab_insert(struct xb_htab *h, struct xb_hnode *node)
 {
 	size_t b;
 
-	if (h->count >= h->n_buckets && htab_grow(h))
+	if (h->count >= XB_HTAB_MAX_LOAD * h->n_buckets && htab_grow(h))
 		return -ENOMEM;
 	node->hash = xb_hash_bytes(node_key(h, node), h->key_len);
 	b = node->hash & (h->n_buckets - 1);
