@@ -145,14 +145,6 @@ static size_t mirror_size(const struct xb_mirror *m)
 }
 
 /*
- * xb_publish(), and what the daemon does when a map was full: the entries
- * that publication did not write are lost, so the maps stay unsynced (with
- * the map's name for `status`) until they are rebuilt from empty, which
- * check_capacity() tries once the mirror has shrunk below the size that
- * did not fit. Logged once per episode; the daemon keeps running. Any
- * other failure is returned.
- */
-/*
  * Changed policies in one publication past which the daemon gives the
  * heap's free pages back to the kernel. A bulk build (start-up, re-dump)
  * frees what only it needed, the sort's order, the publication's batches,
@@ -163,6 +155,14 @@ static size_t mirror_size(const struct xb_mirror *m)
  */
 #define TRIM_AFTER_CHANGES	4096
 
+/*
+ * xb_publish(), and what the daemon does when a map was full: the entries
+ * that publication did not write are lost, so the maps stay unsynced (with
+ * the map's name for `status`) until they are rebuilt from empty, which
+ * check_capacity() tries once the mirror has shrunk below the size that
+ * did not fit. Logged once per episode; the daemon keeps running. Any
+ * other failure is returned.
+ */
 static int publish(struct xb_daemon *d)
 {
 	size_t changes = d->mirror.dirty_policies.n;
