@@ -26,6 +26,12 @@
  * IPv6 flows there). The reasons the miss runs ended with are printed as
  * comments, so the classification work they did is visible.
  *
+ * -a names the order in which the builder takes the policies: rule order
+ * (as generated, the best first, which is what the daemon's bulk builds
+ * sort them into), or, as a daemon running before the SPD was loaded sees
+ * them one live event at a time, reverse or shuffled: how much the
+ * first-come placement of live adds costs the walk.
+ *
  * The maps and the builder are sized for XB_MAX_POLICIES policies, or
  * for -c CAPACITY (the daemon's default is XB_MAX_POLICIES_DEFAULT: its
  * hash tables have eight times the buckets), or for the largest N if more.
@@ -70,6 +76,11 @@
 
 enum { SLOT_XDP, SLOT_FLOOR, SLOT_FLOOR_LOOKUP, SLOT_FLOOR_FIB, SLOT_MAX };
 
+/* The order in which publish() hands the policies to the builder (-a). */
+enum build_order { ORDER_RULE, ORDER_REVERSE, ORDER_SHUFFLED };
+
+static const char *const order_names[] = { "rule", "reverse", "shuffled" };
+
 #define MAX_FLOWS	(8u * XB_FLOW_CACHE_ENTRIES)
 #define SEEN_BITS	20
 /* Flows whose search is counted (print_walk()). */
@@ -84,6 +95,7 @@ struct bench {
 	unsigned int repeat, trials;
 	__u64 generation;
 	struct xb_policy *pols;
+	__u32 *perm;		/* order_policies() */
 	struct bench_flow *flows;
 	struct xb_flow *walk_flows;	/* the first WALK_FLOWS of them */
 	__u32 n_walk;
@@ -91,6 +103,7 @@ struct bench {
 	int profile;		/* ruleset_gen.h profile, -1: swan_spd.h */
 	__u32 n_pols;		/* in pols, as generated */
 	__u32 max_policies;	/* the maps' and the builder's capacity */
+	enum build_order order;	/* in which the builder takes them */
 	bool built_indexed[XB_SHAPE_LISTS];	/* set_lists_indexed() */
 };
 
@@ -298,6 +311,25 @@ static bool set_lists_indexed(struct bench *b, bool forced)
 	return changes;
 }
 
+/* b->perm: the indexes of b->pols in the order b->order names. */
+static void order_policies(struct bench *b)
+{
+	struct xb_rng rng;
+	__u32 i, j, t;
+
+	for (i = 0; i < b->n_pols; i++)
+		b->perm[i] = b->order == ORDER_REVERSE ? b->n_pols - 1 - i : i;
+	if (b->order != ORDER_SHUFFLED)
+		return;
+	xb_rng_seed(&rng, 0x0dd5ull + b->n_pols);
+	for (i = b->n_pols; i > 1; i--) {
+		j = xb_rng_below(&rng, i);
+		t = b->perm[i - 1];
+		b->perm[i - 1] = b->perm[j];
+		b->perm[j] = t;
+	}
+}
+
 /* Publishes the SPD of size n with the real builder; prints its cost. */
 static void publish(struct bench *b, __u32 n, int af)
 {
@@ -310,6 +342,7 @@ static void publish(struct bench *b, __u32 n, int af)
 	};
 	struct xb_tss_sink sink;
 	struct xb_tss *tss = xb_tss_new(b->max_policies);
+	const struct xb_policy *pol;
 	__u64 t0, t1;
 	__u32 i;
 	int err;
@@ -322,13 +355,14 @@ static void publish(struct bench *b, __u32 n, int af)
 	if ((err = xb_tss_maps_clear(&maps)))
 		bench_die("clear classifier maps", -err);
 	b->n_pols = make_spd(b, n, af);
+	order_policies(b);
 	t0 = xbt_now_ns();
 	for (i = 0; i < b->n_pols; i++) {
-		if ((err = xb_tss_add(tss, &b->pols[i]))) {
+		pol = &b->pols[b->perm[i]];
+		if ((err = xb_tss_add(tss, pol))) {
 			fprintf(stderr, "bench_classify: policy %u of %u: id %u type %u "
-				"prefixes %u/%u\n", i, b->n_pols, b->pols[i].id,
-				b->pols[i].type, b->pols[i].sel.prefixlen_s,
-				b->pols[i].sel.prefixlen_d);
+				"prefixes %u/%u\n", i, b->n_pols, pol->id, pol->type,
+				pol->sel.prefixlen_s, pol->sel.prefixlen_d);
 			bench_die("xb_tss_add", -err);
 		}
 	}
@@ -807,7 +841,8 @@ static void bench_esp(struct bench *b)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "Usage: %s [-r REPEAT] [-t TRIALS] [-n MAX_N] "
-		"[-c CAPACITY] [-p acl|fw|ipc] [-o BENCH_BPF_OBJ]\n", prog);
+		"[-c CAPACITY] [-p acl|fw|ipc] [-a rule|reverse|shuffled] "
+		"[-o BENCH_BPF_OBJ]\n", prog);
 	exit(2);
 }
 
@@ -822,7 +857,7 @@ int main(int argc, char **argv)
 
 	snprintf(self, sizeof(self), "%s", argv[0]);
 	snprintf(obj, sizeof(obj), "%s/bench.bpf.o", dirname(self));
-	while ((opt = getopt(argc, argv, "r:t:n:c:o:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:t:n:c:o:p:a:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			b.repeat = (unsigned int)strtoul(optarg, NULL, 0);
@@ -844,6 +879,14 @@ int main(int argc, char **argv)
 			if (b.profile < 0)
 				usage(argv[0]);
 			break;
+		case 'a':
+			for (i = 0; i < sizeof(order_names) / sizeof(order_names[0]); i++)
+				if (!strcmp(optarg, order_names[i]))
+					break;
+			if (i == sizeof(order_names) / sizeof(order_names[0]))
+				usage(argv[0]);
+			b.order = (enum build_order)i;
+			break;
 		default:
 			usage(argv[0]);
 		}
@@ -852,18 +895,19 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 	libbpf_set_print(NULL);
 	b.pols = calloc(max_n ? max_n : 1, sizeof(*b.pols));
+	b.perm = calloc(max_n ? max_n : 1, sizeof(*b.perm));
 	b.flows = calloc(MAX_FLOWS, sizeof(*b.flows));
 	b.walk_flows = calloc(WALK_FLOWS, sizeof(*b.walk_flows));
 	b.seen = calloc(1, sizeof(__u64) << SEEN_BITS);
-	if (!b.pols || !b.flows || !b.walk_flows || !b.seen)
+	if (!b.pols || !b.perm || !b.flows || !b.walk_flows || !b.seen)
 		bench_die("calloc", ENOMEM);
 	make_net(&b);
 	b.max_policies = max_n > capacity ? max_n : capacity;
 	load_datapath(&b);
 	load_bench(&b, obj);
 	set_iface(&b);
-	printf("# classify: repeat=%u trials=%u (median), ns per packet\n",
-	       b.repeat, b.trials);
+	printf("# classify: repeat=%u trials=%u (median), ns per packet; built in %s order\n",
+	       b.repeat, b.trials, order_names[b.order]);
 	bench_esp(&b);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (sizes[i] > max_n)
