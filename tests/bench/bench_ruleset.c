@@ -5,11 +5,14 @@
  * XFRM_MSG_NEWPOLICY messages (one send for many, every one acknowledged),
  * and prints how long the kernel took:
  *
- *	bench_ruleset -p acl|fw|ipc -f 4|6 -n N [-s SEED] [-d] [-i]
- *		      [-F FLOWS -k COUNT]
+ *	bench_ruleset -p acl|fw|ipc -f 4|6 -n N [-s SEED] [-d] [-i] [-r]
+ *		      [-w FROM:COUNT] [-F FLOWS -k COUNT]
  *
  * -d keeps every IPv4 address in the documentation ranges (rule sets whose
- * flows go on a wire), -i makes the policies dir in instead of fwd. Port
+ * flows go on a wire), -i makes the policies dir in instead of fwd, -r
+ * loads the last rule first (a running daemon then sees the worst policy
+ * first, one live event after another), -w only rules FROM to
+ * FROM + COUNT - 1 of the set (a test loads it in parts). Port
  * ranges are loaded as the (port, mask) pieces they expand into, which
  * `ip xfrm` cannot express.
  *
@@ -23,6 +26,7 @@
  * the documentation ranges are kept.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,8 +169,8 @@ static double now_s(void)
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "Usage: %s -p acl|fw|ipc -f 4|6 -n N [-s SEED] [-d] [-i] "
-		"[-F FLOWS -k COUNT]\n", prog);
+	fprintf(stderr, "Usage: %s -p acl|fw|ipc -f 4|6 -n N [-s SEED] [-d] [-i] [-r] "
+		"[-w FROM:COUNT] [-F FLOWS -k COUNT]\n", prog);
 	exit(2);
 }
 
@@ -182,9 +186,11 @@ int main(int argc, char **argv)
 	int opt, first_err = 0, profile;
 	size_t n, i, off = 0, n_flows = 0;
 	const char *flows_path = NULL;
+	bool last_first = false;
+	size_t from = 0, count = SIZE_MAX, n_load;
 	double t0, t1;
 
-	while ((opt = getopt(argc, argv, "p:f:n:s:diF:k:h")) != -1) {
+	while ((opt = getopt(argc, argv, "p:f:n:s:dirw:F:k:h")) != -1) {
 		switch (opt) {
 		case 'p':
 			profile = xb_rs_profile_parse(optarg);
@@ -206,6 +212,13 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			cfg.dir = XFRM_POLICY_IN;
+			break;
+		case 'r':
+			last_first = true;
+			break;
+		case 'w':
+			if (sscanf(optarg, "%zu:%zu", &from, &count) != 2)
+				usage(argv[0]);
 			break;
 		case 'F':
 			flows_path = optarg;
@@ -235,18 +248,20 @@ int main(int argc, char **argv)
 		perror("bench_ruleset: netlink");
 		return 1;
 	}
+	from = from < n ? from : n;
+	n_load = count < n - from ? count : n - from;
 	t0 = now_s();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n_load; i++) {
 		struct nb_policy nb;
 		struct nlmsghdr *nlh;
 
-		to_nb_policy(&pols[i], &nb);
+		to_nb_policy(&pols[from + (last_first ? n_load - 1 - i : i)], &nb);
 		nlh = nb_policy_msg(batch + off, XFRM_MSG_NEWPOLICY, &nb);
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
 				   NLM_F_EXCL;
 		nlh->nlmsg_seq = seq++;
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
-		if (++in_batch < BATCH && i + 1 < n &&
+		if (++in_batch < BATCH && i + 1 < n_load &&
 		    off + NB_BUF_SIZE / 4 <= sizeof(batch))
 			continue;
 		if (mnl_socket_sendto(nl, batch, off) < 0) {
@@ -260,7 +275,7 @@ int main(int argc, char **argv)
 	}
 	t1 = now_s();
 	printf("loaded %zu policies in %.2f s (%.0f/s), %u refused%s%s\n",
-	       n - errors, t1 - t0, (n - errors) / (t1 - t0), errors,
+	       n_load - errors, t1 - t0, (n_load - errors) / (t1 - t0), errors,
 	       errors ? ": " : "", errors ? strerror(first_err) : "");
 	mnl_socket_close(nl);
 	if (flows_path && !errors) {
