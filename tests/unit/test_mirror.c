@@ -31,6 +31,8 @@
 #include "mirror/publish.h"
 #include "cli/show.h"
 #include "mirror/snapshot.h"
+#include "classify_ref.h"
+#include "tss_sink_maps.h"
 
 static const unsigned char key_pattern[] = {
 	0xde, 0xad, 0xbe, 0xef, 0x5a, 0xa5, 0x3c, 0xc3, 0x0f, 0xf0, 0x69, 0x96,
@@ -920,6 +922,113 @@ static void test_publish_builds_by_precedence(void **state)
 	xb_maps_close(&maps);
 }
 
+/* Pairs of neighbours in a published list whose table ids (their order
+ * of opening) are not in the order of their positions (best priorities). */
+static size_t tables_opened_out_of_order(const struct xb_maps *maps, __u32 list,
+					 __u32 n_policies)
+{
+	static struct xb_shape_list published;
+	size_t i, n = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(maps->fd[XB_MAP_SHAPE_LISTS], &list, &published), 0);
+	assert_int_equal(published.n_policies, n_policies);
+	assert_true(published.count > 20);
+	for (i = 0; i + 1 < published.count; i++)
+		n += published.shapes[i].id > published.shapes[i + 1].id;
+	return n;
+}
+
+/* Flows drawn from the SPD: the published classifier, read as the
+ * datapath reads it, decides each as the reference classifier does. */
+static void assert_decides_as_reference(struct xb_maps *maps, const struct xb_mirror *m)
+{
+	static const __u8 accept_all[4];
+	struct xb_tss_maps tm = {
+		.tss_fd = maps->fd[XB_MAP_TSS],
+		.pair_fd = maps->fd[XB_MAP_TSS_PAIR],
+		.lists_fd = maps->fd[XB_MAP_SHAPE_LISTS],
+		.index_fd = maps->fd[XB_MAP_TSS_INDEX],
+		.filter = maps->filter,
+	};
+	struct xb_ref_decision ref, got;
+	struct xb_tss_source src;
+	struct xb_policy *pols;
+	struct xb_tmpl tmpls[XB_MAX_TMPLS];
+	struct xb_flow fl;
+	struct xb_rng rng;
+	size_t n = 0, i;
+	__u32 id;
+
+	pols = calloc(m->policies.count, sizeof(*pols));
+	assert_non_null(pols);
+	for (id = 0; id < m->next_id; id++)
+		if (!xb_mirror_policy_get(m, id, &pols[n], tmpls))
+			n++;
+	assert_int_equal(n, m->policies.count);
+	xb_tss_maps_source(&tm, &src);
+	xb_rng_seed(&rng, 0x5eed0002);
+	for (i = 0; i < 4000; i++) {
+		xb_rs_flow(&rng, pols, n, &fl);
+		xb_ref_classify_input(pols, n, XFRM_POLICY_FWD, &fl, accept_all, &ref);
+		assert_int_equal(xb_tss_lookup(&src, XFRM_POLICY_FWD, &fl, accept_all, &got), 0);
+		assert_int_equal(got.reason, ref.reason);
+		assert_int_equal(got.policy_id, ref.policy_id);
+	}
+	free(pols);
+}
+
+/*
+ * Live adds are placed first come, and never moved: the same kind of SPD
+ * added one publication a policy, the last rule first, leaves tables
+ * whose best was raised after they opened, which the builder counts. A
+ * relayout then publishes what a bulk build in order does: tables opened
+ * in the order of their best priorities (test_publish_builds_by_precedence),
+ * no drift counted, and every flow decided as the reference decides it,
+ * before and after.
+ */
+static void test_relayout_undoes_live_drift(void **state)
+{
+	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, 2000, XFRM_POLICY_FWD, false };
+	__u32 list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4);
+	struct xb_event ev = { .kind = XB_EV_POLICY_UPSERT };
+	struct xb_publisher pub;
+	struct xb_policy *pols;
+	struct xb_maps maps;
+	struct xb_mirror m;
+	struct xb_rng rng;
+	size_t n, i;
+
+	(void)state;
+	pols = calloc(cfg.n_policies, sizeof(*pols));
+	assert_non_null(pols);
+	xb_rng_seed(&rng, 0x5eed0001);
+	n = xb_rs_gen(&rng, &cfg, pols, cfg.n_policies);
+	open_pinned_maps(&maps);
+	open_publisher(&pub, &maps, &m);
+	for (i = n; i-- > 0;) {
+		ev.policy.pol = pols[i];
+		ev.policy.pol.id = 0;
+		ev.policy.pol.pos = 0;
+		ev.policy.pol.index = (__u32)(i + 1) << 3 | XFRM_POLICY_FWD;
+		assert_int_equal(xb_mirror_apply(&m, &ev), 0);
+		assert_int_equal(xb_publish(&pub, &m), 0);
+	}
+	assert_true(xb_publish_relayout_due(&pub, &m));
+	assert_true(tables_opened_out_of_order(&maps, list, n) > 0);
+	assert_decides_as_reference(&maps, &m);
+
+	assert_int_equal(xb_publish_relayout(&pub, &m), 0);
+	assert_false(xb_publish_relayout_due(&pub, &m));
+	assert_int_equal(xb_tss_raised_tables(pub.tss), 0);
+	assert_int_equal(tables_opened_out_of_order(&maps, list, n), 0);
+	assert_int_equal(maps.sync->seq & 1, 0);	/* its window closed */
+	assert_decides_as_reference(&maps, &m);
+	free(pols);
+	xb_mirror_fini(&m);
+	xb_publisher_fini(&pub);
+	xb_maps_close(&maps);
+}
+
 /* A restart on pins a previous daemon left must not keep its defaults: the
  * new mirror publishes only defaults that differ from "accept". */
 static void test_clear_resets_defaults(void **state)
@@ -956,6 +1065,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_publish_full_map,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_builds_by_precedence,
+						maps_setup, maps_teardown),
+		cmocka_unit_test_setup_teardown(test_relayout_undoes_live_drift,
 						maps_setup, maps_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_feeds_classifier,
 						maps_setup, maps_teardown),

@@ -226,6 +226,7 @@ struct xb_tss {
 	__u32 cap_dirty;
 	struct xb_tss_index *index;
 	__u32 index_min_tables;	/* lists above it are published indexed */
+	__u32 n_raised;		/* xb_tss_raised_tables() */
 };
 
 static int grow_array(void **arr, __u32 *cap, __u32 need, size_t elem)
@@ -840,6 +841,8 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 	was_full = b->n > XB_BUCKET_MAX;
 	if (bucket_insert(b, pe))
 		return -ENOMEM;
+	if (t->pols.n && pe->rule.priority < heap_top(&t->pols)->rule.priority)
+		tss->n_raised++;
 	heap_push(&t->pols, pe);
 	if (!was_full && b->n > XB_BUCKET_MAX)
 		ls->n_full++;
@@ -1492,6 +1495,11 @@ void xb_tss_forget_published(struct xb_tss *tss)
 		tss->lists[i].dirty = true;
 	}
 	xb_tss_index_forget_published(tss->index);
+}
+
+__u32 xb_tss_raised_tables(const struct xb_tss *tss)
+{
+	return tss->n_raised;
 }
 
 unsigned int xb_tss_undecidable_lists(const struct xb_tss *tss)

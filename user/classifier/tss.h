@@ -99,6 +99,15 @@ __u32 xb_tss_list_undecidable(const struct xb_tss *tss, __u32 list_idx,
  * index on small sets, the bench to compare. Takes effect at the next
  * flush. */
 void xb_tss_set_index_min(struct xb_tss *tss, __u32 min_tables);
+/* Placements since the builder was made that gave a table already open a
+ * better best priority: none when policies come in the kernel's order of
+ * precedence (a bulk build sorts them so), one for most live adds of a
+ * better policy than those before it. The walk passes every table whose
+ * best could beat the match so far, and placement is never revised: at
+ * 100k realistic acl policies added in no order a new flow passed 46.6
+ * tables instead of 32.7. A count of what a rebuild in order would undo
+ * (xb_publish_relayout()). */
+__u32 xb_tss_raised_tables(const struct xb_tss *tss);
 /* Index entries of shape list list_idx that could not be written (the
  * xb_tss_index map is full): while there are any, the list is published
  * unindexed and every packet probes all its tables. */

@@ -87,6 +87,7 @@ struct xb_daemon {
 	bool map_full_warned;
 	size_t map_full_size;
 	__u64 capacity_checked_ns;
+	__u64 changed_ns;	/* the last publication of policy changes */
 	/* Policy notifications omit XFRMA_SEC_CTX; with SELinux labelled
 	 * IPsec possible, each notified policy is read back in full. */
 	bool refetch_policies;

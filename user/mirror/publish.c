@@ -388,22 +388,28 @@ static int load_policy(void *ctx, __u32 id, struct xb_policy *pol,
 	return xb_snapshot_policy(ctx, id, pol, tmpls);
 }
 
-int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
+/* An empty classifier builder for the maps' capacity. */
+static struct xb_tss *new_builder(const struct xb_maps *maps)
 {
+	struct xb_tss *tss = xb_tss_new(maps->max_policies ? maps->max_policies :
+							     XB_MAX_POLICIES);
 	const char *min_tables;
 
-	memset(pub, 0, sizeof(*pub));
-	pub->maps = maps;
-	pub->full_map = -1;
-	pub->tss = xb_tss_new(maps->max_policies ? maps->max_policies : XB_MAX_POLICIES);
-	if (!pub->tss)
-		return -ENOMEM;
 	/* XFRMBPF_INDEX_MIN_TABLES=N: index lists of more than N tables
 	 * (tests: the candidate index on small rule sets) */
 	min_tables = getenv("XFRMBPF_INDEX_MIN_TABLES");
-	if (min_tables)
-		xb_tss_set_index_min(pub->tss, (__u32)strtoul(min_tables, NULL, 0));
-	return 0;
+	if (tss && min_tables)
+		xb_tss_set_index_min(tss, (__u32)strtoul(min_tables, NULL, 0));
+	return tss;
+}
+
+int xb_publisher_init(struct xb_publisher *pub, struct xb_maps *maps)
+{
+	memset(pub, 0, sizeof(*pub));
+	pub->maps = maps;
+	pub->full_map = -1;
+	pub->tss = new_builder(maps);
+	return pub->tss ? 0 : -ENOMEM;
 }
 
 void xb_publisher_fini(struct xb_publisher *pub)
@@ -611,6 +617,19 @@ static void build_add(struct xb_tss *tss, const struct xb_mirror *m, __u32 id)
 		pr_warn("Couldn't add policy index %u to the classifier\n", pol.index);
 }
 
+/* The policies of order[0..n) into the builder, sorted first. */
+static void build_add_sorted(struct xb_tss *tss, const struct xb_mirror *m,
+			     struct build_order *order, size_t n)
+{
+	size_t i;
+
+	qsort(order, n, sizeof(*order), build_order_cmp);
+	for (i = 0; i < n; i++)
+		/* an id changed twice is listed twice */
+		if (!i || order[i].id != order[i - 1].id)
+			build_add(tss, m, order[i].id);
+}
+
 /*
  * The builder follows the changed policy ids: each leaves it, and those
  * the mirror still uses come back with their current policy, in the
@@ -646,13 +665,8 @@ static void build_classifier(struct xb_tss *tss, const struct xb_mirror *m)
 		if (mp)
 			order[n_used++] = (struct build_order){ mp->priority, mp->pos, id };
 	}
-	if (!order)
-		return;
-	qsort(order, n_used, sizeof(*order), build_order_cmp);
-	for (i = 0; i < n_used; i++)
-		/* an id changed twice is listed twice */
-		if (!i || order[i].id != order[i - 1].id)
-			build_add(tss, m, order[i].id);
+	if (order)
+		build_add_sorted(tss, m, order, n_used);
 	free(order);
 }
 
@@ -738,6 +752,98 @@ int xb_publish(struct xb_publisher *pub, struct xb_mirror *m)
 static int clear_map(struct xb_maps *maps, int map, size_t key_size)
 {
 	return xb_map_clear(maps->fd[map], key_size);
+}
+
+/* A layout drifts by this many raised tables (xb_tss_raised_tables()),
+ * and one policy in RELAYOUT_SHARE of the SPD's, before it is redone. */
+#define RELAYOUT_MIN_RAISED	256
+#define RELAYOUT_SHARE		16
+
+bool xb_publish_relayout_due(const struct xb_publisher *pub, const struct xb_mirror *m)
+{
+	__u32 raised = xb_tss_raised_tables(pub->tss);
+
+	return raised >= RELAYOUT_MIN_RAISED && raised >= m->policies.count / RELAYOUT_SHARE;
+}
+
+/* Every policy the mirror uses into tss, in the kernel's precedence. */
+static int build_all(struct xb_tss *tss, const struct xb_mirror *m)
+{
+	struct build_order *order = calloc(m->policies.count + 1, sizeof(*order));
+	const struct xb_mirror_policy *mp;
+	size_t n = 0;
+	__u32 id;
+
+	if (!order)
+		return -ENOMEM;
+	for (id = 0; id < m->next_id && n < m->policies.count; id++) {
+		mp = xb_mirror_policy_by_id(m, id);
+		if (mp)
+			order[n++] = (struct build_order){ mp->priority, mp->pos, id };
+	}
+	build_add_sorted(tss, m, order, n);
+	free(order);
+	return 0;
+}
+
+/* The classifier's maps emptied, lists too; the bitmaps and gates with
+ * them. Inside the caller's window. */
+static int clear_classifier(struct xb_maps *maps)
+{
+	struct xb_shape_list empty = {};
+	__u32 idx;
+	int err;
+
+	err = clear_map(maps, XB_MAP_TSS, sizeof(struct xb_tss_key));
+	if (!err)
+		err = clear_map(maps, XB_MAP_TSS_PAIR, sizeof(struct xb_tss_key));
+	if (!err)
+		err = clear_map(maps, XB_MAP_TSS_INDEX, sizeof(struct xb_tss_idx_key));
+	for (idx = 0; !err && idx < XB_SHAPE_LISTS; idx++)
+		err = map_put(maps, XB_MAP_SHAPE_LISTS, &idx, &empty);
+	if (maps->filter)
+		xb_tss_filter_init(maps->filter, maps->filter->words, maps->filter->gate);
+	return err;
+}
+
+int xb_publish_relayout(struct xb_publisher *pub, const struct xb_mirror *m)
+{
+	struct xb_maps *maps = pub->maps;
+	struct xb_tss *fresh = new_builder(maps);
+	struct publish_ctx c;
+	__u64 seq;
+	int err;
+
+	if (!fresh)
+		return -ENOMEM;
+	/* the slow part before the window: the datapath passes all it
+	 * meets while the window is open */
+	err = build_all(fresh, m);
+	if (err) {
+		xb_tss_free(fresh);
+		return err;
+	}
+	xb_tss_free(pub->tss);
+	pub->tss = fresh;
+	seq = xb_sync_window_open(maps);
+	err = clear_classifier(maps);
+	keep_err(&err, ctx_init(&c, maps));
+	if (!err)
+		keep_err(&c.err, publish_tss(&c, fresh));
+	keep_err(&err, ctx_finish(&c));
+	pub->full_map = c.full_map;
+	maintain_filter(maps);
+	publish_counts(pub, m);
+	xb_sync_window_close(maps, seq);
+	warn_undecidable(pub);
+	warn_unindexed(pub);
+	if (err) {
+		/* as in xb_publish() */
+		if (pub->full_map < 0)
+			pr_warn("Publication failed: the mirror is marked unsynced and the datapath fails open\n");
+		xb_sync_set_synced(maps, false);
+	}
+	return err;
 }
 
 int xb_publish_clear(struct xb_maps *maps)

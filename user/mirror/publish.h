@@ -42,6 +42,20 @@ struct xb_policy_store xb_publisher_store(const struct xb_publisher *pub);
  * only a rebuild on empty maps (xb_publish_clear(), a new publisher and
  * mirror, a dump) makes them complete again. */
 int xb_publish(struct xb_publisher *pub, struct xb_mirror *m);
+/*
+ * The classifier laid out anew, as at start: every policy the mirror uses
+ * into a new builder in the kernel's order of precedence, published on
+ * emptied classifier maps inside one window (the datapath passes what it
+ * meets meanwhile, and never sees the two layouts mixed). Live adds are
+ * placed first come and never moved, and a layout built so passes more
+ * tables a packet (xb_tss_raised_tables()). Failures as xb_publish()'s;
+ * -ENOMEM before the window leaves everything as it was. Call with no
+ * changes pending (after xb_publish()).
+ */
+int xb_publish_relayout(struct xb_publisher *pub, const struct xb_mirror *m);
+/* Whether the layout drifted enough since it was built in order for
+ * xb_publish_relayout() to be worth its window. */
+bool xb_publish_relayout_due(const struct xb_publisher *pub, const struct xb_mirror *m);
 /* Empty every state map (start-up: pins may hold a dead daemon's state). */
 int xb_publish_clear(struct xb_maps *maps);
 
