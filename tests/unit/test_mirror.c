@@ -996,6 +996,7 @@ static void test_relayout_undoes_live_drift(void **state)
 	struct xb_maps maps;
 	struct xb_mirror m;
 	struct xb_rng rng;
+	__u64 window_ns;
 	size_t n, i;
 
 	(void)state;
@@ -1017,7 +1018,8 @@ static void test_relayout_undoes_live_drift(void **state)
 	assert_true(tables_opened_out_of_order(&maps, list, n) > 0);
 	assert_decides_as_reference(&maps, &m);
 
-	assert_int_equal(xb_publish_relayout(&pub, &m), 0);
+	assert_int_equal(xb_publish_relayout(&pub, &m, &window_ns), 0);
+	assert_true(window_ns > 0);
 	assert_false(xb_publish_relayout_due(&pub, &m));
 	assert_int_equal(xb_tss_raised_tables(pub.tss), 0);
 	assert_int_equal(tables_opened_out_of_order(&maps, list, n), 0);

@@ -477,24 +477,25 @@ static bool healthy(const struct xb_daemon *d)
  */
 static int maybe_relayout(struct xb_daemon *d)
 {
-	__u64 start = xb_monotonic_ns();
+	__u64 start = xb_monotonic_ns(), window_ns = 0;
 	int err;
 
 	if (!d->maps.sync->synced || start - d->changed_ns < RELAYOUT_QUIET_NS ||
 	    !xb_publish_relayout_due(&d->publisher, &d->mirror))
 		return 0;
-	err = xb_publish_relayout(&d->publisher, &d->mirror);
-	if (err == -ENOMEM) {
-		pr_warn("Couldn't lay the classifier out anew: out of memory\n");
+	err = xb_publish_relayout(&d->publisher, &d->mirror, &window_ns);
+	if (err && d->maps.sync->synced) {
+		/* failed before it changed anything: the layout stays */
+		pr_warn("Couldn't lay the classifier out anew: %s\n", strerror(-err));
 		return 0;
 	}
 	if (err)
 		return publish_failed(d, err);
 	/* the old builder's memory is free now */
 	malloc_trim(0);
-	pr_info("Classifier laid out anew in the kernel's order (%zu policies, %.0f ms): "
-		"live adds had drifted it\n", d->mirror.policies.count,
-		(xb_monotonic_ns() - start) / 1e6);
+	pr_info("Classifier laid out anew in the kernel's order, as live adds had drifted it: "
+		"%zu policies, %.0f ms, the datapath passing everything for %.0f ms of them\n",
+		d->mirror.policies.count, (xb_monotonic_ns() - start) / 1e6, window_ns / 1e6);
 	return 0;
 }
 
