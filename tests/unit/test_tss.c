@@ -751,10 +751,40 @@ static void test_many_shapes(void **state)
 	fx_free(f);
 }
 
+/* Shape i of test_table_limit's 648: IPv6 prefixes of multiples of 16
+ * bits, proto and ports "any" or "exact", none relaxed further. */
+static void limit_shape(unsigned int i, struct xb_selector *sel)
+{
+	sel->prefixlen_s = 16 * (i % 9);
+	sel->prefixlen_d = 16 * (i / 9 % 9);
+	sel->proto = i / 81 % 2 ? IPPROTO_TCP : 0;
+	sel->sport_mask = i / 162 % 2 ? 0xffff : 0;
+	sel->dport_mask = i / 324 % 2 ? 0xffff : 0;
+}
+
+/* How many bits of a flow shape i keeps. */
+static unsigned int limit_shape_bits(unsigned int i)
+{
+	struct xb_selector sel;
+
+	limit_shape(i, &sel);
+	return sel.prefixlen_s + sel.prefixlen_d + (sel.proto ? 8 : 0) +
+	       (sel.sport_mask ? 16 : 0) + (sel.dport_mask ? 16 : 0);
+}
+
+static int by_bits_desc(const void *a, const void *b)
+{
+	unsigned int x = limit_shape_bits(*(const unsigned int *)a);
+	unsigned int y = limit_shape_bits(*(const unsigned int *)b);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
 /* A list that would need more than XB_MAX_TABLES tables is undecidable,
- * and decidable again once the policy that did not fit goes. IPv6
- * prefixes of multiples of 16 bits with "any" or "exact" ports are not
- * relaxed further: each distinct shape needs a table of its own. */
+ * and decidable again once the policy that did not fit goes. The shapes
+ * come from the most specific to the coarsest, so no table already there
+ * covers the next one (a covering table keeps no more of a flow than the
+ * shape, and so at most as many bits): each needs a table of its own. */
 static void test_table_limit(void **state)
 {
 	struct xb_flow fl = flow("2001:db8::5", "2001:db8::6", IPPROTO_TCP, 1, 2);
@@ -766,15 +796,15 @@ static void test_table_limit(void **state)
 		.dir = IN, .type = MAIN, .priority = 100, .action = BLOCK,
 	};
 	__u32 v6_in_main = XB_SHAPE_LIST_IDX(XB_VIEW_IN, XB_PTYPE_MAIN, XB_FAM_V6);
+	unsigned int order[648];
 	__u32 shape;
 
 	(void)state;
+	for (shape = 0; shape < 648; shape++)
+		order[shape] = shape;
+	qsort(order, 648, sizeof(order[0]), by_bits_desc);
 	for (shape = 0; shape < 648 && !sl.undecidable; shape++) {
-		p.sel.prefixlen_s = 16 * (shape % 9);
-		p.sel.prefixlen_d = 16 * (shape / 9 % 9);
-		p.sel.proto = shape / 81 % 2 ? IPPROTO_TCP : 0;
-		p.sel.sport_mask = shape / 162 % 2 ? 0xffff : 0;
-		p.sel.dport_mask = shape / 324 % 2 ? 0xffff : 0;
+		limit_shape(order[shape], &p.sel);
 		p.id++;
 		p.pos++;
 		assert_int_equal(xb_tss_add(f->tss, &p), 0);

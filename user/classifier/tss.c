@@ -17,14 +17,17 @@
  *   - exact prefix lengths with high-byte port masks;
  *   - its exact shape.
  * The policy goes into the first existing candidate whose bucket for it
- * has room in one entry (XB_BUCKET_RULES), else into a crowded bucket (up
- * to XB_BUCKET_MAX, published in chunks) of an existing relaxed candidate,
- * else into the first candidate table that can be created, else into its
- * exact shape's table, which moves relaxed policies out of a bucket past
- * XB_BUCKET_MAX (make_room()). What stays beyond has equal selectors: the
- * bucket is published "full" (undecidable). Placement is not revised
- * otherwise: adds and deletes stay local, at the cost of tables that a
- * rebuild from scratch might not need.
+ * has room in one entry (XB_BUCKET_RULES), else into the most specific
+ * existing table that covers its selector with room in one entry (any
+ * coarser shape, not only the candidates: TupleMerge's placement), else
+ * into a crowded bucket (up to XB_BUCKET_MAX, published in chunks) of an
+ * existing relaxed candidate, else into the first candidate table that can
+ * be created, else into its exact shape's table, which moves relaxed
+ * policies out of a bucket past XB_BUCKET_MAX (make_room()). What stays
+ * beyond has equal selectors: the bucket is published "full"
+ * (undecidable). Placement is not revised otherwise: adds and deletes stay
+ * local, at the cost of tables that a rebuild from scratch might not need
+ * (the daemon rebuilds when live adds drifted it, mirror/publish.h).
  *
  * What the kernel does, and why the published state looks as it does
  * (net/xfrm/xfrm_policy.c, read for Linux 6.1 and 6.18):
@@ -959,18 +962,77 @@ static int find_room(const struct placement *pl, __u32 room, bool last)
 	return -1;
 }
 
+/* Whether a table of shape tk may hold a policy of exact shape exact: its
+ * masks keep no bit the selector's leave out, and an address's bits the
+ * key leaves unchecked lie in the one word the rule keeps
+ * (struct xb_tss_rule). */
+static bool table_covers(const struct table_key *tk, const struct table_key *exact)
+{
+	if (tk->prefixlen_s > exact->prefixlen_s || tk->prefixlen_d > exact->prefixlen_d)
+		return false;
+	if (tk->prefixlen_s < 32 * xb_tss_prefix_word(exact->prefixlen_s) ||
+	    tk->prefixlen_d < 32 * xb_tss_prefix_word(exact->prefixlen_d))
+		return false;
+	return (tk->proto_mask & ~exact->proto_mask) == 0 &&
+	       (tk->sport_mask & ~exact->sport_mask) == 0 &&
+	       (tk->dport_mask & ~exact->dport_mask) == 0;
+}
+
+/* How much of a flow a table's key keeps. */
+static unsigned int table_bits(const struct table_key *tk)
+{
+	return tk->prefixlen_s + tk->prefixlen_d + (tk->proto_mask ? 8 : 0) +
+	       __builtin_popcount(tk->sport_mask) + __builtin_popcount(tk->dport_mask);
+}
+
+/* The most specific existing table of the list that covers the policy
+ * and whose bucket for it has room in one entry, or NULL (TupleMerge's
+ * placement: any coarser table will do, not only the candidates). */
+static struct table *find_covering(struct xb_tss *tss, const struct pol_ent *pe,
+				   const struct xb_selector *sel, int list,
+				   struct xb_tss_key *key, struct bucket **bucket)
+{
+	const struct list_state *ls = &tss->lists[list];
+	struct table *t, *best = NULL;
+	struct table_key exact;
+	unsigned int i, bits, best_bits = 0;
+	struct xb_tss_key k;
+	struct bucket *b;
+
+	rule_shape(&pe->rule, list, &exact);
+	for (i = 0; i < ls->n; i++) {
+		t = ls->tables[i];
+		bits = table_bits(&t->key);
+		if ((best && bits <= best_bits) || !table_covers(&t->key, &exact))
+			continue;
+		selector_key(&k, t, sel);
+		b = bucket_find(tss, &k);
+		if (b && b->n >= XB_BUCKET_RULES)
+			continue;
+		best = t;
+		best_bits = bits;
+		*key = k;
+		*bucket = b;
+	}
+	return best;
+}
+
 /*
  * Where a policy goes, in this order: a bucket of an existing candidate
- * table with room in one entry (XB_BUCKET_RULES); a crowded bucket (up to
- * XB_BUCKET_MAX, more entries to probe) of an existing relaxed table;
- * the first candidate table that can be created; the exact shape's table,
- * full or not, which then makes room. Fewer tables first: each one costs
- * every packet a probe, a crowded bucket only those that hit it.
+ * table with room in one entry (XB_BUCKET_RULES); one of the most
+ * specific existing table that covers it, with the same room
+ * (find_covering()); a crowded bucket (up to XB_BUCKET_MAX, more entries
+ * to probe) of an existing relaxed table; the first candidate table that
+ * can be created; the exact shape's table, full or not, which then makes
+ * room. Fewer tables first: each one costs every packet a probe, a
+ * crowded bucket only those that hit it.
  */
 static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
 			 const struct xb_selector *sel, int list,
 			 unsigned int depth)
 {
+	struct bucket *covering_bucket;
+	struct xb_tss_key covering_key;
 	struct placement pl;
 	unsigned int i;
 	struct table *t;
@@ -986,8 +1048,12 @@ static int policy_attach(struct xb_tss *tss, struct pol_ent *pe,
 		pl.b[i] = bucket_find(tss, &pl.key[i]);
 	}
 	at = find_room(&pl, XB_BUCKET_RULES, true);
-	if (at < 0)
+	if (at < 0) {
+		t = find_covering(tss, pe, sel, list, &covering_key, &covering_bucket);
+		if (t)
+			return policy_place(tss, pe, t, covering_bucket, &covering_key);
 		at = find_room(&pl, XB_BUCKET_MAX, false);
+	}
 	if (at >= 0)
 		return policy_place(tss, pe, pl.t[at], pl.b[at], &pl.key[at]);
 	for (i = 0; i < pl.n; i++) {
