@@ -26,12 +26,7 @@ fwd_list() {
 }
 
 xbt_daemon_start
-if xbt_daemon_wait_synced 10; then
-	tap_ok "daemon synced on an empty SPD"
-else
-	tap_fail "daemon synced on an empty SPD"
-	exit 1
-fi
+xbt_daemon_wait_synced 10 || xbt_bail "the daemon did not sync on an empty SPD"
 
 # In parts of PART rules, the last part first and each part last rule
 # first, every part mirrored before the next: one publication each, as a

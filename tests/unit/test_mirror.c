@@ -872,6 +872,39 @@ static void test_publish_feeds_classifier(void **state)
 	xb_maps_close(&maps);
 }
 
+/* A realistic acl rule set of n FWD IPv4 policies (n set to how many). */
+static struct xb_policy *acl_rule_set(size_t *n)
+{
+	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, *n, XFRM_POLICY_FWD, false };
+	struct xb_policy *pols = calloc(*n, sizeof(*pols));
+	struct xb_rng rng;
+
+	assert_non_null(pols);
+	xb_rng_seed(&rng, 0x5eed0001);
+	*n = xb_rs_gen(&rng, &cfg, pols, *n);
+	return pols;
+}
+
+/* pols[0..n) into the mirror, the last rule first (as a dump lists an
+ * SPD loaded in rule order); publish_each: a publication after each, as
+ * the live events of an SPD that grows while the daemon runs. */
+static void apply_last_rule_first(struct xb_mirror *m, struct xb_publisher *pub,
+				  const struct xb_policy *pols, size_t n, bool publish_each)
+{
+	struct xb_event ev = { .kind = XB_EV_POLICY_UPSERT };
+	size_t i;
+
+	for (i = n; i-- > 0;) {
+		ev.policy.pol = pols[i];
+		ev.policy.pol.id = 0;
+		ev.policy.pol.pos = 0;
+		ev.policy.pol.index = (__u32)(i + 1) << 3 | XFRM_POLICY_FWD;
+		assert_int_equal(xb_mirror_apply(m, &ev), 0);
+		if (publish_each)
+			assert_int_equal(xb_publish(pub, m), 0);
+	}
+}
+
 /*
  * A bulk publish (start-up, re-dump) hands the builder the policies in the
  * kernel's order of precedence, whatever order they came in: here a
@@ -885,31 +918,19 @@ static void test_publish_feeds_classifier(void **state)
  */
 static void test_publish_builds_by_precedence(void **state)
 {
-	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, 4000, XFRM_POLICY_FWD, false };
 	__u32 list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4);
-	struct xb_event ev = { .kind = XB_EV_POLICY_UPSERT };
 	static struct xb_shape_list published;
 	struct xb_publisher pub;
 	struct xb_policy *pols;
 	struct xb_maps maps;
 	struct xb_mirror m;
-	struct xb_rng rng;
-	size_t n, i;
+	size_t n = 4000, i;
 
 	(void)state;
-	pols = calloc(cfg.n_policies, sizeof(*pols));
-	assert_non_null(pols);
-	xb_rng_seed(&rng, 0x5eed0001);
-	n = xb_rs_gen(&rng, &cfg, pols, cfg.n_policies);
+	pols = acl_rule_set(&n);
 	open_pinned_maps(&maps);
 	open_publisher(&pub, &maps, &m);
-	for (i = n; i-- > 0;) {
-		ev.policy.pol = pols[i];
-		ev.policy.pol.id = 0;
-		ev.policy.pol.pos = 0;
-		ev.policy.pol.index = (__u32)(i + 1) << 3 | XFRM_POLICY_FWD;
-		assert_int_equal(xb_mirror_apply(&m, &ev), 0);
-	}
+	apply_last_rule_first(&m, &pub, pols, n, false);
 	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(bpf_map_lookup_elem(maps.fd[XB_MAP_SHAPE_LISTS], &list, &published), 0);
 	assert_int_equal(published.n_policies, n);
@@ -988,32 +1009,19 @@ static void assert_decides_as_reference(struct xb_maps *maps, const struct xb_mi
  */
 static void test_relayout_undoes_live_drift(void **state)
 {
-	struct xb_rs_cfg cfg = { XB_RS_ACL, AF_INET, 2000, XFRM_POLICY_FWD, false };
 	__u32 list = XB_SHAPE_LIST_IDX(XB_VIEW_FWD, XB_PTYPE_MAIN, XB_FAM_V4);
-	struct xb_event ev = { .kind = XB_EV_POLICY_UPSERT };
 	struct xb_publisher pub;
 	struct xb_policy *pols;
 	struct xb_maps maps;
 	struct xb_mirror m;
-	struct xb_rng rng;
+	size_t n = 2000;
 	__u64 window_ns;
-	size_t n, i;
 
 	(void)state;
-	pols = calloc(cfg.n_policies, sizeof(*pols));
-	assert_non_null(pols);
-	xb_rng_seed(&rng, 0x5eed0001);
-	n = xb_rs_gen(&rng, &cfg, pols, cfg.n_policies);
+	pols = acl_rule_set(&n);
 	open_pinned_maps(&maps);
 	open_publisher(&pub, &maps, &m);
-	for (i = n; i-- > 0;) {
-		ev.policy.pol = pols[i];
-		ev.policy.pol.id = 0;
-		ev.policy.pol.pos = 0;
-		ev.policy.pol.index = (__u32)(i + 1) << 3 | XFRM_POLICY_FWD;
-		assert_int_equal(xb_mirror_apply(&m, &ev), 0);
-		assert_int_equal(xb_publish(&pub, &m), 0);
-	}
+	apply_last_rule_first(&m, &pub, pols, n, true);
 	assert_true(xb_publish_relayout_due(&pub, &m));
 	assert_true(tables_opened_out_of_order(&maps, list, n) > 0);
 	assert_decides_as_reference(&maps, &m);
