@@ -1019,7 +1019,7 @@ static struct table *find_covering(struct xb_tss *tss, const struct pol_ent *pe,
 
 /*
  * Where a policy goes, in this order: a bucket of an existing candidate
- * table with room in one entry (XB_BUCKET_RULES); one of the most
+ * table with room in one entry (XB_BUCKET_RULES); a bucket of the most
  * specific existing table that covers it, with the same room
  * (find_covering()); a crowded bucket (up to XB_BUCKET_MAX, more entries
  * to probe) of an existing relaxed table; the first candidate table that
