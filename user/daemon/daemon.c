@@ -483,6 +483,10 @@ static int maybe_relayout(struct xb_daemon *d)
 	if (!d->maps.sync->synced || start - d->changed_ns < RELAYOUT_QUIET_NS ||
 	    !xb_publish_relayout_due(&d->publisher, &d->mirror))
 		return 0;
+	/* Seconds at 1M policies, as a re-dump: systemd's watchdog interval
+	 * starts here. The heartbeat is not beaten meanwhile: events wait in
+	 * the socket, and past its timeout the datapath passes everything. */
+	xb_sd_watchdog(&d->sd);
 	err = xb_publish_relayout(&d->publisher, &d->mirror, &window_ns);
 	if (err && d->maps.sync->synced) {
 		/* failed before it changed anything: the layout stays */
