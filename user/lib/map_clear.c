@@ -52,15 +52,16 @@ int xb_map_keys_delete(int fd, const struct xb_map_keys *keys)
 {
 	size_t done = 0;
 	__u32 count;
+	int ret;
 
 	while (done < keys->n) {
 		count = keys->n - done > DELETE_BATCH ? DELETE_BATCH : (__u32)(keys->n - done);
-		if (!bpf_map_delete_batch(fd, keys->keys + done * keys->key_size, &count, NULL)) {
-			done += count;
-			continue;
-		}
-		/* the batch stops at a key it cannot delete, after count */
+		ret = bpf_map_delete_batch(fd, keys->keys + done * keys->key_size, &count, NULL);
+		/* deleted: count, also when the batch stopped at a key it
+		 * could not delete */
 		done += count;
+		if (!ret)
+			continue;
 		if (errno == ENOENT)
 			done++;
 		else if (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP)

@@ -837,8 +837,22 @@ static int clear_classifier(struct xb_maps *maps, const struct xb_map_keys *keys
 		err = xb_map_keys_delete(maps->fd[classifier_maps[i].map], &keys[i]);
 	for (idx = 0; !err && idx < XB_SHAPE_LISTS; idx++)
 		err = map_put(maps, XB_MAP_SHAPE_LISTS, &idx, &empty);
+	/* xb_tss is empty now: so are its bitmaps and gates. */
 	if (maps->filter)
 		xb_tss_filter_init(maps->filter, maps->filter->words, maps->filter->gate);
+	return err;
+}
+
+/* clear_classifier() with its keys walked now. Inside the caller's
+ * window. */
+static int empty_classifier(struct xb_maps *maps)
+{
+	struct xb_map_keys keys[N_CLASSIFIER_MAPS];
+	int err = classifier_keys(maps, keys);
+
+	if (!err)
+		err = clear_classifier(maps, keys);
+	classifier_keys_free(keys);
 	return err;
 }
 
@@ -898,26 +912,17 @@ int xb_publish_clear(struct xb_maps *maps)
 		{ XB_MAP_SAS, sizeof(struct xb_sa_key) },
 		{ XB_MAP_SPIS, sizeof(struct xb_spi_key) },
 		{ XB_MAP_XFRM_LINKS, sizeof(__u32) },
-		{ XB_MAP_TSS, sizeof(struct xb_tss_key) },
-		{ XB_MAP_TSS_PAIR, sizeof(struct xb_tss_key) },
-		{ XB_MAP_TSS_INDEX, sizeof(struct xb_tss_idx_key) },
 	};
 	static const __u8 accept_all[4] = { XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT,
 					    XB_DEFAULT_ACCEPT, XB_DEFAULT_ACCEPT };
-	struct xb_shape_list empty = {};
 	__u64 seq = xb_sync_window_open(maps);
 	size_t i;
-	__u32 idx;
 	int err = 0;
 
 	for (i = 0; !err && i < sizeof(state_maps) / sizeof(state_maps[0]); i++)
 		err = clear_map(maps, state_maps[i].map, state_maps[i].key_size);
-	for (idx = 0; !err && idx < XB_SHAPE_LISTS; idx++)
-		err = map_put(maps, XB_MAP_SHAPE_LISTS, &idx, &empty);
-	/* xb_tss is empty now: so are its bitmaps and gates. */
-	if (maps->filter)
-		xb_tss_filter_init(maps->filter, maps->filter->words,
-				   maps->filter->gate);
+	if (!err)
+		err = empty_classifier(maps);
 	/* A fresh mirror starts from "accept" and publishes only what
 	 * differs: the record must start there too. */
 	xb_sync_set_defaults(maps, accept_all);
