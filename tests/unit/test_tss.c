@@ -751,6 +751,42 @@ static void test_many_shapes(void **state)
 	fx_free(f);
 }
 
+#define V6_IN_MAIN	XB_SHAPE_LIST_IDX(XB_VIEW_IN, XB_PTYPE_MAIN, XB_FAM_V6)
+
+/* A policy none of whose relaxed shapes has a table goes into a coarser
+ * table that covers it, where the rule's last prefix word completes the
+ * match; for IPv6 only if the table keeps every word before that one,
+ * else a flow differing there would match it. */
+static void test_covering_table(void **state)
+{
+	struct xb_shape_list sl;
+	struct fx *f = fx_new();
+	struct xb_flow fl;
+
+	(void)state;
+	pol(f, IN, MAIN, "192.0.2.0", 16, "198.51.100.0", 16, 10, BLOCK);
+	pol(f, IN, MAIN, "192.0.2.64", 26, "198.51.100.128", 26, 5, ALLOW);
+	pol(f, IN, MAIN, "2001::", 16, "2001::", 16, 10, BLOCK);
+	pol(f, IN, MAIN, "2001:db8:1:2::", 64, "2001:db8:3:4::", 64, 5, ALLOW);
+	fx_publish(f);
+	xb_tss_list_stats(f->tss, V4_IN_MAIN, &sl);
+	assert_int_equal(sl.count, 1);		/* /26 /26 in the /16 /16 table */
+	xb_tss_list_stats(f->tss, V6_IN_MAIN, &sl);
+	assert_int_equal(sl.count, 2);		/* /64's word 1 past a /16 */
+
+	fl = flow("192.0.2.70", "198.51.100.130", IPPROTO_UDP, 1, 2);
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 1);
+	/* the same key of the /16 table, outside the /26 */
+	fl = flow("192.0.2.7", "198.51.100.130", IPPROTO_UDP, 1, 2);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 0);
+	fl = flow("2001:db8:1:2::1", "2001:db8:3:4::1", IPPROTO_UDP, 1, 2);
+	expect(f, IN, &fl, XB_R_PASS_POLICY_ALLOW, 3);
+	/* word 1 as the /64's, word 0 not */
+	fl = flow("2001:db9:1:2::1", "2001:db8:3:4::1", IPPROTO_UDP, 1, 2);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 2);
+	fx_free(f);
+}
+
 /* Shape i of test_table_limit's 648: IPv6 prefixes of multiples of 16
  * bits, proto and ports "any" or "exact", none relaxed further. */
 static void limit_shape(unsigned int i, struct xb_selector *sel)
@@ -1535,6 +1571,7 @@ int main(void)
 		cmocka_unit_test(test_undecidable_policies),
 		cmocka_unit_test(test_offload_taints_list),
 		cmocka_unit_test(test_many_shapes),
+		cmocka_unit_test(test_covering_table),
 		cmocka_unit_test(test_table_limit),
 		cmocka_unit_test(test_full_bucket),
 		cmocka_unit_test(test_bucket_grows_and_shrinks),
