@@ -876,11 +876,13 @@ report() {
 		grep -v '^#' "$CSV" | tail -n +2 |
 			awk -F, '{ printf "%-9s %-28s %-4s %8s %12s %s\n", $1, $2, $3, $4, $5, $6 }'
 		echo
-		grep '^# miss\|^# drop\|^# control\|^# latency\|^# spd .*\(reasons\|fwd main\)\|^# spdctl' "$CSV" || true
+		grep '^# miss\|^# v[46] N=.*side by side\|^# drop\|^# control\|^# latency\|^# spd .*\(reasons\|fwd main\|side by side\)\|^# spdctl' "$CSV" || true
 		echo
 		echo "Goals (ratios measured in this run):"
 		for f in v4 v6; do
-			goal "classify $f: cache miss at 100k / at 1 policy" \
+			goal "classify $f: cache miss at 100k / at 1 policy, side by side" \
+				"$(val classify miss_ratio $f 100000)" 1 1.3
+			goal "classify $f: cache miss at 100k / at 1 policy, apart (info)" \
 				"$(val classify miss $f 100000)" "$(val classify miss $f 1)" 1.3
 			goal "classify $f: cache miss at 100k / at 100 (info: 12 shapes at both)" \
 				"$(val classify miss $f 100000)" "$(val classify miss $f 100)" 1.3
@@ -893,10 +895,12 @@ report() {
 		for p in $SPD_PROFILES; do
 			for f in v4 v6; do
 				spd_undecided "$p" "$f"
-				goal "spd $p $f: cache miss at $SPD_GOAL_N / at 1 policy" \
+				goal "spd $p $f: cache miss at $SPD_GOAL_N / at 1 policy, side by side" \
+					"$(val "spd-$p" miss_ratio $f "$SPD_GOAL_N")" 1 2
+				goal "spd $p $f: cache miss at $SPD_GOAL_N / at 1 policy, apart (info)" \
 					"$(val "spd-$p" miss $f "$SPD_GOAL_N")" "$(val "spd-$p" miss $f 1)" 2
-				goal "spd $p $f: cache miss at $SPD_MAX / at 1 policy (info)" \
-					"$(val "spd-$p" miss $f "$SPD_MAX")" "$(val "spd-$p" miss $f 1)" 2
+				goal "spd $p $f: cache miss at $SPD_MAX / at 1 policy, side by side (info)" \
+					"$(val "spd-$p" miss_ratio $f "$SPD_MAX")" 1 2
 			done
 		done
 		for n in 1 10000; do

@@ -18,6 +18,12 @@
  *                many as the flow cache has slots: a flow's entry is gone
  *                by its next turn (kept with probability e^-8), so every
  *                packet runs the tuple-space search and the cache store
+ *   miss_ratio   the miss of N policies over the miss of one policy (N = 1
+ *                of the same profile, in a second datapath with maps of
+ *                the same size), their trials taken in turn: the median
+ *                of the trials' ratios, a ratio of runs milliseconds
+ *                apart instead of the two misses' of runs seconds apart,
+ *                between which the shared host may have changed pace
  *
  * All of them run behind bench_vary (bench.bpf.c), which writes the flow into
  * the frame and tail-calls the program, so they pay the same overhead;
@@ -105,6 +111,12 @@ struct bench {
 	__u32 max_policies;	/* the maps' and the builder's capacity */
 	enum build_order order;	/* in which the builder takes them */
 	bool built_indexed[XB_SHAPE_LISTS];	/* set_lists_indexed() */
+	bool quiet;		/* publish() prints nothing */
+	/* A second datapath, maps of the same size, holding the SPD of one
+	 * policy of the same profile: its misses alternate with those of
+	 * the SPD measured (bench_family()), so that the ratio of the two
+	 * is taken side by side, whatever the shared host does meanwhile. */
+	struct bench *one;
 };
 
 static const char *const reason_names[] = {
@@ -379,10 +391,12 @@ static void publish(struct bench *b, __u32 n, int af)
 		       xb_tss_undecidable_lists(tss));
 	record_indexed(b);
 	set_lists_indexed(b, false);
-	print_lists(maps.lists_fd, n);
-	printf("publish,build_and_flush,%s,%u,%.1f,ms\n",
-	       b->profile < 0 ? "all" : af == AF_INET ? "v4" : "v6", n,
-	       (t1 - t0) / 1e6);
+	if (!b->quiet) {
+		print_lists(maps.lists_fd, n);
+		printf("publish,build_and_flush,%s,%u,%.1f,ms\n",
+		       b->profile < 0 ? "all" : af == AF_INET ? "v4" : "v6", n,
+		       (t1 - t0) / 1e6);
+	}
 	xb_tss_free(tss);
 	set_sync(b);
 }
@@ -724,6 +738,45 @@ static void print_walk(struct bench *b, const char *fam, __u32 n)
 	       (double)c.filter_passed / b->n_walk, (double)c.gated / b->n_walk);
 }
 
+/* The same measure, of the SPD of b and of its one-policy counterpart
+ * b->one, trial by trial in turn: the median of the ratios of the
+ * trials' misses, beside the medians of either. */
+static void miss_ratio(struct bench *b, __u32 n, int af, __u32 nf,
+		       const struct xbt_frame *tmpl)
+{
+	const char *fam = af == AF_INET ? "v4" : "v6";
+	__u32 ns_one[64], ns_n[64], i, trials = b->trials < 64 ? b->trials : 64;
+	struct bench *one = b->one;
+	double ratio[64], t;
+
+	publish(one, 1, af);
+	set_state(one, make_flows(one, one->n_pols, af), SLOT_XDP);
+	set_state(b, nf, SLOT_XDP);
+	for (i = 0; i < trials; i++) {
+		/* each after a warm-up run: the other SPD's run has just
+		 * taken the caches */
+		run(one, one->vary_fd, tmpl);
+		ns_one[i] = run(one, one->vary_fd, tmpl);
+		run(b, b->vary_fd, tmpl);
+		ns_n[i] = run(b, b->vary_fd, tmpl);
+		ratio[i] = (double)ns_n[i] / (ns_one[i] ? ns_one[i] : 1);
+	}
+	for (i = 1; i < trials; i++) {
+		__u32 j = i;
+
+		for (t = ratio[i]; j > 0 && ratio[j - 1] > t; j--)
+			ratio[j] = ratio[j - 1];
+		ratio[j] = t;
+	}
+	qsort(ns_one, trials, sizeof(ns_one[0]), cmp_u32);
+	qsort(ns_n, trials, sizeof(ns_n[0]), cmp_u32);
+	printf("classify,miss_ratio,%s,%u,%.2f,x\n", fam, n, ratio[trials / 2]);
+	printf("# %s N=%u: miss side by side with one policy's, %u alternating "
+	       "trials: %u ns vs %u ns (medians), ratio median %.2f, range "
+	       "%.2f-%.2f\n", fam, n, trials, ns_n[trials / 2],
+	       ns_one[trials / 2], ratio[trials / 2], ratio[0], ratio[trials - 1]);
+}
+
 static void bench_family(struct bench *b, __u32 n, int af)
 {
 	const char *fam = af == AF_INET ? "v4" : "v6";
@@ -755,6 +808,8 @@ static void bench_family(struct bench *b, __u32 n, int af)
 	reason_counts(b, after);
 	print_ns("miss", fam, n, ns);
 	print_reasons(fam, n, before, after);
+	if (b->one && n > 1)
+		miss_ratio(b, n, af, nf, &tmpl);
 	/* the same lists through the candidate index where the daemon would
 	 * search them table after table, for comparison */
 	if (set_lists_indexed(b, true)) {
@@ -838,6 +893,50 @@ static void bench_esp(struct bench *b)
 	fflush(stdout);
 }
 
+/* b->one: a datapath and a bench program of their own, maps of the same
+ * size as b's, for miss_ratio(). */
+static void bench_one_new(struct bench *b, const char *obj)
+{
+	struct bench *one = calloc(1, sizeof(*one));
+
+	if (!one)
+		bench_die("calloc", ENOMEM);
+	one->repeat = b->repeat;
+	one->trials = b->trials;
+	one->profile = b->profile;
+	one->ifindex = b->ifindex;
+	one->max_policies = b->max_policies;
+	one->quiet = true;
+	one->pols = calloc(1, sizeof(*one->pols));
+	one->perm = calloc(1, sizeof(*one->perm));
+	one->flows = calloc(MAX_FLOWS, sizeof(*one->flows));
+	one->walk_flows = calloc(WALK_FLOWS, sizeof(*one->walk_flows));
+	one->seen = calloc(1, sizeof(__u64) << SEEN_BITS);
+	if (!one->pols || !one->perm || !one->flows || !one->walk_flows || !one->seen)
+		bench_die("calloc", ENOMEM);
+	load_datapath(one);
+	load_bench(one, obj);
+	set_iface(one);
+	b->one = one;
+}
+
+static void bench_one_free(struct bench *b)
+{
+	struct bench *one = b->one;
+
+	if (!one)
+		return;
+	bpf_object__close(one->obj);
+	xfrmbpf__destroy(one->skel);
+	free(one->pols);
+	free(one->perm);
+	free(one->flows);
+	free(one->walk_flows);
+	free(one->seen);
+	free(one);
+	b->one = NULL;
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr, "Usage: %s [-r REPEAT] [-t TRIALS] [-n MAX_N] "
@@ -906,6 +1005,8 @@ int main(int argc, char **argv)
 	load_datapath(&b);
 	load_bench(&b, obj);
 	set_iface(&b);
+	if (max_n > 1)
+		bench_one_new(&b, obj);
 	printf("# classify: repeat=%u trials=%u (median), ns per packet; built in %s order\n",
 	       b.repeat, b.trials, order_names[b.order]);
 	bench_esp(&b);
@@ -919,6 +1020,7 @@ int main(int argc, char **argv)
 			publish(&b, sizes[i], AF_INET6);
 		bench_family(&b, sizes[i], AF_INET6);
 	}
+	bench_one_free(&b);
 	bpf_object__close(b.obj);
 	xfrmbpf__destroy(b.skel);
 	return 0;
