@@ -613,6 +613,11 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 		m->overflow = 1;
 		return;
 	}
+	/* Nothing to match (a forwarding gateway's sub lists, as a rule):
+	 * spared the loop's call, every new flow pays for the lists it
+	 * searches. */
+	if (!list->count)
+		return;
 	w.saddr = pkt->saddr;
 	w.daddr = pkt->daddr;
 	w.sport = pkt->sport;

@@ -1016,6 +1016,7 @@ static void test_relayout_undoes_live_drift(void **state)
 	struct xb_mirror m;
 	size_t n = 2000;
 	__u64 window_ns;
+	bool published;
 
 	(void)state;
 	pols = acl_rule_set(&n);
@@ -1026,7 +1027,8 @@ static void test_relayout_undoes_live_drift(void **state)
 	assert_true(tables_opened_out_of_order(&maps, list, n) > 0);
 	assert_decides_as_reference(&maps, &m);
 
-	assert_int_equal(xb_publish_relayout(&pub, &m, &window_ns), 0);
+	assert_int_equal(xb_publish_relayout(&pub, &m, &window_ns, &published), 0);
+	assert_true(published);
 	assert_true(window_ns > 0);
 	assert_false(xb_publish_relayout_due(&pub, &m));
 	assert_int_equal(xb_tss_raised_tables(pub.tss), 0);

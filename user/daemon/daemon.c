@@ -478,6 +478,7 @@ static bool healthy(const struct xb_daemon *d)
 static int maybe_relayout(struct xb_daemon *d)
 {
 	__u64 start = xb_monotonic_ns(), window_ns = 0;
+	bool published;
 	int err;
 
 	if (!d->maps.sync->synced || start - d->changed_ns < RELAYOUT_QUIET_NS ||
@@ -487,8 +488,8 @@ static int maybe_relayout(struct xb_daemon *d)
 	 * starts here. The heartbeat is not beaten meanwhile: events wait in
 	 * the socket, and past its timeout the datapath passes everything. */
 	xb_sd_watchdog(&d->sd);
-	err = xb_publish_relayout(&d->publisher, &d->mirror, &window_ns);
-	if (err && d->maps.sync->synced) {
+	err = xb_publish_relayout(&d->publisher, &d->mirror, &window_ns, &published);
+	if (err && !published) {
 		/* failed before it changed anything: the layout stays */
 		pr_warn("Couldn't lay the classifier out anew: %s\n", strerror(-err));
 		return 0;

@@ -857,7 +857,7 @@ static int empty_classifier(struct xb_maps *maps)
 }
 
 int xb_publish_relayout(struct xb_publisher *pub, const struct xb_mirror *m,
-			__u64 *window_ns)
+			__u64 *window_ns, bool *published)
 {
 	struct xb_map_keys old_keys[N_CLASSIFIER_MAPS];
 	struct xb_maps *maps = pub->maps;
@@ -866,6 +866,7 @@ int xb_publish_relayout(struct xb_publisher *pub, const struct xb_mirror *m,
 	__u64 seq;
 	int err;
 
+	*published = false;
 	/* the slow parts before the window: the datapath passes all it
 	 * meets while the window is open */
 	err = fresh ? classifier_keys(maps, old_keys) : -ENOMEM;
@@ -880,6 +881,7 @@ int xb_publish_relayout(struct xb_publisher *pub, const struct xb_mirror *m,
 	}
 	xb_tss_free(pub->tss);
 	pub->tss = fresh;
+	*published = true;
 	seq = xb_sync_window_open(maps);
 	*window_ns = xb_monotonic_ns();
 	err = clear_classifier(maps, old_keys);

@@ -48,13 +48,14 @@ int xb_publish(struct xb_publisher *pub, struct xb_mirror *m);
  * emptied classifier maps inside one window (the datapath passes what it
  * meets meanwhile, and never sees the two layouts mixed). Live adds are
  * placed first come and never moved, and a layout built so passes more
- * tables a packet (xb_tss_raised_tables()). A failure inside the window
- * is as xb_publish()'s (unsynced); one before it (-ENOMEM, a map that
- * cannot be walked) leaves everything as it was. Call with no changes
- * pending (after xb_publish()). window_ns: how long the window was open.
+ * tables a packet (xb_tss_raised_tables()). Call with no changes pending
+ * (after xb_publish()). published: whether the window was opened, the
+ * maps written; a failure then is as xb_publish()'s (unsynced), one
+ * before (-ENOMEM, a map that cannot be walked) leaves everything as it
+ * was. window_ns: how long the window was open.
  */
 int xb_publish_relayout(struct xb_publisher *pub, const struct xb_mirror *m,
-			__u64 *window_ns);
+			__u64 *window_ns, bool *published);
 /* Whether the layout drifted enough since it was built in order for
  * xb_publish_relayout() to be worth its window. */
 bool xb_publish_relayout_due(const struct xb_publisher *pub, const struct xb_mirror *m);
