@@ -112,6 +112,10 @@ struct bench {
 	enum build_order order;	/* in which the builder takes them */
 	bool built_indexed[XB_SHAPE_LISTS];	/* set_lists_indexed() */
 	bool quiet;		/* publish() prints nothing */
+	/* The datapath's presence filter, mapped once: not the harness's
+	 * xbt_skel_filter(), whose one mapping, moved from one datapath to
+	 * the other, would clear the filter it maps. */
+	struct xb_tss_filter filter;
 	/* A second datapath, maps of the same size, holding the SPD of one
 	 * policy of the same profile: its misses alternate with those of
 	 * the SPD measured (bench_family()), so that the ratio of the two
@@ -166,6 +170,10 @@ static void load_datapath(struct bench *b)
 	if (!b->skel)
 		bench_die("load xfrmbpf", errno);
 	b->xdp_fd = bpf_program__fd(b->skel->progs.xb_xdp);
+	if (xb_tss_filter_map(&b->filter, bpf_map__fd(b->skel->maps.xb_tss_filter),
+			      bpf_map__fd(b->skel->maps.xb_tss_gate)))
+		bench_die("map xb_tss_filter", errno);
+	xb_tss_filter_init(&b->filter, b->filter.words, b->filter.gate);
 }
 
 static int prog_fd(struct bpf_object *obj, const char *name)
@@ -350,7 +358,7 @@ static void publish(struct bench *b, __u32 n, int af)
 		.pair_fd = bpf_map__fd(b->skel->maps.xb_tss_pair),
 		.lists_fd = bpf_map__fd(b->skel->maps.xb_shape_lists),
 		.index_fd = bpf_map__fd(b->skel->maps.xb_tss_index),
-		.filter = xbt_skel_filter(b->skel),
+		.filter = &b->filter,
 	};
 	struct xb_tss_sink sink;
 	struct xb_tss *tss = xb_tss_new(b->max_policies);
@@ -381,8 +389,6 @@ static void publish(struct bench *b, __u32 n, int af)
 	xb_tss_maps_sink(&maps, &sink);
 	if ((err = xb_tss_flush(tss, &sink)))
 		bench_die("xb_tss_flush", -err);
-	if (!maps.filter)
-		bench_die("map xb_tss_filter", errno);
 	if ((err = xb_tss_filter_maintain(maps.filter, maps.tss_fd, maps.pair_fd)))
 		bench_die("xb_tss_filter_maintain", -err);
 	t1 = xbt_now_ns();
@@ -707,7 +713,7 @@ static void print_walk(struct bench *b, const char *fam, __u32 n)
 		.pair_fd = bpf_map__fd(b->skel->maps.xb_tss_pair),
 		.lists_fd = bpf_map__fd(b->skel->maps.xb_shape_lists),
 		.index_fd = bpf_map__fd(b->skel->maps.xb_tss_index),
-		.filter = xbt_skel_filter(b->skel),
+		.filter = &b->filter,
 	};
 	static const __u8 accept_all[4];
 	struct walk_count c = { .filter_fd = bpf_map__fd(b->skel->maps.xb_tss_filter) };
@@ -926,6 +932,7 @@ static void bench_one_free(struct bench *b)
 
 	if (!one)
 		return;
+	xb_tss_filter_unmap(&one->filter);
 	bpf_object__close(one->obj);
 	xfrmbpf__destroy(one->skel);
 	free(one->pols);
@@ -1021,6 +1028,7 @@ int main(int argc, char **argv)
 		bench_family(&b, sizes[i], AF_INET6);
 	}
 	bench_one_free(&b);
+	xb_tss_filter_unmap(&b.filter);
 	bpf_object__close(b.obj);
 	xfrmbpf__destroy(b.skel);
 	return 0;
