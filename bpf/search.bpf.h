@@ -344,7 +344,8 @@ __noinline int xb_table_probe(struct xb_search_walk *w,
 		return 1;
 	}
 	if (v && !xb_chunk_scan(w, v->rules, v->count, XB_BUCKET_RULES) && v->more &&
-	    XB_WALK_CHUNK(w) + 1 < XB_BUCKET_CHUNKS) {
+	    XB_WALK_CHUNK(w) + 1 < XB_BUCKET_CHUNKS &&
+	    xb_tss_ports_hold(&v->later, w->sport, w->dport)) {
 		w->at++;
 		return 0;
 	}

@@ -126,9 +126,11 @@ enum xb_idx_dim {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define XB_IDX_PORT_HI		0x00ff
 #define xb_idx_ntohl(x)		__builtin_bswap32(x)
+#define xb_tss_ntohs(x)		__builtin_bswap16(x)
 #else
 #define XB_IDX_PORT_HI		0xff00
 #define xb_idx_ntohl(x)		(x)
+#define xb_tss_ntohs(x)		(x)
 #endif
 
 /* Network-order mask of 32-bit word `word` (0..3) of a prefix of plen
@@ -315,17 +317,70 @@ static inline __u32 xb_tss_prefix_word(__u32 plen)
  * list undecidable: the kernel's tie-break is not visible from netlink
  * (user/classifier/tss.c explains).
  */
+/*
+ * The ports that the rules of a bucket's later chunks match, host order:
+ * the lowest and the highest source and destination port of any of them.
+ * A flow outside either range matches none of them, and the walk leaves
+ * the bucket without reading on. The chunks of a crowded key are mostly
+ * the pieces of one rule's port ranges (a range is expanded into
+ * (port, mask) blocks, two ranges into their product: same priority,
+ * same addresses), and a flow that reads on has matched none of those in
+ * the chunk before: at 100k ipc policies 1.38 further chunks read a new
+ * flow, 0.06 with a match, 0.64 with the flow inside the ports of the
+ * chunk read.
+ */
+struct xb_tss_ports {
+	__u16 sport_lo;
+	__u16 sport_hi;
+	__u16 dport_lo;
+	__u16 dport_hi;
+};
+
 struct xb_tss_val {
 	__u8 count;		/* rules in this chunk */
 	__u8 full;		/* (chunk 0) more policies share the key than
 				 * XB_BUCKET_MAX: a packet that hits it passes */
 	__u8 more;		/* the next chunk holds the following rules */
 	__u8 pad;
+	struct xb_tss_ports later;	/* when more: of every later chunk */
 	struct xb_tss_rule rules[XB_BUCKET_RULES];
 };
 
 _Static_assert(XB_HTAB_ELEM_BYTES(sizeof(struct xb_tss_key), sizeof(struct xb_tss_val)) <= 512,
 	       "an element of xb_tss fills a 512-byte object: XB_BUCKET_RULES too big");
+
+/* No port yet: any rule added widens it. */
+static inline void xb_tss_ports_empty(struct xb_tss_ports *p)
+{
+	p->sport_lo = p->dport_lo = 0xffff;
+	p->sport_hi = p->dport_hi = 0;
+}
+
+/* Widens p to the ports rule r matches. */
+static inline void xb_tss_ports_add(struct xb_tss_ports *p, const struct xb_tss_rule *r)
+{
+	__u16 mask = xb_tss_ntohs(r->sport_mask), lo = xb_tss_ntohs(r->sport) & mask;
+
+	if (lo < p->sport_lo)
+		p->sport_lo = lo;
+	if ((__u16)(lo | ~mask) > p->sport_hi)
+		p->sport_hi = lo | ~mask;
+	mask = xb_tss_ntohs(r->dport_mask);
+	lo = xb_tss_ntohs(r->dport) & mask;
+	if (lo < p->dport_lo)
+		p->dport_lo = lo;
+	if ((__u16)(lo | ~mask) > p->dport_hi)
+		p->dport_hi = lo | ~mask;
+}
+
+/* Whether a flow's network-order ports lie within p: else no rule of it
+ * can match the flow. */
+static inline int xb_tss_ports_hold(const struct xb_tss_ports *p, __be16 sport, __be16 dport)
+{
+	__u16 s = xb_tss_ntohs(sport), d = xb_tss_ntohs(dport);
+
+	return s >= p->sport_lo && s <= p->sport_hi && d >= p->dport_lo && d <= p->dport_hi;
+}
 
 /*
  * Value of xb_tss_pair: the first (only) chunk of a bucket of at most

@@ -128,7 +128,8 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 	key.sport = htons(p->sport);
 	key.dport = htons(p->dport);
 	xb_tss_key_mask(&key, list, shape);
-	/* the first chunk with room; a fixture's policies come in order */
+	/* the first chunk with room; a fixture's policies come in order.
+	 * The full chunks before it hold the rule among their later ones. */
 	for (c = 0; c < XB_BUCKET_CHUNKS; c++) {
 		key.list = XB_TSS_KEY_CHUNK(list, c);
 		memset(&val, 0, sizeof(val));
@@ -137,9 +138,11 @@ static int put_entry(int tss_fd, const struct xbt_policy *p, uint32_t list,
 			break;
 		if (!val.more) {
 			val.more = 1;
-			if (bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY))
-				return -errno;
+			xb_tss_ports_empty(&val.later);
 		}
+		xb_tss_ports_add(&val.later, &rule);
+		if (bpf_map_update_elem(tss_fd, &key, &val, BPF_ANY))
+			return -errno;
 	}
 	if (c == XB_BUCKET_CHUNKS)
 		return -ENOSPC;

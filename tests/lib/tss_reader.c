@@ -102,7 +102,8 @@ static int bucket_scan(const struct xb_tss_source *src, struct xb_tss_key *key,
 			r->full = true;
 			return 0;
 		}
-		if (!chunk_scan(r, conflict, &v, fl) || !v.more)
+		if (!chunk_scan(r, conflict, &v, fl) || !v.more ||
+		    !xb_tss_ports_hold(&v.later, fl->sport, fl->dport))
 			return 0;
 	}
 	return 0;

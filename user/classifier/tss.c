@@ -1190,6 +1190,11 @@ static void bucket_chunk_value(const struct bucket *b, __u32 chunk,
 	v->more = chunk + 1 < n_chunks;
 	for (i = 0; i < v->count; i++)
 		v->rules[i] = bucket_pol(b, first + i)->rule;
+	if (!v->more)
+		return;
+	xb_tss_ports_empty(&v->later);
+	for (i = first + v->count; i < b->n; i++)
+		xb_tss_ports_add(&v->later, &bucket_pol(b, i)->rule);
 }
 
 static void chunk_key(const struct bucket *b, __u32 chunk, struct xb_tss_key *key)
