@@ -310,14 +310,6 @@ static inline __u32 xb_tss_prefix_word(__u32 plen)
 }
 
 /*
- * Value of xb_tss: the policies whose selectors the table's mask maps to
- * this key, sorted by (priority, pos, id), the order in which they win.
- * Across rules and tables the datapath keeps that order, and a hit of the
- * best priority whose verdict or if_id differs from the best's makes the
- * list undecidable: the kernel's tie-break is not visible from netlink
- * (user/classifier/tss.c explains).
- */
-/*
  * The ports that the rules of a bucket's later chunks match, host order:
  * the lowest and the highest source and destination port of any of them.
  * A flow outside either range matches none of them, and the walk leaves
@@ -325,9 +317,8 @@ static inline __u32 xb_tss_prefix_word(__u32 plen)
  * the pieces of one rule's port ranges (a range is expanded into
  * (port, mask) blocks, two ranges into their product: same priority,
  * same addresses), and a flow that reads on has matched none of those in
- * the chunk before: at 100k ipc policies 1.38 further chunks read a new
- * flow, 0.06 with a match, 0.64 with the flow inside the ports of the
- * chunk read.
+ * the chunk before: at 100k ipc policies a new flow read 1.38 further
+ * chunks, 0.06 of them with a match; with these ranges 1.04.
  */
 struct xb_tss_ports {
 	__u16 sport_lo;
@@ -336,6 +327,14 @@ struct xb_tss_ports {
 	__u16 dport_hi;
 };
 
+/*
+ * Value of xb_tss: the policies whose selectors the table's mask maps to
+ * this key, sorted by (priority, pos, id), the order in which they win.
+ * Across rules and tables the datapath keeps that order, and a hit of the
+ * best priority whose verdict or if_id differs from the best's makes the
+ * list undecidable: the kernel's tie-break is not visible from netlink
+ * (user/classifier/tss.c explains).
+ */
 struct xb_tss_val {
 	__u8 count;		/* rules in this chunk */
 	__u8 full;		/* (chunk 0) more policies share the key than
