@@ -787,6 +787,69 @@ static void test_covering_table(void **state)
 	fx_free(f);
 }
 
+/* The chunks of the one crowded key of test_later_chunk_ports(). */
+struct chunks_seen {
+	unsigned int n;
+	bool more[XB_BUCKET_CHUNKS];
+	struct xb_tss_ports later[XB_BUCKET_CHUNKS];
+};
+
+static int note_chunk(void *arg, const struct xb_tss_key *key,
+		      const struct xb_tss_val *val)
+{
+	struct chunks_seen *s = arg;
+	unsigned int c = key->list >> XB_TSS_CHUNK_SHIFT;
+
+	if (c < XB_BUCKET_CHUNKS) {
+		s->n++;
+		s->more[c] = val->more;
+		s->later[c] = val->later;
+	}
+	return 0;
+}
+
+/* A crowded key's chunks carry the ports of the rules after them: here
+ * the 30 destination port blocks of one address pair (the pieces of a
+ * range), 11 a chunk. A flow outside them leaves the bucket after the
+ * first chunk, one in the last chunk still finds its policy. */
+static void test_later_chunk_ports(void **state)
+{
+	struct chunks_seen seen = {};
+	struct xb_shape_list sl;
+	struct fx *f = fx_new();
+	struct xb_policy *p;
+	struct xb_flow fl;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 30; i++) {
+		p = pol(f, IN, MAIN, "192.0.2.0", 24, "198.51.100.0", 24, 100 + i, BLOCK);
+		p->sel.proto = IPPROTO_UDP;
+		p->sel.dport = htons(1024 + 16 * i);
+		p->sel.dport_mask = htons(0xfff0);
+	}
+	fx_publish(f);
+	xb_tss_list_stats(f->tss, V4_IN_MAIN, &sl);
+	assert_int_equal(sl.count, 1);		/* one table, one key */
+	assert_int_equal(xb_tss_mem_for_each(f->mem, note_chunk, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_true(seen.more[0] && seen.more[1] && !seen.more[2]);
+	assert_int_equal(seen.later[0].dport_lo, 1024 + 16 * 11);
+	assert_int_equal(seen.later[0].dport_hi, 1024 + 16 * 30 - 1);
+	assert_int_equal(seen.later[1].dport_lo, 1024 + 16 * 22);
+	assert_int_equal(seen.later[1].dport_hi, 1024 + 16 * 30 - 1);
+	assert_int_equal(seen.later[0].sport_lo, 0);
+	assert_int_equal(seen.later[0].sport_hi, 0xffff);
+
+	fl = flow("192.0.2.1", "198.51.100.1", IPPROTO_UDP, 7, 1024 + 16 * 29 + 3);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 29);
+	fl = flow("192.0.2.1", "198.51.100.1", IPPROTO_UDP, 7, 1024 + 16 * 5 + 3);
+	expect(f, IN, &fl, XB_R_DROP_POLICY_BLOCK, 5);
+	fl = flow("192.0.2.1", "198.51.100.1", IPPROTO_UDP, 7, 5000);
+	expect(f, IN, &fl, XB_R_PASS_NO_POLICY, NOPOL);
+	fx_free(f);
+}
+
 /* Shape i of test_table_limit's 648: IPv6 prefixes of multiples of 16
  * bits, proto and ports "any" or "exact", none relaxed further. */
 static void limit_shape(unsigned int i, struct xb_selector *sel)
@@ -1572,6 +1635,7 @@ int main(void)
 		cmocka_unit_test(test_offload_taints_list),
 		cmocka_unit_test(test_many_shapes),
 		cmocka_unit_test(test_covering_table),
+		cmocka_unit_test(test_later_chunk_ports),
 		cmocka_unit_test(test_table_limit),
 		cmocka_unit_test(test_full_bucket),
 		cmocka_unit_test(test_bucket_grows_and_shrinks),
