@@ -355,21 +355,22 @@ static inline void xb_tss_ports_empty(struct xb_tss_ports *p)
 	p->sport_hi = p->dport_hi = 0;
 }
 
+/* Widens [*lo, *hi] to the ports of the network-order block port/mask. */
+static inline void xb_tss_port_range_add(__u16 *lo, __u16 *hi, __be16 port, __be16 mask)
+{
+	__u16 m = xb_tss_ntohs(mask), first = xb_tss_ntohs(port) & m, last = first | (__u16)~m;
+
+	if (first < *lo)
+		*lo = first;
+	if (last > *hi)
+		*hi = last;
+}
+
 /* Widens p to the ports rule r matches. */
 static inline void xb_tss_ports_add(struct xb_tss_ports *p, const struct xb_tss_rule *r)
 {
-	__u16 mask = xb_tss_ntohs(r->sport_mask), lo = xb_tss_ntohs(r->sport) & mask;
-
-	if (lo < p->sport_lo)
-		p->sport_lo = lo;
-	if ((__u16)(lo | ~mask) > p->sport_hi)
-		p->sport_hi = lo | ~mask;
-	mask = xb_tss_ntohs(r->dport_mask);
-	lo = xb_tss_ntohs(r->dport) & mask;
-	if (lo < p->dport_lo)
-		p->dport_lo = lo;
-	if ((__u16)(lo | ~mask) > p->dport_hi)
-		p->dport_hi = lo | ~mask;
+	xb_tss_port_range_add(&p->sport_lo, &p->sport_hi, r->sport, r->sport_mask);
+	xb_tss_port_range_add(&p->dport_lo, &p->dport_hi, r->dport, r->dport_mask);
 }
 
 /* Whether a flow's network-order ports lie within p: else no rule of it

@@ -568,6 +568,13 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void set_state(struct bench *b, __u32 n_flows, __u32 target)
 {
 	struct bench_state st = { .n_flows = n_flows, .target = target };
@@ -753,7 +760,7 @@ static void miss_ratio(struct bench *b, __u32 n, int af, __u32 nf,
 	const char *fam = af == AF_INET ? "v4" : "v6";
 	__u32 ns_one[64], ns_n[64], i, trials = b->trials < 64 ? b->trials : 64;
 	struct bench *one = b->one;
-	double ratio[64], t;
+	double ratio[64];
 
 	publish(one, 1, af);
 	set_state(one, make_flows(one, one->n_pols, af), SLOT_XDP);
@@ -767,13 +774,7 @@ static void miss_ratio(struct bench *b, __u32 n, int af, __u32 nf,
 		ns_n[i] = run(b, b->vary_fd, tmpl);
 		ratio[i] = (double)ns_n[i] / (ns_one[i] ? ns_one[i] : 1);
 	}
-	for (i = 1; i < trials; i++) {
-		__u32 j = i;
-
-		for (t = ratio[i]; j > 0 && ratio[j - 1] > t; j--)
-			ratio[j] = ratio[j - 1];
-		ratio[j] = t;
-	}
+	qsort(ratio, trials, sizeof(ratio[0]), cmp_double);
 	qsort(ns_one, trials, sizeof(ns_one[0]), cmp_u32);
 	qsort(ns_n, trials, sizeof(ns_n[0]), cmp_u32);
 	printf("classify,miss_ratio,%s,%u,%.2f,x\n", fam, n, ratio[trials / 2]);
@@ -899,6 +900,32 @@ static void bench_esp(struct bench *b)
 	fflush(stdout);
 }
 
+/* The buffers of a bench of SPDs of up to max_n policies. */
+static void bench_alloc(struct bench *b, __u32 max_n)
+{
+	b->pols = calloc(max_n ? max_n : 1, sizeof(*b->pols));
+	b->perm = calloc(max_n ? max_n : 1, sizeof(*b->perm));
+	b->flows = calloc(MAX_FLOWS, sizeof(*b->flows));
+	b->walk_flows = calloc(WALK_FLOWS, sizeof(*b->walk_flows));
+	b->seen = calloc(1, sizeof(__u64) << SEEN_BITS);
+	if (!b->pols || !b->perm || !b->flows || !b->walk_flows || !b->seen)
+		bench_die("calloc", ENOMEM);
+}
+
+/* Its datapath, bench program and buffers: what load_datapath(),
+ * load_bench() and bench_alloc() made. */
+static void bench_release(struct bench *b)
+{
+	xb_tss_filter_unmap(&b->filter);
+	bpf_object__close(b->obj);
+	xfrmbpf__destroy(b->skel);
+	free(b->pols);
+	free(b->perm);
+	free(b->flows);
+	free(b->walk_flows);
+	free(b->seen);
+}
+
 /* b->one: a datapath and a bench program of their own, maps of the same
  * size as b's, for miss_ratio(). */
 static void bench_one_new(struct bench *b, const char *obj)
@@ -913,35 +940,11 @@ static void bench_one_new(struct bench *b, const char *obj)
 	one->ifindex = b->ifindex;
 	one->max_policies = b->max_policies;
 	one->quiet = true;
-	one->pols = calloc(1, sizeof(*one->pols));
-	one->perm = calloc(1, sizeof(*one->perm));
-	one->flows = calloc(MAX_FLOWS, sizeof(*one->flows));
-	one->walk_flows = calloc(WALK_FLOWS, sizeof(*one->walk_flows));
-	one->seen = calloc(1, sizeof(__u64) << SEEN_BITS);
-	if (!one->pols || !one->perm || !one->flows || !one->walk_flows || !one->seen)
-		bench_die("calloc", ENOMEM);
+	bench_alloc(one, 1);
 	load_datapath(one);
 	load_bench(one, obj);
 	set_iface(one);
 	b->one = one;
-}
-
-static void bench_one_free(struct bench *b)
-{
-	struct bench *one = b->one;
-
-	if (!one)
-		return;
-	xb_tss_filter_unmap(&one->filter);
-	bpf_object__close(one->obj);
-	xfrmbpf__destroy(one->skel);
-	free(one->pols);
-	free(one->perm);
-	free(one->flows);
-	free(one->walk_flows);
-	free(one->seen);
-	free(one);
-	b->one = NULL;
 }
 
 static void usage(const char *prog)
@@ -1000,13 +1003,7 @@ int main(int argc, char **argv)
 	if (!b.repeat || !b.trials)
 		usage(argv[0]);
 	libbpf_set_print(NULL);
-	b.pols = calloc(max_n ? max_n : 1, sizeof(*b.pols));
-	b.perm = calloc(max_n ? max_n : 1, sizeof(*b.perm));
-	b.flows = calloc(MAX_FLOWS, sizeof(*b.flows));
-	b.walk_flows = calloc(WALK_FLOWS, sizeof(*b.walk_flows));
-	b.seen = calloc(1, sizeof(__u64) << SEEN_BITS);
-	if (!b.pols || !b.perm || !b.flows || !b.walk_flows || !b.seen)
-		bench_die("calloc", ENOMEM);
+	bench_alloc(&b, max_n);
 	make_net(&b);
 	b.max_policies = max_n > capacity ? max_n : capacity;
 	load_datapath(&b);
@@ -1027,9 +1024,10 @@ int main(int argc, char **argv)
 			publish(&b, sizes[i], AF_INET6);
 		bench_family(&b, sizes[i], AF_INET6);
 	}
-	bench_one_free(&b);
-	xb_tss_filter_unmap(&b.filter);
-	bpf_object__close(b.obj);
-	xfrmbpf__destroy(b.skel);
+	if (b.one) {
+		bench_release(b.one);
+		free(b.one);
+	}
+	bench_release(&b);
 	return 0;
 }
