@@ -114,10 +114,12 @@ enum xb_idx_dim {
  * one publication wait for the next (user/classifier/tss.c). */
 #define XB_TABLE_IDS		(2 * XB_MAX_TABLES)
 
-/* Steps of one list's walk in the datapath: a table (or a table id passed
- * over) each, and the further chunks of the crowded buckets it meets.
+/* Steps of one list's walk in the datapath: a table read (or a candidate
+ * id turned into its position) each, a present key looked up, and the
+ * further chunks of the crowded buckets it meets: the longest walk of an
+ * unindexed list (every table present, every bucket in all its chunks).
  * Past them the list is undecidable (search_steps). */
-#define XB_SEARCH_STEPS		(XB_TABLE_IDS + 2 * XB_MAX_TABLES)
+#define XB_SEARCH_STEPS		(XB_MAX_TABLES * (XB_BUCKET_CHUNKS + 1))
 #define XB_TABLE_ID_WORDS	(XB_TABLE_IDS / 64)
 #define XB_NO_POS		0xffff
 

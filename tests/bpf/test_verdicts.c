@@ -1082,9 +1082,9 @@ static void test_attached_xdp_decides_real_traffic(void **state)
 #define N_VLAN_CASES	(sizeof(vlan_cases) / sizeof(vlan_cases[0]))
 
 /*
- * The walk of a list has XB_SEARCH_STEPS steps, one a bucket entry (a
- * table, or a further chunk of its bucket): a list that needs more is
- * undecidable (search_steps). The longest walk: every table holds the
+ * The walk of a list has XB_SEARCH_STEPS steps: a table read, a present
+ * key looked up, or a further chunk of its bucket each: a list that needs
+ * more is undecidable (search_steps). The longest walk: every table holds the
  * flow's bucket in all its chunks, and every policy matches at one
  * priority, so neither a table's best priority nor a policy's stops it.
  * One entry fewer than the steps is decided; as many as the steps is
@@ -1123,7 +1123,7 @@ static void test_walk_past_its_steps_passes(void **state)
 	uint64_t cause0;
 
 	(void)state;
-	_Static_assert(WALK_TABLES * XB_BUCKET_CHUNKS == XB_SEARCH_STEPS,
+	_Static_assert(WALK_TABLES * (1 + XB_BUCKET_CHUNKS) == XB_SEARCH_STEPS,
 		       "the longest walk is as long as the steps");
 	/* one chunk fewer: the walk ends within its steps */
 	fill_longest_walk(XB_BUCKET_RULES);

@@ -23,6 +23,9 @@ struct xb_list_result {
 	bool undecidable;	/* overflow, full bucket, conflicting tie,
 				 * undecidable verdict */
 	bool overflow;
+	/* a full bucket (more policies than published) whose table's best
+	 * priority is no worse than the best hit, or with no hit at all:
+	 * one of its policies may win */
 	bool full;
 	struct xb_tss_rule val;	/* the (priority, pos, id)-least hit */
 };
@@ -46,7 +49,10 @@ struct xb_tss_source {
 
 /* The datapath's search of one list: tables in order, stop when a table's
  * best priority is above the best found; for an indexed list, the flow's
- * candidate tables by id, passing over those that cannot beat the best. */
+ * candidate tables by id, passing over those that cannot beat the best.
+ * The datapath probes the present keys in another order (bpf/search.bpf.h,
+ * best first): the result does not depend on it, a full bucket included
+ * (it counts when its table can beat or tie the best hit of all). */
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *res);
 

@@ -115,7 +115,7 @@ void xb_tss_maps_sink(struct xb_tss_maps *maps, struct xb_tss_sink *sink)
 	sink->ctx = maps;
 }
 
-/* As bpf/search.bpf.h's xb_table_gated(), on the mapped filter, for a key
+/* As bpf/search.bpf.h's xb_key_bound() > priority, on the mapped filter, for a key
  * the filter lets through (one it proves absent is looked up, and not
  * found: the reader's walk then counts what it did before the gate). */
 static bool gated(void *ctx, const struct xb_tss_key *key, __u32 priority)
