@@ -79,30 +79,11 @@ static bool chunk_scan(struct xb_list_result *r, bool *conflict,
 	return true;
 }
 
-/* The walk of one list: its best hit so far, and the best priority of
- * the tables in which it met a full bucket. */
-struct list_walk {
-	struct xb_list_result *r;
-	bool conflict;
-	bool met_full;
-	__u32 full_priority;
-};
-
-/* A full bucket in a table of best priority table_best: whether it
- * counts is known once the walk is over (walk_done()). */
-static void walk_met_full(struct list_walk *lw, __u32 table_best)
-{
-	if (!lw->met_full || table_best < lw->full_priority)
-		lw->full_priority = table_best;
-	lw->met_full = true;
-}
-
 /* The bucket at key, chunk after chunk. */
 static int bucket_scan(const struct xb_tss_source *src, struct xb_tss_key *key,
-		       struct list_walk *lw, __u32 table_best,
+		       struct xb_list_result *r, bool *conflict,
 		       const struct xb_flow *fl)
 {
-	struct xb_list_result *r = lw->r;
 	__u8 list = key->list;
 	struct xb_tss_val v;
 	__u32 c;
@@ -118,10 +99,10 @@ static int bucket_scan(const struct xb_tss_source *src, struct xb_tss_key *key,
 		if (err)
 			return err;
 		if (v.full) {
-			walk_met_full(lw, table_best);
+			r->full = true;
 			return 0;
 		}
-		if (!chunk_scan(r, &lw->conflict, &v, fl) || !v.more ||
+		if (!chunk_scan(r, conflict, &v, fl) || !v.more ||
 		    !xb_tss_ports_hold(&v.later, fl->sport, fl->dport))
 			return 0;
 	}
@@ -173,20 +154,20 @@ static int candidates(const struct xb_tss_source *src, __u32 list_idx,
 	return 0;
 }
 
-/* The walk of an indexed list: the candidate tables in the list's
- * (priority) order, until one cannot beat the best found. */
+/* The walk of an indexed list, as bpf/search.bpf.h: the candidate tables
+ * in the list's (priority) order, until one cannot beat the best found. */
 static int search_candidates(const struct xb_tss_source *src, __u32 list_idx,
 			     const struct xb_shape_list *sl,
-			     const struct xb_flow *fl, struct list_walk *lw)
+			     const struct xb_flow *fl, struct xb_list_result *r,
+			     bool *conflict)
 {
 	__u32 pos, id, count = sl->count < XB_MAX_TABLES ? sl->count : XB_MAX_TABLES;
-	struct xb_list_result *r = lw->r;
 	struct xb_tss_idx_val cand;
 	struct xb_tss_key key;
 	int err;
 
 	err = candidates(src, list_idx, sl, fl, &cand);
-	for (pos = 0; !err && pos < count; pos++) {
+	for (pos = 0; !err && pos < count && !r->full; pos++) {
 		const struct xb_shape *s = &sl->shapes[pos];
 
 		id = s->id;
@@ -195,50 +176,18 @@ static int search_candidates(const struct xb_tss_source *src, __u32 list_idx,
 		if (r->found && s->best_priority > r->val.priority)
 			break;
 		xb_tss_flow_key(&key, list_idx, s, fl);
-		err = bucket_scan(src, &key, lw, s->best_priority, fl);
+		err = bucket_scan(src, &key, r, conflict, fl);
 	}
 	return err;
-}
-
-/* The walk of an unindexed list: every table in order, until one cannot
- * beat the best found. */
-static int search_tables(const struct xb_tss_source *src, __u32 list_idx,
-			 const struct xb_shape_list *sl,
-			 const struct xb_flow *fl, struct list_walk *lw)
-{
-	__u32 i, count = sl->count < XB_MAX_TABLES ? sl->count : XB_MAX_TABLES;
-	struct xb_list_result *r = lw->r;
-	struct xb_tss_key key;
-	int err = 0;
-
-	for (i = 0; !err && i < count; i++) {
-		const struct xb_shape *s = &sl->shapes[i];
-
-		if (r->found && s->best_priority > r->val.priority)
-			break;
-		xb_tss_flow_key(&key, list_idx, s, fl);
-		err = bucket_scan(src, &key, lw, s->best_priority, fl);
-	}
-	return err;
-}
-
-/* A full bucket whose table could beat or tie the best hit makes the list
- * undecidable (one of its unpublished policies may win); any order of the
- * walk that meets every such bucket gives the same result. */
-static void walk_done(struct list_walk *lw)
-{
-	struct xb_list_result *r = lw->r;
-
-	r->full = lw->met_full && (!r->found || lw->full_priority <= r->val.priority);
-	if (r->full || (r->found && (lw->conflict || r->val.verdict == XB_V_UNDECIDABLE)))
-		r->undecidable = true;
 }
 
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *r)
 {
-	struct list_walk lw = { .r = r };
 	struct xb_shape_list sl;
+	struct xb_tss_key key;
+	bool conflict = false;
+	__u32 i, count;
 	int err;
 
 	memset(r, 0, sizeof(*r));
@@ -252,13 +201,27 @@ int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		r->undecidable = true;
 		return 0;
 	}
-	if (sl.indexed && src->get_index)
-		err = search_candidates(src, list_idx, &sl, fl, &lw);
-	else
-		err = search_tables(src, list_idx, &sl, fl, &lw);
-	if (err)
-		return err;
-	walk_done(&lw);
+	if (sl.indexed && src->get_index) {
+		err = search_candidates(src, list_idx, &sl, fl, r, &conflict);
+		if (err)
+			return err;
+		goto done;
+	}
+	count = sl.count < XB_MAX_TABLES ? sl.count : XB_MAX_TABLES;
+	for (i = 0; i < count && !r->full; i++) {
+		const struct xb_shape *s = &sl.shapes[i];
+
+		if (r->found && s->best_priority > r->val.priority)
+			break;
+		xb_tss_flow_key(&key, list_idx, s, fl);
+		err = bucket_scan(src, &key, r, &conflict, fl);
+		if (err)
+			return err;
+	}
+done:
+	if (r->full ||
+	    (r->found && (conflict || r->val.verdict == XB_V_UNDECIDABLE)))
+		r->undecidable = true;
 	return 0;
 }
 

@@ -23,9 +23,6 @@ struct xb_list_result {
 	bool undecidable;	/* overflow, full bucket, conflicting tie,
 				 * undecidable verdict */
 	bool overflow;
-	/* a full bucket (more policies than published) whose table's best
-	 * priority is no worse than the best hit, or with no hit at all:
-	 * one of its policies may win */
 	bool full;
 	struct xb_tss_rule val;	/* the (priority, pos, id)-least hit */
 };
@@ -51,8 +48,10 @@ struct xb_tss_source {
  * best priority is above the best found; for an indexed list, the flow's
  * candidate tables by id, passing over those that cannot beat the best.
  * The datapath probes the present keys in another order (bpf/search.bpf.h,
- * best first): the result does not depend on it, a full bucket included
- * (it counts when its table can beat or tie the best hit of all). */
+ * best first): the result does not depend on it. A full bucket the walk
+ * meets ends it here; the datapath may meet one early and goes on, and
+ * counts it when its table can beat or tie the best hit of all: the same
+ * buckets, as the tables come in the order of their best priorities. */
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *res);
 
