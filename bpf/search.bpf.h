@@ -439,11 +439,14 @@ __noinline int xb_walk_probe(struct xb_search_walk *w, __u32 take_waiting)
 	__u32 zero = 0, classes;
 	struct xb_walk_key *k;
 	struct xb_tss_val *v;
+	__u32 list_idx;
 	__u64 pos;
 
 	if (!w)
 		return 0;
-	list = bpf_map_lookup_elem(&xb_shape_lists, &w->list_idx);
+	/* a key on the stack: 6.1 takes no argument memory as a map key */
+	list_idx = w->list_idx;
+	list = bpf_map_lookup_elem(&xb_shape_lists, &list_idx);
 	cand = bpf_map_lookup_elem(&xb_search_cand, &zero);
 	if (!list || !cand)
 		return 0;
