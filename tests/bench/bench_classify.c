@@ -36,7 +36,9 @@
  * (as generated, the best first, which is what the daemon's bulk builds
  * sort them into), or, as a daemon running before the SPD was loaded sees
  * them one live event at a time, reverse or shuffled: how much the
- * first-come placement of live adds costs the walk.
+ * first-come placement of live adds costs the walk. -d keeps a rule set's
+ * IPv4 addresses in the documentation ranges, as make bench's drop case
+ * has it (three /24s: more rules overlap a flow).
  *
  * The maps and the builder are sized for XB_MAX_POLICIES policies, or
  * for -c CAPACITY (the daemon's default is XB_MAX_POLICIES_DEFAULT: its
@@ -107,6 +109,7 @@ struct bench {
 	__u32 n_walk;
 	__u64 *seen;
 	int profile;		/* ruleset_gen.h profile, -1: swan_spd.h */
+	bool doc_only;		/* -d: IPv4 addresses in the documentation ranges */
 	__u32 n_pols;		/* in pols, as generated */
 	__u32 max_policies;	/* the maps' and the builder's capacity */
 	enum build_order order;	/* in which the builder takes them */
@@ -280,7 +283,7 @@ static void print_lists(int lists_fd, __u32 n)
  * of profile b->profile and family af. Returns how many policies. */
 static __u32 make_spd(struct bench *b, __u32 n, int af)
 {
-	struct xb_rs_cfg cfg = { b->profile, af, n, XFRM_POLICY_FWD, false };
+	struct xb_rs_cfg cfg = { b->profile, af, n, XFRM_POLICY_FWD, b->doc_only };
 	struct xb_rng rng;
 	__u32 i;
 
@@ -995,7 +998,7 @@ static void bench_one_new(struct bench *b, const char *obj)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "Usage: %s [-r REPEAT] [-t TRIALS] [-n MAX_N] "
-		"[-c CAPACITY] [-p acl|fw|ipc] [-a rule|reverse|shuffled] "
+		"[-c CAPACITY] [-p acl|fw|ipc] [-a rule|reverse|shuffled] [-d] "
 		"[-o BENCH_BPF_OBJ]\n", prog);
 	exit(2);
 }
@@ -1011,7 +1014,7 @@ int main(int argc, char **argv)
 
 	snprintf(self, sizeof(self), "%s", argv[0]);
 	snprintf(obj, sizeof(obj), "%s/bench.bpf.o", dirname(self));
-	while ((opt = getopt(argc, argv, "r:t:n:c:o:p:a:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:t:n:c:o:p:a:dh")) != -1) {
 		switch (opt) {
 		case 'r':
 			b.repeat = (unsigned int)strtoul(optarg, NULL, 0);
@@ -1032,6 +1035,9 @@ int main(int argc, char **argv)
 			b.profile = xb_rs_profile_parse(optarg);
 			if (b.profile < 0)
 				usage(argv[0]);
+			break;
+		case 'd':
+			b.doc_only = true;
 			break;
 		case 'a':
 			for (i = 0; i < sizeof(order_names) / sizeof(order_names[0]); i++)
