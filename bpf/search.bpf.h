@@ -32,6 +32,11 @@
  * the walk looks up the best before it reads on. They wait in the order
  * of their bounds, the best last (xb_walk_read()). */
 #define XB_WALK_WAITING	8
+/* Slot j of the wait list, in bounds for the verifier (j < XB_WALK_WAITING
+ * where it is used). */
+#define XB_WALK_SLOT(j)	((j) & (XB_WALK_WAITING - 1))
+_Static_assert((XB_WALK_WAITING & (XB_WALK_WAITING - 1)) == 0,
+	       "XB_WALK_SLOT() masks: a power of 2");
 
 /* A present key waiting to be looked up: no policy of it has a better
  * priority than bound. */
@@ -389,7 +394,7 @@ static __always_inline bool xb_cand_sort_one(struct xb_search_cand *cand,
  * the key can beat or tie a match better than it. */
 static __always_inline __u32 xb_key_bound(__u32 classes, __u32 table_best)
 {
-	__u32 idx = XB_CLASSES_WORD(classes) - 1, bound = XB_TSS_GATE_NONE;
+	__u32 idx = XB_CLASSES_WORD(classes) - 1, bound;
 	struct xb_tss_gate *gate;
 
 	if (!XB_CLASSES_WORD(classes))
@@ -397,11 +402,7 @@ static __always_inline __u32 xb_key_bound(__u32 classes, __u32 table_best)
 	gate = bpf_map_lookup_elem(&xb_tss_gate, &idx);
 	if (!gate)
 		return table_best;
-	if (classes & 1U << XB_TSS_CLASS_BIG)
-		bound = gate->priority[XB_TSS_CLASS_BIG];
-	if ((classes & 1U << XB_TSS_CLASS_PAIR) &&
-	    gate->priority[XB_TSS_CLASS_PAIR] < bound)
-		bound = gate->priority[XB_TSS_CLASS_PAIR];
+	bound = xb_tss_gate_bound(gate, classes);
 	return bound > table_best ? bound : table_best;
 }
 
@@ -452,7 +453,7 @@ __noinline int xb_walk_probe(struct xb_search_walk *w, __u32 take_waiting)
 		return 0;
 	if (take_waiting && cand->n_waiting) {
 		cand->n_waiting--;
-		k = &cand->waiting[cand->n_waiting & (XB_WALK_WAITING - 1)];
+		k = &cand->waiting[XB_WALK_SLOT(cand->n_waiting)];
 		pos = k->pos;
 		classes = k->classes;
 		w->at = pos << XB_TSS_CHUNK_BITS;
@@ -564,13 +565,13 @@ __noinline int xb_walk_read(struct xb_search_walk *w, const struct xb_shape *sh,
 	j = n;
 #pragma clang loop unroll(disable)
 	for (i = 0; i < XB_WALK_WAITING - 1; i++) {
-		if (!j || cand->waiting[(j - 1) & (XB_WALK_WAITING - 1)].bound > bound)
+		if (!j || cand->waiting[XB_WALK_SLOT(j - 1)].bound > bound)
 			break;
-		cand->waiting[j & (XB_WALK_WAITING - 1)] =
-			cand->waiting[(j - 1) & (XB_WALK_WAITING - 1)];
+		cand->waiting[XB_WALK_SLOT(j)] =
+			cand->waiting[XB_WALK_SLOT(j - 1)];
 		j--;
 	}
-	k = &cand->waiting[j & (XB_WALK_WAITING - 1)];
+	k = &cand->waiting[XB_WALK_SLOT(j)];
 	k->bound = bound;
 	k->classes = classes;
 	k->pos = pos;
@@ -594,7 +595,7 @@ static __always_inline long xb_walk_advance(struct xb_search_walk *w,
 
 	pos = xb_walk_next_pos(list, cand);
 	sh = xb_walk_table(w, list, pos);
-	bound = cand->waiting[(n - 1) & (XB_WALK_WAITING - 1)].bound;
+	bound = cand->waiting[XB_WALK_SLOT(n - 1)].bound;
 	if (n && (!sh || bound < sh->best_priority || n >= XB_WALK_WAITING)) {
 		if (w->best.found && bound > w->best.priority) {
 			/* nor can any other waiting key beat the best */

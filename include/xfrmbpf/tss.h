@@ -556,6 +556,20 @@ struct xb_tss_gate {
 	__u32 priority[XB_TSS_CLASSES];
 };
 
+/* The best of a word's gates over the classes of key in classes (bit
+ * 1 << cls for each): no policy of a key of those classes whose bits are
+ * in the word is better. XB_TSS_GATE_NONE for none. */
+static inline __u32 xb_tss_gate_bound(const struct xb_tss_gate *g, __u32 classes)
+{
+	__u32 bound = XB_TSS_GATE_NONE;
+
+	if (classes & 1U << XB_TSS_CLASS_BIG)
+		bound = g->priority[XB_TSS_CLASS_BIG];
+	if ((classes & 1U << XB_TSS_CLASS_PAIR) && g->priority[XB_TSS_CLASS_PAIR] < bound)
+		bound = g->priority[XB_TSS_CLASS_PAIR];
+	return bound;
+}
+
 /* The gate of a chunk-0 entry of xb_tss: its best policy's priority, 0
  * when the bucket is full (not all its policies are published). */
 static inline __u32 xb_tss_val_gate(const struct xb_tss_val *v)

@@ -122,17 +122,12 @@ static bool gated(void *ctx, const struct xb_tss_key *key, __u32 priority)
 {
 	const struct xb_tss_filter *f = ((struct xb_tss_maps *)ctx)->filter;
 	__u64 h = xb_tss_filter_hash(key);
-	__u32 idx = xb_tss_filter_word_of(key->list, h), cls;
-	bool present = false;
+	__u32 idx = xb_tss_filter_word_of(key->list, h), cls, classes = 0;
 
-	for (cls = 0; cls < XB_TSS_CLASSES; cls++) {
-		if (!xb_tss_filter_hit(f->words[idx], xb_tss_filter_mask_of(h, cls)))
-			continue;
-		if (f->gate[idx].priority[cls] <= priority)
-			return false;
-		present = true;
-	}
-	return present;
+	for (cls = 0; cls < XB_TSS_CLASSES; cls++)
+		if (xb_tss_filter_hit(f->words[idx], xb_tss_filter_mask_of(h, cls)))
+			classes |= 1U << cls;
+	return classes && xb_tss_gate_bound(&f->gate[idx], classes) > priority;
 }
 
 void xb_tss_maps_source(struct xb_tss_maps *maps, struct xb_tss_source *src)
