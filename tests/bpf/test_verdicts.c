@@ -1163,9 +1163,63 @@ static void test_gate_skips_what_cannot_win(void **state)
 	expect_pkt(&other, XDP_PASS, XB_R_PASS_POLICY_ALLOW, 40);
 }
 
+/*
+ * More policies of one selector than a bucket holds: the bucket is
+ * published full, and a flow that reaches it passes (one of its
+ * unpublished policies may win); a better policy of another table wins
+ * outright, the full bucket, whose bound is its table's best priority,
+ * never probed. Through the builder, which publishes full buckets.
+ */
+#define FULL_POLS	(XB_BUCKET_MAX + 1)
+
+static struct xbt_policy full_pols[FULL_POLS + 2];
+
+/* FULL_POLS FWD IPv4 blocks of V4_SRC/24 -> any at priorities 10 up, and
+ * an allow of the flow V4_SRC -> V4_FWD tcp at priority `better` (0:
+ * none). */
+static void fill_full_bucket(uint32_t better)
+{
+	uint32_t j;
+
+	memset(full_pols, 0, sizeof(full_pols));
+	for (j = 0; j < FULL_POLS; j++)
+		full_pols[j] = (struct xbt_policy)POL(.id = j + 1, FWD4, MAIN,
+			.verdict = XB_V_BLOCK, .src = V4_SRC, .plen_s = 24,
+			.priority = 10 + j, .pos = j + 1);
+	if (better)
+		full_pols[j] = (struct xbt_policy)POL(.id = j + 1, FWD4, MAIN,
+			.verdict = XB_V_ALLOW, .src = V4_SRC, .plen_s = 32,
+			.dst = V4_FWD, .plen_d = 32, .proto = IPPROTO_TCP,
+			.priority = better, .pos = j + 1);
+}
+
+static void test_full_bucket_passes_unless_beaten(void **state)
+{
+	struct xbt_pkt_spec flow = { TCP4(V4_FWD, 80) };
+	struct xbt_pkt_spec other = { TCP4(V4_FWD, 81) };
+	uint64_t cause0;
+	int err;
+
+	(void)state;
+	fill_full_bucket(0);
+	xbt_fx.use_builder = true;
+	err = xbt_fx_set_state(full_pols, NULL, 0, 0);
+	xbt_fx.use_builder = false;
+	assert_int_equal(err, 0);
+	cause0 = xbt_fx_cause_count(XB_U_FULL_BUCKET);
+	expect_pkt(&flow, XDP_PASS, XB_R_PASS_UNDECIDABLE, NO_POL);
+	assert_int_equal(xbt_fx_cause_count(XB_U_FULL_BUCKET) - cause0, 1);
+	fill_full_bucket(1);
+	xbt_fx.use_builder = true;
+	err = xbt_fx_set_state(full_pols, NULL, 0, 0);
+	xbt_fx.use_builder = false;
+	assert_int_equal(err, 0);
+	expect_pkt(&other, XDP_PASS, XB_R_PASS_POLICY_ALLOW, FULL_POLS + 1);
+}
+
 int main(void)
 {
-	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 10];
+	static struct CMUnitTest tests[2 * N_CASES + 2 * N_VLAN_CASES + 11];
 	static char names[N_CASES + N_VLAN_CASES][160];
 	size_t i, n = 0;
 	int status;
@@ -1224,6 +1278,8 @@ int main(void)
 		cmocka_unit_test(test_walk_past_its_steps_passes);
 	tests[n++] = (struct CMUnitTest)
 		cmocka_unit_test(test_gate_skips_what_cannot_win);
+	tests[n++] = (struct CMUnitTest)
+		cmocka_unit_test(test_full_bucket_passes_unless_beaten);
 	return _cmocka_run_group_tests("bpf_verdicts", tests, n, NULL,
 				       xbt_fx_teardown);
 }
