@@ -17,7 +17,8 @@
  * realistic policies a new flow probed 2.76 keys in the tables' order
  * (acl, IPv4) where 1.23 have a bound no worse than its best match
  * (bench_classify, the walk lines). Any order gives the same result
- * (tests/lib/tss_reader.c walks in the tables' order).
+ * (tests/lib/tss_reader.c walks in the tables' order), a full bucket
+ * included (xb_walk_probe()).
  */
 #ifndef XFRMBPF_SEARCH_BPF_H
 #define XFRMBPF_SEARCH_BPF_H
@@ -125,11 +126,6 @@ struct xb_search_walk {
 	 * bucket in it (one field: the stack has no room for two) */
 	__u16 at;
 	__u32 list_idx;
-	/* best priority of the tables in which a full bucket was met,
-	 * XB_TSS_GATE_NONE for none: the list is undecidable if it can beat
-	 * or tie the best match (one of the bucket's unpublished policies
-	 * may win) */
-	__u32 full_priority;
 	struct xb_match best;
 };
 
@@ -406,23 +402,17 @@ static __always_inline __u32 xb_key_bound(__u32 classes, __u32 table_best)
 	return bound > table_best ? bound : table_best;
 }
 
-/* A full bucket met in table sh: whether it counts is known once the
- * walk is over (xb_search_list()). Not the walk's end: the walk may have
- * come to it before the best match. */
-static __always_inline void xb_walk_met_full(struct xb_search_walk *w,
-					     const struct xb_shape *sh)
-{
-	if (sh->best_priority < w->full_priority)
-		w->full_priority = sh->best_priority;
-}
-
 /*
  * One entry of xb_tss looked up: with take_waiting, chunk 0 of the bucket
  * of the flow in the table of the waiting key of the best bound, which
  * leaves the wait list; else the next chunk of the bucket the walk is in. Moves the
  * walk on to the next chunk when the bucket has one whose policies may
- * still beat the best, else out of the bucket (to chunk 0). Returns 0 (a
- * global function returns a scalar).
+ * still beat the best, else out of the bucket (to chunk 0). Returns 1 on
+ * a full bucket (the list is undecidable, the walk stops), else 0: the
+ * walk reaches one only when neither the best found nor anything left can
+ * beat its table's best priority (its bound: every key of a better bound,
+ * every table of a better best priority came first), so one of its
+ * unpublished policies may win, whatever the walk meets after it.
  *
  * Global, as xb_decide_policy() is: checked once on its own, instead of
  * for every state of the walk that reaches it (inlined into the walk's
@@ -466,7 +456,7 @@ __noinline int xb_walk_probe(struct xb_search_walk *w, __u32 take_waiting)
 	if (pos >= XB_MAX_TABLES) {
 		/* not reached: only tables' positions wait */
 		w->best.full = XB_FULL_STEPS;
-		return 0;
+		return 1;
 	}
 	sh = &list->shapes[pos];
 	xb_table_key(&key, w, sh);
@@ -481,10 +471,12 @@ __noinline int xb_walk_probe(struct xb_search_walk *w, __u32 take_waiting)
 	}
 	v = classes & 1U << XB_TSS_CLASS_BIG ? bpf_map_lookup_elem(&xb_tss, &key) : NULL;
 	if (v && v->full) {
-		xb_walk_met_full(w, sh);
-	} else if (v && !xb_chunk_scan(w, v->rules, v->count, XB_BUCKET_RULES) && v->more &&
-		   XB_WALK_CHUNK(w) + 1 < XB_BUCKET_CHUNKS &&
-		   xb_tss_ports_hold(&v->later, w->sport, w->dport)) {
+		w->best.full = XB_FULL_BUCKET;
+		return 1;
+	}
+	if (v && !xb_chunk_scan(w, v->rules, v->count, XB_BUCKET_RULES) && v->more &&
+	    XB_WALK_CHUNK(w) + 1 < XB_BUCKET_CHUNKS &&
+	    xb_tss_ports_hold(&v->later, w->sport, w->dport)) {
 		w->at++;
 		return 0;
 	}
@@ -583,7 +575,7 @@ __noinline int xb_walk_read(struct xb_search_walk *w, const struct xb_shape *sh,
  * The walk at chunk 0 of no bucket: looks up the waiting key of the best
  * bound if no table left to read can beat it (or all room to wait is
  * taken), else reads the next table (xb_walk_read()). Returns 1 (stop)
- * when no table is left to read and no key waits.
+ * when no table is left to read and no key waits, or on a full bucket.
  */
 static __always_inline long xb_walk_advance(struct xb_search_walk *w,
 					    const struct xb_shape_list *list,
@@ -602,8 +594,7 @@ static __always_inline long xb_walk_advance(struct xb_search_walk *w,
 			cand->n_waiting = 0;
 			return !sh;
 		}
-		xb_walk_probe(w, 1);
-		return 0;
+		return xb_walk_probe(w, 1) != 0;
 	}
 	if (!sh)
 		return 1;
@@ -652,8 +643,7 @@ static long xb_search_step(__u32 i, void *data)
 	}
 	if (!XB_WALK_CHUNK(w))
 		return xb_walk_advance(w, list, cand);
-	xb_walk_probe(w, 0);
-	return 0;
+	return xb_walk_probe(w, 0) != 0;
 }
 
 /*
@@ -767,16 +757,11 @@ static __always_inline void xb_search_list(const struct xb_pkt *pkt,
 	 * filter move it on inline, and a position the verifier knew would
 	 * make each iteration of the callback a state of its own */
 	w.at = xb_opaque_zero();
-	w.full_priority = XB_TSS_GATE_NONE + xb_opaque_zero();
 	if (xb_walk_begin(&w))
 		loops = bpf_loop(XB_SEARCH_LOOPS, xb_search_step, &w, 0);
 	/* out of steps before the list is done (or no loop): undecidable */
 	if (loops < 0 || loops > XB_SEARCH_STEPS)
 		w.best.full = XB_FULL_STEPS;
-	/* a full bucket whose table could beat or tie the best match */
-	else if (w.full_priority != XB_TSS_GATE_NONE &&
-		 (!w.best.found || w.full_priority <= w.best.priority))
-		w.best.full = XB_FULL_BUCKET;
 	*m = w.best;
 	m->overflow = 0;
 }

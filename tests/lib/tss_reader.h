@@ -48,10 +48,8 @@ struct xb_tss_source {
  * best priority is above the best found; for an indexed list, the flow's
  * candidate tables by id, passing over those that cannot beat the best.
  * The datapath probes the present keys in another order (bpf/search.bpf.h,
- * best first): the result does not depend on it. A full bucket the walk
- * meets ends it here; the datapath may meet one early and goes on, and
- * counts it when its table can beat or tie the best hit of all: the same
- * buckets, as the tables come in the order of their best priorities. */
+ * best first): the result does not depend on it, a full bucket included
+ * (either walk meets one only when nothing better can come after it). */
 int xb_tss_search_list(const struct xb_tss_source *src, __u32 list_idx,
 		       const struct xb_flow *fl, struct xb_list_result *res);
 
