@@ -213,28 +213,39 @@ map_scan_self_test() {
 }
 
 # Every pinned map's raw bytes (every key and value, whatever BTF says
-# about them; tests/lib/map_hex.py) and, when small enough to rewrite,
-# bpftool's text dump too. Prints "MAPS ENTRIES"; per-map lines on
-# stderr.
+# about them; tests/lib/map_hex.py, one run for all pins) and, when small
+# enough to rewrite, bpftool's text dump too. Prints "MAPS ENTRIES";
+# per-map lines on stderr.
 dump_maps() {
-	local f n=0 e total=0 size
+	local f i=0 n=0 name e total=0 size
+	local -a pins
 
-	while read -r f; do
-		python3 "$TOP/tests/lib/map_hex.py" "$f" >"$WORK/pin.hex" 2>"$WORK/err"
-		read -r _ e <"$WORK/err"
-		[ "$e" = "not a map" ] && continue
+	mapfile -t pins < <(find "$PIN" -type f | sort)
+	python3 "$TOP/tests/lib/map_hex.py" --out-dir "$WORK" "${pins[@]}" 2>"$WORK/err"
+	while read -r name e; do
+		f=${pins[$i]:-}
+		i=$((i + 1))
+		if [ "$name" != "${f##*/}" ]; then
+			# not one line a pin, in their order: the reader failed
+			sed 's/^/#   /' "$WORK/err" >&2
+			echo "0 0"
+			return
+		fi
+		if [ "$e" = "not a map" ]; then
+			rm -f "$WORK/map.$i.hex"
+			continue
+		fi
 		n=$((n + 1))
-		mv "$WORK/pin.hex" "$WORK/map.$n.hex"
-		size=$(stat -c %s "$WORK/map.$n.hex")
+		size=$(stat -c %s "$WORK/map.$i.hex")
 		[ "$size" -lt 300000 ] &&
-			bpftool map dump pinned "$f" >"$WORK/map.$n.txt" 2>&1
+			bpftool map dump pinned "$f" >"$WORK/map.$i.txt" 2>&1
 		if [[ $e =~ ^[0-9]+$ ]]; then
 			total=$((total + e))
 			echo "#   ${f#"$PIN"/}: $e entries, $size bytes of hex" >&2
 		else
 			echo "#   ${f#"$PIN"/}: ${e:-no answer}" >&2
 		fi
-	done < <(find "$PIN" -type f | sort)
+	done <"$WORK/err"
 	echo "$n $total"
 }
 
