@@ -154,6 +154,25 @@ def gen_masked(rng):
     return " ".join(spec)
 
 
+def masked_identity(spec):
+    """What the kernel tells two policies apart by: all but priority and
+    action (xfrm_policy_insert_list()). A second spec of the same identity
+    would be refused (EEXIST: they are added with NLM_F_EXCL)."""
+    return tuple(w for w in spec.split()
+                 if not w.startswith(("priority=", "action=")))
+
+
+def distinct(specs):
+    """specs without those whose identity came before."""
+    seen = set()
+    out = []
+    for spec in specs:
+        if masked_identity(spec) not in seen:
+            seen.add(masked_identity(spec))
+            out.append(spec)
+    return out
+
+
 def gen_defaults(rng):
     return "xfrm policy setdefault in %s fwd %s out %s" % (
         "block" if rng.random() < 0.2 else "accept",
@@ -180,7 +199,7 @@ def main():
     rng = random.Random("spd-%d" % seed)
     lines = [gen_defaults(rng)]
     lines += [gen_policy(rng) for _ in range(rng.randint(5, 40))]
-    masked = [gen_masked(rng) for _ in range(rng.randint(0, 3))]
+    masked = distinct([gen_masked(rng) for _ in range(rng.randint(0, 3))])
     with open(sys.argv[2] + ".batch", "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(sys.argv[2] + ".nl", "w") as f:
