@@ -20,10 +20,11 @@
 #include "xfrmbpf/datapath.h"
 #include "sync_map.bpf.h"
 
-/* The maps sized by the policy capacity (xb_policies, xb_tmpl_pages,
- * xb_tmpls, xb_tss, xb_tss_pair, xb_policy_stats) are compiled with XB_MAX_POLICIES; the
- * daemon creates them with `run --max-policies` (user/loader/maps.c) and
- * the datapath takes the pinned sizes. */
+/* The maps sized by the policy capacity (xb_policies, xb_scope_pages,
+ * xb_tmpl_pages, xb_tmpls, xb_tss, xb_tss_pair, xb_policy_stats) are
+ * compiled with XB_MAX_POLICIES; the daemon creates them with `run
+ * --max-policies` (user/loader/maps.c) and the datapath takes the pinned
+ * sizes. */
 
 /* Mirrored policies in pages of mirror ids (include/xfrmbpf/spd.h), for
  * inspection and `xfrmbpf check`; the datapath does not read them. */
@@ -35,6 +36,16 @@ struct {
 	__type(value, struct xb_policy_page);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_policies SEC(".maps");
+
+/* Their scopes, where they have one (include/xfrmbpf/spd.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XB_SCOPE_PAGES(XB_MAX_POLICIES));
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct xb_scope_page);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_scope_pages SEC(".maps");
 
 /* Their first templates, in pages of their own (include/xfrmbpf/spd.h). */
 struct {

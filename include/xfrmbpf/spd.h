@@ -41,7 +41,8 @@ enum {
 	XB_POL_OFFLOAD		= 1 << 2,
 };
 
-/* A mirrored policy (in xb_policies, struct xb_policy_page). */
+/* A mirrored policy (published as struct xb_policy_rec and, where it has
+ * one, struct xb_policy_scope). */
 struct xb_policy {
 	struct xb_selector sel;
 	__u32 id;		/* mirror's slot: per-policy counter index */
@@ -90,15 +91,15 @@ struct xb_tmpl {
 	(56 + (((key) + 7) & ~7UL) + (((val) + 7) & ~7UL))
 
 /*
- * Pages: the pinned maps xb_policies and xb_tmpl_pages hold one record
- * per mirror id, in pages of ids keyed by page: page p holds ids
- * p * RECS .. p * RECS + RECS - 1 (RECS records a page, per map), the
- * record of id in rec[id % RECS] while bit id % RECS of present is set.
+ * Pages: the pinned maps xb_policies, xb_scope_pages and xb_tmpl_pages
+ * hold one record per mirror id, in pages of ids keyed by page: page p
+ * holds ids p * RECS .. p * RECS + RECS - 1 (RECS records a page, per
+ * map), the record of id in rec[id % RECS] while bit id % RECS of present is set.
  * Not one element per record: each element carries 56 bytes of the
  * kernel's own and is allocated from the kmalloc size classes, so a
  * 140-byte record took a 256-byte object. A page fills a 2048-byte
- * object, and the mirror hands out ids from the lowest free one, so that
- * pages fill.
+ * (xb_scope_pages: 1024-byte) object, and the mirror hands out ids from
+ * the lowest free one, so that pages fill.
  */
 
 static inline __u32 xb_page_of(__u32 id, __u32 recs)
@@ -123,15 +124,72 @@ static inline int xb_page_holds(__u64 present, __u32 slot)
 	return present >> slot & 1;
 }
 
-/* Value of xb_policies: 21 policies, 98 bytes each while pages are full. */
-#define XB_POLICY_PAGE_RECS	21
+/*
+ * A policy as xb_policies holds it: struct xb_policy without what its
+ * page and slot give (the id) and without its scope (struct
+ * xb_policy_scope, in xb_scope_pages where a policy has one). 64 bytes
+ * instead of 92: thirty to a 2048-byte page instead of 21.
+ */
+struct xb_policy_rec {
+	union xb_addr daddr;	/* the selector's, as in struct xb_selector */
+	union xb_addr saddr;
+	__be16 dport;
+	__be16 dport_mask;
+	__be16 sport;
+	__be16 sport_mask;
+	__u32 index;
+	__u32 priority;
+	__u32 pos;
+	__u16 family;
+	__u8 prefixlen_d;
+	__u8 prefixlen_s;
+	__u8 proto;
+	__u8 dir;
+	__u8 type;
+	__u8 action;
+	__u8 flags;
+	__u8 share;
+	__u8 n_tmpls;
+	__u8 xb_flags;
+};
+_Static_assert(sizeof(struct xb_policy_rec) == 64, "struct xb_policy_rec: no padding");
+
+/*
+ * What narrows the packets a policy applies to beyond addresses, ports
+ * and protocol: the selector's device and user, the mark and the if_id.
+ * Most SPDs leave them all 0 (firewall-like rule sets always, an IKE
+ * daemon's policies where it uses marks or XFRM interfaces), so they are
+ * not in every record: a policy with any of them set has one in
+ * xb_scope_pages, a policy without has none.
+ */
+struct xb_policy_scope {
+	__s32 ifindex;
+	__u32 user;
+	__u32 mark_v;
+	__u32 mark_m;
+	__u32 if_id;
+};
+
+/* Value of xb_policies: 30 policies, 66 bytes each while pages are full. */
+#define XB_POLICY_PAGE_RECS	30
 
 struct xb_policy_page {
 	__u64 present;
-	struct xb_policy rec[XB_POLICY_PAGE_RECS];
+	struct xb_policy_rec rec[XB_POLICY_PAGE_RECS];
 };
 _Static_assert(XB_HTAB_ELEM_BYTES(sizeof(__u32), sizeof(struct xb_policy_page)) <= 2048,
 	       "a page of xb_policies fills a 2048-byte object");
+
+/* Value of xb_scope_pages: the scopes of 47 policies (22 bytes each), of
+ * those that have one. */
+#define XB_SCOPE_PAGE_RECS	47
+
+struct xb_scope_page {
+	__u64 present;
+	struct xb_policy_scope scope[XB_SCOPE_PAGE_RECS];
+};
+_Static_assert(XB_HTAB_ELEM_BYTES(sizeof(__u32), sizeof(struct xb_scope_page)) <= 1024,
+	       "a page of xb_scope_pages fills a 1024-byte object");
 
 /*
  * Value of xb_tmpl_pages: the first template of 41 policies (50 bytes
@@ -147,10 +205,13 @@ struct xb_tmpl_page {
 };
 _Static_assert(XB_HTAB_ELEM_BYTES(sizeof(__u32), sizeof(struct xb_tmpl_page)) <= 2048,
 	       "a page of xb_tmpl_pages fills a 2048-byte object");
-_Static_assert(XB_POLICY_PAGE_RECS <= 64 && XB_TMPL_PAGE_RECS <= 64, "present: 64 bits");
+_Static_assert(XB_POLICY_PAGE_RECS <= 64 && XB_SCOPE_PAGE_RECS <= 64 &&
+	       XB_TMPL_PAGE_RECS <= 64, "present: 64 bits");
 
-/* Pages of xb_policies and xb_tmpl_pages for n policy ids. */
+/* Pages of xb_policies, xb_scope_pages and xb_tmpl_pages for n policy
+ * ids. */
 #define XB_POLICY_PAGES(n)	(((n) + XB_POLICY_PAGE_RECS - 1) / XB_POLICY_PAGE_RECS)
+#define XB_SCOPE_PAGES(n)	(((n) + XB_SCOPE_PAGE_RECS - 1) / XB_SCOPE_PAGE_RECS)
 #define XB_TMPL_PAGES(n)	(((n) + XB_TMPL_PAGE_RECS - 1) / XB_TMPL_PAGE_RECS)
 
 #endif

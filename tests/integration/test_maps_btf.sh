@@ -24,7 +24,7 @@ declared_maps() {
 xbt_ns ip -batch - <<'EOF'
 xfrm policy add src 192.0.2.0/24 dst 198.51.100.0/24 proto tcp dport 443 dir out priority 1234 tmpl src 203.0.113.1 dst 203.0.113.2 proto esp mode tunnel reqid 77 tmpl src 203.0.113.1 dst 203.0.113.2 proto ah mode tunnel reqid 78
 xfrm policy add src 2001:db8:1::/64 dst 2001:db8:2::/64 dir in priority 5 action block
-xfrm policy add src 0.0.0.0/0 dst 192.0.2.0/24 proto icmp type 8 dir fwd ptype sub
+xfrm policy add src 0.0.0.0/0 dst 192.0.2.0/24 proto icmp type 8 dir fwd ptype sub mark 7 mask 0xff
 EOF
 xbt_daemon_start
 xbt_daemon_wait_synced 10 || { tap_fail "daemon synced"; exit 1; }
@@ -120,14 +120,16 @@ for d in "${decl[@]}"; do
 done
 
 P=$XBT_PIN
-# The records present in the pages of xb_policies and xb_tmpl_pages
-# (include/xfrmbpf/spd.h), each with the id its page and slot give.
+# The records present in the pages of xb_policies, xb_scope_pages and
+# xb_tmpl_pages (include/xfrmbpf/spd.h), each with the id its page and
+# slot give.
 page_recs() {
 	printf '[.[].formatted | .key as $page | .value.present as $p | .value.%s |
 		to_entries[] | select(($p / pow(2; .key) | floor) %% 2 == 1) |
 		.value + {page_id: ($page * %d + .key)}]' "$1" "$2"
 }
-RECS=$(page_recs rec 21)
+RECS=$(page_recs rec 30)
+SCOPE_RECS=$(page_recs scope 47)
 TMPL_RECS=$(page_recs tmpl 41)
 check "xb_policies: one page, three records present" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
@@ -135,16 +137,20 @@ check "xb_policies: one page, three records present" \
 check "xb_policies: the priorities 1234, 5 and 0 by name" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
 		jq -e '$RECS | [.[].priority] | sort == [0, 5, 1234]'"
-check "xb_policies: the selector is a named struct (sel.prefixlen_d 24)" \
+check "xb_policies: the selector's fields by name (prefixlen_d 24, proto 6)" \
 	bash -c "bpftool -j map dump pinned $P/xb_policies |
-		jq -e '$RECS | any(.[]; .sel.prefixlen_d == 24 and .sel.proto == 6)'"
-check "xb_policies: each record in the slot of its id" \
-	bash -c "bpftool -j map dump pinned $P/xb_policies | jq -e '$RECS | all(.[]; .id == .page_id)'"
+		jq -e '$RECS | any(.[]; .prefixlen_d == 24 and .proto == 6)'"
+check "xb_scope_pages: one scope, mark 7 / 0xff by name, in the slot of the sub policy's id" \
+	bash -c "s=\$(bpftool -j map dump pinned $P/xb_scope_pages |
+		jq -e '$SCOPE_RECS | select(length == 1) | .[0] |
+			select(.mark_v == 7 and .mark_m == 255 and .if_id == 0) | .page_id') &&
+		bpftool -j map dump pinned $P/xb_policies |
+		jq -e --argjson s \"\$s\" '$RECS | any(.[]; .page_id == \$s and .type == 1)'"
 check "xb_tmpl_pages: one template, the first (reqid 77) of the policy with 2 templates" \
 	bash -c "t=\$(bpftool -j map dump pinned $P/xb_tmpl_pages |
 		jq -e '$TMPL_RECS | select(length == 1) | .[0] | select(.reqid == 77) | .page_id') &&
 		bpftool -j map dump pinned $P/xb_policies |
-		jq -e --argjson t \"\$t\" '$RECS | any(.[]; .id == \$t and .n_tmpls == 2)'"
+		jq -e --argjson t \"\$t\" '$RECS | any(.[]; .page_id == \$t and .n_tmpls == 2)'"
 check "xb_tmpls: the second template, reqid 78 by name, keyed by policy_id" \
 	bash -c "bpftool -j map dump pinned $P/xb_tmpls |
 		jq -e 'length == 1 and .[0].formatted.value.reqid == 78 and .[0].formatted.key.idx == 1 and (.[0].formatted.key | has(\"policy_id\"))'"

@@ -135,10 +135,12 @@ xbt_daemon_wait_synced 10 || { tap_fail "daemon synced"; exit 1; }
 tap_ok "daemon synced with --max-policies $MAX, the datapath on xbc0"
 check "status -j reports max_policies $MAX" \
 	bash -c "[ \"\$(ip netns exec $XBT_NS $XFRMBPF --pin-dir $XBT_PIN status -j | jq .max_policies)\" = $MAX ]"
-check "xb_policy_stats pinned with $MAX entries, xb_policies and xb_tmpl_pages with their pages of 21 and 41" \
+check "xb_policy_stats pinned with $MAX entries, xb_policies, xb_scope_pages and xb_tmpl_pages with their pages of 30, 47 and 41" \
 	bash -c "bpftool -j map show pinned $XBT_PIN/xb_policy_stats | jq -e '.max_entries == $MAX' &&
 		 bpftool -j map show pinned $XBT_PIN/xb_policies |
-		 jq -e '.max_entries == ((($MAX + 20) / 21) | floor)' &&
+		 jq -e '.max_entries == ((($MAX + 29) / 30) | floor)' &&
+		 bpftool -j map show pinned $XBT_PIN/xb_scope_pages |
+		 jq -e '.max_entries == ((($MAX + 46) / 47) | floor)' &&
 		 bpftool -j map show pinned $XBT_PIN/xb_tmpl_pages |
 		 jq -e '.max_entries == ((($MAX + 40) / 41) | floor)'"
 check "xb_tss pinned with $MAX entries, xb_tss_pair with $((2 * MAX))" \

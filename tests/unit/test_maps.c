@@ -173,8 +173,9 @@ static void test_capacity(void **state)
 	(void)state;
 	xb_pin_dir_remove(pin_dir);
 	assert_int_equal(xb_maps_create(pin_dir, 1024), 0);
-	/* pages of 21 policies, of 41 first templates */
-	assert_int_equal(pinned_entries("xb_policies"), 49);
+	/* pages of 30 policies, of 47 scopes, of 41 first templates */
+	assert_int_equal(pinned_entries("xb_policies"), 35);
+	assert_int_equal(pinned_entries("xb_scope_pages"), 22);
 	assert_int_equal(pinned_entries("xb_tmpl_pages"), 25);
 	assert_int_equal(pinned_entries("xb_tmpls"), 1024);
 	assert_int_equal(pinned_entries("xb_tss"), 1024);
@@ -182,7 +183,8 @@ static void test_capacity(void **state)
 	assert_int_equal(pinned_entries("xb_policy_stats"), 1024);
 	assert_int_equal(xb_maps_create(pin_dir, 1024), 0);
 	assert_int_equal(xb_maps_create(pin_dir, 4096), 0);
-	assert_int_equal(pinned_entries("xb_policies"), 196);
+	assert_int_equal(pinned_entries("xb_policies"), 137);
+	assert_int_equal(pinned_entries("xb_scope_pages"), 88);
 	assert_int_equal(pinned_entries("xb_tmpl_pages"), 100);
 	assert_int_equal(pinned_entries("xb_tss"), 4096);
 	assert_int_equal(pinned_entries("xb_tss_pair"), 8192);
@@ -194,7 +196,8 @@ static void test_capacity(void **state)
 	skel = xfrmbpf_maps__open();
 	assert_non_null(skel);
 	assert_int_equal(xb_maps_fit_capacity(skel->obj, pin_dir, 0), 0);
-	assert_int_equal(bpf_map__max_entries(skel->maps.xb_policies), 196);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_policies), 137);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_scope_pages), 88);
 	assert_int_equal(bpf_map__max_entries(skel->maps.xb_tmpl_pages), 100);
 	assert_int_equal(bpf_map__max_entries(skel->maps.xb_tss), 4096);
 	assert_int_equal(bpf_map__max_entries(skel->maps.xb_tss_pair), 8192);

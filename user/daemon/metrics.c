@@ -484,7 +484,7 @@ static int render_counters(FILE *f, const struct xb_maps *maps)
 
 struct top_policy {
 	__u32 id;
-	struct xb_policy pol;
+	struct xb_policy_rec rec;	/* its labels: index, dir, action */
 	struct xb_counter hits;
 };
 
@@ -495,7 +495,7 @@ struct top {
 };
 
 /* Keep the policy if it is among the cap with the most packets. */
-static int consider_policy(struct top *t, __u32 id, const struct xb_policy *pol)
+static int consider_policy(struct top *t, __u32 id, const struct xb_policy_rec *rec)
 {
 	struct xb_counter *pc, sum = {};
 	unsigned int i, at;
@@ -518,7 +518,7 @@ static int consider_policy(struct top *t, __u32 id, const struct xb_policy *pol)
 	for (i = t->n - 1; i > at; i--)
 		t->v[i] = t->v[i - 1];
 	t->v[at].id = id;
-	t->v[at].pol = *pol;
+	t->v[at].rec = *rec;
 	t->v[at].hits = sum;
 	return 0;
 }
@@ -565,10 +565,10 @@ static int render_top_policies(FILE *f, const struct xb_maps *maps, unsigned int
 		       "Packets of the policies with the most packets (policy: packets), by "
 		       "kernel policy index.");
 		for (i = 0; i < t.n; i++) {
-			snprintf(index, sizeof(index), "%u", t.v[i].pol.index);
+			snprintf(index, sizeof(index), "%u", t.v[i].rec.index);
 			sample(f, name, m ? t.v[i].hits.bytes : t.v[i].hits.packets,
-			       "index", index, "dir", xb_dir_name(t.v[i].pol.dir),
-			       "action", xb_action_name(t.v[i].pol.action), NULL);
+			       "index", index, "dir", xb_dir_name(t.v[i].rec.dir),
+			       "action", xb_action_name(t.v[i].rec.action), NULL);
 		}
 	}
 	free(t.v);

@@ -395,7 +395,7 @@ int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir)
 
 /* The maps sized by the policy capacity (`run --max-policies`). */
 static const enum xb_map_idx capacity_maps[] = {
-	XB_MAP_POLICIES, XB_MAP_TMPL_PAGES, XB_MAP_TMPLS, XB_MAP_TSS, XB_MAP_TSS_PAIR,
+	XB_MAP_POLICIES, XB_MAP_SCOPE_PAGES, XB_MAP_TMPL_PAGES, XB_MAP_TMPLS, XB_MAP_TSS, XB_MAP_TSS_PAIR,
 	XB_MAP_TSS_INDEX, XB_MAP_POLICY_STATS,
 };
 
@@ -414,6 +414,8 @@ __u32 xb_capacity_map_entries(int idx, __u32 max_policies)
 	switch (idx) {
 	case XB_MAP_POLICIES:
 		return XB_POLICY_PAGES(max_policies);
+	case XB_MAP_SCOPE_PAGES:
+		return XB_SCOPE_PAGES(max_policies);
 	case XB_MAP_TMPL_PAGES:
 		return XB_TMPL_PAGES(max_policies);
 	case XB_MAP_TMPLS:

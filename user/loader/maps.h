@@ -39,6 +39,7 @@
 	X(TSS_PAIR, xb_tss_pair)		\
 	X(TMPL_PAGES, xb_tmpl_pages)		\
 	X(TSS_GATE, xb_tss_gate)		\
+	X(SCOPE_PAGES, xb_scope_pages)		\
 	X(ABI, xb_abi)
 
 /* The pinned link of the watch on the daemon's exit (bpf/exit_watch.bpf.h),
@@ -99,8 +100,9 @@ int xb_abi_ours(struct xb_abi_stamp *stamp);
 int xb_abi_check(const char *pin_dir, char *why, size_t len);
 /* Is map idx sized by the policy capacity (`run --max-policies`)? */
 bool xb_map_by_capacity(int idx);
-/* Entries of the capacity-sized map idx (the pages of xb_policies and
- * xb_tmpl_pages, xb_tmpls, xb_tss, xb_tss_pair, xb_policy_stats) for max_policies policies. */
+/* Entries of the capacity-sized map idx (the pages of xb_policies,
+ * xb_scope_pages and xb_tmpl_pages, xb_tmpls, xb_tss, xb_tss_pair,
+ * xb_policy_stats) for max_policies policies. */
 __u32 xb_capacity_map_entries(int idx, __u32 max_policies);
 /* Entries of xb_spread_cpus and xb_spread_stats: the possible CPUs, at
  * most XB_MAX_SPREAD_CPUS. */

@@ -7,6 +7,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "loader/sync_record.h"
+#include "mirror/policy_rec.h"
 #include "mirror/publish.h"
 #include "mirror/snapshot.h"
 #include "classifier/tss.h"
@@ -73,13 +74,15 @@ struct batch {
 /* The maps of pages of records by mirror id (include/xfrmbpf/spd.h). */
 enum page_map {
 	PAGES_POLICIES,		/* xb_policies */
+	PAGES_SCOPES,		/* xb_scope_pages */
 	PAGES_FIRST_TMPLS,	/* xb_tmpl_pages */
 	PAGE_MAPS
 };
 
-/* Room for a page of either map. */
+/* Room for a page of any of them. */
 union page_buf {
 	struct xb_policy_page policies;
+	struct xb_scope_page scopes;
 	struct xb_tmpl_page tmpls;
 };
 
@@ -206,6 +209,8 @@ static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
 	c->full_map = -1;
 	batch_init(&c->pages[PAGES_POLICIES], XB_MAP_POLICIES, sizeof(__u32),
 		   sizeof(struct xb_policy_page));
+	batch_init(&c->pages[PAGES_SCOPES], XB_MAP_SCOPE_PAGES, sizeof(__u32),
+		   sizeof(struct xb_scope_page));
 	batch_init(&c->pages[PAGES_FIRST_TMPLS], XB_MAP_TMPL_PAGES, sizeof(__u32),
 		   sizeof(struct xb_tmpl_page));
 	batch_init(&c->tmpls, XB_MAP_TMPLS, sizeof(struct xb_tmpl_key), sizeof(struct xb_tmpl));
@@ -222,15 +227,17 @@ static int ctx_init(struct publish_ctx *c, struct xb_maps *maps)
  * publication. */
 static int ctx_finish(struct publish_ctx *c)
 {
+	enum page_map pm;
+
 	keep_err(&c->err, batch_flush(c, &c->stats));
-	keep_err(&c->err, batch_flush(c, &c->pages[PAGES_POLICIES]));
-	keep_err(&c->err, batch_flush(c, &c->pages[PAGES_FIRST_TMPLS]));
+	for (pm = 0; pm < PAGE_MAPS; pm++)
+		keep_err(&c->err, batch_flush(c, &c->pages[pm]));
 	keep_err(&c->err, batch_flush(c, &c->tmpls));
 	keep_err(&c->err, batch_flush(c, &c->tss));
 	keep_err(&c->err, batch_flush(c, &c->tss_pair));
 	batch_free(&c->stats);
-	batch_free(&c->pages[PAGES_POLICIES]);
-	batch_free(&c->pages[PAGES_FIRST_TMPLS]);
+	for (pm = 0; pm < PAGE_MAPS; pm++)
+		batch_free(&c->pages[pm]);
 	batch_free(&c->tmpls);
 	batch_free(&c->tss);
 	batch_free(&c->tss_pair);
@@ -266,8 +273,13 @@ static int publish_tmpls(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
  * when the policy has none there. */
 static bool policy_rec(const struct xb_mirror_full *f, void *rec)
 {
-	memcpy(rec, &f->pol, sizeof(f->pol));
+	xb_policy_rec_of(&f->pol, rec);
 	return true;
+}
+
+static bool scope_rec(const struct xb_mirror_full *f, void *rec)
+{
+	return xb_policy_scope_of(&f->pol, rec);
 }
 
 static bool first_tmpl_rec(const struct xb_mirror_full *f, void *rec)
@@ -285,13 +297,16 @@ static const struct page_kind {
 	bool (*rec_of)(const struct xb_mirror_full *f, void *rec);
 } page_kinds[PAGE_MAPS] = {
 	[PAGES_POLICIES] = { XB_MAP_POLICIES, XB_POLICY_PAGE_RECS,
-			     sizeof(struct xb_policy), policy_rec },
+			     sizeof(struct xb_policy_rec), policy_rec },
+	[PAGES_SCOPES] = { XB_MAP_SCOPE_PAGES, XB_SCOPE_PAGE_RECS,
+			   sizeof(struct xb_policy_scope), scope_rec },
 	[PAGES_FIRST_TMPLS] = { XB_MAP_TMPL_PAGES, XB_TMPL_PAGE_RECS,
 				sizeof(struct xb_tmpl), first_tmpl_rec },
 };
 
-/* Both pages are the present bits, then the records. */
+/* Every page is the present bits, then the records. */
 _Static_assert(offsetof(struct xb_policy_page, rec) == sizeof(__u64), "page layout");
+_Static_assert(offsetof(struct xb_scope_page, scope) == sizeof(__u64), "page layout");
 _Static_assert(offsetof(struct xb_tmpl_page, tmpl) == sizeof(__u64), "page layout");
 
 static void *page_rec(union page_buf *page, const struct page_kind *k, __u32 slot)
@@ -909,6 +924,7 @@ int xb_publish_clear(struct xb_maps *maps)
 		size_t key_size;
 	} state_maps[] = {
 		{ XB_MAP_POLICIES, sizeof(__u32) },
+		{ XB_MAP_SCOPE_PAGES, sizeof(__u32) },
 		{ XB_MAP_TMPL_PAGES, sizeof(__u32) },
 		{ XB_MAP_TMPLS, sizeof(struct xb_tmpl_key) },
 		{ XB_MAP_SAS, sizeof(struct xb_sa_key) },

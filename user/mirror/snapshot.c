@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "mirror/policy_rec.h"
 #include "mirror/snapshot.h"
 
 #define SNAPSHOT_TRIES 20
@@ -24,45 +25,76 @@ static int percpu_counter_sum(const struct xb_maps *maps, int map, const void *k
 	return err;
 }
 
-/* The page of xb_tmpl_pages a reader read last: the ids of a policy page
- * are consecutive, so mostly on one page of first templates. */
-struct tmpl_page_cache {
+/* The page of a map of records beside xb_policies (xb_scope_pages,
+ * xb_tmpl_pages) a reader read last: the ids of a policy page are
+ * consecutive, so mostly on one page of these. */
+struct side_page_cache {
+	int map;
+	__u32 recs;		/* records a page */
+	size_t rec_size;
 	__u32 page;
 	bool read;
-	struct xb_tmpl_page val;
+	union {
+		__u64 present;
+		struct xb_scope_page scopes;
+		struct xb_tmpl_page tmpls;
+	} val;
 };
 
-/* The first template of policy id, zero when missing. */
-static void first_tmpl(const struct xb_maps *maps, struct tmpl_page_cache *tc, __u32 id,
-		       struct xb_tmpl *tmpl)
-{
-	__u32 page = xb_page_of(id, XB_TMPL_PAGE_RECS), slot = xb_page_slot(id, XB_TMPL_PAGE_RECS);
+#define SIDE_PAGES(map_idx, recs_per_page, rec_type) \
+	((struct side_page_cache){ .map = (map_idx), .recs = (recs_per_page), \
+				   .rec_size = sizeof(rec_type) })
 
-	if (!tc->read || tc->page != page) {
-		if (bpf_map_lookup_elem(maps->fd[XB_MAP_TMPL_PAGES], &page, &tc->val))
-			memset(&tc->val, 0, sizeof(tc->val));
-		tc->page = page;
-		tc->read = true;
-	}
-	if (xb_page_holds(tc->val.present, slot))
-		*tmpl = tc->val.tmpl[slot];
-	else
-		memset(tmpl, 0, sizeof(*tmpl));
+/* Where a policy's records beside its own are. */
+struct side_pages {
+	struct side_page_cache scopes;
+	struct side_page_cache first_tmpls;
+};
+
+static void side_pages_init(struct side_pages *sp)
+{
+	sp->scopes = SIDE_PAGES(XB_MAP_SCOPE_PAGES, XB_SCOPE_PAGE_RECS,
+				struct xb_policy_scope);
+	sp->first_tmpls = SIDE_PAGES(XB_MAP_TMPL_PAGES, XB_TMPL_PAGE_RECS, struct xb_tmpl);
 }
 
-/* A published policy and its templates: the first from its page of
- * xb_tmpl_pages, the others from xb_tmpls. */
-static void policy_from_rec(const struct xb_maps *maps, struct tmpl_page_cache *tc,
-			    __u32 id, const struct xb_policy *rec, struct xb_policy *pol,
+/* The record of id in its page, NULL when the page does not hold one. */
+static const void *side_rec(const struct xb_maps *maps, struct side_page_cache *pc,
+			    __u32 id)
+{
+	__u32 page = xb_page_of(id, pc->recs), slot = xb_page_slot(id, pc->recs);
+
+	if (!pc->read || pc->page != page) {
+		if (bpf_map_lookup_elem(maps->fd[pc->map], &page, &pc->val))
+			memset(&pc->val, 0, sizeof(pc->val));
+		pc->page = page;
+		pc->read = true;
+	}
+	if (!xb_page_holds(pc->val.present, slot))
+		return NULL;
+	return (const char *)&pc->val + sizeof(__u64) + slot * pc->rec_size;
+}
+
+/* A published policy and its templates: its scope from its page of
+ * xb_scope_pages, the first template from its page of xb_tmpl_pages, the
+ * others from xb_tmpls. */
+static void policy_from_rec(const struct xb_maps *maps, struct side_pages *sp,
+			    __u32 id, const struct xb_policy_rec *rec, struct xb_policy *pol,
 			    struct xb_tmpl *tmpls)
 {
 	struct xb_tmpl_key tk = { .policy_id = id };
+	const struct xb_tmpl *first;
 
-	*pol = *rec;
+	xb_policy_from_rec(id, rec, side_rec(maps, &sp->scopes, id), pol);
 	if (pol->n_tmpls > XB_MAX_TMPLS)
 		pol->n_tmpls = XB_MAX_TMPLS;
-	if (pol->n_tmpls)
-		first_tmpl(maps, tc, id, &tmpls[0]);
+	if (pol->n_tmpls) {
+		first = side_rec(maps, &sp->first_tmpls, id);
+		if (first)
+			tmpls[0] = *first;
+		else
+			memset(&tmpls[0], 0, sizeof(tmpls[0]));
+	}
 	for (tk.idx = 1; tk.idx < pol->n_tmpls; tk.idx++)
 		if (bpf_map_lookup_elem(maps->fd[XB_MAP_TMPLS], &tk, &tmpls[tk.idx]))
 			memset(&tmpls[tk.idx], 0, sizeof(tmpls[tk.idx]));
@@ -73,14 +105,15 @@ int xb_snapshot_policy(const struct xb_maps *maps, __u32 id, struct xb_policy *p
 {
 	__u32 page = xb_page_of(id, XB_POLICY_PAGE_RECS);
 	__u32 slot = xb_page_slot(id, XB_POLICY_PAGE_RECS);
-	struct tmpl_page_cache tc = {};
 	struct xb_policy_page val;
+	struct side_pages sp;
 
 	if (bpf_map_lookup_elem(maps->fd[XB_MAP_POLICIES], &page, &val))
 		return -errno;
 	if (!xb_page_holds(val.present, slot))
 		return -ENOENT;
-	policy_from_rec(maps, &tc, id, &val.rec[slot], pol, tmpls);
+	side_pages_init(&sp);
+	policy_from_rec(maps, &sp, id, &val.rec[slot], pol, tmpls);
 	return 0;
 }
 
@@ -208,7 +241,7 @@ struct read_ctx {
 	const struct xb_maps *maps;
 	struct xb_snapshot *snap;
 	size_t cap;
-	struct tmpl_page_cache tmpl_pages;
+	struct side_pages side;
 };
 
 static void *grow(void *arr, size_t n, size_t *cap, size_t elem)
@@ -246,7 +279,7 @@ static int read_policy_page(const void *key, const void *value, void *data)
 		if (!sp)
 			return -ENOMEM;
 		id = xb_page_id(*(const __u32 *)key, slot, XB_POLICY_PAGE_RECS);
-		policy_from_rec(c->maps, &c->tmpl_pages, id, &page->rec[slot], &sp->pol,
+		policy_from_rec(c->maps, &c->side, id, &page->rec[slot], &sp->pol,
 				sp->tmpls);
 		percpu_counter_sum(c->maps, XB_MAP_POLICY_STATS, &id, &sp->hits);
 	}
@@ -297,6 +330,7 @@ static int read_once(const struct xb_maps *maps, struct xb_snapshot *snap)
 	struct read_ctx c = { .maps = maps, .snap = snap };
 	int err;
 
+	side_pages_init(&c.side);
 	err = for_each_entry(maps->fd[XB_MAP_POLICIES], sizeof(__u32),
 			     sizeof(struct xb_policy_page), read_policy_page, &c);
 	c.cap = 0;
