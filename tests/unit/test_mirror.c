@@ -50,18 +50,20 @@ static void apply_msg(struct xb_mirror *m, const struct nlmsghdr *nlh, bool rtnl
 	assert_int_equal(xb_mirror_apply(m, &ev), 0);
 }
 
-static struct xb_mirror_policy *find_index(struct xb_mirror *m, __u32 index)
+/* The mirror's copy of the policy of kernel index `index`: NULL when it
+ * has no such policy, or no copy of it (published to a store). */
+static const struct xb_mirror_full *find_index(struct xb_mirror *m, __u32 index)
 {
-	struct xb_hnode *n = xb_htab_find(&m->policies, &index);
+	struct xb_mirror_policy *mp = xb_mirror_policy_find(m, index);
 
-	return n ? xb_container_of(n, struct xb_mirror_policy, node) : NULL;
+	return mp ? xb_mirror_policy_full(m, xb_mirror_policy_id(m, mp)) : NULL;
 }
 
 static void test_policy_lifecycle(void **state)
 {
 	struct xb_mirror m;
 	struct nb_policy p;
-	struct xb_mirror_policy *mp;
+	const struct xb_mirror_full *mp;
 	__u32 pos;
 
 	(void)state;
@@ -71,20 +73,20 @@ static void test_policy_lifecycle(void **state)
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
 	mp = find_index(&m, p.info.index);
 	assert_non_null(mp);
-	assert_int_equal(mp->full->pol.id, 0);
-	assert_int_equal(mp->full->pol.n_tmpls, 1);
-	assert_true(mp->full->pol.xb_flags & XB_POL_REQUIRES_IPSEC);
+	assert_int_equal(mp->pol.id, 0);
+	assert_int_equal(mp->pol.n_tmpls, 1);
+	assert_true(mp->pol.xb_flags & XB_POL_REQUIRES_IPSEC);
 	assert_int_equal(m.dirty_policies.n, 1);
 	assert_int_equal(m.stats_reset.n, 1);
-	pos = mp->full->pol.pos;
+	pos = mp->pol.pos;
 
 	/* Same priority: the kernel keeps its place among equals. */
 	xb_mirror_clear_changes(&m);
 	p.info.action = XFRM_POLICY_BLOCK;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
 	mp = find_index(&m, p.info.index);
-	assert_int_equal(mp->full->pol.action, XFRM_POLICY_BLOCK);
-	assert_int_equal(mp->full->pol.pos, pos);
+	assert_int_equal(mp->pol.action, XFRM_POLICY_BLOCK);
+	assert_int_equal(mp->pol.pos, pos);
 	assert_int_equal(m.dirty_policies.n, 1);
 
 	/* An identical update changes nothing. */
@@ -95,7 +97,7 @@ static void test_policy_lifecycle(void **state)
 	/* New priority: behind its new equals. */
 	p.info.priority = 5;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_UPDPOLICY, &p), false);
-	assert_true(find_index(&m, p.info.index)->full->pol.pos > pos);
+	assert_true(find_index(&m, p.info.index)->pol.pos > pos);
 
 	apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
 	assert_null(find_index(&m, p.info.index));
@@ -105,7 +107,7 @@ static void test_policy_lifecycle(void **state)
 	xb_mirror_clear_changes(&m);
 	p.info.index += 8;
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
-	assert_int_equal(find_index(&m, p.info.index)->full->pol.id, 0);
+	assert_int_equal(find_index(&m, p.info.index)->pol.id, 0);
 	assert_int_equal(m.stats_reset.n, 1);
 	xb_mirror_fini(&m);
 }
@@ -201,7 +203,7 @@ static void test_policy_ids_lowest_first(void **state)
 		if (freed[i])
 			continue;
 		p.info.index = 8 * (i + 1) + XFRM_POLICY_OUT;
-		mp = find_index(&m, p.info.index);
+		mp = xb_mirror_policy_find(&m, p.info.index);
 		assert_non_null(mp);
 		freed[xb_mirror_policy_id(&m, mp)] = true;
 		apply_msg(&m, nb_delpolicy_msg(buf, &p, true, true), false);
@@ -212,7 +214,7 @@ static void test_policy_ids_lowest_first(void **state)
 			want++;
 		p.info.index = 8 * (n + k + 1) + XFRM_POLICY_OUT;
 		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
-		mp = find_index(&m, p.info.index);
+		mp = xb_mirror_policy_find(&m, p.info.index);
 		assert_non_null(mp);
 		id = xb_mirror_policy_id(&m, mp);
 		assert_int_equal(id, want);
@@ -296,8 +298,8 @@ static void test_mark_and_sweep(void **state)
 		xb_mirror_sweep_unseen(&m);
 		p.info.index = e;
 		apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
-		assert_true(find_index(&m, c)->full->pol.pos > find_index(&m, b)->full->pol.pos);
-		assert_true(find_index(&m, e)->full->pol.pos > find_index(&m, c)->full->pol.pos);
+		assert_true(find_index(&m, c)->pol.pos > find_index(&m, b)->pol.pos);
+		assert_true(find_index(&m, e)->pol.pos > find_index(&m, c)->pol.pos);
 	}
 	xb_mirror_fini(&m);
 }
@@ -639,9 +641,9 @@ static void test_publish_templates_and_readback(void **state)
 	assert_int_equal(map_count(&maps, XB_MAP_POLICIES), 1);
 	assert_int_equal(map_count(&maps, XB_MAP_TMPL_PAGES), 1);
 	assert_int_equal(map_count(&maps, XB_MAP_TMPLS), 2);
-	mp = find_index(&m, p.info.index);
+	mp = xb_mirror_policy_find(&m, p.info.index);
 	assert_non_null(mp);
-	assert_null(mp->full);
+	assert_null(xb_mirror_policy_full(&m, xb_mirror_policy_id(&m, mp)));
 	assert_int_equal(xb_mirror_policy_get(&m, 0, &pol, tmpls), 0);
 	assert_int_equal(pol.n_tmpls, 3);
 	assert_int_equal(pol.index, p.info.index);
@@ -787,7 +789,7 @@ static void test_publish_policy_pages(void **state)
 	 * other records stay. */
 	page_policy(&p, n);
 	apply_msg(&m, nb_policy_msg(buf, XFRM_MSG_NEWPOLICY, &p), false);
-	assert_int_equal(xb_mirror_policy_id(&m, find_index(&m, p.info.index)),
+	assert_int_equal(xb_mirror_policy_id(&m, xb_mirror_policy_find(&m, p.info.index)),
 			 XB_POLICY_PAGE_RECS + 3);
 	assert_int_equal(xb_publish(&pub, &m), 0);
 	assert_int_equal(xb_snapshot_read(&maps, &snap), 0);

@@ -44,11 +44,13 @@ static int apply(const struct xb_event *ev, void *data)
 	return xb_mirror_apply(data, ev);
 }
 
-static struct xb_mirror_policy *by_index(struct xb_mirror *m, __u32 index)
+/* The mirror's copy of the policy of kernel index `index` (no store: it
+ * keeps them all), NULL when it has none. */
+static const struct xb_mirror_full *by_index(struct xb_mirror *m, __u32 index)
 {
-	struct xb_hnode *n = xb_htab_find(&m->policies, &index);
+	struct xb_mirror_policy *mp = xb_mirror_policy_find(m, index);
 
-	return n ? xb_container_of(n, struct xb_mirror_policy, node) : NULL;
+	return mp ? xb_mirror_policy_full(m, xb_mirror_policy_id(m, mp)) : NULL;
 }
 
 static int count_event(const struct xb_event *ev, void *data)
@@ -204,7 +206,7 @@ static void test_dispatch_answer(void **state)
 static void test_dump_and_get_policy(void **state)
 {
 	struct xb_mirror m, got;
-	struct xb_mirror_policy *a, *b, *c;
+	const struct xb_mirror_full *a, *b, *c;
 	struct xb_nl nl;
 
 	(void)state;
@@ -231,19 +233,19 @@ static void test_dump_and_get_policy(void **state)
 	assert_non_null(b);
 	assert_non_null(c);
 	/* Installed a, b, c: the positions follow, whatever the dump order. */
-	assert_true(a->full->pol.pos < b->full->pol.pos && b->full->pol.pos < c->full->pol.pos);
-	assert_int_equal(b->full->pol.mark_v, 3);
-	assert_int_equal(b->full->pol.if_id, 9);
-	assert_int_equal(c->full->pol.type, XFRM_POLICY_TYPE_SUB);
+	assert_true(a->pol.pos < b->pol.pos && b->pol.pos < c->pol.pos);
+	assert_int_equal(b->pol.mark_v, 3);
+	assert_int_equal(b->pol.if_id, 9);
+	assert_int_equal(c->pol.type, XFRM_POLICY_TYPE_SUB);
 
 	/* GETPOLICY finds each by index, type, mark and if_id. */
 	assert_int_equal(xb_mirror_init(&got, NULL, 0), 0);
-	assert_int_equal(xb_nl_get_policy(&nl, &b->full->pol, apply, &got), 0);
-	assert_int_equal(xb_nl_get_policy(&nl, &c->full->pol, apply, &got), 0);
+	assert_int_equal(xb_nl_get_policy(&nl, &b->pol, apply, &got), 0);
+	assert_int_equal(xb_nl_get_policy(&nl, &c->pol, apply, &got), 0);
 	assert_int_equal(got.policies.count, 2);
-	assert_int_equal(by_index(&got, 0x200)->full->pol.n_tmpls, 1);
+	assert_int_equal(by_index(&got, 0x200)->pol.n_tmpls, 1);
 	sh("ip xfrm policy delete dir out index 0x301 ptype sub");
-	assert_int_equal(xb_nl_get_policy(&nl, &c->full->pol, apply, &got), -ENOENT);
+	assert_int_equal(xb_nl_get_policy(&nl, &c->pol, apply, &got), -ENOENT);
 	sh("ip xfrm policy flush; ip xfrm policy flush ptype sub; ip xfrm policy setdefault fwd accept");
 
 	xb_mirror_fini(&got);

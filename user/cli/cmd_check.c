@@ -94,9 +94,11 @@ static void compare_entry(struct drift *d, const char *kind, json_t *kj, json_t 
 	json_decref(mj);
 }
 
-static json_t *kernel_policy_json(const struct xb_mirror_policy *kp)
+static json_t *kernel_policy_json(const struct xb_mirror *kernel, __u32 id)
 {
-	return policy_cmp_json(&kp->full->pol, kp->full->tmpls);
+	const struct xb_mirror_full *f = xb_mirror_policy_full(kernel, id);
+
+	return policy_cmp_json(&f->pol, f->tmpls);
 }
 
 /* Every mirrored entry is looked up in the kernel's and marked seen there;
@@ -105,26 +107,25 @@ static void compare_policies(struct xb_mirror *kernel, const struct xb_snapshot 
 			     struct drift *d)
 {
 	struct xb_mirror_policy *kp;
-	struct xb_hnode *n, *tmp;
 	json_t *kj, *mj;
 	size_t i;
+	__u32 id;
 
 	xb_mirror_mark_unseen(kernel);
 	for (i = 0; i < snap->n_policies; i++) {
 		const struct xb_snap_policy *sp = &snap->policies[i];
-		struct xb_hnode *kn = xb_htab_find(&kernel->policies, &sp->pol.index);
 
-		kp = kn ? xb_container_of(kn, struct xb_mirror_policy, node) : NULL;
+		kp = xb_mirror_policy_find(kernel, sp->pol.index);
 		if (kp)
 			kp->seen = true;
-		kj = kp ? kernel_policy_json(kp) : NULL;
+		kj = kp ? kernel_policy_json(kernel, xb_mirror_policy_id(kernel, kp)) : NULL;
 		mj = policy_cmp_json(&sp->pol, sp->tmpls);
 		compare_entry(d, "policy", kj, mj, kj && !json_equal(kj, mj));
 	}
-	xb_htab_for_each(&kernel->policies, n, tmp, i) {
-		kp = xb_container_of(n, struct xb_mirror_policy, node);
-		if (!kp->seen)
-			compare_entry(d, "policy", kernel_policy_json(kp), NULL, true);
+	for (id = 0; id < kernel->next_id; id++) {
+		kp = xb_mirror_policy_by_id(kernel, id);
+		if (kp && !kp->seen)
+			compare_entry(d, "policy", kernel_policy_json(kernel, id), NULL, true);
 	}
 }
 

@@ -63,6 +63,99 @@ static void full_free(struct xb_mirror *m, struct xb_mirror_full *f)
 	m->arena_used = 0;
 }
 
+/* The copies' pointers, by id: reserved for max_policies, the kernel
+ * provides the pages as ids get copies. */
+static int fulls_init(struct xb_mirror *m)
+{
+	void *p = mmap(NULL, m->max_policies * sizeof(*m->fulls), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	m->fulls = p;
+	return 0;
+}
+
+/* Id's copy becomes f (NULL: none). When the last copy goes (a
+ * publication released them all), the pages of the pointers go back to
+ * the kernel: after the initial dump of 1M policies they are 8 MB. */
+static void full_set(struct xb_mirror *m, __u32 id, struct xb_mirror_full *f)
+{
+	struct xb_mirror_full *old = m->fulls[id];
+
+	full_free(m, old);
+	m->fulls[id] = f;
+	m->n_fulls = m->n_fulls + !!f - !!old;
+	if (old && !m->n_fulls && m->next_id * sizeof(*m->fulls) > ARENA_KEEP)
+		madvise(m->fulls, m->next_id * sizeof(*m->fulls), MADV_DONTNEED);
+}
+
+/* ---- the policies by kernel index ---- */
+
+#define POLICY_HEADS_MIN_BITS	6
+
+/* Its chain: multiplicative hashing, as the kernel's indexes step by 8
+ * (the direction in the low bits). */
+static __u32 index_chain(const struct xb_mirror *m, __u32 index)
+{
+	return (index * 0x9e3779b1U) >> (32 - m->policies.bits);
+}
+
+/* Empty heads, 1 << bits of them, in place of the old ones. */
+static int heads_alloc(struct xb_mirror_policies *p, __u32 bits)
+{
+	size_t n = (size_t)1 << bits;
+	__u32 *heads = malloc(n * sizeof(*heads));
+
+	if (!heads)
+		return -ENOMEM;
+	memset(heads, 0xff, n * sizeof(*heads));	/* XB_MIRROR_NO_ID */
+	free(p->heads);
+	p->heads = heads;
+	p->bits = bits;
+	return 0;
+}
+
+static void index_link(struct xb_mirror *m, __u32 id)
+{
+	__u32 *head = &m->policies.heads[index_chain(m, m->slots[id].index)];
+
+	m->slots[id].next = *head;
+	*head = id;
+}
+
+/* Id, whose slot has its index, into the chains; the heads double at two
+ * policies a chain. */
+static int index_insert(struct xb_mirror *m, __u32 id)
+{
+	__u32 other;
+	int err;
+
+	if (m->policies.count >= 2UL << m->policies.bits) {
+		err = heads_alloc(&m->policies, m->policies.bits + 1);
+		if (err)
+			return err;
+		for (other = 0; other < m->next_id; other++)
+			if (m->slots[other].used)
+				index_link(m, other);
+	}
+	index_link(m, id);
+	m->policies.count++;
+	return 0;
+}
+
+static void index_remove(struct xb_mirror *m, __u32 id)
+{
+	__u32 *at = &m->policies.heads[index_chain(m, m->slots[id].index)];
+
+	while (*at != XB_MIRROR_NO_ID && *at != id)
+		at = &m->slots[*at].next;
+	if (*at == id) {
+		*at = m->slots[id].next;
+		m->policies.count--;
+	}
+}
+
 int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store,
 		   __u32 max_policies)
 {
@@ -75,8 +168,7 @@ int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store,
 	m->dirty_sas = (struct xb_vec)XB_VEC_INIT(struct xb_sa_key);
 	m->dirty_spis = (struct xb_vec)XB_VEC_INIT(struct xb_spi_key);
 	m->dirty_links = (struct xb_vec)XB_VEC_INIT(__u32);
-	if (xb_htab_init(&m->policies, offsetof(struct xb_mirror_policy, index),
-			 sizeof(__u32)) ||
+	if (heads_alloc(&m->policies, POLICY_HEADS_MIN_BITS) ||
 	    xb_htab_init(&m->sas, offsetof(struct xb_mirror_sa, key),
 			 sizeof(struct xb_sa_key)) ||
 	    xb_htab_init(&m->spis, offsetof(struct xb_mirror_spi, key),
@@ -87,7 +179,7 @@ int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store,
 	m->slots = calloc(m->max_policies, sizeof(*m->slots));
 	m->free_ids = calloc(m->max_policies, sizeof(*m->free_ids));
 	m->published_tmpls = calloc(m->max_policies, sizeof(*m->published_tmpls));
-	if (!m->slots || !m->free_ids || !m->published_tmpls)
+	if (!m->slots || !m->free_ids || !m->published_tmpls || fulls_init(m))
 		goto err;
 	arena_init(m);
 	return 0;
@@ -98,14 +190,14 @@ err:
 
 static void free_policies(struct xb_mirror *m)
 {
-	struct xb_hnode *n, *tmp;
-	size_t i;
+	__u32 id;
 
-	if (!m->policies.buckets)
-		return;
-	xb_htab_for_each(&m->policies, n, tmp, i)
-		full_free(m, xb_container_of(n, struct xb_mirror_policy, node)->full);
-	xb_htab_fini(&m->policies);
+	if (m->fulls) {
+		for (id = 0; id < m->next_id; id++)
+			full_free(m, m->fulls[id]);
+		munmap(m->fulls, m->max_policies * sizeof(*m->fulls));
+	}
+	free(m->policies.heads);
 }
 
 void xb_mirror_set_spread(struct xb_mirror *m, struct xb_spread *spread)
@@ -236,9 +328,9 @@ int xb_mirror_policy_get(const struct xb_mirror *m, __u32 id,
 
 	if (!mp)
 		return -ENOENT;
-	if (mp->full) {
-		*pol = mp->full->pol;
-		memcpy(tmpls, mp->full->tmpls, pol->n_tmpls * sizeof(*tmpls));
+	if (m->fulls[id]) {
+		*pol = m->fulls[id]->pol;
+		memcpy(tmpls, m->fulls[id]->tmpls, pol->n_tmpls * sizeof(*tmpls));
 		return 0;
 	}
 	return m->store.load ? m->store.load(m->store.ctx, id, pol, tmpls) : -ENOENT;
@@ -276,8 +368,7 @@ static struct xb_mirror_full *full_alloc(struct xb_mirror *m,
 static void slot_set(struct xb_mirror *m, struct xb_mirror_policy *mp,
 		     struct xb_mirror_full *f)
 {
-	full_free(m, mp->full);
-	mp->full = f;
+	full_set(m, xb_mirror_policy_id(m, mp), f);
 	mp->priority = f->pol.priority;
 	mp->pos = f->pol.pos;
 	mp->type = f->pol.type;
@@ -307,10 +398,9 @@ static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 	memset(mp, 0, sizeof(*mp));
 	mp->index = pe->pol.index;
 	slot_set(m, mp, f);
-	err = xb_htab_insert(&m->policies, &mp->node);
+	err = index_insert(m, id);
 	if (err) {
-		full_free(m, f);
-		mp->full = NULL;
+		full_set(m, id, NULL);
 		free_id_push(m, id);
 		return err;
 	}
@@ -342,9 +432,8 @@ static void policy_remove(struct xb_mirror *m, struct xb_mirror_policy *mp)
 {
 	__u32 id = xb_mirror_policy_id(m, mp);
 
-	xb_htab_remove(&m->policies, &mp->node);
-	full_free(m, mp->full);
-	mp->full = NULL;
+	index_remove(m, id);
+	full_set(m, id, NULL);
 	mp->used = false;
 	free_id_push(m, id);
 	xb_vec_push(&m->dirty_policies, &id);
@@ -357,33 +446,34 @@ void xb_mirror_published(struct xb_mirror *m)
 	if (!m->store.load)
 		return;
 	for (i = 0; i < m->dirty_policies.n; i++) {
-		struct xb_mirror_policy *mp =
-			xb_mirror_policy_by_id(m, *(__u32 *)xb_vec_at(&m->dirty_policies, i));
+		__u32 id = *(__u32 *)xb_vec_at(&m->dirty_policies, i);
 
-		if (mp) {
-			full_free(m, mp->full);
-			mp->full = NULL;
-		}
+		if (xb_mirror_policy_by_id(m, id))
+			full_set(m, id, NULL);
 	}
 }
 
-static struct xb_mirror_policy *policy_find(const struct xb_mirror *m, __u32 index)
+struct xb_mirror_policy *xb_mirror_policy_find(const struct xb_mirror *m, __u32 index)
 {
-	struct xb_hnode *n = xb_htab_find(&m->policies, &index);
+	__u32 id;
 
-	return n ? xb_container_of(n, struct xb_mirror_policy, node) : NULL;
+	for (id = m->policies.heads[index_chain(m, index)]; id != XB_MIRROR_NO_ID;
+	     id = m->slots[id].next)
+		if (m->slots[id].index == index)
+			return &m->slots[id];
+	return NULL;
 }
 
 static int policy_upsert(struct xb_mirror *m, const struct xb_policy_event *pe)
 {
-	struct xb_mirror_policy *mp = policy_find(m, pe->pol.index);
+	struct xb_mirror_policy *mp = xb_mirror_policy_find(m, pe->pol.index);
 
 	return mp ? policy_update(m, mp, pe) : policy_insert(m, pe);
 }
 
 static int policy_delete(struct xb_mirror *m, const struct xb_policy_event *pe)
 {
-	struct xb_mirror_policy *mp = policy_find(m, pe->pol.index);
+	struct xb_mirror_policy *mp = xb_mirror_policy_find(m, pe->pol.index);
 
 	if (mp)
 		policy_remove(m, mp);
@@ -392,14 +482,12 @@ static int policy_delete(struct xb_mirror *m, const struct xb_policy_event *pe)
 
 static void policy_flush(struct xb_mirror *m, __u8 type)
 {
-	struct xb_hnode *n, *tmp;
-	size_t i;
+	struct xb_mirror_policy *mp;
+	__u32 id;
 
-	xb_htab_for_each(&m->policies, n, tmp, i) {
-		struct xb_mirror_policy *mp =
-			xb_container_of(n, struct xb_mirror_policy, node);
-
-		if (mp->type == type)
+	for (id = 0; id < m->next_id; id++) {
+		mp = xb_mirror_policy_by_id(m, id);
+		if (mp && mp->type == type)
 			policy_remove(m, mp);
 	}
 }
@@ -666,6 +754,7 @@ void xb_mirror_mark_unseen(struct xb_mirror *m)
 {
 	struct xb_hnode *n, *tmp;
 	size_t i;
+	__u32 id;
 
 	m->dumping = true;
 	m->dump_top = m->next_pos + m->max_policies + 1;
@@ -673,8 +762,8 @@ void xb_mirror_mark_unseen(struct xb_mirror *m)
 	/* A re-dump tells anew whether the kernel's SPD fits. */
 	m->overflow = false;
 
-	xb_htab_for_each(&m->policies, n, tmp, i)
-		xb_container_of(n, struct xb_mirror_policy, node)->seen = false;
+	for (id = 0; id < m->next_id; id++)
+		m->slots[id].seen = false;
 	xb_htab_for_each(&m->sas, n, tmp, i)
 		xb_container_of(n, struct xb_mirror_sa, node)->seen = false;
 	xb_htab_for_each(&m->links, n, tmp, i)
@@ -683,13 +772,14 @@ void xb_mirror_mark_unseen(struct xb_mirror *m)
 
 void xb_mirror_sweep_unseen(struct xb_mirror *m)
 {
+	struct xb_mirror_policy *mp;
 	struct xb_hnode *n, *tmp;
 	size_t i;
+	__u32 id;
 
-	xb_htab_for_each(&m->policies, n, tmp, i) {
-		struct xb_mirror_policy *mp = xb_container_of(n, struct xb_mirror_policy, node);
-
-		if (!mp->seen)
+	for (id = 0; id < m->next_id; id++) {
+		mp = xb_mirror_policy_by_id(m, id);
+		if (mp && !mp->seen)
 			policy_remove(m, mp);
 	}
 	xb_htab_for_each(&m->sas, n, tmp, i) {

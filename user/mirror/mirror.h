@@ -30,22 +30,36 @@ struct xb_policy_store {
 	void *ctx;
 };
 
+/* The end of a chain of struct xb_mirror_policies. */
+#define XB_MIRROR_NO_ID		0xffffffffU
+
 /*
- * One slot of struct xb_mirror.slots, by policy id. The mirror holds what
- * ordering and bookkeeping need; the policy itself (full) only until it is
- * published into a store it can be read back from: with 100k policies the
- * maps already hold every byte, a second copy in the daemon would double
- * the memory. Without a store (`xfrmbpf check`) full stays.
+ * One slot of struct xb_mirror.slots, by policy id: what ordering and
+ * bookkeeping need, 20 bytes. The policy itself is in struct
+ * xb_mirror.fulls only until it is published into a store it can be read
+ * back from: with 100k policies the maps already hold every byte, a
+ * second copy in the daemon would double the memory. Without a store
+ * (`xfrmbpf check`) the copies stay.
  */
 struct xb_mirror_policy {
-	struct xb_hnode node;
-	__u32 index;			/* hash key: the kernel's policy index */
+	__u32 next;			/* next id of its chain by index */
+	__u32 index;			/* the kernel's policy index */
 	__u32 priority;
 	__u32 pos;
 	__u8 type;			/* XFRM_POLICY_TYPE_* */
 	bool seen;			/* mark-and-sweep during a re-dump */
 	bool used;
-	struct xb_mirror_full *full;	/* NULL once published to a store */
+};
+
+/*
+ * The policies by kernel index: chains of ids through the slots' next, not
+ * a struct xb_htab, whose node (a pointer and a hash) and bucket pointers
+ * cost 16 bytes a policy and ~8 of buckets more than a slot's 4 and ~2.
+ */
+struct xb_mirror_policies {
+	__u32 *heads;			/* first id of each chain, by hash */
+	__u32 bits;			/* log2 of the heads */
+	size_t count;			/* policies */
 };
 
 struct xb_mirror_sa {
@@ -70,7 +84,7 @@ struct xb_mirror_link {
 };
 
 struct xb_mirror {
-	struct xb_htab policies;	/* by kernel index */
+	struct xb_mirror_policies policies;
 	struct xb_htab sas;		/* by struct xb_sa_key */
 	struct xb_htab spis;		/* by struct xb_spi_key */
 	struct xb_htab links;		/* by ifindex */
@@ -79,6 +93,12 @@ struct xb_mirror {
 	/* max_policies slots, by id: one allocation whose pages the
 	 * kernel provides only as ids get used. */
 	struct xb_mirror_policy *slots;
+	/* The copies of the policies not yet published to the store, by
+	 * id (NULL: none), max_policies pointers reserved like the slots;
+	 * n_fulls of them are set. Once none is, the pages of those that
+	 * were go back to the kernel. */
+	struct xb_mirror_full **fulls;
+	__u32 n_fulls;
 	__u32 *free_ids;	/* released ids, a min-heap (lowest first) */
 	/* Template entries in xb_tmpls per policy id: what the publisher
 	 * must delete when a slot's template count shrinks. */
@@ -143,10 +163,19 @@ bool xb_mirror_has_changes(const struct xb_mirror *m);
 void xb_mirror_clear_changes(struct xb_mirror *m);
 
 struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id);
+/* The policy of kernel index `index`, or NULL. */
+struct xb_mirror_policy *xb_mirror_policy_find(const struct xb_mirror *m, __u32 index);
 static inline __u32 xb_mirror_policy_id(const struct xb_mirror *m,
 				       const struct xb_mirror_policy *mp)
 {
 	return (__u32)(mp - m->slots);
+}
+/* The mirror's copy of the policy of slot id, NULL when it has none (the
+ * policy is in the store, or the slot unused). */
+static inline const struct xb_mirror_full *xb_mirror_policy_full(const struct xb_mirror *m,
+								 __u32 id)
+{
+	return id < m->max_policies ? m->fulls[id] : NULL;
 }
 /* The policy of slot id, from the mirror's copy or read back from the
  * store. tmpls has room for XB_MAX_TMPLS. */

@@ -250,7 +250,7 @@ static int ctx_finish(struct publish_ctx *c)
 static int publish_tmpls(struct publish_ctx *c, struct xb_mirror *m, __u32 id)
 {
 	struct xb_mirror_policy *mp = xb_mirror_policy_by_id(m, id);
-	const struct xb_mirror_full *f = mp ? mp->full : NULL;
+	const struct xb_mirror_full *f = xb_mirror_policy_full(m, id);
 	struct xb_tmpl_key tk = { .policy_id = id };
 	unsigned int had = m->published_tmpls[id];
 	unsigned int n;
@@ -326,18 +326,19 @@ static int publish_page(struct publish_ctx *c, struct xb_mirror *m, enum page_ma
 {
 	const struct page_kind *k = &page_kinds[pm];
 	union page_buf *val = &c->page, *cur = &c->page_cur;
-	const struct xb_mirror_policy *mp;
+	const struct xb_mirror_full *f;
 	__u64 present = 0, cur_present = 0;
 	bool cur_read = false;
-	__u32 slot;
+	__u32 slot, id;
 
 	memset(val, 0, sizeof(*val));
 	for (slot = 0; slot < k->recs; slot++) {
-		mp = xb_mirror_policy_by_id(m, xb_page_id(page, slot, k->recs));
-		if (!mp)
+		id = xb_page_id(page, slot, k->recs);
+		if (!xb_mirror_policy_by_id(m, id))
 			continue;
-		if (mp->full) {
-			if (k->rec_of(mp->full, page_rec(val, k, slot)))
+		f = xb_mirror_policy_full(m, id);
+		if (f) {
+			if (k->rec_of(f, page_rec(val, k, slot)))
 				present |= 1ULL << slot;
 			continue;
 		}
