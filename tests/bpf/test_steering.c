@@ -541,6 +541,7 @@ int main(void)
 	size_t i, n = 0;
 	int status;
 
+	xbt_skel_tc = true;
 	if (xbt_fx_start("bpf steering", &status))
 		return status;
 	if (xbt_fx.if_tun) {

@@ -63,6 +63,7 @@ struct xfrmbpf *xbt_skel_load(char *logs, int n_logs, size_t log_size)
 }
 
 bool xbt_skel_spread_on;
+bool xbt_skel_tc;
 
 struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
 				    __u32 max_policies)
@@ -79,9 +80,10 @@ struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
 		bpf_map__set_pin_path(map, NULL);
 	skel->rodata->xb_kernel_sa_lookup = xbt_kernel_sa_lookup &&
 					    xb_have_kernel_sa_lookup();
+	bpf_program__set_autoload(skel->progs.xb_tc_steer, xbt_skel_tc);
 	/* as the daemon does: its kfunc is 6.2+ and may be a module's */
 	bpf_program__set_autoload(skel->progs.xb_tc_md_egress,
-				  xb_have_skb_set_xfrm_info());
+				  xbt_skel_tc && xb_have_skb_set_xfrm_info());
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!logs || i >= n_logs)
 			break;

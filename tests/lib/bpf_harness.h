@@ -40,6 +40,13 @@ struct xfrmbpf *xbt_skel_load_sized(char *logs, int n_logs, size_t log_size,
  * objects loaded from now on; false unless a test sets it. */
 extern bool xbt_skel_spread_on;
 
+/* Whether the objects loaded from now on have their TC programs
+ * (xb_tc_steer, xb_tc_md_egress) too, as the daemon's with steering;
+ * false unless a test sets it: only the steering fixtures run them, and
+ * their verification is most of a load's time (under the kernel lab's
+ * emulated CPUs ~60% of each load of the fixtures). */
+extern bool xbt_skel_tc;
+
 /* The presence filter of the skeleton's xb_tss_filter map, mapped once
  * and cleared (user/classifier/tss_filter.h); NULL if it cannot be mapped. */
 struct xb_tss_filter *xbt_skel_filter(const struct xfrmbpf *skel);
