@@ -92,6 +92,9 @@ static void full_set(struct xb_mirror *m, __u32 id, struct xb_mirror_full *f)
 
 /* ---- the policies by kernel index ---- */
 
+_Static_assert(sizeof(struct xb_mirror_policy) <= 20,
+	       "struct xb_mirror_policy grew: one per policy id");
+
 #define POLICY_HEADS_MIN_BITS	6
 
 /* Its chain: multiplicative hashing, as the kernel's indexes step by 8
