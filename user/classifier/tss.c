@@ -111,9 +111,11 @@
 struct pol_ent;
 
 /* Min-heap of policies by (priority, pos, id), indexed for removal: a
- * table's best priority. */
+ * table's best priority. It holds ids, half a pointer each: every placed
+ * policy is in one. */
 struct pheap {
-	struct pol_ent **arr;
+	struct pol_ent *pols;	/* struct xb_tss.pols, by id */
+	__u32 *ids;
 	__u32 n;
 	__u32 cap;
 };
@@ -148,12 +150,12 @@ struct shape_count {
 struct bucket {
 	struct xb_hnode node;
 	struct xb_tss_key key;	/* its table: key.shape_id (table_of()) */
-	/* Its policies (bucket_pols()): most buckets of a realistic rule
-	 * set hold one, kept in `one`, which spares them an allocation of
-	 * their own; more are in an array of bucket_cap(n). */
+	/* Its policies' ids (bucket_ids()): most buckets of a realistic
+	 * rule set hold one, kept in `one`, which spares them an allocation
+	 * of their own; more are in an array of bucket_cap(n). */
 	union {
-		struct pol_ent *one;
-		struct pol_ent **pols;
+		__u32 one;
+		__u32 *ids;
 	};
 	__u32 n;
 	bool dirty;
@@ -271,27 +273,33 @@ static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
 	return xb_tss_rule_before(&a->rule, &b->rule);
 }
 
+/* The policy at heap position i. */
+static struct pol_ent *heap_at(const struct pheap *h, __u32 i)
+{
+	return &h->pols[h->ids[i]];
+}
+
 static struct pol_ent *heap_top(const struct pheap *h)
 {
-	return h->arr[0];
+	return heap_at(h, 0);
 }
 
 static void heap_set(struct pheap *h, __u32 i, struct pol_ent *pe)
 {
-	h->arr[i] = pe;
+	h->ids[i] = pe->rule.policy_id;
 	pe->hidx = i;
 }
 
 static void heap_up(struct pheap *h, __u32 i)
 {
-	struct pol_ent *pe = h->arr[i];
+	struct pol_ent *pe = heap_at(h, i);
 
 	while (i > 0) {
 		__u32 parent = (i - 1) / 2;
 
-		if (!pe_before(pe, h->arr[parent]))
+		if (!pe_before(pe, heap_at(h, parent)))
 			break;
-		heap_set(h, i, h->arr[parent]);
+		heap_set(h, i, heap_at(h, parent));
 		i = parent;
 	}
 	heap_set(h, i, pe);
@@ -299,18 +307,18 @@ static void heap_up(struct pheap *h, __u32 i)
 
 static void heap_down(struct pheap *h, __u32 i)
 {
-	struct pol_ent *pe = h->arr[i];
+	struct pol_ent *pe = heap_at(h, i);
 
 	for (;;) {
 		__u32 c = 2 * i + 1;
 
 		if (c >= h->n)
 			break;
-		if (c + 1 < h->n && pe_before(h->arr[c + 1], h->arr[c]))
+		if (c + 1 < h->n && pe_before(heap_at(h, c + 1), heap_at(h, c)))
 			c++;
-		if (!pe_before(h->arr[c], pe))
+		if (!pe_before(heap_at(h, c), pe))
 			break;
-		heap_set(h, i, h->arr[c]);
+		heap_set(h, i, heap_at(h, c));
 		i = c;
 	}
 	heap_set(h, i, pe);
@@ -318,7 +326,7 @@ static void heap_down(struct pheap *h, __u32 i)
 
 static int heap_reserve(struct pheap *h)
 {
-	return grow_array((void **)&h->arr, &h->cap, h->n + 1, sizeof(*h->arr));
+	return grow_array((void **)&h->ids, &h->cap, h->n + 1, sizeof(*h->ids));
 }
 
 /* Capacity must have been reserved. */
@@ -331,7 +339,7 @@ static void heap_push(struct pheap *h, struct pol_ent *pe)
 static void heap_remove(struct pheap *h, struct pol_ent *pe)
 {
 	__u32 i = pe->hidx;
-	struct pol_ent *last = h->arr[--h->n];
+	struct pol_ent *last = heap_at(h, --h->n);
 
 	if (i == h->n)
 		return;
@@ -615,6 +623,7 @@ static struct table *table_new(struct xb_tss *tss, const struct table_key *tk)
 	if (!t)
 		return NULL;
 	t->key = *tk;
+	t->pols.pols = tss->pols;
 	if (list_alloc_id(ls, &t->id) || xb_htab_insert(&tss->tables, &t->node)) {
 		free(t);
 		return NULL;
@@ -643,7 +652,7 @@ static void table_put(struct xb_tss *tss, struct table *t)
 	(void)id_push(&ls->pend_ids, t->id);
 	xb_htab_remove(&tss->tables, &t->node);
 	list_mark_dirty(tss, t->key.list);
-	free(t->pols.arr);
+	free(t->pols.ids);
 	free(t);
 }
 
@@ -718,70 +727,71 @@ static __u32 bucket_cap(__u32 n)
 	return n < 2 ? 0 : 1U << (32 - __builtin_clz(n - 1));
 }
 
-static struct pol_ent **bucket_pols(struct bucket *b)
+static __u32 *bucket_ids(struct bucket *b)
 {
-	return bucket_cap(b->n) ? b->pols : &b->one;
+	return bucket_cap(b->n) ? b->ids : &b->one;
 }
 
-static struct pol_ent *bucket_pol(const struct bucket *b, __u32 i)
+/* Its i-th policy, of tss's. */
+static struct pol_ent *bucket_pol(const struct xb_tss *tss, const struct bucket *b, __u32 i)
 {
-	return bucket_cap(b->n) ? b->pols[i] : b->one;
+	return &tss->pols[bucket_cap(b->n) ? b->ids[i] : b->one];
 }
 
 static void bucket_free(struct bucket *b)
 {
 	if (bucket_cap(b->n))
-		free(b->pols);
+		free(b->ids);
 	free(b);
 }
 
 /* Into its place by (priority, pos, id); -ENOMEM (nothing changed) when
  * the array cannot grow. */
-static int bucket_insert(struct bucket *b, struct pol_ent *pe)
+static int bucket_insert(const struct xb_tss *tss, struct bucket *b, struct pol_ent *pe)
 {
 	__u32 cap = bucket_cap(b->n), grown = bucket_cap(b->n + 1), i;
-	struct pol_ent **pols;
+	__u32 *ids;
 
 	if (grown != cap) {
-		pols = realloc(cap ? b->pols : NULL, grown * sizeof(*pols));
-		if (!pols)
+		ids = realloc(cap ? b->ids : NULL, grown * sizeof(*ids));
+		if (!ids)
 			return -ENOMEM;
 		if (!cap)
-			pols[0] = b->one;
-		b->pols = pols;
+			ids[0] = b->one;
+		b->ids = ids;
 	}
-	pols = grown ? b->pols : &b->one;
+	ids = grown ? b->ids : &b->one;
 	i = b->n++;
-	while (i > 0 && pe_before(pe, pols[i - 1])) {
-		pols[i] = pols[i - 1];
+	while (i > 0 && pe_before(pe, &tss->pols[ids[i - 1]])) {
+		ids[i] = ids[i - 1];
 		i--;
 	}
-	pols[i] = pe;
+	ids[i] = pe->rule.policy_id;
 	return 0;
 }
 
-static void bucket_remove(struct bucket *b, struct pol_ent *pe)
+static void bucket_remove(struct bucket *b, const struct pol_ent *pe)
 {
-	struct pol_ent **pols = bucket_pols(b), **shrunk;
+	__u32 *ids = bucket_ids(b), *shrunk;
 	__u32 i = 0, cap = bucket_cap(b->n);
 
-	while (i < b->n && pols[i] != pe)
+	while (i < b->n && ids[i] != pe->rule.policy_id)
 		i++;
 	if (i == b->n)
 		return;
-	memmove(&pols[i], &pols[i + 1], (b->n - i - 1) * sizeof(*pols));
+	memmove(&ids[i], &ids[i + 1], (b->n - i - 1) * sizeof(*ids));
 	b->n--;
 	if (bucket_cap(b->n) == cap)
 		return;
 	if (b->n == 1) {
-		b->one = pols[0];
-		free(pols);
+		b->one = ids[0];
+		free(ids);
 		return;
 	}
 	/* A failed shrink keeps the larger array, which serves as well. */
-	shrunk = realloc(pols, bucket_cap(b->n) * sizeof(*pols));
+	shrunk = realloc(ids, bucket_cap(b->n) * sizeof(*ids));
 	if (shrunk)
-		b->pols = shrunk;
+		b->ids = shrunk;
 }
 
 static int shape_count_get(struct xb_tss *tss, const struct table_key *tk,
@@ -842,7 +852,7 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 	if (!b || heap_reserve(&t->pols) || bucket_mark_dirty(tss, b))
 		return -ENOMEM;	/* an empty bucket goes at the next flush */
 	was_full = b->n > XB_BUCKET_MAX;
-	if (bucket_insert(b, pe))
+	if (bucket_insert(tss, b, pe))
 		return -ENOMEM;
 	if (t->pols.n && pe->rule.priority < heap_top(&t->pols)->rule.priority)
 		tss->n_raised++;
@@ -924,7 +934,7 @@ static void make_room(struct xb_tss *tss, struct table *t, struct bucket *b,
 	__u32 i = 0;
 
 	while (b->n > XB_BUCKET_MAX && i < b->n && depth < MAX_EVICT_DEPTH) {
-		r = bucket_pol(b, i);
+		r = bucket_pol(tss, b, i);
 		rule_shape(&r->rule, r->list, &exact);
 		if (!memcmp(&exact, &t->key, sizeof(t->key))) {
 			i++;
@@ -1176,8 +1186,8 @@ static __u32 bucket_chunks(const struct bucket *b)
 	return (b->n + XB_BUCKET_RULES - 1) / XB_BUCKET_RULES;
 }
 
-static void bucket_chunk_value(const struct bucket *b, __u32 chunk,
-			       struct xb_tss_val *v)
+static void bucket_chunk_value(const struct xb_tss *tss, const struct bucket *b,
+			       __u32 chunk, struct xb_tss_val *v)
 {
 	__u32 i, first = chunk * XB_BUCKET_RULES, n_chunks = bucket_chunks(b);
 
@@ -1189,12 +1199,12 @@ static void bucket_chunk_value(const struct bucket *b, __u32 chunk,
 	v->count = b->n - first < XB_BUCKET_RULES ? b->n - first : XB_BUCKET_RULES;
 	v->more = chunk + 1 < n_chunks;
 	for (i = 0; i < v->count; i++)
-		v->rules[i] = bucket_pol(b, first + i)->rule;
+		v->rules[i] = bucket_pol(tss, b, first + i)->rule;
 	if (!v->more)
 		return;
 	xb_tss_ports_empty(&v->later);
 	for (i = first + v->count; i < b->n; i++)
-		xb_tss_ports_add(&v->later, &bucket_pol(b, i)->rule);
+		xb_tss_ports_add(&v->later, &bucket_pol(tss, b, i)->rule);
 }
 
 static void chunk_key(const struct bucket *b, __u32 chunk, struct xb_tss_key *key)
@@ -1331,7 +1341,8 @@ static bool bucket_is_pair(const struct bucket *b, const struct xb_tss_sink *sin
 	return b->n <= XB_PAIR_RULES && sink->put_pair && sink->del_pair;
 }
 
-static int put_pair(struct bucket *b, const struct xb_tss_sink *sink)
+static int put_pair(const struct xb_tss *tss, struct bucket *b,
+		    const struct xb_tss_sink *sink)
 {
 	struct xb_tss_pair_val val;
 	struct xb_tss_key key;
@@ -1340,7 +1351,7 @@ static int put_pair(struct bucket *b, const struct xb_tss_sink *sink)
 	memset(&val, 0, sizeof(val));
 	val.count = b->n;
 	for (i = 0; i < b->n; i++)
-		val.rules[i] = bucket_pol(b, i)->rule;
+		val.rules[i] = bucket_pol(tss, b, i)->rule;
 	chunk_key(b, 0, &key);
 	b->pub_pair = true;
 	return sink->put_pair(sink->ctx, &key, &val);
@@ -1362,13 +1373,13 @@ static int flush_puts(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		if (!b->n)
 			continue;
 		if (bucket_is_pair(b, sink)) {
-			keep_err(&first, put_pair(b, sink));
+			keep_err(&first, put_pair(tss, b, sink));
 			keep_err(&first, unpublish_chunks(b, 0, sink));
 			continue;
 		}
 		n = bucket_chunks(b);
 		for (c = n; c-- > 0;) {
-			bucket_chunk_value(b, c, &val);
+			bucket_chunk_value(tss, b, c, &val);
 			chunk_key(b, c, &key);
 			keep_err(&first, sink->put_entry(sink->ctx, &key, &val));
 		}
@@ -1674,7 +1685,7 @@ void xb_tss_free(struct xb_tss *tss)
 		xb_htab_for_each(&tss->tables, n, tmp, i) {
 			struct table *t = xb_container_of(n, struct table, node);
 
-			free(t->pols.arr);
+			free(t->pols.ids);
 			free(t);
 		}
 	}
