@@ -639,6 +639,47 @@ static void print_ns(const char *variant, const char *fam, __u32 n, __u32 ns)
 #define WALK_KEYS	64
 
 /* The published maps read back, each entry looked up counted. */
+/* The keys of the entries the walks found present, one per probe, to tell
+ * the probes of keys many flows read (cached whatever the SPD's size) from
+ * the others (hot_probes()). */
+struct probe_log {
+	struct xb_tss_key *keys;
+	size_t n, cap;
+};
+
+static void probe_log_add(struct probe_log *l, const struct xb_tss_key *key)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 4096;
+		l->keys = realloc(l->keys, l->cap * sizeof(*l->keys));
+		if (!l->keys)
+			bench_die("probe log", ENOMEM);
+	}
+	l->keys[l->n++] = *key;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xb_tss_key));
+}
+
+/* Of the probes logged, those of keys that at least min_flows probes
+ * read. Sorts the log. */
+static size_t hot_probes(struct probe_log *l, size_t min_flows)
+{
+	size_t i = 0, j, hot = 0;
+
+	qsort(l->keys, l->n, sizeof(*l->keys), key_cmp);
+	while (i < l->n) {
+		for (j = i + 1; j < l->n && !key_cmp(&l->keys[i], &l->keys[j]); j++)
+			;
+		if (j - i >= min_flows)
+			hot += j - i;
+		i = j;
+	}
+	return hot;
+}
+
 struct walk_count {
 	struct xb_tss_source maps;
 	const struct xb_flow *flow;
@@ -653,6 +694,8 @@ struct walk_count {
 	__u32 best_priority;
 	bool matched;
 	unsigned long best_first;
+	/* Every present entry found, and those a best-first walk needs. */
+	struct probe_log present_log, needed_log;
 };
 
 /* Whether the datapath's presence filter lets key through (an absent key
@@ -680,9 +723,11 @@ static int walk_get_entry(void *ctx, const struct xb_tss_key *key, struct xb_tss
 	if (err)
 		return err;
 	c->present++;
+	probe_log_add(&c->present_log, key);
 	if (key->list >> XB_TSS_CHUNK_SHIFT) {
 		c->further_chunks++;
 		c->best_first++;
+		probe_log_add(&c->needed_log, key);
 	} else if (c->n_found_keys < WALK_KEYS)
 		c->found_keys[c->n_found_keys++] = *key;
 	for (j = 0; j < val->count && j < XB_BUCKET_RULES; j++) {
@@ -738,9 +783,13 @@ static void walk_best_first(struct walk_count *c)
 {
 	__u32 k;
 
-	for (k = 0; k < c->n_found_keys; k++)
-		c->best_first += !c->matched || !c->maps.gated ||
-				 !c->maps.gated(c->maps.ctx, &c->found_keys[k], c->best_priority);
+	for (k = 0; k < c->n_found_keys; k++) {
+		if (c->matched && c->maps.gated &&
+		    c->maps.gated(c->maps.ctx, &c->found_keys[k], c->best_priority))
+			continue;
+		c->best_first++;
+		probe_log_add(&c->needed_log, &c->found_keys[k]);
+	}
 }
 
 /*
@@ -755,6 +804,31 @@ static void walk_best_first(struct walk_count *c)
  * gate spares (not looked up, not counted above: they cannot beat the
  * match the walk has).
  */
+/*
+ * The present entries split by how many of the flows read them: an entry
+ * read by at least one flow in a hundred (every packet a new flow) is read
+ * again before the CPU caches let it go, whatever the SPD's size; the
+ * others are what a new flow pays in misses at large sizes, and what
+ * grows from one policy to 100k. Counted for the walk in the tables'
+ * order (present) and for the entries a best-first walk needs.
+ */
+static void print_hot_cold(struct walk_count *c, const char *fam, __u32 n, __u32 n_flows)
+{
+	size_t min_flows = n_flows / 100 > 2 ? n_flows / 100 : 2;
+	size_t hot_present = hot_probes(&c->present_log, min_flows);
+	size_t hot_needed = hot_probes(&c->needed_log, min_flows);
+
+	printf("# %s N=%u walk, by how many flows read an entry: of the %.2f present, "
+	       "%.2f of entries at least 1%% of the flows read (cached), %.2f of others; "
+	       "of the %.2f a best-first walk needs, %.2f / %.2f\n", fam, n,
+	       (double)c->present_log.n / n_flows, (double)hot_present / n_flows,
+	       (double)(c->present_log.n - hot_present) / n_flows,
+	       (double)c->needed_log.n / n_flows, (double)hot_needed / n_flows,
+	       (double)(c->needed_log.n - hot_needed) / n_flows);
+	free(c->present_log.keys);
+	free(c->needed_log.keys);
+}
+
 static void print_walk(struct bench *b, const char *fam, __u32 n)
 {
 	struct xb_tss_maps maps = {
@@ -797,6 +871,7 @@ static void print_walk(struct bench *b, const char *fam, __u32 n)
 	printf("# %s N=%u walk, best first: %.2f entries present with a gate no worse "
 	       "than the flow's best match (of the %.2f the walk found)\n", fam, n,
 	       (double)c.best_first / b->n_walk, (double)c.present / b->n_walk);
+	print_hot_cold(&c, fam, n, b->n_walk);
 }
 
 /* The same measure, of the SPD of b and of its one-policy counterpart
