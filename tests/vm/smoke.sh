@@ -12,6 +12,10 @@
 # mismatches required): at full size it took 131 of bpf_fixtures' 228 s
 # on 6.1; `make vmtest` runs it whole.
 #   XB_VM_TIMEOUT   seconds before a VM counts as hung (default 720)
+# A guest that stops before its first scenario starts (the emulated
+# kernel panicked while booting, before anything of ours ran in it) is
+# booted once more, right away, and says so; a failure once the
+# scenarios run is never retried.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/lib/tap.sh"
@@ -54,6 +58,26 @@ trap 'rm -rf "$work"' EXIT
 trap 'stop_vms; exit 143' TERM INT
 export TOP
 
+# Boots kernel $1's VM, its output in $work/$1.log; a second boot when
+# the first stopped before the first scenario (status 125 and no
+# scenario line), with the first boot's output before it as comments.
+boot_vm() {
+	local k=$1 vrc
+
+	XB_VM_KERNEL=$k XB_VM_TIMEOUT=$VM_TIMEOUT \
+		bash scripts/vm/run.sh -- bash -c "$guest_cmd" >"$work/$k.log" 2>&1
+	vrc=$?
+	if [ "$vrc" -ne 125 ] || grep -q '^# --- scenario' "$work/$k.log"; then
+		return "$vrc"
+	fi
+	{
+		echo "# the $k guest stopped before its first scenario (boot failure or panic); booted again. The first boot's end:"
+		tail -40 "$work/$k.log" | sed 's/^/#   /'
+	} >"$work/$k.first"
+	XB_VM_KERNEL=$k XB_VM_TIMEOUT=$VM_TIMEOUT \
+		bash scripts/vm/run.sh -- bash -c "$guest_cmd" >"$work/$k.log" 2>&1
+}
+
 # Set-up one kernel after the other (apt's lock), then boot them all.
 for k in $KERNELS; do
 	if ! out=$(XB_VM_KERNEL=$k xbvm_kernel_env 2>&1); then
@@ -70,8 +94,7 @@ for k in $KERNELS; do
 		XB_VM_KERNEL=$k xbvm_kernel_env >/dev/null 2>&1
 		tap_ok "kernel lab ready: $(cat "$XB_VM_DIR/current/package") ($(cat "$XB_VM_DIR/current/kver"))"
 	) >"$work/$k.ready"
-	XB_VM_KERNEL=$k XB_VM_TIMEOUT=$VM_TIMEOUT \
-		bash scripts/vm/run.sh -- bash -c "$guest_cmd" >"$work/$k.log" 2>&1 &
+	boot_vm "$k" &
 	vm[$k]=$!
 done
 
@@ -81,7 +104,7 @@ for k in $KERNELS; do
 	wait "${vm[$k]}"
 	vrc=$?
 	unset "vm[$k]"
-	cat "$work/$k.ready" "$work/$k.log"
+	cat "$work/$k.ready" "$work/$k.first" "$work/$k.log" 2>/dev/null
 	kver=$(sed -n 's/^=== xbvm: kernel \([^,]*\),.*/\1/p' "$work/$k.log" | head -1)
 	case $vrc in
 	0)	tap_ok "one boot ran $SCENARIOS on guest kernel ${kver:-?} ($k)" ;;
