@@ -124,6 +124,13 @@ static inline int xb_page_holds(__u64 present, __u32 slot)
 	return present >> slot & 1;
 }
 
+/* Record `slot` of a page of rec_size-byte records: every page is its
+ * present bits, then its records (asserted below for each kind). */
+static inline void *xb_page_rec(void *page, __u32 slot, __u32 rec_size)
+{
+	return (char *)page + sizeof(__u64) + slot * rec_size;
+}
+
 /*
  * A policy as xb_policies holds it: struct xb_policy without what its
  * page and slot give (the id) and without its scope (struct
@@ -205,6 +212,10 @@ struct xb_tmpl_page {
 };
 _Static_assert(XB_HTAB_ELEM_BYTES(sizeof(__u32), sizeof(struct xb_tmpl_page)) <= 2048,
 	       "a page of xb_tmpl_pages fills a 2048-byte object");
+_Static_assert(__builtin_offsetof(struct xb_policy_page, rec) == sizeof(__u64) &&
+	       __builtin_offsetof(struct xb_scope_page, scope) == sizeof(__u64) &&
+	       __builtin_offsetof(struct xb_tmpl_page, tmpl) == sizeof(__u64),
+	       "a page is its present bits, then its records (xb_page_rec())");
 _Static_assert(XB_POLICY_PAGE_RECS <= 64 && XB_SCOPE_PAGE_RECS <= 64 &&
 	       XB_TMPL_PAGE_RECS <= 64, "present: 64 bits");
 

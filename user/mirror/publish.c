@@ -304,14 +304,9 @@ static const struct page_kind {
 				sizeof(struct xb_tmpl), first_tmpl_rec },
 };
 
-/* Every page is the present bits, then the records. */
-_Static_assert(offsetof(struct xb_policy_page, rec) == sizeof(__u64), "page layout");
-_Static_assert(offsetof(struct xb_scope_page, scope) == sizeof(__u64), "page layout");
-_Static_assert(offsetof(struct xb_tmpl_page, tmpl) == sizeof(__u64), "page layout");
-
 static void *page_rec(union page_buf *page, const struct page_kind *k, __u32 slot)
 {
-	return (char *)page + sizeof(__u64) + slot * k->rec_size;
+	return xb_page_rec(page, slot, k->rec_size);
 }
 
 /*

@@ -31,7 +31,7 @@ static int percpu_counter_sum(const struct xb_maps *maps, int map, const void *k
 struct side_page_cache {
 	int map;
 	__u32 recs;		/* records a page */
-	size_t rec_size;
+	__u32 rec_size;
 	__u32 page;
 	bool read;
 	union {
@@ -72,7 +72,7 @@ static const void *side_rec(const struct xb_maps *maps, struct side_page_cache *
 	}
 	if (!xb_page_holds(pc->val.present, slot))
 		return NULL;
-	return (const char *)&pc->val + sizeof(__u64) + slot * pc->rec_size;
+	return xb_page_rec(&pc->val, slot, pc->rec_size);
 }
 
 /* A published policy and its templates: its scope from its page of
