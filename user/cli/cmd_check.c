@@ -122,11 +122,9 @@ static void compare_policies(struct xb_mirror *kernel, const struct xb_snapshot 
 		mj = policy_cmp_json(&sp->pol, sp->tmpls);
 		compare_entry(d, "policy", kj, mj, kj && !json_equal(kj, mj));
 	}
-	for (id = 0; id < kernel->next_id; id++) {
-		kp = xb_mirror_policy_by_id(kernel, id);
-		if (kp && !kp->seen)
+	xb_mirror_for_each_policy(kernel, id)
+		if (!kernel->slots[id].seen)
 			compare_entry(d, "policy", kernel_policy_json(kernel, id), NULL, true);
-	}
 }
 
 static void compare_sas(struct xb_mirror *kernel, const struct xb_snapshot *snap,

@@ -138,9 +138,8 @@ static int index_insert(struct xb_mirror *m, __u32 id)
 		err = heads_alloc(&m->policies, m->policies.bits + 1);
 		if (err)
 			return err;
-		for (other = 0; other < m->next_id; other++)
-			if (m->slots[other].used)
-				index_link(m, other);
+		xb_mirror_for_each_policy(m, other)
+			index_link(m, other);
 	}
 	index_link(m, id);
 	m->policies.count++;
@@ -485,19 +484,23 @@ static int policy_delete(struct xb_mirror *m, const struct xb_policy_event *pe)
 
 static void policy_flush(struct xb_mirror *m, __u8 type)
 {
-	struct xb_mirror_policy *mp;
 	__u32 id;
 
-	for (id = 0; id < m->next_id; id++) {
-		mp = xb_mirror_policy_by_id(m, id);
-		if (mp && mp->type == type)
-			policy_remove(m, mp);
-	}
+	xb_mirror_for_each_policy(m, id)
+		if (m->slots[id].type == type)
+			policy_remove(m, &m->slots[id]);
 }
 
 struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id)
 {
 	return id < m->max_policies && m->slots[id].used ? &m->slots[id] : NULL;
+}
+
+__u32 xb_mirror_next_policy(const struct xb_mirror *m, __u32 id)
+{
+	while (id < m->next_id && !m->slots[id].used)
+		id++;
+	return id;
 }
 
 /* ---- SAs ---- */
@@ -775,16 +778,13 @@ void xb_mirror_mark_unseen(struct xb_mirror *m)
 
 void xb_mirror_sweep_unseen(struct xb_mirror *m)
 {
-	struct xb_mirror_policy *mp;
 	struct xb_hnode *n, *tmp;
 	size_t i;
 	__u32 id;
 
-	for (id = 0; id < m->next_id; id++) {
-		mp = xb_mirror_policy_by_id(m, id);
-		if (mp && !mp->seen)
-			policy_remove(m, mp);
-	}
+	xb_mirror_for_each_policy(m, id)
+		if (!m->slots[id].seen)
+			policy_remove(m, &m->slots[id]);
 	xb_htab_for_each(&m->sas, n, tmp, i) {
 		struct xb_mirror_sa *ms = xb_container_of(n, struct xb_mirror_sa, node);
 

@@ -165,6 +165,13 @@ void xb_mirror_clear_changes(struct xb_mirror *m);
 struct xb_mirror_policy *xb_mirror_policy_by_id(const struct xb_mirror *m, __u32 id);
 /* The policy of kernel index `index`, or NULL. */
 struct xb_mirror_policy *xb_mirror_policy_find(const struct xb_mirror *m, __u32 index);
+/* The lowest id in use at or above id, m->next_id when there is none. */
+__u32 xb_mirror_next_policy(const struct xb_mirror *m, __u32 id);
+/* Each id in use, lowest first; the policy of the current id may be
+ * removed on the way. */
+#define xb_mirror_for_each_policy(m, id)				\
+	for ((id) = xb_mirror_next_policy((m), 0); (id) < (m)->next_id;	\
+	     (id) = xb_mirror_next_policy((m), (id) + 1))
 static inline __u32 xb_mirror_policy_id(const struct xb_mirror *m,
 				       const struct xb_mirror_policy *mp)
 {

@@ -791,10 +791,11 @@ static int build_all(struct xb_tss *tss, const struct xb_mirror *m)
 
 	if (!order)
 		return -ENOMEM;
-	for (id = 0; id < m->next_id && n < m->policies.count; id++) {
-		mp = xb_mirror_policy_by_id(m, id);
-		if (mp)
-			order[n++] = (struct build_order){ mp->priority, mp->pos, id };
+	xb_mirror_for_each_policy(m, id) {
+		if (n == m->policies.count)
+			break;
+		mp = &m->slots[id];
+		order[n++] = (struct build_order){ mp->priority, mp->pos, id };
 	}
 	build_add_sorted(tss, m, order, n);
 	free(order);
