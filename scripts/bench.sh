@@ -79,7 +79,7 @@ fi
 # (three /24s, ~250 tables at 10k) works too (BENCH_DROP_PROFILE=fw).
 DROP_RS_PROFILE=${BENCH_DROP_PROFILE:-acl}
 DROP_RS_N=10000
-DROP_RS_FLOWS=262144
+DROP_RS_FLOWS=${BENCH_DROP_FLOWS:-262144}
 # BENCH_DROP_MPPS=R: the drop section's paced rate. 0.4 Mpps is 70% of
 # the kernel case's saturated rate on a 2-vCPU EPYC VM with neighbours at
 # its slowest (0.6 Mpps; 0.8-1.7 when quiet): one rate for every run, so
