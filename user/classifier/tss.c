@@ -146,9 +146,10 @@ struct shape_count {
 
 /* The policies sharing one key of a table, sorted by (priority, pos, id).
  * At most XB_BUCKET_MAX but in exact-shape tables; published in chunks of
- * XB_BUCKET_RULES. */
+ * XB_BUCKET_RULES. Buckets live in struct xb_tss.bucket_pool and never
+ * move: a policy names its bucket by index, and the index of buckets by
+ * key chains them by index (bucket_find()). */
 struct bucket {
-	struct xb_hnode node;
 	struct xb_tss_key key;	/* its table: key.shape_id (table_of()) */
 	/* Its policies' ids (bucket_ids()): most buckets of a realistic
 	 * rule set hold one, kept in `one`, which spares them an allocation
@@ -158,30 +159,36 @@ struct bucket {
 		__u32 *ids;
 	};
 	__u32 n;
+	__u32 chain;		/* next bucket of its key's chain, or of the
+				 * free ones; NO_BUCKET ends either */
 	bool dirty;
 	__u8 pub_chunks;	/* entries of it in xb_tss */
 	bool pub_pair;		/* its entry in xb_tss_pair */
 	__u8 idx_dims;		/* index dimensions it is in (tss_index.h) */
 };
-/* One per key: 72 bytes take an 80-byte malloc chunk, 88 took 96. */
-_Static_assert(sizeof(struct bucket) <= 72, "struct bucket grew: one per key");
+/* One per key, in the pool: a malloc'ed bucket with a hash node took an
+ * 80-byte chunk and a pointer in the table of keys. */
+_Static_assert(sizeof(struct bucket) <= 64, "struct bucket grew: one per key");
+
+#define NO_BUCKET	UINT32_MAX
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
  * policy itself. Indexed by policy id (struct xb_tss.pols), one for each
- * id the mirror may hand out: kept small (56 bytes). */
+ * id the mirror may hand out: kept small (48 bytes). */
 struct pol_ent {
 	struct xb_tss_rule rule;	/* what its bucket publishes */
 	__u32 hidx;			/* in its table's heap */
-	bool present;
-	bool untabled;		/* no table could take it: list undecidable */
-	bool unplaced;		/* out of memory placing it: the same */
-	bool shape_counted;	/* in its exact shape's count (rule_shape()) */
+	__u32 bucket;		/* in struct xb_tss.bucket_pool, NO_BUCKET
+				 * when in no table */
 	__s8 list;		/* its shape list, -1 when in no view */
 	__s8 taint_list;	/* list it makes undecidable, or -1 */
 	__s8 skipped_list;	/* its list when out of view, or -1 */
-	struct bucket *bucket;	/* NULL when in no table */
+	bool present : 1;
+	bool untabled : 1;	/* no table could take it: list undecidable */
+	bool unplaced : 1;	/* out of memory placing it: the same */
+	bool shape_counted : 1;	/* in its exact shape's count (rule_shape()) */
 };
-_Static_assert(sizeof(struct pol_ent) <= 56, "struct pol_ent grew: one per policy id");
+_Static_assert(sizeof(struct pol_ent) <= 48, "struct pol_ent grew: one per policy id");
 
 struct id_stack {
 	__u16 *v;
@@ -224,7 +231,19 @@ struct xb_tss {
 	__u32 max_policies;
 	struct xb_htab tables;
 	struct xb_htab shapes;
-	struct xb_htab buckets;
+	/* Buckets: at most one a policy but for emptied ones that wait for
+	 * the flush (pool_size of them). One allocation that the kernel
+	 * backs with pages as they are first used; freed buckets are
+	 * chained from free_bucket for reuse. */
+	struct bucket *bucket_pool;
+	__u32 pool_size;
+	__u32 buckets_used;	/* high-water mark in the pool */
+	__u32 free_bucket;
+	/* The buckets by key: chains through bucket.chain, two a head on
+	 * average at most (bucket_index_add()). */
+	__u32 *bucket_heads;
+	__u32 bucket_bits;
+	__u32 n_buckets;
 	struct list_state lists[XB_SHAPE_LISTS];
 	struct bucket **dirty;
 	__u32 n_dirty;
@@ -671,40 +690,143 @@ static int bucket_mark_dirty(struct xb_tss *tss, struct bucket *b)
 	return 0;
 }
 
-static struct bucket *bucket_find(struct xb_tss *tss,
+/* ---- buckets by key ---------------------------------------------------- */
+
+/* The array a bucket of n policies has: none while one fits in the
+ * bucket, else the power of two at or above n. Derived, not stored: the
+ * array is resized whenever n crosses one (bucket_insert(),
+ * bucket_remove()). */
+static __u32 bucket_cap(__u32 n)
+{
+	return n < 2 ? 0 : 1U << (32 - __builtin_clz(n - 1));
+}
+
+
+static struct bucket *bucket_at(const struct xb_tss *tss, __u32 idx)
+{
+	return idx == NO_BUCKET ? NULL : &tss->bucket_pool[idx];
+}
+
+static __u32 bucket_idx(const struct xb_tss *tss, const struct bucket *b)
+{
+	return (__u32)(b - tss->bucket_pool);
+}
+
+static __u32 *bucket_head(const struct xb_tss *tss, const struct xb_tss_key *key)
+{
+	__u32 h = xb_hash_bytes(key, sizeof(*key));
+
+	return &tss->bucket_heads[h & ((1U << tss->bucket_bits) - 1)];
+}
+
+/* Every bucket in the index by key; the body must not remove b. */
+#define for_each_bucket(tss, b, head)							for ((head) = 0; (tss)->bucket_heads && (head) < 1U << (tss)->bucket_bits; (head)++) 		for ((b) = bucket_at(tss, (tss)->bucket_heads[head]); (b);			     (b) = bucket_at(tss, (b)->chain))
+
+static struct bucket *bucket_find(const struct xb_tss *tss,
 				  const struct xb_tss_key *key)
 {
-	struct xb_hnode *n = xb_htab_find(&tss->buckets, key);
+	struct bucket *b;
 
-	return n ? xb_container_of(n, struct bucket, node) : NULL;
+	if (!tss->bucket_heads)
+		return NULL;
+	for (b = bucket_at(tss, *bucket_head(tss, key)); b; b = bucket_at(tss, b->chain))
+		if (!memcmp(&b->key, key, sizeof(*key)))
+			return b;
+	return NULL;
+}
+
+/* Twice the heads once chains would average more than two buckets; if
+ * that fails they only grow longer. */
+static int bucket_heads_grow(struct xb_tss *tss)
+{
+	__u32 bits = tss->bucket_heads ? tss->bucket_bits + 1 : 10;
+	__u32 *old = tss->bucket_heads, *heads, *head, old_n, i, idx;
+	struct bucket *b;
+
+	if (old && tss->n_buckets < 2U << tss->bucket_bits)
+		return 0;
+	heads = malloc(sizeof(*heads) << bits);
+	if (!heads)
+		return old ? 0 : -ENOMEM;
+	memset(heads, 0xff, sizeof(*heads) << bits);	/* NO_BUCKET */
+	old_n = old ? 1U << tss->bucket_bits : 0;
+	tss->bucket_heads = heads;
+	tss->bucket_bits = bits;
+	for (i = 0; i < old_n; i++) {
+		idx = old[i];
+		while (idx != NO_BUCKET) {
+			b = bucket_at(tss, idx);
+			idx = b->chain;
+			head = bucket_head(tss, &b->key);
+			b->chain = *head;
+			*head = bucket_idx(tss, b);
+		}
+	}
+	free(old);
+	return 0;
+}
+
+/* A zeroed bucket for key from the pool, in the index; NULL when the pool
+ * or the index cannot take it. */
+static struct bucket *bucket_alloc(struct xb_tss *tss, const struct xb_tss_key *key)
+{
+	struct bucket *b;
+	__u32 *head;
+
+	if (bucket_heads_grow(tss))
+		return NULL;
+	if (tss->free_bucket != NO_BUCKET) {
+		b = bucket_at(tss, tss->free_bucket);
+		tss->free_bucket = b->chain;
+	} else if (tss->buckets_used < tss->pool_size) {
+		b = &tss->bucket_pool[tss->buckets_used++];
+	} else {
+		return NULL;
+	}
+	memset(b, 0, sizeof(*b));
+	b->key = *key;
+	head = bucket_head(tss, key);
+	b->chain = *head;
+	*head = bucket_idx(tss, b);
+	tss->n_buckets++;
+	return b;
+}
+
+/* Out of the index, its array freed, back to the pool. */
+static void bucket_release(struct xb_tss *tss, struct bucket *b)
+{
+	__u32 *link = bucket_head(tss, &b->key), idx = bucket_idx(tss, b);
+
+	while (*link != idx)
+		link = &bucket_at(tss, *link)->chain;
+	*link = b->chain;
+	tss->n_buckets--;
+	if (bucket_cap(b->n))
+		free(b->ids);
+	b->n = 0;
+	b->chain = tss->free_bucket;
+	tss->free_bucket = idx;
 }
 
 static struct bucket *bucket_new(struct xb_tss *tss, const struct table *t,
 				 const struct xb_tss_key *key)
 {
-	struct bucket *b = calloc(1, sizeof(*b));
+	struct bucket *b = bucket_alloc(tss, key);
 	struct xb_shape shape;
 
 	if (!b)
 		return NULL;
-	b->key = *key;
 	if (tss->lists[key->list].index_tracked) {
 		table_describe(t, &shape);
 		b->idx_dims = xb_tss_index_dims(key->list, &shape);
 	}
-	if (xb_htab_insert(&tss->buckets, &b->node)) {
-		free(b);
-		return NULL;
-	}
 	if (xb_tss_index_ref(tss->index, key, b->idx_dims)) {
-		xb_htab_remove(&tss->buckets, &b->node);
-		free(b);
+		bucket_release(tss, b);
 		return NULL;
 	}
 	if (bucket_mark_dirty(tss, b)) {
 		xb_tss_index_unref(tss->index, key, b->idx_dims);
-		xb_htab_remove(&tss->buckets, &b->node);
-		free(b);
+		bucket_release(tss, b);
 		return NULL;
 	}
 	tss->lists[key->list].n_buckets++;
@@ -718,14 +840,6 @@ static struct table *table_of(const struct xb_tss *tss, const struct bucket *b)
 	return tss->lists[b->key.list].by_id[b->key.shape_id];
 }
 
-/* The array a bucket of n policies has: none while one fits in the
- * bucket, else the power of two at or above n. Derived, not stored: the
- * array is resized whenever n crosses one (bucket_insert(),
- * bucket_remove()). */
-static __u32 bucket_cap(__u32 n)
-{
-	return n < 2 ? 0 : 1U << (32 - __builtin_clz(n - 1));
-}
 
 static __u32 *bucket_ids(struct bucket *b)
 {
@@ -736,13 +850,6 @@ static __u32 *bucket_ids(struct bucket *b)
 static struct pol_ent *bucket_pol(const struct xb_tss *tss, const struct bucket *b, __u32 i)
 {
 	return &tss->pols[bucket_cap(b->n) ? b->ids[i] : b->one];
-}
-
-static void bucket_free(struct bucket *b)
-{
-	if (bucket_cap(b->n))
-		free(b->ids);
-	free(b);
 }
 
 /* Into its place by (priority, pos, id); -ENOMEM (nothing changed) when
@@ -861,14 +968,14 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 		ls->n_full++;
 	if (heap_top(&t->pols) == pe)
 		list_mark_dirty(tss, t->key.list);
-	pe->bucket = b;
+	pe->bucket = bucket_idx(tss, b);
 	return 0;
 }
 
 static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 {
 	struct list_state *ls = &tss->lists[pe->list];
-	struct bucket *b = pe->bucket;
+	struct bucket *b = bucket_at(tss, pe->bucket);
 	struct table *t = table_of(tss, b);
 	bool was_best = heap_top(&t->pols) == pe;
 
@@ -884,17 +991,18 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 	/* an emptied bucket outlives its table until the flush */
 	if (!t->pols.n)
 		table_put(tss, t);
-	pe->bucket = NULL;
+	pe->bucket = NO_BUCKET;
 }
 
 /* The selector of a placed policy, from its bucket's key and its rule:
  * the key keeps every address word before the one that holds the last
  * prefix bit (a relaxed prefix stays within that word), the rule holds
  * that word. */
-static void placed_selector(const struct pol_ent *pe, struct xb_selector *sel)
+static void placed_selector(const struct xb_tss *tss, const struct pol_ent *pe,
+			    struct xb_selector *sel)
 {
 	const struct xb_tss_rule *r = &pe->rule;
-	const struct xb_tss_key *key = &pe->bucket->key;
+	const struct xb_tss_key *key = &bucket_at(tss, pe->bucket)->key;
 
 	memset(sel, 0, sizeof(*sel));
 	sel->family = key->list % XB_FAM_MAX == XB_FAM_V6 ? AF_INET6 : AF_INET;
@@ -940,7 +1048,7 @@ static void make_room(struct xb_tss *tss, struct table *t, struct bucket *b,
 			i++;
 			continue;
 		}
-		placed_selector(r, &sel);
+		placed_selector(tss, r, &sel);
 		policy_detach(tss, r);
 		if (policy_attach(tss, r, &sel, t->key.list, depth + 1)) {
 			r->unplaced = true;
@@ -1115,6 +1223,7 @@ int xb_tss_add(struct xb_tss *tss, const struct xb_policy *pol)
 	pe = &tss->pols[pol->id];
 	memset(pe, 0, sizeof(*pe));
 	policy_rule(pol, &pe->rule);
+	pe->bucket = NO_BUCKET;
 	pe->list = -1;
 	pe->taint_list = -1;
 	pe->skipped_list = -1;
@@ -1153,7 +1262,7 @@ int xb_tss_del(struct xb_tss *tss, __u32 policy_id)
 
 	if (!pe)
 		return -ENOENT;
-	if (pe->bucket)
+	if (pe->bucket != NO_BUCKET)
 		policy_detach(tss, pe);
 	if (pe->untabled)
 		tss->lists[pe->list].n_untabled--;
@@ -1439,8 +1548,7 @@ static int flush_dels(struct xb_tss *tss, const struct xb_tss_sink *sink)
 		keep_err(&first, unpublish_pair(b, sink));
 		xb_tss_index_unref(tss->index, &b->key, b->idx_dims);
 		tss->lists[b->key.list].n_buckets--;
-		xb_htab_remove(&tss->buckets, &b->node);
-		bucket_free(b);
+		bucket_release(tss, b);
 	}
 	tss->n_dirty = 0;
 	/* A full dump made it large: give it back. */
@@ -1472,15 +1580,13 @@ static void release_pending_ids(struct xb_tss *tss)
 static int index_track(struct xb_tss *tss, __u32 list_idx)
 {
 	struct list_state *ls = &tss->lists[list_idx];
-	struct xb_hnode *n, *tmp;
 	struct xb_shape shape;
 	struct bucket *b;
 	struct table *t;
-	size_t i;
+	__u32 head;
 	int err = 0;
 
-	xb_htab_for_each(&tss->buckets, n, tmp, i) {
-		b = xb_container_of(n, struct bucket, node);
+	for_each_bucket(tss, b, head) {
 		t = b->key.list == list_idx ? table_of(tss, b) : NULL;
 		if (!t || !b->n)
 			continue;	/* another list's, or going at this flush */
@@ -1496,8 +1602,7 @@ static int index_track(struct xb_tss *tss, __u32 list_idx)
 		ls->index_tracked = true;
 		return 0;
 	}
-	xb_htab_for_each(&tss->buckets, n, tmp, i) {
-		b = xb_container_of(n, struct bucket, node);
+	for_each_bucket(tss, b, head) {
 		if (b->key.list != list_idx || !b->idx_dims)
 			continue;
 		xb_tss_index_unref(tss->index, &b->key, b->idx_dims);
@@ -1562,12 +1667,11 @@ int xb_tss_flush(struct xb_tss *tss, const struct xb_tss_sink *sink)
 
 void xb_tss_forget_published(struct xb_tss *tss)
 {
-	struct xb_hnode *n, *tmp;
+	struct bucket *b;
+	__u32 head;
 	size_t i;
 
-	xb_htab_for_each(&tss->buckets, n, tmp, i) {
-		struct bucket *b = xb_container_of(n, struct bucket, node);
-
+	for_each_bucket(tss, b, head) {
 		b->pub_chunks = 0;
 		b->pub_pair = false;
 		bucket_mark_dirty(tss, b);
@@ -1657,14 +1761,17 @@ struct xb_tss *xb_tss_new(__u32 max_policies)
 	tss->max_policies = max_policies;
 	tss->index_min_tables = XB_IDX_MIN_TABLES;
 	tss->pols = calloc(max_policies, sizeof(*tss->pols));
+	/* emptied buckets are freed at the flush; if more wait than
+	 * there are policies, a policy that finds no bucket is unplaced */
+	tss->pool_size = max_policies < NO_BUCKET / 2 ? max_policies * 2 : NO_BUCKET - 1;
+	tss->bucket_pool = calloc(tss->pool_size, sizeof(*tss->bucket_pool));
+	tss->free_bucket = NO_BUCKET;
 	tss->index = xb_tss_index_new();
-	if (!tss->pols || !tss->index ||
+	if (!tss->pols || !tss->bucket_pool || !tss->index ||
 	    xb_htab_init(&tss->tables, offsetof(struct table, key) -
 			 offsetof(struct table, node), sizeof(struct table_key)) ||
 	    xb_htab_init(&tss->shapes, offsetof(struct shape_count, key) -
-			 offsetof(struct shape_count, node), sizeof(struct table_key)) ||
-	    xb_htab_init(&tss->buckets, offsetof(struct bucket, key) -
-			 offsetof(struct bucket, node), sizeof(struct xb_tss_key))) {
+			 offsetof(struct shape_count, node), sizeof(struct table_key))) {
 		xb_tss_free(tss);
 		return NULL;
 	}
@@ -1693,9 +1800,10 @@ void xb_tss_free(struct xb_tss *tss)
 		xb_htab_for_each(&tss->shapes, n, tmp, i)
 			free(xb_container_of(n, struct shape_count, node));
 	}
-	if (tss->buckets.buckets) {
-		xb_htab_for_each(&tss->buckets, n, tmp, i)
-			bucket_free(xb_container_of(n, struct bucket, node));
+	if (tss->bucket_pool) {
+		for (i = 0; i < tss->buckets_used; i++)
+			if (bucket_cap(tss->bucket_pool[i].n))
+				free(tss->bucket_pool[i].ids);
 	}
 	for (i = 0; i < XB_SHAPE_LISTS; i++) {
 		free(tss->lists[i].tables);
@@ -1706,7 +1814,8 @@ void xb_tss_free(struct xb_tss *tss)
 	xb_tss_index_free(tss->index);
 	xb_htab_fini(&tss->tables);
 	xb_htab_fini(&tss->shapes);
-	xb_htab_fini(&tss->buckets);
+	free(tss->bucket_pool);
+	free(tss->bucket_heads);
 	free(tss->dirty);
 	free(tss);
 }
