@@ -1683,6 +1683,18 @@ void xb_tss_forget_published(struct xb_tss *tss)
 	xb_tss_index_forget_published(tss->index);
 }
 
+bool xb_tss_policy_rank(const struct xb_tss *tss, __u32 policy_id,
+			__u32 *priority, __u32 *pos)
+{
+	const struct pol_ent *pe = policy_find(tss, policy_id);
+
+	if (!pe)
+		return false;
+	*priority = pe->rule.priority;
+	*pos = pe->rule.pos;
+	return true;
+}
+
 __u32 xb_tss_raised_tables(const struct xb_tss *tss)
 {
 	return tss->n_raised;

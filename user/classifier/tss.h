@@ -108,6 +108,11 @@ void xb_tss_set_index_min(struct xb_tss *tss, __u32 min_tables);
  * tables instead of 32.7. A count of what a rebuild in order would undo
  * (xb_publish_relayout()). */
 __u32 xb_tss_raised_tables(const struct xb_tss *tss);
+
+/* The priority and position of a policy the builder holds (false when
+ * it holds none of that id): what orders it among the others. */
+bool xb_tss_policy_rank(const struct xb_tss *tss, __u32 policy_id,
+			__u32 *priority, __u32 *pos);
 /* Index entries of shape list list_idx that could not be written (the
  * xb_tss_index map is full): while there are any, the list is published
  * unindexed and every packet probes all its tables. */

@@ -92,7 +92,7 @@ static void full_set(struct xb_mirror *m, __u32 id, struct xb_mirror_full *f)
 
 /* ---- the policies by kernel index ---- */
 
-_Static_assert(sizeof(struct xb_mirror_policy) <= 20,
+_Static_assert(sizeof(struct xb_mirror_policy) <= 12,
 	       "struct xb_mirror_policy grew: one per policy id");
 
 #define POLICY_HEADS_MIN_BITS	6
@@ -338,19 +338,6 @@ int xb_mirror_policy_get(const struct xb_mirror *m, __u32 id,
 	return m->store.load ? m->store.load(m->store.ctx, id, pol, tmpls) : -ENOENT;
 }
 
-/* Does the kernel's version differ from what the mirror has? Reads the
- * store when the mirror's copy was dropped; an unreadable one differs. */
-static bool policy_changed(const struct xb_mirror *m, __u32 id,
-			   const struct xb_policy_event *pe)
-{
-	struct xb_tmpl tmpls[XB_MAX_TMPLS];
-	struct xb_policy pol;
-
-	if (xb_mirror_policy_get(m, id, &pol, tmpls))
-		return true;
-	return !policy_same(&pol, tmpls, pe);
-}
-
 static struct xb_mirror_full *full_alloc(struct xb_mirror *m,
 					 const struct xb_policy_event *pe,
 					 __u32 id, __u32 pos)
@@ -371,8 +358,6 @@ static void slot_set(struct xb_mirror *m, struct xb_mirror_policy *mp,
 		     struct xb_mirror_full *f)
 {
 	full_set(m, xb_mirror_policy_id(m, mp), f);
-	mp->priority = f->pol.priority;
-	mp->pos = f->pol.pos;
 	mp->type = f->pol.type;
 	mp->seen = true;
 }
@@ -413,16 +398,22 @@ static int policy_insert(struct xb_mirror *m, const struct xb_policy_event *pe)
 static int policy_update(struct xb_mirror *m, struct xb_mirror_policy *mp,
 			 const struct xb_policy_event *pe)
 {
-	__u32 id = xb_mirror_policy_id(m, mp), pos = mp->pos;
+	__u32 id = xb_mirror_policy_id(m, mp), pos;
+	struct xb_tmpl tmpls[XB_MAX_TMPLS];
 	struct xb_mirror_full *f;
+	struct xb_policy old;
+	bool readable;
 
 	mp->seen = true;
-	if (!policy_changed(m, id, pe))
+	/* The mirror's copy, or the store's once it was dropped: an
+	 * unreadable one differs. */
+	readable = !xb_mirror_policy_get(m, id, &old, tmpls);
+	if (readable && policy_same(&old, tmpls, pe))
 		return 0;
 	/* The kernel keeps a replaced policy's place among equals when the
-	 * priority stays; a new priority puts it behind its new equals. */
-	if (pe->pol.priority != mp->priority)
-		pos = new_pos(m);
+	 * priority stays; a new priority (or an unknown old one) puts it
+	 * behind its new equals. */
+	pos = readable && pe->pol.priority == old.priority ? old.pos : new_pos(m);
 	f = full_alloc(m, pe, id, pos);
 	if (!f)
 		return -ENOMEM;

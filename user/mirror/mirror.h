@@ -34,8 +34,8 @@ struct xb_policy_store {
 #define XB_MIRROR_NO_ID		0xffffffffU
 
 /*
- * One slot of struct xb_mirror.slots, by policy id: what ordering and
- * bookkeeping need, 20 bytes. The policy itself is in struct
+ * One slot of struct xb_mirror.slots, by policy id: what bookkeeping
+ * needs, 12 bytes. The policy itself, its priority and position too, is in struct
  * xb_mirror.fulls only until it is published into a store it can be read
  * back from: with 100k policies the maps already hold every byte, a
  * second copy in the daemon would double the memory. Without a store
@@ -44,8 +44,6 @@ struct xb_policy_store {
 struct xb_mirror_policy {
 	__u32 next;			/* next id of its chain by index */
 	__u32 index;			/* the kernel's policy index */
-	__u32 priority;
-	__u32 pos;
 	__u8 type;			/* XFRM_POLICY_TYPE_* */
 	bool seen;			/* mark-and-sweep during a re-dump */
 	bool used;

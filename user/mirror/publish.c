@@ -616,6 +616,29 @@ static int build_order_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* A policy's place in the kernel's precedence (the mirror keeps no order of
+ * its own): from the mirror's copy of a changed policy, else from the
+ * builder that holds it (ranked, when not NULL), else from the store;
+ * false when unreadable. */
+static bool build_order_of(const struct xb_tss *ranked, const struct xb_mirror *m,
+			   __u32 id, struct build_order *o)
+{
+	const struct xb_mirror_full *f = xb_mirror_policy_full(m, id);
+	struct xb_tmpl tmpls[XB_MAX_TMPLS];
+	struct xb_policy pol;
+
+	o->id = id;
+	if (!f && ranked && xb_tss_policy_rank(ranked, id, &o->priority, &o->pos))
+		return true;
+	if (f)
+		pol = f->pol;
+	else if (xb_mirror_policy_get(m, id, &pol, tmpls))
+		return false;
+	o->priority = pol.priority;
+	o->pos = pol.pos;
+	return true;
+}
+
 /* Policy id back into the builder, as the mirror has it now. A policy the
  * builder refuses is left out of the classifier, with a warning. */
 static void build_add(struct xb_tss *tss, const struct xb_mirror *m, __u32 id)
@@ -661,7 +684,6 @@ static void build_add_sorted(struct xb_tss *tss, const struct xb_mirror *m,
 static void build_classifier(struct xb_tss *tss, const struct xb_mirror *m)
 {
 	size_t i, n_used = 0, n = m->dirty_policies.n;
-	const struct xb_mirror_policy *mp;
 	struct build_order *order;
 	__u32 id;
 
@@ -673,9 +695,9 @@ static void build_classifier(struct xb_tss *tss, const struct xb_mirror *m)
 			build_add(tss, m, id);
 			continue;
 		}
-		mp = xb_mirror_policy_by_id(m, id);
-		if (mp)
-			order[n_used++] = (struct build_order){ mp->priority, mp->pos, id };
+		/* changed: the mirror has its copy */
+		if (build_order_of(NULL, m, id, &order[n_used]))
+			n_used++;
 	}
 	if (order)
 		build_add_sorted(tss, m, order, n_used);
@@ -781,11 +803,12 @@ bool xb_publish_relayout_due(const struct xb_publisher *pub, const struct xb_mir
 	return raised >= RELAYOUT_MIN_RAISED && raised >= m->policies.count / RELAYOUT_SHARE;
 }
 
-/* Every policy the mirror uses into tss, in the kernel's precedence. */
-static int build_all(struct xb_tss *tss, const struct xb_mirror *m)
+/* Every policy the mirror uses into tss, in the kernel's precedence, which
+ * the builder before it (old) knows. */
+static int build_all(struct xb_tss *tss, const struct xb_tss *old,
+		     const struct xb_mirror *m)
 {
 	struct build_order *order = calloc(m->policies.count + 1, sizeof(*order));
-	const struct xb_mirror_policy *mp;
 	size_t n = 0;
 	__u32 id;
 
@@ -794,8 +817,8 @@ static int build_all(struct xb_tss *tss, const struct xb_mirror *m)
 	xb_mirror_for_each_policy(m, id) {
 		if (n == m->policies.count)
 			break;
-		mp = &m->slots[id];
-		order[n++] = (struct build_order){ mp->priority, mp->pos, id };
+		if (build_order_of(old, m, id, &order[n]))
+			n++;
 	}
 	build_add_sorted(tss, m, order, n);
 	free(order);
@@ -883,7 +906,7 @@ int xb_publish_relayout(struct xb_publisher *pub, const struct xb_mirror *m,
 	 * meets while the window is open */
 	err = fresh ? classifier_keys(maps, old_keys) : -ENOMEM;
 	if (!err)
-		err = build_all(fresh, m);
+		err = build_all(fresh, pub->tss, m);
 	if (err) {
 		if (fresh) {
 			classifier_keys_free(old_keys);
