@@ -110,13 +110,13 @@
 
 struct pol_ent;
 
-/* Min-heap of policies by (priority, pos, id), indexed for removal: a
- * table's best priority. It holds ids, half a pointer each: every placed
- * policy is in one. */
+/* Min-heap of a table's buckets by their best policy (priority, pos, id),
+ * indexed for removal (bucket.hidx): the table's best priority. One entry
+ * a key, not a policy: a bucket's order is that of its first policy. */
 struct pheap {
-	struct pol_ent *pols;	/* struct xb_tss.pols, by id */
-	__u32 *ids;
-	__u32 n;
+	const struct xb_tss *tss;	/* whose bucket_pool it indexes */
+	__u32 *buckets;
+	__u32 n;		/* non-empty buckets of the table */
 	__u32 cap;
 };
 
@@ -161,6 +161,7 @@ struct bucket {
 	__u32 n;
 	__u32 chain;		/* next bucket of its key's chain, or of the
 				 * free ones; NO_BUCKET ends either */
+	__u32 hidx;		/* in its table's heap, while it holds any */
 	bool dirty;
 	__u8 pub_chunks;	/* entries of it in xb_tss */
 	bool pub_pair;		/* its entry in xb_tss_pair */
@@ -174,10 +175,9 @@ _Static_assert(sizeof(struct bucket) <= 64, "struct bucket grew: one per key");
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
  * policy itself. Indexed by policy id (struct xb_tss.pols), one for each
- * id the mirror may hand out: kept small (48 bytes). */
+ * id the mirror may hand out: kept small (44 bytes). */
 struct pol_ent {
 	struct xb_tss_rule rule;	/* what its bucket publishes */
-	__u32 hidx;			/* in its table's heap */
 	__u32 bucket;		/* in struct xb_tss.bucket_pool, NO_BUCKET
 				 * when in no table */
 	__s8 list;		/* its shape list, -1 when in no view */
@@ -188,7 +188,7 @@ struct pol_ent {
 	bool unplaced : 1;	/* out of memory placing it: the same */
 	bool shape_counted : 1;	/* in its exact shape's count (rule_shape()) */
 };
-_Static_assert(sizeof(struct pol_ent) <= 48, "struct pol_ent grew: one per policy id");
+_Static_assert(sizeof(struct pol_ent) <= 44, "struct pol_ent grew: one per policy id");
 
 struct id_stack {
 	__u16 *v;
@@ -292,73 +292,112 @@ static bool pe_before(const struct pol_ent *a, const struct pol_ent *b)
 	return xb_tss_rule_before(&a->rule, &b->rule);
 }
 
-/* The policy at heap position i. */
-static struct pol_ent *heap_at(const struct pheap *h, __u32 i)
+/* ---- buckets ------------------------------------------------------------ */
+
+/* The array a bucket of n policies has: none while one fits in the
+ * bucket, else the power of two at or above n. Derived, not stored: the
+ * array is resized whenever n crosses one (bucket_insert(),
+ * bucket_remove()). */
+static __u32 bucket_cap(__u32 n)
 {
-	return &h->pols[h->ids[i]];
+	return n < 2 ? 0 : 1U << (32 - __builtin_clz(n - 1));
 }
 
+static struct bucket *bucket_at(const struct xb_tss *tss, __u32 idx)
+{
+	return idx == NO_BUCKET ? NULL : &tss->bucket_pool[idx];
+}
+
+static __u32 bucket_idx(const struct xb_tss *tss, const struct bucket *b)
+{
+	return (__u32)(b - tss->bucket_pool);
+}
+
+static __u32 *bucket_ids(struct bucket *b)
+{
+	return bucket_cap(b->n) ? b->ids : &b->one;
+}
+
+/* Its i-th policy, of tss's. */
+static struct pol_ent *bucket_pol(const struct xb_tss *tss, const struct bucket *b, __u32 i)
+{
+	return &tss->pols[bucket_cap(b->n) ? b->ids[i] : b->one];
+}
+
+/* ---- a table's buckets by their best policy ---------------------------- */
+
+static struct bucket *heap_at(const struct pheap *h, __u32 i)
+{
+	return &h->tss->bucket_pool[h->buckets[i]];
+}
+
+/* The table's best policy. */
 static struct pol_ent *heap_top(const struct pheap *h)
 {
-	return heap_at(h, 0);
+	return bucket_pol(h->tss, heap_at(h, 0), 0);
 }
 
-static void heap_set(struct pheap *h, __u32 i, struct pol_ent *pe)
+static bool heap_before(const struct pheap *h, const struct bucket *a, const struct bucket *b)
 {
-	h->ids[i] = pe->rule.policy_id;
-	pe->hidx = i;
+	return pe_before(bucket_pol(h->tss, a, 0), bucket_pol(h->tss, b, 0));
+}
+
+static void heap_set(struct pheap *h, __u32 i, struct bucket *b)
+{
+	h->buckets[i] = bucket_idx(h->tss, b);
+	b->hidx = i;
 }
 
 static void heap_up(struct pheap *h, __u32 i)
 {
-	struct pol_ent *pe = heap_at(h, i);
+	struct bucket *b = heap_at(h, i);
 
 	while (i > 0) {
 		__u32 parent = (i - 1) / 2;
 
-		if (!pe_before(pe, heap_at(h, parent)))
+		if (!heap_before(h, b, heap_at(h, parent)))
 			break;
 		heap_set(h, i, heap_at(h, parent));
 		i = parent;
 	}
-	heap_set(h, i, pe);
+	heap_set(h, i, b);
 }
 
 static void heap_down(struct pheap *h, __u32 i)
 {
-	struct pol_ent *pe = heap_at(h, i);
+	struct bucket *b = heap_at(h, i);
 
 	for (;;) {
 		__u32 c = 2 * i + 1;
 
 		if (c >= h->n)
 			break;
-		if (c + 1 < h->n && pe_before(heap_at(h, c + 1), heap_at(h, c)))
+		if (c + 1 < h->n && heap_before(h, heap_at(h, c + 1), heap_at(h, c)))
 			c++;
-		if (!pe_before(heap_at(h, c), pe))
+		if (!heap_before(h, heap_at(h, c), b))
 			break;
 		heap_set(h, i, heap_at(h, c));
 		i = c;
 	}
-	heap_set(h, i, pe);
+	heap_set(h, i, b);
 }
 
 static int heap_reserve(struct pheap *h)
 {
-	return grow_array((void **)&h->ids, &h->cap, h->n + 1, sizeof(*h->ids));
+	return grow_array((void **)&h->buckets, &h->cap, h->n + 1, sizeof(*h->buckets));
 }
 
 /* Capacity must have been reserved. */
-static void heap_push(struct pheap *h, struct pol_ent *pe)
+static void heap_push(struct pheap *h, struct bucket *b)
 {
-	heap_set(h, h->n++, pe);
+	heap_set(h, h->n++, b);
 	heap_up(h, h->n - 1);
 }
 
-static void heap_remove(struct pheap *h, struct pol_ent *pe)
+static void heap_remove(struct pheap *h, struct bucket *b)
 {
-	__u32 i = pe->hidx;
-	struct pol_ent *last = heap_at(h, --h->n);
+	__u32 i = b->hidx;
+	struct bucket *last = heap_at(h, --h->n);
 
 	if (i == h->n)
 		return;
@@ -642,7 +681,7 @@ static struct table *table_new(struct xb_tss *tss, const struct table_key *tk)
 	if (!t)
 		return NULL;
 	t->key = *tk;
-	t->pols.pols = tss->pols;
+	t->pols.tss = tss;
 	if (list_alloc_id(ls, &t->id) || xb_htab_insert(&tss->tables, &t->node)) {
 		free(t);
 		return NULL;
@@ -671,7 +710,7 @@ static void table_put(struct xb_tss *tss, struct table *t)
 	(void)id_push(&ls->pend_ids, t->id);
 	xb_htab_remove(&tss->tables, &t->node);
 	list_mark_dirty(tss, t->key.list);
-	free(t->pols.ids);
+	free(t->pols.buckets);
 	free(t);
 }
 
@@ -691,26 +730,6 @@ static int bucket_mark_dirty(struct xb_tss *tss, struct bucket *b)
 }
 
 /* ---- buckets by key ---------------------------------------------------- */
-
-/* The array a bucket of n policies has: none while one fits in the
- * bucket, else the power of two at or above n. Derived, not stored: the
- * array is resized whenever n crosses one (bucket_insert(),
- * bucket_remove()). */
-static __u32 bucket_cap(__u32 n)
-{
-	return n < 2 ? 0 : 1U << (32 - __builtin_clz(n - 1));
-}
-
-
-static struct bucket *bucket_at(const struct xb_tss *tss, __u32 idx)
-{
-	return idx == NO_BUCKET ? NULL : &tss->bucket_pool[idx];
-}
-
-static __u32 bucket_idx(const struct xb_tss *tss, const struct bucket *b)
-{
-	return (__u32)(b - tss->bucket_pool);
-}
 
 static __u32 *bucket_head(const struct xb_tss *tss, const struct xb_tss_key *key)
 {
@@ -840,18 +859,6 @@ static struct table *table_of(const struct xb_tss *tss, const struct bucket *b)
 	return tss->lists[b->key.list].by_id[b->key.shape_id];
 }
 
-
-static __u32 *bucket_ids(struct bucket *b)
-{
-	return bucket_cap(b->n) ? b->ids : &b->one;
-}
-
-/* Its i-th policy, of tss's. */
-static struct pol_ent *bucket_pol(const struct xb_tss *tss, const struct bucket *b, __u32 i)
-{
-	return &tss->pols[bucket_cap(b->n) ? b->ids[i] : b->one];
-}
-
 /* Into its place by (priority, pos, id); -ENOMEM (nothing changed) when
  * the array cannot grow. */
 static int bucket_insert(const struct xb_tss *tss, struct bucket *b, struct pol_ent *pe)
@@ -952,18 +959,23 @@ static int policy_place(struct xb_tss *tss, struct pol_ent *pe,
 			const struct xb_tss_key *key)
 {
 	struct list_state *ls = &tss->lists[t->key.list];
-	bool was_full;
+	bool was_full, raises;
 
 	if (!b)
 		b = bucket_new(tss, t, key);
 	if (!b || heap_reserve(&t->pols) || bucket_mark_dirty(tss, b))
 		return -ENOMEM;	/* an empty bucket goes at the next flush */
 	was_full = b->n > XB_BUCKET_MAX;
+	raises = t->pols.n && pe->rule.priority < heap_top(&t->pols)->rule.priority;
 	if (bucket_insert(tss, b, pe))
 		return -ENOMEM;
-	if (t->pols.n && pe->rule.priority < heap_top(&t->pols)->rule.priority)
+	if (raises)
 		tss->n_raised++;
-	heap_push(&t->pols, pe);
+	/* the bucket's order is its first policy's */
+	if (b->n == 1)
+		heap_push(&t->pols, b);
+	else if (bucket_pol(tss, b, 0) == pe)
+		heap_up(&t->pols, b->hidx);
 	if (!was_full && b->n > XB_BUCKET_MAX)
 		ls->n_full++;
 	if (heap_top(&t->pols) == pe)
@@ -978,6 +990,7 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 	struct bucket *b = bucket_at(tss, pe->bucket);
 	struct table *t = table_of(tss, b);
 	bool was_best = heap_top(&t->pols) == pe;
+	bool was_first = bucket_pol(tss, b, 0) == pe;
 
 	if (b->n == XB_BUCKET_MAX + 1)
 		ls->n_full--;
@@ -985,7 +998,10 @@ static void policy_detach(struct xb_tss *tss, struct pol_ent *pe)
 	/* Already in the dirty array when it got this policy, or marked
 	 * since; a failure here only leaves it for a later flush. */
 	bucket_mark_dirty(tss, b);
-	heap_remove(&t->pols, pe);
+	if (!b->n)
+		heap_remove(&t->pols, b);
+	else if (was_first)
+		heap_down(&t->pols, b->hidx);
 	if (was_best)
 		list_mark_dirty(tss, t->key.list);
 	/* an emptied bucket outlives its table until the flush */
@@ -1804,7 +1820,7 @@ void xb_tss_free(struct xb_tss *tss)
 		xb_htab_for_each(&tss->tables, n, tmp, i) {
 			struct table *t = xb_container_of(n, struct table, node);
 
-			free(t->pols.ids);
+			free(t->pols.buckets);
 			free(t);
 		}
 	}
