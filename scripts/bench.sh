@@ -79,6 +79,10 @@ fi
 # (three /24s, ~250 tables at 10k) works too (BENCH_DROP_PROFILE=fw).
 DROP_RS_PROFILE=${BENCH_DROP_PROFILE:-acl}
 DROP_RS_N=10000
+# BENCH_DROP_FLOWS=N: the flows it cycles, 262144 by default, four times
+# the flow cache's slots (every frame a miss); fewer than the slots
+# measure hits instead. At most bench.bpf.o's bench_flows holds
+# (8 * XB_FLOW_CACHE_ENTRIES): bench_txgen refuses more.
 DROP_RS_FLOWS=${BENCH_DROP_FLOWS:-262144}
 # BENCH_DROP_MPPS=R: the drop section's paced rate. 0.4 Mpps is 70% of
 # the kernel case's saturated rate on a 2-vCPU EPYC VM with neighbours at

@@ -245,6 +245,14 @@ static __u32 load_flows(struct bpf_object *obj, const char *path)
 			bench_die("bench_flows", errno);
 		n++;
 	}
+	/* more than the map holds would make a shorter cycle of flows than
+	 * the file asks for, and the receiver's cache would hit */
+	if (n == bpf_map__max_entries(map) &&
+	    fscanf(f, "%63s %63s %u %u %u", s, d, &proto, &sport, &dport) == 5) {
+		fprintf(stderr, "bench_txgen: %s holds more flows than bench_flows' %u\n",
+			path, n);
+		exit(1);
+	}
 	fclose(f);
 	if (!n)
 		bench_die(path, ENODATA);
