@@ -739,7 +739,11 @@ static __u32 *bucket_head(const struct xb_tss *tss, const struct xb_tss_key *key
 }
 
 /* Every bucket in the index by key; the body must not remove b. */
-#define for_each_bucket(tss, b, head)							for ((head) = 0; (tss)->bucket_heads && (head) < 1U << (tss)->bucket_bits; (head)++) 		for ((b) = bucket_at(tss, (tss)->bucket_heads[head]); (b);			     (b) = bucket_at(tss, (b)->chain))
+#define for_each_bucket(tss, b, head)					\
+	for ((head) = 0; (tss)->bucket_heads &&				\
+	     (head) < 1U << (tss)->bucket_bits; (head)++)		\
+		for ((b) = bucket_at(tss, (tss)->bucket_heads[head]); (b); \
+		     (b) = bucket_at(tss, (b)->chain))
 
 static struct bucket *bucket_find(const struct xb_tss *tss,
 				  const struct xb_tss_key *key)

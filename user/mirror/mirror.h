@@ -35,11 +35,11 @@ struct xb_policy_store {
 
 /*
  * One slot of struct xb_mirror.slots, by policy id: what bookkeeping
- * needs, 12 bytes. The policy itself, its priority and position too, is in struct
- * xb_mirror.fulls only until it is published into a store it can be read
- * back from: with 100k policies the maps already hold every byte, a
- * second copy in the daemon would double the memory. Without a store
- * (`xfrmbpf check`) the copies stay.
+ * needs, 12 bytes. The policy itself, its priority and position too, is
+ * in struct xb_mirror.fulls only until it is published into a store it
+ * can be read back from: with 100k policies the maps already hold every
+ * byte, a second copy in the daemon would double the memory. Without a
+ * store (`xfrmbpf check`) the copies stay.
  */
 struct xb_mirror_policy {
 	__u32 next;			/* next id of its chain by index */
