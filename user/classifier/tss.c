@@ -95,6 +95,7 @@
 #include <sys/socket.h>
 #include <linux/xfrm.h>
 #include "lib/hashtab.h"
+#include "lib/idchain.h"
 #include "classifier/tss.h"
 #include "classifier/tss_index.h"
 
@@ -171,7 +172,9 @@ struct bucket {
  * 80-byte chunk and a pointer in the table of keys. */
 _Static_assert(sizeof(struct bucket) <= 64, "struct bucket grew: one per key");
 
-#define NO_BUCKET	UINT32_MAX
+#define NO_BUCKET	XB_IDCHAIN_END
+/* The index by key starts with 1024 heads (4 KiB). */
+#define BUCKET_HEADS_MIN_BITS	10
 
 /* What the search needs of a policy, nothing more: the mirror keeps the
  * policy itself. Indexed by policy id (struct xb_tss.pols), one for each
@@ -239,11 +242,9 @@ struct xb_tss {
 	__u32 pool_size;
 	__u32 buckets_used;	/* high-water mark in the pool */
 	__u32 free_bucket;
-	/* The buckets by key: chains through bucket.chain, two a head on
-	 * average at most (bucket_index_add()). */
-	__u32 *bucket_heads;
-	__u32 bucket_bits;
-	__u32 n_buckets;
+	/* The buckets by key: chains through bucket.chain
+	 * (lib/idchain.h). */
+	struct xb_idchain buckets;
 	struct list_state lists[XB_SHAPE_LISTS];
 	struct bucket **dirty;
 	__u32 n_dirty;
@@ -731,18 +732,32 @@ static int bucket_mark_dirty(struct xb_tss *tss, struct bucket *b)
 
 /* ---- buckets by key ---------------------------------------------------- */
 
-static __u32 *bucket_head(const struct xb_tss *tss, const struct xb_tss_key *key)
+/* The pool as lib/idchain.h sees it: linked through chain, hashed by
+ * key. */
+static __u32 *pool_link(void *ctx, __u32 idx)
 {
-	__u32 h = xb_hash_bytes(key, sizeof(*key));
+	return &((struct xb_tss *)ctx)->bucket_pool[idx].chain;
+}
 
-	return &tss->bucket_heads[h & ((1U << tss->bucket_bits) - 1)];
+static __u32 key_hash(const struct xb_tss_key *key)
+{
+	return xb_hash_bytes(key, sizeof(*key));
+}
+
+static __u32 pool_hash(void *ctx, __u32 idx)
+{
+	return key_hash(&((struct xb_tss *)ctx)->bucket_pool[idx].key);
+}
+
+static struct xb_idchain_elems pool_elems(struct xb_tss *tss)
+{
+	return (struct xb_idchain_elems){ pool_link, pool_hash, tss };
 }
 
 /* Every bucket in the index by key; the body must not remove b. */
 #define for_each_bucket(tss, b, head)					\
-	for ((head) = 0; (tss)->bucket_heads &&				\
-	     (head) < 1U << (tss)->bucket_bits; (head)++)		\
-		for ((b) = bucket_at(tss, (tss)->bucket_heads[head]); (b); \
+	for ((head) = 0; (head) < 1U << (tss)->buckets.bits; (head)++)	\
+		for ((b) = bucket_at(tss, (tss)->buckets.heads[head]); (b); \
 		     (b) = bucket_at(tss, (b)->chain))
 
 static struct bucket *bucket_find(const struct xb_tss *tss,
@@ -750,54 +765,20 @@ static struct bucket *bucket_find(const struct xb_tss *tss,
 {
 	struct bucket *b;
 
-	if (!tss->bucket_heads)
-		return NULL;
-	for (b = bucket_at(tss, *bucket_head(tss, key)); b; b = bucket_at(tss, b->chain))
+	for (b = bucket_at(tss, *xb_idchain_head(&tss->buckets, key_hash(key))); b;
+	     b = bucket_at(tss, b->chain))
 		if (!memcmp(&b->key, key, sizeof(*key)))
 			return b;
 	return NULL;
 }
 
-/* Twice the heads once chains would average more than two buckets; if
- * that fails they only grow longer. */
-static int bucket_heads_grow(struct xb_tss *tss)
-{
-	__u32 bits = tss->bucket_heads ? tss->bucket_bits + 1 : 10;
-	__u32 *old = tss->bucket_heads, *heads, *head, old_n, i, idx;
-	struct bucket *b;
-
-	if (old && tss->n_buckets < 2U << tss->bucket_bits)
-		return 0;
-	heads = malloc(sizeof(*heads) << bits);
-	if (!heads)
-		return old ? 0 : -ENOMEM;
-	memset(heads, 0xff, sizeof(*heads) << bits);	/* NO_BUCKET */
-	old_n = old ? 1U << tss->bucket_bits : 0;
-	tss->bucket_heads = heads;
-	tss->bucket_bits = bits;
-	for (i = 0; i < old_n; i++) {
-		idx = old[i];
-		while (idx != NO_BUCKET) {
-			b = bucket_at(tss, idx);
-			idx = b->chain;
-			head = bucket_head(tss, &b->key);
-			b->chain = *head;
-			*head = bucket_idx(tss, b);
-		}
-	}
-	free(old);
-	return 0;
-}
-
 /* A zeroed bucket for key from the pool, in the index; NULL when the pool
- * or the index cannot take it. */
+ * is used up. */
 static struct bucket *bucket_alloc(struct xb_tss *tss, const struct xb_tss_key *key)
 {
+	struct xb_idchain_elems e = pool_elems(tss);
 	struct bucket *b;
-	__u32 *head;
 
-	if (bucket_heads_grow(tss))
-		return NULL;
 	if (tss->free_bucket != NO_BUCKET) {
 		b = bucket_at(tss, tss->free_bucket);
 		tss->free_bucket = b->chain;
@@ -808,22 +789,19 @@ static struct bucket *bucket_alloc(struct xb_tss *tss, const struct xb_tss_key *
 	}
 	memset(b, 0, sizeof(*b));
 	b->key = *key;
-	head = bucket_head(tss, key);
-	b->chain = *head;
-	*head = bucket_idx(tss, b);
-	tss->n_buckets++;
+	/* without more heads the chains only grow longer */
+	(void)xb_idchain_grow(&tss->buckets, &e);
+	xb_idchain_link(&tss->buckets, &e, bucket_idx(tss, b));
 	return b;
 }
 
 /* Out of the index, its array freed, back to the pool. */
 static void bucket_release(struct xb_tss *tss, struct bucket *b)
 {
-	__u32 *link = bucket_head(tss, &b->key), idx = bucket_idx(tss, b);
+	struct xb_idchain_elems e = pool_elems(tss);
+	__u32 idx = bucket_idx(tss, b);
 
-	while (*link != idx)
-		link = &bucket_at(tss, *link)->chain;
-	*link = b->chain;
-	tss->n_buckets--;
+	xb_idchain_unlink(&tss->buckets, &e, idx);
 	if (bucket_cap(b->n))
 		free(b->ids);
 	b->n = 0;
@@ -1800,6 +1778,7 @@ struct xb_tss *xb_tss_new(__u32 max_policies)
 	tss->free_bucket = NO_BUCKET;
 	tss->index = xb_tss_index_new();
 	if (!tss->pols || !tss->bucket_pool || !tss->index ||
+	    xb_idchain_init(&tss->buckets, BUCKET_HEADS_MIN_BITS) ||
 	    xb_htab_init(&tss->tables, offsetof(struct table, key) -
 			 offsetof(struct table, node), sizeof(struct table_key)) ||
 	    xb_htab_init(&tss->shapes, offsetof(struct shape_count, key) -
@@ -1847,7 +1826,7 @@ void xb_tss_free(struct xb_tss *tss)
 	xb_htab_fini(&tss->tables);
 	xb_htab_fini(&tss->shapes);
 	free(tss->bucket_pool);
-	free(tss->bucket_heads);
+	xb_idchain_fini(&tss->buckets);
 	free(tss->dirty);
 	free(tss);
 }

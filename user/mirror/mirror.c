@@ -97,65 +97,41 @@ _Static_assert(sizeof(struct xb_mirror_policy) <= 12,
 
 #define POLICY_HEADS_MIN_BITS	6
 
-/* Its chain: multiplicative hashing, as the kernel's indexes step by 8
- * (the direction in the low bits). */
-static __u32 index_chain(const struct xb_mirror *m, __u32 index)
+/* The slots as lib/idchain.h sees them: linked through next, hashed by
+ * the kernel's index (which steps by 8, the direction in the low bits:
+ * the chains' multiplicative hash spreads it). */
+static __u32 *slot_link(void *ctx, __u32 id)
 {
-	return (index * 0x9e3779b1U) >> (32 - m->policies.bits);
+	return &((struct xb_mirror *)ctx)->slots[id].next;
 }
 
-/* Empty heads, 1 << bits of them, in place of the old ones. */
-static int heads_alloc(struct xb_mirror_policies *p, __u32 bits)
+static __u32 slot_hash(void *ctx, __u32 id)
 {
-	size_t n = (size_t)1 << bits;
-	__u32 *heads = malloc(n * sizeof(*heads));
-
-	if (!heads)
-		return -ENOMEM;
-	memset(heads, 0xff, n * sizeof(*heads));	/* XB_MIRROR_NO_ID */
-	free(p->heads);
-	p->heads = heads;
-	p->bits = bits;
-	return 0;
+	return ((struct xb_mirror *)ctx)->slots[id].index;
 }
 
-static void index_link(struct xb_mirror *m, __u32 id)
+static struct xb_idchain_elems slot_elems(struct xb_mirror *m)
 {
-	__u32 *head = &m->policies.heads[index_chain(m, m->slots[id].index)];
-
-	m->slots[id].next = *head;
-	*head = id;
+	return (struct xb_idchain_elems){ slot_link, slot_hash, m };
 }
 
-/* Id, whose slot has its index, into the chains; the heads double at two
- * policies a chain. */
+/* Id, whose slot has its index, into the chains. */
 static int index_insert(struct xb_mirror *m, __u32 id)
 {
-	__u32 other;
-	int err;
+	struct xb_idchain_elems e = slot_elems(m);
+	int err = xb_idchain_grow(&m->policies, &e);
 
-	if (m->policies.count >= 2UL << m->policies.bits) {
-		err = heads_alloc(&m->policies, m->policies.bits + 1);
-		if (err)
-			return err;
-		xb_mirror_for_each_policy(m, other)
-			index_link(m, other);
-	}
-	index_link(m, id);
-	m->policies.count++;
+	if (err)
+		return err;
+	xb_idchain_link(&m->policies, &e, id);
 	return 0;
 }
 
 static void index_remove(struct xb_mirror *m, __u32 id)
 {
-	__u32 *at = &m->policies.heads[index_chain(m, m->slots[id].index)];
+	struct xb_idchain_elems e = slot_elems(m);
 
-	while (*at != XB_MIRROR_NO_ID && *at != id)
-		at = &m->slots[*at].next;
-	if (*at == id) {
-		*at = m->slots[id].next;
-		m->policies.count--;
-	}
+	xb_idchain_unlink(&m->policies, &e, id);
 }
 
 int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store,
@@ -170,7 +146,7 @@ int xb_mirror_init(struct xb_mirror *m, const struct xb_policy_store *store,
 	m->dirty_sas = (struct xb_vec)XB_VEC_INIT(struct xb_sa_key);
 	m->dirty_spis = (struct xb_vec)XB_VEC_INIT(struct xb_spi_key);
 	m->dirty_links = (struct xb_vec)XB_VEC_INIT(__u32);
-	if (heads_alloc(&m->policies, POLICY_HEADS_MIN_BITS) ||
+	if (xb_idchain_init(&m->policies, POLICY_HEADS_MIN_BITS) ||
 	    xb_htab_init(&m->sas, offsetof(struct xb_mirror_sa, key),
 			 sizeof(struct xb_sa_key)) ||
 	    xb_htab_init(&m->spis, offsetof(struct xb_mirror_spi, key),
@@ -199,7 +175,7 @@ static void free_policies(struct xb_mirror *m)
 			full_free(m, m->fulls[id]);
 		munmap(m->fulls, m->max_policies * sizeof(*m->fulls));
 	}
-	free(m->policies.heads);
+	xb_idchain_fini(&m->policies);
 }
 
 void xb_mirror_set_spread(struct xb_mirror *m, struct xb_spread *spread)
@@ -450,7 +426,7 @@ struct xb_mirror_policy *xb_mirror_policy_find(const struct xb_mirror *m, __u32 
 {
 	__u32 id;
 
-	for (id = m->policies.heads[index_chain(m, index)]; id != XB_MIRROR_NO_ID;
+	for (id = *xb_idchain_head(&m->policies, index); id != XB_MIRROR_NO_ID;
 	     id = m->slots[id].next)
 		if (m->slots[id].index == index)
 			return &m->slots[id];

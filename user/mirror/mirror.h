@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include "lib/hashtab.h"
+#include "lib/idchain.h"
 #include "lib/vec.h"
 #include "netlink/xfrm_msg.h"
 
@@ -30,8 +31,8 @@ struct xb_policy_store {
 	void *ctx;
 };
 
-/* The end of a chain of struct xb_mirror_policies. */
-#define XB_MIRROR_NO_ID		0xffffffffU
+/* The end of a chain of the policies by index. */
+#define XB_MIRROR_NO_ID		XB_IDCHAIN_END
 
 /*
  * One slot of struct xb_mirror.slots, by policy id: what bookkeeping
@@ -47,17 +48,6 @@ struct xb_mirror_policy {
 	__u8 type;			/* XFRM_POLICY_TYPE_* */
 	bool seen;			/* mark-and-sweep during a re-dump */
 	bool used;
-};
-
-/*
- * The policies by kernel index: chains of ids through the slots' next, not
- * a struct xb_htab, whose node (a pointer and a hash) and bucket pointers
- * cost 16 bytes a policy and ~8 of buckets more than a slot's 4 and ~2.
- */
-struct xb_mirror_policies {
-	__u32 *heads;			/* first id of each chain, by hash */
-	__u32 bits;			/* log2 of the heads */
-	size_t count;			/* policies */
 };
 
 struct xb_mirror_sa {
@@ -82,7 +72,9 @@ struct xb_mirror_link {
 };
 
 struct xb_mirror {
-	struct xb_mirror_policies policies;
+	/* The policies by kernel index: chains of ids through the slots'
+	 * next (lib/idchain.h); count is the policies the mirror holds. */
+	struct xb_idchain policies;
 	struct xb_htab sas;		/* by struct xb_sa_key */
 	struct xb_htab spis;		/* by struct xb_spi_key */
 	struct xb_htab links;		/* by ifindex */
