@@ -38,6 +38,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,8 @@
  * the rate, never back to back: a rate picked at 70% of the slowest
  * receiver's capacity stays below that capacity while catching up. */
 #define PACE_MAX_LAG	4
+/* -P: the exit status that says live frames are refused */
+#define EXIT_NO_LIVE_FRAMES	3
 
 struct gen_opts {
 	const char *ifname;
@@ -85,6 +88,7 @@ struct gen_opts {
 	int cpu;
 	int napi_pid;
 	__u32 prog_id;
+	bool probe;
 };
 
 /* Run time of a task in ns (first field of /proc/PID/schedstat). */
@@ -131,7 +135,7 @@ static void parse_opts(int argc, char **argv, struct gen_opts *o)
 	o->seconds = 3;
 	o->cpu = -1;
 	o->chunk = PACE_CHUNK;
-	while ((opt = getopt(argc, argv, "i:s:d:t:c:x:F:N:p:r:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:s:d:t:c:x:F:N:p:r:b:P")) != -1) {
 		switch (opt) {
 		case 'i':
 			o->ifname = optarg;
@@ -165,6 +169,9 @@ static void parse_opts(int argc, char **argv, struct gen_opts *o)
 			if (o->mpps <= 0 || o->mpps > 1000)
 				goto usage;
 			break;
+		case 'P':
+			o->probe = true;
+			break;
 		case 'b':
 			o->chunk = (unsigned int)strtoul(optarg, NULL, 0);
 			if (!o->chunk || o->chunk > PACE_MAX_CHUNK)
@@ -175,13 +182,36 @@ static void parse_opts(int argc, char **argv, struct gen_opts *o)
 		}
 	}
 	if (o->ifname && o->src && o->dst && o->seconds > 0 &&
-	    o->seconds <= 60 && (!o->mpps || o->xdp_obj) && (!o->flows || o->xdp_obj))
+	    o->seconds <= 60 && (!o->mpps || o->xdp_obj) && (!o->flows || o->xdp_obj) &&
+	    (!o->probe || o->xdp_obj))
 		return;
 usage:
 	fprintf(stderr, "Usage: %s -i IFACE -s SRC -d DST [-t SECONDS (<= 60)] "
 		"[-c CPU] [-x BENCH_BPF_OBJ [-r MPPS [-b FRAMES]] [-F FLOWS]] "
-		"[-N NAPI_PID] [-p PROG_ID]\n", argv[0]);
+		"[-N NAPI_PID] [-p PROG_ID] [-P]\n"
+		"  -P: only check that this kernel sends live frames (exit 0) or "
+		"say why not (exit %d)\n", argv[0], EXIT_NO_LIVE_FRAMES);
 	exit(2);
+}
+
+/* -P: one live frame through bench_tx (fd). Some kernels refuse
+ * BPF_F_TEST_XDP_LIVE_FRAMES (EPERM from a hardened build): the bench
+ * then has no generator that hands the receiver XDP frames, and says so
+ * instead of measuring something else. */
+static int probe_live_frames(int fd, const struct xbt_frame *f)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = f->data,
+		    .data_size_in = (__u32)f->len,
+		    .repeat = 1,
+		    .batch_size = 1,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+	if (!bpf_prog_test_run_opts(fd, &opts))
+		return 0;
+	printf("live frames refused: BPF_PROG_TEST_RUN with "
+	       "BPF_F_TEST_XDP_LIVE_FRAMES: %s\n", strerror(errno));
+	return EXIT_NO_LIVE_FRAMES;
 }
 
 /* AF_PACKET: sendmmsg batches of one frame until end; returns frames
@@ -421,6 +451,8 @@ int main(int argc, char **argv)
 			bench_die(o.ifname, errno);
 		libbpf_set_print(NULL);
 		tx_fd = load_tx_prog(o.xdp_obj, ifindex, o.flows);
+		if (o.probe)
+			return probe_live_frames(tx_fd, &f);
 		if (o.mpps > 0)
 			hold_in_dispatcher(tx_fd);
 	}
