@@ -2,8 +2,9 @@
 /*
  * The exact-flow cache in front of everything the XDP verdict costs
  * beyond parsing: the device settings, the FIB lookup, the SPI or bypass
- * lookups and the tuple-space search. A hit is a hash, one array access
- * and a compare (struct xb_flow_entry says why not a hash map).
+ * lookups and the tuple-space search. A hit is a hash, a tag, one array
+ * access and a compare (struct xb_flow_entry says why not a hash map,
+ * struct xb_flow_block why blocks, struct xb_flow_tags why tags).
  *
  * An entry holds the final verdict of its flow on its ingress device. It
  * is valid while xb_sync's generation (bumped by every publication of the
@@ -53,16 +54,17 @@ xb_pkt_flow_key(const struct xb_pkt *pkt)
 	return (const struct xb_flow_key *)pkt;
 }
 
-/* This CPU's cache entry for the packet's flow: the slot its key hashes
- * to (*hash). */
-static __always_inline struct xb_flow_entry *
-xb_flow_entry_of(const struct xb_pkt *pkt, __u64 *hash)
+/* The block of the packet's slot, the one its key hashes to (*hash):
+ * its number (*block) and the slot's place in it (*i). */
+static __always_inline void xb_flow_place(const struct xb_pkt *pkt, __u64 *hash,
+					  __u32 *block, __u32 *i)
 {
 	__u32 slot;
 
 	*hash = xb_flow_hash(xb_pkt_flow_key(pkt));
 	slot = xb_flow_slot(*hash, xb_flow_cache_bits);
-	return bpf_map_lookup_elem(&xb_flow_cache, &slot);
+	*block = slot / XB_FLOW_BLOCK;
+	*i = slot % XB_FLOW_BLOCK;
 }
 
 static __always_inline bool xb_flow_key_equal(const struct xb_flow_key *a,
@@ -85,14 +87,23 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 					   struct xb_decision *d,
 					   __u32 *stats_slot)
 {
+	struct xb_flow_tags *tags;
+	struct xb_flow_block *b;
 	struct xb_flow_entry *e;
 	__u8 reason, cause, counter_slot;
-	__u32 policy_id;
+	__u32 policy_id, block, i;
 	__u64 hash;
 
 	d->flow = XB_FLOW_MISS;
-	e = xb_flow_entry_of(pkt, &hash);
-	if (!e || !xb_flow_key_equal(&e->key, xb_pkt_flow_key(pkt)))
+	xb_flow_place(pkt, &hash, &block, &i);
+	tags = bpf_map_lookup_elem(&xb_flow_tags, &block);
+	if (!tags || tags->tag[i] != xb_flow_tag(hash))
+		return false;
+	b = bpf_map_lookup_elem(&xb_flow_cache, &block);
+	if (!b)
+		return false;
+	e = &b->slot[i];
+	if (!xb_flow_key_equal(&e->key, xb_pkt_flow_key(pkt)))
 		return false;
 	/* The verdict as read once: the check covers exactly these. */
 	policy_id = e->val.policy_id;
@@ -135,12 +146,18 @@ static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 					  const struct xb_decision *d,
 					  __u32 stats_slot)
 {
+	struct xb_flow_tags *tags;
+	struct xb_flow_block *b;
 	struct xb_flow_entry *e;
+	__u32 block, i;
 	__u64 hash;
 
-	e = xb_flow_entry_of(pkt, &hash);
-	if (!e)
+	xb_flow_place(pkt, &hash, &block, &i);
+	b = bpf_map_lookup_elem(&xb_flow_cache, &block);
+	tags = bpf_map_lookup_elem(&xb_flow_tags, &block);
+	if (!b || !tags)
 		return;
+	e = &b->slot[i];
 	__builtin_memcpy(&e->key, xb_pkt_flow_key(pkt), sizeof(e->key));
 	e->val.generation = snap->generation;
 	e->val.flow_epoch = snap->flow_epoch;
@@ -153,6 +170,7 @@ static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 	XB_BARRIER();
 	e->check = xb_flow_check(hash, snap->generation, snap->flow_epoch,
 				 d->policy_id, d->reason, d->cause, stats_slot);
+	tags->tag[i] = xb_flow_tag(hash);
 }
 
 #endif

@@ -207,15 +207,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_policy_stats SEC(".maps");
 
-/* Exact-flow cache in front of the tuple-space search, by slot
- * (xb_flow_slot()). */
+/* Exact-flow cache in front of the tuple-space search, by block of slots
+ * (xb_flow_slot() / XB_FLOW_BLOCK). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XB_FLOW_CACHE_ENTRIES);
+	__uint(max_entries, XB_FLOW_CACHE_ENTRIES / XB_FLOW_BLOCK);
 	__type(key, __u32);
-	__type(value, struct xb_flow_entry);
+	__type(value, struct xb_flow_block);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xb_flow_cache SEC(".maps");
+
+/* The tags of xb_flow_cache's slots, by block; sized with it by the
+ * loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XB_FLOW_CACHE_ENTRIES / XB_FLOW_BLOCK);
+	__type(key, __u32);
+	__type(value, struct xb_flow_tags);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xb_flow_tags SEC(".maps");
 
 /* Flow cache hits and misses. */
 struct {

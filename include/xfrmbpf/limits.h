@@ -65,14 +65,17 @@
  * of xb_bypass is kept for it. */
 #define XB_MAX_BYPASS		16
 #define XB_MAX_BYPASS_PORTS	(XB_MAX_BYPASS - 1)
-/* Slots of the exact-flow cache on each CPU, 88 bytes each: at most
- * 2^16 (5.5 MiB a CPU), fewer where the CPUs' caches together would pass
- * XB_FLOW_CACHE_BUDGET, never fewer than 2^XB_FLOW_CACHE_MIN_BITS
- * (user/loader/maps.c sizes it when it creates the map). */
+/* Slots of the exact-flow cache on each CPU, 90 bytes each (88 and a
+ * 2-byte tag): at most 2^16 (5.6 MiB a CPU), fewer where the CPUs' caches
+ * together would pass XB_FLOW_CACHE_BUDGET, never fewer than
+ * 2^XB_FLOW_CACHE_MIN_BITS (user/loader/maps.c sizes it when it creates
+ * the map). In blocks of XB_FLOW_BLOCK slots (struct xb_flow_block) and
+ * their tags (struct xb_flow_tags). */
 #define XB_FLOW_CACHE_BITS	16
 #define XB_FLOW_CACHE_ENTRIES	(1U << XB_FLOW_CACHE_BITS)
 #define XB_FLOW_CACHE_MIN_BITS	12
 #define XB_FLOW_CACHE_BUDGET	(64ULL << 20)
+#define XB_FLOW_BLOCK		32
 
 /* CPUs `run --spread-esp` can redirect inbound ESP to: the entries of
  * xb_spread_cpus (a cpumap, keyed by CPU number) and of

@@ -48,8 +48,75 @@ static __u32 flow_slot(const struct xb_flow_key *k)
 			    xbt_fx.skel->rodata->xb_flow_cache_bits);
 }
 
-/* Every CPU's entry of the flow cache slot, as the datapath would
- * write it (a matching check). */
+/* Every CPU's block of a slot and its tags, as the maps hold them. */
+static struct xb_flow_block blocks[MAX_CPUS];
+static struct xb_flow_tags block_tags[MAX_CPUS];
+
+/* Every CPU's block of the slot into blocks[], its tags into
+ * block_tags[]. */
+static void flow_blocks_read(int fd, __u32 slot, int n)
+{
+	int tags_fd = bpf_map__fd(xbt_fx.skel->maps.xb_flow_tags);
+	__u32 block = slot / XB_FLOW_BLOCK;
+
+	assert_true(n <= MAX_CPUS);
+	assert_int_equal(bpf_map_lookup_elem(fd, &block, blocks), 0);
+	assert_int_equal(bpf_map_lookup_elem(tags_fd, &block, block_tags), 0);
+}
+
+static void flow_blocks_write(int fd, __u32 slot)
+{
+	int tags_fd = bpf_map__fd(xbt_fx.skel->maps.xb_flow_tags);
+	__u32 block = slot / XB_FLOW_BLOCK;
+
+	assert_int_equal(bpf_map_update_elem(fd, &block, blocks, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(tags_fd, &block, block_tags, BPF_ANY), 0);
+}
+
+/* Every CPU's entry of the slot (ents[cpu]); the tags into tags[cpu]
+ * unless NULL. */
+static void flow_slot_read(int fd, __u32 slot, struct xb_flow_entry *ents,
+			   __u16 *tags, int n)
+{
+	int i;
+
+	flow_blocks_read(fd, slot, n);
+	for (i = 0; i < n; i++) {
+		ents[i] = blocks[i].slot[slot % XB_FLOW_BLOCK];
+		if (tags)
+			tags[i] = block_tags[i].tag[slot % XB_FLOW_BLOCK];
+	}
+}
+
+/* Every CPU's entry of the slot becomes ents[cpu], under the tag of key
+ * tag_of. */
+static void flow_slot_write(int fd, __u32 slot, const struct xb_flow_entry *ents,
+			    const struct xb_flow_key *tag_of, int n)
+{
+	int i;
+
+	flow_blocks_read(fd, slot, n);
+	for (i = 0; i < n; i++) {
+		blocks[i].slot[slot % XB_FLOW_BLOCK] = ents[i];
+		block_tags[i].tag[slot % XB_FLOW_BLOCK] = xb_flow_tag(xb_flow_hash(tag_of));
+	}
+	flow_blocks_write(fd, slot);
+}
+
+/* Every CPU's tag of the slot says key k is there, whatever the slot
+ * holds. */
+static void flow_tags_put(int fd, __u32 slot, const struct xb_flow_key *k, int n)
+{
+	int i;
+
+	flow_blocks_read(fd, slot, n);
+	for (i = 0; i < n; i++)
+		block_tags[i].tag[slot % XB_FLOW_BLOCK] = xb_flow_tag(xb_flow_hash(k));
+	flow_blocks_write(fd, slot);
+}
+
+/* Every CPU's entry of the flow cache slot, and its tag, as the datapath
+ * would write them (a matching check). */
 static void flow_cache_put(int fd, __u32 slot, struct xb_flow_entry *ents,
 			   int n)
 {
@@ -63,7 +130,7 @@ static void flow_cache_put(int fd, __u32 slot, struct xb_flow_entry *ents,
 					      ents[i].val.reason,
 					      ents[i].val.cause,
 					      ents[i].val.stats_slot);
-	assert_int_equal(bpf_map_update_elem(fd, &slot, ents, BPF_ANY), 0);
+	flow_slot_write(fd, slot, ents, &ents[0].key, n);
 }
 
 /* Every CPU's entry of the slot says: key k, allowed by policy 1, under
@@ -93,7 +160,7 @@ static int flow_cache_holds(int fd, const struct xb_flow_key *k,
 	__u32 slot = flow_slot(k);
 	int i, found = 0;
 
-	assert_int_equal(bpf_map_lookup_elem(fd, &slot, ents), 0);
+	flow_slot_read(fd, slot, ents, NULL, n);
 	for (i = 0; i < n; i++)
 		if (!memcmp(&ents[i].key, k, sizeof(*k)) &&
 		    ents[i].val.generation == xbt_fx.generation)
@@ -136,7 +203,8 @@ static void test_flow_cache_answers_only_its_flow_generation_and_epoch(void **st
 	struct xb_flow_key k, other;
 	struct xbt_frame f;
 	uint32_t retval;
-	int n = xbt_fx_num_cpus(), i;
+	static __u16 tags[MAX_CPUS];
+	int n = xbt_fx_num_cpus(), i, tagged = 0;
 	__u32 slot;
 
 	(void)state;
@@ -151,6 +219,7 @@ static void test_flow_cache_answers_only_its_flow_generation_and_epoch(void **st
 	flow_key_tcp4(&k, V4_LOCAL, 23);
 	slot = flow_slot(&k);
 	assert_int_equal(flow_cache_holds(fd, &k, ents, n), 1);
+	flow_slot_read(fd, slot, ents, tags, n);
 	for (i = 0; i < n; i++) {
 		if (ents[i].val.generation != xbt_fx.generation)
 			continue;
@@ -162,7 +231,11 @@ static void test_flow_cache_answers_only_its_flow_generation_and_epoch(void **st
 			    xb_flow_check(xb_flow_hash(&k), xbt_fx.generation,
 					  0, 2, XB_R_DROP_REQUIRES_IPSEC, 0,
 					  IF_IN_SLOT));
+		/* and its tag */
+		assert_int_equal(tags[i], xb_flow_tag(xb_flow_hash(&k)));
+		tagged++;
 	}
+	assert_int_equal(tagged, 1);
 
 	/* a current entry is believed: make it say "allow" */
 	flow_cache_put_allow(fd, slot, ents, n, &k, xbt_fx.generation, 0);
@@ -184,7 +257,7 @@ static void test_flow_cache_answers_only_its_flow_generation_and_epoch(void **st
 	 * interrupted by another on the same CPU */
 	for (i = 0; i < n; i++)
 		ents[i].val.policy_id = 3;
-	assert_int_equal(bpf_map_update_elem(fd, &slot, ents, BPF_ANY), 0);
+	flow_slot_write(fd, slot, ents, &k, n);
 	run_expect_cache(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC, false);
 
 	/* nor the verdict of another flow in the slot */
@@ -192,6 +265,16 @@ static void test_flow_cache_answers_only_its_flow_generation_and_epoch(void **st
 	flow_cache_put_allow(fd, slot, ents, n, &other, xbt_fx.generation, 0);
 	assert_int_equal(xbt_fx_expect(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC,
 				       NO_POL), 0);
+	/* also under this flow's tag (tags of 16 bits collide): the tag
+	 * only says where not to look, the entry is still compared */
+	flow_cache_put_allow(fd, slot, ents, n, &other, xbt_fx.generation, 0);
+	flow_tags_put(fd, slot, &k, n);
+	run_expect_cache(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC, false);
+	/* and an intact entry of this flow under another flow's tag is not
+	 * read: a miss, decided again */
+	flow_cache_put_allow(fd, slot, ents, n, &k, xbt_fx.generation, 0);
+	flow_tags_put(fd, slot, &other, n);
+	run_expect_cache(&f, XDP_DROP, XB_R_DROP_REQUIRES_IPSEC, false);
 
 	/* nor an entry of another flow epoch (routes or settings changed
 	 * since) */

@@ -51,16 +51,16 @@ static int teardown(void **state)
 	return rmdir(mnt);
 }
 
-/* Pins nothing but a flow cache of `slots` slots, as a stale version's
+/* Pins nothing but a flow cache of `blocks` blocks, as a stale version's
  * daemon or another tool could have left it. */
-static void pin_cache(__u32 slots)
+static void pin_cache(__u32 blocks)
 {
 	int fd;
 
 	xb_pin_dir_remove(pin_dir);
 	assert_int_equal(mkdir(pin_dir, 0700), 0);
 	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, sizeof(__u32),
-			    sizeof(struct xb_flow_entry), slots, NULL);
+			    sizeof(struct xb_flow_block), blocks, NULL);
 	assert_true(fd >= 0);
 	assert_int_equal(bpf_obj_pin(fd, cache_pin), 0);
 	close(fd);
@@ -75,7 +75,7 @@ static __u32 pinned_slots(void)
 	assert_true(fd >= 0);
 	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
 	close(fd);
-	return info.max_entries;
+	return info.max_entries * XB_FLOW_BLOCK;
 }
 
 /* Full size up to the budget, then halved per doubling of the CPUs,
@@ -85,66 +85,12 @@ static void test_bits_for_cpus(void **state)
 	(void)state;
 	assert_int_equal(xb_flow_cache_bits(1), XB_FLOW_CACHE_BITS);
 	assert_int_equal(xb_flow_cache_bits(2), XB_FLOW_CACHE_BITS);
-	/* 11 x 88 B x 64k = 60.5 MiB, 12 x: 66 MiB */
+	/* 11 x 90 B x 64k = 61.9 MiB, 12 x: 67.5 MiB */
 	assert_int_equal(xb_flow_cache_bits(11), XB_FLOW_CACHE_BITS);
 	assert_int_equal(xb_flow_cache_bits(12), XB_FLOW_CACHE_BITS - 1);
 	assert_int_equal(xb_flow_cache_bits(64), 13);
 	assert_int_equal(xb_flow_cache_bits(128), XB_FLOW_CACHE_MIN_BITS);
 	assert_int_equal(xb_flow_cache_bits(4096), XB_FLOW_CACHE_MIN_BITS);
-}
-
-/* A new pin directory: the size for this machine's CPUs. */
-static void test_create_sized(void **state)
-{
-	int n = libbpf_num_possible_cpus();
-
-	(void)state;
-	xb_pin_dir_remove(pin_dir);
-	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
-	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
-	/* and again, on its own pins */
-	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
-	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
-	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
-}
-
-/* An existing cache keeps its size: the maps are made around it, and an
- * object to be loaded on them is fitted to it. */
-static void test_reuse_pinned_size(void **state)
-{
-	struct xfrmbpf_maps *skel;
-	__u32 slots = 1U << (XB_FLOW_CACHE_MIN_BITS + 1);
-
-	(void)state;
-	pin_cache(slots);
-	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
-	assert_int_equal(pinned_slots(), slots);
-
-	skel = xfrmbpf_maps__open();
-	assert_non_null(skel);
-	assert_int_equal(xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir),
-			 XB_FLOW_CACHE_MIN_BITS + 1);
-	assert_int_equal(bpf_map__max_entries(skel->maps.xb_flow_cache), slots);
-	xfrmbpf_maps__destroy(skel);
-	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
-}
-
-/* A size that is not a power of two in range: refused, not misread. */
-static void test_reject_other_size(void **state)
-{
-	struct xfrmbpf_maps *skel;
-
-	(void)state;
-	pin_cache(1000);
-	skel = xfrmbpf_maps__open();
-	assert_non_null(skel);
-	assert_int_equal(xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir),
-			 -EINVAL);
-	xfrmbpf_maps__destroy(skel);
-	assert_int_not_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
-	pin_cache(1U << (XB_FLOW_CACHE_BITS + 1));
-	assert_int_not_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
-	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
 }
 
 static __u32 pinned_entries(const char *name)
@@ -160,6 +106,64 @@ static __u32 pinned_entries(const char *name)
 	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
 	close(fd);
 	return info.max_entries;
+}
+
+/* A new pin directory: the size for this machine's CPUs. */
+static void test_create_sized(void **state)
+{
+	int n = libbpf_num_possible_cpus();
+
+	(void)state;
+	xb_pin_dir_remove(pin_dir);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
+	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
+	assert_int_equal(pinned_entries("xb_flow_tags"),
+			 (1U << xb_flow_cache_bits(n)) / XB_FLOW_BLOCK);
+	/* and again, on its own pins */
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
+	assert_int_equal(pinned_slots(), 1U << xb_flow_cache_bits(n));
+	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
+}
+
+/* An existing cache keeps its size: the maps are made around it, and an
+ * object to be loaded on them is fitted to it. */
+static void test_reuse_pinned_size(void **state)
+{
+	struct xfrmbpf_maps *skel;
+	__u32 slots = 1U << (XB_FLOW_CACHE_MIN_BITS + 1);
+
+	(void)state;
+	pin_cache(slots / XB_FLOW_BLOCK);
+	assert_int_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
+	assert_int_equal(pinned_slots(), slots);
+	assert_int_equal(pinned_entries("xb_flow_tags"), slots / XB_FLOW_BLOCK);
+
+	skel = xfrmbpf_maps__open();
+	assert_non_null(skel);
+	assert_int_equal(xb_flow_cache_fit(skel->maps.xb_flow_cache, skel->maps.xb_flow_tags,
+					   pin_dir), XB_FLOW_CACHE_MIN_BITS + 1);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_flow_cache), slots / XB_FLOW_BLOCK);
+	assert_int_equal(bpf_map__max_entries(skel->maps.xb_flow_tags), slots / XB_FLOW_BLOCK);
+	xfrmbpf_maps__destroy(skel);
+	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
+}
+
+/* A size that is not a power of two in range: refused, not misread. */
+static void test_reject_other_size(void **state)
+{
+	struct xfrmbpf_maps *skel;
+
+	(void)state;
+	pin_cache(1000);	/* 32,000 slots */
+	skel = xfrmbpf_maps__open();
+	assert_non_null(skel);
+	assert_int_equal(xb_flow_cache_fit(skel->maps.xb_flow_cache, skel->maps.xb_flow_tags,
+					   pin_dir), -EINVAL);
+	xfrmbpf_maps__destroy(skel);
+	assert_int_not_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
+	pin_cache((1U << (XB_FLOW_CACHE_BITS + 1)) / XB_FLOW_BLOCK);
+	assert_int_not_equal(xb_maps_create(pin_dir, XB_MAX_POLICIES), 0);
+	assert_int_equal(xb_pin_dir_remove(pin_dir), 0);
 }
 
 /* `run --max-policies`: the capacity maps are created at that size, kept

@@ -26,7 +26,8 @@
 
 int xb_dp_configure(struct xfrmbpf *skel, const char *pin_dir)
 {
-	int bits = xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir);
+	int bits = xb_flow_cache_fit(skel->maps.xb_flow_cache, skel->maps.xb_flow_tags,
+				     pin_dir);
 
 	if (bits < 0)
 		return bits;

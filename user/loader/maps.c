@@ -168,7 +168,7 @@ static int layout_hash(__u32 *out)
 		hash_u32(&h, bpf_map__key_size(map));
 		hash_u32(&h, bpf_map__value_size(map));
 		hash_u32(&h, bpf_map__map_flags(map));
-		if (!xb_map_by_capacity(i) && i != XB_MAP_FLOW_CACHE &&
+		if (!xb_map_by_capacity(i) && i != XB_MAP_FLOW_CACHE && i != XB_MAP_FLOW_TAGS &&
 		    i != XB_MAP_SPREAD_CPUS && i != XB_MAP_SPREAD_STATS)
 			hash_u32(&h, bpf_map__max_entries(map));
 		if (btf) {
@@ -343,7 +343,8 @@ __u32 xb_flow_cache_bits(int n_cpus)
 	__u32 bits = XB_FLOW_CACHE_BITS;
 
 	while (bits > XB_FLOW_CACHE_MIN_BITS &&
-	       (__u64)n_cpus * sizeof(struct xb_flow_entry) << bits >
+	       (__u64)n_cpus * (sizeof(struct xb_flow_block) + sizeof(struct xb_flow_tags)) *
+	       ((1U << bits) / XB_FLOW_BLOCK) >
 	       XB_FLOW_CACHE_BUDGET)
 		bits--;
 	return bits;
@@ -368,15 +369,17 @@ static int pinned_flow_cache_bits(const char *pin_dir)
 	if (err)
 		return err;
 	for (bits = XB_FLOW_CACHE_MIN_BITS; bits <= XB_FLOW_CACHE_BITS; bits++)
-		if (info.max_entries == 1U << bits)
+		if ((__u64)info.max_entries * XB_FLOW_BLOCK == 1U << bits)
 			return (int)bits;
-	pr_warn("%s has %u slots, not a power of two from 2^%d to 2^%d "
+	pr_warn("%s has %u blocks of %u slots, not a power of two from 2^%d to 2^%d "
 		"(pins of another version? `xfrmbpf unload --all` removes them)\n",
-		path, info.max_entries, XB_FLOW_CACHE_MIN_BITS, XB_FLOW_CACHE_BITS);
+		path, info.max_entries, XB_FLOW_BLOCK, XB_FLOW_CACHE_MIN_BITS,
+		XB_FLOW_CACHE_BITS);
 	return -EINVAL;
 }
 
-int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir)
+int xb_flow_cache_fit(struct bpf_map *cache, struct bpf_map *tags,
+		      const char *pin_dir)
 {
 	int bits, n_cpus, err;
 
@@ -389,7 +392,9 @@ int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir)
 			return n_cpus;
 		bits = (int)xb_flow_cache_bits(n_cpus);
 	}
-	err = bpf_map__set_max_entries(map, 1U << bits);
+	err = bpf_map__set_max_entries(cache, (1U << bits) / XB_FLOW_BLOCK);
+	if (!err)
+		err = bpf_map__set_max_entries(tags, (1U << bits) / XB_FLOW_BLOCK);
 	return err ? err : bits;
 }
 
@@ -616,7 +621,7 @@ int xb_maps_create(const char *pin_dir, __u32 max_policies)
 		pr_warn("Couldn't open the maps object: %s\n", strerror(errno));
 		return err;
 	}
-	err = xb_flow_cache_fit(skel->maps.xb_flow_cache, pin_dir);
+	err = xb_flow_cache_fit(skel->maps.xb_flow_cache, skel->maps.xb_flow_tags, pin_dir);
 	if (err >= 0)
 		err = xb_maps_fit_capacity(skel->obj, pin_dir, max_policies);
 	err = err < 0 ? err : xfrmbpf_maps__load(skel);

@@ -40,6 +40,7 @@
 	X(TMPL_PAGES, xb_tmpl_pages)		\
 	X(TSS_GATE, xb_tss_gate)		\
 	X(SCOPE_PAGES, xb_scope_pages)		\
+	X(FLOW_TAGS, xb_flow_tags)		\
 	X(ABI, xb_abi)
 
 /* The pinned link of the watch on the daemon's exit (bpf/exit_watch.bpf.h),
@@ -76,10 +77,11 @@ struct bpf_object;
 __u32 xb_flow_cache_bits(int n_cpus);
 
 /* Sizes the flow cache's definition in an object about to be loaded on
- * pin_dir's maps: as the pinned cache when there is one, else from the
- * number of possible CPUs (limits.h). Returns log2 of its slots, or a
- * negative errno. */
-int xb_flow_cache_fit(struct bpf_map *map, const char *pin_dir);
+ * pin_dir's maps, and its tags' (xb_flow_tags) to match: as the pinned
+ * cache when there is one, else from the number of possible CPUs
+ * (limits.h). Returns log2 of its slots, or a negative errno. */
+int xb_flow_cache_fit(struct bpf_map *cache, struct bpf_map *tags,
+		      const char *pin_dir);
 
 /* Is pin_dir a place for our pins: an absolute path whose parent is a
  * bpffs (may_mount: /sys/fs/bpf mounted when it is the default location,
