@@ -54,20 +54,17 @@ xb_pkt_flow_key(const struct xb_pkt *pkt)
 	return (const struct xb_flow_key *)pkt;
 }
 
-/* Where a packet's flow lives in this CPU's cache: found once by
- * xb_flow_cached(), used again by xb_flow_store() for the same packet. */
-struct xb_flow_place {
-	__u64 hash;	/* of its key */
-	__u32 slot;	/* in block slot / XB_FLOW_BLOCK, at slot % XB_FLOW_BLOCK
-			 * (taken at each use: the verifier keeps no bounds
-			 * of a 32-bit value on the stack) */
-};
-
-static __always_inline void xb_flow_place_of(const struct xb_pkt *pkt,
-					     struct xb_flow_place *at)
+/* The block of the packet's slot, the one its key hashes to (*hash):
+ * its number (*block) and the slot's place in it (*i). */
+static __always_inline void xb_flow_place(const struct xb_pkt *pkt, __u64 *hash,
+					  __u32 *block, __u32 *i)
 {
-	at->hash = xb_flow_hash(xb_pkt_flow_key(pkt));
-	at->slot = xb_flow_slot(at->hash, xb_flow_cache_bits);
+	__u32 slot;
+
+	*hash = xb_flow_hash(xb_pkt_flow_key(pkt));
+	slot = xb_flow_slot(*hash, xb_flow_cache_bits);
+	*block = slot / XB_FLOW_BLOCK;
+	*i = slot % XB_FLOW_BLOCK;
 }
 
 static __always_inline bool xb_flow_key_equal(const struct xb_flow_key *a,
@@ -84,26 +81,23 @@ static __always_inline bool xb_flow_key_equal(const struct xb_flow_key *a,
 }
 
 /* True, with the cached verdict in d and its counter slot, on a hit;
- * d->flow says which it was. *at is where the flow lives, for
- * xb_flow_store() on a miss. */
+ * d->flow says which it was. */
 static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 					   const struct xb_sync_snap *snap,
 					   struct xb_decision *d,
-					   __u32 *stats_slot,
-					   struct xb_flow_place *at)
+					   __u32 *stats_slot)
 {
 	struct xb_flow_tags *tags;
 	struct xb_flow_block *b;
 	struct xb_flow_entry *e;
 	__u8 reason, cause, counter_slot;
 	__u32 policy_id, block, i;
+	__u64 hash;
 
 	d->flow = XB_FLOW_MISS;
-	xb_flow_place_of(pkt, at);
-	block = at->slot / XB_FLOW_BLOCK;
-	i = at->slot % XB_FLOW_BLOCK;
+	xb_flow_place(pkt, &hash, &block, &i);
 	tags = bpf_map_lookup_elem(&xb_flow_tags, &block);
-	if (!tags || tags->tag[i] != xb_flow_tag(at->hash))
+	if (!tags || tags->tag[i] != xb_flow_tag(hash))
 		return false;
 	b = bpf_map_lookup_elem(&xb_flow_cache, &block);
 	if (!b)
@@ -118,7 +112,7 @@ static __always_inline bool xb_flow_cached(const struct xb_pkt *pkt,
 	counter_slot = e->val.stats_slot;
 	if (e->val.generation != snap->generation ||
 	    e->val.flow_epoch != snap->flow_epoch ||
-	    e->check != xb_flow_check(at->hash, snap->generation, snap->flow_epoch,
+	    e->check != xb_flow_check(hash, snap->generation, snap->flow_epoch,
 				      policy_id, reason, cause, counter_slot))
 		return false;
 	d->flow = XB_FLOW_HIT;
@@ -147,10 +141,7 @@ static __always_inline void xb_flow_count(__u8 outcome)
 		fs->misses++;
 }
 
-/* The packet's verdict into its slot, at (from xb_flow_cached() for this
- * packet). */
 static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
-					  const struct xb_flow_place *at,
 					  const struct xb_sync_snap *snap,
 					  const struct xb_decision *d,
 					  __u32 stats_slot)
@@ -158,8 +149,10 @@ static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 	struct xb_flow_tags *tags;
 	struct xb_flow_block *b;
 	struct xb_flow_entry *e;
-	__u32 block = at->slot / XB_FLOW_BLOCK, i = at->slot % XB_FLOW_BLOCK;
+	__u32 block, i;
+	__u64 hash;
 
+	xb_flow_place(pkt, &hash, &block, &i);
 	b = bpf_map_lookup_elem(&xb_flow_cache, &block);
 	tags = bpf_map_lookup_elem(&xb_flow_tags, &block);
 	if (!b || !tags)
@@ -175,9 +168,9 @@ static __always_inline void xb_flow_store(const struct xb_pkt *pkt,
 	/* Last: until it is written the entry is a miss (see
 	 * struct xb_flow_entry). */
 	XB_BARRIER();
-	e->check = xb_flow_check(at->hash, snap->generation, snap->flow_epoch,
+	e->check = xb_flow_check(hash, snap->generation, snap->flow_epoch,
 				 d->policy_id, d->reason, d->cause, stats_slot);
-	tags->tag[i] = xb_flow_tag(at->hash);
+	tags->tag[i] = xb_flow_tag(hash);
 }
 
 #endif

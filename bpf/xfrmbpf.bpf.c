@@ -235,7 +235,6 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 	void *data_end = (void *)(long)ctx->data_end;
 	struct xb_sync_snap snap = {};
 	struct xb_iface_cfg *cfg = NULL;
-	struct xb_flow_place at;
 	struct xb_pkt pkt = {};
 	__u32 ifindex = ctx->ingress_ifindex, slot;
 	int reason;
@@ -265,7 +264,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 			return cfg->stats_slot;
 		}
 	}
-	if (xb_flow_cached(&pkt, &snap, d, &slot, &at)) {
+	if (xb_flow_cached(&pkt, &snap, d, &slot)) {
 		xb_spd_settle(&snap, d);
 		return slot;
 	}
@@ -288,7 +287,7 @@ static __always_inline int xb_xdp_decide(struct xdp_md *ctx,
 		return slot;
 	}
 	if (!xb_dry_run && xb_spi_cacheable(d->reason))
-		xb_flow_store(&pkt, &at, &snap, d, slot);
+		xb_flow_store(&pkt, &snap, d, slot);
 	xb_spd_settle(&snap, d);
 	return slot;
 }

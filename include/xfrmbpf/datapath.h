@@ -234,9 +234,10 @@ struct xb_flow_block {
  * packet reads its slot's tag first, and the slot only when the tag is its
  * key's: a new flow, which finds another flow's entry in its slot or
  * none, reads 2 bytes of a CPU's 128 KiB of tags instead of 88 of its
- * megabytes of entries, until its verdict is stored. A tag only says
- * where not to look: the entry is still compared whole, and a tag left
- * stale (a store cut short) costs a miss, never a wrong verdict.
+ * megabytes of entries, until its verdict is stored. A
+ * tag only says where not to look: the entry is still compared whole, and
+ * a tag left stale (a store cut short) costs a miss, never a wrong
+ * verdict.
  */
 struct xb_flow_tags {
 	__u16 tag[XB_FLOW_BLOCK];
